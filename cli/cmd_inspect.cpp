@@ -1,0 +1,257 @@
+// `ckpt inspect`: flags, one call into ops::inspect per snapshot, rendering.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+
+#include "commands.h"
+#include "export/report_json.h"
+#include "flink/checkpoint_properties.h"
+#include "flink/metadata_reader.h"
+#include "flink/operator_id.h"
+#include "io/decode_error.h"
+#include "ops/inspect.h"
+#include "render.h"
+#include "snapshot/discovery.h"
+
+namespace ckpt::cli {
+namespace {
+
+struct InspectArgs {
+  std::string path;
+  bool json = false;
+  bool pretty = false;
+  ops::InspectOptions options;
+  std::string uid;
+  std::string operator_id;
+};
+
+std::string form_name(snapshot::PathForm f) {
+  switch (f) {
+    case snapshot::PathForm::kRelative: return "relative";
+    case snapshot::PathForm::kAbsolute: return "absolute";
+    case snapshot::PathForm::kSegment: return "segment";
+  }
+  return "?";
+}
+
+std::string operator_label(const ops::OperatorSummary& o) {
+  if (!o.uid.empty() && !o.name.empty() && o.uid != o.name) return fmt::format("{} ({})", o.uid, o.name);
+  if (!o.uid.empty()) return o.uid;
+  return o.name.empty() ? "-" : o.name;
+}
+
+std::string render_summary(const ops::InspectResult& r) {
+  const ops::SnapshotSummary& s = r.summary;
+  std::string out;
+  out += fmt::format("snapshot    {}\n", s.location.metadata.string());
+  out += fmt::format("format      version {} (written by Flink {})\n", s.version, s.flink_releases);
+  out += fmt::format("checkpoint  {}\n", s.checkpoint_id);
+  std::string kind = s.kind;
+  if (!s.format.empty()) kind += fmt::format(" ({})", s.format);
+  if (!s.type.empty()) kind += fmt::format(", type \"{}\"", s.type);
+  out += fmt::format("kind        {}\n", kind);
+  if (s.properties) {
+    const auto& p = *s.properties;
+    if (auto ret = flink::retention_of(p)) {
+      out += fmt::format("retention   {}\n", flink::describe(*ret));
+    }
+    if (p.forced) out += "forced      yes\n";
+    if (p.unclaimed) out += "unclaimed   yes (restored in NO_CLAIM mode)\n";
+  } else if (s.trailer == flink::TrailerState::kUnparsed) {
+    out += "properties  present but not understood (kept verbatim)\n";
+  }
+  if (!s.backend.empty()) out += fmt::format("backend     {}\n", s.backend);
+  out += fmt::format("state       {} (keyed {}, operator {}, channel {}, coordinator {}); inline {}; {} files\n",
+                     human_bytes(s.bytes.total()), human_bytes(s.bytes.keyed), human_bytes(s.bytes.operator_state),
+                     human_bytes(s.bytes.channel), human_bytes(s.bytes.coordinator), human_bytes(s.inline_bytes),
+                     s.files);
+  out += fmt::format("metadata    {}, modified {} UTC", human_bytes(s.metadata_bytes), utc_time(s.modified_unix));
+  if (s.master_states) out += fmt::format(", {} master states", s.master_states);
+  out += "\n\n";
+
+  Table t({"OPERATOR", "UID / NAME", "PAR/MAX", "SUBTASKS", "KEYED", "OPERATOR", "CHANNEL", "COORD", "INLINE",
+           "FILES"},
+          {false, false, true, true, true, true, true, true, true, true});
+  for (const auto& o : s.operators) {
+    std::string subtasks = o.fully_finished ? "finished"
+                                            : fmt::format("{}/{}", o.subtasks_with_state, o.parallelism);
+    if (o.finished_subtasks) subtasks += fmt::format(" ({} fin)", o.finished_subtasks);
+    t.row({o.id, operator_label(o), fmt::format("{}/{}", o.parallelism, o.max_parallelism), subtasks,
+           human_bytes(o.bytes.keyed), human_bytes(o.bytes.operator_state), human_bytes(o.bytes.channel),
+           human_bytes(o.bytes.coordinator), human_bytes(o.inline_bytes), std::to_string(o.files)});
+  }
+  out += t.str();
+
+  if (!r.subtasks.empty()) {
+    out += "\n";
+    Table st({"OPERATOR", "SUBTASK", "KEY GROUPS", "STATE", "INLINE", "HANDLES"}, {false, true, false, true, true, false});
+    for (const auto& ss : r.subtasks) {
+      std::string op_id;
+      for (const auto& o : s.operators) {
+        if (o.index == ss.operator_index) op_id = o.id;
+      }
+      if (ss.finished) {
+        st.row({op_id, std::to_string(ss.index), "-", "-", "-", "finished"});
+        continue;
+      }
+      std::string kg = ss.has_key_groups ? (ss.key_groups.empty() ? "empty"
+                                                                  : fmt::format("{}-{}", ss.key_groups.start,
+                                                                                ss.key_groups.end_inclusive()))
+                                         : "-";
+      std::string handles;
+      for (const auto& h : ss.handles) {
+        if (!handles.empty()) handles += "; ";
+        handles += fmt::format("{}: {} {}", h.slot, h.kind, human_bytes(h.bytes));
+      }
+      st.row({op_id, std::to_string(ss.index), kg, human_bytes(ss.bytes.total()), human_bytes(ss.inline_bytes),
+              handles.empty() ? "-" : handles});
+    }
+    out += st.str();
+  }
+
+  if (!r.files.empty()) {
+    out += "\n";
+    Table ft({"PATH", "SIZE", "OPERATOR", "SUBTASK", "ROLE", "SCOPE", "FORM"}, {false, true, false, true, false, false, false});
+    for (const auto& f : r.files) {
+      std::string op_id;
+      for (const auto& o : s.operators) {
+        if (o.index == f.operator_index) op_id = o.id;
+      }
+      std::string path = f.resolved.empty() ? f.path : f.resolved;
+      if (!f.local_name.empty()) path += fmt::format(" [{}]", f.local_name);
+      ft.row({path, human_bytes(f.size), op_id, f.subtask < 0 ? "-" : std::to_string(f.subtask),
+              std::string(flink::role_name(f.role)), f.shared ? "shared" : "exclusive", form_name(f.form)});
+    }
+    out += ft.empty() ? "no files: all state is inline\n" : ft.str();
+  }
+  return out;
+}
+
+struct Loaded {
+  snapshot::Location loc;
+  std::optional<ops::InspectResult> result;
+  std::string error;
+};
+
+int run_inspect(InspectArgs& a) {
+  if (!a.uid.empty()) a.options.uid = a.uid;
+  if (!a.operator_id.empty()) {
+    auto id = flink::parse_operator_id(a.operator_id);
+    if (!id) {
+      std::fprintf(stderr, "ckpt inspect: --operator %s: expected 32 hex characters\n", a.operator_id.c_str());
+      return kExitUsage;
+    }
+    a.options.operator_id = flink::to_hex(*id);
+  }
+  snapshot::Discovery d;
+  try {
+    d = snapshot::discover(a.path);
+  } catch (const io::IoError& e) {
+    std::fprintf(stderr, "ckpt inspect: %s\n", e.what());
+    return kExitUsage;
+  }
+  if (d.single && d.snapshots.empty()) {
+    std::fprintf(stderr, "ckpt inspect: %s: incomplete checkpoint: no _metadata (the checkpoint never completed)\n",
+                 d.incomplete.front().c_str());
+    return kExitUsage;
+  }
+
+  std::vector<Loaded> loaded;
+  loaded.reserve(d.snapshots.size());
+  int rc = kExitOk;
+  for (const auto& loc : d.snapshots) {
+    Loaded l{loc, std::nullopt, {}};
+    try {
+      flink::Metadata md = flink::read_metadata_file(loc.metadata);
+      l.result = ops::inspect(md, loc, d.single ? a.options : ops::InspectOptions{});
+      if (d.single && a.json) {
+        report_json::write_inspect_report(md, *l.result, a.pretty, stdout);
+        return kExitOk;
+      }
+    } catch (const flink::MetadataError& e) {
+      l.error = e.what();
+      rc = kExitUsage;
+    }
+    loaded.push_back(std::move(l));
+  }
+
+  if (d.single) {
+    const Loaded& l = loaded.front();
+    if (!l.result) {
+      std::fprintf(stderr, "ckpt inspect: %s\n", l.error.c_str());
+      return kExitUsage;
+    }
+    if ((a.options.uid || a.options.operator_id) && l.result->summary.operators.empty()) {
+      std::fprintf(stderr, "ckpt inspect: no operator matches %s\n",
+                   a.options.uid ? ("uid " + *a.options.uid).c_str() : ("id " + *a.options.operator_id).c_str());
+      return kExitProblems;
+    }
+    std::fputs(render_summary(*l.result).c_str(), stdout);
+    return kExitOk;
+  }
+
+  // Many snapshots: newest first.
+  std::sort(loaded.begin(), loaded.end(), [](const Loaded& x, const Loaded& y) {
+    int64_t tx = x.result ? x.result->summary.modified_unix : 0;
+    int64_t ty = y.result ? y.result->summary.modified_unix : 0;
+    if (tx != ty) return tx > ty;
+    int64_t ix = x.result ? x.result->summary.checkpoint_id : -1;
+    int64_t iy = y.result ? y.result->summary.checkpoint_id : -1;
+    if (ix != iy) return ix > iy;
+    return x.loc.metadata < y.loc.metadata;
+  });
+  if (a.json) {
+    std::vector<const ops::InspectResult*> ok;
+    std::vector<std::pair<std::string, std::string>> errors;
+    for (const auto& l : loaded) {
+      if (l.result) ok.push_back(&*l.result);
+      else errors.emplace_back(l.loc.metadata.string(), l.error);
+    }
+    std::vector<std::string> incomplete;
+    for (const auto& p : d.incomplete) incomplete.push_back(p.string());
+    report_json::write_snapshot_list(ok, errors, incomplete, a.pretty, stdout);
+    return rc;
+  }
+  Table t({"CHECKPOINT", "KIND", "VERSION", "MODIFIED (UTC)", "STATE", "OPERATORS", "PATH"},
+          {true, false, true, false, true, true, false});
+  for (const auto& l : loaded) {
+    if (!l.result) {
+      t.row({"?", "unreadable", "?", "-", "-", "-", l.loc.metadata.string()});
+      continue;
+    }
+    const auto& s = l.result->summary;
+    std::string kind = s.kind + (s.format.empty() ? "" : " (" + s.format + ")");
+    t.row({std::to_string(s.checkpoint_id), kind, std::to_string(s.version), utc_time(s.modified_unix),
+           human_bytes(s.bytes.total()), std::to_string(s.operators.size()), s.location.directory.string()});
+  }
+  for (const auto& p : d.incomplete) t.row({"-", "incomplete (no _metadata)", "-", "-", "-", "-", p.string()});
+  std::fputs(t.str().c_str(), stdout);
+  std::fputs(fmt::format("{} snapshots, {} incomplete\n", d.snapshots.size(), d.incomplete.size()).c_str(), stdout);
+  for (const auto& l : loaded) {
+    if (!l.result) std::fprintf(stderr, "ckpt inspect: %s\n", l.error.c_str());
+  }
+  return rc;
+}
+
+}  // namespace
+
+void register_inspect(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<InspectArgs>();
+  CLI::App* cmd = app.add_subcommand("inspect", "Show what a checkpoint or savepoint holds");
+  cmd->footer(
+      "Show operators, uids, parallelism, key groups, state sizes and files of a Flink checkpoint or savepoint.\n"
+      "PATH may be a _metadata file, a chk-N or savepoint directory, a job directory or a root holding many\n"
+      "snapshots (listed newest first).");
+  cmd->add_option("path", args->path, "_metadata file, snapshot directory, job directory or root")->required();
+  cmd->add_flag("--json", args->json, "Print one JSON document (see formats/json-mapping.md)");
+  cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");
+  cmd->add_flag("--subtasks", args->options.subtasks, "Per subtask: key-group range, handles and sizes");
+  cmd->add_flag("--files", args->options.files, "Every referenced file: size, owner, shared or exclusive, path form");
+  cmd->add_option("--uid", args->uid, "Only the operator with this uid (matched by name or by its hashed id)");
+  cmd->add_option("--operator", args->operator_id, "Only the operator with this id (32 hex characters)");
+  cmd->callback([args, &exit_code] { exit_code = run_inspect(*args); });
+}
+
+}  // namespace ckpt::cli

@@ -1,0 +1,18 @@
+// Registration of subcommands. Each cli/cmd_<name>.cpp adds its subcommand to the app and sets
+// the callback that runs it; the callback stores its exit code in `exit_code`.
+//
+// Exit codes, the same for every subcommand: 0 ok, 1 problems found / differences, 2 usage error
+// or unreadable input.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ckpt::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitProblems = 1;
+inline constexpr int kExitUsage = 2;
+
+void register_inspect(CLI::App& app, int& exit_code);
+
+}  // namespace ckpt::cli

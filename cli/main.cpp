@@ -1,0 +1,27 @@
+// ckpt: inspect, validate, diff, prune, convert and compact Apache Flink checkpoints and
+// savepoints without a JVM.
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ckpt: a toolkit for Apache Flink checkpoints and savepoints", "ckpt"};
+  app.set_version_flag("--version", CKPT_VERSION);
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 ok, 1 problems found or differences, 2 usage error or unreadable input.\n"
+      "Run 'ckpt <command> --help' for a command's options; 'man ckpt' for the manual.");
+  int exit_code = ckpt::cli::kExitOk;
+  ckpt::cli::register_inspect(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : ckpt::cli::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ckpt: %s\n", e.what());
+    return ckpt::cli::kExitUsage;
+  }
+  return exit_code;
+}

@@ -1,0 +1,30 @@
+// Human rendering helpers shared by the subcommands: sizes, tables.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ckpt::cli {
+
+// 1536 -> "1.5 KiB"; exact bytes below 1 KiB.
+std::string human_bytes(int64_t bytes);
+
+// "2026-11-23 21:34:01" (UTC) for a Unix time.
+std::string utc_time(int64_t unix_seconds);
+
+// A plain text table: columns padded to their widest cell; numeric columns right-aligned.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header, std::vector<bool> right_aligned = {});
+  void row(std::vector<std::string> cells);
+  std::string str() const;
+  bool empty() const { return rows_.empty(); }
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<bool> right_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+}  // namespace ckpt::cli

@@ -1,0 +1,377 @@
+#include "export/json.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <vector>
+
+namespace ckpt::json {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+constexpr std::size_t kChunk = 64 * 1024;
+
+// Bytes a JSON string cannot hold as they are: controls, '"', '\\', and every non-ASCII byte
+// (checked for well-formed UTF-8).
+constexpr auto kSpecial = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+  return t;
+}();
+
+class Emitter {
+ public:
+  Emitter(bool pretty, std::string& out, const Sink* sink) : pretty_(pretty), out_(out), sink_(sink) {}
+
+  void message(const Message& m, int depth) {
+    const Descriptor* d = m.GetDescriptor();
+    if (d->file()->name().rfind("google/protobuf/", 0) == 0) {
+      well_known(m);
+      return;
+    }
+    const Reflection* r = m.GetReflection();
+    if (fields_.size() <= static_cast<std::size_t>(depth)) fields_.resize(static_cast<std::size_t>(depth) + 1);
+    std::vector<const FieldDescriptor*>& fields = fields_[static_cast<std::size_t>(depth)];
+    fields.clear();
+    r->ListFields(m, &fields);
+    out_ += '{';
+    bool first = true;
+    for (const FieldDescriptor* f : fields) {
+      if (!first) out_ += ',';
+      first = false;
+      newline(depth + 1);
+      out_ += '"';
+      if (f->is_extension()) {
+        out_ += '[';
+        out_ += f->full_name();
+        out_ += ']';
+      } else {
+        out_ += f->json_name();
+      }
+      out_ += pretty_ ? "\": " : "\":";
+      if (f->is_map()) {
+        map(m, r, f, depth + 1);
+      } else if (f->is_repeated()) {
+        array(m, r, f, depth + 1);
+      } else {
+        singular(m, r, f, depth + 1);
+      }
+    }
+    if (!first) newline(depth);
+    out_ += '}';
+    maybe_flush();
+  }
+
+  void flush() {
+    if (sink_ && !out_.empty()) {
+      (*sink_)(out_);
+      out_.clear();
+    }
+  }
+
+ private:
+  void maybe_flush() {
+    if (sink_ && out_.size() >= kChunk) flush();
+  }
+
+  void newline(int depth) {
+    if (!pretty_) return;
+    out_ += '\n';
+    out_.append(static_cast<std::size_t>(depth) * 2, ' ');
+  }
+
+  void well_known(const Message& m) {
+    std::string s;
+    auto st = google::protobuf::util::MessageToJsonString(m, &s);
+    if (!st.ok()) throw JsonError("cannot print " + m.GetDescriptor()->full_name() + ": " + std::string(st.message()));
+    out_ += s;
+  }
+
+  template <typename T>
+  void number(T v) {
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, static_cast<std::size_t>(res.ptr - buf));
+  }
+
+  template <typename T>
+  void quoted_number(T v) {
+    out_ += '"';
+    number(v);
+    out_ += '"';
+  }
+
+  template <typename T>
+  void floating(T v) {
+    if (std::isnan(v)) {
+      out_ += "\"NaN\"";
+    } else if (std::isinf(v)) {
+      out_ += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    } else {
+      number(v);
+    }
+  }
+
+  void enum_value(const FieldDescriptor* f, int v) {
+    const auto* e = f->enum_type();
+    if (e->full_name() == "google.protobuf.NullValue") {
+      out_ += "null";
+      return;
+    }
+    if (const auto* ev = e->FindValueByNumber(v)) {
+      out_ += '"';
+      out_ += ev->name();
+      out_ += '"';
+    } else {
+      number(v);
+    }
+  }
+
+  void string_value(const FieldDescriptor* f, const std::string& s) {
+    if (f->type() == FieldDescriptor::TYPE_BYTES) {
+      base64(s);
+    } else {
+      escape(s);
+    }
+  }
+
+  void singular(const Message& m, const Reflection* r, const FieldDescriptor* f, int depth) {
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT32: number(r->GetInt32(m, f)); break;
+      case FieldDescriptor::CPPTYPE_INT64: quoted_number(r->GetInt64(m, f)); break;
+      case FieldDescriptor::CPPTYPE_UINT32: number(r->GetUInt32(m, f)); break;
+      case FieldDescriptor::CPPTYPE_UINT64: quoted_number(r->GetUInt64(m, f)); break;
+      case FieldDescriptor::CPPTYPE_DOUBLE: floating(r->GetDouble(m, f)); break;
+      case FieldDescriptor::CPPTYPE_FLOAT: floating(r->GetFloat(m, f)); break;
+      case FieldDescriptor::CPPTYPE_BOOL: out_ += r->GetBool(m, f) ? "true" : "false"; break;
+      case FieldDescriptor::CPPTYPE_ENUM: enum_value(f, r->GetEnumValue(m, f)); break;
+      case FieldDescriptor::CPPTYPE_STRING: {
+        std::string scratch;
+        string_value(f, r->GetStringReference(m, f, &scratch));
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_MESSAGE: message(r->GetMessage(m, f), depth); break;
+    }
+  }
+
+  void element(const Message& m, const Reflection* r, const FieldDescriptor* f, int i, int depth) {
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT32: number(r->GetRepeatedInt32(m, f, i)); break;
+      case FieldDescriptor::CPPTYPE_INT64: quoted_number(r->GetRepeatedInt64(m, f, i)); break;
+      case FieldDescriptor::CPPTYPE_UINT32: number(r->GetRepeatedUInt32(m, f, i)); break;
+      case FieldDescriptor::CPPTYPE_UINT64: quoted_number(r->GetRepeatedUInt64(m, f, i)); break;
+      case FieldDescriptor::CPPTYPE_DOUBLE: floating(r->GetRepeatedDouble(m, f, i)); break;
+      case FieldDescriptor::CPPTYPE_FLOAT: floating(r->GetRepeatedFloat(m, f, i)); break;
+      case FieldDescriptor::CPPTYPE_BOOL: out_ += r->GetRepeatedBool(m, f, i) ? "true" : "false"; break;
+      case FieldDescriptor::CPPTYPE_ENUM: enum_value(f, r->GetRepeatedEnumValue(m, f, i)); break;
+      case FieldDescriptor::CPPTYPE_STRING: {
+        std::string scratch;
+        string_value(f, r->GetRepeatedStringReference(m, f, i, &scratch));
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_MESSAGE: message(r->GetRepeatedMessage(m, f, i), depth); break;
+    }
+  }
+
+  void array(const Message& m, const Reflection* r, const FieldDescriptor* f, int depth) {
+    const int n = r->FieldSize(m, f);
+    const bool nested = f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
+    out_ += '[';
+    for (int i = 0; i < n; ++i) {
+      if (i > 0) out_ += ',';
+      if (nested) {
+        newline(depth + 1);
+      } else if (pretty_ && i > 0) {
+        out_ += ' ';
+      }
+      element(m, r, f, i, depth + 1);
+      if (nested) maybe_flush();
+    }
+    if (nested && n > 0) newline(depth);
+    out_ += ']';
+  }
+
+  void map(const Message& m, const Reflection* r, const FieldDescriptor* f, int depth) {
+    const int n = r->FieldSize(m, f);
+    const FieldDescriptor* key = f->message_type()->map_key();
+    const FieldDescriptor* value = f->message_type()->map_value();
+    out_ += '{';
+    for (int i = 0; i < n; ++i) {
+      const Message& entry = r->GetRepeatedMessage(m, f, i);
+      const Reflection* er = entry.GetReflection();
+      if (i > 0) out_ += ',';
+      newline(depth + 1);
+      switch (key->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_INT32: quoted_number(er->GetInt32(entry, key)); break;
+        case FieldDescriptor::CPPTYPE_INT64: quoted_number(er->GetInt64(entry, key)); break;
+        case FieldDescriptor::CPPTYPE_UINT32: quoted_number(er->GetUInt32(entry, key)); break;
+        case FieldDescriptor::CPPTYPE_UINT64: quoted_number(er->GetUInt64(entry, key)); break;
+        case FieldDescriptor::CPPTYPE_BOOL: out_ += er->GetBool(entry, key) ? "\"true\"" : "\"false\""; break;
+        default: {
+          std::string scratch;
+          escape(er->GetStringReference(entry, key, &scratch));
+          break;
+        }
+      }
+      out_ += pretty_ ? ": " : ":";
+      singular(entry, er, value, depth + 1);
+      maybe_flush();
+    }
+    if (n > 0) newline(depth);
+    out_ += '}';
+  }
+
+  // Length of the well-formed UTF-8 sequence at s[i] (RFC 3629), 0 if there is none.
+  static std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
+      return k < s.size() && b(k) >= lo && b(k) <= hi;
+    };
+    unsigned c = b(i);
+    if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+    if (c == 0xE0) return cont(i + 1, 0xA0, 0xBF) && cont(i + 2) ? 3 : 0;
+    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(i + 1) && cont(i + 2) ? 3 : 0;
+    if (c == 0xED) return cont(i + 1, 0x80, 0x9F) && cont(i + 2) ? 3 : 0;
+    if (c == 0xF0) return cont(i + 1, 0x90, 0xBF) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    if (c >= 0xF1 && c <= 0xF3) return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    if (c == 0xF4) return cont(i + 1, 0x80, 0x8F) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    return 0;
+  }
+
+  void escape(std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out_ += '"';
+    std::size_t run = 0;
+    std::size_t i = 0;
+    auto flush_run = [&] { out_.append(s.data() + run, i - run); };
+    while (i < s.size()) {
+      auto c = static_cast<unsigned char>(s[i]);
+      if (!kSpecial[c]) {
+        ++i;
+        continue;
+      }
+      if (c < 0x80) {
+        flush_run();
+        switch (c) {
+          case '"': out_ += "\\\""; break;
+          case '\\': out_ += "\\\\"; break;
+          case '\b': out_ += "\\b"; break;
+          case '\f': out_ += "\\f"; break;
+          case '\n': out_ += "\\n"; break;
+          case '\r': out_ += "\\r"; break;
+          case '\t': out_ += "\\t"; break;
+          default:
+            out_ += "\\u00";
+            out_ += kHex[c >> 4];
+            out_ += kHex[c & 0xF];
+        }
+        run = ++i;
+        continue;
+      }
+      std::size_t len = utf8_sequence(s, i);
+      if (len == 0) {
+        flush_run();
+        out_ += "\\ufffd";
+        run = ++i;
+        continue;
+      }
+      if (len == 3 && c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+          (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
+        flush_run();
+        out_ += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
+        i += 3;
+        run = i;
+        continue;
+      }
+      i += len;
+    }
+    flush_run();
+    out_ += '"';
+  }
+
+  void base64(std::string_view s) {
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    out_ += '"';
+    std::size_t start = out_.size();
+    out_.resize(start + (s.size() + 2) / 3 * 4);
+    char* o = out_.data() + start;
+    auto u = [&](std::size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(s[k])); };
+    std::size_t i = 0;
+    for (; i + 3 <= s.size(); i += 3) {
+      uint32_t v = (u(i) << 16) | (u(i + 1) << 8) | u(i + 2);
+      *o++ = kAlphabet[(v >> 18) & 63];
+      *o++ = kAlphabet[(v >> 12) & 63];
+      *o++ = kAlphabet[(v >> 6) & 63];
+      *o++ = kAlphabet[v & 63];
+    }
+    if (std::size_t rest = s.size() - i; rest > 0) {
+      uint32_t v = u(i) << 16;
+      if (rest == 2) v |= u(i + 1) << 8;
+      *o++ = kAlphabet[(v >> 18) & 63];
+      *o++ = kAlphabet[(v >> 12) & 63];
+      *o++ = rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+      *o++ = '=';
+    }
+    out_ += '"';
+  }
+
+  const bool pretty_;
+  std::string& out_;
+  const Sink* sink_;
+  std::deque<std::vector<const FieldDescriptor*>> fields_;  // per depth; deque: stable on growth
+};
+
+std::string one_line(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string to_json(const google::protobuf::Message& msg, bool pretty) {
+  std::string out;
+  Emitter(pretty, out, nullptr).message(msg, 0);
+  return out;
+}
+
+void write_json(const google::protobuf::Message& msg, bool pretty, const Sink& sink) {
+  std::string buf;
+  buf.reserve(kChunk + kChunk / 4);
+  Emitter e(pretty, buf, &sink);
+  e.message(msg, 0);
+  e.flush();
+}
+
+void write_json(const google::protobuf::Message& msg, bool pretty, std::FILE* out) {
+  write_json(msg, pretty, [out](std::string_view piece) {
+    if (std::fwrite(piece.data(), 1, piece.size(), out) != piece.size()) {
+      throw JsonError(std::string("cannot write JSON: ") + std::strerror(errno));
+    }
+  });
+}
+
+void from_json(std::string_view json, google::protobuf::Message& msg) {
+  msg.Clear();
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto st = google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(json.data(), json.size()), &msg,
+                                                        options);
+  if (!st.ok()) {
+    throw JsonError(one_line("invalid JSON for " + msg.GetDescriptor()->full_name() + ": " + std::string(st.message())));
+  }
+}
+
+}  // namespace ckpt::json

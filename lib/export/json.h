@@ -1,0 +1,50 @@
+// JSON of protobuf messages (formats/checkpoint.proto, formats/report.proto) following the proto3
+// JSON mapping: lowerCamelCase json names, int64/uint64 as strings, bytes as base64 (standard
+// alphabet, padded), enums by name (unknown values as numbers), fields with default values
+// omitted (fields with presence printed whenever set), non-finite doubles as "NaN"/"Infinity".
+// See formats/json-mapping.md.
+//
+// Printing uses ckpt's own reflection-driven emitter: protobuf's util::MessageToJsonString goes
+// through a binary re-serialisation and an object-writer pipeline and is several times slower on
+// the large messages of big snapshots. Its output parses back (util::JsonStringToMessage) to a
+// message equal to the original (tests/unit/test_proto_codec.cpp checks this on the fixtures).
+// Well-known types (google.protobuf.*) are delegated to protobuf's printer.
+//
+// Output has no trailing newline. Strings are escaped per RFC 8259 (plus U+2028/U+2029); invalid
+// UTF-8 inside a string field is printed as U+FFFD.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace google::protobuf {
+class Message;
+}
+
+namespace ckpt::json {
+
+class JsonError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The whole document as one string. `pretty`: two-space indentation, one field per line, arrays
+// of numbers on one line.
+std::string to_json(const google::protobuf::Message& msg, bool pretty);
+
+// The same bytes, handed to `sink` in pieces of about 64 KiB, so that printing a large message
+// never holds the whole document in memory (use this for stdout).
+using Sink = std::function<void(std::string_view)>;
+void write_json(const google::protobuf::Message& msg, bool pretty, const Sink& sink);
+
+// write_json to a stdio stream. Throws JsonError when writing fails.
+void write_json(const google::protobuf::Message& msg, bool pretty, std::FILE* out);
+
+// Parses `json` into `msg` (cleared first) with util::JsonStringToMessage; unknown fields are
+// errors. Throws JsonError with a one-line message naming the problem.
+void from_json(std::string_view json, google::protobuf::Message& msg);
+
+}  // namespace ckpt::json

@@ -1,0 +1,27 @@
+// JSON of the reports of formats/report.proto (`ckpt inspect --json`): the ops result is copied
+// into the proto message and printed with the proto3 JSON mapping (formats/json-mapping.md).
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "flink/model.h"
+#include "ops/inspect.h"
+
+namespace ckpt::report_json {
+
+// One snapshot: summary, optional subtasks and files, and the complete metadata (strings that
+// UTF-8 cannot carry exactly are shown with U+FFFD; `ckpt convert --to json` is the lossless
+// export).
+void write_inspect_report(const flink::Metadata& md, const ops::InspectResult& result, bool pretty,
+                          std::FILE* out);
+
+// Many snapshots (already sorted newest first), the unreadable ones as (path, error), and
+// incomplete checkpoint directories.
+void write_snapshot_list(const std::vector<const ops::InspectResult*>& snapshots,
+                         const std::vector<std::pair<std::string, std::string>>& unreadable,
+                         const std::vector<std::string>& incomplete, bool pretty, std::FILE* out);
+
+}  // namespace ckpt::report_json

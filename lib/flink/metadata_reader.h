@@ -1,0 +1,60 @@
+// Reading Flink `_metadata` files (all versions Flink has written: 1-6, plus the V7 layout of the
+// open "regional checkpoint" pull request) into the model of flink/model.h.
+//
+// Contract:
+//  * The whole input must be consumed: bytes after the last operator (V1-V3) or after the
+//    properties trailer's object (V4+) are an error.
+//  * Version 0 (Flink 1.1 single-file savepoints) is recognised and refused.
+//  * No allocation is sized by a length field before that length was checked against the bytes
+//    that remain. Inline payloads are never copied: they are views into Metadata::storage.
+//  * Every failure is a MetadataError whose what() is one line:
+//      "<file>: byte <offset>: <where>: <what was found>, expected <what>"
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "flink/model.h"
+
+namespace ckpt::flink {
+
+inline constexpr int32_t kMetadataMagic = 0x4960672D;
+inline constexpr int32_t kMasterStateMagic = static_cast<int32_t>(0xC96B1696);
+inline constexpr int32_t kMinReadableVersion = 1;
+inline constexpr int32_t kMaxReadableVersion = 7;
+
+struct ReadOptions {
+  // V3 channel handles: Flink 1.12+ writes a leading subtask index, Flink 1.11 did not, and the
+  // file has no flag (spec §17.2). kAuto tries 1.12+ first and falls back to 1.11.
+  enum class ChannelLayout { kAuto, kWithSubtaskIndex, kFlink111 };
+  ChannelLayout channel_layout = ChannelLayout::kAuto;
+};
+
+class MetadataError : public std::runtime_error {
+ public:
+  MetadataError(std::string line, uint64_t offset)
+      : std::runtime_error(std::move(line)), offset_(offset) {}
+  uint64_t offset() const { return offset_; }
+
+ private:
+  uint64_t offset_;
+};
+
+// Parses `bytes`, which become the Metadata's storage. `label` names the file in errors.
+Metadata parse_metadata(std::string bytes, std::string_view label, const ReadOptions& options = {});
+
+// The same for a buffer the caller shares (it is kept alive by the result, never copied).
+Metadata parse_metadata(std::shared_ptr<const std::string> bytes, std::string_view label,
+                        const ReadOptions& options = {});
+
+// Reads and parses a file. An unreadable file is a MetadataError too (offset 0).
+Metadata read_metadata_file(const std::filesystem::path& file, const ReadOptions& options = {});
+
+// Just the header: the format version, or an error for a file that is not `_metadata`.
+int32_t peek_metadata_version(std::string_view bytes, std::string_view label);
+
+}  // namespace ckpt::flink

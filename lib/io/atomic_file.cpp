@@ -1,0 +1,85 @@
+#include "io/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "io/decode_error.h"
+
+namespace ckpt::io {
+namespace {
+
+[[noreturn]] void fail(const std::filesystem::path& p, const char* what) {
+  throw IoError(p.string() + ": " + what + ": " + std::strerror(errno));
+}
+
+std::filesystem::path temp_name(const std::filesystem::path& target) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, ".%016llx.tmp", static_cast<unsigned long long>(rng()));
+  return target.parent_path() / ("." + target.filename().string() + suffix);
+}
+
+}  // namespace
+
+void fsync_directory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail(dir, "cannot open directory");
+  int rc = ::fsync(fd);
+  int saved = errno;
+  ::close(fd);
+  errno = saved;
+  if (rc != 0) fail(dir, "cannot fsync directory");
+}
+
+void write_file_atomically(const std::filesystem::path& target, std::string_view bytes, bool overwrite) {
+  std::filesystem::path tmp = temp_name(target);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) fail(tmp, "cannot create");
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      errno = saved;
+      fail(tmp, "cannot write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int saved = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    errno = saved;
+    fail(tmp, "cannot fsync");
+  }
+  ::close(fd);
+  if (overwrite) {
+    if (::rename(tmp.c_str(), target.c_str()) != 0) {
+      int saved = errno;
+      ::unlink(tmp.c_str());
+      errno = saved;
+      fail(target, "cannot rename into place");
+    }
+  } else {
+    // link(2) refuses an existing target, which rename(2) would silently replace.
+    if (::link(tmp.c_str(), target.c_str()) != 0) {
+      int saved = errno;
+      ::unlink(tmp.c_str());
+      errno = saved;
+      fail(target, saved == EEXIST ? "already exists (use --force to overwrite)" : "cannot link into place");
+    }
+    ::unlink(tmp.c_str());
+  }
+  fsync_directory(target.parent_path());
+}
+
+}  // namespace ckpt::io

@@ -1,0 +1,19 @@
+// Crash-safe file writes: after a crash at any point the target holds either its old content (or
+// does not exist) or the complete new content, never a partial file.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+namespace ckpt::io {
+
+// Writes `bytes` to a temporary file beside `target`, fsyncs it, renames it over `target` and
+// fsyncs the directory. With overwrite=false an existing `target` is an IoError (checked
+// atomically with the rename: link(2) fails if the target appeared meanwhile). Throws IoError
+// naming the path and the reason.
+void write_file_atomically(const std::filesystem::path& target, std::string_view bytes, bool overwrite = true);
+
+// fsync(2) of a directory, so that renames and unlinks inside it are durable.
+void fsync_directory(const std::filesystem::path& dir);
+
+}  // namespace ckpt::io

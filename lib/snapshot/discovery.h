@@ -1,0 +1,41 @@
+// Finding snapshots on a file system: what the user's path names.
+//
+// A path may be a `_metadata` file (or a Flink 1.2 single-file savepoint), a snapshot directory
+// (`chk-N`, `savepoint-*`, any directory holding `_metadata`), a job directory (`chk-*`, `shared/`,
+// `taskowned/`), or a root holding many jobs and savepoints. Discovery never follows symbolic
+// links, never descends into `shared/` or `taskowned/` (they hold only state files) nor into a
+// snapshot directory, and reports `chk-N` directories without `_metadata` as incomplete.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ckpt::snapshot {
+
+enum class DirKind { kCheckpoint, kSavepoint, kOther };
+
+struct Location {
+  std::filesystem::path metadata;   // the `_metadata` file (or single-file savepoint)
+  std::filesystem::path directory;  // where relative handles resolve: the metadata's parent
+  DirKind dir_kind = DirKind::kOther;
+  std::optional<int64_t> checkpoint_number;  // N of a chk-N directory
+  std::filesystem::path job_dir;    // parent of a chk-N directory, when it has one
+};
+
+struct Discovery {
+  std::filesystem::path root;  // the path the user gave, as given
+  bool single = false;         // the path named one snapshot (file or snapshot directory)
+  std::vector<Location> snapshots;
+  std::vector<std::filesystem::path> incomplete;  // chk-N directories without `_metadata`
+};
+
+// Throws io::IoError when `path` does not exist or cannot be listed.
+Discovery discover(const std::filesystem::path& path);
+
+// Describes one snapshot location from its metadata file.
+Location locate(const std::filesystem::path& metadata_file);
+
+}  // namespace ckpt::snapshot

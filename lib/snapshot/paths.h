@@ -1,0 +1,41 @@
+// Turning the paths inside state handles into paths on this machine (spec §11).
+//
+// Tag-6 handles are relative to the directory holding `_metadata`; tag-2/15 handles carry a Flink
+// `Path` string (`file:/x`, `file:///x`, `/x`, `hdfs://nn/x`, `s3://bucket/x`, ...). Remote URIs
+// are checked against a local mirror when the user maps their prefix (`--map PREFIX=DIR`).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ckpt::snapshot {
+
+struct PathMapping {
+  std::string prefix;              // e.g. "s3://bucket/flink"
+  std::filesystem::path local_dir; // e.g. "/mnt/mirror/flink"
+};
+
+// Parses "PREFIX=DIR". nullopt when there is no '=' or either side is empty.
+std::optional<PathMapping> parse_mapping(std::string_view spec);
+
+struct ResolvedPath {
+  enum class Kind { kLocal, kRemoteUnmapped };
+  Kind kind = Kind::kLocal;
+  std::filesystem::path local;  // kLocal: the path on this machine (lexically normalised)
+  std::string uri;              // the handle's path string as Flink wrote it (UTF-8)
+};
+
+// Resolves an absolute handle path (tags 2, 15). Mappings are tried longest prefix first; local
+// `file:` and scheme-less paths need none.
+ResolvedPath resolve_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings);
+
+// Resolves a relative handle path (tag 6) against the directory that holds `_metadata`.
+ResolvedPath resolve_relative(std::string_view relative, const std::filesystem::path& snapshot_dir);
+
+// True when `p` (lexically normalised) lies inside `dir` (lexically normalised).
+bool is_within(const std::filesystem::path& p, const std::filesystem::path& dir);
+
+}  // namespace ckpt::snapshot

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds ckpt with warnings as errors, and runs every test: the suite in
+# a release build, then again under AddressSanitizer + UndefinedBehaviorSanitizer.
+#
+# Tests over the real Flink fixtures read $CKPT_FIXTURES (default ../shared/fixtures/flink) and
+# report "skipped" when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (ci preset: RelWithDebInfo, -Werror)" >&2
+cmake --preset ci >/dev/null
+cmake --build --preset ci -j "$jobs"
+echo "== tests (ci preset)" >&2
+ctest --preset ci -j "$jobs"
+
+echo "== build (asan preset: ASan + UBSan, -Werror)" >&2
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs"
+echo "== tests under ASan + UBSan" >&2
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --preset asan -j "$jobs"
