@@ -27,15 +27,6 @@ struct InspectArgs {
   std::string operator_id;
 };
 
-std::string form_name(snapshot::PathForm f) {
-  switch (f) {
-    case snapshot::PathForm::kRelative: return "relative";
-    case snapshot::PathForm::kAbsolute: return "absolute";
-    case snapshot::PathForm::kSegment: return "segment";
-  }
-  return "?";
-}
-
 std::string operator_label(const ops::OperatorSummary& o) {
   if (!o.uid.empty() && !o.name.empty() && o.uid != o.name) return fmt::format("{} ({})", o.uid, o.name);
   if (!o.uid.empty()) return o.uid;
@@ -122,7 +113,7 @@ std::string render_summary(const ops::InspectResult& r) {
       std::string path = f.resolved.empty() ? f.path : f.resolved;
       if (!f.local_name.empty()) path += fmt::format(" [{}]", f.local_name);
       ft.row({path, human_bytes(f.size), op_id, f.subtask < 0 ? "-" : std::to_string(f.subtask),
-              std::string(flink::role_name(f.role)), f.shared ? "shared" : "exclusive", form_name(f.form)});
+              std::string(flink::role_name(f.role)), f.shared ? "shared" : "exclusive", std::string(snapshot::path_form_name(f.form))});
     }
     out += ft.empty() ? "no files: all state is inline\n" : ft.str();
   }

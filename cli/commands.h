@@ -14,5 +14,11 @@ inline constexpr int kExitProblems = 1;
 inline constexpr int kExitUsage = 2;
 
 void register_inspect(CLI::App& app, int& exit_code);
+void register_diff(CLI::App& app, int& exit_code);
+void register_convert(CLI::App& app, int& exit_code);
+void register_pack(CLI::App& app, int& exit_code);  // pack and unpack
+void register_prune(CLI::App& app, int& exit_code);
+void register_gc(CLI::App& app, int& exit_code);
+void register_validate(CLI::App& app, int& exit_code);
 
 }  // namespace ckpt::cli

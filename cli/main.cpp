@@ -14,6 +14,12 @@ int main(int argc, char** argv) {
       "Run 'ckpt <command> --help' for a command's options; 'man ckpt' for the manual.");
   int exit_code = ckpt::cli::kExitOk;
   ckpt::cli::register_inspect(app, exit_code);
+  ckpt::cli::register_diff(app, exit_code);
+  ckpt::cli::register_convert(app, exit_code);
+  ckpt::cli::register_pack(app, exit_code);
+  ckpt::cli::register_prune(app, exit_code);
+  ckpt::cli::register_gc(app, exit_code);
+  ckpt::cli::register_validate(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <ctime>
+
+#include "util/time_format.h"
 
 namespace ckpt::cli {
 
@@ -20,14 +21,7 @@ std::string human_bytes(int64_t bytes) {
   return fmt::format("{:.1f} {}", v, units[u]);
 }
 
-std::string utc_time(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
+std::string utc_time(int64_t unix_seconds) { return util::utc_display(unix_seconds); }
 
 Table::Table(std::vector<std::string> header, std::vector<bool> right_aligned)
     : header_(std::move(header)), right_(std::move(right_aligned)) {

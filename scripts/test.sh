@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds ckpt with warnings as errors, and runs every test: the suite in
-# a release build, then again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Installs the dependencies, builds ckpt with warnings as errors, and runs every test: the whole
+# suite (unit and CLI end-to-end) in an optimised build, then the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
 #
 # Tests over the real Flink fixtures read $CKPT_FIXTURES (default ../shared/fixtures/flink) and
 # report "skipped" when it is absent.
@@ -19,6 +20,7 @@ ctest --preset ci -j "$jobs"
 echo "== build (asan preset: ASan + UBSan, -Werror)" >&2
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs"
-echo "== tests under ASan + UBSan" >&2
+echo "== unit tests under ASan + UBSan" >&2
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --preset asan -j "$jobs"
+  ctest --preset asan -j "$jobs" -R '^unit'
+

@@ -11,12 +11,14 @@
 //    string that would not convert back to the same bytes (an unpaired surrogate, a raw 0x00
 //    byte that Java would re-encode as C0 80, a non-shortest form, invalid modified UTF-8);
 //    without it such strings are converted for display (U+FFFD for what UTF-8 cannot carry).
-//  * from_proto validates what the model cannot represent or the tag rules forbid (operator ids
-//    of exactly 32 hex digits, known tags whose body matches the oneof member, values that fit
-//    the model's integer widths, offsets per key group, channel types of the right list, a
-//    trailer that agrees with the properties) and interns every string, byte payload and offset
-//    array into the new Metadata's storage. Rules about which version may hold what stay with
-//    the writer (flink/metadata_writer.h).
+//  * from_proto validates what the model cannot represent and what the reader would refuse in
+//    the file written from it: operator ids of exactly 32 hex digits, known tags whose body
+//    matches the oneof member, values that fit the model's integer widths, one offset per key
+//    group, channel types of the right list, inline coordinator state, changelog increments of
+//    tags 9/10/13, segment delegates under tag 17, non-negative ids, indices and key-group
+//    counts, bounded nesting, and a trailer that agrees with the properties. It interns every
+//    string, byte payload and offset array into the new Metadata's storage. Rules about which
+//    version may hold what stay with the writer (flink/metadata_writer.h).
 //  * Every error is a CodecError whose what() is one line "<field path>: <problem>", the path in
 //    JSON names relative to the Metadata message, e.g.
 //    "operators[3].subtasks[0].managedKeyed.tag: 4 is not a keyed state handle tag, ...".
@@ -31,6 +33,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "checkpoint.pb.h"
 #include "flink/model.h"

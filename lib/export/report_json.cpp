@@ -2,12 +2,11 @@
 
 #include <google/protobuf/arena.h>
 
-#include <ctime>
-
 #include "export/json.h"
 #include "export/proto_codec.h"
 #include "flink/checkpoint_properties.h"
 #include "report.pb.h"
+#include "util/time_format.h"
 
 namespace ckpt::report_json {
 namespace {
@@ -18,15 +17,6 @@ void fill(const ops::StateBytes& b, ckpt::StateBytes& pb) {
   pb.set_channel(b.channel);
   pb.set_coordinator(b.coordinator);
   pb.set_total(b.total());
-}
-
-std::string rfc3339(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 void fill(const ops::SnapshotSummary& s, ckpt::SnapshotSummary& pb) {
@@ -44,7 +34,7 @@ void fill(const ops::SnapshotSummary& s, ckpt::SnapshotSummary& pb) {
   pb.set_backend(s.backend);
   pb.set_trailer(std::string(flink::describe(s.trailer)));
   pb.set_metadata_bytes(s.metadata_bytes);
-  pb.set_modified(rfc3339(s.modified_unix));
+  pb.set_modified(util::utc_rfc3339(s.modified_unix));
   pb.set_master_states(s.master_states);
   fill(s.bytes, *pb.mutable_bytes());
   pb.set_inline_bytes(s.inline_bytes);
@@ -75,19 +65,11 @@ std::string operator_id_at(const ops::InspectResult& r, int index) {
   return {};
 }
 
-std::string_view form_name(snapshot::PathForm f) {
-  switch (f) {
-    case snapshot::PathForm::kRelative: return "relative";
-    case snapshot::PathForm::kAbsolute: return "absolute";
-    case snapshot::PathForm::kSegment: return "segment";
-  }
-  return "?";
-}
-
 }  // namespace
 
 void write_inspect_report(const flink::Metadata& md, const ops::InspectResult& r, bool pretty, std::FILE* out) {
-  google::protobuf::Arena arena;
+  // Large snapshots make ~10^6 messages: one arena with large blocks keeps allocation cheap.
+  google::protobuf::Arena arena(codec::large_arena_options());
   auto* report = google::protobuf::Arena::CreateMessage<ckpt::InspectReport>(&arena);
   fill(r.summary, *report->mutable_summary());
   for (const auto& ss : r.subtasks) {
@@ -116,7 +98,7 @@ void write_inspect_report(const flink::Metadata& md, const ops::InspectResult& r
     p->set_subtask(f.subtask);
     p->set_role(std::string(flink::role_name(f.role)));
     p->set_shared(f.shared);
-    p->set_form(std::string(form_name(f.form)));
+    p->set_form(std::string(snapshot::path_form_name(f.form)));
     p->set_local_name(f.local_name);
   }
   auto* snap = report->mutable_snapshot();

@@ -46,19 +46,19 @@ int64_t keyed_state_size(const KeyedHandle& h) {
   if (const auto* kg = std::get_if<KeyGroupsHandle>(&h.body)) return stream_size(kg->delegate);
   if (const auto* inc = std::get_if<IncrementalHandle>(&h.body)) {
     int64_t total = stream_size(inc->meta);
-    for (const auto& ns : inc->shared) total += stream_size(ns.handle);
-    for (const auto& ns : inc->private_files) total += stream_size(ns.handle);
+    for (const auto& ns : inc->shared) total = add_sizes(total, stream_size(ns.handle));
+    for (const auto& ns : inc->private_files) total = add_sizes(total, stream_size(ns.handle));
     return total;
   }
   if (const auto* cl = std::get_if<ChangelogHandle>(&h.body)) {
     int64_t total = 0;
-    for (const auto& m : cl->materialized) total += keyed_state_size(m);
-    for (const auto& m : cl->non_materialized) total += keyed_state_size(m);
+    for (const auto& m : cl->materialized) total = add_sizes(total, keyed_state_size(m));
+    for (const auto& m : cl->non_materialized) total = add_sizes(total, keyed_state_size(m));
     return total;
   }
   if (const auto* cb = std::get_if<ChangelogBytesHandle>(&h.body)) {
     int64_t total = 0;
-    for (const auto& c : cb->changes) total += static_cast<int64_t>(c.data.size());
+    for (const auto& c : cb->changes) total = add_sizes(total, static_cast<int64_t>(c.data.size()));
     return total;
   }
   if (const auto* cf = std::get_if<ChangelogFilesHandle>(&h.body)) return cf->state_size;

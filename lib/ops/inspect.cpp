@@ -114,7 +114,7 @@ InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, 
     o.fully_finished = op.fully_finished();
     o.subtask_entries = static_cast<int>(op.subtasks.size());
     o.bytes.coordinator = flink::stream_size(op.coordinator);
-    if (op.coordinator.tag == flink::stream_tag::kByteStream) o.inline_bytes += o.bytes.coordinator;
+    if (op.coordinator.tag == flink::stream_tag::kByteStream) o.inline_bytes = flink::add_sizes(o.inline_bytes, o.bytes.coordinator);
     bool sel = selected(op, options);
 
     for (const auto& st : op.subtasks) {
@@ -137,7 +137,7 @@ InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, 
         note_backend(k, s.backend);
         if (k.tag == flink::keyed_tag::kSavepointKeyGroups) has_savepoint_handles = true;
         int64_t b = flink::keyed_state_size(k);
-        ss.bytes.keyed += b;
+        ss.bytes.keyed = flink::add_sizes(ss.bytes.keyed, b);
         if (!ss.has_key_groups) {
           ss.key_groups = flink::keyed_range(k);
           ss.has_key_groups = true;
@@ -147,7 +147,7 @@ InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, 
       auto add_operator = [&](const flink::OperatorHandle& h, const char* slot) {
         if (h.is_null()) return;
         int64_t b = flink::stream_size(h.delegate);
-        ss.bytes.operator_state += b;
+        ss.bytes.operator_state = flink::add_sizes(ss.bytes.operator_state, b);
         ss.handles.push_back({slot, operator_kind(h), b});
       };
       add_keyed(st.managed_keyed, "managed keyed");
@@ -158,28 +158,28 @@ InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, 
       for (const auto& h : st.legacy_raw_chain) add_operator(h, "raw operator (chained)");
       for (const auto& h : st.legacy_operator_states) {
         int64_t b = flink::stream_size(h);
-        ss.bytes.operator_state += b;
+        ss.bytes.operator_state = flink::add_sizes(ss.bytes.operator_state, b);
         if (!h.is_null()) ss.handles.push_back({"legacy operator", "stream", b});
       }
       auto add_channels = [&](const std::vector<flink::ChannelHandle>& list, const char* slot) {
         if (list.empty()) return;
         int64_t b = 0;
-        for (const auto& c : list) b += c.state_size;
-        ss.bytes.channel += b;
+        for (const auto& c : list) b = flink::add_sizes(b, c.state_size);
+        ss.bytes.channel = flink::add_sizes(ss.bytes.channel, b);
         ss.handles.push_back({slot, fmt::format("{} channel handles", list.size()), b});
       };
       add_channels(st.input_channels, "input channels");
       add_channels(st.output_channels, "output channels");
       if (ss.bytes.total() > 0 || !ss.handles.empty()) ++o.subtasks_with_state;
-      o.bytes.keyed += ss.bytes.keyed;
-      o.bytes.operator_state += ss.bytes.operator_state;
-      o.bytes.channel += ss.bytes.channel;
+      o.bytes.keyed = flink::add_sizes(o.bytes.keyed, ss.bytes.keyed);
+      o.bytes.operator_state = flink::add_sizes(o.bytes.operator_state, ss.bytes.operator_state);
+      o.bytes.channel = flink::add_sizes(o.bytes.channel, ss.bytes.channel);
       if (sel && options.subtasks) res.subtasks.push_back(std::move(ss));
     }
-    s.bytes.keyed += o.bytes.keyed;
-    s.bytes.operator_state += o.bytes.operator_state;
-    s.bytes.channel += o.bytes.channel;
-    s.bytes.coordinator += o.bytes.coordinator;
+    s.bytes.keyed = flink::add_sizes(s.bytes.keyed, o.bytes.keyed);
+    s.bytes.operator_state = flink::add_sizes(s.bytes.operator_state, o.bytes.operator_state);
+    s.bytes.channel = flink::add_sizes(s.bytes.channel, o.bytes.channel);
+    s.bytes.coordinator = flink::add_sizes(s.bytes.coordinator, o.bytes.coordinator);
     if (sel) s.operators.push_back(std::move(o));
   }
 
@@ -194,10 +194,10 @@ InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, 
     const flink::StreamHandle& h = *r.handle;
     if (h.tag != flink::stream_tag::kByteStream || r.role == flink::Role::kCoordinator) return;
     auto n = static_cast<int64_t>(h.data.size());
-    s.inline_bytes += n;
-    if (int pos = op_pos[r.operator_index]; pos >= 0) s.operators[pos].inline_bytes += n;
+    s.inline_bytes = flink::add_sizes(s.inline_bytes, n);
+    if (int pos = op_pos[r.operator_index]; pos >= 0) s.operators[pos].inline_bytes = flink::add_sizes(s.operators[pos].inline_bytes, n);
     if (auto it = subtask_pos.find({r.operator_index, r.subtask_index}); it != subtask_pos.end()) {
-      res.subtasks[it->second].inline_bytes += n;
+      res.subtasks[it->second].inline_bytes = flink::add_sizes(res.subtasks[it->second].inline_bytes, n);
     }
   });
   for (auto& f : snapshot::file_refs(md, loc.directory)) {

@@ -20,7 +20,9 @@ struct StateBytes {
   int64_t operator_state = 0;
   int64_t channel = 0;
   int64_t coordinator = 0;
-  int64_t total() const { return keyed + operator_state + channel + coordinator; }
+  int64_t total() const {
+    return flink::add_sizes(flink::add_sizes(keyed, operator_state), flink::add_sizes(channel, coordinator));
+  }
 };
 
 struct OperatorSummary {

@@ -4,6 +4,15 @@
 
 namespace ckpt::snapshot {
 
+std::string_view path_form_name(PathForm f) {
+  switch (f) {
+    case PathForm::kRelative: return "relative";
+    case PathForm::kAbsolute: return "absolute";
+    case PathForm::kSegment: return "segment";
+  }
+  return "?";
+}
+
 std::vector<FileRef> file_refs(const flink::Metadata& md, const std::filesystem::path& snapshot_dir,
                                const std::vector<PathMapping>& mappings) {
   std::vector<FileRef> out;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flink/handles.h"
@@ -17,6 +18,9 @@
 namespace ckpt::snapshot {
 
 enum class PathForm { kRelative, kAbsolute, kSegment };
+
+// "relative", "absolute", "segment".
+std::string_view path_form_name(PathForm f);
 
 struct FileRef {
   flink::StreamRef ref;         // where the handle sits (operator, subtask, role, local name)

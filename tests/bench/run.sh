@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in one process each, every figure beside its baseline from the same run.
-# Usage: bash tests/bench/run.sh [SECTION...]   (sections: metadata; default: all)
+# Usage: bash tests/bench/run.sh [SECTION...]   (sections: metadata, validate, convert, prune; default: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 fixtures=${CKPT_FIXTURES:-../shared/fixtures/flink}
@@ -11,7 +11,7 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)"
 bin=build/release
 
-SECTIONS="${*:-metadata}"
+SECTIONS="${*:-metadata validate convert prune}"
 now_ns() { date +%s%N; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
 
@@ -27,4 +27,97 @@ if [[ " $SECTIONS " == *" metadata "* ]]; then
   t2=$(now_ns)
   echo "ckpt inspect --json of the synthetic snapshot: $(secs $((t1 - t0))) s end to end" \
        "($(stat -c %s "$work/inspect.json") bytes of JSON; target < 1 s); cat of the same _metadata: $(secs $((t2 - t1))) s"
+fi
+
+if [[ " $SECTIONS " == *" validate "* ]]; then
+  # ckpt validate --deep over >= 2 GiB of real SST files (warm cache) against sst_dump's verify
+  # (single-threaded, the same RocksDB checksum code) and cat (the read limit), in one run.
+  echo "== validate --deep"
+  data="$work/validate-ssts"
+  [ -f "$data/_metadata" ] || "$bin/tests/bench/bench_validate" "$data" "${CKPT_BENCH_VALIDATE_GIB:-2.2}"
+  bytes=$(du -cb "$data"/*.sst | tail -1 | cut -f1)
+  cat "$data"/*.sst > /dev/null; cat "$data"/*.sst > /dev/null   # warm the page cache
+  best() { # best of 3 wall-clock times of a command, in ns
+    local b=0 t0 t1
+    for _ in 1 2 3; do t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); if [ $b -eq 0 ] || [ $((t1 - t0)) -lt $b ]; then b=$((t1 - t0)); fi; done
+    echo $b
+  }
+  t_cat=$(best sh -c "cat \"$data\"/*.sst")
+  t_sst=$(best sst_dump --command=verify --file="$data")
+  t_val=$(best "$bin/ckpt" validate --deep "$data")
+  t_val1=$(best "$bin/ckpt" validate --deep --threads 1 "$data")
+  gib=$(awk -v b="$bytes" 'BEGIN { printf "%.2f", b / 1073741824 }')
+  echo "data: $gib GiB of SST files in $(ls "$data"/*.sst | wc -l) files, page cache warm, $(nproc) cores"
+  echo "cat > /dev/null (read limit):          $(secs $t_cat) s"
+  echo "sst_dump --command=verify:             $(secs $t_sst) s"
+  echo "ckpt validate --deep (all cores):      $(secs $t_val) s   sst_dump/ckpt = $(awk -v a=$t_sst -v b=$t_val 'BEGIN{printf "%.2f", a/b}')x faster (target > 1); ckpt/cat = $(awk -v a=$t_val -v b=$t_cat 'BEGIN{printf "%.2f", a/b}') (target <= 1.3)"
+  echo "ckpt validate --deep --threads 1:      $(secs $t_val1) s   ckpt/cat = $(awk -v a=$t_val1 -v b=$t_cat 'BEGIN{printf "%.2f", a/b}')"
+fi
+
+if [[ " $SECTIONS " == *" convert "* ]]; then
+  echo "== convert --self-contained and pack (>= 2 GiB incremental checkpoint)"
+  "$bin/tests/bench/bench_convert" "$work" 2.2
+fi
+
+if [[ " $SECTIONS " == *" prune "* ]]; then
+  echo "== prune / gc (1,000 checkpoints x 200 subtasks, ~100 K shared files, made with the writer)"
+  src="$work/prune-src"
+  if [ ! -d "$src" ]; then
+    "$bin/tests/bench/bench_prune" gen "$src" 1000 200 5 2 11
+  fi
+  NOW=1800000000
+  # Plan: wall time and peak RSS of a dry run (--json to a file: every deletion is listed).
+  /usr/bin/time -f "%e %M" -o "$work/plan.time" \
+    "$bin/ckpt" prune "$src" --retain 10 --dry-run --json --now $NOW > "$work/plan.json"
+  /usr/bin/time -f "%e %M" -o "$work/gcplan.time" "$bin/ckpt" gc "$src" --dry-run --now $NOW > /dev/null
+  read -r plan_s plan_kib < "$work/plan.time"
+  read -r gc_s gc_kib < "$work/gcplan.time"
+  python3 - "$work/plan.json" "$src" "$work/rm-list" "$work/rmdir-list" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+src = sys.argv[2]
+with open(sys.argv[3], "w") as f, open(sys.argv[4], "w") as g:
+    for x in d["deletions"]:
+        rel = x["path"][len(src) + 1:]
+        (g if x["type"] == "directory" else f).write(rel + "\n")
+t = d["totals"]
+print(f"plan: keep {t['kept']} of {t['snapshots']} checkpoints, delete {t['filesDeleted']} files and "
+      f"{t['directoriesDeleted']} directories")
+PY
+  echo "plan (prune --retain 10 --dry-run --json): ${plan_s} s, peak RSS $((plan_kib / 1024)) MiB (targets < 2 s, < 500 MB)"
+  echo "plan (gc --dry-run): ${gc_s} s, peak RSS $((gc_kib / 1024)) MiB"
+  # Apply against rm of the same files, each on a fresh copy (cp -a keeps the mtimes).
+  rm -rf "$work/prune-a" "$work/prune-b"
+  cp -a "$src" "$work/prune-a"
+  cp -a "$src" "$work/prune-b"
+  sync
+  t0=$(now_ns)
+  (cd "$work/prune-b" && xargs -d '\n' rm -f < "$work/rm-list" && xargs -d '\n' rmdir < "$work/rmdir-list")
+  sync
+  t1=$(now_ns)
+  "$bin/ckpt" prune "$work/prune-a" --retain 10 --now $NOW > /dev/null
+  sync
+  t2=$(now_ns)
+  rm_ns=$((t1 - t0)); all_ns=$((t2 - t1))
+  echo "rm + rmdir of the same files (baseline): $(secs $rm_ns) s"
+  "$bin/ckpt" prune "$src" --retain 10 --dry-run --now $NOW > /dev/null  # warm, as the apply's plan is
+  t4=$(now_ns)
+  "$bin/ckpt" prune "$src" --retain 10 --dry-run --now $NOW > /dev/null
+  t5=$(now_ns)
+  apply_ns=$((all_ns - (t5 - t4)))
+  echo "ckpt prune --retain 10 (plan + apply): $(secs $all_ns) s; apply alone (minus a human dry run's" \
+       "$(secs $((t5 - t4))) s): $(secs $apply_ns) s = $(awk -v a=$apply_ns -v r=$rm_ns 'BEGIN{printf "%.2f", a / r}')x rm" \
+       "(target <= 1.2x)"
+  diff <(cd "$work/prune-a" && find . | sort) <(cd "$work/prune-b" && find . | sort) > /dev/null \
+    && echo "prune and rm left identical trees" || echo "WARNING: prune and rm left different trees"
+  rm -rf "$work/prune-a" "$work/prune-b"
+fi
+
+if [[ " $SECTIONS " == *" pipeline "* ]]; then
+  # The bundled pipeline (P = 2, hashmap): records/s through the whole job with checkpointing off
+  # and every 1 s, beside the generator alone; checkpoint duration, size and restore time at 1 M
+  # and 10 M keys, beside a plain write+fsync of the same bytes.
+  echo "== pipeline"
+  "$bin/tests/bench/bench_pipeline" "$work/pipeline" "${CKPT_BENCH_PIPELINE_RECORDS:-10000000}"
+  rm -rf "$work/pipeline"
 fi

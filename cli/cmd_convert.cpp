@@ -1,0 +1,245 @@
+// `ckpt convert`: export (json, proto), Flink `_metadata` (with version change and relocation),
+// and self-contained savepoint directories. Flags, calls into ops/convert.h, rendering.
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "checkpoint.pb.h"
+#include "commands.h"
+#include "export/json.h"
+#include "export/proto_codec.h"
+#include "export/write_report_json.h"
+#include "flink/checkpoint_properties.h"
+#include "flink/metadata_writer.h"
+#include "io/atomic_file.h"
+#include "io/decode_error.h"
+#include "ops/convert.h"
+#include "ops/snapshot_input.h"
+#include "render.h"
+#include "snapshot/layout.h"
+
+namespace fs = std::filesystem;
+
+namespace ckpt::cli {
+namespace {
+
+struct ConvertArgs {
+  std::string input;
+  std::string from = "auto";
+  std::string to = "flink";
+  int version = 0;
+  std::string properties = "auto";
+  std::vector<std::string> relocate;
+  std::vector<std::string> maps;
+  std::string output;
+  std::string self_contained;
+  bool copy = false;
+  bool keep_relative = false;
+  bool force = false;
+  bool dry_run = false;
+  bool json = false;
+  bool pretty = false;
+};
+
+int usage(const std::string& msg) {
+  std::fprintf(stderr, "ckpt convert: %s\n", msg.c_str());
+  return kExitUsage;
+}
+
+void print_notes(const std::vector<std::string>& notes, std::FILE* f) {
+  for (const auto& n : notes) std::fprintf(f, "note: %s\n", n.c_str());
+}
+
+std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out, bool dry_run) {
+  std::string s = fmt::format("{} {} files ({}) and _metadata into {}\n", dry_run ? "would write" : "wrote",
+                              p.files.size(), human_bytes(static_cast<int64_t>(p.total_bytes)), out);
+  s += fmt::format("handles before: {} relative, {} absolute, {} segments; after: all relative\n", p.relative_before,
+                   p.absolute_before, p.segments_before);
+  if (dry_run) {
+    Table t({"NAME", "SIZE", "SOURCE"}, {false, true, false});
+    for (const auto& f : p.files) {
+      std::string src = f.source.string();
+      if (!f.whole) src += fmt::format(" [{}, +{}]", f.offset, f.length);
+      t.row({f.name, human_bytes(static_cast<int64_t>(f.length)), src});
+    }
+    if (!t.empty()) s += t.str();
+  }
+  for (const auto& n : p.notes) s += "note: " + n + "\n";
+  return s;
+}
+
+int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps) {
+  if (!in.location) return usage(a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
+  if (!a.relocate.empty()) return usage("--relocate and --self-contained exclude each other (use --map to find remote files)");
+  if (!a.output.empty()) return usage("--self-contained OUT and -o exclude each other");
+  ops::SelfContainOptions opt;
+  opt.mappings = maps;
+  ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
+  ops::check_output_location(plan, a.self_contained);
+  write_report_json::Outcome outcome;
+  if (!a.dry_run) {
+    outcome.written = ops::write_self_contained(plan, a.self_contained, a.force, a.copy);
+    outcome.dry_run = false;
+  }
+  if (a.json) {
+    write_report_json::write_plan_report("convert", a.input, a.self_contained, plan, outcome, a.pretty, stdout);
+  } else {
+    std::fputs(render_plan(plan, a.self_contained, a.dry_run).c_str(), stdout);
+    if (!a.dry_run) {
+      std::fprintf(stdout, "%d linked, %d copied, %d segments cut; checked: every handle resolves inside %s\n",
+                   outcome.written.linked, outcome.written.copied, outcome.written.cut, a.self_contained.c_str());
+    }
+  }
+  return kExitOk;
+}
+
+int run_convert(const ConvertArgs& a) {
+  auto from = ops::parse_input_form(a.from);
+  if (!from) return usage("--from " + a.from + ": expected auto, flink, json or proto");
+  if (a.to != "flink" && a.to != "json" && a.to != "proto") return usage("--to " + a.to + ": expected json, proto or flink");
+  ops::PropertiesChoice choice = ops::PropertiesChoice::kFromDirectory;
+  if (a.properties == "checkpoint") choice = ops::PropertiesChoice::kCheckpoint;
+  else if (a.properties == "savepoint") choice = ops::PropertiesChoice::kSavepoint;
+  else if (a.properties == "null") choice = ops::PropertiesChoice::kNull;
+  else if (a.properties != "auto") return usage("--properties " + a.properties + ": expected auto, checkpoint, savepoint or null");
+  std::vector<ops::Relocation> relocs;
+  for (const auto& r : a.relocate) {
+    auto p = ops::parse_relocation(r);
+    if (!p) return usage("--relocate " + r + ": expected FROM=TO");
+    relocs.push_back(*p);
+  }
+  std::vector<snapshot::PathMapping> maps;
+  for (const auto& m : a.maps) {
+    auto p = snapshot::parse_mapping(m);
+    if (!p) return usage("--map " + m + ": expected PREFIX=DIR");
+    maps.push_back(*p);
+  }
+
+  ops::SnapshotInput in;
+  try {
+    in = ops::load_snapshot_input(a.input, *from);
+  } catch (const ops::InputError& e) {
+    std::fprintf(stderr, "ckpt convert: %s\n", e.what());
+    return kExitUsage;
+  }
+
+  try {
+    std::vector<std::string> notes;
+    if (a.version != 0) {
+      std::optional<snapshot::DirKind> kind;
+      if (in.location) kind = in.location->dir_kind;
+      ops::VersionChange vc = ops::change_version(in.md, a.version, choice, kind);
+      notes.insert(notes.end(), vc.notes.begin(), vc.notes.end());
+    }
+    if (!a.self_contained.empty()) {
+      if (a.to != "flink") return usage("--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
+      print_notes(notes, stderr);
+      return run_self_contained(a, in, maps);
+    }
+    if (!maps.empty()) return usage("--map applies to --self-contained only");
+
+    ops::RelocateStats rs = ops::relocate(in.md, relocs);
+    if (!relocs.empty()) {
+      notes.push_back(fmt::format("relocated {} absolute handle paths and {} file-merging directories; {} absolute paths "
+                                  "matched no --relocate",
+                                  rs.handles, rs.directories, rs.untouched));
+    }
+    bool to_stdout = a.output.empty() || a.output == "-";
+    if (to_stdout && a.to != "json" && !a.dry_run && ::isatty(STDOUT_FILENO)) {
+      return usage("-o OUT is needed for --to " + a.to + " (binary output is not written to a terminal)");
+    }
+    fs::path target;
+    if (!to_stdout) {
+      target = a.output;
+      struct stat st {};
+      if (::stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) target /= std::string(snapshot::kMetadataFileName);
+      std::error_code ec;
+      if (in.location && fs::equivalent(target, in.location->metadata, ec)) {
+        return usage(target.string() + ": is the input file (inputs are never modified)");
+      }
+    }
+    if (a.to == "flink" && in.location && !to_stdout && !a.keep_relative) {
+      fs::path out_dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+      ops::AnchorStats as = ops::anchor_relative(in.md, in.location->directory, out_dir, relocs);
+      if (as.made_absolute) {
+        notes.push_back(fmt::format("{} relative handles became absolute: their files are not beside {} (spec §11.3)",
+                                    as.made_absolute, target.string()));
+      }
+    }
+
+    std::string bytes;
+    if (a.to == "flink") {
+      try {
+        bytes = flink::write_metadata(in.md);
+      } catch (const flink::WriteError& e) {
+        throw ops::ConvertError(std::string("cannot write the _metadata: ") + e.what());
+      }
+    } else {
+      ckpt::Metadata pb;
+      codec::to_proto(in.md, pb);
+      if (a.to == "json") bytes = json::to_json(pb, a.pretty) + "\n";
+      else if (!pb.SerializeToString(&bytes)) throw ops::ConvertError("cannot serialize the protobuf message");
+    }
+    if (a.dry_run) {
+      std::fprintf(stdout, "would write %s (%zu bytes, --to %s, format version %d)\n",
+                   to_stdout ? "stdout" : target.c_str(), bytes.size(), a.to.c_str(), in.md.version);
+      print_notes(notes, stdout);
+      return kExitOk;
+    }
+    if (to_stdout) {
+      if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) return usage("cannot write to stdout");
+      print_notes(notes, stderr);
+    } else {
+      io::write_file_atomically(target, bytes, a.force);
+      std::fprintf(stdout, "wrote %s (%zu bytes, --to %s, format version %d)\n", target.c_str(), bytes.size(), a.to.c_str(),
+                   in.md.version);
+      print_notes(notes, stdout);
+    }
+    return kExitOk;
+  } catch (const ops::ConvertError& e) {
+    std::fprintf(stderr, "ckpt convert: %s\n", e.what());
+    return kExitProblems;
+  } catch (const codec::CodecError& e) {
+    std::fprintf(stderr, "ckpt convert: %s: %s\n", a.input.c_str(), e.what());
+    return kExitProblems;
+  } catch (const io::IoError& e) {
+    std::fprintf(stderr, "ckpt convert: %s\n", e.what());
+    return kExitUsage;
+  }
+}
+
+}  // namespace
+
+void register_convert(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ConvertArgs>();
+  CLI::App* cmd = app.add_subcommand("convert", "Export, relocate, re-version or self-contain a snapshot");
+  cmd->description(
+      "Convert a snapshot: export it (--to json|proto), write it back as Flink _metadata (--to flink, also from\n"
+      "a JSON or proto export), change its format version (--format-version, refused when a field would be\n"
+      "lost), rewrite absolute paths (--relocate FROM=TO), or turn it into a relocatable savepoint-style\n"
+      "directory (--self-contained OUT). Inputs are never modified; outputs are written atomically and never\n"
+      "replaced without --force. Exit 0 ok, 1 conversion refused, 2 usage error or unreadable input.");
+  cmd->add_option("input", args->input, "Snapshot directory, _metadata file, or JSON/proto export")->required();
+  cmd->add_option("--from", args->from, "Input form: auto (default), flink, json, proto");
+  cmd->add_option("--to", args->to, "Output form: flink (default), json, proto");
+  cmd->add_option("--format-version", args->version, "Write this _metadata format version (2..7)");
+  cmd->add_option("--properties", args->properties,
+                  "Trailer when upgrading V2/V3 to V4+: auto (from the directory name), checkpoint, savepoint, null");
+  cmd->add_option("--relocate", args->relocate, "Rewrite absolute paths starting with FROM to start with TO (repeatable)");
+  cmd->add_option("-o,--output", args->output, "Output file (a directory: OUT/_metadata); - or absent: stdout");
+  cmd->add_option("--self-contained", args->self_contained,
+                  "Write a self-contained savepoint-style directory OUT holding every referenced file");
+  cmd->add_option("--map", args->maps, "--self-contained: read remote paths PREFIX from local directory DIR (repeatable)");
+  cmd->add_flag("--keep-relative", args->keep_relative,
+                "--to flink: keep relative handles even when their files are not beside the output (you will put them there)");
+  cmd->add_flag("--copy", args->copy, "--self-contained: copy files instead of hard-linking them");
+  cmd->add_flag("--force", args->force, "Replace an existing output");
+  cmd->add_flag("--dry-run", args->dry_run, "Print what would be written; write nothing");
+  cmd->add_flag("--json", args->json, "--self-contained: print the plan / result as one JSON document");
+  cmd->add_flag("--pretty", args->pretty, "Indent JSON output");
+  cmd->callback([args, &exit_code] { exit_code = run_convert(*args); });
+}
+
+}  // namespace ckpt::cli

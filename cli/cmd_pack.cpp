@@ -1,0 +1,148 @@
+// `ckpt pack` and `ckpt unpack`: one zstd archive of a snapshot in self-contained form
+// (formats/pack-format.md). Flags, calls into ops/pack.h, rendering.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "commands.h"
+#include "export/write_report_json.h"
+#include "io/decode_error.h"
+#include "ops/convert.h"
+#include "ops/pack.h"
+#include "ops/snapshot_input.h"
+#include "render.h"
+
+namespace ckpt::cli {
+namespace {
+
+struct PackArgs {
+  std::string input, output;
+  std::vector<std::string> maps;
+  int level = 3;
+  int threads = 0;
+  bool force = false, dry_run = false, json = false, pretty = false, list = false;
+};
+
+int fail(const char* cmd, const std::string& msg, int rc) {
+  std::fprintf(stderr, "ckpt %s: %s\n", cmd, msg.c_str());
+  return rc;
+}
+
+int run_pack(const PackArgs& a) {
+  if (a.level < 1 || a.level > 19) return fail("pack", fmt::format("--level {}: expected 1..19", a.level), kExitUsage);
+  std::vector<snapshot::PathMapping> maps;
+  for (const auto& m : a.maps) {
+    auto p = snapshot::parse_mapping(m);
+    if (!p) return fail("pack", "--map " + m + ": expected PREFIX=DIR", kExitUsage);
+    maps.push_back(*p);
+  }
+  ops::SnapshotInput in;
+  try {
+    in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+  } catch (const ops::InputError& e) {
+    return fail("pack", e.what(), kExitUsage);
+  }
+  try {
+    ops::SelfContainOptions opt;
+    opt.mappings = maps;
+    ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
+    write_report_json::Outcome outcome;
+    if (!a.dry_run) {
+      ops::PackOptions po;
+      po.level = a.level;
+      po.threads = a.threads;
+      ops::PackStats st = ops::pack_snapshot(plan, a.output, a.force, po);
+      outcome.dry_run = false;
+      outcome.archive_bytes = st.bytes_out;
+    }
+    if (a.json) {
+      write_report_json::write_plan_report("pack", a.input, a.output, plan, outcome, a.pretty, stdout);
+      return kExitOk;
+    }
+    uint64_t payload = plan.total_bytes + plan.metadata.size();
+    if (a.dry_run) {
+      std::printf("would pack %zu files (%s) into %s\n", plan.files.size() + 1,
+                  human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str());
+      Table t({"NAME", "SIZE", "SOURCE"}, {false, true, false});
+      for (const auto& f : plan.files) t.row({f.name, human_bytes(static_cast<int64_t>(f.length)), f.source.string()});
+      if (!t.empty()) std::fputs(t.str().c_str(), stdout);
+    } else {
+      std::printf("packed %zu files (%s) into %s (%s, %.1f%%)\n", plan.files.size() + 1,
+                  human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str(),
+                  human_bytes(static_cast<int64_t>(outcome.archive_bytes)).c_str(),
+                  payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload) : 0.0);
+    }
+    for (const auto& n : plan.notes) std::printf("note: %s\n", n.c_str());
+    return kExitOk;
+  } catch (const ops::ConvertError& e) {
+    return fail("pack", e.what(), kExitProblems);
+  } catch (const ops::PackError& e) {
+    return fail("pack", e.what(), kExitUsage);
+  } catch (const io::IoError& e) {
+    return fail("pack", e.what(), kExitUsage);
+  }
+}
+
+int run_unpack(const PackArgs& a) {
+  if (a.output.empty() && !a.list) return fail("unpack", "OUT is required (or --list)", kExitUsage);
+  try {
+    ops::UnpackStats st = ops::unpack_archive(a.input, a.output, a.force, a.list);
+    if (a.json) {
+      write_report_json::write_unpack_report(a.input, a.output, st, a.list, a.pretty, stdout);
+      return kExitOk;
+    }
+    if (a.list) {
+      Table t({"NAME", "SIZE", "XXH64"}, {false, true, false});
+      for (const auto& e : st.entries) t.row({e.name, human_bytes(static_cast<int64_t>(e.size)), fmt::format("{:016x}", e.xxh64)});
+      std::fputs(t.str().c_str(), stdout);
+      std::printf("%zu files (%s), all checksums verified\n", st.entries.size(),
+                  human_bytes(static_cast<int64_t>(st.bytes)).c_str());
+    } else {
+      std::printf("unpacked %zu files (%s) into %s; checksums verified, every handle resolves inside it\n",
+                  st.entries.size(), human_bytes(static_cast<int64_t>(st.bytes)).c_str(), a.output.c_str());
+    }
+    return kExitOk;
+  } catch (const ops::PackError& e) {
+    // A damaged or hostile archive is bad input.
+    return fail("unpack", e.what(), kExitUsage);
+  } catch (const io::IoError& e) {
+    return fail("unpack", e.what(), kExitUsage);
+  }
+}
+
+}  // namespace
+
+void register_pack(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<PackArgs>();
+  CLI::App* cmd = app.add_subcommand("pack", "Pack a snapshot and all its files into one zstd archive");
+  cmd->description(
+      "Write one zstd-compressed archive holding the snapshot in self-contained form (every referenced file,\n"
+      "handles rewritten to relative ones, as 'ckpt convert --self-contained') with a checksum per file, for\n"
+      "moving between clusters or attaching to a bug report. Format: formats/pack-format.md.");
+  cmd->add_option("snapshot", args->input, "Snapshot directory or _metadata file")->required();
+  cmd->add_option("out", args->output, "Archive to write, e.g. chk-42.ckpt.zst")->required();
+  cmd->add_option("--level", args->level, "zstd compression level 1..19 (default 3)");
+  cmd->add_option("--threads", args->threads, "zstd worker threads (default: one per core)");
+  cmd->add_option("--map", args->maps, "Read remote paths PREFIX from local directory DIR (repeatable)");
+  cmd->add_flag("--force", args->force, "Replace an existing archive");
+  cmd->add_flag("--dry-run", args->dry_run, "Print what would be packed; write nothing");
+  cmd->add_flag("--json", args->json, "Print the plan / result as one JSON document");
+  cmd->add_flag("--pretty", args->pretty, "Indent JSON output");
+  cmd->callback([args, &exit_code] { exit_code = run_pack(*args); });
+
+  auto uargs = std::make_shared<PackArgs>();
+  CLI::App* ucmd = app.add_subcommand("unpack", "Verify and extract a ckpt pack archive");
+  ucmd->description(
+      "Extract an archive written by 'ckpt pack' into a new directory OUT, verifying every checksum; the\n"
+      "result is a self-contained savepoint-style directory. Hostile archives are refused: only plain file\n"
+      "names, bounded sizes; nothing appears under OUT unless everything verified.");
+  ucmd->add_option("archive", uargs->input, "Archive written by ckpt pack")->required();
+  ucmd->add_option("out", uargs->output, "Directory to create");
+  ucmd->add_flag("--list", uargs->list, "Verify the archive and list its files; extract nothing");
+  ucmd->add_flag("--force", uargs->force, "Replace an existing snapshot directory OUT");
+  ucmd->add_flag("--json", uargs->json, "Print the result as one JSON document");
+  ucmd->add_flag("--pretty", uargs->pretty, "Indent JSON output");
+  ucmd->callback([uargs, &exit_code] { exit_code = run_unpack(*uargs); });
+}
+
+}  // namespace ckpt::cli

@@ -1,0 +1,91 @@
+// `ckpt prune`: retention policy flags, then the shared plan/apply run of plan_cli.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "commands.h"
+#include "ops/prune_plan.h"
+#include "plan_cli.h"
+
+namespace ckpt::cli {
+namespace {
+
+struct PruneArgs {
+  PlanArgs plan;
+  std::optional<int64_t> retain, hourly, daily;
+  std::string within;
+  std::string config;
+  bool include_savepoints = false;
+};
+
+int run_prune(const PruneArgs& a) {
+  ops::RetentionPolicy policy;
+  policy.include_savepoints = a.include_savepoints;
+  for (auto [flag, v] : {std::pair{"--retain", a.retain}, {"--keep-hourly", a.hourly}, {"--keep-daily", a.daily}}) {
+    if (v && *v < 1) {
+      std::fprintf(stderr, "ckpt prune: %s %lld: expected a count of at least 1\n", flag, static_cast<long long>(*v));
+      return kExitUsage;
+    }
+  }
+  policy.last = a.retain;
+  policy.hourly = a.hourly;
+  policy.daily = a.daily;
+  if (!a.within.empty()) {
+    auto d = ops::parse_duration(a.within);
+    if (!d) {
+      std::fprintf(stderr, "ckpt prune: --keep-within %s: expected a duration such as 24h, 90m or 7d\n",
+                   a.within.c_str());
+      return kExitUsage;
+    }
+    policy.within_ns = *d;
+  }
+  if (!a.config.empty()) {
+    if (a.retain) {
+      std::fprintf(stderr, "ckpt prune: give either --retain or --config, not both\n");
+      return kExitUsage;
+    }
+    try {
+      policy.last = ops::num_retained_from_config(a.config);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ckpt prune: --config: %s\n", e.what());
+      return kExitUsage;
+    }
+  }
+  if (policy.empty()) {
+    std::fprintf(stderr,
+                 "ckpt prune: refusing an empty policy (it would keep nothing): give --retain N, --keep-within, "
+                 "--keep-hourly, --keep-daily or --config\n");
+    return kExitUsage;
+  }
+  std::string line;
+  auto add = [&](const std::string& s) { line += (line.empty() ? "" : ", ") + s; };
+  if (policy.last) add(fmt::format("retain {}{}", *policy.last, a.config.empty() ? "" : " (from " + a.config + ")"));
+  if (policy.within_ns) add("keep-within " + a.within);
+  if (policy.hourly) add(fmt::format("keep-hourly {}", *policy.hourly));
+  if (policy.daily) add(fmt::format("keep-daily {}", *policy.daily));
+  add(policy.include_savepoints ? "savepoints ranked too" : "savepoints kept");
+  return run_plan_command("prune", a.plan, line,
+                          [&](const snapshot::ReferenceGraph& g) { return ops::decide(g, policy); });
+}
+
+}  // namespace
+
+void register_prune(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<PruneArgs>();
+  CLI::App* cmd = app.add_subcommand("prune", "Delete old checkpoints by a retention policy, never a file a kept one needs");
+  cmd->description(
+      "Keep the newest checkpoints of each job by a restic-style policy (a checkpoint is kept when any rule keeps\n"
+      "it), delete the rest in crash-safe order (their _metadata first), and collect what no kept snapshot uses\n"
+      "in shared/ and taskowned/ (like ckpt gc). Nothing younger than --grace is touched. See man ckpt-prune.");
+  add_plan_flags(cmd, args->plan);
+  cmd->add_option("--retain", args->retain, "Keep the N newest complete checkpoints of each job");
+  cmd->add_option("--keep-within", args->within, "Keep checkpoints within DURATION of each job's newest (e.g. 24h)");
+  cmd->add_option("--keep-hourly", args->hourly, "Keep the newest checkpoint of each of the last N hours (UTC)");
+  cmd->add_option("--keep-daily", args->daily, "Keep the newest checkpoint of each of the last N days (UTC)");
+  cmd->add_flag("--include-savepoints", args->include_savepoints, "Rank savepoints by the policy too (else never deleted)");
+  cmd->add_option("--config", args->config, "Take N for --retain from a Flink config.yaml (state.checkpoints.num-retained)");
+  cmd->callback([args, &exit_code] { exit_code = run_prune(*args); });
+}
+
+}  // namespace ckpt::cli

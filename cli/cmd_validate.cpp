@@ -1,0 +1,234 @@
+// `ckpt validate`: flags, one call into ops::validate_path, rendering.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "commands.h"
+#include "export/validate_json.h"
+#include "flink/metadata_reader.h"
+#include "io/decode_error.h"
+#include "ops/validate.h"
+#include "render.h"
+#include "validate/rules.h"
+
+namespace ckpt::cli {
+namespace {
+
+struct ValidateArgs {
+  std::string path;
+  bool deep = false;
+  bool strict = false;
+  bool latest = false;
+  bool json = false;
+  bool pretty = false;
+  bool list_rules = false;
+  bool verbose = false;
+  unsigned threads = 0;
+  std::string expect;
+  std::string expect_from;
+  std::vector<std::string> maps;
+};
+
+// "\rvalidate: 42% 1.1 GiB of 2.6 GiB" on stderr, at most 10 times a second.
+class Progress {
+ public:
+  void operator()(uint64_t done, uint64_t total) {
+    auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    int pct = total ? static_cast<int>(done * 100 / total) : 100;
+    std::fprintf(stderr, "\rvalidate: %3d%% %s of %s   ", pct, human_bytes(static_cast<int64_t>(done)).c_str(),
+                 human_bytes(static_cast<int64_t>(total)).c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void clear() {
+    if (shown_) std::fputs("\r\033[K", stderr);
+    shown_ = false;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_{};
+  bool shown_ = false;
+};
+
+std::string summary_line(const ops::SnapshotValidation& v) {
+  std::string s = fmt::format("{}: {}", v.location.metadata.empty() ? v.location.directory.string()
+                                                                     : v.location.metadata.string(),
+                              ops::status_name(v.status));
+  if (v.status == ops::SnapshotValidation::Status::kUnreadable) return s + ": " + v.error;
+  s += fmt::format(" ({} errors, {} warnings, {} notes", v.errors, v.warnings, v.infos);
+  if (v.status != ops::SnapshotValidation::Status::kIncomplete) {
+    s += fmt::format("; {} of {} files checked", v.files.checked, v.files.referenced);
+    if (v.files.not_checked) s += fmt::format(", {} remote not checked", v.files.not_checked);
+    if (v.files.bytes_read) s += fmt::format(", {} read", human_bytes(v.files.bytes_read));
+  }
+  return s + ")";
+}
+
+std::string findings_table(const ops::SnapshotValidation& v) {
+  Table t({"SEVERITY", "RULE", "WHERE", "MESSAGE"});
+  for (const auto& f : v.findings) {
+    t.row({std::string(validate::severity_name(f.severity)), f.rule, f.where.empty() ? "-" : f.where, f.message});
+  }
+  return t.empty() ? "" : t.str();
+}
+
+int run_validate(const ValidateArgs& a) {
+  if (a.list_rules) {
+    if (a.json) {
+      validate_json::write_rule_list(a.pretty, stdout);
+      std::fputc('\n', stdout);
+      return kExitOk;
+    }
+    Table t({"RULE", "SEVERITY", "CHECKS"});
+    for (const auto& r : validate::all_rules()) t.row({std::string(r.id), std::string(validate::severity_name(r.severity)), std::string(r.title)});
+    std::fputs(t.str().c_str(), stdout);
+    return kExitOk;
+  }
+  if (a.path.empty()) {
+    std::fputs("ckpt validate: a PATH is required (or --list-rules)\n", stderr);
+    return kExitUsage;
+  }
+  if (!a.expect.empty() && !a.expect_from.empty()) {
+    std::fputs("ckpt validate: --expect and --expect-from exclude each other\n", stderr);
+    return kExitUsage;
+  }
+
+  ops::ValidateOptions opt;
+  opt.files.deep = a.deep;
+  opt.files.strict = a.strict;
+  opt.files.threads = a.threads;
+  for (const auto& m : a.maps) {
+    auto pm = snapshot::parse_mapping(m);
+    if (!pm) {
+      std::fprintf(stderr, "ckpt validate: --map %s: expected PREFIX=DIR\n", m.c_str());
+      return kExitUsage;
+    }
+    opt.files.mappings.push_back(std::move(*pm));
+  }
+  std::string expect_source;
+  try {
+    if (!a.expect.empty()) {
+      opt.expect = validate::load_expectation(a.expect);
+      expect_source = a.expect;
+    } else if (!a.expect_from.empty()) {
+      snapshot::Discovery d = snapshot::discover(a.expect_from);
+      if (!d.single || d.snapshots.size() != 1) {
+        std::fprintf(stderr, "ckpt validate: --expect-from %s: expected one snapshot (a _metadata file or snapshot directory)\n",
+                     a.expect_from.c_str());
+        return kExitUsage;
+      }
+      flink::Metadata other = flink::read_metadata_file(d.snapshots.front().metadata);
+      opt.expect = validate::expectation_from(other, d.snapshots.front().metadata.string());
+      expect_source = d.snapshots.front().metadata.string();
+    }
+  } catch (const validate::ExpectError& e) {
+    std::fprintf(stderr, "ckpt validate: --expect %s\n", e.what());
+    return kExitUsage;
+  } catch (const flink::MetadataError& e) {
+    std::fprintf(stderr, "ckpt validate: --expect-from: %s\n", e.what());
+    return kExitUsage;
+  } catch (const io::IoError& e) {
+    std::fprintf(stderr, "ckpt validate: --expect-from: %s\n", e.what());
+    return kExitUsage;
+  }
+
+  auto progress = std::make_shared<Progress>();
+  if (a.deep && ::isatty(STDERR_FILENO)) opt.files.progress = [progress](uint64_t d, uint64_t t) { (*progress)(d, t); };
+
+  ops::ValidationRun run;
+  try {
+    run = ops::validate_path(a.path, opt, a.latest);
+  } catch (const io::IoError& e) {
+    progress->clear();
+    std::fprintf(stderr, "ckpt validate: %s\n", e.what());
+    return kExitUsage;
+  }
+  progress->clear();
+
+  int rc = run.unreadable ? kExitUsage : (run.invalid ? kExitProblems : kExitOk);
+  if (a.latest) rc = run.latest_valid ? kExitOk : (run.unreadable ? kExitUsage : kExitProblems);
+  if (run.snapshots.empty()) {
+    std::fprintf(stderr, "ckpt validate: %s: no snapshots found\n", a.path.c_str());
+    return a.latest ? kExitProblems : kExitUsage;
+  }
+
+  if (a.json) {
+    validate_json::ReportInfo info{a.path, a.deep, expect_source, a.latest};
+    validate_json::write_validate_report(run, info, a.pretty, stdout);
+    std::fputc('\n', stdout);
+    return rc;
+  }
+  for (const auto& v : run.snapshots) {
+    if (v.status == ops::SnapshotValidation::Status::kUnreadable) {
+      std::fprintf(stderr, "ckpt validate: %s\n", v.error.c_str());
+    }
+  }
+  if (a.latest) {
+    if (a.verbose) {
+      for (const auto& v : run.snapshots) std::fprintf(stderr, "%s\n", summary_line(v).c_str());
+    }
+    if (!run.latest_valid) {
+      std::fprintf(stderr, "ckpt validate: no snapshot under %s passes (%zu checked)\n", a.path.c_str(),
+                   run.snapshots.size());
+      return rc;
+    }
+    std::fprintf(stdout, "%s\n", validate_json::restore_path(run.snapshots[*run.latest_valid]).c_str());
+    return rc;
+  }
+  const bool single = run.snapshots.size() == 1;
+  for (const auto& v : run.snapshots) {
+    if (single || a.verbose) {
+      std::string t = findings_table(v);
+      std::fputs(t.c_str(), stdout);
+    }
+    std::string line = summary_line(v);
+    if (!single && !a.verbose && v.errors > 0) {
+      for (const auto& f : v.findings) {
+        if (f.severity == validate::Severity::kError) {
+          line += fmt::format(": first error {} {}", f.rule, f.message);
+          break;
+        }
+      }
+    }
+    std::fprintf(stdout, "%s\n", line.c_str());
+  }
+  if (!single) {
+    std::fprintf(stdout, "%zu snapshots: %d valid, %d invalid or incomplete, %d unreadable\n", run.snapshots.size(),
+                 run.valid, run.invalid, run.unreadable);
+  }
+  return rc;
+}
+
+}  // namespace
+
+void register_validate(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ValidateArgs>();
+  CLI::App* cmd = app.add_subcommand("validate", "Check that Flink can restore a checkpoint or savepoint");
+  cmd->description(
+      "Check a Flink checkpoint or savepoint before restoring from it: the _metadata rules, the files it\n"
+      "references, with --deep their contents (RocksDB block checksums, offsets), and with --expect whether\n"
+      "the job's operators map onto it. PATH may be a _metadata file, a snapshot directory, a job directory or a\n"
+      "root holding many snapshots (one summary line each, newest first).\n"
+      "Exit codes: 0 valid, 1 problems found, 2 usage error or unreadable input.");
+  cmd->add_option("path", args->path, "_metadata file, snapshot directory, job directory or root");
+  cmd->add_flag("--deep", args->deep, "Also read every referenced file: SST checksums, RocksDB files, offsets");
+  cmd->add_option("--expect", args->expect, "YAML or JSON list of the job's operators (uid or id, parallelism, maxParallelism)");
+  cmd->add_option("--expect-from", args->expect_from, "Take the job's operators from another snapshot (e.g. of the new job version)");
+  cmd->add_option("--map", args->maps, "Check files under remote PREFIX in local DIR (PREFIX=DIR, repeatable)");
+  cmd->add_flag("--strict", args->strict, "Files on unmapped remote file systems are errors, not 'not checked'");
+  cmd->add_flag("--latest", args->latest, "Print the newest snapshot under PATH that passes (exit 1 if none)");
+  cmd->add_flag("--json", args->json, "Print one JSON document (see formats/json-mapping.md)");
+  cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");
+  cmd->add_flag("-v,--verbose", args->verbose, "List findings of every snapshot, not only summary lines");
+  cmd->add_option("--threads", args->threads, "Worker threads for --deep (default: one per core)");
+  cmd->add_flag("--list-rules", args->list_rules, "Print the rule catalogue and exit");
+  cmd->callback([args, &exit_code] { exit_code = run_validate(*args); });
+}
+
+}  // namespace ckpt::cli

@@ -1,0 +1,233 @@
+#include "plan_cli.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+
+#include "commands.h"
+#include "export/json.h"
+#include "export/prune_json.h"
+#include "io/decode_error.h"
+#include "ops/plan_executor.h"
+#include "ops/prune_plan.h"
+#include "render.h"
+
+namespace ckpt::cli {
+namespace {
+
+std::string rel(const std::filesystem::path& p, const std::filesystem::path& root) {
+  if (!snapshot::is_within(p, root)) return p.string();
+  auto r = p.lexically_relative(root);
+  return r.empty() ? "." : r.string();
+}
+
+std::string render_plan(const ops::PlanRun& run, const std::string& command, const std::string& policy_line,
+                        const ops::PlanOptions& options, bool dry_run, bool list_deletions) {
+  const ops::Plan& p = run.plan;
+  const auto& g = run.graph;
+  const auto& root = run.inventory.root;
+  std::string out;
+  out += fmt::format("{} {}{}\npolicy: {}; grace {}s\n\n", command, root.string(), dry_run ? " (dry run: nothing deleted)" : "",
+                     policy_line, options.grace_ns / 1000000000);
+  std::vector<int64_t> freed = prune_json::bytes_by_snapshot(run);
+  Table t({"CHECKPOINT", "KIND", "MODIFIED (UTC)", "DECISION", "WHY KEPT", "FREES", "PATH"},
+          {true, false, false, false, false, true, false});
+  int kept = 0;
+  for (const auto& d : p.snapshots) {
+    const auto& s = g.snapshots[d.snapshot];
+    kept += d.keep;
+    t.row({s.readable ? std::to_string(s.checkpoint_id) : "?", prune_json::kind_of(s),
+           s.mtime_ns ? utc_time(s.mtime_ns / 1000000000) : "-", d.keep ? "keep" : "prune",
+           d.keep ? ops::describe_rules(d.rules) : "-", d.keep ? "-" : human_bytes(freed[d.snapshot]),
+           rel(s.loc.directory, root)});
+  }
+  out += t.empty() ? "no snapshots\n" : t.str();
+  if (list_deletions && !p.deletions.empty()) {
+    out += "\n";
+    Table dt({"DELETE", "SIZE", "PATH"}, {false, true, false});
+    for (const auto& d : p.deletions) {
+      dt.row({std::string(ops::reason_name(d.reason)),
+              d.entry.type == ops::FsEntry::Type::kDir ? "-" : human_bytes(d.entry.size), rel(d.entry.path, root)});
+    }
+    out += dt.str();
+  }
+  if (list_deletions && (!p.young.empty() || !p.left.empty())) {
+    out += "\n";
+    Table lt({"LEFT", "MODIFIED (UTC)", "PATH"});
+    for (const auto& y : p.young) lt.row({"younger than grace", utc_time(y.mtime_ns / 1000000000), rel(y.path, root)});
+    for (const auto& y : p.left) {
+      lt.row({y.type == ops::FsEntry::Type::kSymlink ? "symbolic link" : "not a regular file",
+              utc_time(y.mtime_ns / 1000000000), rel(y.path, root)});
+    }
+    out += lt.str();
+  }
+  if (!p.missing.empty()) {
+    out += "\n";
+    Table mt({"MISSING OR SHORT (referenced by kept snapshots)", "RECORDED", "ACTUAL", "USED BY"}, {false, true, true, false});
+    for (const auto& m : p.missing) {
+      std::string users;
+      for (uint32_t u : m.users) users += (users.empty() ? "" : ", ") + rel(g.snapshots[u].loc.directory, root);
+      mt.row({m.path.string(), human_bytes(m.recorded_size), m.actual_size < 0 ? "missing" : human_bytes(m.actual_size),
+              users});
+    }
+    out += mt.str();
+  }
+  out += fmt::format("\n{} snapshots: keep {}, prune {}. {} {} files and {} directories, freeing {} ({} bytes).",
+                     p.snapshots.size(), kept, p.snapshots.size() - kept, dry_run ? "Would delete" : "Deleting",
+                     p.files_deleted, p.dirs_deleted, human_bytes(p.bytes_freed), p.bytes_freed);
+  if (!p.young.empty()) out += fmt::format(" {} entries younger than the grace period left.", p.young.size());
+  if (!p.missing.empty()) out += fmt::format(" {} referenced files missing or short (not fixed).", p.missing.size());
+  out += "\n";
+  return out;
+}
+
+std::string render_explanation(const ops::PlanRun& run, const ops::Explanation& e) {
+  std::string out = fmt::format("file     {}\n", e.path.string());
+  if (!e.file) {
+    out += "used by  no snapshot\n";
+  } else {
+    const auto& f = run.graph.files[*e.file];
+    out += fmt::format("used by  {} snapshot{}, {} handle{}{}\n", f.users.size(), f.users.size() == 1 ? "" : "s",
+                       f.handles, f.handles == 1 ? "" : "s", f.segment ? " (file-merging segments)" : "");
+  }
+  out += fmt::format("verdict  {}\n", e.verdict);
+  if (e.uses.empty()) return out;
+  out += "\n";
+  Table t({"SNAPSHOT", "DECISION", "OPERATOR", "SUBTASK", "ROLE", "LOCAL NAME", "FORM", "SIZE"},
+          {false, false, false, true, false, false, false, true});
+  for (const auto& u : e.uses) {
+    const auto& d = run.plan.snapshots[u.snapshot];
+    std::string size = human_bytes(u.ref.size);
+    if (u.ref.form == snapshot::PathForm::kSegment) size += fmt::format(" @{}", u.ref.segment_start);
+    t.row({rel(run.graph.snapshots[u.snapshot].loc.directory, run.inventory.root),
+           d.keep ? "keep (" + ops::describe_rules(d.rules) + ")" : "prune", u.operator_id,
+           u.ref.ref.subtask_index < 0 ? "-" : std::to_string(u.ref.ref.subtask_index),
+           std::string(flink::role_name(u.ref.ref.role)), u.local_name.empty() ? "-" : u.local_name,
+           u.ref.form == snapshot::PathForm::kRelative ? "relative"
+           : u.ref.form == snapshot::PathForm::kAbsolute ? "absolute" : "segment",
+           size});
+  }
+  return out + t.str();
+}
+
+}  // namespace
+
+void add_plan_flags(CLI::App* cmd, PlanArgs& a) {
+  cmd->add_option("root", a.root, "Job directory (holding chk-N, shared/, taskowned/) or a root holding jobs")->required();
+  cmd->add_flag("--dry-run,-n", a.dry_run, "Print the plan; delete nothing");
+  cmd->add_flag("--json", a.json, "Print the plan (and outcome) as one JSON document (formats/json-mapping.md)");
+  cmd->add_flag("--pretty", a.pretty, "Indent the JSON output");
+  cmd->add_option("--protect", a.protect,
+                  "Also keep every file used by snapshots under DIR (repeatable), e.g. a savepoint a job was "
+                  "restored from in CLAIM or LEGACY mode");
+  cmd->add_option("--map", a.maps, "Read remote paths PREFIX from local directory DIR: PREFIX=DIR (repeatable)");
+  cmd->add_option("--grace", a.grace, "Touch nothing modified more recently than this (default 1h; e.g. 30m, 2h, 0)");
+  cmd->add_flag("--skip-unreadable", a.skip_unreadable,
+                "Keep snapshots whose _metadata cannot be read, and everything of their jobs, instead of refusing");
+  cmd->add_option("--explain", a.explain, "Say which snapshots use FILE and what the plan does with it");
+  cmd->add_option("--now", a.now, "Pretend the time is UNIX_SECONDS (for tests and reproducible plans)");
+  cmd->add_flag("--verbose,-v", a.verbose, "List every deletion also when applying");
+}
+
+int run_plan_command(const std::string& command, const PlanArgs& a, const std::string& policy_line,
+                     const std::function<std::vector<ops::SnapshotDecision>(const snapshot::ReferenceGraph&)>& decide) {
+  const std::string who = "ckpt " + command;
+  ops::PlanRequest req;
+  req.root = a.root;
+  for (const auto& p : a.protect) req.protect.emplace_back(p);
+  for (const auto& m : a.maps) {
+    auto pm = snapshot::parse_mapping(m);
+    if (!pm) {
+      std::fprintf(stderr, "%s: --map %s: expected PREFIX=DIR\n", who.c_str(), m.c_str());
+      return kExitUsage;
+    }
+    req.mappings.push_back(*pm);
+  }
+  auto grace = ops::parse_duration(a.grace);
+  if (!grace) {
+    std::fprintf(stderr, "%s: --grace %s: expected a duration such as 1h, 30m, 2d or 0\n", who.c_str(), a.grace.c_str());
+    return kExitUsage;
+  }
+  req.options.grace_ns = *grace;
+  req.options.skip_unreadable = a.skip_unreadable;
+  if (a.now.empty()) {
+    req.options.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  } else {
+    int64_t s = 0;
+    auto [end, ec] = std::from_chars(a.now.data(), a.now.data() + a.now.size(), s);
+    if (ec != std::errc() || end != a.now.data() + a.now.size()) {
+      std::fprintf(stderr, "%s: --now %s: expected unix seconds\n", who.c_str(), a.now.c_str());
+      return kExitUsage;
+    }
+    req.options.now_ns = s * 1000000000;
+  }
+  const bool apply = !a.dry_run && a.explain.empty();
+  std::optional<ops::RootLock> lock;
+  ops::PlanRun run;
+  try {
+    if (apply) {
+      lock = ops::RootLock::try_acquire(ops::checked_root(a.root));
+      if (!lock) {
+        std::fprintf(stderr, "%s: %s: another ckpt prune or gc is working on this root\n", who.c_str(), a.root.c_str());
+        return kExitUsage;
+      }
+    }
+    run = ops::plan_root(req, decide);
+  } catch (const io::IoError& e) {
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), e.what());
+    return kExitUsage;
+  }
+  if (!run.refusals.empty()) {
+    for (const auto& r : run.refusals) std::fprintf(stderr, "%s: refused: %s\n", who.c_str(), r.c_str());
+    std::fprintf(stderr, "%s: nothing deleted (%zu reason%s above)\n", who.c_str(), run.refusals.size(),
+                 run.refusals.size() == 1 ? "" : "s");
+    return kExitUsage;
+  }
+  for (const auto& w : run.plan.warnings) std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), w.c_str());
+
+  if (!a.explain.empty()) {
+    auto file = snapshot::local_path_of(a.explain, req.mappings);
+    if (!file) {
+      std::fprintf(stderr, "%s: --explain %s: a remote path no --map covers\n", who.c_str(), a.explain.c_str());
+      return kExitUsage;
+    }
+    ops::Explanation e = ops::explain(run, *file, req.mappings);
+    if (a.json) {
+      json::write_json(prune_json::explanation_message(run, e), a.pretty, stdout);
+      std::fputs("\n", stdout);
+    } else {
+      std::fputs(render_explanation(run, e).c_str(), stdout);
+    }
+    return kExitOk;
+  }
+
+  std::optional<ops::ApplyResult> outcome;
+  if (apply) outcome = ops::apply_plan(run.plan, *lock);
+  if (a.json) {
+    json::write_json(prune_json::plan_message(run, command, req.options, outcome ? &*outcome : nullptr), a.pretty,
+                     stdout);
+    std::fputs("\n", stdout);
+  } else {
+    std::fputs(render_plan(run, command, policy_line, req.options, !apply, !apply || a.verbose).c_str(), stdout);
+    if (outcome) {
+      std::fputs(fmt::format("Deleted {} files and {} directories, freed {} ({} bytes).\n", outcome->files_deleted,
+                             outcome->dirs_deleted, human_bytes(outcome->bytes_freed), outcome->bytes_freed)
+                     .c_str(),
+                 stdout);
+    }
+  }
+  if (outcome) {
+    for (const auto& f : outcome->failures) {
+      std::fprintf(stderr, "%s: not deleted: %s: %s\n", who.c_str(), f.path.c_str(), f.why.c_str());
+    }
+  }
+  bool problems = !run.plan.missing.empty() || (outcome && !outcome->ok());
+  return problems ? kExitProblems : kExitOk;
+}
+
+}  // namespace ckpt::cli

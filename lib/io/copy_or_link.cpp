@@ -1,0 +1,221 @@
+#include "io/copy_or_link.h"
+
+#include <fcntl.h>
+#include <stdio.h>  // renameat2 (glibc >= 2.28)
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "io/atomic_file.h"
+#include "io/decode_error.h"
+
+namespace ckpt::io {
+namespace {
+
+[[noreturn]] void fail(const std::filesystem::path& p, const char* what, int err) {
+  throw IoError(p.string() + ": " + what + ": " + std::strerror(err));
+}
+
+// Closes a descriptor on scope exit.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+int open_source(const std::filesystem::path& p, uint64_t& size) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) fail(p, errno == ELOOP ? "is a symbolic link (not followed)" : "cannot open", errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    fail(p, "cannot stat", e);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw IoError(p.string() + ": not a regular file");
+  }
+  size = static_cast<uint64_t>(st.st_size);
+  return fd;
+}
+
+int create_target(const std::filesystem::path& p) {
+  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) fail(p, "cannot create", errno);
+  return fd;
+}
+
+void write_all(int fd, const char* data, std::size_t n, const std::filesystem::path& p) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail(p, "cannot write", errno);
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+void copy_fd_range(int in, uint64_t offset, uint64_t length, int out, const std::filesystem::path& source,
+                   const std::filesystem::path& target) {
+  // copy_file_range lets the kernel (or the file system, with reflinks) move the bytes; fall back
+  // to read/write when it is not supported between these two files.
+  loff_t in_off = static_cast<loff_t>(offset);
+  uint64_t left = length;
+  while (left > 0) {
+    ssize_t n = ::copy_file_range(in, &in_off, out, nullptr, left > (1u << 30) ? (1u << 30) : left, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) break;
+      fail(target, "cannot copy", errno);
+    }
+    if (n == 0) throw IoError(source.string() + ": file ended before the expected " + std::to_string(length) + " bytes");
+    left -= static_cast<uint64_t>(n);
+  }
+  std::vector<char> buf(left ? (1u << 20) : 0);
+  while (left > 0) {
+    ssize_t n = ::pread(in, buf.data(), left < buf.size() ? left : buf.size(), in_off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(source, "cannot read", errno);
+    }
+    if (n == 0) throw IoError(source.string() + ": file ended before the expected " + std::to_string(length) + " bytes");
+    write_all(out, buf.data(), static_cast<std::size_t>(n), target);
+    in_off += n;
+    left -= static_cast<uint64_t>(n);
+  }
+}
+
+std::filesystem::path random_sibling(const std::filesystem::path& target, const char* kind) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char suffix[40];
+  std::snprintf(suffix, sizeof suffix, ".%016llx.%s", static_cast<unsigned long long>(rng()), kind);
+  std::filesystem::path parent = target.parent_path();
+  if (parent.empty()) parent = ".";
+  return parent / ("." + target.filename().string() + suffix);
+}
+
+void publish(const std::filesystem::path& tmp, const std::filesystem::path& target, bool replace, bool dir) {
+  std::filesystem::path parent = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
+  // RENAME_NOREPLACE: an existing target is never replaced behind the user's back.
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) {
+    fsync_directory(parent);
+    return;
+  }
+  int err = errno;
+  if (err != EEXIST && err != ENOTEMPTY) fail(target, "cannot rename into place", err);
+  if (!replace) throw IoError(target.string() + ": already exists (use --force to replace it)");
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) != 0) fail(target, "cannot stat", errno);
+  if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+    throw IoError(target.string() + (dir ? ": exists and is not a directory; not replaced"
+                                         : ": exists and is not a regular file; not replaced"));
+  }
+  // Swap atomically: a crash leaves either the old or the new content under `target`.
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
+    fail(target, "cannot replace", errno);
+  }
+  fsync_directory(parent);
+  remove_quietly(tmp);  // now holds the old content
+}
+
+}  // namespace
+
+uint64_t regular_file_size(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) fail(p, "cannot access", errno);
+  if (S_ISLNK(st.st_mode)) throw IoError(p.string() + ": is a symbolic link (not followed)");
+  if (!S_ISREG(st.st_mode)) throw IoError(p.string() + ": not a regular file");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+PlaceMethod link_or_copy(const std::filesystem::path& source, const std::filesystem::path& target,
+                         bool prefer_link) {
+  if (prefer_link) {
+    regular_file_size(source);  // link(2) would link a symlink itself: refuse it first
+    if (::link(source.c_str(), target.c_str()) == 0) return PlaceMethod::kLink;
+    int err = errno;
+    if (err != EXDEV && err != EPERM && err != EMLINK && err != EACCES && err != ENOTSUP) {
+      fail(target, "cannot link", err);
+    }
+  }
+  uint64_t size = 0;
+  Fd in(open_source(source, size));
+  Fd out(create_target(target));
+  copy_fd_range(in.fd, 0, size, out.fd, source, target);
+  if (::fsync(out.fd) != 0) fail(target, "cannot fsync", errno);
+  return PlaceMethod::kCopy;
+}
+
+void copy_range(const std::filesystem::path& source, uint64_t offset, uint64_t length,
+                const std::filesystem::path& target) {
+  uint64_t size = 0;
+  Fd in(open_source(source, size));
+  if (offset > size || length > size - offset) {
+    throw IoError(source.string() + ": has " + std::to_string(size) + " bytes, expected at least " +
+                  std::to_string(offset + length));
+  }
+  Fd out(create_target(target));
+  copy_fd_range(in.fd, offset, length, out.fd, source, target);
+  if (::fsync(out.fd) != 0) fail(target, "cannot fsync", errno);
+}
+
+void read_range(const std::filesystem::path& source, uint64_t offset, uint64_t length,
+                const std::function<void(std::string_view)>& sink) {
+  uint64_t size = 0;
+  Fd in(open_source(source, size));
+  if (offset > size || length > size - offset) {
+    throw IoError(source.string() + ": has " + std::to_string(size) + " bytes, expected at least " +
+                  std::to_string(offset + length));
+  }
+  ::posix_fadvise(in.fd, static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_SEQUENTIAL);
+  std::vector<char> buf(1u << 20);
+  uint64_t left = length;
+  auto pos = static_cast<off_t>(offset);
+  while (left > 0) {
+    ssize_t n = ::pread(in.fd, buf.data(), left < buf.size() ? left : buf.size(), pos);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(source, "cannot read", errno);
+    }
+    if (n == 0) throw IoError(source.string() + ": file ended before the expected " + std::to_string(offset + length) + " bytes");
+    sink(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    pos += n;
+    left -= static_cast<uint64_t>(n);
+  }
+}
+
+std::filesystem::path make_temp_dir_beside(const std::filesystem::path& target) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    std::filesystem::path tmp = random_sibling(target, "tmp");
+    if (::mkdir(tmp.c_str(), 0755) == 0) return tmp;
+    if (errno != EEXIST) fail(tmp, "cannot create directory", errno);
+  }
+  throw IoError(target.string() + ": cannot create a temporary directory beside it");
+}
+
+void publish_directory(const std::filesystem::path& tmp, const std::filesystem::path& target, bool replace) {
+  publish(tmp, target, replace, true);
+}
+
+void publish_file(const std::filesystem::path& tmp, const std::filesystem::path& target, bool replace) {
+  publish(tmp, target, replace, false);
+}
+
+void remove_quietly(const std::filesystem::path& p) noexcept {
+  std::error_code ec;
+  std::filesystem::remove_all(p, ec);  // remove_all does not follow symlinks
+}
+
+}  // namespace ckpt::io

@@ -1,0 +1,530 @@
+#include "ops/gc_plan.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "flink/metadata_reader.h"
+#include "flink/operator_id.h"
+#include "io/mutf8.h"
+#include "io/decode_error.h"
+#include "snapshot/layout.h"
+
+namespace fs = std::filesystem;
+
+namespace ckpt::ops {
+namespace {
+
+using snapshot::GraphSnapshot;
+using snapshot::ReferenceGraph;
+
+struct Identity {
+  uint64_t dev, ino;
+  bool operator<(const Identity& o) const { return dev != o.dev ? dev < o.dev : ino < o.ino; }
+};
+
+// Whether `s` owns a directory prune may empty: a chk-N of a job, or a savepoint directory, never
+// the root itself and never a single-file savepoint's parent.
+bool owns_directory(const GraphSnapshot& s, const fs::path& root) {
+  if (s.loc.metadata.filename() != snapshot::kMetadataFileName) return false;
+  fs::path dir = s.loc.directory.lexically_normal();
+  if (dir == root || !snapshot::is_within(dir, root)) return false;
+  if (s.loc.dir_kind == snapshot::DirKind::kCheckpoint && !s.savepoint) return true;
+  return s.savepoint;
+}
+
+// What happens to the entries of one directory tree that is being emptied.
+struct TreeVerdict {
+  std::vector<Deletion> files;
+  std::vector<FsEntry> dirs;  // removable directories, deepest last (reversed when emitted)
+  bool root_removable = false;
+};
+
+}  // namespace
+
+std::string describe_rules(uint32_t rules) {
+  static const std::pair<uint32_t, const char*> names[] = {
+      {keep_rule::kLast, "retain"},         {keep_rule::kWithin, "keep-within"},
+      {keep_rule::kHourly, "keep-hourly"},  {keep_rule::kDaily, "keep-daily"},
+      {keep_rule::kSavepoint, "savepoint"}, {keep_rule::kProtected, "protected"},
+      {keep_rule::kGrace, "grace"},         {keep_rule::kUnmanaged, "unmanaged"},
+      {keep_rule::kUnreadable, "unreadable"}, {keep_rule::kUnsafeDir, "unsafe-directory"},
+      {keep_rule::kGc, "gc"}};
+  std::string out;
+  for (const auto& [bit, name] : names) {
+    if (!(rules & bit)) continue;
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+std::string_view reason_name(DeleteReason r) {
+  switch (r) {
+    case DeleteReason::kPrunedMetadata: return "pruned-metadata";
+    case DeleteReason::kPrunedFile: return "pruned-file";
+    case DeleteReason::kReleased: return "released";
+    case DeleteReason::kOrphan: return "orphan";
+    case DeleteReason::kIncomplete: return "incomplete";
+    case DeleteReason::kDirectory: return "directory";
+  }
+  return "?";
+}
+
+std::string group_of(const GraphSnapshot& s) {
+  if (s.loc.dir_kind == snapshot::DirKind::kCheckpoint && !s.savepoint) return s.loc.job_dir.lexically_normal().string();
+  fs::path dir = s.loc.directory.lexically_normal();
+  if (s.savepoint) {
+    std::string name = dir.filename().string();
+    if (snapshot::is_flink_savepoint_name(name)) {
+      return (dir.parent_path() / std::string(name.substr(0, snapshot::kSavepointDirPrefix.size() + 6))).string();
+    }
+    return dir.parent_path().string();
+  }
+  return dir.string();
+}
+
+std::vector<SnapshotDecision> keep_all(const ReferenceGraph& g) {
+  std::vector<SnapshotDecision> out(g.snapshots.size());
+  for (uint32_t i = 0; i < out.size(); ++i) {
+    out[i].snapshot = i;
+    out[i].group = group_of(g.snapshots[i]);
+    out[i].keep = true;
+    out[i].rules = keep_rule::kGc;
+  }
+  return out;
+}
+
+std::vector<std::string> refusals(const ReferenceGraph& g, const Inventory& inv, const PlanOptions& options) {
+  std::vector<std::string> out = inv.errors;
+  std::unordered_set<std::string> known;
+  for (const auto& s : g.snapshots) known.insert(s.loc.directory.lexically_normal().native());
+  for (const auto& d : inv.snapshot_dirs) {
+    if (!known.count(d.lexically_normal().native())) {
+      out.push_back(d.string() + ": snapshot directory not reached by discovery; refusing to guess what it uses");
+    }
+  }
+  for (const auto& s : g.snapshots) {
+    if (!s.readable && !options.skip_unreadable) {
+      out.push_back(s.error + " (cannot tell which files this snapshot uses; fix it, move it away, or pass "
+                              "--skip-unreadable to keep it and everything of its job)");
+    }
+    for (const auto& p : s.problems) {
+      if (p.kind == snapshot::RefProblem::kEscapesRoot) {
+        out.push_back(s.loc.metadata.string() + ": handle path " + p.detail + " leaves " + s.scan_root.string());
+      } else {
+        out.push_back(s.loc.metadata.string() + ": handle path " + p.detail +
+                      " is remote and no --map PREFIX=DIR covers it; cannot tell whether it uses files here");
+      }
+    }
+  }
+  // One line per distinct reason is enough to act on; a broken job can repeat one reason a lot.
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<SnapshotDecision> decisions,
+               const PlanOptions& options) {
+  Plan plan;
+  plan.root = inv.root;
+  const fs::path& root = inv.root;
+  const int64_t cutoff = options.now_ns - options.grace_ns;
+  const size_t nfiles = g.files.size();
+
+  // --- 1. Final decisions: forced keeps, and the directory listing of every pruned snapshot.
+  std::vector<Tree> pruned_trees(decisions.size());
+  std::set<std::string> unreadable_jobs;
+  for (auto& d : decisions) {
+    const GraphSnapshot& s = g.snapshots[d.snapshot];
+    if (s.protected_origin) d.rules |= keep_rule::kProtected;
+    if (!s.readable) {
+      d.rules |= keep_rule::kUnreadable;
+      fs::path job = s.loc.dir_kind == snapshot::DirKind::kCheckpoint ? s.loc.job_dir : s.loc.directory;
+      unreadable_jobs.insert(job.lexically_normal().native());
+    }
+    if (!d.keep && s.mtime_ns > cutoff) d.rules |= keep_rule::kGrace;
+    if (!d.keep && !owns_directory(s, root)) d.rules |= keep_rule::kUnmanaged;
+    if (d.rules & (keep_rule::kProtected | keep_rule::kUnreadable | keep_rule::kGrace | keep_rule::kUnmanaged)) {
+      d.keep = true;
+    }
+    if (d.keep) continue;
+    Tree t = list_tree(s.loc.directory.lexically_normal());
+    if (!t.errors.empty() || t.nested_snapshot || t.self.type != FsEntry::Type::kDir) {
+      d.keep = true;
+      d.rules |= keep_rule::kUnsafeDir;
+      for (const auto& e : t.errors) plan.warnings.push_back(e + " (snapshot kept)");
+      if (t.nested_snapshot) plan.warnings.push_back(t.dir.string() + ": holds a nested snapshot (kept)");
+      continue;
+    }
+    pruned_trees[d.snapshot] = std::move(t);
+  }
+  for (auto& d : decisions) {
+    if (!d.keep) d.rules = 0;
+  }
+
+  // --- 2. Which files kept snapshots use.
+  std::vector<char> kept_ref(nfiles, 0);
+  for (const auto& d : decisions) {
+    if (!d.keep) continue;
+    for (uint32_t f : g.snapshots[d.snapshot].files) kept_ref[f] = 1;
+  }
+
+  // --- 3. Candidates: every entry that could be deleted, before verdicts.
+  std::vector<char> seen(nfiles, 0);
+  auto lookup = [&](const FsEntry& e) -> int64_t {
+    auto id = g.find(e.path);
+    if (!id) return -1;
+    seen[*id] = 1;
+    return *id;
+  };
+  struct Candidate {
+    const FsEntry* entry;
+    int64_t file_id;
+  };
+
+  std::vector<Tree> extra_incomplete;  // journaled directories that are not chk-N (savepoints)
+  std::map<std::string, uint64_t> journaled;  // directory -> inode when journaled
+  for (const auto& j : inv.journal) journaled[j.dir.native()] = j.ino;
+  {
+    std::set<std::string> covered;
+    for (const auto& t : inv.incomplete) covered.insert(t.dir.native());
+    for (const auto& d : inv.snapshot_dirs) covered.insert(d.lexically_normal().native());
+    for (const auto& j : inv.journal) {
+      if (covered.count(j.dir.native()) || !snapshot::is_within(j.dir, root) || j.dir == root) continue;
+      struct stat st {};
+      if (::lstat(j.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_ino != j.ino) continue;
+      Tree t = list_tree(j.dir);
+      if (t.top_metadata || t.nested_snapshot || !t.errors.empty()) continue;
+      extra_incomplete.push_back(std::move(t));
+    }
+  }
+
+  // Identity protection and the missing-file report for kept references no candidate matched.
+  std::vector<const Tree*> incomplete;
+  for (const auto& t : inv.incomplete) incomplete.push_back(&t);
+  for (const auto& t : extra_incomplete) incomplete.push_back(&t);
+
+  std::vector<std::vector<Candidate>> tree_cands(decisions.size());
+  std::vector<std::vector<Candidate>> inc_cands(incomplete.size());
+  std::vector<std::vector<Candidate>> pool_cands(inv.jobs.size());
+  for (const auto& d : decisions) {
+    if (d.keep) continue;
+    for (const auto& e : pruned_trees[d.snapshot].entries) tree_cands[d.snapshot].push_back({&e, lookup(e)});
+  }
+  for (size_t i = 0; i < incomplete.size(); ++i) {
+    for (const auto& e : incomplete[i]->entries) inc_cands[i].push_back({&e, lookup(e)});
+  }
+  for (size_t i = 0; i < inv.jobs.size(); ++i) {
+    for (const auto& e : inv.jobs[i].pool_files) {
+      pool_cands[i].push_back({&e, lookup(e)});
+    }
+  }
+
+  std::set<Identity> protected_ids;
+  std::map<uint32_t, MissingFile> missing;
+  auto note_missing = [&](uint32_t f, int64_t actual) {
+    MissingFile m;
+    m.path = g.files[f].path;
+    m.recorded_size = g.files[f].recorded_size;
+    m.actual_size = actual;
+    for (uint32_t u : g.files[f].users) {
+      if (decisions[u].keep) m.users.push_back(u);
+    }
+    missing.emplace(f, std::move(m));
+  };
+  for (uint32_t f = 0; f < nfiles; ++f) {
+    if (!kept_ref[f] || seen[f]) continue;
+    struct stat st {};
+    if (::stat(g.files[f].path.c_str(), &st) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) note_missing(f, -1);
+      else plan.warnings.push_back(g.files[f].path.string() + ": cannot stat a referenced file: " + std::strerror(errno));
+      continue;
+    }
+    protected_ids.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)});
+    if (S_ISREG(st.st_mode) && g.files[f].recorded_size >= 0 && st.st_size < g.files[f].recorded_size) {
+      note_missing(f, st.st_size);
+    }
+  }
+  auto is_protected = [&](const Candidate& c) {
+    if (c.file_id >= 0 && kept_ref[c.file_id]) return true;
+    return protected_ids.count({c.entry->dev, c.entry->ino}) > 0;
+  };
+  auto check_size = [&](const Candidate& c) {
+    if (c.file_id < 0 || !kept_ref[c.file_id] || c.entry->type != FsEntry::Type::kFile) return;
+    int64_t rec = g.files[c.file_id].recorded_size;
+    if (rec >= 0 && c.entry->size < rec) note_missing(static_cast<uint32_t>(c.file_id), c.entry->size);
+  };
+
+  // --- 4. Verdicts.
+  std::vector<Deletion> phase1, phase2;
+  std::vector<FsEntry> phase3;
+  std::unordered_map<uint32_t, uint32_t> metadata_index;  // snapshot -> phase-1 index
+
+  for (const auto& d : decisions) {
+    if (d.keep) continue;
+    const GraphSnapshot& s = g.snapshots[d.snapshot];
+    Deletion del;
+    del.entry = pruned_trees[d.snapshot].self;  // replaced below by the _metadata entry
+    for (const auto& e : pruned_trees[d.snapshot].entries) {
+      if (e.path.parent_path() == pruned_trees[d.snapshot].dir && e.path.filename() == snapshot::kMetadataFileName) {
+        del.entry = e;
+      }
+    }
+    if (del.entry.type != FsEntry::Type::kFile || del.entry.ino != s.metadata_ino) {
+      plan.warnings.push_back(s.loc.metadata.string() + ": changed while planning (snapshot kept)");
+      continue;
+    }
+    del.reason = DeleteReason::kPrunedMetadata;
+    del.users = {d.snapshot};
+    metadata_index[d.snapshot] = static_cast<uint32_t>(phase1.size());
+    phase1.push_back(std::move(del));
+  }
+
+  // Empties one tree: files go unless protected or young, directories go when emptied.
+  auto empty_tree = [&](const Tree& t, const std::vector<Candidate>& cands, DeleteReason reason,
+                        std::vector<uint32_t> after, bool apply_grace, const fs::path* skip_file) {
+    std::unordered_map<std::string, bool> dir_ok;  // directory -> everything below goes
+    dir_ok[t.dir.native()] = true;
+    for (const auto& c : cands) {
+      if (c.entry->type == FsEntry::Type::kDir) dir_ok[c.entry->path.native()] = true;
+    }
+    auto spoil = [&](fs::path p) {
+      for (p = p.parent_path(); snapshot::is_within(p, t.dir); p = p.parent_path()) {
+        dir_ok[p.native()] = false;
+        if (p == t.dir) break;
+      }
+    };
+    for (const auto& c : cands) {
+      const FsEntry& e = *c.entry;
+      if (e.type == FsEntry::Type::kDir) continue;
+      if (skip_file && e.path == *skip_file) continue;
+      check_size(c);
+      if (e.type != FsEntry::Type::kFile) {
+        plan.left.push_back(e);
+        spoil(e.path);
+        continue;
+      }
+      if (is_protected(c)) {
+        spoil(e.path);
+        continue;
+      }
+      if (apply_grace && e.mtime_ns > cutoff) {
+        plan.young.push_back(e);
+        spoil(e.path);
+        continue;
+      }
+      Deletion del;
+      del.entry = e;
+      del.reason = reason;
+      del.after = after;
+      phase2.push_back(std::move(del));
+    }
+    // A directory goes only when every sub-directory goes too.
+    std::vector<const FsEntry*> dirs;
+    for (const auto& c : cands) {
+      if (c.entry->type == FsEntry::Type::kDir) dirs.push_back(c.entry);
+    }
+    std::sort(dirs.begin(), dirs.end(), [](const FsEntry* a, const FsEntry* b) {
+      return std::distance(a->path.begin(), a->path.end()) > std::distance(b->path.begin(), b->path.end());
+    });
+    for (const FsEntry* e : dirs) {
+      if (!dir_ok[e->path.native()]) spoil(e->path);
+    }
+    for (const FsEntry* e : dirs) {
+      if (dir_ok[e->path.native()]) phase3.push_back(*e);
+    }
+    if (dir_ok[t.dir.native()]) {
+      phase3.push_back(t.self);
+      plan.journal.push_back(t.self);
+    }
+  };
+
+  for (const auto& d : decisions) {
+    if (d.keep || !metadata_index.count(d.snapshot)) continue;
+    const Tree& t = pruned_trees[d.snapshot];
+    fs::path md = t.dir / std::string(snapshot::kMetadataFileName);
+    empty_tree(t, tree_cands[d.snapshot], DeleteReason::kPrunedFile, {metadata_index[d.snapshot]}, true, &md);
+  }
+
+  for (size_t i = 0; i < incomplete.size(); ++i) {
+    const Tree& t = *incomplete[i];
+    fs::path job = t.dir.parent_path();
+    if (unreadable_jobs.count(job.native())) {
+      plan.warnings.push_back(t.dir.string() + ": left alone: its job holds an unreadable snapshot");
+      continue;
+    }
+    auto jit = journaled.find(t.dir.native());
+    bool is_journaled = jit != journaled.end() && jit->second == t.self.ino;
+    if (!is_journaled && t.newest_mtime_ns > cutoff) {
+      plan.young.push_back(t.self);
+      continue;
+    }
+    empty_tree(t, inc_cands[i], DeleteReason::kIncomplete, {}, false, nullptr);
+  }
+
+  for (size_t i = 0; i < inv.jobs.size(); ++i) {
+    const JobArea& area = inv.jobs[i];
+    if (unreadable_jobs.count(area.job_dir.native())) {
+      plan.warnings.push_back(area.job_dir.string() +
+                              ": shared/ and taskowned/ kept whole: the job holds an unreadable snapshot");
+      continue;
+    }
+    for (const auto& l : area.symlinks) plan.left.push_back(l);
+    for (const auto& c : pool_cands[i]) {
+      check_size(c);
+      if (is_protected(c)) continue;
+      if (c.entry->mtime_ns > cutoff) {
+        plan.young.push_back(*c.entry);
+        continue;
+      }
+      Deletion del;
+      del.entry = *c.entry;
+      del.reason = DeleteReason::kOrphan;
+      if (c.file_id >= 0) {
+        for (uint32_t u : g.files[c.file_id].users) {
+          del.users.push_back(u);
+          auto it = metadata_index.find(u);
+          if (it != metadata_index.end()) del.after.push_back(it->second);
+        }
+        if (!del.users.empty()) del.reason = DeleteReason::kReleased;
+        // A user that is pruned but whose _metadata is not deleted in this plan (it changed
+        // while planning) still protects the file.
+        if (del.after.size() != del.users.size()) continue;
+      }
+      phase2.push_back(std::move(del));
+    }
+  }
+
+  // --- 5. Order and totals.
+  std::sort(phase2.begin(), phase2.end(), [](const Deletion& a, const Deletion& b) {
+    // Exclusive files of pruned and incomplete checkpoints before released pool files, then by
+    // directory so the executor reuses one directory descriptor.
+    bool ax = a.reason == DeleteReason::kReleased || a.reason == DeleteReason::kOrphan;
+    bool bx = b.reason == DeleteReason::kReleased || b.reason == DeleteReason::kOrphan;
+    if (ax != bx) return !ax;
+    return a.entry.path.native() < b.entry.path.native();
+  });
+  std::stable_sort(phase3.begin(), phase3.end(), [](const FsEntry& a, const FsEntry& b) {
+    return std::distance(a.path.begin(), a.path.end()) > std::distance(b.path.begin(), b.path.end());
+  });
+  for (auto& d : phase1) plan.deletions.push_back(std::move(d));
+  for (auto& d : phase2) plan.deletions.push_back(std::move(d));
+  for (auto& e : phase3) {
+    Deletion d;
+    d.entry = std::move(e);
+    d.reason = DeleteReason::kDirectory;
+    plan.deletions.push_back(std::move(d));
+  }
+  for (const auto& d : plan.deletions) {
+    // Belt and braces: every rule above only produces entries found under the root.
+    if (!snapshot::is_within(d.entry.path, root) || d.entry.path == root) {
+      throw std::logic_error("plan would delete outside the root: " + d.entry.path.string());
+    }
+    if (d.entry.type == FsEntry::Type::kDir) {
+      plan.dirs_deleted++;
+    } else {
+      plan.files_deleted++;
+      plan.bytes_freed += d.entry.size;
+    }
+  }
+  for (auto& [f, m] : missing) {
+    if (!m.users.empty()) plan.missing.push_back(std::move(m));
+  }
+  for (const auto& w : inv.warnings) plan.warnings.push_back(w);
+  plan.snapshots = std::move(decisions);
+  return plan;
+}
+
+fs::path checked_root(const fs::path& given) {
+  const fs::path root = snapshot::absolute_normal(given);
+  struct stat st {};
+  if (::lstat(root.c_str(), &st) != 0) {
+    throw io::IoError(root.string() + ": cannot access: " + std::strerror(errno));
+  }
+  if (S_ISLNK(st.st_mode)) {
+    throw io::IoError(root.string() +
+                      ": is a symbolic link; prune and gc never follow one: pass the directory it points to");
+  }
+  if (!S_ISDIR(st.st_mode)) throw io::IoError(root.string() + ": not a directory, expected a job directory or a root");
+  if (::lstat((root / std::string(snapshot::kMetadataFileName)).c_str(), &st) == 0) {
+    throw io::IoError(root.string() + ": is a snapshot directory, expected the job directory holding chk-N "
+                                      "directories or a root holding jobs");
+  }
+  return root;
+}
+
+PlanRun plan_root(const PlanRequest& request,
+                  const std::function<std::vector<SnapshotDecision>(const ReferenceGraph&)>& decide) {
+  const fs::path root = checked_root(request.root);
+  std::vector<snapshot::GraphSource> sources{{root, false}};
+  for (const auto& p : request.protect) sources.push_back({p, true});
+  PlanRun run;
+  run.graph = snapshot::build_reference_graph(sources, request.mappings, request.threads);
+  run.inventory = scan_root(root);
+  run.refusals = refusals(run.graph, run.inventory, request.options);
+  if (!run.refusals.empty()) return run;
+  run.plan = make_plan(run.graph, run.inventory, decide(run.graph), request.options);
+  return run;
+}
+
+Explanation explain(const PlanRun& run, const fs::path& file, const std::vector<snapshot::PathMapping>& mappings) {
+  Explanation e;
+  e.path = file;
+  e.file = run.graph.find(file);
+  if (e.file) {
+    for (uint32_t u : run.graph.files[*e.file].users) {
+      const GraphSnapshot& s = run.graph.snapshots[u];
+      try {
+        flink::Metadata md = flink::read_metadata_file(s.loc.metadata);
+        for (auto& r : snapshot::file_refs(md, s.loc.directory, mappings)) {
+          if (r.resolved.kind != snapshot::ResolvedPath::Kind::kLocal) continue;
+          if (r.resolved.local.lexically_normal() != file) continue;
+          FileUse use{u, {}, {}, io::mutf8_to_utf8(r.ref.local_path)};
+          if (r.ref.operator_index >= 0) use.operator_id = flink::to_hex(md.operators[r.ref.operator_index].id);
+          r.ref.handle = nullptr;  // views into `md`, which goes away
+          r.ref.keyed = nullptr;
+          r.ref.local_path = {};
+          use.ref = std::move(r);
+          e.uses.push_back(std::move(use));
+        }
+      } catch (const std::exception&) {
+        // Read once already; a snapshot changed since is reported by the plan, not here.
+      }
+    }
+  }
+  const Plan& p = run.plan;
+  for (const auto& d : p.deletions) {
+    if (d.entry.path == file) {
+      e.verdict = "deleted (" + std::string(reason_name(d.reason)) + ")";
+      return e;
+    }
+  }
+  for (const auto& y : p.young) {
+    if (y.path == file || snapshot::is_within(file, y.path)) {
+      e.verdict = "left: younger than the grace period";
+      return e;
+    }
+  }
+  for (const auto& l : p.left) {
+    if (l.path == file) {
+      e.verdict = "left: not a regular file";
+      return e;
+    }
+  }
+  int kept = 0;
+  if (e.file) {
+    for (uint32_t u : run.graph.files[*e.file].users) kept += p.snapshots.size() > u && p.snapshots[u].keep;
+  }
+  if (kept) e.verdict = "kept: used by " + std::to_string(kept) + " kept snapshot" + (kept == 1 ? "" : "s");
+  else e.verdict = "not deleted: outside what prune and gc manage (pools, pruned and incomplete checkpoints)";
+  return e;
+}
+
+}  // namespace ckpt::ops

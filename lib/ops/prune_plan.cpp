@@ -1,0 +1,176 @@
+#include "ops/prune_plan.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <stdexcept>
+
+#include "io/file_bytes.h"
+
+namespace ckpt::ops {
+namespace {
+
+constexpr int64_t kSecond = 1000000000;
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::vector<uint32_t> apply_policy(const std::vector<Ranked>& entries, const RetentionPolicy& policy) {
+  std::vector<uint32_t> rules(entries.size(), 0);
+  std::map<std::string_view, std::vector<size_t>> groups;
+  for (size_t i = 0; i < entries.size(); ++i) groups[entries[i].group].push_back(i);
+  for (auto& [group, idx] : groups) {
+    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+      if (entries[a].time_ns != entries[b].time_ns) return entries[a].time_ns > entries[b].time_ns;
+      return entries[a].id > entries[b].id;
+    });
+    const int64_t newest = entries[idx.front()].time_ns;
+    int64_t hourly_left = policy.hourly.value_or(0), daily_left = policy.daily.value_or(0);
+    std::optional<int64_t> last_hour, last_day;
+    for (size_t rank = 0; rank < idx.size(); ++rank) {
+      const Ranked& e = entries[idx[rank]];
+      uint32_t& r = rules[idx[rank]];
+      if (policy.last && static_cast<int64_t>(rank) < *policy.last) r |= keep_rule::kLast;
+      if (policy.within_ns && e.time_ns >= newest - *policy.within_ns) r |= keep_rule::kWithin;
+      int64_t hour = floor_div(e.time_ns, 3600 * kSecond), day = floor_div(e.time_ns, 86400 * kSecond);
+      if (hourly_left > 0 && hour != last_hour) {
+        r |= keep_rule::kHourly;
+        last_hour = hour;
+        --hourly_left;
+      }
+      if (daily_left > 0 && day != last_day) {
+        r |= keep_rule::kDaily;
+        last_day = day;
+        --daily_left;
+      }
+    }
+  }
+  return rules;
+}
+
+std::vector<SnapshotDecision> decide(const snapshot::ReferenceGraph& g, const RetentionPolicy& policy) {
+  std::vector<SnapshotDecision> out(g.snapshots.size());
+  std::vector<Ranked> ranked;
+  std::vector<uint32_t> ranked_of;
+  for (uint32_t i = 0; i < g.snapshots.size(); ++i) {
+    const auto& s = g.snapshots[i];
+    SnapshotDecision& d = out[i];
+    d.snapshot = i;
+    d.group = group_of(s);
+    if (!s.readable) {
+      d.rules = keep_rule::kUnreadable;
+      continue;
+    }
+    if (s.savepoint && !policy.include_savepoints) {
+      d.rules = keep_rule::kSavepoint;
+      continue;
+    }
+    if (!s.savepoint && s.loc.dir_kind != snapshot::DirKind::kCheckpoint) {
+      d.rules = keep_rule::kUnmanaged;
+      continue;
+    }
+    ranked.push_back({d.group, s.mtime_ns, s.checkpoint_id});
+    ranked_of.push_back(i);
+  }
+  std::vector<uint32_t> rules = apply_policy(ranked, policy);
+  for (size_t k = 0; k < ranked.size(); ++k) out[ranked_of[k]].rules = rules[k];
+  for (auto& d : out) d.keep = d.rules != 0;
+  return out;
+}
+
+std::optional<int64_t> parse_duration(std::string_view text) {
+  text = trim(text);
+  if (text.empty()) return std::nullopt;
+  if (text == "0") return 0;
+  int64_t total = 0;
+  while (!text.empty()) {
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || n < 0 || end == text.data() + text.size()) return std::nullopt;
+    text.remove_prefix(static_cast<size_t>(end - text.data()));
+    int64_t unit = 0;
+    std::string_view rest = text;
+    if (rest.starts_with("ms")) {
+      unit = kSecond / 1000;
+      text.remove_prefix(2);
+    } else {
+      switch (rest.front()) {
+        case 's': unit = kSecond; break;
+        case 'm': unit = 60 * kSecond; break;
+        case 'h': unit = 3600 * kSecond; break;
+        case 'd': unit = 86400 * kSecond; break;
+        case 'w': unit = 7 * 86400 * kSecond; break;
+        default: return std::nullopt;
+      }
+      text.remove_prefix(1);
+    }
+    if (n > (INT64_MAX - total) / unit) return std::nullopt;
+    total += n * unit;
+  }
+  return total;
+}
+
+int64_t num_retained_from_config(const std::filesystem::path& config_file) {
+  std::string text;
+  try {
+    text = io::read_file_bytes(config_file, 1 << 24);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(e.what());
+  }
+  static const std::string_view keys[] = {"execution.checkpointing.num-retained", "state.checkpoints.num-retained"};
+  // Nested YAML: a stack of (indent, key) gives the dotted path of each `key: value` line.
+  std::vector<std::pair<size_t, std::string>> stack;
+  std::optional<std::pair<int64_t, int>> found;  // value, line
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string_view line(text.data() + pos, nl - pos);
+    pos = nl + 1;
+    ++line_no;
+    if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    size_t indent = line.find_first_not_of(' ');
+    if (indent == std::string_view::npos) continue;
+    std::string_view body = trim(line);
+    if (body.empty() || body.front() == '-') continue;
+    size_t colon = body.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string key(trim(body.substr(0, colon)));
+    std::string_view value = trim(body.substr(colon + 1));
+    while (!stack.empty() && stack.back().first >= indent) stack.pop_back();
+    std::string dotted;
+    for (const auto& [i, k] : stack) dotted += k + ".";
+    dotted += key;
+    if (value.empty()) {
+      stack.emplace_back(indent, key);
+      continue;
+    }
+    if (std::find(std::begin(keys), std::end(keys), dotted) == std::end(keys)) continue;
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || end != value.data() + value.size() || n < 1) {
+      throw std::runtime_error(config_file.string() + ": line " + std::to_string(line_no) + ": " + dotted + ": '" +
+                               std::string(value) + "', expected a positive integer");
+    }
+    // The 2.x key wins over its deprecated 1.x alias, as in Flink.
+    if (!found || dotted == keys[0]) found = {n, line_no};
+  }
+  if (!found) {
+    throw std::runtime_error(config_file.string() + ": no state.checkpoints.num-retained (or " +
+                             std::string(keys[0]) + "); Flink's default is 1: pass --retain 1 to use it");
+  }
+  return found->first;
+}
+
+}  // namespace ckpt::ops

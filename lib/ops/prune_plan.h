@@ -1,0 +1,61 @@
+// `ckpt prune`: which checkpoints a retention policy keeps, and the plan that follows from it.
+//
+// The policy is restic's (`restic forget`), applied per job (the directory holding chk-N):
+//  * --retain N       the N newest;
+//  * --keep-within D  every checkpoint at most D older than the job's newest one;
+//  * --keep-hourly N  the newest checkpoint of each of the N most recent hours that have one;
+//  * --keep-daily N   likewise per day.
+// Buckets are UTC. A checkpoint is kept when any rule keeps it; "newest" orders by `_metadata`
+// mtime, then checkpoint id. Any non-empty policy therefore keeps each job's newest checkpoint.
+// Savepoints are ranked only with include_savepoints (grouped by directory and job-id prefix),
+// else always kept. Pruning reuses the gc plan (ops/gc_plan.h) with these decisions, so a prune
+// also collects unreferenced pool files and incomplete checkpoints: that is what makes a rerun
+// after a crash converge.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ops/gc_plan.h"
+
+namespace ckpt::ops {
+
+struct RetentionPolicy {
+  std::optional<int64_t> last;       // --retain
+  std::optional<int64_t> within_ns;  // --keep-within
+  std::optional<int64_t> hourly;     // --keep-hourly
+  std::optional<int64_t> daily;      // --keep-daily
+  bool include_savepoints = false;
+
+  bool empty() const { return !last && !within_ns && !hourly && !daily; }
+};
+
+// One checkpoint as the policy sees it.
+struct Ranked {
+  std::string group;
+  int64_t time_ns = 0;
+  int64_t id = 0;
+};
+
+// keep_rule bits per entry (0 = not kept by the policy). Pure: the property test checks it
+// against a brute-force model.
+std::vector<uint32_t> apply_policy(const std::vector<Ranked>& entries, const RetentionPolicy& policy);
+
+// The decisions for every graph snapshot: policy for checkpoints (and savepoints when
+// included), kUnmanaged / kSavepoint for the rest. Grace and forced keeps are added by make_plan.
+std::vector<SnapshotDecision> decide(const snapshot::ReferenceGraph& g, const RetentionPolicy& policy);
+
+// "24h", "90m", "7d", "1h30m", "45s", "2w", "0": nanoseconds. nullopt on anything else.
+std::optional<int64_t> parse_duration(std::string_view text);
+
+// N from a Flink configuration file: `execution.checkpointing.num-retained` (2.x) or
+// `state.checkpoints.num-retained` (1.x), as a flat key or as nested YAML (config.yaml) or in
+// the legacy flink-conf.yaml `key: value` form. Throws std::runtime_error naming the file and the
+// line when the value is not a positive integer or the key is absent.
+int64_t num_retained_from_config(const std::filesystem::path& config_file);
+
+}  // namespace ckpt::ops

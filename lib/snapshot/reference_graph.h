@@ -1,0 +1,87 @@
+// Which snapshot uses which file: the reference graph that prune and gc decide on.
+//
+// Built on discovery (which snapshots exist) and file_refs (which files each one uses), so it
+// can never disagree with inspect or validate about what a snapshot references.
+//
+// Contract:
+//  * Files are keyed by their absolute, lexically normalised local path. Relative (tag 6) and
+//    absolute (tag 2) handles naming the same file therefore meet in one node; file-merging
+//    segments (tag 15) count once per handle against their physical file.
+//  * Scan roots are made absolute (never canonicalised: Flink writes the paths the job saw, and
+//    those may run through symbolic links above the root).
+//  * Nothing is silently dropped. A snapshot whose `_metadata` cannot be read is kept with
+//    readable = false and its error; a handle that escapes its scan root through `..` (or a
+//    relative handle that leaves it at all) and a remote URI that no --map covers are recorded
+//    as problems of that snapshot. Callers decide whether to refuse (prune and gc do).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "snapshot/discovery.h"
+#include "snapshot/paths.h"
+
+namespace ckpt::snapshot {
+
+enum class RefProblem : uint8_t {
+  kEscapesRoot,     // a handle path leaves the scan root (`..`, or an absolute tag-6 path)
+  kRemoteUnmapped,  // a remote URI (hdfs://, s3://, ...) that no mapping turns into a local path
+};
+
+struct GraphSnapshot {
+  Location loc;                  // absolute paths
+  std::filesystem::path scan_root;  // the root or --protect directory it was found under
+  bool protected_origin = false;    // found under a --protect directory
+  bool readable = false;
+  std::string error;                // !readable: one line saying why
+  int64_t checkpoint_id = -1;
+  bool savepoint = false;           // properties say savepoint, or a savepoint-* directory
+  int64_t mtime_ns = 0;             // of `_metadata` (lstat); 0 when it could not be read
+  int64_t metadata_bytes = 0;
+  uint64_t metadata_dev = 0, metadata_ino = 0;
+  std::vector<uint32_t> files;      // ids into ReferenceGraph::files; unique, ascending
+  struct Problem {
+    RefProblem kind;
+    std::string detail;             // the handle path as written
+  };
+  std::vector<Problem> problems;
+};
+
+struct GraphFile {
+  std::filesystem::path path;  // absolute, lexically normal; the physical file for segments
+  int64_t recorded_size = -1;  // largest end offset any handle records (segments: start + size)
+  uint32_t handles = 0;        // handles referencing it, over all snapshots (segments: per segment)
+  bool segment = false;        // referenced through file-merging segments
+  std::vector<uint32_t> users; // snapshot indices; unique, ascending
+};
+
+struct ReferenceGraph {
+  std::vector<GraphSnapshot> snapshots;
+  std::vector<GraphFile> files;
+  std::unordered_map<std::string, uint32_t> index;  // GraphFile::path.native() -> id
+
+  std::optional<uint32_t> find(const std::filesystem::path& absolute_normal) const;
+};
+
+struct GraphSource {
+  std::filesystem::path root;    // scanned with discover(); made absolute
+  bool protected_origin = false;
+};
+
+// Discovers every snapshot under each source and resolves its references. `threads` metadata
+// files are parsed in parallel. Throws io::IoError when a source cannot be listed.
+ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources,
+                                     const std::vector<PathMapping>& mappings, unsigned threads = 2);
+
+// Absolute and lexically normal, without a trailing separator; never resolves symbolic links.
+std::filesystem::path absolute_normal(const std::filesystem::path& p);
+
+// The local path a user-given FILE names: a URI goes through `mappings` like a handle path.
+std::optional<std::filesystem::path> local_path_of(const std::string& user_path,
+                                                   const std::vector<PathMapping>& mappings);
+
+}  // namespace ckpt::snapshot

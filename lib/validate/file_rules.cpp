@@ -1,0 +1,185 @@
+#include "validate/file_rules.h"
+
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <set>
+#include <string>
+#include <system_error>
+
+#include "flink/operator_id.h"
+#include "snapshot/file_refs.h"
+#include "snapshot/layout.h"
+#include "validate/deep.h"
+
+namespace fs = std::filesystem;
+
+namespace ckpt::validate {
+namespace {
+
+struct Stat {
+  int err = 0;  // errno of stat(), 0 when it succeeded
+  bool regular = false;
+  int64_t size = 0;
+};
+
+Stat stat_of(const fs::path& p) {
+  Stat s;
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) {
+    s.err = errno;
+    return s;
+  }
+  s.regular = S_ISREG(st.st_mode);
+  s.size = static_cast<int64_t>(st.st_size);
+  return s;
+}
+
+std::string where_of(const flink::Metadata& md, const snapshot::FileRef& f) {
+  if (f.ref.operator_index < 0) return "";
+  return operator_where(md.operators[static_cast<std::size_t>(f.ref.operator_index)], f.ref.subtask_index);
+}
+
+std::string describe(const snapshot::FileRef& f) {
+  std::string s = f.path;
+  if (!f.ref.local_path.empty()) s += fmt::format(" [{}]", std::string(f.ref.local_path));
+  return s;
+}
+
+void fill(Finding& fd, const flink::Metadata& md, const snapshot::FileRef& f, const std::string& file) {
+  if (f.ref.operator_index >= 0) {
+    const auto& op = md.operators[static_cast<std::size_t>(f.ref.operator_index)];
+    fd.operator_id = flink::to_hex(op.id);
+  }
+  fd.subtask = f.ref.subtask_index;
+  fd.file = file;
+}
+
+bool canonical_chk_name(std::string_view name) {
+  auto n = snapshot::checkpoint_number(name);
+  return n && name == fmt::format("{}{}", snapshot::kCheckpointDirPrefix, *n);
+}
+
+}  // namespace
+
+void check_files(const flink::Metadata& md, const snapshot::Location& loc, const FileOptions& options,
+                 Findings& out, FileStats& stats) {
+  std::vector<snapshot::FileRef> refs = snapshot::file_refs(md, loc.directory, options.mappings);
+  std::map<fs::path, Stat> stats_by_path;
+  std::map<fs::path, std::size_t> deep_index;
+  std::vector<DeepItem> deep_items;
+  std::set<std::string> remote_reported;
+  std::set<std::string> reported;  // path + rule: one finding per file and problem
+  std::set<fs::path> referenced_local;
+  bool shared_in_savepoint_reported = false;
+  const bool savepoint = loc.dir_kind == snapshot::DirKind::kSavepoint ||
+                         (md.trailer_state == flink::TrailerState::kParsed &&
+                          md.properties.kind == flink::CheckpointProperties::Kind::kSavepoint);
+
+  auto report = [&](const snapshot::FileRef& f, std::string_view rule_id, Severity sev, const std::string& file,
+                    std::string message) {
+    if (!reported.insert(file + "\n" + std::string(rule_id) + "\n" + message).second) return;
+    Finding& fd = out.add(rule_id, sev, where_of(md, f), std::move(message));
+    fill(fd, md, f, file);
+  };
+
+  for (const snapshot::FileRef& f : refs) {
+    if (f.resolved.kind == snapshot::ResolvedPath::Kind::kRemoteUnmapped) {
+      if (remote_reported.insert(f.resolved.uri).second) {
+        ++stats.referenced;
+        ++stats.not_checked;
+        report(f, "F31", options.strict ? Severity::kError : Severity::kInfo, f.resolved.uri,
+               fmt::format("{} is on a remote file system without --map: not checked", describe(f)));
+      }
+      continue;
+    }
+    const fs::path& p = f.resolved.local;
+    const std::string ps = p.string();
+    const char* rule_id = f.form == snapshot::PathForm::kRelative ? "F23" : "F24";
+    if (f.form == snapshot::PathForm::kRelative && !snapshot::is_within(p, loc.directory)) {
+      report(f, "F30", Severity::kError, ps,
+             fmt::format("relative path \"{}\" resolves to {}, outside the snapshot directory", f.path, ps));
+      continue;
+    }
+    if (savepoint && f.form != snapshot::PathForm::kRelative && f.path.find("/shared/") != std::string::npos &&
+        !shared_in_savepoint_reported) {
+      shared_in_savepoint_reported = true;
+      report(f, "F27", Severity::kWarning, ps,
+             fmt::format("savepoint references {} in a checkpoint's shared/ directory: it is not self-contained", f.path));
+    }
+    auto [it, fresh] = stats_by_path.try_emplace(p);
+    if (fresh) {
+      it->second = stat_of(p);
+      ++stats.referenced;
+      referenced_local.insert(fs::absolute(p).lexically_normal());
+    }
+    const Stat& st = it->second;
+    if (st.err != 0) {
+      std::string why = st.err == ENOENT ? "does not exist" : std::error_code(st.err, std::generic_category()).message();
+      report(f, rule_id, Severity::kError, ps, fmt::format("{}: {} {}", describe(f), ps, why));
+      continue;
+    }
+    if (!st.regular) {
+      report(f, rule_id, Severity::kError, ps, fmt::format("{}: {} is not a regular file", describe(f), ps));
+      continue;
+    }
+    if (f.form == snapshot::PathForm::kSegment) {
+      if (f.segment_start >= 0 && f.size >= 0 && (f.segment_start > st.size || f.size > st.size - f.segment_start)) {
+        report(f, rule_id, Severity::kError, ps,
+               fmt::format("{}: segment of {} bytes at {} lies beyond the end of the {}-byte file", describe(f),
+                           f.size, f.segment_start, st.size));
+        continue;
+      }
+    } else if (f.size >= 0 && f.size != st.size) {
+      report(f, rule_id, Severity::kError, ps,
+             fmt::format("{}: {} has {} bytes, the handle records {}{}", describe(f), ps, st.size, f.size,
+                         st.size < f.size ? " (truncated)" : ""));
+      continue;
+    }
+    if (fresh) ++stats.checked;
+    if (options.deep) {
+      auto [di, new_item] = deep_index.try_emplace(p, deep_items.size());
+      if (new_item) deep_items.push_back(DeepItem{p, static_cast<uint64_t>(st.size), {}});
+      deep_items[di->second].uses.push_back(&f);
+    }
+  }
+
+  // F26: leftovers in the snapshot directory. Single-file savepoints (not named _metadata) sit in
+  // arbitrary directories and are skipped.
+  if (loc.metadata.filename() == snapshot::kMetadataFileName) {
+    std::error_code ec;
+    std::vector<std::string> orphans;
+    for (const auto& e : fs::directory_iterator(loc.directory, ec)) {
+      std::error_code sec;
+      if (!e.is_regular_file(sec) || e.is_symlink(sec)) continue;
+      if (e.path().filename() == snapshot::kMetadataFileName) continue;
+      if (referenced_local.count(fs::absolute(e.path()).lexically_normal())) continue;
+      orphans.push_back(e.path().string());
+    }
+    std::sort(orphans.begin(), orphans.end());
+    for (const auto& o : orphans) {
+      Finding& fd = out.add("F26", "", fmt::format("{} is not referenced by _metadata (left over from a failed upload?)", o));
+      fd.file = o;
+    }
+  }
+
+  // F27, F28: directory names.
+  std::string dir_name = loc.directory.lexically_normal().filename().string();
+  if (dir_name.empty()) dir_name = loc.directory.lexically_normal().parent_path().filename().string();
+  if (dir_name.starts_with(snapshot::kSavepointDirPrefix) && !snapshot::is_flink_savepoint_name(dir_name)) {
+    out.add("F27", "", fmt::format("savepoint directory \"{}\" does not match savepoint-[0-9a-f]{{6}}-[0-9a-f]{{12}}", dir_name));
+  }
+  if (loc.dir_kind == snapshot::DirKind::kCheckpoint && !canonical_chk_name(dir_name)) {
+    out.add("F28", "", fmt::format("checkpoint directory \"{}\" is not chk-<N> as Flink names it", dir_name));
+  }
+
+  if (options.deep) {
+    stats.bytes_read = check_deep(md, deep_items, options.threads, options.progress, out);
+  }
+}
+
+}  // namespace ckpt::validate

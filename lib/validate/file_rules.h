@@ -1,0 +1,38 @@
+// Rules F23-F31 (spec §19.3): the files a snapshot references, checked on this machine; and, with
+// `deep`, rules D01-D07 on their contents (validate/deep.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "flink/model.h"
+#include "snapshot/discovery.h"
+#include "snapshot/paths.h"
+#include "validate/findings.h"
+
+namespace ckpt::validate {
+
+// Called with (bytes done, bytes total) while deep checks run; may be called from any worker
+// thread, but never concurrently.
+using ProgressFn = std::function<void(uint64_t, uint64_t)>;
+
+struct FileOptions {
+  std::vector<snapshot::PathMapping> mappings;  // --map PREFIX=DIR
+  bool strict = false;   // unmapped remote files are errors, not "not checked"
+  bool deep = false;     // read every file (D rules)
+  unsigned threads = 0;  // deep workers; 0 = one per hardware thread
+  ProgressFn progress;
+};
+
+struct FileStats {
+  int referenced = 0;    // distinct referenced files
+  int checked = 0;       // of those, found and checked on this machine
+  int not_checked = 0;   // on unmapped remote file systems
+  int64_t bytes_read = 0;  // deep: bytes read from referenced files
+};
+
+void check_files(const flink::Metadata& md, const snapshot::Location& loc, const FileOptions& options,
+                 Findings& out, FileStats& stats);
+
+}  // namespace ckpt::validate
