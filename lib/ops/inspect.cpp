@@ -97,9 +97,8 @@ InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, 
   s.modified_unix = mtime_of(loc.metadata, s.metadata_bytes);
 
   bool has_savepoint_handles = false;
-  // Per-operator files are counted by distinct path; the snapshot's by distinct resolved path.
-  std::unordered_set<std::string> snapshot_files;
-  std::vector<std::unordered_set<std::string>> op_files(md.operators.size());
+  // Files are counted by their path as written in the handles.
+  std::unordered_set<std::string_view> snapshot_files;
 
   for (std::size_t oi = 0; oi < md.operators.size(); ++oi) {
     const flink::OperatorState& op = md.operators[oi];
@@ -190,33 +189,45 @@ InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, 
   for (std::size_t i = 0; i < res.subtasks.size(); ++i) {
     subtask_pos[{res.subtasks[i].operator_index, res.subtasks[i].index}] = i;
   }
+  // Counting distinct files needs no allocation: handle paths are views into the file, and a
+  // file is named by the same bytes wherever it is referenced. Streams come operator by operator.
+  std::unordered_set<std::string_view> op_files;
+  int current_op = -1;
   flink::visit_streams(md, [&](const flink::StreamRef& r) {
     const flink::StreamHandle& h = *r.handle;
+    int pos = op_pos[r.operator_index];
+    if (flink::is_file_backed(h)) {
+      if (r.operator_index != current_op) {
+        op_files.clear();
+        current_op = r.operator_index;
+      }
+      if (snapshot_files.insert(h.name).second) ++s.files;
+      if (op_files.insert(h.name).second && pos >= 0) ++s.operators[pos].files;
+      return;
+    }
     if (h.tag != flink::stream_tag::kByteStream || r.role == flink::Role::kCoordinator) return;
     auto n = static_cast<int64_t>(h.data.size());
     s.inline_bytes = flink::add_sizes(s.inline_bytes, n);
-    if (int pos = op_pos[r.operator_index]; pos >= 0) s.operators[pos].inline_bytes = flink::add_sizes(s.operators[pos].inline_bytes, n);
+    if (pos >= 0) s.operators[pos].inline_bytes = flink::add_sizes(s.operators[pos].inline_bytes, n);
     if (auto it = subtask_pos.find({r.operator_index, r.subtask_index}); it != subtask_pos.end()) {
       res.subtasks[it->second].inline_bytes = flink::add_sizes(res.subtasks[it->second].inline_bytes, n);
     }
   });
-  for (auto& f : snapshot::file_refs(md, loc.directory)) {
-    const std::string& key = f.resolved.local.empty() ? f.path : f.resolved.local.string();
-    int pos = op_pos[f.ref.operator_index];
-    if (snapshot_files.insert(key).second) ++s.files;
-    if (op_files[f.ref.operator_index].insert(key).second && pos >= 0) ++s.operators[pos].files;
-    if (!options.files || pos < 0) continue;
-    FileSummary fs;
-    fs.operator_index = f.ref.operator_index;
-    fs.subtask = f.ref.subtask_index;
-    fs.role = f.ref.role;
-    fs.local_name = io::mutf8_to_utf8(f.ref.local_path);
-    fs.size = f.size;
-    fs.path = std::move(f.path);
-    if (f.resolved.kind == snapshot::ResolvedPath::Kind::kLocal) fs.resolved = f.resolved.local.string();
-    fs.shared = f.shared;
-    fs.form = f.form;
-    res.files.push_back(std::move(fs));
+  if (options.files) {
+    for (auto& f : snapshot::file_refs(md, loc.directory)) {
+      if (op_pos[f.ref.operator_index] < 0) continue;
+      FileSummary fs;
+      fs.operator_index = f.ref.operator_index;
+      fs.subtask = f.ref.subtask_index;
+      fs.role = f.ref.role;
+      fs.local_name = io::mutf8_to_utf8(f.ref.local_path);
+      fs.size = f.size;
+      fs.path = std::move(f.path);
+      if (f.resolved.kind == snapshot::ResolvedPath::Kind::kLocal) fs.resolved = f.resolved.local.string();
+      fs.shared = f.shared;
+      fs.form = f.form;
+      res.files.push_back(std::move(fs));
+    }
   }
 
   // Kind and format: the trailer when there is one, else the directory name and handle kinds.
