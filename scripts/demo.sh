@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds ckpt, and runs the main job: inspect real Flink snapshots.
+# Installs the dependencies, builds ckpt, and runs the main job. Until the bundled pipeline lands,
+# the job inspects and validates real Flink snapshots from the fixtures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,5 +17,9 @@ fi
 echo "== ckpt inspect: one real Flink 1.20 RocksDB checkpoint, with its files" >&2
 "$ckpt" inspect --files "$fixtures/new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint"
 echo >&2
+echo "== ckpt validate --deep: the same checkpoint, SST block checksums included" >&2
+"$ckpt" validate --deep "$fixtures/new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint"
+echo >&2
 echo "== ckpt inspect: every snapshot under the fixture root, newest first (first 25 lines)" >&2
-"$ckpt" inspect "$fixtures" | head -n 25
+# Exit status 2 is expected here: the fixtures hold one Flink 1.1 savepoint, which ckpt refuses.
+"$ckpt" inspect "$fixtures" 2>/dev/null | head -n 25 || true
