@@ -2,17 +2,11 @@
 
 #include "diff.pb.h"
 #include "export/json.h"
+#include "export/report_json.h"
+#include "report.pb.h"
 
 namespace ckpt::diff_json {
 namespace {
-
-void fill(const ops::StateBytes& b, ckpt::StateBytes& pb) {
-  pb.set_keyed(b.keyed);
-  pb.set_operator_(b.operator_state);
-  pb.set_channel(b.channel);
-  pb.set_coordinator(b.coordinator);
-  pb.set_total(b.total());
-}
 
 void fill(const ops::FileEntry& e, ckpt::DiffFile& pb) {
   pb.set_path(e.path);
@@ -53,15 +47,15 @@ void write_diff_report(const ops::DiffResult& r, bool pretty, std::FILE* out) {
     m->set_max_parallelism_a(o.max_parallelism_a);
     m->set_max_parallelism_b(o.max_parallelism_b);
     m->set_rescaled(o.change == ops::OperatorDiff::Change::kChanged && o.rescaled());
-    fill(o.a, *m->mutable_bytes_a());
-    fill(o.b, *m->mutable_bytes_b());
+    report_json::fill_state_bytes(o.a, *m->mutable_bytes_a());
+    report_json::fill_state_bytes(o.b, *m->mutable_bytes_b());
     for (const auto& s : o.subtasks) {
       auto* sm = m->add_subtasks();
       sm->set_index(s.index);
       sm->set_in_a(s.in_a);
       sm->set_in_b(s.in_b);
-      fill(s.a, *sm->mutable_bytes_a());
-      fill(s.b, *sm->mutable_bytes_b());
+      report_json::fill_state_bytes(s.a, *sm->mutable_bytes_a());
+      report_json::fill_state_bytes(s.b, *sm->mutable_bytes_b());
     }
   }
   auto* f = pb.mutable_files();
@@ -83,8 +77,8 @@ void write_diff_report(const ops::DiffResult& r, bool pretty, std::FILE* out) {
     for (const auto& e : c.removed) fill(e, *m->add_removed());
   }
   pb.set_other(r.other);
-  fill(r.total_a, *pb.mutable_total_a());
-  fill(r.total_b, *pb.mutable_total_b());
+  report_json::fill_state_bytes(r.total_a, *pb.mutable_total_a());
+  report_json::fill_state_bytes(r.total_b, *pb.mutable_total_b());
   json::write_json(pb, pretty, out);
   std::fputc('\n', out);
 }

@@ -11,14 +11,6 @@
 namespace ckpt::report_json {
 namespace {
 
-void fill(const ops::StateBytes& b, ckpt::StateBytes& pb) {
-  pb.set_keyed(b.keyed);
-  pb.set_operator_(b.operator_state);
-  pb.set_channel(b.channel);
-  pb.set_coordinator(b.coordinator);
-  pb.set_total(b.total());
-}
-
 void fill(const ops::SnapshotSummary& s, ckpt::SnapshotSummary& pb) {
   pb.set_path(s.location.metadata.string());
   pb.set_directory(s.location.directory.string());
@@ -36,7 +28,7 @@ void fill(const ops::SnapshotSummary& s, ckpt::SnapshotSummary& pb) {
   pb.set_metadata_bytes(s.metadata_bytes);
   pb.set_modified(util::utc_rfc3339(s.modified_unix));
   pb.set_master_states(s.master_states);
-  fill(s.bytes, *pb.mutable_bytes());
+  fill_state_bytes(s.bytes, *pb.mutable_bytes());
   pb.set_inline_bytes(s.inline_bytes);
   pb.set_files(s.files);
   for (const auto& o : s.operators) {
@@ -52,7 +44,7 @@ void fill(const ops::SnapshotSummary& s, ckpt::SnapshotSummary& pb) {
     po->set_subtask_entries(o.subtask_entries);
     po->set_subtasks_with_state(o.subtasks_with_state);
     po->set_finished_subtasks(o.finished_subtasks);
-    fill(o.bytes, *po->mutable_bytes());
+    fill_state_bytes(o.bytes, *po->mutable_bytes());
     po->set_inline_bytes(o.inline_bytes);
     po->set_files(o.files);
   }
@@ -67,6 +59,14 @@ std::string operator_id_at(const ops::InspectResult& r, int index) {
 
 }  // namespace
 
+void fill_state_bytes(const ops::StateBytes& b, ckpt::StateBytes& pb) {
+  pb.set_keyed(b.keyed);
+  pb.set_operator_(b.operator_state);
+  pb.set_channel(b.channel);
+  pb.set_coordinator(b.coordinator);
+  pb.set_total(b.total());
+}
+
 void write_inspect_report(const flink::Metadata& md, const ops::InspectResult& r, bool pretty, std::FILE* out) {
   // Large snapshots make ~10^6 messages: one arena with large blocks keeps allocation cheap.
   google::protobuf::Arena arena(codec::large_arena_options());
@@ -80,7 +80,7 @@ void write_inspect_report(const flink::Metadata& md, const ops::InspectResult& r
     p->set_has_key_groups(ss.has_key_groups);
     p->set_key_group_start(ss.key_groups.start);
     p->set_key_group_end(ss.key_groups.end_inclusive());
-    fill(ss.bytes, *p->mutable_bytes());
+    fill_state_bytes(ss.bytes, *p->mutable_bytes());
     p->set_inline_bytes(ss.inline_bytes);
     for (const auto& h : ss.handles) {
       auto* ph = p->add_handles();

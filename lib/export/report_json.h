@@ -10,7 +10,14 @@
 #include "flink/model.h"
 #include "ops/inspect.h"
 
+namespace ckpt {
+class StateBytes;  // formats/report.proto
+}
+
 namespace ckpt::report_json {
+
+// The four state categories and their total, as every report prints them.
+void fill_state_bytes(const ops::StateBytes& b, ckpt::StateBytes& pb);
 
 // One snapshot: summary, optional subtasks and files, and the complete metadata (strings that
 // UTF-8 cannot carry exactly are shown with U+FFFD; `ckpt convert --to json` is the lossless
