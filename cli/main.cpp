@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   ckpt::cli::register_prune(app, exit_code);
   ckpt::cli::register_gc(app, exit_code);
   ckpt::cli::register_validate(app, exit_code);
+  ckpt::cli::register_run(app, exit_code);
+  ckpt::cli::register_savepoint(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

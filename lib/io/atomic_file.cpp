@@ -18,14 +18,23 @@ namespace {
   throw IoError(p.string() + ": " + what + ": " + std::strerror(errno));
 }
 
-std::filesystem::path temp_name(const std::filesystem::path& target) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char suffix[24];
-  std::snprintf(suffix, sizeof suffix, ".%016llx.tmp", static_cast<unsigned long long>(rng()));
-  return target.parent_path() / ("." + target.filename().string() + suffix);
-}
-
 }  // namespace
+
+std::filesystem::path temp_sibling(const std::filesystem::path& target, std::string_view kind) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(rng()));
+  // Appended piecewise: "." + string + ... trips GCC 12's -Wrestrict false positive at -O3.
+  std::string name = ".";
+  name += target.filename().string();
+  name += '.';
+  name += hex;
+  name += '.';
+  name += kind;
+  std::filesystem::path parent = target.parent_path();
+  if (parent.empty()) parent = ".";
+  return parent / name;
+}
 
 void fsync_directory(const std::filesystem::path& dir) {
   int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -38,7 +47,7 @@ void fsync_directory(const std::filesystem::path& dir) {
 }
 
 void write_file_atomically(const std::filesystem::path& target, std::string_view bytes, bool overwrite) {
-  std::filesystem::path tmp = temp_name(target);
+  std::filesystem::path tmp = temp_sibling(target, "tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) fail(tmp, "cannot create");
   std::size_t done = 0;

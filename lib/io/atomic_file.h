@@ -13,6 +13,10 @@ namespace ckpt::io {
 // naming the path and the reason.
 void write_file_atomically(const std::filesystem::path& target, std::string_view bytes, bool overwrite = true);
 
+// A hidden, random name beside `target` for a file or directory that becomes `target` by rename:
+// "<dir>/.<name>.<16 hex>.<kind>". Random, so that concurrent or killed writers never collide.
+std::filesystem::path temp_sibling(const std::filesystem::path& target, std::string_view kind);
+
 // fsync(2) of a directory, so that renames and unlinks inside it are durable.
 void fsync_directory(const std::filesystem::path& dir);
 

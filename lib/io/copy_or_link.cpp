@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -95,15 +94,6 @@ void copy_fd_range(int in, uint64_t offset, uint64_t length, int out, const std:
     in_off += n;
     left -= static_cast<uint64_t>(n);
   }
-}
-
-std::filesystem::path random_sibling(const std::filesystem::path& target, const char* kind) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char suffix[40];
-  std::snprintf(suffix, sizeof suffix, ".%016llx.%s", static_cast<unsigned long long>(rng()), kind);
-  std::filesystem::path parent = target.parent_path();
-  if (parent.empty()) parent = ".";
-  return parent / ("." + target.filename().string() + suffix);
 }
 
 void publish(const std::filesystem::path& tmp, const std::filesystem::path& target, bool replace, bool dir) {
@@ -198,7 +188,7 @@ void read_range(const std::filesystem::path& source, uint64_t offset, uint64_t l
 
 std::filesystem::path make_temp_dir_beside(const std::filesystem::path& target) {
   for (int attempt = 0; attempt < 16; ++attempt) {
-    std::filesystem::path tmp = random_sibling(target, "tmp");
+    std::filesystem::path tmp = io::temp_sibling(target, "tmp");
     if (::mkdir(tmp.c_str(), 0755) == 0) return tmp;
     if (errno != EEXIST) fail(tmp, "cannot create directory", errno);
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in one process each, every figure beside its baseline from the same run.
-# Usage: bash tests/bench/run.sh [SECTION...]   (sections: metadata, validate, convert, prune; default: all)
+# Usage: bash tests/bench/run.sh [SECTION...]   (sections: metadata, validate, convert, prune, pipeline; default: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 fixtures=${CKPT_FIXTURES:-../shared/fixtures/flink}
@@ -11,7 +11,7 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)"
 bin=build/release
 
-SECTIONS="${*:-metadata validate convert prune}"
+SECTIONS="${*:-metadata validate convert prune pipeline}"
 now_ns() { date +%s%N; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
 

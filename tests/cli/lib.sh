@@ -47,3 +47,31 @@ finish() {
   echo "$((checks - failures)) passed, $failures failed"
   [ "$failures" -eq 0 ]
 }
+
+# latest_checkpoint DIR: the complete checkpoint (chk-N with _metadata) with the highest id under
+# DIR/<job>/ (ids continue across restores, so the highest id is the latest); empty if none.
+latest_checkpoint() {
+  local best="" best_n=-1 m n
+  for m in "$1"/*/chk-*/_metadata; do
+    [ -f "$m" ] || continue
+    n=${m%/_metadata}
+    n=${n##*/chk-}
+    if [ "$n" -gt "$best_n" ]; then best_n=$n; best=${m%/_metadata}; fi
+  done
+  echo "$best"
+}
+
+# wait_for_checkpoints DIR N PID: waits (at most 60 s) until N checkpoints have completed under
+# DIR since the call, or until process PID has ended. Tests wait for events, never for wall time,
+# so that they hold on a loaded machine.
+wait_for_checkpoints() {
+  local dir=$1 want=$2 pid=$3 start now i
+  start=$(latest_checkpoint "$dir"); start=${start##*/chk-}; start=${start:-0}
+  for ((i = 0; i < 3000; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    now=$(latest_checkpoint "$dir"); now=${now##*/chk-}; now=${now:-0}
+    [ "$now" -ge $((start + want)) ] && return 0
+    sleep 0.02
+  done
+  fail "no $want checkpoints under $dir within 60 s"
+}

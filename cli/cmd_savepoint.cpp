@@ -1,0 +1,69 @@
+// `ckpt savepoint`: trigger a savepoint (or stop-with-savepoint) of a running `ckpt run`.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "export/json.h"
+#include "pipeline/config.h"
+#include "pipeline/job_control.h"
+#include "run.pb.h"
+
+namespace ckpt::cli {
+namespace {
+
+struct SavepointArgs {
+  std::string job;
+  std::string target;
+  bool stop = false;
+  std::string timeout = "60s";
+  bool json = false;
+  bool pretty = false;
+};
+
+int run_savepoint(const SavepointArgs& a) {
+  int64_t timeout_ms = 0;
+  try {
+    timeout_ms = pipeline::parse_duration_ms(a.timeout, "--timeout");
+  } catch (const pipeline::ConfigError& e) {
+    std::fprintf(stderr, "ckpt savepoint: %s\n", e.what());
+    return kExitUsage;
+  }
+  std::string path;
+  try {
+    path = pipeline::request_savepoint(a.job, a.target, a.stop, std::chrono::milliseconds(timeout_ms));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ckpt savepoint: %s\n", e.what());
+    return kExitUsage;
+  }
+  if (a.json) {
+    SavepointReport r;
+    r.set_job_id(std::filesystem::path(a.job).filename().string());
+    r.set_savepoint(path);
+    r.set_stopped(a.stop);
+    std::fputs((json::to_json(r, a.pretty) + "\n").c_str(), stdout);
+  } else {
+    std::printf("%s\n", path.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_savepoint(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<SavepointArgs>();
+  CLI::App* cmd = app.add_subcommand("savepoint", "Trigger a savepoint of a running ckpt run job");
+  cmd->description(
+      "Ask the running job (a job directory <state.checkpoints.dir>/<job-id>, or the job id) for a canonical savepoint\n"
+      "in TARGET (default: the job's state.savepoints.dir) and print its directory. --stop stops the job after it.");
+  cmd->add_option("job", args->job, "Job directory or job id")->required();
+  cmd->add_option("target", args->target, "Savepoint directory (default: state.savepoints.dir of the job)");
+  cmd->add_flag("--stop", args->stop, "Stop the job with the savepoint (flink stop)");
+  cmd->add_option("--timeout", args->timeout, "How long to wait for the savepoint")->capture_default_str();
+  cmd->add_flag("--json", args->json, "Print one JSON document");
+  cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");
+  cmd->callback([args, &exit_code] { exit_code = run_savepoint(*args); });
+}
+
+}  // namespace ckpt::cli

@@ -1,0 +1,82 @@
+// Where snapshot bytes go: Flink's JobManagerCheckpointStorage (everything inline in `_metadata`,
+// limited by a max state size) and FileSystemCheckpointStorage (files in chk-N/, inline below the
+// memory threshold), with Flink's directory layout (spec §12): <dir>/<job-id>/chk-N/, shared/,
+// taskowned/, and savepoint-<6 hex of job id>-<12 hex>/.
+//
+// Tasks persist their chunks through a SnapshotLocation and get back PersistedStream values that
+// do not depend on any Metadata; the coordinator turns them into handles when it assembles the
+// `_metadata`. State files are written and fsynced before the task acknowledges; `_metadata` is
+// written last and atomically, so a chk-N without `_metadata` is simply incomplete.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "pipeline/config.h"
+
+namespace ckpt::pipeline {
+
+// A checkpoint that cannot be taken (state too large for jobmanager storage, an I/O error...).
+class CheckpointFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct PersistedStream {
+  enum class Kind : uint8_t { kNone, kInline, kFile };
+  Kind kind = Kind::kNone;
+  std::string name;  // kInline: handle name; kFile: file name relative to the snapshot directory
+  std::string data;  // kInline: the bytes
+  int64_t size = 0;  // bytes
+};
+
+struct SnapshotLocation {
+  std::filesystem::path dir;  // chk-N or savepoint directory; empty: in memory only
+  bool savepoint = false;
+  bool inline_only = false;   // jobmanager storage
+  int64_t memory_threshold = 0;
+  int64_t max_inline_size = 0;  // jobmanager storage: max state size
+  int64_t write_buffer_size = 4096;
+};
+
+class CheckpointStorage {
+ public:
+  CheckpointStorage(const PipelineConfig& config, std::string job_id);
+
+  const std::string& job_id() const { return job_id_; }
+  // <checkpoints dir>/<job id>; empty when checkpoints are kept in memory only.
+  const std::filesystem::path& job_dir() const { return job_dir_; }
+
+  // Creates the job directory with shared/ and taskowned/ (filesystem storage, or jobmanager
+  // storage with a checkpoint directory, which writes `_metadata` files only).
+  void initialize();
+
+  SnapshotLocation checkpoint_location(int64_t checkpoint_id) const;  // creates chk-N/
+  // Creates savepoint-<6>-<12>/ under `target` (or state.savepoints.dir). Throws
+  // CheckpointFailure when neither is set.
+  SnapshotLocation savepoint_location(const std::filesystem::path& target) const;
+
+  // Removes a snapshot directory (failed, subsumed or discarded checkpoints).
+  static void discard(const SnapshotLocation& loc);
+
+ private:
+  PipelineConfig config_;
+  std::string job_id_;
+  std::filesystem::path job_dir_;
+};
+
+// Persists one chunk: nothing for 0 bytes, inline at or below the threshold (jobmanager: up to
+// the max state size, else CheckpointFailure naming `what`), else a new file named by a random
+// UUID, written in write-buffer-size pieces and fsynced.
+PersistedStream persist(const SnapshotLocation& loc, std::string_view bytes, std::string_view what);
+
+// Writes `_metadata` atomically (temp file, fsync, rename, fsync dir).
+void write_metadata_file(const SnapshotLocation& loc, std::string_view bytes);
+
+// A new random job id / savepoint suffix (lowercase hex of `chars` digits).
+std::string random_hex(int chars);
+
+}  // namespace ckpt::pipeline

@@ -1,0 +1,147 @@
+#include "pipeline/file_sink.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+#include "io/atomic_file.h"
+#include "io/byte_reader.h"
+#include "io/byte_writer.h"
+#include "pipeline/state_format.h"
+
+namespace ckpt::pipeline {
+namespace fs = std::filesystem;
+
+std::string serialize_committable(const Committable& c) {
+  std::string out;
+  write_java_string(out, c.dir);
+  write_java_string(out, c.in_progress);
+  write_java_string(out, c.final_name);
+  io::ByteWriter(out).i64(c.checkpoint_id);
+  return out;
+}
+
+Committable deserialize_committable(std::string_view bytes) {
+  io::ByteReader r(bytes);
+  Committable c;
+  c.dir = read_java_string(r);
+  c.in_progress = read_java_string(r);
+  c.final_name = read_java_string(r);
+  c.checkpoint_id = r.i64("committable checkpoint id");
+  auto bad = [](const std::string& n) { return n.empty() || n.find('/') != std::string::npos || n == "." || n == ".."; };
+  if (bad(c.in_progress) || bad(c.final_name)) {
+    throw io::DecodeError(0, "sink committable names a path outside the output directory");
+  }
+  if (c.dir.empty() || c.dir.front() != '/') throw io::DecodeError(0, "sink committable has no absolute directory");
+  return c;
+}
+
+FileSink::FileSink(fs::path dir, int32_t subtask, std::string uid)
+    : dir_(std::move(dir)), subtask_(subtask), uid_(std::move(uid)) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (!ec) dir_ = fs::absolute(dir_, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot create output directory: {}", dir_.string(), ec.message()));
+}
+
+FileSink::~FileSink() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void FileSink::write(std::string_view line) {
+  buffer_.append(line);
+  ++lines_;
+  if (buffer_.size() >= (1 << 20)) flush_buffer();
+}
+
+void FileSink::flush_buffer() {
+  if (buffer_.empty()) return;
+  if (fd_ < 0) {
+    std::string base = fmt::format("part-{}-{}-{}", uid_, subtask_, part_counter_++);
+    current_final_ = base;
+    current_in_progress_ = "." + base + ".inprogress";
+    fs::path p = dir_ / current_in_progress_;
+    fd_ = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw std::runtime_error(fmt::format("{}: open: {}", p.string(), std::strerror(errno)));
+  }
+  const char* data = buffer_.data();
+  std::size_t n = buffer_.size();
+  while (n > 0) {
+    ssize_t w = ::write(fd_, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(fmt::format("{}: write: {}", (dir_ / current_in_progress_).string(), std::strerror(errno)));
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  buffer_.clear();
+}
+
+std::vector<Committable> FileSink::prepare_commit(int64_t checkpoint_id) {
+  flush_buffer();
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+    pending_.push_back({dir_.string(), current_in_progress_, current_final_, checkpoint_id});
+  }
+  return pending_;
+}
+
+void FileSink::make_durable(const Committable& c) {
+  fs::path p = fs::path(c.dir) / c.in_progress;
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    // Committed meanwhile (a restore committing what an earlier attempt recorded) is durable.
+    if (errno == ENOENT && fs::exists(fs::path(c.dir) / c.final_name)) return;
+    throw std::runtime_error(fmt::format("{}: cannot open to fsync: {}", p.string(), std::strerror(errno)));
+  }
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) throw std::runtime_error(fmt::format("{}: fsync: {}", p.string(), std::strerror(err)));
+}
+
+void FileSink::commit(const Committable& c) {
+  fs::path from = fs::path(c.dir) / c.in_progress;
+  fs::path to = fs::path(c.dir) / c.final_name;
+  if (::rename(from.c_str(), to.c_str()) == 0) return;
+  if (errno == ENOENT && fs::exists(to)) return;  // committed before a failure: idempotent
+  throw std::runtime_error(fmt::format("{}: cannot commit to {}: {}", from.string(), to.string(), std::strerror(errno)));
+}
+
+void FileSink::commit_up_to(int64_t checkpoint_id) {
+  std::vector<Committable> keep;
+  bool any = false;
+  for (const auto& c : pending_) {
+    if (c.checkpoint_id <= checkpoint_id) {
+      commit(c);
+      any = true;
+    } else {
+      keep.push_back(c);
+    }
+  }
+  pending_ = std::move(keep);
+  if (any) io::fsync_directory(dir_);
+}
+
+void FileSink::commit_restored(const std::vector<Committable>& restored) {
+  std::set<std::string> dirs;
+  for (const auto& c : restored) {
+    commit(c);
+    dirs.insert(c.dir);
+  }
+  for (const auto& d : dirs) io::fsync_directory(d);
+}
+
+void FileSink::commit_all() {
+  for (const Committable& c : prepare_commit(INT64_MAX)) make_durable(c);
+  commit_up_to(INT64_MAX);
+}
+
+}  // namespace ckpt::pipeline

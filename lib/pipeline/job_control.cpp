@@ -1,0 +1,147 @@
+#include "pipeline/job_control.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+#include "io/atomic_file.h"
+#include "io/decode_error.h"
+#include "io/file_bytes.h"
+#include "pipeline/checkpoint_storage.h"
+#include "snapshot/layout.h"
+
+namespace ckpt::pipeline {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_usr1{false};
+std::atomic<int> g_term{0};
+struct sigaction g_old_usr1, g_old_term, g_old_int;
+
+void on_signal(int sig) {
+  if (sig == SIGUSR1) g_usr1 = true;
+  else g_term = sig;
+}
+
+std::string read_text(const fs::path& p) {
+  try {
+    return io::read_file_bytes(p);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+}  // namespace
+
+fs::path runtime_dir_of(const std::string& job_id) {
+  const char* env = std::getenv("CKPT_RUNTIME_DIR");
+  return fs::path(env && *env ? env : "/tmp/ckpt-run") / job_id;
+}
+
+JobControl::JobControl(std::string job_id) : dir_(runtime_dir_of(job_id)) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw io::IoError(fmt::format("{}: cannot create runtime directory: {}", dir_.string(), ec.message()));
+  io::write_file_atomically(dir_ / "pid", std::to_string(::getpid()) + "\n");
+}
+
+JobControl::~JobControl() {
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+std::vector<SavepointRequest> JobControl::take_requests() {
+  std::vector<SavepointRequest> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("request-", 0) != 0 || name.find(".tmp") != std::string::npos) continue;
+    SavepointRequest r;
+    r.id = name.substr(8);
+    std::string text = read_text(e.path());
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      std::size_t nl = text.find('\n', pos);
+      std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+      pos = nl == std::string::npos ? text.size() : nl + 1;
+      if (line.rfind("target=", 0) == 0) r.target = line.substr(7);
+      if (line == "stop=1") r.stop = true;
+    }
+    fs::remove(e.path(), ec);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void JobControl::respond(const std::string& request_id, bool ok, const std::string& text) {
+  try {
+    io::write_file_atomically(dir_ / ("response-" + request_id), (ok ? "ok\n" : "error\n") + text + "\n");
+  } catch (const std::exception&) {
+    // The client gave up and the directory is gone: nothing to answer.
+  }
+}
+
+std::string request_savepoint(const std::string& job, const fs::path& target, bool stop,
+                              std::chrono::milliseconds timeout) {
+  std::string job_id = fs::path(job).filename().string();
+  if (job_id.empty()) job_id = fs::path(job).parent_path().filename().string();
+  if (!snapshot::is_job_id(job_id)) {
+    throw std::runtime_error(fmt::format("{}: not a job directory or job id (expected 32 hex characters)", job));
+  }
+  fs::path dir = runtime_dir_of(job_id);
+  std::string pid_text = read_text(dir / "pid");
+  int pid = pid_text.empty() ? 0 : std::atoi(pid_text.c_str());
+  if (pid <= 0 || ::kill(pid, 0) != 0) {
+    throw std::runtime_error(fmt::format("job {} is not running on this machine (no live process in {})", job_id, dir.string()));
+  }
+  std::string id = random_hex(12);
+  std::string body;
+  if (!target.empty()) body += "target=" + fs::absolute(target).string() + "\n";
+  body += stop ? "stop=1\n" : "stop=0\n";
+  io::write_file_atomically(dir / ("request-" + id), body);
+  if (::kill(pid, SIGUSR1) != 0) throw std::runtime_error(fmt::format("cannot signal process {}", pid));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  fs::path response = dir / ("response-" + id);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string text = read_text(response);
+    if (!text.empty()) {
+      std::error_code ec;
+      fs::remove(response, ec);
+      std::size_t nl = text.find('\n');
+      std::string status = text.substr(0, nl);
+      std::string rest = nl == std::string::npos ? "" : text.substr(nl + 1);
+      while (!rest.empty() && rest.back() == '\n') rest.pop_back();
+      if (status == "ok") return rest;
+      throw std::runtime_error(fmt::format("savepoint failed: {}", rest));
+    }
+    if (::kill(pid, 0) != 0) throw std::runtime_error(fmt::format("job {} ended before answering", job_id));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error(fmt::format("no answer from job {} within {} ms", job_id, timeout.count()));
+}
+
+void install_job_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGUSR1, &sa, &g_old_usr1);
+  sigaction(SIGTERM, &sa, &g_old_term);
+  sigaction(SIGINT, &sa, &g_old_int);
+}
+
+void restore_job_signal_handlers() {
+  sigaction(SIGUSR1, &g_old_usr1, nullptr);
+  sigaction(SIGTERM, &g_old_term, nullptr);
+  sigaction(SIGINT, &g_old_int, nullptr);
+}
+
+bool take_sigusr1() { return g_usr1.exchange(false); }
+int take_termination_signal() { return g_term.exchange(0); }
+
+}  // namespace ckpt::pipeline

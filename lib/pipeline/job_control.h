@@ -1,0 +1,48 @@
+// Talking to a running `ckpt run` from another terminal (`ckpt savepoint`): a per-job runtime
+// directory `${CKPT_RUNTIME_DIR:-/tmp/ckpt-run}/<job-id>/` holds the job's pid; a client drops a
+// request file there and sends SIGUSR1; the job answers with a response file. SIGUSR1 without a
+// request takes a savepoint into state.savepoints.dir. Files are written atomically.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ckpt::pipeline {
+
+std::filesystem::path runtime_dir_of(const std::string& job_id);
+
+struct SavepointRequest {
+  std::string id;
+  std::filesystem::path target;  // empty: state.savepoints.dir
+  bool stop = false;             // stop-with-savepoint
+};
+
+// Job side.
+class JobControl {
+ public:
+  explicit JobControl(std::string job_id);  // writes the pid file
+  ~JobControl();                            // removes the runtime directory
+  JobControl(const JobControl&) = delete;
+  JobControl& operator=(const JobControl&) = delete;
+
+  std::vector<SavepointRequest> take_requests();
+  void respond(const std::string& request_id, bool ok, const std::string& text);
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// Client side: `job` is a job directory (…/<job-id>) or a job id. Returns the savepoint path;
+// throws std::runtime_error with a one-line reason (no such running job, failure, timeout).
+std::string request_savepoint(const std::string& job, const std::filesystem::path& target, bool stop,
+                              std::chrono::milliseconds timeout);
+
+// Process-wide signal flags (installed by the job while it runs).
+void install_job_signal_handlers();
+void restore_job_signal_handlers();
+bool take_sigusr1();
+int take_termination_signal();  // SIGTERM, SIGINT or 0
+
+}  // namespace ckpt::pipeline

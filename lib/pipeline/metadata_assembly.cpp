@@ -1,0 +1,93 @@
+#include "pipeline/metadata_assembly.h"
+
+#include <map>
+#include <random>
+
+#include "flink/builder.h"
+#include "flink/checkpoint_properties.h"
+#include "flink/operator_id.h"
+#include "pipeline/job_params.h"
+
+namespace ckpt::pipeline {
+
+namespace {
+
+flink::StreamHandle stream_of(flink::Builder& b, const PersistedStream& s) {
+  switch (s.kind) {
+    case PersistedStream::Kind::kNone: return {};
+    case PersistedStream::Kind::kInline: return b.inline_bytes(s.name, s.data);
+    case PersistedStream::Kind::kFile: return b.relative_file(s.name, s.size);
+  }
+  return {};
+}
+
+}  // namespace
+
+flink::Metadata assemble_metadata(const AssemblyInput& in) {
+  flink::Metadata md;
+  md.version = 4;
+  md.checkpoint_id = in.checkpoint_id;
+  flink::Builder b(md);
+  std::mt19937_64 rng{std::random_device{}()};
+
+  flink::MasterState master;
+  master.version = 1;
+  master.name = b.str(kJobMasterStateName);
+  master.payload = md.intern(in.job_params);
+  md.masters.push_back(master);
+
+  // (uid, subtask) -> result
+  std::map<std::pair<std::string, int32_t>, const OperatorSubtaskResult*> results;
+  for (const auto& ack : in.acks) {
+    for (const auto& r : ack.operators) results[{r.uid, r.subtask}] = &r;
+  }
+
+  for (const auto& layout : in.operators) {
+    flink::OperatorState op;
+    op.id = flink::operator_id_from_uid(layout.uid);
+    op.parallelism = layout.parallelism;
+    op.max_parallelism = layout.max_parallelism;
+    if (!layout.coordinator_state.empty()) op.coordinator = b.inline_bytes(flink::to_hex(op.id), layout.coordinator_state);
+    for (int32_t i = 0; i < layout.parallelism; ++i) {
+      auto it = results.find({layout.uid, i});
+      if (it == results.end()) continue;
+      const OperatorSubtaskResult& r = *it->second;
+      flink::SubtaskState s;
+      s.index = i;
+      if (r.operator_state && r.operator_state->stream.kind != PersistedStream::Kind::kNone) {
+        std::vector<flink::OperatorStateEntry> entries;
+        for (const auto& e : r.operator_state->entries) entries.push_back(b.operator_state_entry(e.name, e.mode, e.offsets));
+        s.managed_operator_flag = 1;
+        s.managed_operator = b.operator_handle(std::move(entries), stream_of(b, r.operator_state->stream));
+      }
+      if (r.keyed && r.keyed->stream.kind != PersistedStream::Kind::kNone) {
+        s.managed_keyed = b.key_groups(r.keyed->range, r.keyed->offsets, stream_of(b, r.keyed->stream),
+                                       in.savepoint ? std::string() : flink::random_uuid(rng),
+                                       in.savepoint ? flink::keyed_tag::kSavepointKeyGroups : flink::keyed_tag::kKeyGroupsV2);
+      }
+      for (const auto& c : r.channels) {
+        flink::ChannelHandle h;
+        h.type = c.input ? flink::channel_type::kUntypedInput : flink::channel_type::kUntypedOutput;
+        h.has_subtask_index = true;
+        h.subtask_index = i;
+        h.state_size = c.size;
+        h.delegate = stream_of(b, c.stream);
+        flink::ChannelInfo info;
+        info.a = c.a;
+        info.b = c.b;
+        info.state_size = c.size;
+        info.offsets = b.offsets(c.offsets);
+        h.channels.push_back(info);
+        (c.input ? s.input_channels : s.output_channels).push_back(std::move(h));
+      }
+      op.subtasks.push_back(std::move(s));
+    }
+    md.operators.push_back(std::move(op));
+  }
+  md.properties = in.properties;
+  md.trailer = md.intern(flink::encode_properties_trailer(in.properties));
+  md.trailer_state = flink::TrailerState::kParsed;
+  return md;
+}
+
+}  // namespace ckpt::pipeline

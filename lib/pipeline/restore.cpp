@@ -1,0 +1,230 @@
+#include "pipeline/restore.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+#include "flink/key_groups.h"
+#include "flink/metadata_reader.h"
+#include "flink/operator_id.h"
+#include "io/decode_error.h"
+#include "io/file_bytes.h"
+#include "io/mutf8.h"
+#include "pipeline/channel_state.h"
+#include "pipeline/file_sink.h"
+#include "pipeline/state_format.h"
+#include "snapshot/file_refs.h"
+
+namespace ckpt::pipeline {
+namespace fs = std::filesystem;
+
+snapshot::Location locate_restore_target(const fs::path& path) {
+  snapshot::Discovery d = snapshot::discover(path);
+  if (d.single) {
+    if (d.snapshots.empty()) {
+      throw std::runtime_error(fmt::format("{}: incomplete checkpoint (no _metadata)", path.string()));
+    }
+    return d.snapshots.front();
+  }
+  // A job directory: its latest complete checkpoint.
+  const snapshot::Location* best = nullptr;
+  for (const auto& loc : d.snapshots) {
+    if (!loc.checkpoint_number) continue;
+    if (!best || *loc.checkpoint_number > *best->checkpoint_number) best = &loc;
+  }
+  if (!best) throw std::runtime_error(fmt::format("{}: no complete checkpoint to restore from", path.string()));
+  return *best;
+}
+
+CompletedSnapshot load_snapshot(const snapshot::Location& loc) {
+  CompletedSnapshot s;
+  auto md = std::make_shared<flink::Metadata>(flink::read_metadata_file(loc.metadata));
+  s.id = md->checkpoint_id;
+  s.savepoint = md->properties.kind == flink::CheckpointProperties::Kind::kSavepoint;
+  s.dir = loc.directory;
+  s.properties = md->properties;
+  s.metadata = std::move(md);
+  s.owned = false;
+  return s;
+}
+
+namespace {
+
+const flink::OperatorState* find_operator(const flink::Metadata& md, std::string_view uid) {
+  flink::OperatorId id = flink::operator_id_from_uid(uid);
+  for (const auto& op : md.operators) {
+    if (op.id == id) return &op;
+  }
+  return nullptr;
+}
+
+// Bytes of stream handles, read once per file.
+class StreamBytes {
+ public:
+  StreamBytes(const flink::Metadata& md, const fs::path& dir) {
+    if (dir.empty()) return;
+    for (const auto& f : snapshot::file_refs(md, dir)) {
+      if (f.resolved.kind == snapshot::ResolvedPath::Kind::kLocal) paths_[f.ref.handle] = f.resolved.local;
+    }
+  }
+  std::shared_ptr<const std::string> get(const flink::StreamHandle& h) {
+    if (h.tag == flink::stream_tag::kByteStream) return std::make_shared<std::string>(h.data);
+    auto it = paths_.find(&h);
+    if (it == paths_.end()) {
+      throw std::runtime_error(fmt::format("state handle '{}' cannot be resolved to a local file",
+                                           io::mutf8_to_utf8(h.name)));
+    }
+    auto cached = files_.find(it->second);
+    if (cached != files_.end()) return cached->second;
+    auto bytes = std::make_shared<std::string>(io::read_file_bytes(it->second));
+    files_[it->second] = bytes;
+    return bytes;
+  }
+  std::string path_of(const flink::StreamHandle& h) const {
+    auto it = paths_.find(&h);
+    return it == paths_.end() ? std::string("inline state") : it->second.string();
+  }
+
+ private:
+  std::map<const flink::StreamHandle*, fs::path> paths_;
+  std::map<fs::path, std::shared_ptr<const std::string>> files_;
+};
+
+// Concatenates the list-state elements of `name` over the old subtasks, in subtask order.
+std::vector<std::vector<std::string>> list_state_by_subtask(const flink::OperatorState* op, std::string_view name,
+                                                            StreamBytes& bytes) {
+  std::vector<std::vector<std::string>> out;
+  if (!op) return out;
+  out.resize(static_cast<std::size_t>(op->parallelism));
+  for (const auto& s : op->subtasks) {
+    if (s.finished || s.managed_operator.is_null()) continue;
+    if (s.index < 0 || s.index >= op->parallelism) {
+      throw std::runtime_error(fmt::format("subtask index {} outside parallelism {}", s.index, op->parallelism));
+    }
+    auto payload = bytes.get(s.managed_operator.delegate);
+    try {
+      for (auto& st : read_operator_state(*payload, s.managed_operator.states)) {
+        if (st.name != name) continue;
+        auto& dst = out[static_cast<std::size_t>(s.index)];
+        for (auto& e : st.elements) dst.push_back(std::move(e));
+      }
+    } catch (const io::DecodeError& e) {
+      throw std::runtime_error(fmt::format("{}: byte {}: {}", bytes.path_of(s.managed_operator.delegate), e.offset(), e.message()));
+    }
+  }
+  return out;
+}
+
+// SPLIT_DISTRIBUTE redistribution.
+std::vector<std::vector<std::string>> redistribute(std::vector<std::vector<std::string>> old, int32_t parallelism) {
+  if (static_cast<int32_t>(old.size()) == parallelism) return old;
+  std::vector<std::string> all;
+  for (auto& v : old) {
+    for (auto& e : v) all.push_back(std::move(e));
+  }
+  std::vector<std::vector<std::string>> out(static_cast<std::size_t>(parallelism));
+  std::size_t n = all.size(), p = static_cast<std::size_t>(parallelism);
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < p; ++i) {
+    std::size_t take = n / p + (i < n % p ? 1 : 0);
+    for (std::size_t k = 0; k < take; ++k) out[i].push_back(std::move(all[pos++]));
+  }
+  return out;
+}
+
+void keyed_pieces(const flink::OperatorState* op, StreamBytes& bytes, flink::KeyGroupRange want,
+                  std::vector<KeyedRestore::Piece>& out) {
+  if (!op) return;
+  for (const auto& s : op->subtasks) {
+    if (s.finished || s.managed_keyed.is_null()) continue;
+    const auto* kg = std::get_if<flink::KeyGroupsHandle>(&s.managed_keyed.body);
+    if (!kg) {
+      throw std::runtime_error(fmt::format("subtask {}: keyed state handle tag {} is not a key-groups handle "
+                                           "(the hashmap backend restores tags 3, 7 and 12)",
+                                           s.index, s.managed_keyed.tag));
+    }
+    if (kg->range.empty() || kg->range.end_inclusive() < want.start || kg->range.start > want.end_inclusive()) continue;
+    KeyedRestore::Piece p;
+    p.payload = bytes.get(kg->delegate);
+    p.range = kg->range;
+    p.offsets_be = std::string(kg->offsets.raw());
+    out.push_back(std::move(p));
+  }
+}
+
+}  // namespace
+
+RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int32_t max_parallelism_config) {
+  const flink::Metadata& md = *snap.metadata;
+  RestorePlan plan;
+  plan.snapshot = snap;
+
+  const flink::MasterState* master = nullptr;
+  for (const auto& m : md.masters) {
+    if (io::mutf8_to_utf8(m.name) == kJobMasterStateName) master = &m;
+  }
+  if (!master) {
+    throw std::runtime_error("not a snapshot of the ckpt pipeline: no 'ckpt-pipeline-job' master state");
+  }
+  plan.params = decode_job_params(master->payload);
+
+  const auto* source = find_operator(md, kSourceUid);
+  const auto* counter = find_operator(md, kCounterUid);
+  const auto* windows = find_operator(md, kWindowsUid);
+  const auto* sink = find_operator(md, kSinkUid);
+  if (!source || !counter) throw std::runtime_error("snapshot lacks the operators 'source' and 'counter' of the pipeline");
+  plan.max_parallelism = counter->max_parallelism;
+  plan.old_parallelism = counter->parallelism;
+  if (max_parallelism_config != 0 && max_parallelism_config != plan.max_parallelism) {
+    throw std::runtime_error(fmt::format(
+        "pipeline.max-parallelism: is {}, but the snapshot was taken with maximum parallelism {} (key groups cannot change)",
+        max_parallelism_config, plan.max_parallelism));
+  }
+  if (parallelism > plan.max_parallelism) {
+    throw std::runtime_error(fmt::format("parallelism {} exceeds the snapshot's maximum parallelism {}", parallelism,
+                                         plan.max_parallelism));
+  }
+
+  StreamBytes bytes(md, snap.dir);
+  auto splits = redistribute(list_state_by_subtask(source, kSplitsStateName, bytes), parallelism);
+  for (auto& v : splits) {
+    auto& dst = plan.source_splits.emplace_back();
+    for (const auto& e : v) dst.push_back(deserialize_split(e));
+  }
+  auto committables = redistribute(list_state_by_subtask(sink, kCommittablesStateName, bytes), parallelism);
+
+  plan.keyed.resize(static_cast<std::size_t>(parallelism));
+  for (int32_t i = 0; i < parallelism; ++i) {
+    auto& k = plan.keyed[static_cast<std::size_t>(i)];
+    flink::KeyGroupRange want = flink::range_of_subtask(plan.max_parallelism, parallelism, i);
+    keyed_pieces(counter, bytes, want, k.counter);
+    keyed_pieces(windows, bytes, want, k.windows);
+    if (static_cast<std::size_t>(i) < committables.size()) {
+      for (const auto& e : committables[static_cast<std::size_t>(i)]) k.committables.push_back(deserialize_committable(e));
+    }
+  }
+
+  // Channel state: input channels of the counter (consumer side) first, then output
+  // subpartitions of the source (producer side), in subtask order.
+  std::vector<Record> in_flight;
+  auto collect = [&](const flink::OperatorState* op, bool input) {
+    if (!op) return;
+    for (const auto& s : op->subtasks) {
+      for (const auto& h : input ? s.input_channels : s.output_channels) {
+        auto payload = bytes.get(h.delegate);
+        for (const auto& c : h.channels) read_channel_state(*payload, c.offsets, plan.max_parallelism, in_flight);
+      }
+    }
+  };
+  collect(counter, true);
+  collect(source, false);
+  for (auto& r : in_flight) {
+    int32_t owner = flink::subtask_for_key_group(plan.max_parallelism, parallelism, r.key_group);
+    plan.keyed[static_cast<std::size_t>(owner)].in_flight.push_back(std::move(r));
+  }
+  return plan;
+}
+
+}  // namespace ckpt::pipeline

@@ -1,0 +1,46 @@
+// Restoring the bundled job from a checkpoint or savepoint: which snapshot a path names, and how
+// its state is redistributed over the new parallelism (Flink's StateAssignmentOperation):
+//  * keyed state: each new subtask reads, from every old subtask whose key-group range overlaps
+//    its own, the key groups it now owns (seeking by the handle's key-group offsets);
+//  * operator list state (SPLIT_DISTRIBUTE): unchanged parallelism keeps each subtask's list;
+//    otherwise all elements are concatenated in subtask order and cut into contiguous parts;
+//  * channel state (unaligned checkpoints): every in-flight record is routed by its key group to
+//    the keyed subtask that now owns it and replayed before new input.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "flink/model.h"
+#include "pipeline/completed_store.h"
+#include "pipeline/job_params.h"
+#include "pipeline/source_splits.h"
+#include "pipeline/tasks.h"
+#include "snapshot/discovery.h"
+
+namespace ckpt::pipeline {
+
+struct RestorePlan {
+  CompletedSnapshot snapshot;  // what was restored (metadata, dir, properties)
+  int32_t max_parallelism = 0;
+  int32_t old_parallelism = 0;
+  JobParams params;
+  std::vector<std::vector<Split>> source_splits;  // per new source subtask
+  std::vector<KeyedRestore> keyed;                // per new keyed subtask
+};
+
+// The snapshot a path names: a `_metadata` file, a chk-N or savepoint directory, or a job
+// directory (its latest complete checkpoint). Throws io::IoError / std::runtime_error with a
+// one-line reason.
+snapshot::Location locate_restore_target(const std::filesystem::path& path);
+
+// Plans the restore of `snapshot` at `parallelism`. `max_parallelism_config` 0 = take the
+// snapshot's; otherwise it must match. Throws std::runtime_error naming the problem.
+RestorePlan plan_restore(const CompletedSnapshot& snapshot, int32_t parallelism, int32_t max_parallelism_config);
+
+// Reads `_metadata` at `loc` into a CompletedSnapshot (owned = false).
+CompletedSnapshot load_snapshot(const snapshot::Location& loc);
+
+}  // namespace ckpt::pipeline

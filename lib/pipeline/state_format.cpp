@@ -1,0 +1,378 @@
+#include "pipeline/state_format.h"
+
+#include <fmt/format.h>
+#include <zstd.h>
+
+#include "flink/key_groups.h"
+#include "io/byte_writer.h"
+#include "io/mutf8.h"
+
+namespace ckpt::pipeline {
+namespace {
+
+constexpr int32_t kKeyedMagic = 0x434B4B53;     // "CKKS"
+constexpr int32_t kOperatorMagic = 0x434B4F53;  // "CKOS"
+constexpr int32_t kFormatVersion = 1;
+
+void put_varint7(std::string& out, uint32_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+uint32_t get_varint7(io::ByteReader& r, const char* what) {
+  uint64_t at = r.offset();
+  uint32_t v = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    uint8_t b = r.u8(what);
+    v |= static_cast<uint32_t>(b & 0x7F) << shift;
+    if (!(b & 0x80)) return v;
+  }
+  io::ByteReader::fail(at, fmt::format("{}: varint longer than 5 bytes", what));
+}
+
+void write_utf(std::string& out, std::string_view s) {
+  io::ByteWriter w(out);
+  std::string m = io::is_plain_ascii(s) ? std::string(s) : io::utf8_to_mutf8(s);
+  w.u16(static_cast<uint16_t>(m.size()));
+  w.bytes(m);
+}
+
+std::string read_utf(io::ByteReader& r, const char* what) {
+  uint16_t n = r.u16(what);
+  return io::mutf8_to_utf8(r.bytes(n, what));
+}
+
+}  // namespace
+
+// StringValue.writeString: UTF-16 units. Modified UTF-8 encodes exactly one UTF-16 unit per
+// 1-3 byte sequence, so converting through it yields the units without a UTF-16 buffer.
+void write_java_string(std::string& out, std::string_view utf8) {
+  if (io::is_plain_ascii(utf8)) {
+    put_varint7(out, static_cast<uint32_t>(utf8.size()) + 1);
+    out.append(utf8);
+    return;
+  }
+  std::string m = io::utf8_to_mutf8(utf8);
+  std::vector<uint16_t> units;
+  for (std::size_t i = 0; i < m.size();) {
+    auto b = static_cast<unsigned char>(m[i]);
+    if (b < 0x80) {
+      units.push_back(b);
+      i += 1;
+    } else if ((b & 0xE0) == 0xC0) {
+      units.push_back(static_cast<uint16_t>(((b & 0x1F) << 6) | (static_cast<unsigned char>(m[i + 1]) & 0x3F)));
+      i += 2;
+    } else {
+      units.push_back(static_cast<uint16_t>(((b & 0x0F) << 12) | ((static_cast<unsigned char>(m[i + 1]) & 0x3F) << 6) |
+                                            (static_cast<unsigned char>(m[i + 2]) & 0x3F)));
+      i += 3;
+    }
+  }
+  put_varint7(out, static_cast<uint32_t>(units.size()) + 1);
+  for (uint16_t u : units) put_varint7(out, u);
+}
+
+std::string read_java_string(io::ByteReader& r) {
+  uint64_t at = r.offset();
+  uint32_t len = get_varint7(r, "string length");
+  if (len == 0) io::ByteReader::fail(at, "null string where a key was expected");
+  --len;
+  r.check_fits(at, len, 1, "string length");
+  std::string ascii;
+  ascii.reserve(len);
+  bool plain = true;
+  std::string mutf8;
+  for (uint32_t i = 0; i < len; ++i) {
+    uint32_t c = get_varint7(r, "string character");
+    if (c > 0xFFFF) io::ByteReader::fail(r.offset(), "string character above U+FFFF");
+    if (plain && c >= 1 && c < 0x80) {
+      ascii.push_back(static_cast<char>(c));
+      continue;
+    }
+    if (plain) {
+      plain = false;
+      mutf8 = ascii;
+    }
+    if (c >= 1 && c < 0x80) {
+      mutf8.push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+      mutf8.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      mutf8.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+      mutf8.push_back(static_cast<char>(0xE0 | (c >> 12)));
+      mutf8.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+      mutf8.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  return plain ? ascii : io::mutf8_to_utf8(mutf8);
+}
+
+void write_namespace(std::string& out, NamespaceKind kind, const Namespace& ns) {
+  io::ByteWriter w(out);
+  if (kind == NamespaceKind::kVoid) {
+    w.u8(0);
+  } else {
+    w.i64(ns.start);
+    w.i64(ns.end);
+  }
+}
+
+Namespace read_namespace(io::ByteReader& r, NamespaceKind kind) {
+  Namespace ns;
+  if (kind == NamespaceKind::kVoid) {
+    uint64_t at = r.offset();
+    if (r.u8("VoidNamespace") != 0) io::ByteReader::fail(at, "VoidNamespace byte is not 0");
+  } else {
+    ns.start = r.i64("TimeWindow start");
+    ns.end = r.i64("TimeWindow end");
+  }
+  return ns;
+}
+
+// --- keyed snapshots ----------------------------------------------------------------------------
+
+KeyedSnapshotWriter::KeyedSnapshotWriter(std::vector<KeyedStateInfo> states, bool compress)
+    : states_(std::move(states)), compress_(compress) {
+  io::ByteWriter w(out_);
+  w.i32(kKeyedMagic);
+  w.i32(kFormatVersion);
+  w.u8(compress_ ? 1 : 0);
+  w.i32(static_cast<int32_t>(states_.size()));
+  for (const auto& s : states_) {
+    write_utf(out_, s.name);
+    w.u8(static_cast<uint8_t>(s.kind));
+    write_utf(out_, "StringSerializer");
+    write_utf(out_, s.ns == NamespaceKind::kVoid ? "VoidNamespaceSerializer" : "TimeWindow$Serializer");
+    write_utf(out_, s.kind == KeyedStateKind::kValue ? "LongSerializer" : "");
+  }
+}
+
+void KeyedSnapshotWriter::begin_key_group(int32_t kg) {
+  if (open_) end_key_group();
+  offsets_.push_back(static_cast<int64_t>(out_.size()));
+  io::ByteWriter(out_).i32(kg);
+  body_.clear();
+  open_ = true;
+  current_state_ = -1;
+}
+
+void KeyedSnapshotWriter::add_state(int index, int32_t count) {
+  current_state_ = index;
+  io::ByteWriter w(target());
+  w.u16(static_cast<uint16_t>(index));
+  w.i32(count);
+}
+
+void KeyedSnapshotWriter::add_value(std::string_view key, const Namespace& ns, int64_t value) {
+  std::string& t = target();
+  write_namespace(t, states_[static_cast<std::size_t>(current_state_)].ns, ns);
+  write_java_string(t, key);
+  io::ByteWriter(t).i64(value);
+}
+
+void KeyedSnapshotWriter::add_timer(int64_t timestamp, std::string_view key, const Namespace& ns) {
+  std::string& t = target();
+  io::ByteWriter(t).i64(timestamp);
+  write_java_string(t, key);
+  write_namespace(t, states_[static_cast<std::size_t>(current_state_)].ns, ns);
+}
+
+void KeyedSnapshotWriter::end_key_group() {
+  if (compress_) {
+    std::string z = zstd_compress(body_);
+    io::ByteWriter w(out_);
+    w.i32(static_cast<int32_t>(z.size()));
+    w.bytes(z);
+  }
+  open_ = false;
+}
+
+std::string KeyedSnapshotWriter::finish() {
+  if (open_) end_key_group();
+  return std::move(out_);
+}
+
+void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets,
+                         flink::KeyGroupRange want,
+                         const std::function<void(const KeyedStateInfo&, const KeyedEntry&)>& fn) {
+  io::ByteReader h(payload);
+  if (h.i32("magic") != kKeyedMagic) io::ByteReader::fail(0, "not a ckpt keyed state snapshot (magic is not CKKS)");
+  int32_t version = h.i32("version");
+  if (version != kFormatVersion) io::ByteReader::fail(4, fmt::format("keyed snapshot version {} (expected 1)", version));
+  uint8_t compression = h.u8("compression");
+  if (compression > 1) io::ByteReader::fail(8, fmt::format("unknown compression {}", compression));
+  int32_t n = h.count("state count", 9);
+  std::vector<KeyedStateInfo> states;
+  for (int32_t i = 0; i < n; ++i) {
+    KeyedStateInfo s;
+    s.name = read_utf(h, "state name");
+    uint64_t at = h.offset();
+    uint8_t kind = h.u8("state kind");
+    if (kind > 1) io::ByteReader::fail(at, fmt::format("unknown state kind {}", kind));
+    s.kind = static_cast<KeyedStateKind>(kind);
+    read_utf(h, "key serializer");
+    std::string nss = read_utf(h, "namespace serializer");
+    s.ns = nss == "VoidNamespaceSerializer" ? NamespaceKind::kVoid : NamespaceKind::kTimeWindow;
+    read_utf(h, "value serializer");
+    states.push_back(std::move(s));
+  }
+  if (static_cast<int64_t>(offsets.size()) != std::max(range.count, 0)) {
+    io::ByteReader::fail(0, fmt::format("handle has {} offsets for {} key groups", offsets.size(), range.count));
+  }
+  for (int32_t i = 0; i < range.count; ++i) {
+    int32_t kg = range.start + i;
+    if (kg < want.start || kg > want.end_inclusive()) continue;
+    int64_t off = offsets[static_cast<std::size_t>(i)];
+    if (off < 0 || static_cast<uint64_t>(off) >= payload.size()) {
+      io::ByteReader::fail(0, fmt::format("key group {} offset {} is outside the {}-byte payload", kg, off, payload.size()));
+    }
+    io::ByteReader r(payload.substr(static_cast<std::size_t>(off)), static_cast<uint64_t>(off));
+    int32_t stored = r.i32("key group");
+    if (stored != kg) io::ByteReader::fail(static_cast<uint64_t>(off), fmt::format("key group {} where {} was expected", stored, kg));
+    std::string body_store;
+    std::string_view body;
+    uint64_t base = r.offset();
+    if (compression == 1) {
+      int32_t len = r.count("compressed length", 1);
+      body_store = zstd_decompress(r.bytes(static_cast<uint64_t>(len), "compressed key group"),
+                                   fmt::format("key group {}", kg));
+      body = body_store;
+    } else {
+      body = r.rest();
+    }
+    io::ByteReader b(body, base);
+    for (std::size_t s = 0; s < states.size(); ++s) {
+      uint64_t at = b.offset();
+      uint16_t idx = b.u16("state index");
+      if (idx >= states.size()) io::ByteReader::fail(at, fmt::format("state index {} of {} states", idx, states.size()));
+      const KeyedStateInfo& info = states[idx];
+      int32_t count = b.count("entry count", 2);
+      for (int32_t e = 0; e < count; ++e) {
+        KeyedEntry entry;
+        entry.key_group = kg;
+        std::string key;
+        if (info.kind == KeyedStateKind::kValue) {
+          entry.ns = read_namespace(b, info.ns);
+          key = read_java_string(b);
+          entry.value = b.i64("value");
+        } else {
+          entry.value = b.i64("timer timestamp");
+          key = read_java_string(b);
+          entry.ns = read_namespace(b, info.ns);
+        }
+        entry.key = key;
+        fn(info, entry);
+      }
+    }
+  }
+}
+
+// --- operator list state -------------------------------------------------------------------------
+
+OperatorStatePayload write_operator_state(const std::vector<ListStateData>& states) {
+  OperatorStatePayload p;
+  io::ByteWriter w(p.bytes);
+  w.i32(kOperatorMagic);
+  w.i32(kFormatVersion);
+  w.i32(static_cast<int32_t>(states.size()));
+  for (const auto& s : states) {
+    write_utf(p.bytes, s.name);
+    w.u8(static_cast<uint8_t>(s.mode));
+    write_utf(p.bytes, s.element_serializer);
+  }
+  for (const auto& s : states) {
+    auto& offs = p.offsets.emplace_back();
+    for (const auto& e : s.elements) {
+      offs.push_back(static_cast<int64_t>(p.bytes.size()));
+      w.i32(static_cast<int32_t>(e.size()));
+      w.bytes(e);
+    }
+  }
+  return p;
+}
+
+std::vector<ListStateData> read_operator_state(std::string_view payload,
+                                               const std::vector<flink::OperatorStateEntry>& entries) {
+  io::ByteReader h(payload);
+  if (h.i32("magic") != kOperatorMagic) io::ByteReader::fail(0, "not a ckpt operator state payload (magic is not CKOS)");
+  int32_t version = h.i32("version");
+  if (version != kFormatVersion) io::ByteReader::fail(4, fmt::format("operator state version {} (expected 1)", version));
+  int32_t n = h.count("state count", 4);
+  std::vector<std::string> serializers;
+  for (int32_t i = 0; i < n; ++i) {
+    read_utf(h, "state name");
+    h.u8("mode");
+    serializers.push_back(read_utf(h, "element serializer"));
+  }
+  std::vector<ListStateData> out;
+  for (const auto& e : entries) {
+    ListStateData s;
+    s.name = io::mutf8_to_utf8(e.name);
+    s.mode = static_cast<flink::DistributionMode>(e.mode);
+    for (std::size_t i = 0; i < e.offsets.size(); ++i) {
+      int64_t off = e.offsets[i];
+      if (off < 0 || static_cast<uint64_t>(off) >= payload.size()) {
+        io::ByteReader::fail(0, fmt::format("state '{}' element {} offset {} is outside the {}-byte payload", s.name, i,
+                                            off, payload.size()));
+      }
+      io::ByteReader r(payload.substr(static_cast<std::size_t>(off)), static_cast<uint64_t>(off));
+      int32_t len = r.count("element length", 1);
+      s.elements.emplace_back(r.bytes(static_cast<uint64_t>(len), "element"));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// --- channel state -----------------------------------------------------------------------------
+
+std::string serialize_buffer(std::span<const Record> records) {
+  std::string out;
+  io::ByteWriter w(out);
+  w.i32(static_cast<int32_t>(records.size()));
+  for (const auto& r : records) {
+    write_java_string(out, r.word);
+    w.i64(r.timestamp);
+  }
+  return out;
+}
+
+void deserialize_buffer(std::string_view bytes, std::vector<Record>& out, int32_t max_parallelism) {
+  io::ByteReader r(bytes);
+  int32_t n = r.count("record count", 9);
+  for (int32_t i = 0; i < n; ++i) {
+    Record rec;
+    rec.word = read_java_string(r);
+    rec.timestamp = r.i64("timestamp");
+    rec.key_group = flink::key_group_for_hash(flink::java_hash_string(rec.word), max_parallelism);
+    out.push_back(std::move(rec));
+  }
+}
+
+// --- zstd --------------------------------------------------------------------------------------
+
+std::string zstd_compress(std::string_view in) {
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 1);
+  if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+
+std::string zstd_decompress(std::string_view in, std::string_view what) {
+  unsigned long long size = ZSTD_getFrameContentSize(in.data(), in.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32)) {
+    throw io::DecodeError(0, fmt::format("{}: not a zstd frame with a known size", what));
+  }
+  std::string out(static_cast<std::size_t>(size), '\0');
+  std::size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
+  if (ZSTD_isError(n) || n != size) {
+    throw io::DecodeError(0, fmt::format("{}: zstd: {}", what, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame"));
+  }
+  return out;
+}
+
+}  // namespace ckpt::pipeline

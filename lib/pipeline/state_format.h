@@ -1,0 +1,128 @@
+// The payloads the bundled pipeline writes into checkpoint files (documented byte for byte in
+// formats/pipeline-state-format.md): key-group-partitioned keyed snapshots, operator list state,
+// channel state, and Flink's serializers for the types they hold.
+//
+// Keys, namespaces and values use Flink's own serializations: StringSerializer (StringValue:
+// length+1 as a 7-bit varint, then UTF-16 units as 7-bit varints), LongSerializer (8 bytes BE),
+// TimeWindow.Serializer (start, end as longs), VoidNamespaceSerializer (one 0 byte). Everything
+// else (headers, counts) is big-endian like Java's DataOutputStream.
+//
+// Readers are bounds-checked (io::ByteReader) and throw io::DecodeError with the byte offset.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flink/model.h"
+#include "io/byte_reader.h"
+#include "pipeline/events.h"
+
+namespace ckpt::pipeline {
+
+// --- Flink serializers --------------------------------------------------------------------------
+
+void write_java_string(std::string& out, std::string_view utf8);  // StringSerializer
+std::string read_java_string(io::ByteReader& r);                  // returns UTF-8
+
+// Namespaces of keyed state: VoidNamespace (counter) or a TimeWindow (windows).
+enum class NamespaceKind : uint8_t { kVoid = 0, kTimeWindow = 1 };
+
+struct Namespace {
+  int64_t start = 0;  // TimeWindow start (inclusive); 0 for VoidNamespace
+  int64_t end = 0;    // TimeWindow end (exclusive)
+  bool operator==(const Namespace&) const = default;
+  auto operator<=>(const Namespace&) const = default;
+};
+
+void write_namespace(std::string& out, NamespaceKind kind, const Namespace& ns);
+Namespace read_namespace(io::ByteReader& r, NamespaceKind kind);
+
+// --- keyed snapshots ----------------------------------------------------------------------------
+
+enum class KeyedStateKind : uint8_t { kValue = 0, kEventTimers = 1 };
+
+struct KeyedStateInfo {
+  std::string name;
+  KeyedStateKind kind = KeyedStateKind::kValue;
+  NamespaceKind ns = NamespaceKind::kVoid;
+};
+
+// One entry of a keyed snapshot: a value (key, namespace) -> value, or a timer.
+struct KeyedEntry {
+  int32_t key_group = 0;
+  std::string_view key;  // UTF-8; valid during the callback only
+  Namespace ns;
+  int64_t value = 0;  // value states: the Long; timers: the timestamp
+};
+
+// Writes a keyed snapshot. The caller streams key groups in ascending order through
+// begin_key_group(kg) and, for each state of `states` in order, add_state(index, count) followed
+// by exactly `count` add_* calls. finish() returns the payload; offsets() has one entry per key
+// group begun (the position of its section).
+class KeyedSnapshotWriter {
+ public:
+  KeyedSnapshotWriter(std::vector<KeyedStateInfo> states, bool compress);
+  void reserve(std::size_t bytes) { out_.reserve(bytes); }  // a hint of the payload size
+  void begin_key_group(int32_t kg);
+  void add_state(int index, int32_t count);
+  void add_value(std::string_view key, const Namespace& ns, int64_t value);
+  void add_timer(int64_t timestamp, std::string_view key, const Namespace& ns);
+  std::string finish();
+  const std::vector<int64_t>& offsets() const { return offsets_; }
+
+ private:
+  void end_key_group();
+  // Uncompressed sections are written in place; compressed ones are collected first.
+  std::string& target() { return compress_ ? body_ : out_; }
+  std::vector<KeyedStateInfo> states_;
+  bool compress_;
+  std::string out_;
+  std::string body_;  // the current key group's body
+  int current_state_ = -1;
+  bool open_ = false;
+  std::vector<int64_t> offsets_;
+};
+
+// Reads the key groups of `want` (intersected with `range`) from a keyed snapshot whose handle
+// says `range` / `offsets`, calling `fn(state info, entry)` for every entry.
+void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets,
+                         flink::KeyGroupRange want,
+                         const std::function<void(const KeyedStateInfo&, const KeyedEntry&)>& fn);
+
+// --- operator list state -------------------------------------------------------------------------
+
+struct ListStateData {
+  std::string name;
+  flink::DistributionMode mode = flink::DistributionMode::kSplitDistribute;
+  std::string element_serializer;     // e.g. "ckpt.SourceSplitSerializer"
+  std::vector<std::string> elements;  // each element's serialized bytes
+};
+
+// Payload and, per state, the offsets of its elements.
+struct OperatorStatePayload {
+  std::string bytes;
+  std::vector<std::vector<int64_t>> offsets;
+};
+OperatorStatePayload write_operator_state(const std::vector<ListStateData>& states);
+
+// Element byte ranges of each state entry of a handle (the element at offsets[i] ends where the
+// next begins, or where the next state's section begins, or at the end of the payload).
+std::vector<ListStateData> read_operator_state(std::string_view payload,
+                                               const std::vector<flink::OperatorStateEntry>& entries);
+
+// --- channel state (Flink's channel-state file: i32 version 0, then i32 length + bytes) ---------
+
+// One serialized buffer of records (the bytes of one length-prefixed entry).
+std::string serialize_buffer(std::span<const Record> records);
+void deserialize_buffer(std::string_view bytes, std::vector<Record>& out, int32_t max_parallelism);
+
+// --- small helpers ------------------------------------------------------------------------------
+
+std::string zstd_compress(std::string_view in);
+std::string zstd_decompress(std::string_view in, std::string_view what);
+
+}  // namespace ckpt::pipeline

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# The bundled pipeline end to end: rescaling, retention, storage limits, at-least-once,
+# savepoints (command, SIGTERM), in-run restarts, claim modes, configuration errors.
+source "$(dirname "$0")/lib.sh"
+
+JOB=(--generate 60000 --vocabulary 3000 --window 2s --events-per-second 20000 --seed 3)
+KEEP=(-D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION --keep-checkpoints)
+
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" -p 1 --output "$TMP/ref"
+sort "$TMP"/ref/part-* >"$TMP/ref.sorted"
+
+same_output() {  # same_output DIR LABEL
+  checks=$((checks + 1))
+  sort "$1"/part-* >"$TMP/got.sorted"
+  cmp -s "$TMP/ref.sorted" "$TMP/got.sorted" || fail "$2: committed output differs from the failure-free run"
+}
+
+
+# --- a finished job: checkpoints on disk, readable by inspect and validate --------------------
+CK=$TMP/ck1
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o1" -D execution.checkpointing.interval=50ms --rate 20000 \
+  -D "state.checkpoints.dir=$CK" -D state.checkpoints.num-retained=3 "${KEEP[@]}" -D state.storage.fs.memory-threshold=0
+expect_out "status +FINISHED"
+same_output "$TMP/o1" "P=2 with checkpoints"
+checks=$((checks + 1))
+completed=$(sed -n 's/^checkpoints *\([0-9]*\) completed.*/\1/p' "$TMP/out")
+[ "${completed:-0}" -gt 3 ] || fail "expected more than 3 completed checkpoints, got ${completed:-none}"
+n=$(ls -d "$CK"/*/chk-* | wc -l)
+[ "$n" -eq 3 ] || fail "num-retained=3 left $n chk-* directories after $completed checkpoints"
+for d in "$CK"/*/chk-*; do
+  expect_exit 0 -- "$CKPT" validate "$d"
+  expect_exit 0 -- "$CKPT" inspect "$d"
+  expect_out "version 4"
+done
+expect_exit 0 -- "$CKPT" inspect "$CK"
+[ -d "$CK"/*/shared ] || fail "no shared/ directory in the job directory"
+
+# Flink discards retained checkpoints when a job finishes (without --keep-checkpoints).
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o1b" -D execution.checkpointing.interval=50ms \
+  -D "state.checkpoints.dir=$TMP/ck1b" -D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION
+checks=$((checks + 1))
+[ -z "$(ls -d "$TMP"/ck1b/*/chk-* 2>/dev/null)" ] || fail "checkpoints of a FINISHED job were not discarded"
+
+# --- rescale 2 -> 4 -> 1 -------------------------------------------------------------------
+CK=$TMP/ck2
+OPTS=(-D execution.checkpointing.interval=40ms -D "state.checkpoints.dir=$CK" "${KEEP[@]}")
+"$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o2" --rate 15000 "${OPTS[@]}" >/dev/null 2>&1 &
+pid=$!; wait_for_checkpoints "$CK" 3 $pid; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+from=$(latest_checkpoint "$CK")
+[ -n "$from" ] || fail "rescale: no checkpoint"
+"$CKPT" restore "$from" -p 4 --rate 8000 "${OPTS[@]}" >/dev/null 2>&1 &
+pid=$!; wait_for_checkpoints "$CK" 3 $pid; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+from2=$(latest_checkpoint "$CK")
+expect_exit 0 -- "$CKPT" inspect "$from2"
+expect_out "4/128"
+expect_exit 0 -- "$CKPT" restore "$from2" -p 1 "${OPTS[@]}"
+same_output "$TMP/o2" "rescale 2 -> 4 -> 1"
+# No-claim (default) never touches the snapshot it restored from.
+checks=$((checks + 1))
+[ -f "$from/_metadata" ] || fail "NO_CLAIM restore deleted $from"
+
+# Restoring from a job directory means its latest checkpoint.
+expect_exit 0 -- "$CKPT" restore "$(dirname "$from2")" -p 2 --output "$TMP/o2b" "${OPTS[@]}"
+expect_out "restored +.*chk-"
+
+# --- CLAIM mode: the restored checkpoint becomes the new job's and is subsumed ---------------
+CK=$TMP/ck3
+OPTS=(-D execution.checkpointing.interval=40ms -D "state.checkpoints.dir=$CK" "${KEEP[@]}")
+"$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o3" --rate 15000 "${OPTS[@]}" >/dev/null 2>&1 &
+pid=$!; wait_for_checkpoints "$CK" 3 $pid; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+from=$(latest_checkpoint "$CK")
+expect_exit 0 -- "$CKPT" restore "$from" --claim -p 2 "${OPTS[@]}"
+checks=$((checks + 1))
+[ ! -e "$from/_metadata" ] || fail "CLAIM restore kept the subsumed checkpoint $from"
+same_output "$TMP/o3" "claim restore"
+
+# --- at-least-once: everything, plus only duplicates -------------------------------------------
+CK=$TMP/ck4
+OPTS=(-D execution.checkpointing.interval=30ms -D "state.checkpoints.dir=$CK" -D execution.checkpointing.mode=AT_LEAST_ONCE "${KEEP[@]}")
+"$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o4" --rate 15000 "${OPTS[@]}" >/dev/null 2>&1 &
+pid=$!; wait_for_checkpoints "$CK" 3 $pid; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+from=$(latest_checkpoint "$CK")
+expect_exit 0 -- "$CKPT" restore "$from" -p 2 "${OPTS[@]}"
+# A record processed twice counts twice, so every count of the failure-free run must be
+# reached (same key: type, word, window) and may be exceeded; no key may be missing.
+checks=$((checks + 1))
+lost=$(awk -F'\t' '
+  function key() { return $1 FS $2 FS (($1 == "W") ? $3 FS $4 : ($1 == "C" ? $3 : "")) }
+  function val() { return ($1 == "W") ? $5 : $3 }
+  FNR == NR { want[key()] = val(); next }
+  { k = key(); if (!(k in got) || val() + 0 > got[k] + 0) got[k] = val() }
+  END { n = 0; for (k in want) if (!(k in got) || got[k] + 0 < want[k] + 0) n++; print n }' "$TMP/ref.sorted" "$TMP"/o4/part-*)
+[ "$lost" -eq 0 ] || fail "at-least-once lost $lost results"
+
+# --- jobmanager storage: a state over the max size fails the checkpoint ------------------------
+JM=(-D state.checkpoint-storage=jobmanager -D "state.checkpoints.dir=$TMP/ck5" -D execution.checkpointing.interval=50ms
+    -D ckpt.jobmanager.max-state-size=20kb)
+expect_exit 1 -- "$CKPT" run "${JOB[@]}" -p 1 --output "$TMP/o5" "${JM[@]}"
+expect_out "status +FAILED"
+expect_out "tolerable failure threshold"
+expect_out "jobmanager checkpoint storage allows at most"
+expect_exit 1 -- "$CKPT" run "${JOB[@]}" -p 1 --output "$TMP/o5b" "${JM[@]}" \
+  -D execution.checkpointing.tolerable-failed-checkpoints=2 --json
+checks=$((checks + 1))
+[ "$(grep -o '"error"' "$TMP/out" | wc -l)" -eq 3 ] || fail "tolerable-failed-checkpoints=2: expected 3 failed checkpoints"
+# The 5 MB default lets small states through, all inline in _metadata.
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o5c" -D state.checkpoint-storage=jobmanager \
+  -D "state.checkpoints.dir=$TMP/ck5c" -D execution.checkpointing.interval=50ms "${KEEP[@]}"
+for d in "$TMP"/ck5c/*/chk-*; do
+  expect_exit 0 -- "$CKPT" inspect "$d"
+  expect_out "; 0 files"
+done
+
+# --- in-run recovery: fixed-delay restart after an injected failure -----------------------------
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o6" -D execution.checkpointing.interval=30ms \
+  -D "state.checkpoints.dir=$TMP/ck6" -D restart-strategy.type=fixed-delay -D restart-strategy.fixed-delay.attempts=2 \
+  -D restart-strategy.fixed-delay.delay=10ms --fail-at 20000 --rate 15000
+expect_out "1 restarts"
+same_output "$TMP/o6" "in-run restart"
+expect_exit 1 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o6b" --fail-at 100
+expect_out "injected failure"
+
+# --- savepoints: from another terminal, and stop-with-savepoint on SIGTERM ----------------------
+CK=$TMP/ck7
+OPTS=(-D execution.checkpointing.interval=50ms -D "state.checkpoints.dir=$CK" -D "state.savepoints.dir=$TMP/sp" "${KEEP[@]}")
+"$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o7" --rate 2000 --job-id 0123456789abcdef0123456789abcdef "${OPTS[@]}" >"$TMP/run7" 2>&1 &
+pid=$!
+wait_for_checkpoints "$CK" 1 $pid
+expect_exit 0 -- "$CKPT" savepoint "$CK/0123456789abcdef0123456789abcdef"
+expect_out "savepoint-012345-[0-9a-f]{12}$"
+sp=$(cat "$TMP/out")
+expect_exit 0 -- "$CKPT" inspect "$sp"
+expect_out "savepoint \(canonical\)"
+expect_exit 0 -- "$CKPT" validate "$sp"
+expect_exit 0 -- "$CKPT" savepoint 0123456789abcdef0123456789abcdef "$TMP/sp2" --stop --json
+expect_out '"stopped": ?true'
+wait $pid
+checks=$((checks + 1))
+grep -q "stopped with savepoint" "$TMP/run7" || fail "stop-with-savepoint did not stop the job"
+# A savepoint is self-contained: move it, restore from it, the output is complete.
+mv "$sp" "$TMP/moved-savepoint"
+expect_exit 0 -- "$CKPT" restore "$TMP/moved-savepoint" -p 3 --output "$TMP/o7b" "${OPTS[@]}"
+expect_exit 2 -- "$CKPT" savepoint "$CK/0123456789abcdef0123456789abcdef"
+expect_err "not running"
+
+"$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o8" --rate 2000 --stop-with-savepoint-on-sigterm "${OPTS[@]}" >"$TMP/run8" 2>&1 &
+pid=$!
+wait_for_checkpoints "$CK" 1 $pid
+kill -TERM $pid
+wait $pid
+rc=$?
+checks=$((checks + 1))
+[ $rc -eq 0 ] || fail "stop-with-savepoint on SIGTERM did not exit 0"
+grep -q "^savepoint " "$TMP/run8" || fail "no savepoint reported after SIGTERM"
+sp=$(sed -n 's/^savepoint *//p' "$TMP/run8" | tail -1)
+expect_exit 0 -- "$CKPT" restore "$sp" -p 2 "${OPTS[@]}"
+same_output "$TMP/o8" "stop-with-savepoint then restore"
+
+# --- unaligned checkpoints write channel state ---------------------------------------------
+CK=$TMP/ck9
+# A longer job at full speed, so that channels are backpressured when barriers arrive.
+BIG=(--generate 600000 --vocabulary 3000 --window 2s --events-per-second 20000 --seed 3)
+expect_exit 0 -- "$CKPT" run "${BIG[@]}" -p 1 --output "$TMP/ref9"
+"$CKPT" run "${BIG[@]}" -p 2 --output "$TMP/o9" -D execution.checkpointing.interval=10ms \
+  -D execution.checkpointing.unaligned=true -D "state.checkpoints.dir=$CK" -D state.checkpoints.num-retained=50 \
+  "${KEEP[@]}" >/dev/null 2>&1
+checks=$((checks + 1))
+found=0
+for d in "$CK"/*/chk-*; do
+  "$CKPT" inspect "$d" | grep -qE "channel [1-9]" && found=1
+done
+[ "$found" -eq 1 ] || fail "no unaligned checkpoint holds channel state"
+checks=$((checks + 1))
+cmp -s <(sort "$TMP"/ref9/part-*) <(sort "$TMP"/o9/part-*) || fail "unaligned: committed output differs from the failure-free run"
+
+# --- compression ---------------------------------------------------------------------------
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o10" -D execution.checkpointing.interval=50ms \
+  -D "state.checkpoints.dir=$TMP/ck10" -D execution.checkpointing.snapshot-compression=true "${KEEP[@]}"
+from=$(latest_checkpoint "$TMP/ck10")
+expect_exit 0 -- "$CKPT" restore "$from" -p 3 --output "$TMP/o10b" -D "state.checkpoints.dir=$TMP/ck10b"
+
+# --- configuration -------------------------------------------------------------------------
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -D execution.checkpointing.interval=soon
+expect_err "execution.checkpointing.interval"
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -D state.storage.fs.memory-threshold=2mb
+expect_err "state.storage.fs.memory-threshold"
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -D no.such.key=1
+expect_err "no.such.key.*unknown key"
+printf 'execution.checkpointing.interval: 50ms\nstate.backend: FsStateBackend\nstate.checkpoints.dir: %s\n' "$TMP/ck11" >"$TMP/config.yaml"
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" --output "$TMP/o11" -c "$TMP/config.yaml" "${KEEP[@]}"
+expect_err "hashmap state backend \+ filesystem checkpoint storage"
+printf 'state:\n  backend: hashmap\n' >"$TMP/nested.yaml"
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -c "$TMP/nested.yaml"
+expect_err "nested.yaml:1: .*nested YAML"
+expect_exit 2 -- "$CKPT" restore "$TMP/nothing-here"
+expect_exit 2 -- "$CKPT" run --output "$TMP/x"
+expect_err "no input"
+finish

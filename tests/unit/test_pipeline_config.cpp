@@ -1,0 +1,94 @@
+// pipeline/config: Flink's flat YAML, -D overrides, aliases, typed validation, legacy names.
+#include <doctest/doctest.h>
+
+#include "pipeline/config.h"
+
+using namespace ckpt::pipeline;
+
+TEST_CASE("pipeline config: durations and memory sizes use Flink's syntax") {
+  CHECK(parse_duration_ms("200ms", "k") == 200);
+  CHECK(parse_duration_ms("1 s", "k") == 1000);
+  CHECK(parse_duration_ms("10 min", "k") == 600000);
+  CHECK(parse_duration_ms("500", "k") == 500);
+  CHECK_THROWS_WITH_AS(parse_duration_ms("soon", "my.key"), doctest::Contains("my.key"), ConfigError);
+  CHECK(parse_memory_size("20 kb", "k") == 20 * 1024);
+  CHECK(parse_memory_size("1mb", "k") == 1 << 20);
+  CHECK(parse_memory_size("4096", "k") == 4096);
+  CHECK_THROWS_AS(parse_memory_size("-1", "k"), ConfigError);
+}
+
+TEST_CASE("pipeline config: flat YAML with comments and quotes; nesting is refused with the line") {
+  RawConfig raw = parse_flat_yaml("# comment\nstate.checkpoints.dir: \"/tmp/x\"\n\nexecution.checkpointing.interval: 1s # every second\n",
+                                  "config.yaml");
+  CHECK(raw.at("state.checkpoints.dir").value == "/tmp/x");
+  CHECK(raw.at("execution.checkpointing.interval").value == "1s");
+  CHECK(raw.at("execution.checkpointing.interval").origin == "config.yaml:4");
+  CHECK_THROWS_WITH_AS(parse_flat_yaml("state:\n  backend: hashmap\n", "c.yaml"), doctest::Contains("c.yaml:1"), ConfigError);
+  CHECK_THROWS_AS(parse_flat_yaml("just words\n", "c.yaml"), ConfigError);
+}
+
+TEST_CASE("pipeline config: defaults, aliases and overrides") {
+  RawConfig raw;
+  ResolvedConfig d = resolve_config(raw);
+  CHECK_FALSE(d.config.interval_ms);
+  CHECK(d.config.num_retained == 1);
+  CHECK(d.config.memory_threshold == 20 * 1024);
+  CHECK(d.config.storage == StorageKind::kJobManager);
+  CHECK(d.config.retention == ckpt::flink::Retention::kNeverRetain);
+
+  apply_override(raw, "execution.checkpointing.dir=/tmp/ck");  // 1.20 alias of state.checkpoints.dir
+  apply_override(raw, "execution.checkpointing.num-retained=3");
+  apply_override(raw, "execution.checkpointing.interval=200ms");
+  apply_override(raw, "execution.checkpointing.unaligned.enabled=true");
+  apply_override(raw, "execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION");
+  ResolvedConfig r = resolve_config(raw);
+  CHECK(r.config.checkpoints_dir == "/tmp/ck");
+  CHECK(r.config.num_retained == 3);
+  CHECK(*r.config.interval_ms == 200);
+  CHECK(r.config.unaligned);
+  CHECK(r.config.storage == StorageKind::kFileSystem);  // a directory implies filesystem storage
+  CHECK(r.config.retention == ckpt::flink::Retention::kRetainOnCancellation);
+  CHECK(r.warnings.empty());
+  CHECK_THROWS_AS(apply_override(raw, "novalue"), ConfigError);
+}
+
+TEST_CASE("pipeline config: invalid values name the key; unknown keys warn") {
+  RawConfig raw;
+  apply_override(raw, "state.checkpoints.num-retained=0");
+  CHECK_THROWS_WITH_AS(resolve_config(raw), doctest::Contains("state.checkpoints.num-retained"), ConfigError);
+  raw.clear();
+  apply_override(raw, "execution.checkpointing.data-inline-threshold=2mb");
+  CHECK_THROWS_WITH_AS(resolve_config(raw), doctest::Contains("execution.checkpointing.data-inline-threshold"), ConfigError);
+  raw.clear();
+  apply_override(raw, "execution.checkpointing.mode=SOMETIMES");
+  CHECK_THROWS_WITH_AS(resolve_config(raw), doctest::Contains("execution.checkpointing.mode"), ConfigError);
+  raw.clear();
+  apply_override(raw, "execution.checkpointing.unaligned=true");
+  apply_override(raw, "execution.checkpointing.max-concurrent-checkpoints=2");
+  CHECK_THROWS_WITH_AS(resolve_config(raw), doctest::Contains("max-concurrent-checkpoints"), ConfigError);
+  raw.clear();
+  apply_override(raw, "taskmanager.numberOfTaskSlots=4");
+  ResolvedConfig r = resolve_config(raw);
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0].find("taskmanager.numberOfTaskSlots") != std::string::npos);
+}
+
+TEST_CASE("pipeline config: legacy backend names map as the seed's table says") {
+  RawConfig raw;
+  apply_override(raw, "state.backend=MemoryStateBackend");
+  apply_override(raw, "state.checkpoints.dir=/tmp/x");
+  ResolvedConfig m = resolve_config(raw);
+  CHECK(m.config.backend == BackendKind::kHashMap);
+  CHECK(m.config.storage == StorageKind::kJobManager);
+  raw.clear();
+  apply_override(raw, "state.backend=FsStateBackend");
+  ResolvedConfig f = resolve_config(raw);
+  CHECK(f.config.storage == StorageKind::kFileSystem);
+  raw.clear();
+  apply_override(raw, "state.backend=FsStateBackend");
+  apply_override(raw, "state.checkpoint-storage=jobmanager");  // explicit storage wins
+  CHECK(resolve_config(raw).config.storage == StorageKind::kJobManager);
+  raw.clear();
+  apply_override(raw, "state.backend.type=rocksdb");
+  CHECK_THROWS_WITH_AS(resolve_config(raw), doctest::Contains("rocksdb"), ConfigError);
+}
