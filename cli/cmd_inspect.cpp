@@ -152,6 +152,10 @@ int run_inspect(InspectArgs& a) {
   std::vector<Loaded> loaded;
   loaded.reserve(d.snapshots.size());
   int rc = kExitOk;
+  for (const std::string& why : d.unsearched) {
+    std::fprintf(stderr, "ckpt inspect: %s: snapshots there are not listed\n", why.c_str());
+    rc = kExitUsage;
+  }
   for (const auto& loc : d.snapshots) {
     Loaded l{loc, std::nullopt, {}};
     try {

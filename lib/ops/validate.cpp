@@ -149,6 +149,17 @@ ValidationRun validate_path(const std::filesystem::path& path, const ValidateOpt
     if (a.number != b.number) return a.number > b.number;
     return a.key < b.key;
   });
+  for (const std::string& why : run.discovery.unsearched) {
+    // A directory that could hide a snapshot: the run cannot say "all valid".
+    SnapshotValidation v;
+    std::size_t sep = why.find(": ");
+    v.location.directory = why.substr(0, sep);
+    v.status = SnapshotValidation::Status::kUnreadable;
+    v.error = sep == std::string::npos ? why : why.substr(sep + 2);
+    v.kind = "unknown";
+    ++run.unreadable;
+    run.snapshots.push_back(std::move(v));
+  }
   for (const Entry& e : entries) {
     SnapshotValidation v = e.loc ? validate_snapshot(*e.loc, options) : incomplete(e.key);
     switch (v.status) {

@@ -36,11 +36,15 @@ bool has_metadata_magic(const fs::path& p) {
 }
 
 void walk(const fs::path& dir, int depth, Discovery& out) {
-  if (depth > kMaxDepth) return;
+  if (depth > kMaxDepth) {
+    out.unsearched.push_back(dir.string() + ": nested deeper than " + std::to_string(kMaxDepth) + " levels below the root");
+    return;
+  }
   std::error_code ec;
   fs::directory_iterator it(dir, fs::directory_options::none, ec);
   if (ec) {
     if (depth == 0) fail(dir, "cannot list: " + ec.message());
+    out.unsearched.push_back(dir.string() + ": cannot list: " + ec.message());
     return;
   }
   std::vector<fs::path> subdirs;

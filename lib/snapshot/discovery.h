@@ -30,9 +30,14 @@ struct Discovery {
   bool single = false;         // the path named one snapshot (file or snapshot directory)
   std::vector<Location> snapshots;
   std::vector<std::filesystem::path> incomplete;  // chk-N directories without `_metadata`
+  // Directories below the root that could hold snapshots but were not searched: "DIR: cannot
+  // list: REASON" or "DIR: nested deeper than N levels". Never silently skipped: callers report
+  // them (inspect and validate exit 2; prune and gc run their own fail-closed walk).
+  std::vector<std::string> unsearched;
 };
 
-// Throws io::IoError when `path` does not exist or cannot be listed.
+// Throws io::IoError when `path` does not exist or cannot be listed; a subdirectory that cannot
+// be listed goes to Discovery::unsearched.
 Discovery discover(const std::filesystem::path& path);
 
 // Describes one snapshot location from its metadata file.

@@ -78,4 +78,15 @@ for cut in 0 1 7 40 $((size / 3)) $((size / 2)) $((size - 1)); do
   expect_out "error +S0[0-9]"
 done
 
+# A directory that discovery could not search is never silently skipped: a root is not "all
+# valid" when a snapshot could hide below it (here: nested deeper than discovery descends).
+deep=$TMP/deep-root
+nested=$deep/a/b/c/d/e/f/g/h/i/j/k/l/m/n
+mkdir -p "$nested"
+cp "$heap/_metadata" "$nested/_metadata"
+expect_exit 2 -- "$CKPT" validate "$deep"
+expect_out "nested deeper than 12 levels"
+expect_exit 2 -- "$CKPT" inspect "$deep"
+expect_err "nested deeper than 12 levels.*not listed"
+
 finish
