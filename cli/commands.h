@@ -22,5 +22,7 @@ void register_gc(CLI::App& app, int& exit_code);
 void register_validate(CLI::App& app, int& exit_code);
 void register_run(CLI::App& app, int& exit_code);  // run and restore
 void register_savepoint(CLI::App& app, int& exit_code);
+void register_materialize(CLI::App& app, int& exit_code);
+void register_compact(CLI::App& app, int& exit_code);
 
 }  // namespace ckpt::cli

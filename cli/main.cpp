@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   ckpt::cli::register_validate(app, exit_code);
   ckpt::cli::register_run(app, exit_code);
   ckpt::cli::register_savepoint(app, exit_code);
+  ckpt::cli::register_materialize(app, exit_code);
+  ckpt::cli::register_compact(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,137 @@
+// `ckpt compact`: flags, plan and run through ops/compact.h, rendering.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "commands.h"
+#include "export/json.h"
+#include "export/rocks_json.h"
+#include "io/decode_error.h"
+#include "ops/compact.h"
+#include "ops/snapshot_input.h"
+#include "map_flags.h"
+#include "render.h"
+
+namespace ckpt::cli {
+namespace {
+
+struct CompactArgs {
+  std::string input;
+  std::string output;
+  std::vector<std::string> maps;
+  unsigned threads = 0;
+  bool copy = false;
+  bool force = false;
+  bool dry_run = false;
+  bool json = false;
+  bool pretty = false;
+};
+
+int fail(const std::string& msg, int code = kExitUsage) {
+  std::fprintf(stderr, "ckpt compact: %s\n", msg.c_str());
+  return code;
+}
+
+std::string ratio(uint64_t after, uint64_t before) {
+  return before ? fmt::format("{:.2f}", static_cast<double>(after) / static_cast<double>(before)) : "-";
+}
+
+std::string render(const CompactArgs& a, const ckpt::CompactReport& r) {
+  std::string s;
+  Table t({"OPERATOR", "SUBTASK", "FILES", "SST", "BYTES", "->FILES", "SST", "BYTES", "ENTRIES", "SECONDS"},
+          {false, true, true, true, true, true, true, true, true, true});
+  for (const auto& st : r.subtasks()) {
+    int64_t entries = 0;
+    for (const auto& cf : st.column_families()) entries += cf.entries();
+    std::string op = st.operator_uid().empty() ? st.operator_id() : st.operator_uid();
+    if (r.dry_run()) {
+      t.row({op, std::to_string(st.subtask()), std::to_string(st.files_before()), std::to_string(st.sst_before()),
+             human_bytes(st.bytes_before()), "", "", "", "", ""});
+    } else {
+      t.row({op, std::to_string(st.subtask()), std::to_string(st.files_before()), std::to_string(st.sst_before()),
+             human_bytes(st.bytes_before()), std::to_string(st.files_after()), std::to_string(st.sst_after()),
+             human_bytes(st.bytes_after()), std::to_string(entries), fmt::format("{:.2f}", st.seconds())});
+    }
+  }
+  s += t.str();
+  if (r.dry_run()) {
+    s += fmt::format("would compact {} RocksDB subtasks ({} files, {}) and carry over {} other files ({}) into {}\n",
+                     r.subtasks_size(), r.files_before(), human_bytes(r.bytes_before()), r.carried_files(),
+                     human_bytes(r.carried_bytes()), a.output);
+  } else {
+    s += fmt::format("RocksDB files: {} ({}) -> {} ({}); files x{}, bytes x{}\n", r.files_before(),
+                     human_bytes(r.bytes_before()), r.files_after(), human_bytes(r.bytes_after()),
+                     ratio(static_cast<uint64_t>(r.files_after()), static_cast<uint64_t>(r.files_before())),
+                     ratio(static_cast<uint64_t>(r.bytes_after()), static_cast<uint64_t>(r.bytes_before())));
+    s += fmt::format("carried over unchanged: {} files ({}); wrote {} ({} files and a {} _metadata; {} linked, {} copied)\n",
+                     r.carried_files(), human_bytes(r.carried_bytes()), a.output,
+                     r.files_after() + r.carried_files(), human_bytes(r.metadata_bytes()), r.linked(), r.copied());
+    s += fmt::format("verified: every column family of the {} compacted databases holds the same {} entries as before\n",
+                     r.subtasks_size(), r.entries());
+  }
+  for (const auto& n : r.notes()) s += "note: " + n + "\n";
+  return s;
+}
+
+int run_compact(const CompactArgs& a) {
+  std::string bad;
+  auto maps = parse_map_flags(a.maps, bad);
+  if (!maps) return fail("--map " + bad + ": expected PREFIX=DIR");
+  try {
+    ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+    if (!in.location) return fail(a.input + ": needs a Flink snapshot on disk");
+    ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps);
+    ops::check_compact_output(plan, a.output, a.force);
+    std::optional<ops::CompactResult> result;
+    if (!a.dry_run) {
+      ops::CompactRunOptions opt;
+      opt.replace = a.force;
+      opt.copy = a.copy;
+      opt.threads = a.threads;
+      if (::isatty(STDERR_FILENO)) opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+      result = ops::run_compact(plan, a.output, opt);
+    }
+    ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
+    if (a.json) {
+      json::write_json(report, a.pretty, stdout);
+      std::fputc('\n', stdout);
+    } else {
+      std::fputs(render(a, report).c_str(), stdout);
+    }
+    return kExitOk;
+  } catch (const ops::InputError& e) {
+    return fail(e.what());
+  } catch (const ops::CompactRefused& e) {
+    return fail(e.what());
+  } catch (const ops::CompactMismatch& e) {
+    return fail(e.what(), kExitProblems);
+  } catch (const io::IoError& e) {
+    return fail(e.what());
+  }
+}
+
+}  // namespace
+
+void register_compact(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<CompactArgs>();
+  CLI::App* cmd = app.add_subcommand("compact", "Fully compact the RocksDB state of a snapshot into a new savepoint");
+  cmd->description(
+      "Rebuild every RocksDB subtask (incremental checkpoint or native savepoint handles) from its files, compact\n"
+      "it fully (every column family, bottommost level forced), check that it holds the same entries, and write a\n"
+      "new self-contained native savepoint directory OUT with the compacted files; all other state is carried over\n"
+      "unchanged. The input is never modified; OUT appears complete or not at all. Exit 0 ok, 1 a compacted\n"
+      "database differs from its original (nothing written), 2 usage error or unreadable input.");
+  cmd->add_option("snapshot", args->input, "Snapshot directory or _metadata file")->required();
+  cmd->add_option("-o,--output", args->output, "Directory to create")->required();
+  cmd->add_option("--map", args->maps, "Read absolute paths starting with PREFIX from local directory DIR (repeatable)");
+  cmd->add_option("--threads", args->threads, "Subtasks compacted at once (default: one per core)");
+  cmd->add_flag("--copy", args->copy, "Copy files instead of hard-linking them (the output shares no inode with the input)");
+  cmd->add_flag("--force", args->force, "Replace OUT if it is a snapshot directory");
+  cmd->add_flag("--dry-run", args->dry_run, "Print the plan; write nothing");
+  cmd->add_flag("--json", args->json, "Print the plan / result as one JSON document (formats/compact.proto)");
+  cmd->add_flag("--pretty", args->pretty, "Indent JSON output");
+  cmd->callback([args, &exit_code] { exit_code = run_compact(*args); });
+}
+
+}  // namespace ckpt::cli

@@ -1,0 +1,140 @@
+// `ckpt materialize`: flags, one call into ops/materialize.h, rendering.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cstdio>
+
+#include "commands.h"
+#include "export/json.h"
+#include "export/rocks_json.h"
+#include "io/decode_error.h"
+#include "ops/materialize.h"
+#include "ops/snapshot_input.h"
+#include "map_flags.h"
+#include "render.h"
+
+namespace ckpt::cli {
+namespace {
+
+struct MaterializeArgs {
+  std::string input;
+  std::string uid;
+  std::string operator_id;
+  int subtask = -1;
+  std::string output;
+  std::vector<std::string> maps;
+  bool copy = false;
+  bool force = false;
+  bool no_check = false;
+  bool dry_run = false;
+  bool json = false;
+  bool pretty = false;
+};
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "ckpt materialize: %s\n", msg.c_str());
+  return kExitUsage;
+}
+
+std::string render(const MaterializeArgs& a, const ops::MaterializePlan& p, const ops::MaterializeResult* r) {
+  std::string s = fmt::format("{} {} into {}: {} files ({})", r ? "materialized" : "would materialize", p.db.where,
+                              a.output, p.db.files.size(), human_bytes(static_cast<int64_t>(p.db.bytes)));
+  if (r) {
+    std::vector<std::string> how;
+    for (auto [n, what] : {std::pair{r->placed.linked, "linked"}, {r->placed.copied, "copied"},
+                           {r->placed.cut, "cut from file-merging segments"}, {r->placed.inlined, "written from _metadata"}}) {
+      if (n) how.push_back(fmt::format("{} {}", n, what));
+    }
+    s += fmt::format(": {}", fmt::join(how, ", "));
+  }
+  s += "\n";
+  Table t({"NAME", "SIZE", "LIST", "FROM"}, {false, true, false, false});
+  for (std::size_t i = 0; i < p.db.files.size(); ++i) {
+    const rocks::DbFile& f = p.db.files[i];
+    std::string from = f.source == rocks::FileSource::kInline ? "inline in _metadata" : f.path.string();
+    if (r && i < r->placed.how.size()) from = std::string(rocks::place_how_name(r->placed.how[i])) + " " + from;
+    t.row({f.name, human_bytes(static_cast<int64_t>(f.size)), f.shared ? "shared" : "private", from});
+  }
+  s += t.str();
+  if (r && !r->column_families.empty()) {
+    s += fmt::format("column families: {}\n", fmt::join(r->column_families, ", "));
+    // A state's column family (not "default", which holds no Flink state, nor a timer queue).
+    std::string cf = r->column_families.back();
+    for (const auto& c : r->column_families) {
+      if (c != "default" && !c.starts_with("_timer_state/")) {
+        cf = c;
+        break;
+      }
+    }
+    s += fmt::format("read it with: ldb --db={} --ignore_unknown_options --column_family={} scan --hex\n", a.output, cf);
+  }
+  if (r) {
+    for (const auto& n : r->notes) s += "note: " + n + "\n";
+  }
+  return s;
+}
+
+int run_materialize(const MaterializeArgs& a) {
+  if (a.uid.empty() == a.operator_id.empty()) return fail("name the operator with exactly one of --uid NAME or --operator ID");
+  std::string bad;
+  auto maps = parse_map_flags(a.maps, bad);
+  if (!maps) return fail("--map " + bad + ": expected PREFIX=DIR");
+  ops::OperatorSelector sel;
+  if (!a.uid.empty()) sel.uid = a.uid;
+  else sel.operator_id = a.operator_id;
+  try {
+    ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+    if (!in.location) return fail(a.input + ": needs a Flink snapshot on disk");
+    ops::MaterializePlan plan = ops::plan_materialize(in.md, *in.location, sel, a.subtask, *maps);
+    ops::check_materialize_output(plan, a.output, a.force);
+    std::optional<ops::MaterializeResult> result;
+    if (!a.dry_run) result = ops::write_materialized(plan, a.output, a.force, a.copy, !a.no_check);
+    const ops::MaterializeResult* r = result ? &*result : nullptr;
+    if (a.json) {
+      json::write_json(rocks_json::materialize_message(a.input, a.output, plan, r), a.pretty, stdout);
+      std::fputc('\n', stdout);
+    } else {
+      std::fputs(render(a, plan, r).c_str(), stdout);
+    }
+    return kExitOk;
+  } catch (const ops::InputError& e) {
+    return fail(e.what());
+  } catch (const ops::MaterializeCheckFailed& e) {
+    fail(e.what());
+    return kExitProblems;
+  } catch (const ops::MaterializeError& e) {
+    return fail(e.what());
+  } catch (const io::IoError& e) {
+    return fail(e.what());
+  }
+}
+
+}  // namespace
+
+void register_materialize(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<MaterializeArgs>();
+  CLI::App* cmd = app.add_subcommand("materialize", "Lay out one subtask's RocksDB state as a database directory");
+  cmd->description(
+      "Write the RocksDB files of one subtask (an incremental checkpoint or native savepoint handle) into DIR\n"
+      "under their original names (000012.sst, MANIFEST-000005, CURRENT, OPTIONS-000007), so that\n"
+      "'ldb --db=DIR --ignore_unknown_options ...' and 'sst_dump --file=DIR' work on it. Table files are\n"
+      "hard-linked (copied across file systems, or with --copy), the rest copied, inlined files written out.\n"
+      "The snapshot is never modified; DIR appears complete or not at all. Exit 0 ok, 1 the files do not\n"
+      "open as a database, 2 usage error, unreadable input, or state that is not a RocksDB database.");
+  cmd->add_option("snapshot", args->input, "Snapshot directory or _metadata file")->required();
+  cmd->add_option("dir", args->output, "Directory to create (absent or empty; --force replaces an earlier database)")
+      ->required();
+  cmd->add_option("--uid", args->uid, "The operator's uid");
+  cmd->add_option("--operator", args->operator_id, "The operator's id (32 hex digits)");
+  cmd->add_option("--subtask", args->subtask, "Subtask index")->required();
+  cmd->add_option("--map", args->maps, "Read absolute paths starting with PREFIX from local directory DIR (repeatable)");
+  cmd->add_flag("--copy", args->copy, "Copy table files instead of hard-linking them");
+  cmd->add_flag("--force", args->force, "Replace DIR if it holds a RocksDB database (never other data)");
+  cmd->add_flag("--no-check", args->no_check, "Do not open the result with RocksDB before publishing it");
+  cmd->add_flag("--dry-run", args->dry_run, "Print what would be written; write nothing");
+  cmd->add_flag("--json", args->json, "Print the result as one JSON document (formats/compact.proto)");
+  cmd->add_flag("--pretty", args->pretty, "Indent JSON output");
+  cmd->callback([args, &exit_code] { exit_code = run_materialize(*args); });
+}
+
+}  // namespace ckpt::cli
