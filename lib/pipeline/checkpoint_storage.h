@@ -26,9 +26,11 @@ class CheckpointFailure : public std::runtime_error {
 };
 
 struct PersistedStream {
-  enum class Kind : uint8_t { kNone, kInline, kFile };
+  enum class Kind : uint8_t { kNone, kInline, kFile, kAbsoluteFile };
   Kind kind = Kind::kNone;
-  std::string name;  // kInline: handle name; kFile: file name relative to the snapshot directory
+  // kInline: handle name; kFile: file name relative to the snapshot directory; kAbsoluteFile:
+  // Flink path "file:/..." (shared files, tag 2)
+  std::string name;
   std::string data;  // kInline: the bytes
   int64_t size = 0;  // bytes
 };

@@ -261,16 +261,16 @@ const std::vector<Option>& options() {
        }},
       {{"state.backend.type", "state.backend"}, set_backend},
       {{"state.backend.incremental", "execution.checkpointing.incremental"},
-       [](PipelineConfig&, const std::string& v, const std::string& k, std::vector<std::string>& w) {
-         if (parse_bool(v, k)) w.push_back(fmt::format("{}: ignored: the hashmap backend always takes full snapshots", k));
-       }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.incremental = parse_bool(v, k); }},
+      {{"state.backend.rocksdb.localdir", "state.backend.rocksdb.local-dir"},
+       [](PipelineConfig& c, const std::string& v, const std::string&, auto&) { c.rocksdb_localdir = v; }},
       {{"state.backend.local-recovery", "execution.state-recovery.from-local"},
        [](PipelineConfig&, const std::string& v, const std::string& k, std::vector<std::string>& w) {
-         if (parse_bool(v, k)) w.push_back(fmt::format("{}: ignored: the hashmap backend has no local recovery", k));
+         if (parse_bool(v, k)) w.push_back(fmt::format("{}: ignored: the bundled pipeline has no local recovery", k));
        }},
       {{"taskmanager.state.local.root-dirs"},
        [](PipelineConfig&, const std::string&, const std::string& k, std::vector<std::string>& w) {
-         w.push_back(fmt::format("{}: ignored: the hashmap backend has no local recovery", k));
+         w.push_back(fmt::format("{}: ignored: the bundled pipeline has no local recovery", k));
        }},
       {{"parallelism.default"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
@@ -359,8 +359,8 @@ ResolvedConfig resolve_config(const RawConfig& raw) {
     c.storage = legacy_storage ? legacy_kind
                                : (c.checkpoints_dir.empty() ? StorageKind::kJobManager : StorageKind::kFileSystem);
   }
-  if (c.backend == BackendKind::kRocksDB) {
-    throw ConfigError("state.backend.type: rocksdb is not available in the bundled pipeline yet (use hashmap)");
+  if (c.incremental && c.backend == BackendKind::kHashMap) {
+    out.warnings.push_back("state.backend.incremental: ignored: the hashmap backend always takes full snapshots");
   }
   if (c.unaligned && c.mode == CheckpointingMode::kAtLeastOnce) {
     out.warnings.push_back("execution.checkpointing.unaligned: ignored: unaligned checkpoints need EXACTLY_ONCE mode");

@@ -76,6 +76,8 @@ struct PipelineConfig {
 
   // Backend.
   BackendKind backend = BackendKind::kHashMap;
+  bool incremental = false;     // rocksdb: incremental native checkpoints (else native full)
+  std::string rocksdb_localdir;  // rocksdb working directories' parent; empty: the system temp dir
 
   // Job.
   int parallelism = 1;

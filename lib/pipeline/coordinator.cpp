@@ -76,7 +76,8 @@ std::optional<CheckpointOutcome> CheckpointCoordinator::acknowledge(TaskAck ack,
     write_metadata_file(*p.location, bytes);
     for (const auto& a : in.acks) {
       for (const auto& r : a.operators) {
-        if (r.keyed) out.state_bytes += r.keyed->stream.size;
+        if (r.keyed) out.state_bytes += r.keyed->native ? r.keyed->native->checkpointed_size : r.keyed->stream.size;
+        if (r.raw_keyed) out.state_bytes += r.raw_keyed->stream.size;
         if (r.operator_state) out.state_bytes += r.operator_state->stream.size;
         for (const auto& c : r.channels) out.state_bytes += c.size;
       }

@@ -48,10 +48,7 @@ class HashMapBackend final : public KeyedStateBackend {
   }
 
   void set_current_key(std::string_view key, int32_t key_group) override {
-    if (key_group < range_.start || key_group > range_.end_inclusive()) {
-      throw std::logic_error(fmt::format("key group {} outside backend range {}-{}", key_group, range_.start,
-                                         range_.end_inclusive()));
-    }
+    require_key_group(range_, key_group);
     key_.assign(key);
     kg_ = key_group;
     key_hash_ = StateTable::hash_key(key);
@@ -124,23 +121,13 @@ class HashMapBackend final : public KeyedStateBackend {
   }
 
   void restore(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets) override {
-    read_keyed_snapshot(payload, range, offsets, range_, [&](const KeyedStateInfo& info, const KeyedEntry& e) {
-      set_current_key(e.key, e.key_group);
-      if (info.kind == KeyedStateKind::kEventTimers) {
-        if (!has_timers_ || info.name != timer_name_) {
-          throw io::DecodeError(0, fmt::format("snapshot has timers '{}' the operator does not declare", info.name));
-        }
-        register_event_timer(e.ns, e.value);
-        return;
-      }
+    auto index = [&](std::string_view name) {
       for (std::size_t i = 0; i < states_.size(); ++i) {
-        if (states_[i].name == info.name) {
-          update(static_cast<int>(i), e.ns, e.value);
-          return;
-        }
+        if (states_[i].name == name) return static_cast<int>(i);
       }
-      throw io::DecodeError(0, fmt::format("snapshot has state '{}' the operator does not declare", info.name));
-    });
+      return -1;
+    };
+    restore_through(*this, payload, range, offsets, index, has_timers_ ? std::string_view(timer_name_) : std::string_view());
   }
 
   int64_t num_entries() const override {

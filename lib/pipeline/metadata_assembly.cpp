@@ -17,6 +17,7 @@ flink::StreamHandle stream_of(flink::Builder& b, const PersistedStream& s) {
     case PersistedStream::Kind::kNone: return {};
     case PersistedStream::Kind::kInline: return b.inline_bytes(s.name, s.data);
     case PersistedStream::Kind::kFile: return b.relative_file(s.name, s.size);
+    case PersistedStream::Kind::kAbsoluteFile: return b.file(s.name, s.size);
   }
   return {};
 }
@@ -60,10 +61,22 @@ flink::Metadata assemble_metadata(const AssemblyInput& in) {
         s.managed_operator_flag = 1;
         s.managed_operator = b.operator_handle(std::move(entries), stream_of(b, r.operator_state->stream));
       }
-      if (r.keyed && r.keyed->stream.kind != PersistedStream::Kind::kNone) {
+      if (r.keyed && r.keyed->native) {
+        const NativeKeyedResult& n = *r.keyed->native;
+        std::vector<flink::NamedStream> shared, private_files;
+        for (const auto& [name, st] : n.shared) shared.push_back(b.named(name, stream_of(b, st)));
+        for (const auto& [name, st] : n.private_files) private_files.push_back(b.named(name, stream_of(b, st)));
+        s.managed_keyed = b.incremental(n.checkpoint_id, n.backend_id, r.keyed->range, n.checkpointed_size,
+                                        stream_of(b, n.meta), std::move(shared), std::move(private_files),
+                                        flink::random_uuid(rng));
+      } else if (r.keyed && r.keyed->stream.kind != PersistedStream::Kind::kNone) {
         s.managed_keyed = b.key_groups(r.keyed->range, r.keyed->offsets, stream_of(b, r.keyed->stream),
                                        in.savepoint ? std::string() : flink::random_uuid(rng),
                                        in.savepoint ? flink::keyed_tag::kSavepointKeyGroups : flink::keyed_tag::kKeyGroupsV2);
+      }
+      if (r.raw_keyed && r.raw_keyed->stream.kind != PersistedStream::Kind::kNone) {
+        s.raw_keyed = b.key_groups(r.raw_keyed->range, r.raw_keyed->offsets, stream_of(b, r.raw_keyed->stream),
+                                   flink::random_uuid(rng), flink::keyed_tag::kKeyGroupsV2);
       }
       for (const auto& c : r.channels) {
         flink::ChannelHandle h;

@@ -15,6 +15,7 @@
 #include "pipeline/channel_state.h"
 #include "pipeline/file_sink.h"
 #include "pipeline/state_format.h"
+#include "rocks/db_files.h"
 #include "snapshot/file_refs.h"
 
 namespace ckpt::pipeline {
@@ -134,23 +135,39 @@ std::vector<std::vector<std::string>> redistribute(std::vector<std::vector<std::
   return out;
 }
 
+// The keyed state of `op` that overlaps `want`: key-grouped handles (managed and raw) as pieces,
+// native RocksDB handles (tag 11, listed in `dbs`) as native pieces.
 void keyed_pieces(const flink::OperatorState* op, StreamBytes& bytes, flink::KeyGroupRange want,
-                  std::vector<KeyedRestore::Piece>& out) {
+                  const std::shared_ptr<const flink::Metadata>& md, const std::vector<rocks::DbFiles>& dbs,
+                  std::vector<KeyedRestore::Piece>& out, std::vector<NativePiece>& native) {
   if (!op) return;
+  auto overlaps = [&](flink::KeyGroupRange r) {
+    return !r.empty() && r.end_inclusive() >= want.start && r.start <= want.end_inclusive();
+  };
   for (const auto& s : op->subtasks) {
-    if (s.finished || s.managed_keyed.is_null()) continue;
-    const auto* kg = std::get_if<flink::KeyGroupsHandle>(&s.managed_keyed.body);
-    if (!kg) {
-      throw std::runtime_error(fmt::format("subtask {}: keyed state handle tag {} is not a key-groups handle "
-                                           "(the hashmap backend restores tags 3, 7 and 12)",
-                                           s.index, s.managed_keyed.tag));
+    if (s.finished) continue;
+    for (const flink::KeyedHandle* h : {&s.managed_keyed, &s.raw_keyed}) {
+      if (h->is_null()) continue;
+      if (const auto* inc = std::get_if<flink::IncrementalHandle>(&h->body)) {
+        if (!overlaps(inc->range)) continue;
+        auto db = std::find_if(dbs.begin(), dbs.end(), [&](const rocks::DbFiles& d) { return d.handle == inc; });
+        if (db == dbs.end()) throw std::runtime_error(fmt::format("subtask {}: native RocksDB handle not found", s.index));
+        native.push_back(NativePiece{md, *db, inc->range});
+        continue;
+      }
+      const auto* kg = std::get_if<flink::KeyGroupsHandle>(&h->body);
+      if (!kg) {
+        throw std::runtime_error(fmt::format("subtask {}: keyed state handle tag {} is neither a key-groups handle "
+                                             "(tags 3, 7, 12) nor a native RocksDB handle (tags 5, 11)",
+                                             s.index, h->tag));
+      }
+      if (!overlaps(kg->range)) continue;
+      KeyedRestore::Piece p;
+      p.payload = bytes.get(kg->delegate);
+      p.range = kg->range;
+      p.offsets_be = std::string(kg->offsets.raw());
+      out.push_back(std::move(p));
     }
-    if (kg->range.empty() || kg->range.end_inclusive() < want.start || kg->range.start > want.end_inclusive()) continue;
-    KeyedRestore::Piece p;
-    p.payload = bytes.get(kg->delegate);
-    p.range = kg->range;
-    p.offsets_be = std::string(kg->offsets.raw());
-    out.push_back(std::move(p));
   }
 }
 
@@ -195,12 +212,13 @@ RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int
   }
   auto committables = redistribute(list_state_by_subtask(sink, kCommittablesStateName, bytes), parallelism);
 
+  std::vector<rocks::DbFiles> dbs = rocks::db_files_of(md, snap.dir);  // native RocksDB handles
   plan.keyed.resize(static_cast<std::size_t>(parallelism));
   for (int32_t i = 0; i < parallelism; ++i) {
     auto& k = plan.keyed[static_cast<std::size_t>(i)];
     flink::KeyGroupRange want = flink::range_of_subtask(plan.max_parallelism, parallelism, i);
-    keyed_pieces(counter, bytes, want, k.counter);
-    keyed_pieces(windows, bytes, want, k.windows);
+    keyed_pieces(counter, bytes, want, snap.metadata, dbs, k.counter, k.counter_native);
+    keyed_pieces(windows, bytes, want, snap.metadata, dbs, k.windows, k.windows_native);
     if (static_cast<std::size_t>(i) < committables.size()) {
       for (const auto& e : committables[static_cast<std::size_t>(i)]) k.committables.push_back(deserialize_committable(e));
     }

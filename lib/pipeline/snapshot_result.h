@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "flink/model.h"
@@ -15,10 +16,20 @@
 
 namespace ckpt::pipeline {
 
+// A native RocksDB snapshot (tag 11, spec §6.2): files under their RocksDB names.
+struct NativeKeyedResult {
+  int64_t checkpoint_id = 0;
+  std::string backend_id;         // UUID of the backend instance
+  int64_t checkpointed_size = 0;  // meta + bytes newly persisted by this checkpoint
+  PersistedStream meta;
+  std::vector<std::pair<std::string, PersistedStream>> shared, private_files;  // (local name, stream)
+};
+
 struct KeyedResult {
   flink::KeyGroupRange range;
   std::vector<int64_t> offsets;
   PersistedStream stream;
+  std::optional<NativeKeyedResult> native;  // set: a tag 11 handle instead of a key-grouped one
 };
 
 struct OperatorStateEntryResult {
@@ -46,6 +57,7 @@ struct OperatorSubtaskResult {
   std::string uid;
   int32_t subtask = 0;
   std::optional<KeyedResult> keyed;
+  std::optional<KeyedResult> raw_keyed;  // heap timers beside a native RocksDB snapshot
   std::optional<OperatorListResult> operator_state;
   std::vector<ChannelResult> channels;
   std::string coordinator_state;  // source only, subtask 0 reports it (empty: none)

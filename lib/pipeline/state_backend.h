@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,7 +22,9 @@
 #include <vector>
 
 #include "flink/model.h"
+#include "pipeline/snapshot_result.h"
 #include "pipeline/state_format.h"
+#include "rocks/db_files.h"
 
 namespace ckpt::pipeline {
 
@@ -38,6 +41,21 @@ struct KeyedSnapshot {
   std::string payload;
   std::vector<int64_t> offsets;
   int64_t entries = 0;
+};
+
+// A native snapshot's synchronous part (RocksDB): the heap timers as a key-grouped snapshot
+// (written as raw keyed state; no key groups when there are none) and the asynchronous part,
+// which persists the database files into a checkpoint location.
+struct NativeSnapshot {
+  KeyedSnapshot timers;
+  std::function<NativeKeyedResult(const SnapshotLocation&)> persist;
+};
+
+// One old subtask's native RocksDB snapshot to restore from (tag 11).
+struct NativePiece {
+  std::shared_ptr<const flink::Metadata> metadata;  // keeps `files` (views into it) valid
+  rocks::DbFiles files;
+  flink::KeyGroupRange range;
 };
 
 class KeyedStateBackend {
@@ -69,7 +87,34 @@ class KeyedStateBackend {
   virtual void restore(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets) = 0;
 
   virtual int64_t num_entries() const = 0;
+
+  // Native checkpoints: nullopt for backends that take key-grouped snapshots only (hashmap).
+  virtual std::optional<NativeSnapshot> native_snapshot(int64_t /*checkpoint_id*/, bool /*compress*/) {
+    return std::nullopt;
+  }
+  // Checkpoint `id` completed (Flink's notifyCheckpointComplete): incremental snapshots may reuse
+  // its files from now on.
+  virtual void notify_checkpoint_complete(int64_t /*id*/) {}
+  // Adds the key groups inside key_groups() of a native snapshot. Throws std::runtime_error when
+  // the backend cannot read native snapshots.
+  virtual void restore_native(const NativePiece& piece);
 };
+
+// Throws std::logic_error unless `key_group` is inside `range` (a key routed to the wrong subtask).
+// Inline: it runs once per record.
+[[noreturn]] void key_group_out_of_range(flink::KeyGroupRange range, int32_t key_group);
+inline void require_key_group(flink::KeyGroupRange range, int32_t key_group) {
+  if (key_group < range.start || key_group > range.end_inclusive()) key_group_out_of_range(range, key_group);
+}
+
+// KeyedStateBackend::restore through the backend's access interface: every entry of the key
+// groups inside b.key_groups() of a key-grouped snapshot goes to the declared state of its name
+// (`state_index(name)`: its index, -1 if none) or, for timers, to the timer queue if the
+// snapshot's timer state is `timers` (empty: the operator declares none). A state the operator
+// does not declare is an io::DecodeError.
+void restore_through(KeyedStateBackend& b, std::string_view payload, flink::KeyGroupRange range,
+                     const flink::I64Array& offsets, const std::function<int(std::string_view)>& state_index,
+                     std::string_view timers);
 
 std::unique_ptr<KeyedStateBackend> make_hashmap_backend(flink::KeyGroupRange range);
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "flink/key_groups.h"
+#include "pipeline/rocksdb_backend.h"
 #include "pipeline/state_format.h"
 
 namespace ckpt::pipeline {
@@ -32,6 +33,45 @@ KeyedResult persist_keyed(const SnapshotLocation& loc, KeyedSnapshot&& s, std::s
   r.offsets = std::move(s.offsets);
   r.stream = persist(loc, s.payload, what);
   return r;
+}
+
+// The keyed state backend the configuration asks for, for the subtask's key groups.
+std::unique_ptr<KeyedStateBackend> make_backend(const TaskCommon& c) {
+  flink::KeyGroupRange range = flink::range_of_subtask(c.max_parallelism, c.parallelism, c.subtask);
+  if (c.config->backend != BackendKind::kRocksDB) return make_hashmap_backend(range);
+  RocksBackendOptions o;
+  o.local_dir = c.config->rocksdb_localdir;
+  o.max_parallelism = c.max_parallelism;
+  o.incremental = c.config->incremental;
+  return make_rocksdb_backend(range, o);
+}
+
+// The synchronous part of one keyed operator's snapshot: native for checkpoints of backends that
+// take them (RocksDB), else key-grouped.
+struct KeyedParts {
+  std::optional<KeyedSnapshot> grouped;
+  std::optional<NativeSnapshot> native;
+};
+
+KeyedParts take_keyed(KeyedStateBackend& backend, const Barrier& b, bool compress) {
+  KeyedParts p;
+  if (b.kind == SnapshotKind::kCheckpoint) p.native = backend.native_snapshot(b.id, compress);
+  if (!p.native) p.grouped = backend.snapshot(compress);
+  return p;
+}
+
+// The asynchronous part: the keyed handle (and, beside a native snapshot, the heap timers as raw
+// keyed state) of `r`.
+void persist_keyed_parts(const SnapshotLocation& loc, KeyedParts&& p, OperatorSubtaskResult& r, std::string_view what) {
+  if (!p.native) {
+    r.keyed = persist_keyed(loc, std::move(*p.grouped), what);
+    return;
+  }
+  KeyedResult k;
+  k.range = p.native->timers.range;
+  k.native = p.native->persist(loc);
+  r.keyed = std::move(k);
+  r.raw_keyed = persist_keyed(loc, std::move(p.native->timers), what);
 }
 
 // The asynchronous part of a subtask's checkpoint (Flink's AsyncCheckpointRunnable): `persist`
@@ -226,8 +266,8 @@ KeyedTask::KeyedTask(TaskCommon common, int32_t upstream_parallelism, std::strin
     : c_(common),
       upstream_(upstream_parallelism),
       gate_(upstream_parallelism, 8),
-      counter_backend_(make_hashmap_backend(flink::range_of_subtask(c_.max_parallelism, c_.parallelism, c_.subtask))),
-      windows_backend_(make_hashmap_backend(flink::range_of_subtask(c_.max_parallelism, c_.parallelism, c_.subtask))),
+      counter_backend_(make_backend(c_)),
+      windows_backend_(make_backend(c_)),
       sink_(c_.params->output_dir, c_.subtask, std::move(sink_uid)),
       counter_(*counter_backend_, [this](std::string_view l) { sink_.write(l); }),
       windows_(*windows_backend_, c_.params->window_ms, c_.params->allowed_lateness_ms,
@@ -237,6 +277,8 @@ KeyedTask::KeyedTask(TaskCommon common, int32_t upstream_parallelism, std::strin
       fail_at_(fail_at),
       barrier_seen_(static_cast<std::size_t>(upstream_parallelism), false),
       capturing_(static_cast<std::size_t>(upstream_parallelism), false) {
+  for (const auto& p : restore.counter_native) counter_backend_->restore_native(p);
+  for (const auto& p : restore.windows_native) windows_backend_->restore_native(p);
   for (const auto& p : restore.counter) counter_backend_->restore(*p.payload, p.range, flink::I64Array(p.offsets_be));
   for (const auto& p : restore.windows) windows_backend_->restore(*p.payload, p.range, flink::I64Array(p.offsets_be));
   sink_.commit_restored(restore.committables);
@@ -367,8 +409,8 @@ void KeyedTask::on_barrier(int channel, const Barrier& b) {
 
 void KeyedTask::snapshot_state(const Barrier& b) {
   bool compress = c_.config->snapshot_compression;
-  auto counter_snap = std::make_shared<KeyedSnapshot>(counter_backend_->snapshot(compress));
-  auto windows_snap = std::make_shared<KeyedSnapshot>(windows_backend_->snapshot(compress));
+  auto counter_snap = std::make_shared<KeyedParts>(take_keyed(*counter_backend_, b, compress));
+  auto windows_snap = std::make_shared<KeyedParts>(take_keyed(*windows_backend_, b, compress));
   std::vector<ListStateData> sink_state(1);
   sink_state[0].name = std::string(kCommittablesStateName);
   sink_state[0].mode = flink::DistributionMode::kSplitDistribute;
@@ -384,10 +426,10 @@ void KeyedTask::snapshot_state(const Barrier& b) {
     acknowledge_or_decline(c, b.id, [&] {
       for (const Committable& cm : closed) FileSink::make_durable(cm);
       OperatorSubtaskResult cr = subtask_result(kCounterUid, c.subtask);
-      cr.keyed = persist_keyed(*b.location, std::move(*counter_snap), state_label(kCounterUid, c.subtask, "keyed state"));
+      persist_keyed_parts(*b.location, std::move(*counter_snap), cr, state_label(kCounterUid, c.subtask, "keyed state"));
       cr.channels = persist_channel_state(*b.location, channels, state_label(kCounterUid, c.subtask, "channel state"));
       OperatorSubtaskResult wr = subtask_result(kWindowsUid, c.subtask);
-      wr.keyed = persist_keyed(*b.location, std::move(*windows_snap), state_label(kWindowsUid, c.subtask, "keyed state"));
+      persist_keyed_parts(*b.location, std::move(*windows_snap), wr, state_label(kWindowsUid, c.subtask, "keyed state"));
       OperatorSubtaskResult sr = subtask_result(kSinkUid, c.subtask);
       sr.operator_state = persist_list_state(*b.location, sink_state, state_label(kSinkUid, c.subtask, "operator state"));
       std::vector<OperatorSubtaskResult> results;
@@ -416,6 +458,8 @@ void KeyedTask::finish_unaligned(const Barrier& b) {
 
 void KeyedTask::notify_complete(int64_t checkpoint_id, bool final_checkpoint) {
   sink_.commit_up_to(checkpoint_id);
+  counter_backend_->notify_checkpoint_complete(checkpoint_id);
+  windows_backend_->notify_checkpoint_complete(checkpoint_id);
   if (final_checkpoint) {
     c_.listener->finished(c_.task);
     stop_ = true;

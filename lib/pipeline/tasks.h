@@ -98,6 +98,7 @@ struct KeyedRestore {
     std::string offsets_be;  // the handle's key-group offsets, raw big-endian
   };
   std::vector<Piece> counter, windows;
+  std::vector<NativePiece> counter_native, windows_native;  // RocksDB native snapshots (restored first)
   std::vector<Committable> committables;
   std::vector<Record> in_flight;  // channel state to replay first
 };

@@ -12,12 +12,17 @@ source "$(dirname "$0")/lib.sh"
 RECORDS=${CKPT_PIPELINE_RECORDS:-120000}
 KILLS=${CKPT_PIPELINE_KILLS:-7}
 RATE=${CKPT_PIPELINE_RATE:-40000}
+# P:KIND[:BACKEND]; BACKEND is hashmap (default), rocksdb (native full checkpoints) or
+# rocksdb-incremental (tests/cli/test_pipeline_rocksdb.sh runs this script with those).
 CONFIGS=${CKPT_PIPELINE_CONFIGS:-"1:aligned 2:aligned 4:aligned 1:unaligned 2:unaligned 4:unaligned"}
 if [ -n "${CKPT_PIPELINE_LONG:-}" ]; then
   RECORDS=600000
   KILLS=25
   RATE=60000
 fi
+# Aligned runs are killed KILL_AFTER_MS + 0..250 ms after each start (RocksDB checkpoints take
+# longer: test_pipeline_rocksdb.sh raises it so that kills land after checkpoints).
+KILL_AFTER_MS=${CKPT_PIPELINE_KILL_AFTER_MS:-50}
 SEED=$RANDOM
 echo "seed $SEED, $RECORDS records, $KILLS kills per configuration"
 RANDOM=$SEED
@@ -31,7 +36,7 @@ job() {  # job KIND: the job's arguments
   echo --generate "$n" --vocabulary 5000 --window 2s --events-per-second 20000 --seed 7
 }
 for kind in aligned unaligned; do
-  case " $CONFIGS " in *":$kind "*) ;; *) continue ;; esac
+  case " $CONFIGS " in *":$kind "* | *":$kind:"*) ;; *) continue ;; esac
   expect_exit 0 -- "$CKPT" run $(job $kind) -p 1 --output "$TMP/ref-$kind"
   sort "$TMP"/ref-$kind/part-* >"$TMP/ref-$kind.sorted"
   [ -s "$TMP/ref-$kind.sorted" ] || fail "reference run ($kind) wrote no output"
@@ -41,11 +46,18 @@ done
 for cfg in $CONFIGS; do
   p=${cfg%%:*}
   kind=${cfg#*:}
-  out="$TMP/out-$p-$kind"
-  ck="$TMP/ck-$p-$kind"
+  backend=${kind#*:}
+  [ "$backend" = "$kind" ] && backend=hashmap
+  kind=${kind%%:*}
+  out="$TMP/out-$p-$kind-$backend"
+  ck="$TMP/ck-$p-$kind-$backend"
   opts=(-D execution.checkpointing.interval=30ms -D "state.checkpoints.dir=$ck" -D state.checkpoints.num-retained=2
         -D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION
         -D state.storage.fs.memory-threshold=1kb --keep-checkpoints)
+  case "$backend" in
+    rocksdb) opts+=(-D state.backend.type=rocksdb -D state.backend.incremental=false -D "state.backend.rocksdb.localdir=$TMP") ;;
+    rocksdb-incremental) opts+=(-D state.backend.type=rocksdb -D state.backend.incremental=true -D "state.backend.rocksdb.localdir=$TMP") ;;
+  esac
   # --keep-checkpoints: a kill can land after the final checkpoint of a finished job; Flink would
   # then have discarded its checkpoints, and this harness would wrongly start over. Restoring from
   # the final checkpoint instead must add nothing.
@@ -59,7 +71,12 @@ for cfg in $CONFIGS; do
   "$CKPT" run $(job $kind) -p "$p" --output "$out" "${opts[@]}" >/dev/null 2>"$TMP/err-$p-$kind" &
   pid=$!
   while [ "$killed" -lt "$KILLS" ]; do
-    if [ "$kind" = unaligned ]; then sleep "0.0$((RANDOM % 9 + 1))"; else sleep "0.$((RANDOM % 25 + 5))"; fi
+    if [ "$kind" = unaligned ]; then
+      sleep "0.0$((RANDOM % 9 + 1))"
+    else
+      ms=$((KILL_AFTER_MS + RANDOM % 250))
+      sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+    fi
     if ! kill -0 "$pid" 2>/dev/null; then
       wait "$pid"
       rc=$?
@@ -98,10 +115,14 @@ for cfg in $CONFIGS; do
     fail "$cfg: $killed kills, $restores restores: committed output differs from the failure-free run"
     diff "$TMP/ref-$kind.sorted" "$TMP/got.sorted" | head -10 >&2
   fi
-  # Every checkpoint the pipeline left behind is readable and valid.
+  # Every checkpoint the pipeline left behind is readable and valid (RocksDB: every table file
+  # opens and checksums, every shared file is still there).
+  deep=()
+  [ "$backend" = hashmap ] || deep=(--deep)
   for m in "$ck"/*/chk-*/_metadata; do
     [ -f "$m" ] || continue
-    expect_exit 0 -- "$CKPT" validate "$(dirname "$m")"
+    expect_exit 0 -- "$CKPT" inspect --files "$(dirname "$m")"
+    expect_exit 0 -- "$CKPT" validate "${deep[@]}" "$(dirname "$m")"
   done
 done
 finish

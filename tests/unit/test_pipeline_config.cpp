@@ -90,5 +90,16 @@ TEST_CASE("pipeline config: legacy backend names map as the seed's table says") 
   CHECK(resolve_config(raw).config.storage == StorageKind::kJobManager);
   raw.clear();
   apply_override(raw, "state.backend.type=rocksdb");
-  CHECK_THROWS_WITH_AS(resolve_config(raw), doctest::Contains("rocksdb"), ConfigError);
+  apply_override(raw, "state.backend.incremental=true");
+  apply_override(raw, "state.backend.rocksdb.localdir=/tmp/x");
+  ResolvedConfig r = resolve_config(raw);
+  CHECK(r.config.backend == BackendKind::kRocksDB);
+  CHECK(r.config.incremental);
+  CHECK(r.config.rocksdb_localdir == "/tmp/x");
+  raw.clear();
+  apply_override(raw, "state.backend=RocksDBStateBackend");  // legacy: rocksdb + filesystem storage
+  ResolvedConfig l = resolve_config(raw);
+  CHECK(l.config.backend == BackendKind::kRocksDB);
+  CHECK(l.config.storage == StorageKind::kFileSystem);
+  CHECK_FALSE(l.config.incremental);
 }

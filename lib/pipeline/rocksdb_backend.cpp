@@ -1,0 +1,456 @@
+#include "pipeline/rocksdb_backend.h"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+
+#include "flink/builder.h"
+#include "flink/key_groups.h"
+#include "io/decode_error.h"
+#include "io/file_bytes.h"
+#include "rocks/flink_options.h"
+#include "rocks/place_db.h"
+
+namespace ckpt::pipeline {
+namespace fs = std::filesystem;
+
+namespace {
+
+void check(const rocksdb::Status& s, const fs::path& dir, const char* what) {
+  if (!s.ok()) throw rocks::RocksError(fmt::format("{}: {}: {}", dir.string(), what, s.ToString()));
+}
+
+// Flink's options where they matter to the files: its list-state merge operator on every column
+// family (so that the OPTIONS file names it, as Flink's does), no info log chatter.
+rocksdb::ColumnFamilyOptions column_family_options() {
+  static const std::shared_ptr<rocksdb::MergeOperator> merge = [] {
+    std::shared_ptr<rocksdb::MergeOperator> m;
+    rocksdb::ConfigOptions co;
+    if (!rocksdb::MergeOperator::CreateFromString(co, "StringAppendTESTOperator", &m).ok()) m.reset();
+    return m;
+  }();
+  rocksdb::ColumnFamilyOptions o;
+  o.merge_operator = merge;
+  return o;
+}
+
+rocksdb::DBOptions db_options() {
+  rocksdb::DBOptions o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  o.info_log_level = rocksdb::InfoLogLevel::HEADER_LEVEL;
+  o.keep_log_file_num = 1;
+  o.stats_dump_period_sec = 0;
+  return o;
+}
+
+std::string encode_long(int64_t v) {
+  std::string out(8, '\0');
+  auto u = static_cast<uint64_t>(v);
+  for (int i = 7; i >= 0; --i, u >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(u & 0xFF);
+  return out;
+}
+
+int64_t decode_long(std::string_view b, const char* what) {
+  io::ByteReader r(b);
+  int64_t v = r.i64(what);
+  if (!r.at_end()) throw io::DecodeError(r.offset(), fmt::format("{}: {} bytes, expected 8", what, b.size()));
+  return v;
+}
+
+bool same_range(flink::KeyGroupRange a, flink::KeyGroupRange b) { return a.start == b.start && a.count == b.count; }
+
+// Files uploaded to shared/ by each checkpoint (name -> stream), shared with the asynchronous
+// parts of snapshots (which may outlive the backend while a job is cancelled).
+struct Uploads {
+  std::mutex mu;
+  std::map<int64_t, std::map<std::string, PersistedStream>> by_checkpoint;
+  int64_t last_completed = -1;
+};
+
+class RocksDbBackend final : public KeyedStateBackend {
+ public:
+  RocksDbBackend(flink::KeyGroupRange range, const RocksBackendOptions& options)
+      : range_(range),
+        options_(options),
+        prefix_bytes_(flink::key_group_prefix_bytes(options.max_parallelism)),
+        heap_(make_hashmap_backend(range)),
+        uploads_(std::make_shared<Uploads>()) {
+    std::mt19937_64 rng{std::random_device{}()};
+    backend_id_ = flink::random_uuid(rng);
+    fs::path base = options_.local_dir.empty() ? fs::temp_directory_path() : options_.local_dir;
+    work_dir_ = base / ("ckpt-rocksdb-" + random_hex(16));
+    db_dir_ = work_dir_ / "db";
+    fs::create_directories(db_dir_);
+    write_options_.disableWAL = true;
+    open(false);
+  }
+
+  ~RocksDbBackend() override {
+    close();
+    std::error_code ec;
+    fs::remove_all(work_dir_, ec);
+  }
+
+  flink::KeyGroupRange key_groups() const override { return range_; }
+
+  int declare_value_state(std::string name, NamespaceKind ns) override {
+    states_.push_back({std::move(name), ns});
+    cfs_.push_back(column_family(states_.back().name));
+    return static_cast<int>(states_.size()) - 1;
+  }
+
+  void declare_timers(std::string name, NamespaceKind ns) override {
+    timer_name_ = name;
+    timer_ns_ = ns;
+    has_timers_ = true;
+    heap_->declare_timers(std::move(name), ns);
+  }
+
+  void set_current_key(std::string_view key, int32_t key_group) override {
+    require_key_group(range_, key_group);
+    key_.assign(key);
+    kg_ = key_group;
+    prefix_.clear();
+    for (int i = prefix_bytes_ - 1; i >= 0; --i) prefix_.push_back(static_cast<char>((key_group >> (8 * i)) & 0xFF));
+    write_java_string(prefix_, key);
+  }
+
+  std::optional<int64_t> value(int state, const Namespace& ns) override {
+    rocksdb::PinnableSlice v;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(state), compose(state, ns), &v);
+    if (s.IsNotFound()) return std::nullopt;
+    check(s, db_dir_, "get");
+    return decode_long(v.ToStringView(), "value");
+  }
+
+  void update(int state, const Namespace& ns, int64_t v) override {
+    check(db_->Put(write_options_, cf(state), compose(state, ns), encode_long(v)), db_dir_, "put");
+  }
+
+  void clear(int state, const Namespace& ns) override {
+    check(db_->Delete(write_options_, cf(state), compose(state, ns)), db_dir_, "delete");
+  }
+
+  void register_event_timer(const Namespace& ns, int64_t timestamp) override {
+    heap_->set_current_key(key_, kg_);
+    heap_->register_event_timer(ns, timestamp);
+  }
+
+  bool poll_timer(int64_t watermark, Timer& out) override {
+    if (!heap_->poll_timer(watermark, out)) return false;
+    set_current_key(out.key, out.key_group);
+    return true;
+  }
+
+  // Canonical (key-grouped) snapshot: the values of every column family plus the heap timers.
+  KeyedSnapshot snapshot(bool compress) const override {
+    struct Item {
+      std::string key;
+      Namespace ns;
+      int64_t value;
+    };
+    auto groups = static_cast<std::size_t>(std::max(range_.count, 0));
+    std::size_t kinds = states_.size() + (has_timers_ ? 1 : 0);
+    std::vector<std::vector<std::vector<Item>>> items(groups, std::vector<std::vector<Item>>(kinds));
+    for (std::size_t si = 0; si < states_.size(); ++si) {
+      for_each_entry(db_.get(), cfs_[si], db_dir_, [&](int32_t kg, std::string_view k, std::string_view v) {
+        if (kg < range_.start || kg > range_.end_inclusive()) return;
+        io::ByteReader r(k.substr(static_cast<std::size_t>(prefix_bytes_)));
+        Item it;
+        it.key = read_java_string(r);
+        it.ns = read_namespace(r, states_[si].ns);
+        it.value = decode_long(v, "value");
+        items[static_cast<std::size_t>(kg - range_.start)][si].push_back(std::move(it));
+      });
+    }
+    std::vector<KeyedStateInfo> infos;
+    for (const auto& s : states_) infos.push_back({s.name, KeyedStateKind::kValue, s.ns});
+    if (has_timers_) {
+      infos.push_back({timer_name_, KeyedStateKind::kEventTimers, timer_ns_});
+      KeyedSnapshot t = heap_->snapshot(false);
+      std::string offsets_be = encode_offsets(t.offsets);
+      read_keyed_snapshot(t.payload, t.range, flink::I64Array(offsets_be), range_,
+                          [&](const KeyedStateInfo&, const KeyedEntry& e) {
+                            items[static_cast<std::size_t>(e.key_group - range_.start)][states_.size()].push_back(
+                                {std::string(e.key), e.ns, e.value});
+                          });
+    }
+    KeyedSnapshotWriter w(infos, compress);
+    KeyedSnapshot out;
+    out.range = range_;
+    for (std::size_t g = 0; g < groups; ++g) {
+      w.begin_key_group(range_.start + static_cast<int32_t>(g));
+      for (std::size_t si = 0; si < kinds; ++si) {
+        const auto& v = items[g][si];
+        w.add_state(static_cast<int>(si), static_cast<int32_t>(v.size()));
+        for (const Item& it : v) {
+          if (si < states_.size()) w.add_value(it.key, it.ns, it.value);
+          else w.add_timer(it.value, it.key, it.ns);
+        }
+        out.entries += static_cast<int64_t>(v.size());
+      }
+    }
+    out.payload = w.finish();
+    out.offsets = w.offsets();
+    return out;
+  }
+
+  void restore(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets) override {
+    std::string_view timers = has_timers_ ? std::string_view(timer_name_) : std::string_view();
+    restore_through(*this, payload, range, offsets, [this](std::string_view name) { return state_index(name); }, timers);
+  }
+
+  void restore_native(const NativePiece& piece) override {
+    if (!piece.files.ok()) throw std::runtime_error(piece.files.problems.front());
+    if (same_range(piece.range, range_) && !restored_) {
+      // The same key groups: the snapshot's files become the database.
+      close();
+      fs::remove_all(db_dir_);
+      fs::create_directories(db_dir_);
+      rocks::place_db_files(piece.files, db_dir_, /*link_ssts=*/true);
+      open(true);
+    } else {
+      // Rescaling: insert the entries of this backend's key groups.
+      fs::path tmp = work_dir_ / fmt::format("restore-{}", restore_count_++);
+      fs::create_directories(tmp);
+      rocks::place_db_files(piece.files, tmp, /*link_ssts=*/true);
+      {
+        rocks::OpenDb src(tmp, rocks::OpenDb::Mode::kReadOnly);
+        for (rocksdb::ColumnFamilyHandle* h : src.handles()) {
+          if (h->GetName() == rocksdb::kDefaultColumnFamilyName) continue;
+          int state = state_index(h->GetName());
+          if (state < 0) {
+            throw io::DecodeError(0, fmt::format("{}: snapshot has state '{}' the operator does not declare",
+                                                 piece.files.where, h->GetName()));
+          }
+          rocksdb::ColumnFamilyHandle* dst = cf(state);
+          rocksdb::WriteBatch batch;
+          for_each_entry(src.db(), h, tmp, [&](int32_t kg, std::string_view k, std::string_view v) {
+            if (kg < range_.start || kg > range_.end_inclusive()) return;
+            check(batch.Put(dst, k, v), db_dir_, "batch put");
+            if (batch.GetDataSize() >= (1u << 20)) {
+              check(db_->Write(write_options_, &batch), db_dir_, "write");
+              batch.Clear();
+            }
+          });
+          check(db_->Write(write_options_, &batch), db_dir_, "write");
+        }
+      }
+      fs::remove_all(tmp);
+    }
+    restored_ = true;
+    std::lock_guard<std::mutex> lock(uploads_->mu);
+    uploads_->by_checkpoint.clear();
+    uploads_->last_completed = -1;
+  }
+
+  std::optional<NativeSnapshot> native_snapshot(int64_t checkpoint_id, bool compress) override {
+    // Synchronous part: memtables to table files (no WAL), then hard links of the live files.
+    check(db_->Flush(rocksdb::FlushOptions(), handles_), db_dir_, "flush");
+    fs::path local = work_dir_ / fmt::format("chk-{}", checkpoint_id);
+    std::error_code ec;
+    fs::remove_all(local, ec);
+    rocksdb::Checkpoint* cp = nullptr;
+    check(rocksdb::Checkpoint::Create(db_.get(), &cp), db_dir_, "checkpoint");
+    std::unique_ptr<rocksdb::Checkpoint> owned(cp);
+    check(cp->CreateCheckpoint(local.string()), local, "create checkpoint");
+
+    NativeSnapshot n;
+    n.timers = heap_->snapshot(compress);
+    std::vector<KeyedStateInfo> infos;
+    for (const auto& s : states_) infos.push_back({s.name, KeyedStateKind::kValue, s.ns});
+    std::string meta = KeyedSnapshotWriter(std::move(infos), false).finish();
+    // Reuse only when the last completed checkpoint is also the last one this backend took: then
+    // its files stay retained until this checkpoint completes (only a later checkpoint can
+    // subsume it). Otherwise (a checkpoint failed, or its completion has not been notified yet
+    // while another may already have subsumed the last completed one) upload everything.
+    std::map<std::string, PersistedStream> reuse;
+    {
+      std::lock_guard<std::mutex> lock(uploads_->mu);
+      auto it = uploads_->by_checkpoint.find(uploads_->last_completed);
+      if (it != uploads_->by_checkpoint.end() && uploads_->last_completed == last_snapshot_) reuse = it->second;
+    }
+    last_snapshot_ = checkpoint_id;
+    n.persist = [uploads = uploads_, local, meta = std::move(meta), reuse = std::move(reuse), checkpoint_id,
+                 backend_id = backend_id_, incremental = options_.incremental](const SnapshotLocation& loc) {
+      return persist_native(loc, local, meta, reuse, checkpoint_id, backend_id, incremental, *uploads);
+    };
+    return n;
+  }
+
+  void notify_checkpoint_complete(int64_t id) override {
+    std::lock_guard<std::mutex> lock(uploads_->mu);
+    auto& m = uploads_->by_checkpoint;
+    if (m.find(id) == m.end()) return;  // not a native checkpoint of this backend (e.g. after a restore)
+    uploads_->last_completed = id;
+    m.erase(m.begin(), m.find(id));
+  }
+
+  int64_t num_entries() const override {
+    int64_t n = heap_->num_entries();
+    for (auto* h : cfs_) for_each_entry(db_.get(), h, db_dir_, [&](int32_t, std::string_view, std::string_view) { ++n; });
+    return n;
+  }
+
+ private:
+  struct State {
+    std::string name;
+    NamespaceKind ns = NamespaceKind::kVoid;
+  };
+
+  static std::string encode_offsets(const std::vector<int64_t>& offsets) {
+    std::string out;
+    for (int64_t o : offsets) out += encode_long(o);
+    return out;
+  }
+
+  // Calls fn(key group, key, value) for every entry of a column family, in key order.
+  template <typename Fn>
+  void for_each_entry(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h, const fs::path& dir, Fn&& fn) const {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view k = it->key().ToStringView();
+      if (k.size() < static_cast<std::size_t>(prefix_bytes_)) {
+        throw io::DecodeError(0, fmt::format("{}: column family {}: key of {} bytes lacks the key-group prefix",
+                                             dir.string(), h->GetName(), k.size()));
+      }
+      int32_t kg = 0;
+      for (int i = 0; i < prefix_bytes_; ++i) kg = (kg << 8) | static_cast<uint8_t>(k[static_cast<std::size_t>(i)]);
+      fn(kg, k, it->value().ToStringView());
+    }
+    check(it->status(), dir, "iterate");
+  }
+
+  static NativeKeyedResult persist_native(const SnapshotLocation& loc, const fs::path& local, const std::string& meta,
+                                          const std::map<std::string, PersistedStream>& reuse, int64_t checkpoint_id,
+                                          const std::string& backend_id, bool incremental, Uploads& uploads) {
+    NativeKeyedResult r;
+    r.checkpoint_id = checkpoint_id;
+    r.backend_id = backend_id;
+    r.meta = persist(loc, meta, "rocksdb meta");
+    r.checkpointed_size = r.meta.size;
+    // Incremental uploads go to <job dir>/shared/ (absolute handles); jobmanager storage and
+    // in-memory checkpoints have no shared directory and inline everything.
+    bool shared_dir = incremental && !loc.dir.empty() && !loc.inline_only;
+    SnapshotLocation shared_loc = loc;
+    if (shared_dir) shared_loc.dir = loc.dir.parent_path() / "shared";
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(local)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    std::map<std::string, PersistedStream> used;
+    auto upload = [&](const fs::path& p, bool to_shared) {
+      PersistedStream st = persist(to_shared ? shared_loc : loc, io::read_file_bytes(p), p.filename().string());
+      if (st.kind == PersistedStream::Kind::kFile && to_shared) {
+        st.kind = PersistedStream::Kind::kAbsoluteFile;
+        st.name = "file:" + fs::absolute(shared_loc.dir / st.name).string();
+      }
+      r.checkpointed_size += st.size;
+      return st;
+    };
+    for (const fs::path& p : files) {
+      std::string name = p.filename().string();
+      if (shared_dir && rocks::is_sst(name)) {
+        auto it = reuse.find(name);
+        PersistedStream st = it != reuse.end() ? it->second : upload(p, true);
+        used[name] = st;
+        r.shared.emplace_back(name, std::move(st));
+      } else {
+        r.private_files.emplace_back(name, upload(p, shared_dir));
+      }
+    }
+    std::error_code ec;
+    fs::remove_all(local, ec);
+    if (shared_dir) {
+      std::lock_guard<std::mutex> lock(uploads.mu);
+      uploads.by_checkpoint[checkpoint_id] = std::move(used);
+    }
+    return r;
+  }
+
+  std::string& compose(int state, const Namespace& ns) {
+    buf_.assign(prefix_);
+    write_namespace(buf_, states_[static_cast<std::size_t>(state)].ns, ns);
+    return buf_;
+  }
+
+  rocksdb::ColumnFamilyHandle* cf(int state) const { return cfs_[static_cast<std::size_t>(state)]; }
+
+  // The index of the declared state `name`, or -1.
+  int state_index(std::string_view name) const {
+    auto it = std::find_if(states_.begin(), states_.end(), [&](const State& st) { return st.name == name; });
+    return it == states_.end() ? -1 : static_cast<int>(it - states_.begin());
+  }
+
+  // The handle of column family `name`, created when the database lacks it.
+  rocksdb::ColumnFamilyHandle* column_family(const std::string& name) {
+    for (auto* h : handles_) {
+      if (h->GetName() == name) return h;
+    }
+    rocksdb::ColumnFamilyHandle* h = nullptr;
+    check(db_->CreateColumnFamily(column_family_options(), name, &h), db_dir_, "create column family");
+    handles_.push_back(h);
+    return h;
+  }
+
+  void open(bool existing) {
+    std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName};
+    if (existing) check(rocksdb::DB::ListColumnFamilies(db_options(), db_dir_.string(), &names), db_dir_, "list column families");
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfds;
+    for (const auto& n : names) cfds.emplace_back(n, column_family_options());
+    rocksdb::DB* raw = nullptr;
+    check(rocksdb::DB::Open(db_options(), db_dir_.string(), cfds, &handles_, &raw), db_dir_, "open");
+    db_.reset(raw);
+    cfs_.clear();
+    for (const auto& s : states_) cfs_.push_back(column_family(s.name));
+  }
+
+  void close() {
+    if (!db_) return;
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    handles_.clear();
+    cfs_.clear();
+    db_->Close();
+    db_.reset();
+  }
+
+  flink::KeyGroupRange range_;
+  RocksBackendOptions options_;
+  int prefix_bytes_;
+  std::unique_ptr<KeyedStateBackend> heap_;  // the timers (a hashmap backend without value states)
+  std::shared_ptr<Uploads> uploads_;
+  std::string backend_id_;
+  fs::path work_dir_, db_dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // every open column family
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;      // per declared state
+  std::vector<State> states_;
+  rocksdb::WriteOptions write_options_;
+  bool has_timers_ = false;
+  std::string timer_name_;
+  NamespaceKind timer_ns_ = NamespaceKind::kVoid;
+  std::string key_;     // current key (UTF-8)
+  int32_t kg_ = 0;
+  std::string prefix_;  // key-group prefix + serialized current key
+  std::string buf_;
+  int64_t last_snapshot_ = -1;  // id of the latest native snapshot taken
+  bool restored_ = false;
+  int restore_count_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<KeyedStateBackend> make_rocksdb_backend(flink::KeyGroupRange range, const RocksBackendOptions& options) {
+  return std::make_unique<RocksDbBackend>(range, options);
+}
+
+}  // namespace ckpt::pipeline

@@ -1,0 +1,61 @@
+// The RocksDB keyed state backend of the bundled pipeline (Flink's EmbeddedRocksDBStateBackend,
+// reduced to Long value states): one real rocksdb::DB per operator subtask in a private working
+// directory, one column family per declared state (named by the state), keys in Flink's layout
+// (spec §14.3: key-group prefix of 1 byte for max parallelism <= 128 else 2, the key as
+// StringSerializer, the namespace as VoidNamespace / TimeWindow), values as LongSerializer
+// (8 bytes BE). The WAL is off, as in Flink: durability comes from checkpoints only.
+//
+// Timers stay on the heap (Flink's `state.backend.rocksdb.timer-service.factory: HEAP`): the job
+// has at most a few timers per key and window, which a heap queue polls far cheaper than a
+// RocksDB column family, and keeping them on the heap reuses the hashmap backend's queue as is.
+// As in Flink with heap timers, checkpoints write them as RAW keyed state (a key-grouped tag 12
+// handle beside the tag 11 handle); canonical savepoints write them with the values (tag 7).
+//
+// Snapshots:
+//  * checkpoints are native (spec §6.2, §12.3): the DB is flushed and a rocksdb::Checkpoint (hard
+//    links) taken synchronously; the asynchronous part persists it:
+//      - incremental: every `.sst` not referenced by the last COMPLETED checkpoint is uploaded
+//        once to <job dir>/shared/<uuid> (tag 2, or inline below the memory threshold) and
+//        listed as shared state; `.sst` files that checkpoint referenced are listed again with
+//        the same handle (Flink 1.20 replaces its placeholders with the registered handle before
+//        writing `_metadata`, so the same absolute path appears in several checkpoints);
+//        MANIFEST, CURRENT and OPTIONS are private state, also in shared/. checkpointedSize =
+//        meta + newly uploaded bytes.
+//      - full (incremental off, Flink >= 1.16 "native full"): shared list empty, every file
+//        private in chk-N/ (tag 6, or inline), checkpointedSize = meta + all files.
+//    The meta file is the header of a pipeline keyed snapshot (formats/pipeline-state-format.md:
+//    the state names and kinds), in chk-N/.
+//    After a restore the first checkpoint reuses nothing (uploads everything): the restored
+//    snapshot may be one this job does not own (NO_CLAIM), as Flink forces a full first
+//    checkpoint in NO_CLAIM mode.
+//  * savepoints are canonical (KeyedStateBackend::snapshot: the key-grouped format of the hashmap
+//    backend, tag 7), so that any backend restores them.
+//
+// Restore: a native piece whose key-group range equals the backend's is laid out in a fresh
+// working directory (rocks/place_db.h: `.sst` hard-linked) and opened as the backend's DB. With
+// several pieces or other ranges (rescaling) every piece is laid out in a temporary directory,
+// opened read-only, and the entries of the backend's key groups are inserted into the DB (the
+// simple first step of Flink's rescaling; Flink clips one overlapping DB with DeleteRange instead).
+//
+// Working directory: <local dir>/ckpt-rocksdb-<16 hex>/, removed by the destructor (a killed
+// process leaves it behind, as Flink does; the name says what it is).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+
+#include "pipeline/state_backend.h"
+
+namespace ckpt::pipeline {
+
+struct RocksBackendOptions {
+  std::filesystem::path local_dir;  // parent of the working directory (state.backend.rocksdb.localdir)
+  int32_t max_parallelism = 128;
+  bool incremental = false;
+};
+
+// Throws std::runtime_error when the database cannot be created.
+std::unique_ptr<KeyedStateBackend> make_rocksdb_backend(flink::KeyGroupRange range, const RocksBackendOptions& options);
+
+}  // namespace ckpt::pipeline
