@@ -21,6 +21,11 @@ echo "== build (asan preset: ASan + UBSan, -Werror)" >&2
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs"
 echo "== unit tests under ASan + UBSan" >&2
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+# The unit tests' scratch directories go to tmpfs when there is one: the RocksDB tests open and
+# write hundreds of small databases, and fsync on disk makes them 2.5x slower under ASan.
+# (The CLI tests above ran on the disk, the file system users have.)
+scratch=${TMPDIR:-/tmp}
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then scratch=/dev/shm; fi
+TMPDIR=$scratch ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --preset asan -j "$jobs" -R '^unit'
 
