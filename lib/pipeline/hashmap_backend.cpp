@@ -2,11 +2,11 @@
 // HeapKeyedStateBackend StateTable, so that snapshots stream key group by key group.
 #include <fmt/format.h>
 
-#include <set>
 #include <stdexcept>
 
 #include "pipeline/state_backend.h"
 #include "pipeline/state_table.h"
+#include "pipeline/timer_queue.h"
 
 namespace ckpt::pipeline {
 namespace {
@@ -15,15 +15,6 @@ struct ValueState {
   std::string name;
   NamespaceKind ns = NamespaceKind::kVoid;
   std::vector<StateTable> tables;  // one per key group of the range
-};
-
-struct TimerLess {
-  bool operator()(const Timer& a, const Timer& b) const {
-    if (a.timestamp != b.timestamp) return a.timestamp < b.timestamp;
-    if (a.key_group != b.key_group) return a.key_group < b.key_group;
-    if (a.key != b.key) return a.key < b.key;
-    return a.ns < b.ns;
-  }
 };
 
 class HashMapBackend final : public KeyedStateBackend {
@@ -69,13 +60,13 @@ class HashMapBackend final : public KeyedStateBackend {
   }
 
   void register_event_timer(const Namespace& ns, int64_t timestamp) override {
-    timers_.insert(Timer{timestamp, kg_, key_, ns});
+    timers_.add(Timer{timestamp, kg_, key_, ns});
   }
 
   bool poll_timer(int64_t watermark, Timer& out) override {
-    if (timers_.empty() || timers_.begin()->timestamp > watermark) return false;
-    auto node = timers_.extract(timers_.begin());
-    out = std::move(node.value());
+    const Timer* top = timers_.top();
+    if (!top || top->timestamp > watermark) return false;
+    out = timers_.pop();
     set_current_key(out.key, out.key_group);
     return true;
   }
@@ -84,8 +75,7 @@ class HashMapBackend final : public KeyedStateBackend {
     std::vector<KeyedStateInfo> infos;
     for (const auto& s : states_) infos.push_back({s.name, KeyedStateKind::kValue, s.ns});
     if (has_timers_) infos.push_back({timer_name_, KeyedStateKind::kEventTimers, timer_ns_});
-    std::vector<std::vector<const Timer*>> timers_by_kg(static_cast<std::size_t>(std::max(range_.count, 0)));
-    for (const Timer& t : timers_) timers_by_kg[static_cast<std::size_t>(t.key_group - range_.start)].push_back(&t);
+    TimerQueue::Grouped timers_by_kg = timers_.group_by_key_group(range_.start, range_.count);
 
     KeyedSnapshotWriter w(std::move(infos), compress);
     // Reserving the exact-ish size avoids regrowing (copying) a buffer of hundreds of MB.
@@ -96,7 +86,7 @@ class HashMapBackend final : public KeyedStateBackend {
         for (const StateTable::Entry& e : t.entries()) estimate += per_entry + e.key.size();
       }
     }
-    for (const Timer& t : timers_) estimate += 8 + 2 + t.key.size() + (timer_ns_ == NamespaceKind::kVoid ? 1 : 16);
+    for (const Timer& t : timers_.timers()) estimate += 8 + 2 + t.key.size() + (timer_ns_ == NamespaceKind::kVoid ? 1 : 16);
     w.reserve(estimate);
     KeyedSnapshot out;
     out.range = range_;
@@ -109,10 +99,14 @@ class HashMapBackend final : public KeyedStateBackend {
         out.entries += static_cast<int64_t>(t.size());
       }
       if (has_timers_) {
-        const auto& ts = timers_by_kg[static_cast<std::size_t>(i)];
-        w.add_state(static_cast<int>(states_.size()), static_cast<int32_t>(ts.size()));
-        for (const Timer* t : ts) w.add_timer(t->timestamp, t->key, t->ns);
-        out.entries += static_cast<int64_t>(ts.size());
+        std::size_t from = timers_by_kg.starts[static_cast<std::size_t>(i)];
+        std::size_t to = timers_by_kg.starts[static_cast<std::size_t>(i) + 1];
+        w.add_state(static_cast<int>(states_.size()), static_cast<int32_t>(to - from));
+        for (std::size_t k = from; k < to; ++k) {
+          const Timer& t = timers_.timers()[timers_by_kg.order[k]];
+          w.add_timer(t.timestamp, t.key, t.ns);
+        }
+        out.entries += static_cast<int64_t>(to - from);
       }
     }
     out.payload = w.finish();
@@ -151,7 +145,7 @@ class HashMapBackend final : public KeyedStateBackend {
   bool has_timers_ = false;
   std::string timer_name_;
   NamespaceKind timer_ns_ = NamespaceKind::kVoid;
-  std::set<Timer, TimerLess> timers_;
+  TimerQueue timers_;
 };
 
 }  // namespace
