@@ -11,6 +11,7 @@
 #include "export/json.h"
 #include "export/prune_json.h"
 #include "io/decode_error.h"
+#include "map_flags.h"
 #include "ops/plan_executor.h"
 #include "ops/prune_plan.h"
 #include "render.h"
@@ -138,14 +139,13 @@ int run_plan_command(const std::string& command, const PlanArgs& a, const std::s
   ops::PlanRequest req;
   req.root = a.root;
   for (const auto& p : a.protect) req.protect.emplace_back(p);
-  for (const auto& m : a.maps) {
-    auto pm = snapshot::parse_mapping(m);
-    if (!pm) {
-      std::fprintf(stderr, "%s: --map %s: expected PREFIX=DIR\n", who.c_str(), m.c_str());
-      return kExitUsage;
-    }
-    req.mappings.push_back(*pm);
+  std::string bad;
+  auto maps = parse_map_flags(a.maps, bad);
+  if (!maps) {
+    std::fprintf(stderr, "%s: --map %s: expected PREFIX=DIR\n", who.c_str(), bad.c_str());
+    return kExitUsage;
   }
+  req.mappings = std::move(*maps);
   auto grace = ops::parse_duration(a.grace);
   if (!grace) {
     std::fprintf(stderr, "%s: --grace %s: expected a duration such as 1h, 30m, 2d or 0\n", who.c_str(), a.grace.c_str());

@@ -63,6 +63,7 @@ expect_err "bad.yaml: line 2: unknown key"
 # Usage errors and unreadable input: exit 2 with one line.
 expect_exit 2 -- "$CKPT" validate "$TMP/does-not-exist"
 expect_exit 2 -- "$CKPT" validate --map nonsense "$heap"
+expect_err "--map nonsense: expected PREFIX=DIR"
 expect_exit 2 -- "$CKPT" validate
 expect_exit 0 -- "$CKPT" validate --list-rules
 expect_out "K14"
