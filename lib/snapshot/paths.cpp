@@ -70,6 +70,10 @@ ResolvedPath resolve_relative(std::string_view relative, const std::filesystem::
 bool is_within(const std::filesystem::path& p, const std::filesystem::path& dir) {
   auto pn = p.lexically_normal();
   auto dn = dir.lexically_normal();
+  // "." (the current directory, e.g. `ckpt validate .`) normalises its children to bare names, so
+  // it cannot be compared component by component: everything relative that does not climb out
+  // lies inside it.
+  if (dn == "." || dn == "./") return pn.is_relative() && (pn.empty() || *pn.begin() != "..");
   auto [d_end, p_it] = std::mismatch(dn.begin(), dn.end(), pn.begin(), pn.end());
   if (d_end == dn.end()) return true;
   // A trailing empty component ("dir/") still counts as a match.

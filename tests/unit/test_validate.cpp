@@ -22,6 +22,7 @@
 #include "rocks/misc_files.h"
 #include "rocks/sst_writer.h"
 #include "snapshot/discovery.h"
+#include "snapshot/paths.h"
 #include "support/temp_dir.h"
 #include "validate/expect.h"
 #include "validate/metadata_rules.h"
@@ -133,6 +134,20 @@ bool skip_without_fixtures() {
 }
 
 }  // namespace
+
+TEST_CASE("is_within: lexical containment, including the current directory \".\"") {
+  using snapshot::is_within;
+  CHECK(is_within("chk-1/a", "chk-1"));
+  CHECK(is_within("chk-1/./a", "chk-1/"));
+  CHECK_FALSE(is_within("chk-1/../a", "chk-1"));
+  CHECK_FALSE(is_within("chk-10/a", "chk-1"));
+  CHECK(is_within("a", "."));  // `ckpt validate .`: children normalise to bare names
+  CHECK(is_within("./x/a", "./"));
+  CHECK_FALSE(is_within("../a", "."));
+  CHECK_FALSE(is_within("/abs/a", "."));
+  CHECK(is_within("/r/j/chk-1/a", "/r/j/chk-1"));
+  CHECK_FALSE(is_within("/r/j/shared/a", "/r/j/chk-1"));
+}
 
 TEST_SUITE("fixtures") {
   TEST_CASE("validate: every intact fixture is valid; the ones naming another machine's files miss them") {
