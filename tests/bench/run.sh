@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in one process each, every figure beside its baseline from the same run.
-# Usage: bash tests/bench/run.sh [SECTION...]   (sections: metadata, validate, convert, prune, pipeline, compact; default: all)
+# Usage: bash tests/bench/run.sh [SECTION...]   (sections: metadata, validate, convert, prune, pipeline, rocksdb, compact; default: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 fixtures=${CKPT_FIXTURES:-../shared/fixtures/flink}
@@ -11,7 +11,7 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)"
 bin=build/release
 
-SECTIONS="${*:-metadata validate convert prune pipeline compact}"
+SECTIONS="${*:-metadata validate convert prune pipeline rocksdb compact}"
 now_ns() { date +%s%N; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
 
@@ -120,6 +120,13 @@ if [[ " $SECTIONS " == *" pipeline "* ]]; then
   echo "== pipeline"
   "$bin/tests/bench/bench_pipeline" "$work/pipeline" "${CKPT_BENCH_PIPELINE_RECORDS:-10000000}"
   rm -rf "$work/pipeline"
+fi
+
+if [[ " $SECTIONS " == *" rocksdb "* ]]; then
+  # The pipeline's RocksDB backend at ~1 GiB of state: checkpoint (sync + upload) and restore
+  # (hard links + open), beside cp of the same files.
+  echo "== rocksdb state (~1 GiB)"
+  "$bin/tests/bench/bench_rocksdb_state" "$work" "${CKPT_BENCH_ROCKSDB_GIB:-1.0}"
 fi
 
 if [[ " $SECTIONS " == *" compact "* ]]; then
