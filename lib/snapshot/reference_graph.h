@@ -80,6 +80,7 @@ struct ReferenceGraph {
   ReferenceGraph& operator=(const ReferenceGraph&) = delete;
 
   std::optional<uint32_t> find(std::string_view absolute_normal) const;
+  std::optional<uint32_t> find(const std::string& absolute_normal) const { return find(std::string_view(absolute_normal)); }
   std::optional<uint32_t> find(const std::filesystem::path& absolute_normal) const {
     return find(std::string_view(absolute_normal.native()));
   }
