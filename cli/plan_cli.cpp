@@ -25,6 +25,16 @@ std::string rel(const std::filesystem::path& p, const std::filesystem::path& roo
   return r.empty() ? "." : r.string();
 }
 
+std::string rel(const std::string& p, const std::filesystem::path& root) {
+  // The common case without building a path: p below root, both normal.
+  const std::string& r = root.native();
+  if (r.size() > 1 && p.size() > r.size() + 1 && p.starts_with(r) && p[r.size()] == '/' &&
+      snapshot::is_plainly_normal(p) && snapshot::is_plainly_normal(r)) {
+    return p.substr(r.size() + 1);
+  }
+  return rel(std::filesystem::path(p), root);
+}
+
 std::string render_plan(const ops::PlanRun& run, const std::string& command, const std::string& policy_line,
                         const ops::PlanOptions& options, bool dry_run, bool list_deletions) {
   const ops::Plan& p = run.plan;
