@@ -3,7 +3,9 @@
 // directory, one column family per declared state (named by the state), keys in Flink's layout
 // (spec §14.3: key-group prefix of 1 byte for max parallelism <= 128 else 2, the key as
 // StringSerializer, the namespace as VoidNamespace / TimeWindow), values as LongSerializer
-// (8 bytes BE). The WAL is off, as in Flink: durability comes from checkpoints only.
+// (8 bytes BE). The WAL is off, as in Flink: durability comes from checkpoints only. Table files
+// have bloom filters (Flink's state.backend.rocksdb.use-bloom-filter): the cache below sends
+// mostly reads of absent keys to RocksDB.
 //
 // Timers stay on the heap (Flink's `state.backend.rocksdb.timer-service.factory: HEAP`): the job
 // has at most a few timers per key and window, which a heap queue polls far cheaper than a
