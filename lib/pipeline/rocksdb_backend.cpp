@@ -67,10 +67,15 @@ rocksdb::DBOptions db_options() {
   return o;
 }
 
+// LongSerializer: 8 bytes big-endian into out[0..7].
+void put_long(char* out, int64_t v) {
+  auto u = static_cast<uint64_t>(v);
+  for (int i = 7; i >= 0; --i, u >>= 8) out[i] = static_cast<char>(u & 0xFF);
+}
+
 std::string encode_long(int64_t v) {
   std::string out(8, '\0');
-  auto u = static_cast<uint64_t>(v);
-  for (int i = 7; i >= 0; --i, u >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(u & 0xFF);
+  put_long(out.data(), v);
   return out;
 }
 
@@ -445,8 +450,7 @@ class RocksDbBackend final : public KeyedStateBackend {
     char be[8];
     c.write_back(
         [&](std::string_view k, int64_t v) {
-          auto u = static_cast<uint64_t>(v);
-          for (int b = 7; b >= 0; --b, u >>= 8) be[b] = static_cast<char>(u & 0xFF);
+          put_long(be, v);
           check(batch.Put(h, k, rocksdb::Slice(be, 8)), db_dir_, "batch put");
         },
         [&](std::string_view k) { check(batch.Delete(h, k), db_dir_, "batch delete"); });
