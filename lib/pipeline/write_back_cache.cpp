@@ -1,6 +1,7 @@
 #include "pipeline/write_back_cache.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ckpt::pipeline {
 namespace {
@@ -23,7 +24,7 @@ std::size_t WriteBackCache::find(std::string_view key, uint64_t h) const {
     if (s == 0) return npos;
     if ((s & kTagMask) != (h & kTagMask)) continue;
     const Entry& e = entries_[index_of(s)];
-    if (e.hash == h && e.key == key) return index_of(s);
+    if (e.hash == h && e.size == key.size() && key_of(e) == key) return index_of(s);
   }
 }
 
@@ -34,7 +35,14 @@ std::size_t WriteBackCache::add(std::string_view key, uint64_t h, std::optional<
   }
   std::size_t index = entries_.size();
   Entry& e = entries_.emplace_back();
-  e.key.assign(key);
+  e.size = static_cast<uint32_t>(key.size());
+  if (key.size() <= kInline) {
+    std::memcpy(e.bytes, key.data(), key.size());
+  } else {
+    auto li = static_cast<uint32_t>(long_keys_.size());
+    long_keys_.emplace_back(key);
+    std::memcpy(e.bytes, &li, sizeof li);
+  }
   e.hash = h;
   e.present = value.has_value();
   e.value = value.value_or(0);
@@ -49,6 +57,7 @@ std::size_t WriteBackCache::add(std::string_view key, uint64_t h, std::optional<
 
 void WriteBackCache::clear() {
   entries_.clear();
+  long_keys_.clear();
   std::fill(slots_.begin(), slots_.end(), 0);
   dirty_ = 0;
 }
@@ -60,14 +69,13 @@ std::vector<const WriteBackCache::Entry*> WriteBackCache::dirty_in_key_order() c
   order.reserve(dirty_);
   for (const Entry& e : entries_) {
     if (!e.dirty) continue;
+    std::string_view k = key_of(e);
     uint64_t head = 0;
-    for (std::size_t i = 0; i < 8; ++i) {
-      head = head << 8 | (i < e.key.size() ? static_cast<unsigned char>(e.key[i]) : 0);
-    }
+    for (std::size_t i = 0; i < 8; ++i) head = head << 8 | (i < k.size() ? static_cast<unsigned char>(k[i]) : 0);
     order.emplace_back(head, &e);
   }
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second->key < b.second->key;
+  std::sort(order.begin(), order.end(), [this](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : key_of(*a.second) < key_of(*b.second);
   });
   std::vector<const Entry*> out;
   out.reserve(order.size());
@@ -78,6 +86,18 @@ std::vector<const WriteBackCache::Entry*> WriteBackCache::dirty_in_key_order() c
 void WriteBackCache::keep_clean_values() {
   std::size_t before = entries_.size();
   std::erase_if(entries_, [](const Entry& e) { return !e.present; });
+  if (!long_keys_.empty() && entries_.size() != before) {  // renumber the long keys still used
+    std::vector<std::string> kept;
+    for (Entry& e : entries_) {
+      if (e.size <= kInline) continue;
+      uint32_t i;
+      std::memcpy(&i, e.bytes, sizeof i);
+      auto ni = static_cast<uint32_t>(kept.size());
+      kept.push_back(std::move(long_keys_[i]));
+      std::memcpy(e.bytes, &ni, sizeof ni);
+    }
+    long_keys_ = std::move(kept);
+  }
   for (Entry& e : entries_) e.dirty = false;
   dirty_ = 0;
   if (entries_.size() != before) rebuild_index();

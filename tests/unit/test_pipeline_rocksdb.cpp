@@ -305,7 +305,8 @@ TEST_CASE("pipeline rocksdb: the write-back cache evicts and checkpoints exactly
   std::map<std::pair<std::string, int64_t>, int64_t> model;
   std::mt19937 rng(5);
   for (int i = 0; i < 20000; ++i) {
-    std::string key = fmt::format("k{}", rng() % 700);
+    uint32_t r = rng() % 700;  // every third key is longer than the cache keeps inline
+    std::string key = fmt::format("k{}{}", r, r % 3 == 0 ? std::string(30, 'L') : std::string());
     Namespace w{static_cast<int64_t>(rng() % 3) * 1000, 0};
     w.end = w.start + 1000;
     b->set_current_key(key, kg_of(key));
