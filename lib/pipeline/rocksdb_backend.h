@@ -47,7 +47,9 @@
 // RocksDBIncrementalRestoreOperation): the piece sharing the most key groups is laid out in a
 // fresh working directory (rocks/place_db.h: `.sst` hard-linked) and opened as the backend's DB;
 // its key groups outside the new range are deleted with DeleteRange on every column family (one
-// range per side, bounds are key-group prefixes). The other overlapping pieces are laid out in a
+// range per side, bounds are key-group prefixes) and compacted away at once (the rewrite costs
+// less than inserting the base's entries, and no table file keeps keys of another subtask). The
+// other overlapping pieces are laid out in a
 // temporary directory, opened read-only, and the entries of the new range (an iterator bounded
 // by the range's prefixes) are inserted. Without rescaling the one piece is the base and nothing
 // is deleted.
