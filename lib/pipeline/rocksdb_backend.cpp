@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -11,12 +13,15 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <span>
 #include <stdexcept>
 
 #include "flink/builder.h"
 #include "flink/key_groups.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"
+#include "pipeline/state_table.h"
+#include "pipeline/write_back_cache.h"
 #include "rocks/flink_options.h"
 #include "rocks/place_db.h"
 
@@ -40,6 +45,15 @@ rocksdb::ColumnFamilyOptions column_family_options() {
   }();
   rocksdb::ColumnFamilyOptions o;
   o.merge_operator = merge;
+  // Bloom filters in the table files (Flink's state.backend.rocksdb.use-bloom-filter): most reads
+  // that reach the database are first accesses of a key or window, i.e. of absent keys, which a
+  // filter answers without searching every level-0 file's blocks.
+  static const std::shared_ptr<rocksdb::TableFactory> table = [] {
+    rocksdb::BlockBasedTableOptions t;
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+    return std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(t));
+  }();
+  o.table_factory = table;
   return o;
 }
 
@@ -53,10 +67,15 @@ rocksdb::DBOptions db_options() {
   return o;
 }
 
+// LongSerializer: 8 bytes big-endian into out[0..7].
+void put_long(char* out, int64_t v) {
+  auto u = static_cast<uint64_t>(v);
+  for (int i = 7; i >= 0; --i, u >>= 8) out[i] = static_cast<char>(u & 0xFF);
+}
+
 std::string encode_long(int64_t v) {
   std::string out(8, '\0');
-  auto u = static_cast<uint64_t>(v);
-  for (int i = 7; i >= 0; --i, u >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(u & 0xFF);
+  put_long(out.data(), v);
   return out;
 }
 
@@ -66,8 +85,6 @@ int64_t decode_long(std::string_view b, const char* what) {
   if (!r.at_end()) throw io::DecodeError(r.offset(), fmt::format("{}: {} bytes, expected 8", what, b.size()));
   return v;
 }
-
-bool same_range(flink::KeyGroupRange a, flink::KeyGroupRange b) { return a.start == b.start && a.count == b.count; }
 
 // Files uploaded to shared/ by each checkpoint (name -> stream), shared with the asynchronous
 // parts of snapshots (which may outlive the backend while a job is cancelled).
@@ -106,6 +123,7 @@ class RocksDbBackend final : public KeyedStateBackend {
   int declare_value_state(std::string name, NamespaceKind ns) override {
     states_.push_back({std::move(name), ns});
     cfs_.push_back(column_family(states_.back().name));
+    caches_.emplace_back(options_.cache_entries);
     return static_cast<int>(states_.size()) - 1;
   }
 
@@ -121,24 +139,24 @@ class RocksDbBackend final : public KeyedStateBackend {
     key_.assign(key);
     kg_ = key_group;
     prefix_.clear();
-    for (int i = prefix_bytes_ - 1; i >= 0; --i) prefix_.push_back(static_cast<char>((key_group >> (8 * i)) & 0xFF));
+    append_prefix(prefix_, key_group);
     write_java_string(prefix_, key);
+    key_hash_ = StateTable::hash_key(prefix_);
+    memo_valid_ = false;
   }
 
   std::optional<int64_t> value(int state, const Namespace& ns) override {
-    rocksdb::PinnableSlice v;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(state), compose(state, ns), &v);
-    if (s.IsNotFound()) return std::nullopt;
-    check(s, db_dir_, "get");
-    return decode_long(v.ToStringView(), "value");
+    const WriteBackCache::Entry& e = cache(state).at(entry(state, ns, /*load=*/true));
+    if (!e.present) return std::nullopt;
+    return e.value;
   }
 
   void update(int state, const Namespace& ns, int64_t v) override {
-    check(db_->Put(write_options_, cf(state), compose(state, ns), encode_long(v)), db_dir_, "put");
+    cache(state).set(entry(state, ns, /*load=*/false), v);
   }
 
   void clear(int state, const Namespace& ns) override {
-    check(db_->Delete(write_options_, cf(state), compose(state, ns)), db_dir_, "delete");
+    cache(state).set(entry(state, ns, /*load=*/false), std::nullopt);
   }
 
   void register_event_timer(const Namespace& ns, int64_t timestamp) override {
@@ -154,6 +172,7 @@ class RocksDbBackend final : public KeyedStateBackend {
 
   // Canonical (key-grouped) snapshot: the values of every column family plus the heap timers.
   KeyedSnapshot snapshot(bool compress) const override {
+    write_back_all();
     struct Item {
       std::string key;
       Namespace ns;
@@ -210,43 +229,27 @@ class RocksDbBackend final : public KeyedStateBackend {
     restore_through(*this, payload, range, offsets, [this](std::string_view name) { return state_index(name); }, timers);
   }
 
-  void restore_native(const NativePiece& piece) override {
-    if (!piece.files.ok()) throw std::runtime_error(piece.files.problems.front());
-    if (same_range(piece.range, range_) && !restored_) {
-      // The same key groups: the snapshot's files become the database.
-      close();
-      fs::remove_all(db_dir_);
-      fs::create_directories(db_dir_);
-      rocks::place_db_files(piece.files, db_dir_, /*link_ssts=*/true);
-      open(true);
-    } else {
-      // Rescaling: insert the entries of this backend's key groups.
-      fs::path tmp = work_dir_ / fmt::format("restore-{}", restore_count_++);
-      fs::create_directories(tmp);
-      rocks::place_db_files(piece.files, tmp, /*link_ssts=*/true);
-      {
-        rocks::OpenDb src(tmp, rocks::OpenDb::Mode::kReadOnly);
-        for (rocksdb::ColumnFamilyHandle* h : src.handles()) {
-          if (h->GetName() == rocksdb::kDefaultColumnFamilyName) continue;
-          int state = state_index(h->GetName());
-          if (state < 0) {
-            throw io::DecodeError(0, fmt::format("{}: snapshot has state '{}' the operator does not declare",
-                                                 piece.files.where, h->GetName()));
-          }
-          rocksdb::ColumnFamilyHandle* dst = cf(state);
-          rocksdb::WriteBatch batch;
-          for_each_entry(src.db(), h, tmp, [&](int32_t kg, std::string_view k, std::string_view v) {
-            if (kg < range_.start || kg > range_.end_inclusive()) return;
-            check(batch.Put(dst, k, v), db_dir_, "batch put");
-            if (batch.GetDataSize() >= (1u << 20)) {
-              check(db_->Write(write_options_, &batch), db_dir_, "write");
-              batch.Clear();
-            }
-          });
-          check(db_->Write(write_options_, &batch), db_dir_, "write");
-        }
+  using KeyedStateBackend::restore_native;
+  void restore_native(std::span<const NativePiece> pieces) override {
+    for (const NativePiece& p : pieces) {
+      if (!p.files.ok()) throw std::runtime_error(p.files.problems.front());
+    }
+    // The pieces' entries go into the database under the caches: empty them first.
+    write_back_all();
+    for (WriteBackCache& c : caches_) c.clear();
+    memo_valid_ = false;
+    // Flink's rescaling (RocksDBIncrementalRestoreOperation): the piece sharing the most key
+    // groups becomes the database, clipped to this range with range deletions; the other pieces'
+    // entries of this range are inserted. Only a backend without state yet can take a base.
+    const NativePiece* base = nullptr;
+    if (!restored_) {
+      for (const NativePiece& p : pieces) {
+        if (overlap(p.range) > 0 && (!base || overlap(p.range) > overlap(base->range))) base = &p;
       }
-      fs::remove_all(tmp);
+    }
+    if (base) open_base(*base);
+    for (const NativePiece& p : pieces) {
+      if (&p != base && overlap(p.range) > 0) insert_overlap(p);
     }
     restored_ = true;
     std::lock_guard<std::mutex> lock(uploads_->mu);
@@ -255,7 +258,9 @@ class RocksDbBackend final : public KeyedStateBackend {
   }
 
   std::optional<NativeSnapshot> native_snapshot(int64_t checkpoint_id, bool compress) override {
-    // Synchronous part: memtables to table files (no WAL), then hard links of the live files.
+    // Synchronous part: the cached changes into the database, memtables to table files (no WAL),
+    // then hard links of the live files.
+    write_back_all();
     check(db_->Flush(rocksdb::FlushOptions(), handles_), db_dir_, "flush");
     fs::path local = work_dir_ / fmt::format("chk-{}", checkpoint_id);
     std::error_code ec;
@@ -297,6 +302,7 @@ class RocksDbBackend final : public KeyedStateBackend {
   }
 
   int64_t num_entries() const override {
+    write_back_all();
     int64_t n = heap_->num_entries();
     for (auto* h : cfs_) for_each_entry(db_.get(), h, db_dir_, [&](int32_t, std::string_view, std::string_view) { ++n; });
     return n;
@@ -314,11 +320,22 @@ class RocksDbBackend final : public KeyedStateBackend {
     return out;
   }
 
-  // Calls fn(key group, key, value) for every entry of a column family, in key order.
+  // Calls fn(key group, key, value) for every entry of a column family (of the key groups `only`,
+  // when given), in key order.
   template <typename Fn>
-  void for_each_entry(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h, const fs::path& dir, Fn&& fn) const {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  void for_each_entry(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h, const fs::path& dir, Fn&& fn,
+                      std::optional<flink::KeyGroupRange> only = std::nullopt) const {
+    rocksdb::ReadOptions ro;
+    std::string lower, upper;
+    rocksdb::Slice upper_slice;
+    if (only) {
+      lower = prefix_of(only->start);
+      upper = prefix_of(only->end_inclusive() + 1);
+      upper_slice = upper;
+      ro.iterate_upper_bound = &upper_slice;
+    }
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, h));
+    for (only ? it->Seek(lower) : it->SeekToFirst(); it->Valid(); it->Next()) {
       std::string_view k = it->key().ToStringView();
       if (k.size() < static_cast<std::size_t>(prefix_bytes_)) {
         throw io::DecodeError(0, fmt::format("{}: column family {}: key of {} bytes lacks the key-group prefix",
@@ -377,10 +394,147 @@ class RocksDbBackend final : public KeyedStateBackend {
     return r;
   }
 
-  std::string& compose(int state, const Namespace& ns) {
+  // Appends the key-group prefix of `key_group` (spec §14.3: 1 or 2 bytes, big-endian).
+  void append_prefix(std::string& out, int32_t key_group) const {
+    for (int i = prefix_bytes_ - 1; i >= 0; --i) out.push_back(static_cast<char>((key_group >> (8 * i)) & 0xFF));
+  }
+
+  // The prefix of `key_group` alone: a bound for seeks and range deletions.
+  std::string prefix_of(int32_t key_group) const {
+    std::string out;
+    append_prefix(out, key_group);
+    return out;
+  }
+
+  WriteBackCache& cache(int state) const { return caches_[static_cast<std::size_t>(state)]; }
+
+  // The cache entry of (current key, `ns`) in `state`, added when missing: with the database's
+  // value when `load` (a read), else as a placeholder the caller overwrites (a blind write). The
+  // operators read then write the same entry per record, so the last one found is remembered.
+  std::size_t entry(int state, const Namespace& ns, bool load) {
+    if (memo_valid_ && memo_state_ == state && memo_ns_ == ns) return memo_index_;
+    WriteBackCache& c = cache(state);
     buf_.assign(prefix_);
     write_namespace(buf_, states_[static_cast<std::size_t>(state)].ns, ns);
-    return buf_;
+    uint64_t h = StateTable::hash_entry(key_hash_, ns);
+    std::size_t i = c.find(buf_, h);
+    if (i == WriteBackCache::npos) {
+      if (c.full()) {  // evict everything: simple, and the hot keys come back after one miss each
+        write_back(state);
+        c.clear();
+      }
+      std::optional<int64_t> v;
+      if (load) {
+        rocksdb::PinnableSlice got;
+        rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(state), buf_, &got);
+        if (!s.IsNotFound()) {
+          check(s, db_dir_, "get");
+          v = decode_long(got.ToStringView(), "value");
+        }
+      }
+      i = c.add(buf_, h, v, /*dirty=*/false);
+    }
+    memo_valid_ = true;
+    memo_state_ = state;
+    memo_ns_ = ns;
+    memo_index_ = i;
+    return i;
+  }
+
+  // Writes the changed values of `state`'s cache into the database (one batch).
+  void write_back(int state) const {
+    WriteBackCache& c = cache(state);
+    rocksdb::ColumnFamilyHandle* h = cf(state);
+    rocksdb::WriteBatch& batch = batch_;  // a member: its buffer (megabytes) is reused
+    batch.Clear();
+    char be[8];
+    c.write_back(
+        [&](std::string_view k, int64_t v) {
+          put_long(be, v);
+          check(batch.Put(h, k, rocksdb::Slice(be, 8)), db_dir_, "batch put");
+        },
+        [&](std::string_view k) { check(batch.Delete(h, k), db_dir_, "batch delete"); });
+    if (batch.Count() > 0) check(db_->Write(write_options_, &batch), db_dir_, "write");
+    batch.Clear();
+    memo_valid_ = false;
+  }
+
+  // Every cache written back: the database then holds the backend's whole state. Const because
+  // the state does not change, only where it is kept.
+  void write_back_all() const {
+    for (std::size_t i = 0; i < caches_.size(); ++i) write_back(static_cast<int>(i));
+  }
+
+  // Key groups `r` shares with this backend's range.
+  int32_t overlap(flink::KeyGroupRange r) const {
+    return std::max(0, std::min(r.end_inclusive(), range_.end_inclusive()) - std::max(r.start, range_.start) + 1);
+  }
+
+  // Throws io::DecodeError when a column family of `db` (other than the default) is no declared
+  // state.
+  void require_declared(const std::vector<rocksdb::ColumnFamilyHandle*>& handles, const NativePiece& piece) const {
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      if (h->GetName() == rocksdb::kDefaultColumnFamilyName || state_index(h->GetName()) >= 0) continue;
+      throw io::DecodeError(0, fmt::format("{}: snapshot has state '{}' the operator does not declare",
+                                           piece.files.where, h->GetName()));
+    }
+  }
+
+  // The piece's files become the database (`.sst` hard-linked), and the key groups of the piece
+  // outside this backend's range are deleted with one range deletion per side and column family
+  // (keys start with the big-endian key-group prefix, so a key group's keys are contiguous and
+  // [prefix(a), prefix(b)) holds exactly key groups a..b-1).
+  void open_base(const NativePiece& piece) {
+    close();
+    fs::remove_all(db_dir_);
+    fs::create_directories(db_dir_);
+    rocks::place_db_files(piece.files, db_dir_, /*link_ssts=*/true);
+    open(true);
+    require_declared(handles_, piece);
+    std::vector<std::pair<std::string, std::string>> outside;
+    if (piece.range.start < range_.start) outside.emplace_back(prefix_of(piece.range.start), prefix_of(range_.start));
+    if (piece.range.end_inclusive() > range_.end_inclusive()) {
+      outside.emplace_back(prefix_of(range_.end_inclusive() + 1), prefix_of(piece.range.end_inclusive() + 1));
+    }
+    // Then the deleted ranges are compacted away: the hidden entries would otherwise stay in the
+    // base's table files, be uploaded again by every checkpoint, and make its table files look
+    // out of range to anything that reads them without the tombstones (which are small enough to
+    // be inlined in `_metadata`).
+    rocksdb::CompactRangeOptions co;
+    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (rocksdb::ColumnFamilyHandle* h : handles_) {
+      for (const auto& [from, to] : outside) check(db_->DeleteRange(write_options_, h, from, to), db_dir_, "delete range");
+      for (const auto& [from, to] : outside) {
+        rocksdb::Slice b(from), e(to);
+        check(db_->CompactRange(co, h, &b, &e), db_dir_, "compact deleted range");
+      }
+    }
+  }
+
+  // Inserts the entries of this backend's key groups from a piece laid out in a temporary
+  // directory, reading only those key groups.
+  void insert_overlap(const NativePiece& piece) {
+    fs::path tmp = work_dir_ / fmt::format("restore-{}", restore_count_++);
+    fs::create_directories(tmp);
+    rocks::place_db_files(piece.files, tmp, /*link_ssts=*/true);
+    {
+      rocks::OpenDb src(tmp, rocks::OpenDb::Mode::kReadOnly);
+      require_declared(src.handles(), piece);
+      for (rocksdb::ColumnFamilyHandle* h : src.handles()) {
+        if (h->GetName() == rocksdb::kDefaultColumnFamilyName) continue;
+        rocksdb::ColumnFamilyHandle* dst = cf(state_index(h->GetName()));
+        rocksdb::WriteBatch batch;
+        for_each_entry(src.db(), h, tmp, [&](int32_t, std::string_view k, std::string_view v) {
+          check(batch.Put(dst, k, v), db_dir_, "batch put");
+          if (batch.GetDataSize() >= (1u << 20)) {
+            check(db_->Write(write_options_, &batch), db_dir_, "write");
+            batch.Clear();
+          }
+        }, range_);
+        check(db_->Write(write_options_, &batch), db_dir_, "write");
+      }
+    }
+    fs::remove_all(tmp);
   }
 
   rocksdb::ColumnFamilyHandle* cf(int state) const { return cfs_[static_cast<std::size_t>(state)]; }
@@ -441,7 +595,15 @@ class RocksDbBackend final : public KeyedStateBackend {
   std::string key_;     // current key (UTF-8)
   int32_t kg_ = 0;
   std::string prefix_;  // key-group prefix + serialized current key
-  std::string buf_;
+  uint64_t key_hash_ = 0;  // StateTable::hash_key(prefix_)
+  std::string buf_;     // the RocksDB key being looked up
+  mutable std::vector<WriteBackCache> caches_;  // per declared state
+  mutable rocksdb::WriteBatch batch_;           // write_back()'s
+  // The entry entry() found last (valid until the key changes or a cache is written back).
+  mutable bool memo_valid_ = false;
+  int memo_state_ = 0;
+  Namespace memo_ns_;
+  std::size_t memo_index_ = 0;
   int64_t last_snapshot_ = -1;  // id of the latest native snapshot taken
   bool restored_ = false;
   int restore_count_ = 0;

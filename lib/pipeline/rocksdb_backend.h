@@ -3,7 +3,9 @@
 // directory, one column family per declared state (named by the state), keys in Flink's layout
 // (spec §14.3: key-group prefix of 1 byte for max parallelism <= 128 else 2, the key as
 // StringSerializer, the namespace as VoidNamespace / TimeWindow), values as LongSerializer
-// (8 bytes BE). The WAL is off, as in Flink: durability comes from checkpoints only.
+// (8 bytes BE). The WAL is off, as in Flink: durability comes from checkpoints only. Table files
+// have bloom filters (Flink's state.backend.rocksdb.use-bloom-filter): the cache below sends
+// mostly reads of absent keys to RocksDB.
 //
 // Timers stay on the heap (Flink's `state.backend.rocksdb.timer-service.factory: HEAP`): the job
 // has at most a few timers per key and window, which a heap queue polls far cheaper than a
@@ -31,16 +33,32 @@
 //  * savepoints are canonical (KeyedStateBackend::snapshot: the key-grouped format of the hashmap
 //    backend, tag 7), so that any backend restores them.
 //
-// Restore: a native piece whose key-group range equals the backend's is laid out in a fresh
-// working directory (rocks/place_db.h: `.sst` hard-linked) and opened as the backend's DB. With
-// several pieces or other ranges (rescaling) every piece is laid out in a temporary directory,
-// opened read-only, and the entries of the backend's key groups are inserted into the DB (the
-// simple first step of Flink's rescaling; Flink clips one overlapping DB with DeleteRange instead).
+// State access goes through a bounded write-back cache per state (write_back_cache.h): a read
+// misses into a RocksDB Get once per key, writes stay in the cache until it is full (then every
+// change goes into the database in one WriteBatch and the cache is emptied) or until something
+// reads the database as a whole: a checkpoint's synchronous part (before the flush and the
+// rocksdb::Checkpoint), a canonical snapshot, num_entries(), a restore. So the database at a
+// barrier holds exactly the state the operator has at that barrier, as Flink's would, and the
+// checkpoint files are the ones Flink would write (formats/pipeline-state-format.md). Only the
+// task thread touches the cache; the asynchronous part reads the hard-linked files only. The
+// destructor drops unwritten changes: the working directory is deleted with them.
+//
+// Restore (all pieces of old subtasks overlapping this range at once, as Flink's
+// RocksDBIncrementalRestoreOperation): the piece sharing the most key groups is laid out in a
+// fresh working directory (rocks/place_db.h: `.sst` hard-linked) and opened as the backend's DB;
+// its key groups outside the new range are deleted with DeleteRange on every column family (one
+// range per side, bounds are key-group prefixes) and compacted away at once (the rewrite costs
+// less than inserting the base's entries, and no table file keeps keys of another subtask). The
+// other overlapping pieces are laid out in a
+// temporary directory, opened read-only, and the entries of the new range (an iterator bounded
+// by the range's prefixes) are inserted. Without rescaling the one piece is the base and nothing
+// is deleted.
 //
 // Working directory: <local dir>/ckpt-rocksdb-<16 hex>/, removed by the destructor (a killed
 // process leaves it behind, as Flink does; the name says what it is).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -53,6 +71,8 @@ struct RocksBackendOptions {
   std::filesystem::path local_dir;  // parent of the working directory (state.backend.rocksdb.localdir)
   int32_t max_parallelism = 128;
   bool incremental = false;
+  // Entries of the write-back cache per state (write_back_cache.h): about 100 bytes each.
+  std::size_t cache_entries = 1 << 17;
 };
 
 // Throws std::runtime_error when the database cannot be created.

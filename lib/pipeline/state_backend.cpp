@@ -8,7 +8,9 @@
 
 namespace ckpt::pipeline {
 
-void KeyedStateBackend::restore_native(const NativePiece& piece) {
+void KeyedStateBackend::restore_native(std::span<const NativePiece> pieces) {
+  if (pieces.empty()) return;
+  const NativePiece& piece = pieces.front();
   throw std::runtime_error(fmt::format("{}: a native RocksDB snapshot (tag 11) restores only with "
                                        "state.backend.type: rocksdb",
                                        piece.files.where));

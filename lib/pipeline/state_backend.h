@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,9 +96,11 @@ class KeyedStateBackend {
   // Checkpoint `id` completed (Flink's notifyCheckpointComplete): incremental snapshots may reuse
   // its files from now on.
   virtual void notify_checkpoint_complete(int64_t /*id*/) {}
-  // Adds the key groups inside key_groups() of a native snapshot. Throws std::runtime_error when
-  // the backend cannot read native snapshots.
-  virtual void restore_native(const NativePiece& piece);
+  // Adds the key groups inside key_groups() of native snapshots: every old subtask's piece at
+  // once, so that a backend may take one of them as its database (rescaling). Throws
+  // std::runtime_error when the backend cannot read native snapshots (and there are some).
+  virtual void restore_native(std::span<const NativePiece> pieces);
+  void restore_native(const NativePiece& piece) { restore_native(std::span<const NativePiece>(&piece, 1)); }
 };
 
 // Throws std::logic_error unless `key_group` is inside `range` (a key routed to the wrong subtask).

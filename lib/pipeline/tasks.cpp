@@ -277,8 +277,8 @@ KeyedTask::KeyedTask(TaskCommon common, int32_t upstream_parallelism, std::strin
       fail_at_(fail_at),
       barrier_seen_(static_cast<std::size_t>(upstream_parallelism), false),
       capturing_(static_cast<std::size_t>(upstream_parallelism), false) {
-  for (const auto& p : restore.counter_native) counter_backend_->restore_native(p);
-  for (const auto& p : restore.windows_native) windows_backend_->restore_native(p);
+  counter_backend_->restore_native(restore.counter_native);
+  windows_backend_->restore_native(restore.windows_native);
   for (const auto& p : restore.counter) counter_backend_->restore(*p.payload, p.range, flink::I64Array(p.offsets_be));
   for (const auto& p : restore.windows) windows_backend_->restore(*p.payload, p.range, flink::I64Array(p.offsets_be));
   sink_.commit_restored(restore.committables);

@@ -7,7 +7,8 @@
 //       snapshot (serialization) and the asynchronous part (file write + fsync), beside the
 //       baseline of writing + fsyncing the same number of bytes;
 //   (c) restore time of that state (read the file, rebuild the hash tables).
-// Usage: bench_pipeline WORK_DIR [RECORDS]
+//   (d) the RocksDB backend: checkpointing off and incremental every 1 s (rocks_case).
+// Usage: bench_pipeline WORK_DIR [RECORDS [rocksdb]]   ("rocksdb": (d) alone)
 #include <fmt/format.h>
 
 #include <chrono>
@@ -50,6 +51,16 @@ CheckpointStats checkpoint_stats(const RunResult& r) {
 }
 
 volatile int64_t g_sink;
+
+// The 1-minute load average (/proc/loadavg), or -1.
+double load_average() {
+  double l = -1;
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &l) != 1) l = -1;
+    std::fclose(f);
+  }
+  return l;
+}
 
 RunResult run(const fs::path& work, int64_t records, bool checkpoints, const std::string& name,
               BackendKind backend = BackendKind::kHashMap) {
@@ -123,16 +134,47 @@ void state_size(const fs::path& work, int64_t keys) {
   fs::remove_all(base.dir);
 }
 
+// (d) The RocksDB backend, incremental checkpoints: off and every 1 s, interleaved (off, on, off,
+// on, ...) so that a phase of load from other work hits both, best of 3 each; the load average
+// is printed with the figures. `hashmap_rate` (0: not measured) is the baseline.
+void rocks_case(const fs::path& work, int64_t records, double hashmap_rate) {
+  int64_t n = std::min<int64_t>(records, 5'000'000);
+  double load_before = load_average();
+  RunResult best_off, best_on;
+  for (int i = 0; i < 3; ++i) {
+    RunResult off = run(work, n, false, "rocks-off", BackendKind::kRocksDB);
+    if (i == 0 || off.input_seconds < best_off.input_seconds) best_off = std::move(off);
+    RunResult on = run(work, n, true, "rocks-on", BackendKind::kRocksDB);
+    if (i == 0 || on.input_seconds < best_on.input_seconds) best_on = std::move(on);
+  }
+  double off_rate = static_cast<double>(best_off.records) / best_off.input_seconds;
+  double on_rate = static_cast<double>(best_on.records) / best_on.input_seconds;
+  CheckpointStats rs = checkpoint_stats(best_on);
+  std::string vs_hashmap = hashmap_rate > 0 ? fmt::format(" ({:.1f} % of hashmap)", 100.0 * off_rate / hashmap_rate) : "";
+  std::printf("job, P=2, rocksdb, %lld records, best of 3 interleaved: checkpointing off %.2f M records/s%s "
+              "(target >= 0.5 M/s); incremental checkpoint every 1 s %.2f M records/s (%.1f %% of off; target "
+              ">= 85 %%), %d checkpoints, longest %.0f ms, largest upload %.1f MiB; load average %.2f before, "
+              "%.2f after (2 cores)\n",
+              static_cast<long long>(n), off_rate / 1e6, vs_hashmap.c_str(), on_rate / 1e6, 100.0 * on_rate / off_rate,
+              rs.completed, rs.max_ms, static_cast<double>(rs.max_bytes) / (1 << 20), load_before, load_average());
+  fs::remove_all(work / "rocks-off");
+  fs::remove_all(work / "rocks-on");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_pipeline WORK_DIR [RECORDS]\n");
+    std::fprintf(stderr, "usage: bench_pipeline WORK_DIR [RECORDS [rocksdb]]\n");
     return 2;
   }
   fs::path work = argv[1];
   int64_t records = argc > 2 ? std::stoll(argv[2]) : 10'000'000;
   fs::create_directories(work);
+  if (argc > 3 && std::string(argv[3]) == "rocksdb") {  // (d) alone
+    rocks_case(work, records, 0);
+    return 0;
+  }
 
   // Baseline: the generator alone, one thread.
   JobParams gp;
@@ -177,22 +219,7 @@ int main(int argc, char** argv) {
   fs::remove_all(work / "off");
   fs::remove_all(work / "on");
 
-  // (d) The RocksDB backend (one run each: it is slower, so fewer records), beside the hashmap
-  // rate above as the baseline.
-  int64_t rocks_records = std::min<int64_t>(records, 2'000'000);
-  RunResult roff = run(work, rocks_records, false, "rocks-off", BackendKind::kRocksDB);
-  double roff_rate = static_cast<double>(roff.records) / roff.input_seconds;
-  RunResult ron = run(work, rocks_records, true, "rocks-on", BackendKind::kRocksDB);
-  double ron_rate = static_cast<double>(ron.records) / ron.input_seconds;
-  CheckpointStats rs = checkpoint_stats(ron);
-  std::printf("job, P=2, rocksdb, checkpointing off: %.2f M records/s (%.1f %% of hashmap); incremental checkpoint "
-              "every 1 s: %.2f M records/s (%.1f %% of rocksdb off), %d checkpoints, longest %.0f ms, largest upload "
-              "%.1f MiB\n",
-              roff_rate / 1e6, 100.0 * roff_rate / off_rate, ron_rate / 1e6, 100.0 * ron_rate / roff_rate, rs.completed,
-              rs.max_ms, static_cast<double>(rs.max_bytes) / (1 << 20));
-  fs::remove_all(work / "rocks-off");
-  fs::remove_all(work / "rocks-on");
-
+  rocks_case(work, records, off_rate);
   state_size(work, 1'000'000);
   state_size(work, 10'000'000);
   return 0;

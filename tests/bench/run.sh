@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in one process each, every figure beside its baseline from the same run.
-# Usage: bash tests/bench/run.sh [SECTION...]   (sections: metadata, validate, convert, prune, pipeline, rocksdb, compact; default: all)
+# Usage: bash tests/bench/run.sh [SECTION...]
+#   sections: metadata, validate, convert, prune, pipeline, pipeline-rocksdb, rocksdb, compact;
+#   default: all but pipeline-rocksdb (which pipeline includes)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 fixtures=${CKPT_FIXTURES:-../shared/fixtures/flink}
@@ -121,6 +123,15 @@ if [[ " $SECTIONS " == *" pipeline "* ]]; then
   # and 10 M keys, beside a plain write+fsync of the same bytes.
   echo "== pipeline"
   "$bin/tests/bench/bench_pipeline" "$work/pipeline" "${CKPT_BENCH_PIPELINE_RECORDS:-10000000}"
+  rm -rf "$work/pipeline"
+fi
+
+if [[ " $SECTIONS " == *" pipeline-rocksdb "* ]]; then
+  # The pipeline's RocksDB case alone (also part of "pipeline"): P = 2, checkpointing off and
+  # incremental every 1 s, interleaved, best of 3, with the load average.
+  echo "== pipeline, rocksdb backend"
+  uptime
+  "$bin/tests/bench/bench_pipeline" "$work/pipeline" "${CKPT_BENCH_PIPELINE_RECORDS:-5000000}" rocksdb
   rm -rf "$work/pipeline"
 fi
 

@@ -7,7 +7,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
+
+#include <rocksdb/metadata.h>
 
 #include "flink/key_groups.h"
 #include "io/file_bytes.h"
@@ -214,6 +217,138 @@ TEST_CASE("pipeline rocksdb: native files restore as is, and rescaled by key gro
   // The hashmap backend cannot read native files: a clear error, not a crash.
   auto heap = declared(make_hashmap_backend(all));
   CHECK_THROWS_WITH_AS(heap->restore_native(piece), doctest::Contains("rocksdb"), std::runtime_error);
+}
+
+namespace {
+
+// The visible entries of column family `cf` of a native result laid out in `dir` (key -> value),
+// and the key groups of the first and last keys of its table files.
+struct DbView {
+  std::map<std::string, std::string> entries;
+  int32_t min_kg = 1 << 30, max_kg = -1;
+};
+DbView view_of(const NativeKeyedResult& r, const SnapshotLocation& loc, const fs::path& dir, const std::string& cf) {
+  lay_out(r, loc, dir);
+  rocks::OpenDb open(dir, rocks::OpenDb::Mode::kReadOnly);
+  DbView v;
+  for (auto* h : open.handles()) {
+    if (h->GetName() != cf) continue;
+    std::unique_ptr<rocksdb::Iterator> it(open.db()->NewIterator(rocksdb::ReadOptions(), h));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) v.entries[it->key().ToString()] = it->value().ToString();
+    REQUIRE(it->status().ok());
+    std::vector<rocksdb::LiveFileMetaData> files;
+    open.db()->GetLiveFilesMetaData(&files);
+    for (const auto& f : files) {
+      if (f.column_family_name != cf || f.num_entries == f.num_deletions) continue;
+      for (const std::string* k : {&f.smallestkey, &f.largestkey}) {
+        int32_t kg = k->empty() ? -1 : static_cast<unsigned char>((*k)[0]);
+        v.min_kg = std::min(v.min_kg, kg);
+        v.max_kg = std::max(v.max_kg, kg);
+      }
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline rocksdb: rescaling 2 -> 3 clips the best-overlapping database to exactly the new range") {
+  TempDir tmp;
+  // Two old subtasks (P = 2) with one entry per key, checkpointed natively.
+  std::vector<NativePiece> pieces;
+  std::map<std::string, int64_t> all_keys;
+  for (int32_t i = 0; i < 2; ++i) {
+    flink::KeyGroupRange rg = flink::range_of_subtask(kMaxP, 2, i);
+    auto b = declared(rocks_backend(rg, tmp.path, true));
+    for (int k = 0; k < 3000; ++k) {
+      std::string key = fmt::format("k{}", k);
+      if (kg_of(key) < rg.start || kg_of(key) > rg.end_inclusive()) continue;
+      put(*b, key, k);
+      all_keys[key] = k;
+    }
+    SnapshotLocation loc = location(tmp.path / fmt::format("job{}", i), 1, 0);
+    NativeKeyedResult r = b->native_snapshot(1, false)->persist(loc);
+    pieces.push_back(NativePiece{nullptr, lay_out(r, loc, tmp.path / fmt::format("old{}", i)), rg});
+  }
+  REQUIRE(all_keys.size() == 3000);
+
+  int64_t total = 0;
+  for (int32_t i = 0; i < 3; ++i) {
+    flink::KeyGroupRange rg = flink::range_of_subtask(kMaxP, 3, i);
+    auto part = declared(rocks_backend(rg, tmp.path, true));
+    part->restore_native(pieces);
+    std::map<std::string, int64_t> expected;
+    for (const auto& [key, v] : all_keys) {
+      if (kg_of(key) >= rg.start && kg_of(key) <= rg.end_inclusive()) expected[key] = v;
+    }
+    CHECK(part->num_entries() == static_cast<int64_t>(expected.size()));
+    for (const auto& [key, v] : expected) CHECK(get(*part, key) == v);
+    total += part->num_entries();
+
+    // The database itself (as its next checkpoint has it): every visible key is in the new range,
+    // and so is every key its table files hold (the deleted ranges were compacted away).
+    SnapshotLocation loc = location(tmp.path / fmt::format("new{}", i), 2, 0);
+    NativeKeyedResult r = part->native_snapshot(2, false)->persist(loc);
+    DbView v = view_of(r, loc, tmp.path / fmt::format("new-db{}", i), "count");
+    CHECK(v.entries.size() == expected.size());
+    for (const auto& [k, val] : v.entries) {
+      auto kg = static_cast<int32_t>(static_cast<unsigned char>(k[0]));
+      CHECK(kg >= rg.start);
+      CHECK(kg <= rg.end_inclusive());
+    }
+    CHECK(v.min_kg >= rg.start);
+    CHECK(v.max_kg <= rg.end_inclusive());
+  }
+  CHECK(total == 3000);
+}
+
+TEST_CASE("pipeline rocksdb: the write-back cache evicts and checkpoints exactly the state at the barrier") {
+  TempDir tmp;
+  flink::KeyGroupRange all{0, kMaxP};
+  RocksBackendOptions o;
+  o.local_dir = tmp.path;
+  o.max_parallelism = kMaxP;
+  o.cache_entries = 100;  // far fewer than the keys: evictions write back and reload
+  auto b = declared(make_rocksdb_backend(all, o), /*windows=*/true);
+  std::map<std::pair<std::string, int64_t>, int64_t> model;
+  std::mt19937 rng(5);
+  for (int i = 0; i < 20000; ++i) {
+    uint32_t r = rng() % 700;  // every third key is longer than the cache keeps inline
+    std::string key = fmt::format("k{}{}", r, r % 3 == 0 ? std::string(30, 'L') : std::string());
+    Namespace w{static_cast<int64_t>(rng() % 3) * 1000, 0};
+    w.end = w.start + 1000;
+    b->set_current_key(key, kg_of(key));
+    auto& m = model[{key, w.start}];
+    CHECK(b->value(0, w).value_or(0) == m);
+    if (rng() % 10 == 0) {
+      b->clear(0, w);
+      model.erase({key, w.start});
+    } else {
+      b->update(0, w, m + 1);
+      ++m;
+    }
+  }
+  SnapshotLocation loc = location(tmp.path / "job", 1, 0);
+  NativeKeyedResult r = b->native_snapshot(1, false)->persist(loc);
+  std::erase_if(model, [](const auto& e) { return e.second == 0; });
+  // Changes after the barrier are not in the checkpoint.
+  b->set_current_key("k1", kg_of("k1"));
+  b->update(0, Namespace{5000, 6000}, 99);
+
+  DbView v = view_of(r, loc, tmp.path / "db", "window-contents");
+  CHECK(v.entries.size() == model.size());
+  for (const auto& [kw, n] : model) {
+    std::string k;
+    k.push_back(static_cast<char>(kg_of(kw.first)));
+    write_java_string(k, kw.first);
+    write_namespace(k, NamespaceKind::kTimeWindow, Namespace{kw.second, kw.second + 1000});
+    std::string be(8, '\0');
+    for (int i = 0; i < 8; ++i) be[static_cast<std::size_t>(i)] = static_cast<char>((static_cast<uint64_t>(n) >> (56 - 8 * i)) & 0xFF);
+    auto it = v.entries.find(k);
+    REQUIRE(it != v.entries.end());
+    CHECK(it->second == be);
+  }
+  CHECK(b->num_entries() == static_cast<int64_t>(model.size()) + 1);
 }
 
 TEST_CASE("pipeline rocksdb: canonical snapshots (savepoints) restore into the hashmap backend and back") {
