@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace ckpt::rocks {
 
@@ -26,5 +27,10 @@ struct SstReport {
 // Checks one SST file. `file_size` is the size the caller saw (stat), to check the properties'
 // block sizes against. Thread-safe: each call uses its own reader.
 SstReport check_sst(const std::filesystem::path& path, uint64_t file_size);
+
+// The same checks of an SST file held in memory: Flink inlines table files below
+// state.storage.fs.memory-threshold into `_metadata` (ByteStreamStateHandle), and such a small
+// file is often the one that holds a rescaled instance's range deletions.
+SstReport check_sst_bytes(std::string_view bytes);
 
 }  // namespace ckpt::rocks

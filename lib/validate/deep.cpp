@@ -19,6 +19,7 @@
 #include "flink/key_groups.h"
 #include "flink/operator_id.h"
 #include "io/mutf8.h"
+#include "rocks/db_files.h"
 #include "rocks/misc_files.h"
 #include "rocks/sst_check.h"
 #include "util/parallel.h"
@@ -60,6 +61,19 @@ class Fd {
  private:
   int fd_;
 };
+
+// The D01 / D02 problems of one SST report, each (rule id, message after the file's label).
+std::vector<std::pair<std::string_view, std::string>> sst_problems(const rocks::SstReport& s) {
+  std::vector<std::pair<std::string_view, std::string>> out;
+  if (s.open_error) {
+    out.emplace_back("D01", fmt::format("RocksDB cannot open it as an SST file: {}", *s.open_error));
+    return out;
+  }
+  if (s.checksum_error) out.emplace_back("D01", *s.checksum_error);
+  if (s.properties_error) out.emplace_back("D02", fmt::format("table properties: {}", *s.properties_error));
+  if (s.iterator_error) out.emplace_back("D01", fmt::format("reading the first and last key: {}", *s.iterator_error));
+  return out;
+}
 
 struct ItemResult {
   std::vector<Finding> findings;
@@ -129,22 +143,8 @@ class Deep {
     switch (kind_of(item)) {
       case Kind::kSst: {
         rocks::SstReport s = rocks::check_sst(item.path, item.size);
-        if (s.open_error) {
-          r.findings.push_back(make("D01", Severity::kError, item, first,
-                                    fmt::format("{}: RocksDB cannot open it as an SST file: {}", label(item), *s.open_error)));
-        } else {
-          if (s.checksum_error) {
-            r.findings.push_back(make("D01", Severity::kError, item, first,
-                                      fmt::format("{}: {}", label(item), *s.checksum_error)));
-          }
-          if (s.properties_error) {
-            r.findings.push_back(make("D02", Severity::kError, item, first,
-                                      fmt::format("{}: table properties: {}", label(item), *s.properties_error)));
-          }
-          if (s.iterator_error) {
-            r.findings.push_back(make("D01", Severity::kError, item, first,
-                                      fmt::format("{}: reading the first and last key: {}", label(item), *s.iterator_error)));
-          }
+        for (auto& [rule_id, msg] : sst_problems(s)) {
+          r.findings.push_back(make(rule_id, Severity::kError, item, first, fmt::format("{}: {}", label(item), msg)));
         }
         r.sst = std::move(s);
         r.bytes = static_cast<int64_t>(item.size);
@@ -351,21 +351,37 @@ class Deep {
     for (const auto& ns : inc.shared) all.push_back(&ns);
     for (const auto& ns : inc.private_files) all.push_back(&ns);
 
+    // D01, D02 of SST files inlined in `_metadata` (files on disk were checked in parallel).
+    std::map<const flink::NamedStream*, rocks::SstReport> inline_ssts;
+    for (const auto* ns : all) {
+      const std::string name = io::mutf8_to_utf8(ns->local_path);
+      if (ns->handle.tag != flink::stream_tag::kByteStream || !rocks::is_sst(name)) continue;
+      rocks::SstReport rep = rocks::check_sst_bytes(ns->handle.data);
+      for (auto& [rule_id, msg] : sst_problems(rep)) {
+        add(rule_id, Severity::kError, "", fmt::format("inline {}: {}", name, msg));
+      }
+      inline_ssts.emplace(ns, std::move(rep));
+    }
+    auto report_of = [&](const flink::NamedStream* ns) -> const rocks::SstReport* {
+      if (auto in = inline_ssts.find(ns); in != inline_ssts.end()) return &in->second;
+      auto it = item_of.find(&ns->handle);
+      if (it == item_of.end() || !results_[it->second].sst) return nullptr;
+      return &*results_[it->second].sst;
+    };
+
     // D03.
     bool range_deletions = false;
     for (const auto* ns : all) {
-      auto it = item_of.find(&ns->handle);
-      if (it != item_of.end() && results_[it->second].sst) range_deletions |= results_[it->second].sst->range_deletions > 0;
+      if (const rocks::SstReport* rep = report_of(ns)) range_deletions |= rep->range_deletions > 0;
     }
     const bool max_ok = op.max_parallelism >= 1 && op.max_parallelism <= flink::kMaxMaxParallelism;
     for (const auto* ns : all) {
-      auto it = item_of.find(&ns->handle);
-      if (!max_ok || inc.range.empty() || it == item_of.end()) continue;
-      const auto& sst = results_[it->second].sst;
-      if (!sst || !sst->has_keys) continue;
+      const rocks::SstReport* sst = report_of(ns);
+      if (!max_ok || inc.range.empty() || !sst || !sst->has_keys) continue;
       const int prefix = flink::key_group_prefix_bytes(op.max_parallelism);
-      const std::string file = items_[it->second].path.string();
+      auto it = item_of.find(&ns->handle);
       const std::string name = io::mutf8_to_utf8(ns->local_path);
+      const std::string file = it != item_of.end() ? items_[it->second].path.string() : "inline " + name;
       for (const std::string* key : {&sst->first_key, &sst->last_key}) {
         const char* which = key == &sst->first_key ? "first" : "last";
         if (key->size() < static_cast<std::size_t>(prefix)) {
