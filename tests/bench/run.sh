@@ -122,7 +122,7 @@ if [[ " $SECTIONS " == *" pipeline "* ]]; then
   # and every 1 s, beside the generator alone; checkpoint duration, size and restore time at 1 M
   # and 10 M keys, beside a plain write+fsync of the same bytes.
   echo "== pipeline"
-  "$bin/tests/bench/bench_pipeline" "$work/pipeline" "${CKPT_BENCH_PIPELINE_RECORDS:-10000000}"
+  "$bin/tests/bench/bench_pipeline" "$work/pipeline" "${CKPT_BENCH_PIPELINE_RECORDS:-30000000}"
   rm -rf "$work/pipeline"
 fi
 
