@@ -104,6 +104,8 @@ int run_command(RunArgs& a, bool restore) {
     rep.set_records_per_second(rate);
     rep.set_failure(r.failure);
     rep.set_latest_checkpoint(latest);
+    rep.set_local_recovered_subtasks(r.local_recovered);
+    rep.set_remote_recovered_subtasks(r.remote_recovered);
     for (const auto& s : r.snapshots) {
       auto* e = rep.add_snapshots();
       e->set_id(s.id);
@@ -127,6 +129,10 @@ int run_command(RunArgs& a, bool restore) {
     out += fmt::format("status      {}\n", pipeline::status_name(r.status));
     if (!r.failure.empty()) out += fmt::format("failure     {}\n", r.failure);
     if (!r.restored_from.empty()) out += fmt::format("restored    {}\n", r.restored_from);
+    if (r.local_recovered + r.remote_recovered > 0) {
+      out += fmt::format("recovery    {} subtasks from local state, {} from the checkpoint storage\n", r.local_recovered,
+                         r.remote_recovered);
+    }
     out += fmt::format("records     {} in {:.2f} s ({:.0f} records/s), {} restarts\n", r.records, r.seconds, rate, r.restarts);
     if (r.input_seconds > 0 && r.seconds - r.input_seconds >= 0.01) {
       out += fmt::format("input       processed in {:.2f} s, then the final checkpoint\n", r.input_seconds);

@@ -54,6 +54,10 @@ struct RunResult {
   double input_seconds = 0;
   std::string failure;
   std::vector<std::string> warnings;
+  // Local recovery (every restore of the run): keyed subtasks restored from their local copies,
+  // and those with native state that read the checkpoint storage instead.
+  int local_recovered = 0;
+  int remote_recovered = 0;
 };
 
 // Throws std::runtime_error / ConfigError for problems found before the job starts (bad restore

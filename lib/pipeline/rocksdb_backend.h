@@ -28,8 +28,14 @@
 //    After a restore the first checkpoint reuses nothing (uploads everything): the restored
 //    snapshot may be one this job does not own (NO_CLAIM), as Flink forces a full first
 //    checkpoint in NO_CLAIM mode.
-//  * savepoints are canonical (KeyedStateBackend::snapshot: the key-grouped format of the hashmap
-//    backend, tag 7), so that any backend restores them.
+//  * canonical savepoints: KeyedStateBackend::snapshot, the key-grouped format of the hashmap
+//    backend (tag 7), so that any backend restores them;
+//  * native savepoints (`ckpt savepoint --type native`): the checkpoint's tag 11 handle, self-
+//    contained (Flink's NO_SHARING): nothing reused from checkpoints, no base for later ones,
+//    every file written into the savepoint directory (tag 6 relative, or inline), `.sst` files
+//    in the shared list when incremental (else all private), as Flink's strategies do.
+//  * local recovery (pipeline/local_state_store.h): with `local_snapshot_dir` set, a checkpoint's
+//    RocksDB native checkpoint is made in that directory and kept after it is persisted.
 //
 // Restore: a native piece whose key-group range equals the backend's is laid out in a fresh
 // working directory (rocks/place_db.h: `.sst` hard-linked) and opened as the backend's DB. With
@@ -43,7 +49,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "pipeline/state_backend.h"
 
@@ -53,6 +61,9 @@ struct RocksBackendOptions {
   std::filesystem::path local_dir;  // parent of the working directory (state.backend.rocksdb.localdir)
   int32_t max_parallelism = 128;
   bool incremental = false;
+  // Local recovery: the directory for checkpoint N's local copy (it must not exist; its parent
+  // must). Empty: no local copies.
+  std::function<std::filesystem::path(int64_t checkpoint_id, const std::string& backend_id)> local_snapshot_dir;
 };
 
 // Throws std::runtime_error when the database cannot be created.

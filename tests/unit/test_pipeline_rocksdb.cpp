@@ -107,7 +107,7 @@ TEST_CASE("pipeline rocksdb: native full checkpoint holds every file privately, 
   CHECK(get(*b, "hello") == 7);
   CHECK_FALSE(get(*b, "absent"));
 
-  auto snap = b->native_snapshot(1, false);
+  auto snap = b->native_snapshot(1, false, false);
   REQUIRE(snap);
   SnapshotLocation loc = location(tmp.path / "job", 1, 0);
   NativeKeyedResult r = snap->persist(loc);
@@ -148,12 +148,12 @@ TEST_CASE("pipeline rocksdb: an incremental checkpoint after changing 1% of 1M k
   for (int i = 0; i < kKeys; ++i) put(*b, fmt::format("key-{}", i), i);
   fs::path job = tmp.path / "job";
   SnapshotLocation loc1 = location(job, 1, 20 * 1024);
-  NativeKeyedResult r1 = b->native_snapshot(1, false)->persist(loc1);
+  NativeKeyedResult r1 = b->native_snapshot(1, false, false)->persist(loc1);
   b->notify_checkpoint_complete(1);
   std::mt19937 rng(42);
   for (int i = 0; i < kKeys / 100; ++i) put(*b, fmt::format("key-{}", rng() % kKeys), -1);
   SnapshotLocation loc2 = location(job, 2, 20 * 1024);
-  NativeKeyedResult r2 = b->native_snapshot(2, false)->persist(loc2);
+  NativeKeyedResult r2 = b->native_snapshot(2, false, false)->persist(loc2);
 
   int64_t full = r1.checkpointed_size;
   MESSAGE("full " << full << " bytes, incremental " << r2.checkpointed_size << " bytes");
@@ -176,11 +176,11 @@ TEST_CASE("pipeline rocksdb: an incremental checkpoint after changing 1% of 1M k
   // Checkpoint 2 never completes: checkpoint 3 cannot know whether checkpoint 1 is still retained
   // and uploads everything; after 3 completes, 4 reuses 3's files again.
   SnapshotLocation loc3 = location(job, 3, 20 * 1024);
-  NativeKeyedResult r3 = b->native_snapshot(3, false)->persist(loc3);
+  NativeKeyedResult r3 = b->native_snapshot(3, false, false)->persist(loc3);
   CHECK(r3.checkpointed_size >= full);
   b->notify_checkpoint_complete(3);
   SnapshotLocation loc4 = location(job, 4, 20 * 1024);
-  NativeKeyedResult r4 = b->native_snapshot(4, false)->persist(loc4);
+  NativeKeyedResult r4 = b->native_snapshot(4, false, false)->persist(loc4);
   CHECK(r4.checkpointed_size * 20 <= full);
 }
 
@@ -190,7 +190,7 @@ TEST_CASE("pipeline rocksdb: native files restore as is, and rescaled by key gro
   auto b = declared(rocks_backend(all, tmp.path, false));
   for (int i = 0; i < 1000; ++i) put(*b, fmt::format("w{}", i), i);
   SnapshotLocation loc = location(tmp.path / "job", 1, 1024);
-  NativeKeyedResult r = b->native_snapshot(1, false)->persist(loc);
+  NativeKeyedResult r = b->native_snapshot(1, false, false)->persist(loc);
   NativePiece piece{nullptr, lay_out(r, loc, tmp.path / "files"), all};
 
   auto same = declared(rocks_backend(all, tmp.path, false));
