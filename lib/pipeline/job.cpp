@@ -203,6 +203,7 @@ RunResult run_job(const RunOptions& opts) {
       std::string output = params.output_dir;
       params = plan->params;
       if (!output.empty()) params.output_dir = output;
+      if (opts.rate_limit) params.rate_limit = *opts.rate_limit;
     }
     max_p = plan->max_parallelism;
     next_id = restored->id + 1;

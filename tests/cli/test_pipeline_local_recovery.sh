@@ -63,7 +63,7 @@ done
 # Two restores from the same state: save what the first one changes (the output directory).
 cp -a "$TMP/o1" "$TMP/o1.saved"
 
-expect_exit 0 -- "$CKPT" restore "$from" --output "$TMP/o1" "${OPTS[@]}" --json -v
+expect_exit 0 -- "$CKPT" restore "$from" --output "$TMP/o1" --rate 0 "${OPTS[@]}" --json -v
 checks=$((checks + 1))
 [ "$(json_field localRecoveredSubtasks)" -eq 2 ] && [ "$(json_field remoteRecoveredSubtasks)" -eq 0 ] ||
   fail "restore with intact local copies: expected 2 local, 0 remote subtasks: $(grep -o '"[a-z]*RecoveredSubtasks": *[0-9]*' "$TMP/out" | tr '\n' ' ')"
@@ -80,7 +80,7 @@ sst=$(ls "$L1"/localState/*/jid_"$job"/vtx_*_sti_0/chk_"$n"/*/*.sst | head -1)
 [ -n "$sst" ] || fail "no table file in subtask 0's local copy"
 cp "$sst" "$TMP/sst" && rm "$sst" && head -c 100 "$TMP/sst" >"$sst"
 rm -rf "$L2"/localState/*/jid_"$job"/vtx_*_sti_1/chk_"$n"
-expect_exit 0 -- "$CKPT" restore "$from" --output "$TMP/o1" "${OPTS[@]}" --json -v
+expect_exit 0 -- "$CKPT" restore "$from" --output "$TMP/o1" --rate 0 "${OPTS[@]}" --json -v
 checks=$((checks + 1))
 [ "$(json_field localRecoveredSubtasks)" -eq 0 ] && [ "$(json_field remoteRecoveredSubtasks)" -eq 2 ] ||
   fail "restore with damaged local copies: expected 0 local, 2 remote subtasks"
@@ -125,6 +125,23 @@ done
 # Moved elsewhere, the stop savepoint restores to the failure-free output.
 mkdir -p "$TMP/elsewhere"
 mv "$sp2" "$TMP/elsewhere/"
-expect_exit 0 -- "$CKPT" restore "$TMP/elsewhere/$(basename "$sp2")" "${OPTS[@]}"
+expect_exit 0 -- "$CKPT" restore "$TMP/elsewhere/$(basename "$sp2")" --rate 0 "${OPTS[@]}"
 same_output "$TMP/o3" "native stop-with-savepoint, moved, then restore"
+# The hashmap backend's native savepoint (tag 12, spec §12.3), chosen by the job's default format
+# (the Kubernetes operator's key) for a stop-with-savepoint on SIGTERM.
+OPTS=(-p 2 -D execution.checkpointing.interval=50ms -D "state.checkpoints.dir=$TMP/ck4" -D "state.savepoints.dir=$TMP/sp4"
+      -D kubernetes.operator.savepoint.format.type=NATIVE)
+"$CKPT" run "${JOB[@]}" --output "$TMP/o4" --rate 15000 --stop-with-savepoint-on-sigterm "${OPTS[@]}" >"$TMP/run4" 2>&1 &
+pid=$!
+wait_for_checkpoints "$TMP/ck4" 1 $pid
+kill -TERM $pid
+wait $pid
+sp=$(sed -n 's/^savepoint *//p' "$TMP/run4" | tail -1)
+expect_exit 0 -- "$CKPT" inspect "$sp" --subtasks
+expect_out 'savepoint \(native\), type "Suspend Savepoint"'
+expect_out "managed keyed: .*\(tag 12\)"
+expect_exit 0 -- "$CKPT" validate --deep "$sp"
+expect_exit 0 -- "$CKPT" restore "$sp" --rate 0 "${OPTS[@]}"
+same_output "$TMP/o4" "hashmap native stop-with-savepoint on SIGTERM, then restore"
+
 finish
