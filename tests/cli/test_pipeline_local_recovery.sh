@@ -88,6 +88,14 @@ expect_err "subtask 0: .*\.sst: 100 bytes, the checkpoint has"
 expect_err "subtask 1: .*no local copy"
 same_output "$TMP/o1" "restore falling back to the checkpoint storage"
 
+# In-run recovery (restart strategy) restores from the local copies too.
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" --output "$TMP/o5" --rate 30000 --fail-at 20000 "${OPTS[@]}" \
+  -D "state.checkpoints.dir=$TMP/ck5" -D restart-strategy.type=fixed-delay -D restart-strategy.fixed-delay.delay=10ms --json
+checks=$((checks + 1))
+[ "$(json_field restarts)" -eq 1 ] && [ "$(json_field localRecoveredSubtasks)" -eq 2 ] ||
+  fail "in-run restart: expected 1 restart with 2 subtasks from local state: $(head -c 300 "$TMP/out")"
+same_output "$TMP/o5" "in-run restart from local state"
+
 # Hashmap: accepted but remote only (a warning says so).
 expect_exit 0 -- "$CKPT" run --generate 100 --output "$TMP/o2" -D state.backend.local-recovery=true
 expect_err "local-recovery: ignored: the hashmap backend"
