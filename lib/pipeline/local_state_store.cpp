@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <system_error>
+#include <vector>
 
 #include "flink/key_groups.h"
 #include "flink/operator_id.h"
 #include "io/mutf8.h"
 #include "pipeline/tasks.h"
+#include "rocks/db_files.h"
 #include "snapshot/layout.h"
 
 namespace ckpt::pipeline {
@@ -24,6 +27,12 @@ std::string allocation_id(int32_t slot) { return fmt::format("{:032x}", static_c
 std::string without_dashes(std::string s) {
   s.erase(std::remove(s.begin(), s.end(), '-'), s.end());
   return s;
+}
+
+// The configured roots, or the system temp directory.
+std::vector<fs::path> roots_of(const LocalRecoveryConfig& config) {
+  if (!config.roots.empty()) return config.roots;
+  return {fs::temp_directory_path()};
 }
 
 std::string counter_vertex() { return flink::to_hex(flink::operator_id_from_uid(kCounterUid)); }
@@ -70,9 +79,8 @@ fs::path subtask_local_dir(const fs::path& root, const std::string& job_id, cons
 
 TaskLocalStateStore::TaskLocalStateStore(const LocalRecoveryConfig& config, std::string job_id,
                                          std::string vertex_hex, int32_t subtask) {
-  fs::path root = config.roots.empty() ? fs::temp_directory_path()
-                                       : config.roots[static_cast<std::size_t>(subtask) % config.roots.size()];
-  dir_ = subtask_local_dir(root, job_id, vertex_hex, subtask);
+  std::vector<fs::path> roots = roots_of(config);
+  dir_ = subtask_local_dir(roots[static_cast<std::size_t>(subtask) % roots.size()], job_id, vertex_hex, subtask);
 }
 
 fs::path TaskLocalStateStore::snapshot_dir(int64_t checkpoint_id, const std::string& backend_id) const {
@@ -103,15 +111,14 @@ LocalRecoveryConfig local_recovery_config(const PipelineConfig& config) {
 }
 
 void discard_job_local_state(const LocalRecoveryConfig& config, const std::string& job_id) {
-  std::vector<fs::path> roots = config.roots;
-  if (roots.empty()) roots.push_back(fs::temp_directory_path());
   std::error_code ec;
-  for (const auto& root : roots) {
+  for (const auto& root : roots_of(config)) {
     fs::path base = root / kLocalStateDir;
-    for (const auto& aid : fs::directory_iterator(base, ec)) {
-      fs::path jid = aid.path() / ("jid_" + job_id);
-      fs::remove_all(jid, ec);
-      if (fs::is_empty(aid.path(), ec)) fs::remove(aid.path(), ec);
+    std::vector<fs::path> slots;
+    for (const auto& aid : fs::directory_iterator(base, ec)) slots.push_back(aid.path());
+    for (const auto& aid : slots) {
+      fs::remove_all(aid / ("jid_" + job_id), ec);
+      if (fs::is_empty(aid, ec)) fs::remove(aid, ec);
     }
     if (fs::is_empty(base, ec)) fs::remove(base, ec);
   }
@@ -120,8 +127,7 @@ void discard_job_local_state(const LocalRecoveryConfig& config, const std::strin
 LocalRecoveryOutcome prefer_local_state(RestorePlan& plan, const LocalRecoveryConfig& config,
                                         const std::string& current_job_id) {
   LocalRecoveryOutcome out;
-  std::vector<fs::path> roots = config.roots;
-  if (roots.empty()) roots.push_back(fs::temp_directory_path());
+  const std::vector<fs::path> roots = roots_of(config);
   const std::string job = job_of(plan.snapshot.dir, current_job_id);
   const std::string vertex = counter_vertex();
   const auto parallelism = static_cast<int32_t>(plan.keyed.size());
@@ -138,6 +144,10 @@ LocalRecoveryOutcome prefer_local_state(RestorePlan& plan, const LocalRecoveryCo
         if (!why.empty()) break;
         if (piece.range.start != want.start || piece.range.count != want.count) {
           why = "rescaled (key-group range changed)";
+          break;
+        }
+        if (!piece.files.handle) {
+          why = "no native handle";
           break;
         }
         std::string backend = without_dashes(io::mutf8_to_utf8(piece.files.handle->backend_id));
