@@ -190,6 +190,15 @@ TEST_CASE("native savepoint: every file in the savepoint directory, relative; no
   NativeKeyedResult r3 = b->native_snapshot(3, false, false)->persist(loc);
   for (const auto& [name, st] : r3.shared) CHECK(st.kind == PersistedStream::Kind::kAbsoluteFile);
   CHECK(r3.checkpointed_size < r.checkpointed_size);
+
+  // Not incremental (Flink's native full strategy): every file private, in the savepoint directory.
+  auto full = counter_backend(tmp.path(), false);
+  sp.dir = tmp / "savepoint-012345-000000000001";
+  fs::create_directories(sp.dir);
+  NativeKeyedResult rf = full->native_snapshot(1, false, true)->persist(sp);
+  CHECK(rf.shared.empty());
+  CHECK_FALSE(rf.private_files.empty());
+  for (const auto& [name, st] : rf.private_files) CHECK(st.kind == PersistedStream::Kind::kFile);
 }
 
 TEST_CASE("pipeline config: local recovery and the savepoint format") {
