@@ -8,6 +8,7 @@
 
 #include "checkpoint.pb.h"
 #include "commands.h"
+#include "map_flags.h"
 #include "export/json.h"
 #include "export/proto_codec.h"
 #include "export/write_report_json.h"
@@ -110,12 +111,10 @@ int run_convert(const ConvertArgs& a) {
     if (!p) return usage("--relocate " + r + ": expected FROM=TO");
     relocs.push_back(*p);
   }
-  std::vector<snapshot::PathMapping> maps;
-  for (const auto& m : a.maps) {
-    auto p = snapshot::parse_mapping(m);
-    if (!p) return usage("--map " + m + ": expected PREFIX=DIR");
-    maps.push_back(*p);
-  }
+  std::string bad;
+  auto parsed = parse_map_flags(a.maps, bad);
+  if (!parsed) return usage("--map " + bad + ": expected PREFIX=DIR");
+  const std::vector<snapshot::PathMapping>& maps = *parsed;
 
   ops::SnapshotInput in;
   try {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "map_flags.h"
 #include "export/write_report_json.h"
 #include "io/decode_error.h"
 #include "ops/convert.h"
@@ -30,12 +31,10 @@ int fail(const char* cmd, const std::string& msg, int rc) {
 
 int run_pack(const PackArgs& a) {
   if (a.level < 1 || a.level > 19) return fail("pack", fmt::format("--level {}: expected 1..19", a.level), kExitUsage);
-  std::vector<snapshot::PathMapping> maps;
-  for (const auto& m : a.maps) {
-    auto p = snapshot::parse_mapping(m);
-    if (!p) return fail("pack", "--map " + m + ": expected PREFIX=DIR", kExitUsage);
-    maps.push_back(*p);
-  }
+  std::string bad;
+  auto parsed = parse_map_flags(a.maps, bad);
+  if (!parsed) return fail("pack", "--map " + bad + ": expected PREFIX=DIR", kExitUsage);
+  const std::vector<snapshot::PathMapping>& maps = *parsed;
   ops::SnapshotInput in;
   try {
     in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);

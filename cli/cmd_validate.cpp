@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "map_flags.h"
 #include "export/validate_json.h"
 #include "flink/metadata_reader.h"
 #include "io/decode_error.h"
@@ -103,14 +104,13 @@ int run_validate(const ValidateArgs& a) {
   opt.files.deep = a.deep;
   opt.files.strict = a.strict;
   opt.files.threads = a.threads;
-  for (const auto& m : a.maps) {
-    auto pm = snapshot::parse_mapping(m);
-    if (!pm) {
-      std::fprintf(stderr, "ckpt validate: --map %s: expected PREFIX=DIR\n", m.c_str());
-      return kExitUsage;
-    }
-    opt.files.mappings.push_back(std::move(*pm));
+  std::string bad;
+  auto maps = parse_map_flags(a.maps, bad);
+  if (!maps) {
+    std::fprintf(stderr, "ckpt validate: --map %s: expected PREFIX=DIR\n", bad.c_str());
+    return kExitUsage;
   }
+  opt.files.mappings = std::move(*maps);
   std::string expect_source;
   try {
     if (!a.expect.empty()) {

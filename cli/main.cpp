@@ -5,6 +5,20 @@
 
 #include "commands.h"
 
+namespace {
+
+// A repeatable option (--map, -D, --protect, ...) takes one value per occurrence. CLI11's vector
+// options are greedy by default, so `validate --map s3://b=/m SNAPSHOT` would swallow SNAPSHOT
+// as a second mapping and then complain that no path was given.
+void one_value_per_flag(CLI::App& app) {
+  for (CLI::Option* o : app.get_options()) {
+    if (o->nonpositional() && o->get_expected_max() > 1) o->allow_extra_args(false);
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) one_value_per_flag(*sub);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"ckpt: a toolkit for Apache Flink checkpoints and savepoints", "ckpt"};
   app.set_version_flag("--version", CKPT_VERSION);
@@ -24,6 +38,7 @@ int main(int argc, char** argv) {
   ckpt::cli::register_savepoint(app, exit_code);
   ckpt::cli::register_materialize(app, exit_code);
   ckpt::cli::register_compact(app, exit_code);
+  one_value_per_flag(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

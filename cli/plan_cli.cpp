@@ -11,6 +11,7 @@
 #include "export/json.h"
 #include "export/prune_json.h"
 #include "io/decode_error.h"
+#include "map_flags.h"
 #include "ops/plan_executor.h"
 #include "ops/prune_plan.h"
 #include "render.h"
@@ -22,6 +23,16 @@ std::string rel(const std::filesystem::path& p, const std::filesystem::path& roo
   if (!snapshot::is_within(p, root)) return p.string();
   auto r = p.lexically_relative(root);
   return r.empty() ? "." : r.string();
+}
+
+std::string rel(const std::string& p, const std::filesystem::path& root) {
+  // The common case without building a path: p below root, both normal.
+  const std::string& r = root.native();
+  if (r.size() > 1 && p.size() > r.size() + 1 && p.starts_with(r) && p[r.size()] == '/' &&
+      snapshot::is_plainly_normal(p) && snapshot::is_plainly_normal(r)) {
+    return p.substr(r.size() + 1);
+  }
+  return rel(std::filesystem::path(p), root);
 }
 
 std::string render_plan(const ops::PlanRun& run, const std::string& command, const std::string& policy_line,
@@ -138,14 +149,13 @@ int run_plan_command(const std::string& command, const PlanArgs& a, const std::s
   ops::PlanRequest req;
   req.root = a.root;
   for (const auto& p : a.protect) req.protect.emplace_back(p);
-  for (const auto& m : a.maps) {
-    auto pm = snapshot::parse_mapping(m);
-    if (!pm) {
-      std::fprintf(stderr, "%s: --map %s: expected PREFIX=DIR\n", who.c_str(), m.c_str());
-      return kExitUsage;
-    }
-    req.mappings.push_back(*pm);
+  std::string bad;
+  auto maps = parse_map_flags(a.maps, bad);
+  if (!maps) {
+    std::fprintf(stderr, "%s: --map %s: expected PREFIX=DIR\n", who.c_str(), bad.c_str());
+    return kExitUsage;
   }
+  req.mappings = std::move(*maps);
   auto grace = ops::parse_duration(a.grace);
   if (!grace) {
     std::fprintf(stderr, "%s: --grace %s: expected a duration such as 1h, 30m, 2d or 0\n", who.c_str(), a.grace.c_str());

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds ckpt with warnings as errors, and runs every test: the whole
 # suite (unit and CLI end-to-end) in an optimised build, then the unit tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# AddressSanitizer + UndefinedBehaviorSanitizer, and fuzzes the `_metadata` reader for a minute.
 #
 # Tests over the real Flink fixtures read $CKPT_FIXTURES (default ../shared/fixtures/flink) and
 # report "skipped" when it is absent.
@@ -31,3 +31,10 @@ echo "== unit tests under ASan + UBSan" >&2
 TMPDIR=$scratch ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --preset asan -j "$jobs" -R '^unit'
 
+
+echo "== fuzz: the _metadata reader for 60 s (fuzz preset: clang, libFuzzer, ASan + UBSan)" >&2
+# Seeded from the fixtures and the kept regression inputs; a crash input lands in
+# tests/fuzz/regressions/ and fails the run.
+fuzz_work=$(mktemp -d "${scratch}/ckpt-fuzz.XXXXXX")
+CKPT_FUZZ_WORK=$fuzz_work bash tests/fuzz/run.sh 60
+rm -rf "$fuzz_work"

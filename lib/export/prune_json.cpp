@@ -1,5 +1,6 @@
 #include "export/prune_json.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "flink/handles.h"
@@ -39,22 +40,25 @@ std::string kind_of(const snapshot::GraphSnapshot& s) {
 std::vector<int64_t> bytes_by_snapshot(const ops::PlanRun& run) {
   std::vector<int64_t> out(run.graph.snapshots.size(), 0);
   const auto& dels = run.plan.deletions;
-  std::unordered_map<std::string, uint32_t> dir_owner;
+  std::unordered_map<std::string, uint32_t, snapshot::StringHash, std::equal_to<>> dir_owner;
   for (const auto& d : dels) {
     if (d.reason == ops::DeleteReason::kPrunedMetadata && !d.users.empty()) {
       out[d.users[0]] += d.entry.size;
-      dir_owner[d.entry.path.parent_path().native()] = d.users[0];
+      dir_owner[std::string(d.entry.parent())] = d.users[0];
     }
   }
   for (const auto& d : dels) {
     if (d.reason == ops::DeleteReason::kReleased && d.users.size() == 1) out[d.users[0]] += d.entry.size;
     if (d.reason != ops::DeleteReason::kPrunedFile) continue;
-    for (auto p = d.entry.path.parent_path(); p.has_relative_path(); p = p.parent_path()) {
-      auto it = dir_owner.find(p.native());
+    for (std::string_view p = d.entry.parent(); p.size() > 1;) {
+      auto it = dir_owner.find(p);
       if (it != dir_owner.end()) {
         out[it->second] += d.entry.size;
         break;
       }
+      size_t slash = p.rfind('/');
+      if (slash == std::string_view::npos) break;
+      p = p.substr(0, std::max<size_t>(slash, 1));
     }
   }
   return out;
@@ -89,7 +93,7 @@ ckpt::PrunePlan plan_message(const ops::PlanRun& run, const std::string& command
   }
   for (const auto& d : p.deletions) {
     auto* pd = m.add_deletions();
-    pd->set_path(d.entry.path.string());
+    pd->set_path(d.entry.path);
     pd->set_type(d.entry.type == ops::FsEntry::Type::kDir ? "directory" : "file");
     pd->set_reason(std::string(ops::reason_name(d.reason)));
     pd->set_bytes(d.entry.type == ops::FsEntry::Type::kDir ? 0 : d.entry.size);
@@ -105,13 +109,13 @@ ckpt::PrunePlan plan_message(const ops::PlanRun& run, const std::string& command
   }
   for (const auto& y : p.young) {
     auto* l = m.add_left();
-    l->set_path(y.path.string());
+    l->set_path(y.path);
     l->set_why("younger than grace");
     l->set_modified_unix_ms(ms(y.mtime_ns));
   }
   for (const auto& y : p.left) {
     auto* l = m.add_left();
-    l->set_path(y.path.string());
+    l->set_path(y.path);
     l->set_why(y.type == ops::FsEntry::Type::kSymlink ? "symbolic link" : "not a regular file");
     l->set_modified_unix_ms(ms(y.mtime_ns));
   }

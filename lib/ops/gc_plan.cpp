@@ -39,6 +39,9 @@ bool owns_directory(const GraphSnapshot& s, const fs::path& root) {
   return s.savepoint;
 }
 
+// Components below "/" of an absolute, normal path: orders directories deepest first.
+size_t depth(std::string_view p) { return static_cast<size_t>(std::count(p.begin(), p.end(), '/')); }
+
 // What happens to the entries of one directory tree that is being emptied.
 struct TreeVerdict {
   std::vector<Deletion> files;
@@ -179,7 +182,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
   // --- 3. Candidates: every entry that could be deleted, before verdicts.
   std::vector<char> seen(nfiles, 0);
   auto lookup = [&](const FsEntry& e) -> int64_t {
-    auto id = g.find(e.path);
+    auto id = g.find(std::string_view(e.path));
     if (!id) return -1;
     seen[*id] = 1;
     return *id;
@@ -231,7 +234,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
   std::map<uint32_t, MissingFile> missing;
   auto note_missing = [&](uint32_t f, int64_t actual) {
     MissingFile m;
-    m.path = g.files[f].path;
+    m.path = fs::path(g.files[f].path);
     m.recorded_size = g.files[f].recorded_size;
     m.actual_size = actual;
     for (uint32_t u : g.files[f].users) {
@@ -242,9 +245,10 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
   for (uint32_t f = 0; f < nfiles; ++f) {
     if (!kept_ref[f] || seen[f]) continue;
     struct stat st {};
-    if (::stat(g.files[f].path.c_str(), &st) != 0) {
+    const std::string path(g.files[f].path);
+    if (::stat(path.c_str(), &st) != 0) {
       if (errno == ENOENT || errno == ENOTDIR) note_missing(f, -1);
-      else plan.warnings.push_back(g.files[f].path.string() + ": cannot stat a referenced file: " + std::strerror(errno));
+      else plan.warnings.push_back(path + ": cannot stat a referenced file: " + std::strerror(errno));
       continue;
     }
     protected_ids.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)});
@@ -264,6 +268,13 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
 
   // --- 4. Verdicts.
   std::vector<Deletion> phase1, phase2;
+  {
+    size_t candidates = 0;
+    for (const auto& c : tree_cands) candidates += c.size();
+    for (const auto& c : inc_cands) candidates += c.size();
+    for (const auto& c : pool_cands) candidates += c.size();
+    phase2.reserve(candidates);
+  }
   std::vector<FsEntry> phase3;
   std::unordered_map<uint32_t, uint32_t> metadata_index;  // snapshot -> phase-1 index
 
@@ -273,7 +284,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     Deletion del;
     del.entry = pruned_trees[d.snapshot].self;  // replaced below by the _metadata entry
     for (const auto& e : pruned_trees[d.snapshot].entries) {
-      if (e.path.parent_path() == pruned_trees[d.snapshot].dir && e.path.filename() == snapshot::kMetadataFileName) {
+      if (e.parent() == pruned_trees[d.snapshot].dir.native() && e.name() == snapshot::kMetadataFileName) {
         del.entry = e;
       }
     }
@@ -293,7 +304,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     std::unordered_map<std::string, bool> dir_ok;  // directory -> everything below goes
     dir_ok[t.dir.native()] = true;
     for (const auto& c : cands) {
-      if (c.entry->type == FsEntry::Type::kDir) dir_ok[c.entry->path.native()] = true;
+      if (c.entry->type == FsEntry::Type::kDir) dir_ok[c.entry->path] = true;
     }
     auto spoil = [&](fs::path p) {
       for (p = p.parent_path(); snapshot::is_within(p, t.dir); p = p.parent_path()) {
@@ -304,7 +315,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     for (const auto& c : cands) {
       const FsEntry& e = *c.entry;
       if (e.type == FsEntry::Type::kDir) continue;
-      if (skip_file && e.path == *skip_file) continue;
+      if (skip_file && e.path == skip_file->native()) continue;
       check_size(c);
       if (e.type != FsEntry::Type::kFile) {
         plan.left.push_back(e);
@@ -331,14 +342,12 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     for (const auto& c : cands) {
       if (c.entry->type == FsEntry::Type::kDir) dirs.push_back(c.entry);
     }
-    std::sort(dirs.begin(), dirs.end(), [](const FsEntry* a, const FsEntry* b) {
-      return std::distance(a->path.begin(), a->path.end()) > std::distance(b->path.begin(), b->path.end());
-    });
+    std::sort(dirs.begin(), dirs.end(), [](const FsEntry* a, const FsEntry* b) { return depth(a->path) > depth(b->path); });
     for (const FsEntry* e : dirs) {
-      if (!dir_ok[e->path.native()]) spoil(e->path);
+      if (!dir_ok[e->path]) spoil(e->path);
     }
     for (const FsEntry* e : dirs) {
-      if (dir_ok[e->path.native()]) phase3.push_back(*e);
+      if (dir_ok[e->path]) phase3.push_back(*e);
     }
     if (dir_ok[t.dir.native()]) {
       phase3.push_back(t.self);
@@ -409,11 +418,10 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     bool ax = a.reason == DeleteReason::kReleased || a.reason == DeleteReason::kOrphan;
     bool bx = b.reason == DeleteReason::kReleased || b.reason == DeleteReason::kOrphan;
     if (ax != bx) return !ax;
-    return a.entry.path.native() < b.entry.path.native();
+    return a.entry.path < b.entry.path;
   });
-  std::stable_sort(phase3.begin(), phase3.end(), [](const FsEntry& a, const FsEntry& b) {
-    return std::distance(a.path.begin(), a.path.end()) > std::distance(b.path.begin(), b.path.end());
-  });
+  std::stable_sort(phase3.begin(), phase3.end(), [](const FsEntry& a, const FsEntry& b) { return depth(a.path) > depth(b.path); });
+  plan.deletions.reserve(phase1.size() + phase2.size() + phase3.size());
   for (auto& d : phase1) plan.deletions.push_back(std::move(d));
   for (auto& d : phase2) plan.deletions.push_back(std::move(d));
   for (auto& e : phase3) {
@@ -424,8 +432,8 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
   }
   for (const auto& d : plan.deletions) {
     // Belt and braces: every rule above only produces entries found under the root.
-    if (!snapshot::is_within(d.entry.path, root) || d.entry.path == root) {
-      throw std::logic_error("plan would delete outside the root: " + d.entry.path.string());
+    if (!snapshot::is_within_str(d.entry.path, root.native()) || d.entry.path == root.native()) {
+      throw std::logic_error("plan would delete outside the root: " + d.entry.path);
     }
     if (d.entry.type == FsEntry::Type::kDir) {
       plan.dirs_deleted++;
@@ -501,19 +509,19 @@ Explanation explain(const PlanRun& run, const fs::path& file, const std::vector<
   }
   const Plan& p = run.plan;
   for (const auto& d : p.deletions) {
-    if (d.entry.path == file) {
+    if (d.entry.path == file.native()) {
       e.verdict = "deleted (" + std::string(reason_name(d.reason)) + ")";
       return e;
     }
   }
   for (const auto& y : p.young) {
-    if (y.path == file || snapshot::is_within(file, y.path)) {
+    if (y.path == file.native() || snapshot::is_within_str(file.native(), y.path)) {
       e.verdict = "left: younger than the grace period";
       return e;
     }
   }
   for (const auto& l : p.left) {
-    if (l.path == file) {
+    if (l.path == file.native()) {
       e.verdict = "left: not a regular file";
       return e;
     }

@@ -28,11 +28,11 @@ class DirCursor {
   DirCursor& operator=(const DirCursor&) = delete;
 
   // The descriptor of `dir` (absolute, inside the root), or -1 with `err` set.
-  int open(const fs::path& dir, std::string& err) {
+  int open(std::string_view dir, std::string& err) {
     last_errno = 0;
-    if (fd_ >= 0 && dir.native() == cur_) return fd_;
+    if (fd_ >= 0 && dir == cur_) return fd_;
     reset();
-    fs::path rel = dir.lexically_relative(root_);
+    fs::path rel = fs::path(dir).lexically_relative(root_);
     if (rel.empty() || *rel.begin() == "..") {
       err = "outside the root";
       last_errno = EPERM;
@@ -53,7 +53,7 @@ class DirCursor {
     }
     if (fd == root_fd_) fd = ::dup(root_fd_);
     fd_ = fd;
-    cur_ = dir.native();
+    cur_ = dir;
     return fd_;
   }
 
@@ -90,7 +90,7 @@ class Executor {
     std::set<std::string> phase1_dirs;
     for (; i < dels.size() && dels[i].reason == DeleteReason::kPrunedMetadata; ++i) {
       ok[i] = remove(dels[i]);
-      if (ok[i]) phase1_dirs.insert(dels[i].entry.path.parent_path().native());
+      if (ok[i]) phase1_dirs.insert(std::string(dels[i].entry.parent()));
     }
     for (const auto& d : phase1_dirs) sync_dir(d);
     // Phases 2 and 3, in plan order.
@@ -103,7 +103,7 @@ class Executor {
         continue;
       }
       ok[i] = remove(dels[i]);
-      if (ok[i]) touched.insert(dels[i].entry.path.parent_path().native());
+      if (ok[i]) touched.insert(std::string(dels[i].entry.parent()));
     }
     for (const auto& d : touched) sync_dir(d);
     finish_journal();
@@ -114,13 +114,13 @@ class Executor {
   bool remove(const Deletion& d) {
     const FsEntry& e = d.entry;
     std::string err;
-    int dfd = cursor_.open(e.path.parent_path(), err);
+    int dfd = cursor_.open(e.parent(), err);
     if (dfd < 0) {
       // A directory that vanished took the entry with it (a rerun after a crash finds that).
       if (cursor_.last_errno != ENOENT) result_.failures.push_back({e.path, err});
       return false;
     }
-    std::string name = e.path.filename().string();
+    std::string name(e.name());
     struct stat st {};
     if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       int en = errno;
@@ -152,7 +152,7 @@ class Executor {
 
   void sync_dir(const std::string& dir) {
     std::string err;
-    int fd = cursor_.open(fs::path(dir), err);
+    int fd = cursor_.open(dir, err);
     if (fd >= 0) ::fsync(fd);
   }
 
@@ -162,7 +162,7 @@ class Executor {
     if (plan_.journal.empty()) return;
     std::string text;
     for (const auto& j : plan_.journal) {
-      text += std::to_string(j.ino) + " " + j.path.lexically_relative(plan_.root).string() + "\n";
+      text += std::to_string(j.ino) + " " + fs::path(j.path).lexically_relative(plan_.root).string() + "\n";
     }
     io::write_file_atomically(journal_path(), text);
   }

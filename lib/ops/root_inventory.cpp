@@ -23,9 +23,17 @@ int64_t mtime_of(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-FsEntry entry_of(const fs::path& p, const struct stat& st) {
+// `dir`/`name` as a string (`dir` absolute and normal).
+std::string child_path(const fs::path& dir, std::string_view name) {
+  std::string p = dir.native();
+  if (p.empty() || p.back() != '/') p += '/';
+  p += name;
+  return p;
+}
+
+FsEntry entry_of(std::string p, const struct stat& st) {
   FsEntry e;
-  e.path = p;
+  e.path = std::move(p);
   e.type = S_ISREG(st.st_mode)   ? FsEntry::Type::kFile
            : S_ISDIR(st.st_mode) ? FsEntry::Type::kDir
            : S_ISLNK(st.st_mode) ? FsEntry::Type::kSymlink
@@ -55,11 +63,11 @@ bool list_fd(int fd, const fs::path& dir, std::vector<FsEntry>& out, std::string
     if (name == "." || name == "..") continue;
     struct stat st {};
     if (::fstatat(::dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      err = (dir / std::string(name)).string() + ": cannot stat: " + std::strerror(errno);
+      err = child_path(dir, name) + ": cannot stat: " + std::strerror(errno);
       ::closedir(d);
       return false;
     }
-    out.push_back(entry_of(dir / std::string(name), st));
+    out.push_back(entry_of(child_path(dir, name), st));
     errno = 0;
   }
   bool ok = errno == 0;
@@ -89,14 +97,14 @@ void tree_walk(int parent, const char* name, const fs::path& dir, int depth, Tre
   std::sort(entries.begin(), entries.end(), [](const FsEntry& a, const FsEntry& b) { return a.path < b.path; });
   for (FsEntry& e : entries) {
     t.newest_mtime_ns = std::max(t.newest_mtime_ns, e.mtime_ns);
-    if (e.path.filename() == snapshot::kMetadataFileName) {
+    if (e.name() == snapshot::kMetadataFileName) {
       if (depth == 0) t.top_metadata = true;
       else t.nested_snapshot = true;
     }
     bool is_dir = e.type == FsEntry::Type::kDir;
-    std::string child = e.path.filename().string();
+    std::string child(e.name());
     t.entries.push_back(std::move(e));
-    if (is_dir && keep >= 0) tree_walk(keep, child.c_str(), t.entries.back().path, depth + 1, t);
+    if (is_dir && keep >= 0) tree_walk(keep, child.c_str(), fs::path(t.entries.back().path), depth + 1, t);
   }
   if (keep >= 0) ::close(keep);
 }
@@ -109,7 +117,7 @@ Tree list_tree_at(int parent, const char* name, const fs::path& dir) {
     t.errors.push_back(dir.string() + ": cannot stat: " + std::strerror(errno));
     return t;
   }
-  t.self = entry_of(dir, st);
+  t.self = entry_of(dir.native(), st);
   t.newest_mtime_ns = t.self.mtime_ns;
   tree_walk(parent, name, dir, 0, t);
   return t;
@@ -156,7 +164,7 @@ class Scanner {
     bool job = false, has_shared = false, has_owned = false;
     for (const FsEntry& e : entries) {
       if (e.type != FsEntry::Type::kDir) continue;
-      std::string name = e.path.filename().string();
+      std::string name(e.name());
       if (snapshot::checkpoint_number(name)) job = true;
       if (name == snapshot::kSharedDirName) has_shared = true;
       if (name == snapshot::kTaskOwnedDirName) has_owned = true;
@@ -165,12 +173,12 @@ class Scanner {
     JobArea area;
     area.job_dir = dir;
     for (const FsEntry& e : entries) {
-      std::string name = e.path.filename().string();
-      if (depth == 0 && name == kJournalName && e.type == FsEntry::Type::kFile) read_journal(e.path);
+      std::string name(e.name());
+      if (depth == 0 && name == kJournalName && e.type == FsEntry::Type::kFile) read_journal(fs::path(e.path));
       if (e.type == FsEntry::Type::kSymlink) {
         struct stat st {};
         if (::stat(e.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-          inv_.warnings.push_back(e.path.string() +
+          inv_.warnings.push_back(e.path +
                                   ": symbolic link to a directory, not followed (snapshots behind it are not "
                                   "seen; pass --protect for any that use files here)");
         }
@@ -178,10 +186,10 @@ class Scanner {
       }
       if (e.type != FsEntry::Type::kDir) continue;
       if (job && (name == snapshot::kSharedDirName || name == snapshot::kTaskOwnedDirName)) {
-        Tree t = list_tree_at(keep, name.c_str(), e.path);
+        Tree t = list_tree_at(keep, name.c_str(), fs::path(e.path));
         for (auto& x : t.errors) inv_.errors.push_back(x);
         if (t.nested_snapshot || t.top_metadata) {
-          inv_.errors.push_back(e.path.string() + ": holds a _metadata file; refusing to treat it as a state pool");
+          inv_.errors.push_back(e.path + ": holds a _metadata file; refusing to treat it as a state pool");
         }
         for (auto& f : t.entries) {
           if (f.type == FsEntry::Type::kFile) area.pool_files.push_back(std::move(f));
@@ -195,14 +203,14 @@ class Scanner {
         if (::fstatat(keep, md_rel.c_str(), &cst, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
           // A complete checkpoint, or a _metadata we must refuse over: walk() decides which.
           int sub = open_dir_at(keep, name.c_str());
-          if (sub < 0) inv_.errors.push_back(e.path.string() + ": cannot open: " + std::strerror(errno));
-          else walk(sub, e.path, depth + 1);
+          if (sub < 0) inv_.errors.push_back(e.path + ": cannot open: " + std::strerror(errno));
+          else walk(sub, fs::path(e.path), depth + 1);
           continue;
         }
-        Tree t = list_tree_at(keep, name.c_str(), e.path);
+        Tree t = list_tree_at(keep, name.c_str(), fs::path(e.path));
         for (auto& x : t.errors) inv_.errors.push_back(x);
         if (t.nested_snapshot) {
-          inv_.errors.push_back(e.path.string() + ": incomplete checkpoint directory holds a nested _metadata");
+          inv_.errors.push_back(e.path + ": incomplete checkpoint directory holds a nested _metadata");
           continue;
         }
         inv_.incomplete.push_back(std::move(t));
@@ -210,11 +218,11 @@ class Scanner {
       }
       int sub = open_dir_at(keep, name.c_str());
       if (sub < 0) {
-        inv_.errors.push_back(e.path.string() + ": cannot open: " + std::strerror(errno) +
+        inv_.errors.push_back(e.path + ": cannot open: " + std::strerror(errno) +
                               "; snapshots in it could not be seen");
         continue;
       }
-      walk(sub, e.path, depth + 1);
+      walk(sub, fs::path(e.path), depth + 1);
     }
     if (job) inv_.jobs.push_back(std::move(area));
     ::close(keep);

@@ -15,17 +15,30 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ckpt::ops {
 
 struct FsEntry {
   enum class Type : uint8_t { kFile, kDir, kSymlink, kOther };
-  std::filesystem::path path;  // absolute, lexically normal
+  // Absolute, lexically normal. A string, not a std::filesystem::path: a plan holds hundreds of
+  // thousands of entries, and a path keeps a parsed copy of every component beside its string.
+  std::string path;
   Type type = Type::kFile;
   int64_t size = 0;
   int64_t mtime_ns = 0;
   uint64_t dev = 0, ino = 0;
+
+  std::string_view name() const {  // the last component
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? std::string_view(path) : std::string_view(path).substr(slash + 1);
+  }
+  std::string_view parent() const {  // everything before the last separator ("/" for a top entry)
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) return {};
+    return std::string_view(path).substr(0, slash == 0 ? 1 : slash);
+  }
 };
 
 struct JobArea {

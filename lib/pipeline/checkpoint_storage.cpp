@@ -10,7 +10,9 @@
 
 #include "flink/builder.h"
 #include "io/atomic_file.h"
+#include "io/copy_or_link.h"
 #include "io/decode_error.h"
+#include "io/file_bytes.h"
 #include "snapshot/layout.h"
 
 namespace ckpt::pipeline {
@@ -148,6 +150,23 @@ PersistedStream persist(const SnapshotLocation& loc, std::string_view bytes, std
   out.kind = PersistedStream::Kind::kFile;
   out.name = uuid;
   return out;
+}
+
+PersistedStream persist_file(const SnapshotLocation& loc, const fs::path& source, std::string_view what) {
+  try {
+    uint64_t size = io::regular_file_size(source);
+    if (loc.inline_only || loc.dir.empty() || static_cast<int64_t>(size) <= loc.memory_threshold) {
+      return persist(loc, io::read_file_bytes(source), what);
+    }
+    PersistedStream out;
+    out.kind = PersistedStream::Kind::kFile;
+    out.name = flink::random_uuid(rng());
+    out.size = static_cast<int64_t>(size);
+    io::link_or_copy(source, loc.dir / out.name, /*prefer_link=*/false);  // fsyncs the copy
+    return out;
+  } catch (const io::IoError& e) {
+    throw CheckpointFailure(e.what());
+  }
 }
 
 void write_metadata_file(const SnapshotLocation& loc, std::string_view bytes) {

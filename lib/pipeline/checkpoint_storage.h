@@ -75,6 +75,11 @@ class CheckpointStorage {
 // UUID, written in write-buffer-size pieces and fsynced.
 PersistedStream persist(const SnapshotLocation& loc, std::string_view bytes, std::string_view what);
 
+// persist() of the whole file `source` (a RocksDB file of a local checkpoint): inline when it is
+// small enough, else copied into a new UUID-named file with copy_file_range(2) and fsynced. The
+// bytes never pass through user space, so write-buffer-size (a stream buffer) does not apply.
+PersistedStream persist_file(const SnapshotLocation& loc, const std::filesystem::path& source, std::string_view what);
+
 // Writes `_metadata` atomically (temp file, fsync, rename, fsync dir).
 void write_metadata_file(const SnapshotLocation& loc, std::string_view bytes);
 

@@ -43,19 +43,31 @@ class HashMapBackend final : public KeyedStateBackend {
     key_.assign(key);
     kg_ = key_group;
     key_hash_ = StateTable::hash_key(key);
+    last_.valid = false;
   }
 
   std::optional<int64_t> value(int state, const Namespace& ns) override {
-    const int64_t* v = table(state).find(key_, ns, StateTable::hash_entry(key_hash_, ns));
+    uint64_t h = StateTable::hash_entry(key_hash_, ns);
+    int64_t* v = table(state).find(key_, ns, h);
+    last_ = Lookup{true, state, ns, h, v};
     if (!v) return std::nullopt;
     return *v;
   }
 
   void update(int state, const Namespace& ns, int64_t value) override {
+    if (last_.valid && last_.state == state && last_.ns == ns) {
+      // The read-modify-write of every record: value() just probed for this entry.
+      last_.valid = false;
+      if (last_.value) *last_.value = value;
+      else table(state).insert_absent(key_, ns, last_.hash, value);
+      return;
+    }
+    last_.valid = false;
     table(state).put(key_, ns, StateTable::hash_entry(key_hash_, ns), value);
   }
 
   void clear(int state, const Namespace& ns) override {
+    last_.valid = false;
     table(state).erase(key_, ns, StateTable::hash_entry(key_hash_, ns));
   }
 
@@ -137,8 +149,19 @@ class HashMapBackend final : public KeyedStateBackend {
     return states_[static_cast<std::size_t>(state)].tables[static_cast<std::size_t>(kg_ - range_.start)];
   }
 
+  // The last value() lookup, valid until the next call that changes a table or the current key.
+  // It points into one StateTable's entries, which only an insert or erase there moves.
+  struct Lookup {
+    bool valid = false;
+    int state = -1;
+    Namespace ns;
+    uint64_t hash = 0;
+    int64_t* value = nullptr;  // nullptr: absent
+  };
+
   flink::KeyGroupRange range_;
   std::vector<ValueState> states_;
+  Lookup last_;
   std::string key_;
   uint64_t key_hash_ = 0;
   int32_t kg_ = 0;

@@ -357,7 +357,7 @@ class RocksDbBackend final : public KeyedStateBackend {
     std::sort(files.begin(), files.end());
     std::map<std::string, PersistedStream> used;
     auto upload = [&](const fs::path& p, bool to_shared) {
-      PersistedStream st = persist(to_shared ? shared_loc : loc, io::read_file_bytes(p), p.filename().string());
+      PersistedStream st = persist_file(to_shared ? shared_loc : loc, p, p.filename().string());
       if (st.kind == PersistedStream::Kind::kFile && to_shared) {
         st.kind = PersistedStream::Kind::kAbsoluteFile;
         st.name = "file:" + fs::absolute(shared_loc.dir / st.name).string();

@@ -57,6 +57,10 @@ void StateTable::put(std::string_view key, const Namespace& ns, uint64_t h, int6
     *v = value;
     return;
   }
+  insert_absent(key, ns, h, value);
+}
+
+void StateTable::insert_absent(std::string_view key, const Namespace& ns, uint64_t h, int64_t value) {
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
   if (entries_.size() >= UINT32_MAX - 1) throw std::length_error("state table: more than 2^32 entries in a key group");
   entries_.push_back(Entry{std::string(key), ns, value, h});

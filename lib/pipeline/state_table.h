@@ -33,6 +33,9 @@ class StateTable {
   int64_t* find(std::string_view key, const Namespace& ns, uint64_t h);
   // Sets (key, ns) to `value`, adding the entry if absent.
   void put(std::string_view key, const Namespace& ns, uint64_t h, int64_t value);
+  // Adds (key, ns) = `value`. Precondition: find() has just returned nullptr for it (the caller
+  // already paid for the probe; a duplicate entry would corrupt the table).
+  void insert_absent(std::string_view key, const Namespace& ns, uint64_t h, int64_t value);
   // Removes (key, ns) if present. The last entry takes the removed one's place.
   void erase(std::string_view key, const Namespace& ns, uint64_t h);
 

@@ -13,26 +13,51 @@ std::string_view path_form_name(PathForm f) {
   return "?";
 }
 
-std::vector<FileRef> file_refs(const flink::Metadata& md, const std::filesystem::path& snapshot_dir,
-                               const std::vector<PathMapping>& mappings) {
-  std::vector<FileRef> out;
+void visit_file_refs(const flink::Metadata& md, const std::filesystem::path& snapshot_dir,
+                     const std::vector<PathMapping>& mappings, const std::function<void(FileRefView&)>& visit) {
+  FileRefView f;
   flink::visit_streams(md, [&](const flink::StreamRef& r) {
     const flink::StreamHandle& h = *r.handle;
     if (!flink::is_file_backed(h)) return;
-    FileRef f;
-    f.ref = r;
+    f.ref = &r;
     f.path = io::mutf8_to_utf8(h.name);
     f.size = h.size;
+    f.segment_start = 0;
+    f.kind = ResolvedPath::Kind::kLocal;
     if (h.tag == flink::stream_tag::kRelativeFile) {
       f.form = PathForm::kRelative;
-      f.resolved = resolve_relative(f.path, snapshot_dir);
+      f.local = local_of_relative(f.path, snapshot_dir);
     } else {
       f.form = h.tag == flink::stream_tag::kSegment ? PathForm::kSegment : PathForm::kAbsolute;
       f.segment_start = h.start;
-      f.resolved = resolve_absolute(f.path, mappings);
+      auto local = local_of_absolute(f.path, mappings);
+      if (local) {
+        f.local = std::move(*local);
+      } else {
+        f.kind = ResolvedPath::Kind::kRemoteUnmapped;
+        f.local.clear();
+      }
     }
     f.shared = r.role == flink::Role::kShared || (h.tag == flink::stream_tag::kSegment && h.scope == 1) ||
                f.path.find("/shared/") != std::string::npos;
+    visit(f);
+  });
+}
+
+std::vector<FileRef> file_refs(const flink::Metadata& md, const std::filesystem::path& snapshot_dir,
+                               const std::vector<PathMapping>& mappings) {
+  std::vector<FileRef> out;
+  visit_file_refs(md, snapshot_dir, mappings, [&](FileRefView& v) {
+    FileRef f;
+    f.ref = *v.ref;
+    f.form = v.form;
+    f.resolved.kind = v.kind;
+    f.resolved.uri = v.path;
+    if (v.kind == ResolvedPath::Kind::kLocal) f.resolved.local = std::filesystem::path(std::move(v.local));
+    f.path = std::move(v.path);
+    f.size = v.size;
+    f.segment_start = v.segment_start;
+    f.shared = v.shared;
     out.push_back(std::move(f));
   });
   return out;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,5 +37,24 @@ struct FileRef {
 // per handle). Relative handles resolve against `snapshot_dir`.
 std::vector<FileRef> file_refs(const flink::Metadata& md, const std::filesystem::path& snapshot_dir,
                                const std::vector<PathMapping>& mappings = {});
+
+// One handle as visit_file_refs hands it over: the same facts as a FileRef, with the local path
+// as a lexically normal string (empty when remote and unmapped). `ref` lives for the callback;
+// the strings may be moved out.
+struct FileRefView {
+  const flink::StreamRef* ref = nullptr;
+  PathForm form = PathForm::kRelative;
+  std::string path;        // as written, UTF-8
+  ResolvedPath::Kind kind = ResolvedPath::Kind::kLocal;
+  std::string local;
+  int64_t size = 0;
+  int64_t segment_start = 0;
+  bool shared = false;
+};
+
+// file_refs without a std::filesystem::path per handle, for callers that see millions of handles
+// (the reference graph). file_refs is built on it.
+void visit_file_refs(const flink::Metadata& md, const std::filesystem::path& snapshot_dir,
+                     const std::vector<PathMapping>& mappings, const std::function<void(FileRefView&)>& visit);
 
 }  // namespace ckpt::snapshot

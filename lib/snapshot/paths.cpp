@@ -16,6 +16,28 @@ std::optional<PathMapping> parse_mapping(std::string_view spec) {
 
 namespace {
 
+// True when lexically_normal() would return `p` unchanged: no empty, "." or ".." component and no
+// trailing separator (which lexically_normal keeps). Almost every path a handle or a directory
+// listing yields is like that; the fast paths below skip std::filesystem's component-by-component
+// rebuild for them, which dominated planning on large roots.
+bool plainly_normal(std::string_view p) {
+  if (p.empty() || p.back() == '/') return p == "/";
+  size_t i = p.front() == '/' ? 1 : 0;
+  while (i < p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    std::string_view c = p.substr(i, j - i);
+    if (c.empty() || c == "." || c == "..") return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+std::string normal_string(std::string&& s) {
+  if (plainly_normal(s)) return std::move(s);
+  return std::filesystem::path(std::move(s)).lexically_normal().native();
+}
+
 // Strips Flink's local-file scheme forms: file:/x, file:///x, file://localhost/x.
 std::optional<std::string_view> local_part(std::string_view p) {
   if (p.starts_with("file:")) {
@@ -36,9 +58,7 @@ std::optional<std::string_view> local_part(std::string_view p) {
 
 }  // namespace
 
-ResolvedPath resolve_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings) {
-  ResolvedPath r;
-  r.uri = std::string(flink_path);
+std::optional<std::string> local_of_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings) {
   const PathMapping* best = nullptr;
   for (const auto& m : mappings) {
     std::string_view pre = m.prefix;
@@ -49,27 +69,60 @@ ResolvedPath resolve_absolute(std::string_view flink_path, const std::vector<Pat
   if (best) {
     std::string_view rest = flink_path.substr(best->prefix.size());
     while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
-    r.local = (best->local_dir / std::string(rest)).lexically_normal();
-    return r;
+    return (best->local_dir / std::string(rest)).lexically_normal().native();
   }
-  if (auto local = local_part(flink_path)) {
-    r.local = std::filesystem::path(std::string(*local)).lexically_normal();
-    return r;
+  if (auto local = local_part(flink_path)) return normal_string(std::string(*local));
+  return std::nullopt;
+}
+
+std::string local_of_relative(std::string_view relative, const std::filesystem::path& snapshot_dir) {
+  // operator/ replaces the directory when `relative` is absolute, and joins nothing to an empty
+  // directory: keep those meanings on the slow path.
+  if (relative.starts_with('/') || snapshot_dir.empty()) {
+    return (snapshot_dir / std::string(relative)).lexically_normal().native();
   }
-  r.kind = ResolvedPath::Kind::kRemoteUnmapped;
+  std::string joined = snapshot_dir.native();
+  if (joined.back() != '/') joined += '/';
+  joined += relative;
+  return normal_string(std::move(joined));
+}
+
+ResolvedPath resolve_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings) {
+  ResolvedPath r;
+  r.uri = std::string(flink_path);
+  if (auto local = local_of_absolute(flink_path, mappings)) {
+    r.local = std::filesystem::path(std::move(*local));
+  } else {
+    r.kind = ResolvedPath::Kind::kRemoteUnmapped;
+  }
   return r;
 }
 
 ResolvedPath resolve_relative(std::string_view relative, const std::filesystem::path& snapshot_dir) {
   ResolvedPath r;
   r.uri = std::string(relative);
-  r.local = (snapshot_dir / std::string(relative)).lexically_normal();
+  r.local = std::filesystem::path(local_of_relative(relative, snapshot_dir));
   return r;
 }
 
+bool is_plainly_normal(std::string_view p) { return plainly_normal(p); }
+
+bool is_within_str(std::string_view ps, std::string_view ds) {
+  if (plainly_normal(ps) && plainly_normal(ds)) {
+    if (ds == "/") return ps.front() == '/';
+    return ps.starts_with(ds) && (ps.size() == ds.size() || ps[ds.size()] == '/');
+  }
+  return is_within(std::filesystem::path(ps), std::filesystem::path(ds));
+}
+
 bool is_within(const std::filesystem::path& p, const std::filesystem::path& dir) {
+  if (plainly_normal(p.native()) && plainly_normal(dir.native())) return is_within_str(p.native(), dir.native());
   auto pn = p.lexically_normal();
   auto dn = dir.lexically_normal();
+  // "." (the current directory, e.g. `ckpt validate .`) normalises its children to bare names, so
+  // it cannot be compared component by component: everything relative that does not climb out
+  // lies inside it.
+  if (dn == "." || dn == "./") return pn.is_relative() && (pn.empty() || *pn.begin() != "..");
   auto [d_end, p_it] = std::mismatch(dn.begin(), dn.end(), pn.begin(), pn.end());
   if (d_end == dn.end()) return true;
   // A trailing empty component ("dir/") still counts as a match.

@@ -37,5 +37,17 @@ ResolvedPath resolve_relative(std::string_view relative, const std::filesystem::
 
 // True when `p` (lexically normalised) lies inside `dir` (lexically normalised).
 bool is_within(const std::filesystem::path& p, const std::filesystem::path& dir);
+// True when lexically_normal() would return `p` unchanged (no empty, "." or ".." component, no
+// trailing separator).
+bool is_plainly_normal(std::string_view p);
+
+// The same on strings (no std::filesystem::path is built when both are already normal).
+bool is_within_str(std::string_view p, std::string_view dir);
+
+// The same resolutions as plain strings, for callers that resolve millions of handles (the
+// reference graph): no std::filesystem::path is built when the path is already normal.
+// local_of_absolute: nullopt when the path is remote and no mapping covers it.
+std::optional<std::string> local_of_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings);
+std::string local_of_relative(std::string_view relative, const std::filesystem::path& snapshot_dir);
 
 }  // namespace ckpt::snapshot

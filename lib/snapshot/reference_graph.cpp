@@ -61,22 +61,22 @@ Parsed parse_one(const Location& loc, const GraphSource& src, const fs::path& sc
         md.properties.kind == flink::CheckpointProperties::Kind::kSavepoint) {
       s.savepoint = true;
     }
-    for (const FileRef& f : file_refs(md, loc.directory, mappings)) {
-      if (f.resolved.kind == ResolvedPath::Kind::kRemoteUnmapped) {
-        s.problems.push_back({RefProblem::kRemoteUnmapped, f.path});
-        continue;
+    visit_file_refs(md, loc.directory, mappings, [&](FileRefView& f) {
+      if (f.kind == ResolvedPath::Kind::kRemoteUnmapped) {
+        s.problems.push_back({RefProblem::kRemoteUnmapped, std::move(f.path)});
+        return;
       }
-      bool inside = is_within(f.resolved.local, scan_root);
+      bool inside = is_within_str(f.local, scan_root.native());
       if (!inside && (f.form == PathForm::kRelative || has_dotdot(f.path))) {
-        s.problems.push_back({RefProblem::kEscapesRoot, f.path});
-        continue;
+        s.problems.push_back({RefProblem::kEscapesRoot, std::move(f.path)});
+        return;
       }
       ParsedRef r;
-      r.path = f.resolved.local.native();  // resolve_* return lexically normal paths
+      r.path = std::move(f.local);  // lexically normal (paths.h)
       r.segment = f.form == PathForm::kSegment;
       r.end = f.size < 0 ? -1 : (r.segment ? f.segment_start + f.size : f.size);
       out.refs.push_back(std::move(r));
-    }
+    });
   } catch (const std::exception& e) {
     s.readable = false;
     s.error = e.what();
@@ -101,8 +101,8 @@ std::optional<fs::path> local_path_of(const std::string& user_path, const std::v
   return absolute_normal(user_path);
 }
 
-std::optional<uint32_t> ReferenceGraph::find(const fs::path& p) const {
-  auto it = index.find(p.native());
+std::optional<uint32_t> ReferenceGraph::find(std::string_view p) const {
+  auto it = index.find(p);
   if (it == index.end()) return std::nullopt;
   return it->second;
 }
@@ -142,10 +142,11 @@ ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, co
       GraphSnapshot& s = g.snapshots[i];
       s = std::move(p.snap);
       for (ParsedRef& r : p.refs) {
-        auto [it, fresh] = g.index.try_emplace(r.path, static_cast<uint32_t>(g.files.size()));
-        if (fresh) {
+        auto it = g.index.find(r.path);
+        if (it == g.index.end()) {
+          it = g.index.emplace(std::move(r.path), static_cast<uint32_t>(g.files.size())).first;
           GraphFile f;
-          f.path = fs::path(std::move(r.path));
+          f.path = it->first;
           g.files.push_back(std::move(f));
         }
         GraphFile& f = g.files[it->second];

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -52,19 +53,37 @@ struct GraphSnapshot {
 };
 
 struct GraphFile {
-  std::filesystem::path path;  // absolute, lexically normal; the physical file for segments
+  std::string_view path;       // absolute, lexically normal; the physical file for segments.
+                               // Points at the graph's index key: valid while the graph lives.
   int64_t recorded_size = -1;  // largest end offset any handle records (segments: start + size)
   uint32_t handles = 0;        // handles referencing it, over all snapshots (segments: per segment)
   bool segment = false;        // referenced through file-merging segments
   std::vector<uint32_t> users; // snapshot indices; unique, ascending
 };
 
+// Hashes std::string and std::string_view alike, so the index is searched without a copy.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Move-only: GraphFile::path points into `index`, whose nodes a move keeps and a copy would not.
 struct ReferenceGraph {
   std::vector<GraphSnapshot> snapshots;
   std::vector<GraphFile> files;
-  std::unordered_map<std::string, uint32_t> index;  // GraphFile::path.native() -> id
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index;  // path -> id
 
-  std::optional<uint32_t> find(const std::filesystem::path& absolute_normal) const;
+  ReferenceGraph() = default;
+  ReferenceGraph(ReferenceGraph&&) = default;
+  ReferenceGraph& operator=(ReferenceGraph&&) = default;
+  ReferenceGraph(const ReferenceGraph&) = delete;
+  ReferenceGraph& operator=(const ReferenceGraph&) = delete;
+
+  std::optional<uint32_t> find(std::string_view absolute_normal) const;
+  std::optional<uint32_t> find(const std::string& absolute_normal) const { return find(std::string_view(absolute_normal)); }
+  std::optional<uint32_t> find(const std::filesystem::path& absolute_normal) const {
+    return find(std::string_view(absolute_normal.native()));
+  }
 };
 
 struct GraphSource {

@@ -76,6 +76,12 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
   std::set<std::string> reported;  // path + rule: one finding per file and problem
   std::set<fs::path> referenced_local;
   bool shared_in_savepoint_reported = false;
+  // Spec §19 rule 24: references that leave the checkpoint's job directory (another job's shared
+  // state, kept by a restore in CLAIM or LEGACY mode) are reported separately: deleting that other
+  // directory breaks this checkpoint.
+  const fs::path job_dir = loc.job_dir.empty() ? fs::path() : fs::absolute(loc.job_dir).lexically_normal();
+  std::string foreign;
+  std::size_t foreign_count = 0;
   const bool savepoint = loc.dir_kind == snapshot::DirKind::kSavepoint ||
                          (md.trailer_state == flink::TrailerState::kParsed &&
                           md.properties.kind == flink::CheckpointProperties::Kind::kSavepoint);
@@ -115,7 +121,12 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
     if (fresh) {
       it->second = stat_of(p);
       ++stats.referenced;
-      referenced_local.insert(fs::absolute(p).lexically_normal());
+      fs::path absolute = fs::absolute(p).lexically_normal();
+      if (!job_dir.empty() && f.form != snapshot::PathForm::kRelative && !snapshot::is_within(absolute, job_dir)) {
+        if (foreign.empty()) foreign = ps;
+        ++foreign_count;
+      }
+      referenced_local.insert(std::move(absolute));
     }
     const Stat& st = it->second;
     if (st.err != 0) {
@@ -146,6 +157,14 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
       if (new_item) deep_items.push_back(DeepItem{p, static_cast<uint64_t>(st.size), {}});
       deep_items[di->second].uses.push_back(&f);
     }
+  }
+
+  if (foreign_count > 0) {
+    Finding& fd = out.add("F24", Severity::kInfo, "",
+                          fmt::format("{} referenced file(s) lie outside this checkpoint's job directory {} (e.g. {}): "
+                                      "keep their directory as long as this checkpoint",
+                                      foreign_count, job_dir.string(), foreign));
+    fd.file = foreign;
   }
 
   // F26: leftovers in the snapshot directory. Single-file savepoints (not named _metadata) sit in

@@ -33,7 +33,7 @@ constexpr std::array kRules{
     Rule{"K21", kWarning, "coordinator state is named after its operator id"},
     Rule{"K22", kWarning, "checkpoint/savepoint properties agree with the directory name and checkpoint id"},
     Rule{"F23", kError, "relative files exist, are regular files and have the recorded size"},
-    Rule{"F24", kError, "absolute and segment files exist, are regular files and hold the recorded bytes"},
+    Rule{"F24", kError, "absolute and segment files exist, are regular files and hold the recorded bytes (a note lists files outside the job directory)"},
     Rule{"F26", kWarning, "every file in the snapshot directory is referenced by its _metadata"},
     Rule{"F27", kWarning, "savepoints: Flink's directory name, self-contained (no files in a checkpoint's shared/)"},
     Rule{"F28", kWarning, "chk-N and job directory names follow Flink's layout"},

@@ -7,27 +7,57 @@
 //       a native savepoint in OUT_DIR that uses (by absolute path) every shared file CHK_DIR uses,
 //       as a job restored in CLAIM mode leaves it
 //   bench_prune plan ROOT RETAIN NOW_UNIX_S
-//       the planning pass of `ckpt prune --retain RETAIN --dry-run` in-process: wall time, peak RSS
+//       the planning pass of `ckpt prune --retain RETAIN --dry-run --json` in-process, phase by
+//       phase: wall and CPU time, peak RSS
+//   bench_prune apply ROOT RETAIN NOW_UNIX_S
+//       plans as above (untimed), then times apply_plan alone, from a sync to a sync
 //   bench_prune check DIR...
 //       every snapshot under each DIR: each referenced file exists with its recorded size
 //       (exit 1 and one line per problem otherwise)
 // The timing itself is done by tests/bench/run.sh (section "prune"), around the ckpt binary and
 // around rm on the same files, in the same run.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
+#include "export/json.h"
+#include "export/prune_json.h"
 #include "flink/metadata_reader.h"
+#include "ops/plan_executor.h"
 #include "ops/prune_plan.h"
 #include "snapshot/discovery.h"
 #include "snapshot/file_refs.h"
+#include "support/bench_timing.h"
 #include "support/intact.h"
 #include "support/synthetic_root.h"
 
 using namespace ckpt;
+
+namespace {
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// Resident set now (peak RSS is getrusage's ru_maxrss).
+long rss_mib() {
+  long pages = 0, resident = 0;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * 4096 / (1024 * 1024);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 7 && std::string(argv[1]) == "gen") {
@@ -64,15 +94,65 @@ int main(int argc, char** argv) {
     ops::PlanRequest req;
     req.root = argv[2];
     req.options.now_ns = std::atoll(argv[4]) * 1000000000LL;
-    auto t0 = std::chrono::steady_clock::now();
-    auto run = ops::plan_root(req, [&](const snapshot::ReferenceGraph& g) { return ops::decide(g, policy); });
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // The same steps as ops::plan_root and `--json`, timed one by one (wall and CPU seconds).
+    struct Phase {
+      const char* name;
+      double wall, cpu;
+      long rss_mib;
+    };
+    std::vector<Phase> phases;
+    double t = testsupport::now_seconds(), c = cpu_seconds();
+    auto lap = [&](const char* name) {
+      double t1 = testsupport::now_seconds(), c1 = cpu_seconds();
+      phases.push_back({name, t1 - t, c1 - c, rss_mib()});
+      t = t1;
+      c = c1;
+    };
+    ops::PlanRun run;
+    const auto root = ops::checked_root(req.root);
+    run.graph = snapshot::build_reference_graph({{root, false}}, {}, req.threads);
+    lap("reference graph");
+    run.inventory = ops::scan_root(root);
+    lap("inventory");
+    run.refusals = ops::refusals(run.graph, run.inventory, req.options);
+    if (run.refusals.empty()) run.plan = ops::make_plan(run.graph, run.inventory, ops::decide(run.graph, policy), req.options);
+    lap("decisions + plan");
+    std::FILE* null = std::fopen("/dev/null", "w");
+    json::write_json(prune_json::plan_message(run, "prune", req.options, nullptr), false, null);
+    std::fclose(null);
+    lap("--json to /dev/null");
+    double wall = 0, cpu = 0;
+    for (const auto& ph : phases) {
+      std::printf("  %-22s %6.2f s wall %6.2f s CPU, RSS after: %ld MiB\n", ph.name, ph.wall, ph.cpu, ph.rss_mib);
+      wall += ph.wall;
+      cpu += ph.cpu;
+    }
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
-    std::printf("plan: %.2f s, peak RSS %ld MiB; %zu snapshots, %zu files in the graph, %zu deletions, %zu refusals\n", s,
-                ru.ru_maxrss / 1024, run.graph.snapshots.size(), run.graph.files.size(), run.plan.deletions.size(),
-                run.refusals.size());
+    std::printf("plan + --json: %.2f s wall (%.2f s CPU), peak RSS %ld MiB; %zu snapshots, %zu files in the graph, "
+                "%zu deletions, %zu refusals\n",
+                wall, cpu, ru.ru_maxrss / 1024, run.graph.snapshots.size(), run.graph.files.size(),
+                run.plan.deletions.size(), run.refusals.size());
     return 0;
+  }
+  if (argc == 5 && std::string(argv[1]) == "apply") {
+    ops::RetentionPolicy policy;
+    policy.last = std::atoll(argv[3]);
+    ops::PlanRequest req;
+    req.root = argv[2];
+    req.options.now_ns = std::atoll(argv[4]) * 1000000000LL;
+    auto lock = ops::RootLock::try_acquire(ops::checked_root(req.root));
+    if (!lock) return 2;
+    auto run = ops::plan_root(req, [&](const snapshot::ReferenceGraph& g) { return ops::decide(g, policy); });
+    ::sync();
+    double t0 = testsupport::now_seconds(), c0 = cpu_seconds();
+    ops::ApplyResult r = ops::apply_plan(run.plan, *lock);
+    ::sync();
+    double wall = testsupport::now_seconds() - t0, cpu = cpu_seconds() - c0;
+    std::printf("apply: %.2f s wall (%.2f s CPU) incl. a final sync; %lld files and %lld directories deleted, %zu failures\n",
+                wall, cpu, static_cast<long long>(r.files_deleted), static_cast<long long>(r.dirs_deleted),
+                r.failures.size());
+    return r.ok() ? 0 : 1;
   }
   if (argc >= 3 && std::string(argv[1]) == "check") {
     int bad = 0, n = 0;

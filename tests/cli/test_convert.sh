@@ -35,6 +35,8 @@ expect_exit 0 -- "$CKPT" convert "$rocks" -o "$TMP/copy_metadata" --force
 expect_exit 2 -- "$CKPT" convert "$rocks" -o "$rocks/_metadata" --force
 expect_err "is the input file"
 expect_exit 2 -- "$CKPT" convert "$rocks" --to yaml
+expect_exit 2 -- "$CKPT" convert "$rocks" --self-contained "$TMP/never" --map nonsense
+expect_err "--map nonsense: expected PREFIX=DIR"
 expect_exit 2 -- "$CKPT" convert "$TMP/nonexistent"
 expect_err "cannot access"
 

@@ -11,6 +11,8 @@ expect_exit 0 -- "$CKPT" pack "$rocks" "$TMP/a.ckpt.zst"
 expect_out "packed 83 files"
 expect_exit 2 -- "$CKPT" pack "$rocks" "$TMP/a.ckpt.zst"
 expect_err "already exists"
+expect_exit 2 -- "$CKPT" pack "$rocks" "$TMP/never.ckpt.zst" --map nonsense
+expect_err "--map nonsense: expected PREFIX=DIR"
 expect_exit 0 -- "$CKPT" pack "$rocks" "$TMP/a.ckpt.zst" --force --level 9 --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert int(d["archiveBytes"]) > 0' "$TMP/out" || fail "pack json"
 # The archive is a plain zstd stream.

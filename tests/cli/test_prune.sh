@@ -14,6 +14,8 @@ job=$(ls "$root")
 expect_exit 2 -- "$CKPT" prune "$root"
 expect_err "empty policy"
 expect_exit 2 -- "$CKPT" prune "$root" --retain 0
+expect_exit 2 -- "$CKPT" prune "$root" --retain 1 --map nonsense
+expect_err "--map nonsense: expected PREFIX=DIR"
 expect_exit 2 -- "$CKPT" prune "$root" --keep-within 3x
 expect_exit 2 -- "$CKPT" prune "$root" --retain 2 --grace soon
 expect_exit 2 -- "$CKPT" prune "$root/$job/chk-1" --retain 2 --now $NOW

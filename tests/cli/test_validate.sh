@@ -19,6 +19,9 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["snapshots"][0]
 # --deep on a RocksDB checkpoint reads the SST files.
 expect_exit 0 -- "$CKPT" validate --deep "$rocks"
 expect_out "read\)"
+# The same from inside the snapshot directory: relative files of "." are inside ".".
+expect_exit 0 -- sh -c 'cd "$1" && "$2" validate --deep .' sh "$rocks" "$CKPT"
+expect_out "valid \(0 errors"
 
 # A fixture naming another machine's absolute files: F24 errors, exit 1.
 expect_exit 1 -- "$CKPT" validate "$(dirname "$(find "$foreign" -name _metadata | head -1)")"
@@ -63,6 +66,7 @@ expect_err "bad.yaml: line 2: unknown key"
 # Usage errors and unreadable input: exit 2 with one line.
 expect_exit 2 -- "$CKPT" validate "$TMP/does-not-exist"
 expect_exit 2 -- "$CKPT" validate --map nonsense "$heap"
+expect_err "--map nonsense: expected PREFIX=DIR"
 expect_exit 2 -- "$CKPT" validate
 expect_exit 0 -- "$CKPT" validate --list-rules
 expect_out "K14"

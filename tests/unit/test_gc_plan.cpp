@@ -86,7 +86,7 @@ std::set<std::string> all_files(const fs::path& root) {
 std::set<std::string> deleted_files(const ops::Plan& p) {
   std::set<std::string> out;
   for (const auto& d : p.deletions) {
-    if (d.entry.type == ops::FsEntry::Type::kFile) out.insert(d.entry.path.string());
+    if (d.entry.type == ops::FsEntry::Type::kFile) out.insert(d.entry.path);
   }
   return out;
 }
@@ -147,7 +147,7 @@ TEST_CASE("prune --retain 2 on an incremental job: plan, apply, converge") {
   }
   std::set<std::string> released;
   for (const auto& d : dels) {
-    if (d.reason == ops::DeleteReason::kReleased) released.insert(d.entry.path.filename().string());
+    if (d.reason == ops::DeleteReason::kReleased) released.insert(std::string(d.entry.name()));
   }
   std::set<std::string> expect;
   for (const auto& s : used_by_pruned) {
@@ -197,7 +197,7 @@ TEST_CASE("gc deletes orphans and old incomplete checkpoints, never young ones o
                                       (jd / "taskowned" / "job_x_tm_y" / "old-segment").string()});
   std::set<std::string> dirs;
   for (const auto& d : run.plan.deletions) {
-    if (d.entry.type == ops::FsEntry::Type::kDir) dirs.insert(d.entry.path.string());
+    if (d.entry.type == ops::FsEntry::Type::kDir) dirs.insert(d.entry.path);
   }
   CHECK(dirs == std::set<std::string>{(jd / "chk-9").string()});  // pool sub-directories stay
   CHECK(run.plan.young.size() == 3);
@@ -405,7 +405,7 @@ TEST_CASE("fail closed: unreadable _metadata, escaping handles, unmapped remote 
     fs::create_directory_symlink(outside.path, jd / "chk-7");
     auto run = plan(t.path, &p, now);
     REQUIRE(run.refusals.empty());
-    for (const auto& d : run.plan.deletions) CHECK(d.entry.path.string().find("link") == std::string::npos);
+    for (const auto& d : run.plan.deletions) CHECK(d.entry.path.find("link") == std::string::npos);
     CHECK(apply(run).ok());
     CHECK(fs::exists(outside.path / "precious"));
     CHECK(fs::is_symlink(jd / "shared" / "link-out"));

@@ -2,6 +2,11 @@
 // without zstd), restore into a different key-group range, operator list state, channel state.
 #include <doctest/doctest.h>
 
+#include <map>
+#include <random>
+#include <string>
+#include <tuple>
+
 #include "flink/key_groups.h"
 #include "io/byte_reader.h"
 #include "io/byte_writer.h"
@@ -145,4 +150,51 @@ TEST_CASE("pipeline state: channel state uses Flink's file layout (version 0, le
   CHECK(back[2499].word == recs[2499].word);
   CHECK(back[2499].key_group == recs[2499].key_group);
   CHECK(back[2499].timestamp == 2499);
+}
+
+TEST_CASE("pipeline state: the hashmap backend agrees with std::map over mixed reads, writes and clears") {
+  // update() reuses the probe of a preceding value() of the same (state, namespace); any other
+  // interleaving must still land on the right entry.
+  auto backend = make_hashmap_backend({0, 8});
+  int a = backend->declare_value_state("a", NamespaceKind::kTimeWindow);
+  int b = backend->declare_value_state("b", NamespaceKind::kTimeWindow);
+  std::map<std::tuple<int, std::string, int64_t>, int64_t> model;
+  std::mt19937_64 rng(7);
+  for (int op = 0; op < 100000; ++op) {
+    uint64_t word = rng() % 500;
+    std::string key = "w" + std::to_string(word);
+    backend->set_current_key(key, static_cast<int32_t>(word % 8));
+    int st = rng() % 2 ? a : b;
+    int64_t start = static_cast<int64_t>(rng() % 3) * 10;
+    Namespace ns{start, start + 10};
+    const std::string& where = key;
+    auto model_key = std::make_tuple(st, where, start);
+    switch (rng() % 4) {
+      case 0: {  // read-modify-write, the records' pattern
+        int64_t n = backend->value(st, ns).value_or(0) + 1;
+        backend->update(st, ns, n);
+        model[model_key] = n;
+        break;
+      }
+      case 1: {  // read, then write another state or namespace
+        (void)backend->value(st, ns);
+        int other = st == a ? b : a;
+        int64_t v = static_cast<int64_t>(rng() % 1000);
+        backend->update(other, ns, v);
+        model[std::make_tuple(other, where, start)] = v;
+        break;
+      }
+      case 2:
+        (void)backend->value(st, ns);
+        backend->clear(st, ns);
+        model.erase(model_key);
+        break;
+      default: {
+        auto it = model.find(model_key);
+        auto got = backend->value(st, ns);
+        REQUIRE(got.has_value() == (it != model.end()));
+        if (got) REQUIRE(*got == it->second);
+      }
+    }
+  }
 }

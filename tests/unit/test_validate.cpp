@@ -22,6 +22,7 @@
 #include "rocks/misc_files.h"
 #include "rocks/sst_writer.h"
 #include "snapshot/discovery.h"
+#include "snapshot/paths.h"
 #include "support/temp_dir.h"
 #include "validate/expect.h"
 #include "validate/metadata_rules.h"
@@ -133,6 +134,20 @@ bool skip_without_fixtures() {
 }
 
 }  // namespace
+
+TEST_CASE("is_within: lexical containment, including the current directory \".\"") {
+  using snapshot::is_within;
+  CHECK(is_within("chk-1/a", "chk-1"));
+  CHECK(is_within("chk-1/./a", "chk-1/"));
+  CHECK_FALSE(is_within("chk-1/../a", "chk-1"));
+  CHECK_FALSE(is_within("chk-10/a", "chk-1"));
+  CHECK(is_within("a", "."));  // `ckpt validate .`: children normalise to bare names
+  CHECK(is_within("./x/a", "./"));
+  CHECK_FALSE(is_within("../a", "."));
+  CHECK_FALSE(is_within("/abs/a", "."));
+  CHECK(is_within("/r/j/chk-1/a", "/r/j/chk-1"));
+  CHECK_FALSE(is_within("/r/j/shared/a", "/r/j/chk-1"));
+}
 
 TEST_SUITE("fixtures") {
   TEST_CASE("validate: every intact fixture is valid; the ones naming another machine's files miss them") {
@@ -368,6 +383,22 @@ TEST_SUITE("fixtures") {
       auto* kg = first_key_groups(md);
       kg->delegate = b.file("file:" + (d / "bb49315e-93ba-4924-9743-236feee8a484").string(), 3);
       CHECK(has(ops::validate_metadata(md, loc_of(d), {}), "F24"));
+
+      // The same file in another job's shared/ with the right size: valid, with a note that this
+      // checkpoint depends on a directory outside its own job directory.
+      fs::path foreign = t.path() / "other-job" / "shared" / "state";
+      fs::create_directories(foreign.parent_path());
+      fs::copy_file(d / "bb49315e-93ba-4924-9743-236feee8a484", foreign);
+      kg->delegate = b.file("file:" + foreign.string(), static_cast<int64_t>(fs::file_size(foreign)));
+      auto v = ops::validate_metadata(md, loc_of(d), {});
+      CHECK(v.status == ops::SnapshotValidation::Status::kValid);
+      CHECK(has(v, "F24", Severity::kInfo));
+      // Inside its own job directory: no note.
+      fs::path own = d.parent_path() / "shared" / "state";
+      fs::create_directories(own.parent_path());
+      fs::copy_file(foreign, own);
+      kg->delegate = b.file("file:" + own.string(), static_cast<int64_t>(fs::file_size(own)));
+      CHECK_FALSE(has(ops::validate_metadata(md, loc_of(d), {}), "F24"));
     }
     {  // F27: a malformed savepoint directory name; F28: chk-007.
       fs::path d = copy_fixture(t, kHeap16, "savepoint-nothex-1");
