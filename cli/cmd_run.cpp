@@ -24,6 +24,7 @@ struct RunArgs {
   pipeline::JobParams params;
   std::string window = "10s", lateness = "0", out_of_orderness = "200ms", max_disorder = "100ms";
   int parallelism = 0;
+  int64_t rate = -1;  // --rate; -1: not given
   std::string config_file;
   std::vector<std::string> defines;
   std::string job_id;
@@ -68,6 +69,10 @@ int run_command(RunArgs& a, bool restore) {
     return kExitUsage;
   }
   for (const auto& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cmd, w.c_str());
+  if (a.rate >= 0) {
+    o.params.rate_limit = a.rate;
+    o.rate_limit = a.rate;
+  }
   if (restore) o.restore = a.restore_path;
   o.job_id = a.job_id;
   o.fail_at = a.fail_at;
@@ -104,6 +109,8 @@ int run_command(RunArgs& a, bool restore) {
     rep.set_records_per_second(rate);
     rep.set_failure(r.failure);
     rep.set_latest_checkpoint(latest);
+    rep.set_local_recovered_subtasks(r.local_recovered);
+    rep.set_remote_recovered_subtasks(r.remote_recovered);
     for (const auto& s : r.snapshots) {
       auto* e = rep.add_snapshots();
       e->set_id(s.id);
@@ -127,6 +134,10 @@ int run_command(RunArgs& a, bool restore) {
     out += fmt::format("status      {}\n", pipeline::status_name(r.status));
     if (!r.failure.empty()) out += fmt::format("failure     {}\n", r.failure);
     if (!r.restored_from.empty()) out += fmt::format("restored    {}\n", r.restored_from);
+    if (r.local_recovered + r.remote_recovered > 0) {
+      out += fmt::format("recovery    {} subtasks from local state, {} from the checkpoint storage\n", r.local_recovered,
+                         r.remote_recovered);
+    }
     out += fmt::format("records     {} in {:.2f} s ({:.0f} records/s), {} restarts\n", r.records, r.seconds, rate, r.restarts);
     if (r.input_seconds > 0 && r.seconds - r.input_seconds >= 0.01) {
       out += fmt::format("input       processed in {:.2f} s, then the final checkpoint\n", r.input_seconds);
@@ -163,7 +174,7 @@ void add_job_options(CLI::App* cmd, RunArgs& a, bool restore) {
     cmd->add_option("--out-of-orderness", a.out_of_orderness, "Watermark bound (bounded out-of-orderness)")->capture_default_str();
   }
   cmd->add_option("--output", p->output_dir, restore ? "Sink directory (default: the snapshot's)" : "Sink directory (committed part files)");
-  cmd->add_option("--rate", p->rate_limit, "Limit each source subtask to N records/s (0 = unlimited)");
+  cmd->add_option("--rate", a.rate, "Limit each source subtask to N records/s (0 = unlimited)");
   cmd->add_option("-p,--parallelism", a.parallelism, "Parallelism (parallelism.default)");
   cmd->add_option("-c,--config", a.config_file, "Flink config.yaml with flat keys");
   cmd->add_option("-D", a.defines, "Configuration override key=value (repeatable)");

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "export/json.h"
@@ -17,6 +18,7 @@ struct SavepointArgs {
   std::string job;
   std::string target;
   bool stop = false;
+  std::string type;  // "", native, canonical
   std::string timeout = "60s";
   bool json = false;
   bool pretty = false;
@@ -32,7 +34,9 @@ int run_savepoint(const SavepointArgs& a) {
   }
   std::string path;
   try {
-    path = pipeline::request_savepoint(a.job, a.target, a.stop, std::chrono::milliseconds(timeout_ms));
+    std::optional<bool> native;
+    if (!a.type.empty()) native = a.type == "native";
+    path = pipeline::request_savepoint(a.job, a.target, a.stop, native, std::chrono::milliseconds(timeout_ms));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ckpt savepoint: %s\n", e.what());
     return kExitUsage;
@@ -42,6 +46,7 @@ int run_savepoint(const SavepointArgs& a) {
     r.set_job_id(std::filesystem::path(a.job).filename().string());
     r.set_savepoint(path);
     r.set_stopped(a.stop);
+    r.set_type(a.type);
     std::fputs((json::to_json(r, a.pretty) + "\n").c_str(), stdout);
   } else {
     std::printf("%s\n", path.c_str());
@@ -55,11 +60,15 @@ void register_savepoint(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SavepointArgs>();
   CLI::App* cmd = app.add_subcommand("savepoint", "Trigger a savepoint of a running ckpt run job");
   cmd->description(
-      "Ask the running job (a job directory <state.checkpoints.dir>/<job-id>, or the job id) for a canonical savepoint\n"
-      "in TARGET (default: the job's state.savepoints.dir) and print its directory. --stop stops the job after it.");
+      "Ask the running job (a job directory <state.checkpoints.dir>/<job-id>, or the job id) for a savepoint in TARGET\n"
+      "(default: the job's state.savepoints.dir) and print its directory. --type native takes it in the backend's own\n"
+      "format (RocksDB: its files, self-contained); canonical (the default) in the format every backend reads.\n"
+      "--stop stops the job after it.");
   cmd->add_option("job", args->job, "Job directory or job id")->required();
   cmd->add_option("target", args->target, "Savepoint directory (default: state.savepoints.dir of the job)");
   cmd->add_flag("--stop", args->stop, "Stop the job with the savepoint (flink stop)");
+  cmd->add_option("--type", args->type, "Savepoint format: canonical or native (default: the job's)")
+      ->check(CLI::IsMember({"canonical", "native"}));
   cmd->add_option("--timeout", args->timeout, "How long to wait for the savepoint")->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");

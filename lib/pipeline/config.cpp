@@ -265,12 +265,28 @@ const std::vector<Option>& options() {
       {{"state.backend.rocksdb.localdir", "state.backend.rocksdb.local-dir"},
        [](PipelineConfig& c, const std::string& v, const std::string&, auto&) { c.rocksdb_localdir = v; }},
       {{"state.backend.local-recovery", "execution.state-recovery.from-local"},
-       [](PipelineConfig&, const std::string& v, const std::string& k, std::vector<std::string>& w) {
-         if (parse_bool(v, k)) w.push_back(fmt::format("{}: ignored: the bundled pipeline has no local recovery", k));
-       }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.local_recovery = parse_bool(v, k); }},
       {{"taskmanager.state.local.root-dirs"},
-       [](PipelineConfig&, const std::string&, const std::string& k, std::vector<std::string>& w) {
-         w.push_back(fmt::format("{}: ignored: the bundled pipeline has no local recovery", k));
+       [](PipelineConfig& c, const std::string& v, const std::string&, auto&) {
+         // Flink's ConfigurationUtils.parseLocalStateDirectories: ',' or the path separator.
+         c.local_root_dirs.clear();
+         std::string cur;
+         for (char ch : v + ",") {
+           if (ch == ',' || ch == ':') {
+             std::string_view t = trim(cur);
+             if (!t.empty()) c.local_root_dirs.emplace_back(t);
+             cur.clear();
+           } else {
+             cur.push_back(ch);
+           }
+         }
+       }},
+      {{"kubernetes.operator.savepoint.format.type"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         std::string l = lower(v);
+         if (l == "native") c.native_savepoints = true;
+         else if (l == "canonical" || l == "default") c.native_savepoints = false;
+         else invalid(k, v, "CANONICAL, NATIVE or DEFAULT");
        }},
       {{"parallelism.default"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
@@ -361,6 +377,10 @@ ResolvedConfig resolve_config(const RawConfig& raw) {
   }
   if (c.incremental && c.backend == BackendKind::kHashMap) {
     out.warnings.push_back("state.backend.incremental: ignored: the hashmap backend always takes full snapshots");
+  }
+  if (c.local_recovery && c.backend == BackendKind::kHashMap) {
+    out.warnings.push_back("state.backend.local-recovery: ignored: the hashmap backend restores from the checkpoint "
+                           "storage only");
   }
   if (c.unaligned && c.mode == CheckpointingMode::kAtLeastOnce) {
     out.warnings.push_back("execution.checkpointing.unaligned: ignored: unaligned checkpoints need EXACTLY_ONCE mode");

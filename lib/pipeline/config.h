@@ -78,6 +78,13 @@ struct PipelineConfig {
   BackendKind backend = BackendKind::kHashMap;
   bool incremental = false;     // rocksdb: incremental native checkpoints (else native full)
   std::string rocksdb_localdir;  // rocksdb working directories' parent; empty: the system temp dir
+  // Local recovery (pipeline/local_state_store.h): rocksdb only; roots empty = the system temp dir.
+  bool local_recovery = false;
+  std::vector<std::string> local_root_dirs;
+  // Savepoints without an explicit --type: native (backend-specific) instead of canonical. Flink
+  // has no such key (only `flink savepoint --type`); the Kubernetes operator's
+  // kubernetes.operator.savepoint.format.type is accepted.
+  bool native_savepoints = false;
 
   // Job.
   int parallelism = 1;

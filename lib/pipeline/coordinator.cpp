@@ -32,7 +32,7 @@ Barrier CheckpointCoordinator::trigger(const TriggerRequest& request, Clock::tim
   bool savepoint = request.kind == SnapshotKind::kSavepoint;
   if (savepoint) {
     p.properties = flink::savepoint_properties(
-        flink::CheckpointProperties::Format::kCanonical,
+        request.native_format ? flink::CheckpointProperties::Format::kNative : flink::CheckpointProperties::Format::kCanonical,
         request.suspend ? flink::CheckpointProperties::Action::kSuspend : flink::CheckpointProperties::Action::kNone);
     p.location = std::make_shared<SnapshotLocation>(storage_.savepoint_location(request.savepoint_target));
   } else {
@@ -49,6 +49,7 @@ Barrier CheckpointCoordinator::trigger(const TriggerRequest& request, Clock::tim
   b.kind = request.kind;
   b.unaligned = !savepoint && config_.unaligned && config_.mode == CheckpointingMode::kExactlyOnce;
   b.suspend = request.suspend;
+  b.native = savepoint && request.native_format;
   b.location = p.location;
   pending_.emplace(p.id, std::move(p));
   return b;

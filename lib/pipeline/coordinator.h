@@ -35,6 +35,7 @@ struct TriggerRequest {
   SnapshotKind kind = SnapshotKind::kCheckpoint;
   bool final_checkpoint = false;  // after end of input: tasks finish when it completes
   bool suspend = false;           // stop-with-savepoint
+  bool native_format = false;     // savepoint: native (SavepointFormatType.NATIVE), else canonical
   std::filesystem::path savepoint_target;
   std::string request_id;         // savepoint request to answer ("" = none)
 };

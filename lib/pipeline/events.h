@@ -35,6 +35,7 @@ struct Barrier {
   SnapshotKind kind = SnapshotKind::kCheckpoint;
   bool unaligned = false;  // overtakes records; in-flight records become channel state
   bool suspend = false;    // stop-with-savepoint: sources stop emitting after this barrier
+  bool native = false;     // savepoint in the native format (backends snapshot as for checkpoints)
   std::shared_ptr<const SnapshotLocation> location;  // where the snapshot's files go
 };
 

@@ -16,6 +16,7 @@
 #include "pipeline/completed_store.h"
 #include "pipeline/coordinator.h"
 #include "pipeline/job_control.h"
+#include "pipeline/local_state_store.h"
 #include "pipeline/restore.h"
 #include "pipeline/state_format.h"
 #include "pipeline/tasks.h"
@@ -202,6 +203,7 @@ RunResult run_job(const RunOptions& opts) {
       std::string output = params.output_dir;
       params = plan->params;
       if (!output.empty()) params.output_dir = output;
+      if (opts.rate_limit) params.rate_limit = *opts.rate_limit;
     }
     max_p = plan->max_parallelism;
     next_id = restored->id + 1;
@@ -219,6 +221,18 @@ RunResult run_job(const RunOptions& opts) {
   }
 
   result.job_id = opts.job_id.empty() ? random_hex(32) : opts.job_id;
+  const LocalRecoveryConfig local_recovery = local_recovery_config(cfg);
+  // Local recovery: subtasks whose local copy matches restore from it (counted in the result).
+  auto prefer_local = [&](RestorePlan& pl) {
+    if (!local_recovery.enabled) return;
+    LocalRecoveryOutcome lo = prefer_local_state(pl, local_recovery, result.job_id);
+    result.local_recovered += lo.local;
+    result.remote_recovered += lo.remote;
+    if (lo.local + lo.remote == 0) return;
+    log(fmt::format("local recovery: {} subtasks from local state, {} from the checkpoint storage", lo.local, lo.remote));
+    for (const auto& f : lo.fallbacks) log(fmt::format("local recovery: {}", f));
+  };
+  if (plan) prefer_local(*plan);
   CheckpointStorage storage(cfg, result.job_id);
   if (cfg.interval_ms || !cfg.checkpoints_dir.empty()) storage.initialize();
   result.job_dir = storage.job_dir();
@@ -262,6 +276,7 @@ RunResult run_job(const RunOptions& opts) {
     common.config = &cfg;
     common.listener = &queue;
     common.executor = &executor;
+    common.job_id = result.job_id;
     std::string sink_uid = random_hex(8);
     for (int32_t i = 0; i < p; ++i) {
       TaskCommon c = common;
@@ -388,6 +403,7 @@ RunResult run_job(const RunOptions& opts) {
           r.savepoint_target = req.target;
           r.request_id = req.id;
           r.suspend = req.stop;
+          r.native_format = req.native.value_or(cfg.native_savepoints);
           if (trigger(r) && req.stop) stopping = true;
         }
       }
@@ -397,6 +413,7 @@ RunResult run_job(const RunOptions& opts) {
           TriggerRequest r;
           r.kind = SnapshotKind::kSavepoint;
           r.suspend = true;
+          r.native_format = cfg.native_savepoints;
           stopping = trigger(r);
           if (!stopping) cancelled = true;
         } else {
@@ -429,6 +446,7 @@ RunResult run_job(const RunOptions& opts) {
         } else {
           plan.reset();
         }
+        if (plan) prefer_local(*plan);
         ++result.restarts;
         log(fmt::format("restarting (attempt {} of {}) in {} ms from {}", attempt + 1, cfg.restart_attempts,
                         cfg.restart_delay_ms, from ? (from->dir.empty() ? fmt::format("checkpoint {}", from->id) : from->dir.string())
@@ -455,6 +473,8 @@ RunResult run_job(const RunOptions& opts) {
                     flink::describe(cfg.retention)));
     store.discard_all();
   }
+  // As Flink releases a job's local state with its slots: only a killed process leaves it.
+  if (local_recovery.enabled) discard_job_local_state(local_recovery, result.job_id);
   if (!result.job_dir.empty() && store.size() == 0) {
     remove_if_empty(result.job_dir / "shared");
     remove_if_empty(result.job_dir / "taskowned");

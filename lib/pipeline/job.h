@@ -22,6 +22,7 @@ struct RunOptions {
   std::string job_id;                              // empty: random
   std::optional<std::filesystem::path> restore;    // `ckpt restore PATH`
   bool params_from_snapshot = true;                // restore: take job parameters from the snapshot
+  std::optional<int64_t> rate_limit;               // restore: overrides the snapshot's (--rate)
   int64_t fail_at = -1;                            // inject a failure after N records in keyed subtask 0
   bool stop_with_savepoint_on_sigterm = false;
   // Flink discards every retained checkpoint when a job FINISHES; true keeps them (for inspection
@@ -54,6 +55,10 @@ struct RunResult {
   double input_seconds = 0;
   std::string failure;
   std::vector<std::string> warnings;
+  // Local recovery (every restore of the run): keyed subtasks restored from their local copies,
+  // and those with native state that read the checkpoint storage instead.
+  int local_recovered = 0;
+  int remote_recovered = 0;
 };
 
 // Throws std::runtime_error / ConfigError for problems found before the job starts (bad restore

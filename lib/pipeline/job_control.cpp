@@ -72,6 +72,8 @@ std::vector<SavepointRequest> JobControl::take_requests() {
       pos = nl == std::string::npos ? text.size() : nl + 1;
       if (line.rfind("target=", 0) == 0) r.target = line.substr(7);
       if (line == "stop=1") r.stop = true;
+      if (line == "type=native") r.native = true;
+      if (line == "type=canonical") r.native = false;
     }
     fs::remove(e.path(), ec);
     out.push_back(std::move(r));
@@ -88,7 +90,7 @@ void JobControl::respond(const std::string& request_id, bool ok, const std::stri
 }
 
 std::string request_savepoint(const std::string& job, const fs::path& target, bool stop,
-                              std::chrono::milliseconds timeout) {
+                              std::optional<bool> native, std::chrono::milliseconds timeout) {
   std::string job_id = fs::path(job).filename().string();
   if (job_id.empty()) job_id = fs::path(job).parent_path().filename().string();
   if (!snapshot::is_job_id(job_id)) {
@@ -104,6 +106,7 @@ std::string request_savepoint(const std::string& job, const fs::path& target, bo
   std::string body;
   if (!target.empty()) body += "target=" + fs::absolute(target).string() + "\n";
   body += stop ? "stop=1\n" : "stop=0\n";
+  if (native) body += *native ? "type=native\n" : "type=canonical\n";
   io::write_file_atomically(dir / ("request-" + id), body);
   if (::kill(pid, SIGUSR1) != 0) throw std::runtime_error(fmt::format("cannot signal process {}", pid));
   auto deadline = std::chrono::steady_clock::now() + timeout;

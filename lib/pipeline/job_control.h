@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ struct SavepointRequest {
   std::string id;
   std::filesystem::path target;  // empty: state.savepoints.dir
   bool stop = false;             // stop-with-savepoint
+  std::optional<bool> native;    // format: native / canonical; unset: the job's default
 };
 
 // Job side.
@@ -36,8 +38,9 @@ class JobControl {
 
 // Client side: `job` is a job directory (…/<job-id>) or a job id. Returns the savepoint path;
 // throws std::runtime_error with a one-line reason (no such running job, failure, timeout).
+// `native`: the savepoint format (unset: the job's kubernetes.operator.savepoint.format.type).
 std::string request_savepoint(const std::string& job, const std::filesystem::path& target, bool stop,
-                              std::chrono::milliseconds timeout);
+                              std::optional<bool> native, std::chrono::milliseconds timeout);
 
 // Process-wide signal flags (installed by the job while it runs).
 void install_job_signal_handlers();

@@ -70,9 +70,12 @@ flink::Metadata assemble_metadata(const AssemblyInput& in) {
                                         stream_of(b, n.meta), std::move(shared), std::move(private_files),
                                         flink::random_uuid(rng));
       } else if (r.keyed && r.keyed->stream.kind != PersistedStream::Kind::kNone) {
+        // Canonical savepoints: tag 7 without an id; checkpoints and native savepoints of the
+        // hashmap backend (spec §12.3): tag 12.
+        bool canonical = in.savepoint && in.properties.format == flink::CheckpointProperties::Format::kCanonical;
         s.managed_keyed = b.key_groups(r.keyed->range, r.keyed->offsets, stream_of(b, r.keyed->stream),
-                                       in.savepoint ? std::string() : flink::random_uuid(rng),
-                                       in.savepoint ? flink::keyed_tag::kSavepointKeyGroups : flink::keyed_tag::kKeyGroupsV2);
+                                       canonical ? std::string() : flink::random_uuid(rng),
+                                       canonical ? flink::keyed_tag::kSavepointKeyGroups : flink::keyed_tag::kKeyGroupsV2);
       }
       if (r.raw_keyed && r.raw_keyed->stream.kind != PersistedStream::Kind::kNone) {
         s.raw_keyed = b.key_groups(r.raw_keyed->range, r.raw_keyed->offsets, stream_of(b, r.raw_keyed->stream),

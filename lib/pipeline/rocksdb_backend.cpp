@@ -257,12 +257,15 @@ class RocksDbBackend final : public KeyedStateBackend {
     uploads_->last_completed = -1;
   }
 
-  std::optional<NativeSnapshot> native_snapshot(int64_t checkpoint_id, bool compress) override {
+  std::optional<NativeSnapshot> native_snapshot(int64_t checkpoint_id, bool compress, bool savepoint) override {
     // Synchronous part: the cached changes into the database, memtables to table files (no WAL),
-    // then hard links of the live files.
+    // then hard links of the live files, straight into the local recovery copy when there is one
+    // (kept after persisting).
     write_back_all();
     check(db_->Flush(rocksdb::FlushOptions(), handles_), db_dir_, "flush");
-    fs::path local = work_dir_ / fmt::format("chk-{}", checkpoint_id);
+    bool keep_local = !savepoint && options_.local_snapshot_dir;
+    fs::path local = keep_local ? options_.local_snapshot_dir(checkpoint_id, backend_id_)
+                                : work_dir_ / fmt::format("chk-{}", checkpoint_id);
     std::error_code ec;
     fs::remove_all(local, ec);
     rocksdb::Checkpoint* cp = nullptr;
@@ -279,16 +282,17 @@ class RocksDbBackend final : public KeyedStateBackend {
     // its files stay retained until this checkpoint completes (only a later checkpoint can
     // subsume it). Otherwise (a checkpoint failed, or its completion has not been notified yet
     // while another may already have subsumed the last completed one) upload everything.
+    // A native savepoint reuses nothing and is no base for later checkpoints (Flink's NO_SHARING).
     std::map<std::string, PersistedStream> reuse;
-    {
+    if (!savepoint) {
       std::lock_guard<std::mutex> lock(uploads_->mu);
       auto it = uploads_->by_checkpoint.find(uploads_->last_completed);
       if (it != uploads_->by_checkpoint.end() && uploads_->last_completed == last_snapshot_) reuse = it->second;
+      last_snapshot_ = checkpoint_id;
     }
-    last_snapshot_ = checkpoint_id;
     n.persist = [uploads = uploads_, local, meta = std::move(meta), reuse = std::move(reuse), checkpoint_id,
-                 backend_id = backend_id_, incremental = options_.incremental](const SnapshotLocation& loc) {
-      return persist_native(loc, local, meta, reuse, checkpoint_id, backend_id, incremental, *uploads);
+                 backend_id = backend_id_, incremental = options_.incremental, keep_local](const SnapshotLocation& loc) {
+      return persist_native(loc, local, meta, reuse, checkpoint_id, backend_id, incremental, keep_local, *uploads);
     };
     return n;
   }
@@ -350,15 +354,19 @@ class RocksDbBackend final : public KeyedStateBackend {
 
   static NativeKeyedResult persist_native(const SnapshotLocation& loc, const fs::path& local, const std::string& meta,
                                           const std::map<std::string, PersistedStream>& reuse, int64_t checkpoint_id,
-                                          const std::string& backend_id, bool incremental, Uploads& uploads) {
+                                          const std::string& backend_id, bool incremental, bool keep_local,
+                                          Uploads& uploads) {
     NativeKeyedResult r;
     r.checkpoint_id = checkpoint_id;
     r.backend_id = backend_id;
     r.meta = persist(loc, meta, "rocksdb meta");
     r.checkpointed_size = r.meta.size;
     // Incremental uploads go to <job dir>/shared/ (absolute handles); jobmanager storage and
-    // in-memory checkpoints have no shared directory and inline everything.
-    bool shared_dir = incremental && !loc.dir.empty() && !loc.inline_only;
+    // in-memory checkpoints have no shared directory and inline everything. A native savepoint
+    // lists `.sst` files as shared too (Flink's incremental strategy with NO_SHARING) but writes
+    // every file into the savepoint directory (EXCLUSIVE scope: relative handles, relocatable).
+    bool sst_shared = incremental && !loc.dir.empty() && !loc.inline_only;
+    bool shared_dir = sst_shared && !loc.savepoint;
     SnapshotLocation shared_loc = loc;
     if (shared_dir) shared_loc.dir = loc.dir.parent_path() / "shared";
     std::vector<fs::path> files;
@@ -376,9 +384,9 @@ class RocksDbBackend final : public KeyedStateBackend {
     };
     for (const fs::path& p : files) {
       std::string name = p.filename().string();
-      if (shared_dir && rocks::is_sst(name)) {
+      if (sst_shared && rocks::is_sst(name)) {
         auto it = reuse.find(name);
-        PersistedStream st = it != reuse.end() ? it->second : upload(p, true);
+        PersistedStream st = it != reuse.end() ? it->second : upload(p, shared_dir);
         used[name] = st;
         r.shared.emplace_back(name, std::move(st));
       } else {
@@ -386,7 +394,7 @@ class RocksDbBackend final : public KeyedStateBackend {
       }
     }
     std::error_code ec;
-    fs::remove_all(local, ec);
+    if (!keep_local) fs::remove_all(local, ec);
     if (shared_dir) {
       std::lock_guard<std::mutex> lock(uploads.mu);
       uploads.by_checkpoint[checkpoint_id] = std::move(used);

@@ -30,8 +30,14 @@
 //    After a restore the first checkpoint reuses nothing (uploads everything): the restored
 //    snapshot may be one this job does not own (NO_CLAIM), as Flink forces a full first
 //    checkpoint in NO_CLAIM mode.
-//  * savepoints are canonical (KeyedStateBackend::snapshot: the key-grouped format of the hashmap
-//    backend, tag 7), so that any backend restores them.
+//  * canonical savepoints: KeyedStateBackend::snapshot, the key-grouped format of the hashmap
+//    backend (tag 7), so that any backend restores them;
+//  * native savepoints (`ckpt savepoint --type native`): the checkpoint's tag 11 handle, self-
+//    contained (Flink's NO_SHARING): nothing reused from checkpoints, no base for later ones,
+//    every file written into the savepoint directory (tag 6 relative, or inline), `.sst` files
+//    in the shared list when incremental (else all private), as Flink's strategies do.
+//  * local recovery (pipeline/local_state_store.h): with `local_snapshot_dir` set, a checkpoint's
+//    RocksDB native checkpoint is made in that directory and kept after it is persisted.
 //
 // State access goes through a bounded write-back cache per state (write_back_cache.h): a read
 // misses into a RocksDB Get once per key, writes stay in the cache until it is full (then every
@@ -61,7 +67,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "pipeline/state_backend.h"
 
@@ -73,6 +81,9 @@ struct RocksBackendOptions {
   bool incremental = false;
   // Entries of the write-back cache per state (write_back_cache.h): about 100 bytes each.
   std::size_t cache_entries = 1 << 17;
+  // Local recovery: the directory for checkpoint N's local copy (it must not exist; its parent
+  // must). Empty: no local copies.
+  std::function<std::filesystem::path(int64_t checkpoint_id, const std::string& backend_id)> local_snapshot_dir;
 };
 
 // Throws std::runtime_error when the database cannot be created.

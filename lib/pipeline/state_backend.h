@@ -89,8 +89,10 @@ class KeyedStateBackend {
 
   virtual int64_t num_entries() const = 0;
 
-  // Native checkpoints: nullopt for backends that take key-grouped snapshots only (hashmap).
-  virtual std::optional<NativeSnapshot> native_snapshot(int64_t /*checkpoint_id*/, bool /*compress*/) {
+  // Native checkpoints and native savepoints (`savepoint`: self-contained, nothing shared with
+  // checkpoints, no local copy): nullopt for backends that take key-grouped snapshots only (hashmap).
+  virtual std::optional<NativeSnapshot> native_snapshot(int64_t /*checkpoint_id*/, bool /*compress*/,
+                                                        bool /*savepoint*/) {
     return std::nullopt;
   }
   // Checkpoint `id` completed (Flink's notifyCheckpointComplete): incremental snapshots may reuse

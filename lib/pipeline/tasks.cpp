@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "flink/key_groups.h"
+#include "flink/operator_id.h"
+#include "pipeline/local_state_store.h"
 #include "pipeline/rocksdb_backend.h"
 #include "pipeline/state_format.h"
 
@@ -35,19 +37,29 @@ KeyedResult persist_keyed(const SnapshotLocation& loc, KeyedSnapshot&& s, std::s
   return r;
 }
 
-// The keyed state backend the configuration asks for, for the subtask's key groups.
-std::unique_ptr<KeyedStateBackend> make_backend(const TaskCommon& c) {
+// The keyed state backend the configuration asks for, for the subtask's key groups; `local`:
+// where its checkpoints keep local recovery copies (null: none).
+std::unique_ptr<KeyedStateBackend> make_backend(const TaskCommon& c, const TaskLocalStateStore* local) {
   flink::KeyGroupRange range = flink::range_of_subtask(c.max_parallelism, c.parallelism, c.subtask);
   if (c.config->backend != BackendKind::kRocksDB) return make_hashmap_backend(range);
   RocksBackendOptions o;
   o.local_dir = c.config->rocksdb_localdir;
   o.max_parallelism = c.max_parallelism;
   o.incremental = c.config->incremental;
+  if (local) {
+    o.local_snapshot_dir = [local](int64_t id, const std::string& backend_id) { return local->snapshot_dir(id, backend_id); };
+  }
   return make_rocksdb_backend(range, o);
 }
 
-// The synchronous part of one keyed operator's snapshot: native for checkpoints of backends that
-// take them (RocksDB), else key-grouped.
+std::unique_ptr<TaskLocalStateStore> make_local_state_store(const TaskCommon& c) {
+  if (!c.config->local_recovery || c.config->backend != BackendKind::kRocksDB) return nullptr;
+  return std::make_unique<TaskLocalStateStore>(local_recovery_config(*c.config), c.job_id,
+                                               flink::to_hex(flink::operator_id_from_uid(kCounterUid)), c.subtask);
+}
+
+// The synchronous part of one keyed operator's snapshot: native for checkpoints and native
+// savepoints of backends that take them (RocksDB), else key-grouped.
 struct KeyedParts {
   std::optional<KeyedSnapshot> grouped;
   std::optional<NativeSnapshot> native;
@@ -55,7 +67,8 @@ struct KeyedParts {
 
 KeyedParts take_keyed(KeyedStateBackend& backend, const Barrier& b, bool compress) {
   KeyedParts p;
-  if (b.kind == SnapshotKind::kCheckpoint) p.native = backend.native_snapshot(b.id, compress);
+  bool savepoint = b.kind == SnapshotKind::kSavepoint;
+  if (!savepoint || b.native) p.native = backend.native_snapshot(b.id, compress, savepoint);
   if (!p.native) p.grouped = backend.snapshot(compress);
   return p;
 }
@@ -266,8 +279,9 @@ KeyedTask::KeyedTask(TaskCommon common, int32_t upstream_parallelism, std::strin
     : c_(common),
       upstream_(upstream_parallelism),
       gate_(upstream_parallelism, 8),
-      counter_backend_(make_backend(c_)),
-      windows_backend_(make_backend(c_)),
+      local_state_(make_local_state_store(c_)),
+      counter_backend_(make_backend(c_, local_state_.get())),
+      windows_backend_(make_backend(c_, local_state_.get())),
       sink_(c_.params->output_dir, c_.subtask, std::move(sink_uid)),
       counter_(*counter_backend_, [this](std::string_view l) { sink_.write(l); }),
       windows_(*windows_backend_, c_.params->window_ms, c_.params->allowed_lateness_ms,
@@ -460,6 +474,7 @@ void KeyedTask::notify_complete(int64_t checkpoint_id, bool final_checkpoint) {
   sink_.commit_up_to(checkpoint_id);
   counter_backend_->notify_checkpoint_complete(checkpoint_id);
   windows_backend_->notify_checkpoint_complete(checkpoint_id);
+  if (local_state_) local_state_->confirm(checkpoint_id);
   if (final_checkpoint) {
     c_.listener->finished(c_.task);
     stop_ = true;

@@ -40,6 +40,8 @@ inline constexpr std::string_view kSinkUid = "sink";
 inline constexpr std::string_view kSplitsStateName = "SourceReaderState";
 inline constexpr std::string_view kCommittablesStateName = "streaming_committer_raw_states";
 
+class TaskLocalStateStore;  // pipeline/local_state_store.h (which needs this header)
+
 struct TaskCommon {
   int task = 0;       // index in the job (sources first)
   int32_t subtask = 0;
@@ -49,6 +51,7 @@ struct TaskCommon {
   const PipelineConfig* config = nullptr;
   TaskListener* listener = nullptr;
   AsyncSnapshotExecutor* executor = nullptr;
+  std::string job_id;  // names the local recovery directories
 };
 
 class SourceTask {
@@ -130,6 +133,7 @@ class KeyedTask {
   TaskCommon c_;
   int32_t upstream_;
   InputGate gate_;
+  std::unique_ptr<TaskLocalStateStore> local_state_;  // local recovery on (rocksdb) only
   std::unique_ptr<KeyedStateBackend> counter_backend_, windows_backend_;
   FileSink sink_;
   CounterOperator counter_;

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
   // (a) the first checkpoint uploads everything.
   SnapshotLocation loc1 = location(work / "job", 1);
   t0 = now_seconds();
-  auto snap1 = b->native_snapshot(1, false);
+  auto snap1 = b->native_snapshot(1, false, false);
   double sync1_s = now_seconds() - t0;
   t0 = now_seconds();
   NativeKeyedResult r1 = snap1->persist(loc1);
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   for (uint64_t i = 0; i < keys; i += 100) put(*b, i, -1);
   SnapshotLocation loc2 = location(work / "job", 2);
   t0 = now_seconds();
-  auto snap2 = b->native_snapshot(2, false);
+  auto snap2 = b->native_snapshot(2, false, false);
   NativeKeyedResult r2 = snap2->persist(loc2);
   double inc_s = now_seconds() - t0;
   std::printf("checkpoint after changing 1 %% of the keys: %.2f s, uploaded %.1f MiB (%.2f %% of the state)\n", inc_s,

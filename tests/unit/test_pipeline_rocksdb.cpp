@@ -110,7 +110,7 @@ TEST_CASE("pipeline rocksdb: native full checkpoint holds every file privately, 
   CHECK(get(*b, "hello") == 7);
   CHECK_FALSE(get(*b, "absent"));
 
-  auto snap = b->native_snapshot(1, false);
+  auto snap = b->native_snapshot(1, false, false);
   REQUIRE(snap);
   SnapshotLocation loc = location(tmp.path / "job", 1, 0);
   NativeKeyedResult r = snap->persist(loc);
@@ -151,12 +151,12 @@ TEST_CASE("pipeline rocksdb: an incremental checkpoint after changing 1% of 1M k
   for (int i = 0; i < kKeys; ++i) put(*b, fmt::format("key-{}", i), i);
   fs::path job = tmp.path / "job";
   SnapshotLocation loc1 = location(job, 1, 20 * 1024);
-  NativeKeyedResult r1 = b->native_snapshot(1, false)->persist(loc1);
+  NativeKeyedResult r1 = b->native_snapshot(1, false, false)->persist(loc1);
   b->notify_checkpoint_complete(1);
   std::mt19937 rng(42);
   for (int i = 0; i < kKeys / 100; ++i) put(*b, fmt::format("key-{}", rng() % kKeys), -1);
   SnapshotLocation loc2 = location(job, 2, 20 * 1024);
-  NativeKeyedResult r2 = b->native_snapshot(2, false)->persist(loc2);
+  NativeKeyedResult r2 = b->native_snapshot(2, false, false)->persist(loc2);
 
   int64_t full = r1.checkpointed_size;
   MESSAGE("full " << full << " bytes, incremental " << r2.checkpointed_size << " bytes");
@@ -179,11 +179,11 @@ TEST_CASE("pipeline rocksdb: an incremental checkpoint after changing 1% of 1M k
   // Checkpoint 2 never completes: checkpoint 3 cannot know whether checkpoint 1 is still retained
   // and uploads everything; after 3 completes, 4 reuses 3's files again.
   SnapshotLocation loc3 = location(job, 3, 20 * 1024);
-  NativeKeyedResult r3 = b->native_snapshot(3, false)->persist(loc3);
+  NativeKeyedResult r3 = b->native_snapshot(3, false, false)->persist(loc3);
   CHECK(r3.checkpointed_size >= full);
   b->notify_checkpoint_complete(3);
   SnapshotLocation loc4 = location(job, 4, 20 * 1024);
-  NativeKeyedResult r4 = b->native_snapshot(4, false)->persist(loc4);
+  NativeKeyedResult r4 = b->native_snapshot(4, false, false)->persist(loc4);
   CHECK(r4.checkpointed_size * 20 <= full);
 }
 
@@ -193,7 +193,7 @@ TEST_CASE("pipeline rocksdb: native files restore as is, and rescaled by key gro
   auto b = declared(rocks_backend(all, tmp.path, false));
   for (int i = 0; i < 1000; ++i) put(*b, fmt::format("w{}", i), i);
   SnapshotLocation loc = location(tmp.path / "job", 1, 1024);
-  NativeKeyedResult r = b->native_snapshot(1, false)->persist(loc);
+  NativeKeyedResult r = b->native_snapshot(1, false, false)->persist(loc);
   NativePiece piece{nullptr, lay_out(r, loc, tmp.path / "files"), all};
 
   auto same = declared(rocks_backend(all, tmp.path, false));
@@ -267,7 +267,7 @@ TEST_CASE("pipeline rocksdb: rescaling 2 -> 3 clips the best-overlapping databas
       all_keys[key] = k;
     }
     SnapshotLocation loc = location(tmp.path / fmt::format("job{}", i), 1, 0);
-    NativeKeyedResult r = b->native_snapshot(1, false)->persist(loc);
+    NativeKeyedResult r = b->native_snapshot(1, false, false)->persist(loc);
     pieces.push_back(NativePiece{nullptr, lay_out(r, loc, tmp.path / fmt::format("old{}", i)), rg});
   }
   REQUIRE(all_keys.size() == 3000);
@@ -288,7 +288,7 @@ TEST_CASE("pipeline rocksdb: rescaling 2 -> 3 clips the best-overlapping databas
     // The database itself (as its next checkpoint has it): every visible key is in the new range,
     // and so is every key its table files hold (the deleted ranges were compacted away).
     SnapshotLocation loc = location(tmp.path / fmt::format("new{}", i), 2, 0);
-    NativeKeyedResult r = part->native_snapshot(2, false)->persist(loc);
+    NativeKeyedResult r = part->native_snapshot(2, false, false)->persist(loc);
     DbView v = view_of(r, loc, tmp.path / fmt::format("new-db{}", i), "count");
     CHECK(v.entries.size() == expected.size());
     for (const auto& [k, val] : v.entries) {
@@ -329,7 +329,7 @@ TEST_CASE("pipeline rocksdb: the write-back cache evicts and checkpoints exactly
     }
   }
   SnapshotLocation loc = location(tmp.path / "job", 1, 0);
-  NativeKeyedResult r = b->native_snapshot(1, false)->persist(loc);
+  NativeKeyedResult r = b->native_snapshot(1, false, false)->persist(loc);
   std::erase_if(model, [](const auto& e) { return e.second == 0; });
   // Changes after the barrier are not in the checkpoint.
   b->set_current_key("k1", kg_of("k1"));
