@@ -36,15 +36,9 @@ void check(const rocksdb::Status& s, const fs::path& dir, const char* what) {
 
 // Flink's options where they matter to the files: its list-state merge operator on every column
 // family (so that the OPTIONS file names it, as Flink's does), no info log chatter.
-rocksdb::ColumnFamilyOptions column_family_options() {
-  static const std::shared_ptr<rocksdb::MergeOperator> merge = [] {
-    std::shared_ptr<rocksdb::MergeOperator> m;
-    rocksdb::ConfigOptions co;
-    if (!rocksdb::MergeOperator::CreateFromString(co, "StringAppendTESTOperator", &m).ok()) m.reset();
-    return m;
-  }();
+rocksdb::ColumnFamilyOptions column_family_options(const fs::path& dir) {
   rocksdb::ColumnFamilyOptions o;
-  o.merge_operator = merge;
+  o.merge_operator = rocks::flink_merge_operator(dir);
   // Bloom filters in the table files (Flink's state.backend.rocksdb.use-bloom-filter): most reads
   // that reach the database are first accesses of a key or window, i.e. of absent keys, which a
   // filter answers without searching every level-0 file's blocks.
@@ -559,7 +553,7 @@ class RocksDbBackend final : public KeyedStateBackend {
       if (h->GetName() == name) return h;
     }
     rocksdb::ColumnFamilyHandle* h = nullptr;
-    check(db_->CreateColumnFamily(column_family_options(), name, &h), db_dir_, "create column family");
+    check(db_->CreateColumnFamily(column_family_options(db_dir_), name, &h), db_dir_, "create column family");
     handles_.push_back(h);
     return h;
   }
@@ -568,7 +562,7 @@ class RocksDbBackend final : public KeyedStateBackend {
     std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName};
     if (existing) check(rocksdb::DB::ListColumnFamilies(db_options(), db_dir_.string(), &names), db_dir_, "list column families");
     std::vector<rocksdb::ColumnFamilyDescriptor> cfds;
-    for (const auto& n : names) cfds.emplace_back(n, column_family_options());
+    for (const auto& n : names) cfds.emplace_back(n, column_family_options(db_dir_));
     rocksdb::DB* raw = nullptr;
     check(rocksdb::DB::Open(db_options(), db_dir_.string(), cfds, &handles_, &raw), db_dir_, "open");
     db_.reset(raw);

@@ -17,16 +17,6 @@ namespace {
 // Flink's RocksDB backend: RocksDBKeyedStateBackend.MERGE_OPERATOR_NAME ("stringappendtest").
 constexpr const char* kFlinkMergeOperator = "StringAppendTESTOperator";
 
-std::shared_ptr<rocksdb::MergeOperator> flink_merge_operator(const fs::path& dir) {
-  static const std::shared_ptr<rocksdb::MergeOperator> op = [] {
-    std::shared_ptr<rocksdb::MergeOperator> m;
-    rocksdb::ConfigOptions co;
-    if (!rocksdb::MergeOperator::CreateFromString(co, kFlinkMergeOperator, &m).ok()) m.reset();
-    return m;
-  }();
-  if (!op) throw RocksError(dir.string() + ": this RocksDB build lacks the merge operator " + kFlinkMergeOperator);
-  return op;
-}
 
 // Options of the machine that wrote the database that must not apply here.
 void sanitize(rocksdb::ColumnFamilyOptions& cf, const fs::path& dir, bool& added_merge, bool& was_fifo) {
@@ -47,6 +37,17 @@ void sanitize(rocksdb::ColumnFamilyOptions& cf, const fs::path& dir, bool& added
 }
 
 }  // namespace
+
+std::shared_ptr<rocksdb::MergeOperator> flink_merge_operator(const fs::path& dir) {
+  static const std::shared_ptr<rocksdb::MergeOperator> op = [] {
+    std::shared_ptr<rocksdb::MergeOperator> m;
+    rocksdb::ConfigOptions co;
+    if (!rocksdb::MergeOperator::CreateFromString(co, kFlinkMergeOperator, &m).ok()) m.reset();
+    return m;
+  }();
+  if (!op) throw RocksError(dir.string() + ": this RocksDB build lacks the merge operator " + kFlinkMergeOperator);
+  return op;
+}
 
 FlinkDbOptions flink_db_options(const fs::path& dir) {
   FlinkDbOptions out;

@@ -35,6 +35,10 @@ class RocksError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Flink's list-state merge operator (RocksDB's "StringAppendTESTOperator", delimiter ','), one
+// shared instance. Throws RocksError naming `dir` when this RocksDB build lacks it.
+std::shared_ptr<rocksdb::MergeOperator> flink_merge_operator(const std::filesystem::path& dir);
+
 struct FlinkDbOptions {
   rocksdb::DBOptions db;
   std::vector<rocksdb::ColumnFamilyDescriptor> column_families;  // every CF of the MANIFEST
