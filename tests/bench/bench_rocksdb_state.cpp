@@ -14,7 +14,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <random>
 #include <string>
 
 #include "flink/key_groups.h"
@@ -46,9 +45,15 @@ std::unique_ptr<KeyedStateBackend> backend(flink::KeyGroupRange range, const fs:
 
 // Keys of 40 pseudo-random hex characters: about 60 bytes per entry in the SST files, so that a
 // GiB is ~18 M keys rather than the ~50 M short words would need.
+uint64_t splitmix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
 std::string key_of(uint64_t i) {
-  std::mt19937_64 g(i * 0x9E3779B97F4A7C15ULL + 1);
-  return fmt::format("{:016x}{:016x}{:08x}", g(), g(), static_cast<uint32_t>(i));
+  return fmt::format("{:016x}{:016x}{:08x}", splitmix(2 * i), splitmix(2 * i + 1), static_cast<uint32_t>(i));
 }
 
 void put(KeyedStateBackend& b, uint64_t i, int64_t v) {
