@@ -219,8 +219,7 @@ int run_plan_command(const std::string& command, const PlanArgs& a, const std::s
   std::optional<ops::ApplyResult> outcome;
   if (apply) outcome = ops::apply_plan(run.plan, *lock);
   if (a.json) {
-    json::write_json(prune_json::plan_message(run, command, req.options, outcome ? &*outcome : nullptr), a.pretty,
-                     stdout);
+    prune_json::write_plan_json(run, command, req.options, outcome ? &*outcome : nullptr, a.pretty, stdout);
     std::fputs("\n", stdout);
   } else {
     std::fputs(render_plan(run, command, policy_line, req.options, !apply, !apply || a.verbose).c_str(), stdout);
