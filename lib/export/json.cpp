@@ -400,7 +400,9 @@ void emit(const google::protobuf::Message& msg, bool pretty, const FieldDescript
   e.flush();
 }
 
-Sink file_sink(std::FILE* out) {
+}  // namespace
+
+Sink stdio_sink(std::FILE* out) {
   return [out](std::string_view piece) {
     if (std::fwrite(piece.data(), 1, piece.size(), out) != piece.size()) {
       throw JsonError(std::string("cannot write JSON: ") + std::strerror(errno));
@@ -408,25 +410,23 @@ Sink file_sink(std::FILE* out) {
   };
 }
 
-}  // namespace
-
 void write_json(const google::protobuf::Message& msg, bool pretty, const Sink& sink) {
   emit(msg, pretty, nullptr, nullptr, sink);
 }
 
 void write_json(const google::protobuf::Message& msg, bool pretty, std::FILE* out) {
-  write_json(msg, pretty, file_sink(out));
+  write_json(msg, pretty, stdio_sink(out));
 }
 
 void write_json(const google::protobuf::Message& msg, bool pretty, std::string_view streamed_field,
-                const ElementSource& next, std::FILE* out) {
+                const ElementSource& next, const Sink& sink) {
   const FieldDescriptor* f = msg.GetDescriptor()->FindFieldByName(std::string(streamed_field));
   if (!f || !f->is_repeated() || f->is_map() || f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
       msg.GetReflection()->FieldSize(msg, f) != 0) {
     throw std::logic_error("write_json: " + std::string(streamed_field) + " is not an empty repeated message field of " +
                            msg.GetDescriptor()->full_name());
   }
-  emit(msg, pretty, f, &next, file_sink(out));
+  emit(msg, pretty, f, &next, sink);
 }
 
 void from_json(std::string_view json, google::protobuf::Message& msg) {

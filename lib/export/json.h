@@ -49,7 +49,10 @@ void write_json(const google::protobuf::Message& msg, bool pretty, std::FILE* ou
 // element, but only one element is ever held in memory (for documents with millions of entries).
 using ElementSource = std::function<bool(google::protobuf::Message& element)>;
 void write_json(const google::protobuf::Message& msg, bool pretty, std::string_view streamed_field,
-                const ElementSource& next, std::FILE* out);
+                const ElementSource& next, const Sink& sink);
+
+// A Sink writing to a stdio stream; throws JsonError when writing fails.
+Sink stdio_sink(std::FILE* out);
 
 // Parses `json` into `msg` (cleared first) with util::JsonStringToMessage; unknown fields are
 // errors. Throws JsonError with a one-line message naming the problem.

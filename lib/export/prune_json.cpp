@@ -144,7 +144,7 @@ void write_plan_json(const ops::PlanRun& run, const std::string& command, const 
     pd.set_modified_unix_ms(ms(d.entry.mtime_ns));
     for (uint32_t u : d.users) pd.add_used_by(g.snapshots[u].loc.directory.string());
     return true;
-  }, out);
+  }, json::stdio_sink(out));
 }
 
 ckpt::FileExplanation explanation_message(const ops::PlanRun& run, const ops::Explanation& e) {
