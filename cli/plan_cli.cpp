@@ -35,8 +35,10 @@ std::string rel(const std::string& p, const std::filesystem::path& root) {
   return rel(std::filesystem::path(p), root);
 }
 
-std::string render_plan(const ops::PlanRun& run, const std::string& command, const std::string& policy_line,
-                        const ops::PlanOptions& options, bool dry_run, bool list_deletions) {
+// The deletions table is printed row by row as it is made: a plan may list millions.
+void print_plan(const ops::PlanRun& run, const std::string& command, const std::string& policy_line,
+                const ops::PlanOptions& options, bool dry_run, bool list_deletions, std::FILE* file) {
+  auto emit = [file](std::string_view piece) { std::fwrite(piece.data(), 1, piece.size(), file); };
   const ops::Plan& p = run.plan;
   const auto& g = run.graph;
   const auto& root = run.inventory.root;
@@ -58,12 +60,17 @@ std::string render_plan(const ops::PlanRun& run, const std::string& command, con
   out += t.empty() ? "no snapshots\n" : t.str();
   if (list_deletions && !p.deletions.empty()) {
     out += "\n";
+    emit(out);
+    out.clear();
     Table dt({"DELETE", "SIZE", "PATH"}, {false, true, false});
-    for (const auto& d : p.deletions) {
-      dt.row({std::string(ops::reason_name(d.reason)),
-              d.entry.type == ops::FsEntry::Type::kDir ? "-" : human_bytes(d.entry.size), rel(d.entry.path, root)});
-    }
-    out += dt.str();
+    dt.print(
+        p.deletions.size(),
+        [&](size_t i) -> std::vector<std::string> {
+          const ops::Deletion& d = p.deletions[i];
+          return {std::string(ops::reason_name(d.reason)),
+                  d.entry.type == ops::FsEntry::Type::kDir ? "-" : human_bytes(d.entry.size), rel(d.entry.path, root)};
+        },
+        emit);
   }
   if (list_deletions && (!p.young.empty() || !p.left.empty())) {
     out += "\n";
@@ -92,7 +99,7 @@ std::string render_plan(const ops::PlanRun& run, const std::string& command, con
   if (!p.young.empty()) out += fmt::format(" {} entries younger than the grace period left.", p.young.size());
   if (!p.missing.empty()) out += fmt::format(" {} referenced files missing or short (not fixed).", p.missing.size());
   out += "\n";
-  return out;
+  emit(out);
 }
 
 std::string render_explanation(const ops::PlanRun& run, const ops::Explanation& e) {
@@ -219,11 +226,10 @@ int run_plan_command(const std::string& command, const PlanArgs& a, const std::s
   std::optional<ops::ApplyResult> outcome;
   if (apply) outcome = ops::apply_plan(run.plan, *lock);
   if (a.json) {
-    json::write_json(prune_json::plan_message(run, command, req.options, outcome ? &*outcome : nullptr), a.pretty,
-                     stdout);
+    prune_json::write_plan_json(run, command, req.options, outcome ? &*outcome : nullptr, a.pretty, stdout);
     std::fputs("\n", stdout);
   } else {
-    std::fputs(render_plan(run, command, policy_line, req.options, !apply, !apply || a.verbose).c_str(), stdout);
+    print_plan(run, command, policy_line, req.options, !apply, !apply || a.verbose, stdout);
     if (outcome) {
       std::fputs(fmt::format("Deleted {} files and {} directories, freed {} ({} bytes).\n", outcome->files_deleted,
                              outcome->dirs_deleted, human_bytes(outcome->bytes_freed), outcome->bytes_freed)

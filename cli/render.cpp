@@ -33,31 +33,53 @@ void Table::row(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
+namespace {
+
+// One line of a table: cells padded to `w`, right-aligned where `right`, trailing blanks cut.
+void table_line(const std::vector<std::string>& cells, const std::vector<std::size_t>& w, const std::vector<bool>& right,
+                std::string& l) {
+  l.clear();
+  for (std::size_t c = 0; c < cells.size(); ++c) {
+    if (c) l += "  ";
+    bool last = c + 1 == cells.size();
+    if (right[c]) {
+      l += fmt::format("{:>{}}", cells[c], w[c]);
+    } else {
+      l += last ? cells[c] : fmt::format("{:<{}}", cells[c], w[c]);
+    }
+  }
+  while (!l.empty() && l.back() == ' ') l.pop_back();
+  l += '\n';
+}
+
+}  // namespace
+
 std::string Table::str() const {
+  std::string out;
+  print(rows_.size(), [&](std::size_t i) { return rows_[i]; }, [&](std::string_view l) { out += l; });
+  return out;
+}
+
+void Table::print(std::size_t n, const std::function<std::vector<std::string>(std::size_t)>& cells,
+                  const std::function<void(std::string_view)>& sink) const {
   std::vector<std::size_t> w(header_.size());
   for (std::size_t c = 0; c < header_.size(); ++c) w[c] = header_[c].size();
-  for (const auto& r : rows_) {
+  auto row = [&](std::size_t i) {
+    std::vector<std::string> r = cells(i);
+    r.resize(header_.size());
+    return r;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<std::string> r = row(i);
     for (std::size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], r[c].size());
   }
-  std::string out;
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string l;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      if (c) l += "  ";
-      bool last = c + 1 == cells.size();
-      if (right_[c]) {
-        l += fmt::format("{:>{}}", cells[c], w[c]);
-      } else {
-        l += last ? cells[c] : fmt::format("{:<{}}", cells[c], w[c]);
-      }
-    }
-    while (!l.empty() && l.back() == ' ') l.pop_back();
-    out += l;
-    out += '\n';
-  };
-  line(header_);
-  for (const auto& r : rows_) line(r);
-  return out;
+  std::string l;
+  table_line(header_, w, right_, l);
+  sink(l);
+  for (std::size_t i = 0; i < n; ++i) {
+    table_line(row(i), w, right_, l);
+    sink(l);
+  }
 }
 
 }  // namespace ckpt::cli

@@ -1,8 +1,11 @@
 // Human rendering helpers shared by the subcommands: sizes, tables.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ckpt::cli {
@@ -21,6 +24,12 @@ class Table {
   void row(std::vector<std::string> cells);
   std::string str() const;
   bool empty() const { return rows_.empty(); }
+
+  // The bytes str() would return for `n` rows, made on demand and handed to `sink` line by line,
+  // so that a table of millions of rows is never held: `cells(i)` is called twice per row (once
+  // to size the columns, once to print).
+  void print(std::size_t n, const std::function<std::vector<std::string>(std::size_t)>& cells,
+             const std::function<void(std::string_view)>& sink) const;
 
  private:
   std::vector<std::string> header_;

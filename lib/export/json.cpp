@@ -4,7 +4,10 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <array>
+#include <memory>
+#include <stdexcept>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -34,6 +37,13 @@ class Emitter {
  public:
   Emitter(bool pretty, std::string& out, const Sink* sink) : pretty_(pretty), out_(out), sink_(sink) {}
 
+  // The top-level field `f` is printed from `next` instead of from the message (write_json with
+  // an ElementSource).
+  void stream_field(const FieldDescriptor* f, const ElementSource* next) {
+    streamed_ = f;
+    next_ = next;
+  }
+
   void message(const Message& m, int depth) {
     const Descriptor* d = m.GetDescriptor();
     if (d->file()->name().rfind("google/protobuf/", 0) == 0) {
@@ -45,6 +55,17 @@ class Emitter {
     std::vector<const FieldDescriptor*>& fields = fields_[static_cast<std::size_t>(depth)];
     fields.clear();
     r->ListFields(m, &fields);
+    std::unique_ptr<Message> element;
+    if (depth == 0 && streamed_) {
+      // Printed only when there is a first element, where ListFields would have put it.
+      element.reset(m.GetReflection()->GetMessageFactory()->GetPrototype(streamed_->message_type())->New());
+      if ((*next_)(*element)) {
+        auto at = std::find_if(fields.begin(), fields.end(), [&](const FieldDescriptor* x) {
+          return !x->is_extension() && x->number() > streamed_->number();
+        });
+        fields.insert(at, streamed_);
+      }
+    }
     out_ += '{';
     bool first = true;
     for (const FieldDescriptor* f : fields) {
@@ -60,7 +81,9 @@ class Emitter {
         out_ += f->json_name();
       }
       out_ += pretty_ ? "\": " : "\":";
-      if (f->is_map()) {
+      if (depth == 0 && f == streamed_) {
+        streamed_array(*element, depth + 1);
+      } else if (f->is_map()) {
         map(m, r, f, depth + 1);
       } else if (f->is_repeated()) {
         array(m, r, f, depth + 1);
@@ -202,6 +225,22 @@ class Emitter {
     out_ += ']';
   }
 
+  // array() of a message field whose elements come from next_, the first already in `element`.
+  void streamed_array(Message& element, int depth) {
+    out_ += '[';
+    bool first = true;
+    do {
+      if (!first) out_ += ',';
+      first = false;
+      newline(depth + 1);
+      message(element, depth + 1);
+      maybe_flush();
+      element.Clear();
+    } while ((*next_)(element));
+    newline(depth);
+    out_ += ']';
+  }
+
   void map(const Message& m, const Reflection* r, const FieldDescriptor* f, int depth) {
     const int n = r->FieldSize(m, f);
     const FieldDescriptor* key = f->message_type()->map_key();
@@ -329,6 +368,8 @@ class Emitter {
   const bool pretty_;
   std::string& out_;
   const Sink* sink_;
+  const FieldDescriptor* streamed_ = nullptr;
+  const ElementSource* next_ = nullptr;
   std::deque<std::vector<const FieldDescriptor*>> fields_;  // per depth; deque: stable on growth
 };
 
@@ -347,20 +388,45 @@ std::string to_json(const google::protobuf::Message& msg, bool pretty) {
   return out;
 }
 
-void write_json(const google::protobuf::Message& msg, bool pretty, const Sink& sink) {
+namespace {
+
+void emit(const google::protobuf::Message& msg, bool pretty, const FieldDescriptor* streamed, const ElementSource* next,
+          const Sink& sink) {
   std::string buf;
   buf.reserve(kChunk + kChunk / 4);
   Emitter e(pretty, buf, &sink);
+  e.stream_field(streamed, next);
   e.message(msg, 0);
   e.flush();
 }
 
-void write_json(const google::protobuf::Message& msg, bool pretty, std::FILE* out) {
-  write_json(msg, pretty, [out](std::string_view piece) {
+}  // namespace
+
+Sink stdio_sink(std::FILE* out) {
+  return [out](std::string_view piece) {
     if (std::fwrite(piece.data(), 1, piece.size(), out) != piece.size()) {
       throw JsonError(std::string("cannot write JSON: ") + std::strerror(errno));
     }
-  });
+  };
+}
+
+void write_json(const google::protobuf::Message& msg, bool pretty, const Sink& sink) {
+  emit(msg, pretty, nullptr, nullptr, sink);
+}
+
+void write_json(const google::protobuf::Message& msg, bool pretty, std::FILE* out) {
+  write_json(msg, pretty, stdio_sink(out));
+}
+
+void write_json(const google::protobuf::Message& msg, bool pretty, std::string_view streamed_field,
+                const ElementSource& next, const Sink& sink) {
+  const FieldDescriptor* f = msg.GetDescriptor()->FindFieldByName(std::string(streamed_field));
+  if (!f || !f->is_repeated() || f->is_map() || f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
+      msg.GetReflection()->FieldSize(msg, f) != 0) {
+    throw std::logic_error("write_json: " + std::string(streamed_field) + " is not an empty repeated message field of " +
+                           msg.GetDescriptor()->full_name());
+  }
+  emit(msg, pretty, f, &next, sink);
 }
 
 void from_json(std::string_view json, google::protobuf::Message& msg) {

@@ -43,6 +43,17 @@ void write_json(const google::protobuf::Message& msg, bool pretty, const Sink& s
 // write_json to a stdio stream. Throws JsonError when writing fails.
 void write_json(const google::protobuf::Message& msg, bool pretty, std::FILE* out);
 
+// write_json where the top-level repeated message field `streamed_field` (empty in `msg`) is
+// produced one element at a time: `next` fills the cleared element it is handed and returns
+// false when there are no more. The bytes are those write_json prints for `msg` holding every
+// element, but only one element is ever held in memory (for documents with millions of entries).
+using ElementSource = std::function<bool(google::protobuf::Message& element)>;
+void write_json(const google::protobuf::Message& msg, bool pretty, std::string_view streamed_field,
+                const ElementSource& next, const Sink& sink);
+
+// A Sink writing to a stdio stream; throws JsonError when writing fails.
+Sink stdio_sink(std::FILE* out);
+
 // Parses `json` into `msg` (cleared first) with util::JsonStringToMessage; unknown fields are
 // errors. Throws JsonError with a one-line message naming the problem.
 void from_json(std::string_view json, google::protobuf::Message& msg);

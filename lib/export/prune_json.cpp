@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "export/json.h"
 #include "flink/handles.h"
 
 namespace ckpt::prune_json {
@@ -64,8 +65,8 @@ std::vector<int64_t> bytes_by_snapshot(const ops::PlanRun& run) {
   return out;
 }
 
-ckpt::PrunePlan plan_message(const ops::PlanRun& run, const std::string& command, const ops::PlanOptions& options,
-                             const ops::ApplyResult* outcome) {
+void write_plan_json(const ops::PlanRun& run, const std::string& command, const ops::PlanOptions& options,
+                     const ops::ApplyResult* outcome, bool pretty, std::FILE* out) {
   const ops::Plan& p = run.plan;
   const auto& g = run.graph;
   ckpt::PrunePlan m;
@@ -90,15 +91,6 @@ ckpt::PrunePlan plan_message(const ops::PlanRun& run, const std::string& command
     ps->set_error(s.error);
     ps->set_exclusive_bytes(freed[d.snapshot]);
     kept += d.keep;
-  }
-  for (const auto& d : p.deletions) {
-    auto* pd = m.add_deletions();
-    pd->set_path(d.entry.path);
-    pd->set_type(d.entry.type == ops::FsEntry::Type::kDir ? "directory" : "file");
-    pd->set_reason(std::string(ops::reason_name(d.reason)));
-    pd->set_bytes(d.entry.type == ops::FsEntry::Type::kDir ? 0 : d.entry.size);
-    pd->set_modified_unix_ms(ms(d.entry.mtime_ns));
-    for (uint32_t u : d.users) pd->add_used_by(g.snapshots[u].loc.directory.string());
   }
   for (const auto& mf : p.missing) {
     auto* mm = m.add_missing();
@@ -140,7 +132,19 @@ ckpt::PrunePlan plan_message(const ops::PlanRun& run, const std::string& command
       af->set_why(f.why);
     }
   }
-  return m;
+  size_t next = 0;
+  json::write_json(m, pretty, "deletions", [&](google::protobuf::Message& element) {
+    if (next == p.deletions.size()) return false;
+    const ops::Deletion& d = p.deletions[next++];
+    auto& pd = static_cast<ckpt::PlannedDeletion&>(element);
+    pd.set_path(d.entry.path);
+    pd.set_type(d.entry.type == ops::FsEntry::Type::kDir ? "directory" : "file");
+    pd.set_reason(std::string(ops::reason_name(d.reason)));
+    pd.set_bytes(d.entry.type == ops::FsEntry::Type::kDir ? 0 : d.entry.size);
+    pd.set_modified_unix_ms(ms(d.entry.mtime_ns));
+    for (uint32_t u : d.users) pd.add_used_by(g.snapshots[u].loc.directory.string());
+    return true;
+  }, json::stdio_sink(out));
 }
 
 ckpt::FileExplanation explanation_message(const ops::PlanRun& run, const ops::Explanation& e) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "ops/gc_plan.h"
@@ -11,9 +12,12 @@
 
 namespace ckpt::prune_json {
 
-// `outcome` is null for --dry-run.
-ckpt::PrunePlan plan_message(const ops::PlanRun& run, const std::string& command, const ops::PlanOptions& options,
-                             const ops::ApplyResult* outcome);
+// The plan document (a ckpt.PrunePlan) to `out`; `outcome` is null for --dry-run. The deletions
+// are printed as they are converted (json::write_json with an ElementSource): a plan may list
+// millions, and the whole message would hold each one twice more. Throws json::JsonError when
+// writing fails.
+void write_plan_json(const ops::PlanRun& run, const std::string& command, const ops::PlanOptions& options,
+                     const ops::ApplyResult* outcome, bool pretty, std::FILE* out);
 
 ckpt::FileExplanation explanation_message(const ops::PlanRun& run, const ops::Explanation& e);
 

@@ -266,15 +266,21 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     if (rec >= 0 && c.entry->size < rec) note_missing(static_cast<uint32_t>(c.file_id), c.entry->size);
   };
 
-  // --- 4. Verdicts.
-  std::vector<Deletion> phase1, phase2;
+  // --- 4. Verdicts. Phases 1 and 2 are collected in plan.deletions itself (phase 2 sorted in
+  // place below): a plan may hold hundreds of thousands of deletions, and a second vector of them
+  // would double the peak.
+  std::vector<Deletion>& phase1 = plan.deletions;
   {
-    size_t candidates = 0;
-    for (const auto& c : tree_cands) candidates += c.size();
-    for (const auto& c : inc_cands) candidates += c.size();
-    for (const auto& c : pool_cands) candidates += c.size();
-    phase2.reserve(candidates);
+    // Every candidate at most once, plus per pruned snapshot its `_metadata` and per tree its own
+    // directory (phase 3, appended last).
+    size_t bound = 2 * decisions.size() + incomplete.size();
+    for (const auto& c : tree_cands) bound += c.size();
+    for (const auto& c : inc_cands) bound += c.size();
+    for (const auto& c : pool_cands) bound += c.size();
+    plan.deletions.reserve(bound);
   }
+  std::vector<Deletion>& phase2 = plan.deletions;  // from index phase2_begin on
+  size_t phase2_begin = 0;
   std::vector<FsEntry> phase3;
   std::unordered_map<uint32_t, uint32_t> metadata_index;  // snapshot -> phase-1 index
 
@@ -297,6 +303,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     metadata_index[d.snapshot] = static_cast<uint32_t>(phase1.size());
     phase1.push_back(std::move(del));
   }
+  phase2_begin = phase1.size();
 
   // Empties one tree: files go unless protected or young, directories go when emptied.
   auto empty_tree = [&](const Tree& t, const std::vector<Candidate>& cands, DeleteReason reason,
@@ -412,18 +419,40 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
   }
 
   // --- 5. Order and totals.
-  std::sort(phase2.begin(), phase2.end(), [](const Deletion& a, const Deletion& b) {
-    // Exclusive files of pruned and incomplete checkpoints before released pool files, then by
-    // directory so the executor reuses one directory descriptor.
-    bool ax = a.reason == DeleteReason::kReleased || a.reason == DeleteReason::kOrphan;
-    bool bx = b.reason == DeleteReason::kReleased || b.reason == DeleteReason::kOrphan;
-    if (ax != bx) return !ax;
-    return a.entry.path < b.entry.path;
-  });
+  {
+    // Phase 2: exclusive files of pruned and incomplete checkpoints before released pool files,
+    // then by path so the executor reuses one directory descriptor. Paths are unique, so the order
+    // is total. Sorted as indices, then permuted in place: a Deletion is heavy to move around.
+    Deletion* d2 = phase2.data() + phase2_begin;
+    const size_t n2 = phase2.size() - phase2_begin;
+    std::vector<uint32_t> order(n2);
+    for (uint32_t i = 0; i < n2; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](uint32_t ia, uint32_t ib) {
+      const Deletion& a = d2[ia];
+      const Deletion& b = d2[ib];
+      bool ax = a.reason == DeleteReason::kReleased || a.reason == DeleteReason::kOrphan;
+      bool bx = b.reason == DeleteReason::kReleased || b.reason == DeleteReason::kOrphan;
+      if (ax != bx) return !ax;
+      return a.entry.path < b.entry.path;
+    });
+    // Position j receives d2[order[j]]; each cycle of the permutation is rotated once.
+    for (uint32_t i = 0; i < n2; ++i) {
+      if (order[i] == i) continue;
+      Deletion held = std::move(d2[i]);
+      uint32_t j = i;
+      for (;;) {
+        uint32_t k = order[j];
+        order[j] = j;
+        if (k == i) {
+          d2[j] = std::move(held);
+          break;
+        }
+        d2[j] = std::move(d2[k]);
+        j = k;
+      }
+    }
+  }
   std::stable_sort(phase3.begin(), phase3.end(), [](const FsEntry& a, const FsEntry& b) { return depth(a.path) > depth(b.path); });
-  plan.deletions.reserve(phase1.size() + phase2.size() + phase3.size());
-  for (auto& d : phase1) plan.deletions.push_back(std::move(d));
-  for (auto& d : phase2) plan.deletions.push_back(std::move(d));
   for (auto& e : phase3) {
     Deletion d;
     d.entry = std::move(e);

@@ -20,20 +20,22 @@ void visit_file_refs(const flink::Metadata& md, const std::filesystem::path& sna
     const flink::StreamHandle& h = *r.handle;
     if (!flink::is_file_backed(h)) return;
     f.ref = &r;
-    f.path = io::mutf8_to_utf8(h.name);
+    // Assigned, not replaced: the strings keep their capacity from one handle to the next.
+    if (io::is_plain_ascii(h.name)) {
+      f.path.assign(h.name.data(), h.name.size());
+    } else {
+      f.path = io::mutf8_to_utf8(h.name);
+    }
     f.size = h.size;
     f.segment_start = 0;
     f.kind = ResolvedPath::Kind::kLocal;
     if (h.tag == flink::stream_tag::kRelativeFile) {
       f.form = PathForm::kRelative;
-      f.local = local_of_relative(f.path, snapshot_dir);
+      local_of_relative_to(f.path, snapshot_dir, f.local);
     } else {
       f.form = h.tag == flink::stream_tag::kSegment ? PathForm::kSegment : PathForm::kAbsolute;
       f.segment_start = h.start;
-      auto local = local_of_absolute(f.path, mappings);
-      if (local) {
-        f.local = std::move(*local);
-      } else {
+      if (!local_of_absolute_to(f.path, mappings, f.local)) {
         f.kind = ResolvedPath::Kind::kRemoteUnmapped;
         f.local.clear();
       }

@@ -33,9 +33,8 @@ bool plainly_normal(std::string_view p) {
   return true;
 }
 
-std::string normal_string(std::string&& s) {
-  if (plainly_normal(s)) return std::move(s);
-  return std::filesystem::path(std::move(s)).lexically_normal().native();
+void normalise(std::string& s) {
+  if (!plainly_normal(s)) s = std::filesystem::path(s).lexically_normal().native();
 }
 
 // Strips Flink's local-file scheme forms: file:/x, file:///x, file://localhost/x.
@@ -58,7 +57,7 @@ std::optional<std::string_view> local_part(std::string_view p) {
 
 }  // namespace
 
-std::optional<std::string> local_of_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings) {
+bool local_of_absolute_to(std::string_view flink_path, const std::vector<PathMapping>& mappings, std::string& out) {
   const PathMapping* best = nullptr;
   for (const auto& m : mappings) {
     std::string_view pre = m.prefix;
@@ -69,22 +68,39 @@ std::optional<std::string> local_of_absolute(std::string_view flink_path, const 
   if (best) {
     std::string_view rest = flink_path.substr(best->prefix.size());
     while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
-    return (best->local_dir / std::string(rest)).lexically_normal().native();
+    out = (best->local_dir / std::string(rest)).lexically_normal().native();
+    return true;
   }
-  if (auto local = local_part(flink_path)) return normal_string(std::string(*local));
-  return std::nullopt;
+  auto local = local_part(flink_path);
+  if (!local) return false;
+  out.assign(*local);
+  normalise(out);
+  return true;
 }
 
-std::string local_of_relative(std::string_view relative, const std::filesystem::path& snapshot_dir) {
+void local_of_relative_to(std::string_view relative, const std::filesystem::path& snapshot_dir, std::string& out) {
   // operator/ replaces the directory when `relative` is absolute, and joins nothing to an empty
   // directory: keep those meanings on the slow path.
   if (relative.starts_with('/') || snapshot_dir.empty()) {
-    return (snapshot_dir / std::string(relative)).lexically_normal().native();
+    out = (snapshot_dir / std::string(relative)).lexically_normal().native();
+    return;
   }
-  std::string joined = snapshot_dir.native();
-  if (joined.back() != '/') joined += '/';
-  joined += relative;
-  return normal_string(std::move(joined));
+  out.assign(snapshot_dir.native());
+  if (out.back() != '/') out += '/';
+  out += relative;
+  normalise(out);
+}
+
+std::optional<std::string> local_of_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings) {
+  std::string out;
+  if (!local_of_absolute_to(flink_path, mappings, out)) return std::nullopt;
+  return out;
+}
+
+std::string local_of_relative(std::string_view relative, const std::filesystem::path& snapshot_dir) {
+  std::string out;
+  local_of_relative_to(relative, snapshot_dir, out);
+  return out;
 }
 
 ResolvedPath resolve_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings) {

@@ -49,5 +49,10 @@ bool is_within_str(std::string_view p, std::string_view dir);
 // local_of_absolute: nullopt when the path is remote and no mapping covers it.
 std::optional<std::string> local_of_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings);
 std::string local_of_relative(std::string_view relative, const std::filesystem::path& snapshot_dir);
+// The same into `out` (overwritten; its capacity is reused, so a caller resolving handle after
+// handle allocates nothing on the common path). local_of_absolute_to: false when remote and
+// unmapped (`out` is then unspecified).
+bool local_of_absolute_to(std::string_view flink_path, const std::vector<PathMapping>& mappings, std::string& out);
+void local_of_relative_to(std::string_view relative, const std::filesystem::path& snapshot_dir, std::string& out);
 
 }  // namespace ckpt::snapshot

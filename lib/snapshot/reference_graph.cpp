@@ -28,14 +28,16 @@ bool has_dotdot(std::string_view p) {
 }
 
 struct ParsedRef {
-  std::string path;
+  uint32_t offset = 0, length = 0;  // the local path in Parsed::paths
   int64_t end = -1;
   bool segment = false;
 };
 
 struct Parsed {
   GraphSnapshot snap;
+  std::string paths;  // every handle's local path back to back: one buffer, not a string per handle
   std::vector<ParsedRef> refs;
+  std::string_view path(const ParsedRef& r) const { return std::string_view(paths).substr(r.offset, r.length); }
 };
 
 Parsed parse_one(const Location& loc, const GraphSource& src, const fs::path& scan_root,
@@ -72,7 +74,9 @@ Parsed parse_one(const Location& loc, const GraphSource& src, const fs::path& sc
         return;
       }
       ParsedRef r;
-      r.path = std::move(f.local);  // lexically normal (paths.h)
+      r.offset = static_cast<uint32_t>(out.paths.size());
+      r.length = static_cast<uint32_t>(f.local.size());
+      out.paths += f.local;  // lexically normal (paths.h)
       r.segment = f.form == PathForm::kSegment;
       r.end = f.size < 0 ? -1 : (r.segment ? f.segment_start + f.size : f.size);
       out.refs.push_back(std::move(r));
@@ -141,10 +145,11 @@ ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, co
       std::lock_guard<std::mutex> lock(mu);
       GraphSnapshot& s = g.snapshots[i];
       s = std::move(p.snap);
-      for (ParsedRef& r : p.refs) {
-        auto it = g.index.find(r.path);
+      for (const ParsedRef& r : p.refs) {
+        const std::string_view path = p.path(r);
+        auto it = g.index.find(path);
         if (it == g.index.end()) {
-          it = g.index.emplace(std::move(r.path), static_cast<uint32_t>(g.files.size())).first;
+          it = g.index.emplace(std::string(path), static_cast<uint32_t>(g.files.size())).first;
           GraphFile f;
           f.path = it->first;
           g.files.push_back(std::move(f));

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     if (run.refusals.empty()) run.plan = ops::make_plan(run.graph, run.inventory, ops::decide(run.graph, policy), req.options);
     lap("decisions + plan");
     std::FILE* null = std::fopen("/dev/null", "w");
-    json::write_json(prune_json::plan_message(run, "prune", req.options, nullptr), false, null);
+    prune_json::write_plan_json(run, "prune", req.options, nullptr, false, null);
     std::fclose(null);
     lap("--json to /dev/null");
     double wall = 0, cpu = 0;

@@ -887,6 +887,41 @@ TEST_CASE("JSON: streaming output equals the string output") {
   }
 }
 
+TEST_CASE("JSON: a streamed repeated field prints the bytes of the whole message") {
+  flink::Metadata md = every_handle_kind(7);
+  ckpt::Metadata pb = proto_of(md);
+  for (int i = 0; i < 200; ++i) *pb.add_operators() = pb.operators(i % 4);  // > 64 KiB of JSON
+  const auto* r = pb.GetReflection();
+  // masters: a field is printed after it; operators: the last field.
+  for (const char* name : {"masters", "operators"}) {
+    const auto* f = pb.GetDescriptor()->FindFieldByName(name);
+    const int total = r->FieldSize(pb, f);
+    REQUIRE(total > 0);
+    for (bool pretty : {false, true}) {
+      for (int n : {0, 1, total}) {
+        ckpt::Metadata whole = pb, head = pb;
+        while (r->FieldSize(whole, f) > n) r->RemoveLast(&whole, f);
+        r->ClearField(&head, f);
+        std::string streamed;
+        int next = 0;
+        json::write_json(
+            head, pretty, name,
+            [&](google::protobuf::Message& element) {
+              if (next == n) return false;
+              CHECK(element.ByteSizeLong() == 0);  // handed over cleared
+              element.CopyFrom(r->GetRepeatedMessage(pb, f, next++));
+              return true;
+            },
+            [&](std::string_view piece) { streamed.append(piece); });
+        CHECK_MESSAGE(streamed == json::to_json(whole, pretty), name, " pretty ", pretty, ", ", n, " elements");
+      }
+    }
+  }
+  // The streamed field must be empty in the message.
+  CHECK_THROWS(json::write_json(pb, false, "operators", [](google::protobuf::Message&) { return false; },
+                                [](std::string_view) {}));
+}
+
 TEST_CASE("JSON: parse errors are one line naming the problem") {
   ckpt::Metadata pb;
   auto error = [&](std::string_view text) {
