@@ -11,18 +11,14 @@
 #include "io/byte_reader.h"
 #include "io/byte_writer.h"
 #include "pipeline/state_format.h"
+#include "util/hash.h"
 
 namespace ckpt::pipeline {
 namespace fs = std::filesystem;
 
 namespace {
 
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using util::splitmix64;
 
 // Pronounceable, distinct words: the id written in base 20 with a syllable per digit.
 std::string word_of(int64_t id) {

@@ -21,6 +21,7 @@
 #include "pipeline/rocksdb_backend.h"
 #include "rocks/db_files.h"
 #include "support/bench_timing.h"
+#include "util/hash.h"
 
 using namespace ckpt;
 using namespace ckpt::pipeline;
@@ -45,15 +46,8 @@ std::unique_ptr<KeyedStateBackend> backend(flink::KeyGroupRange range, const fs:
 
 // Keys of 40 pseudo-random hex characters: about 60 bytes per entry in the SST files, so that a
 // GiB is ~18 M keys rather than the ~50 M short words would need.
-uint64_t splitmix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
 std::string key_of(uint64_t i) {
-  return fmt::format("{:016x}{:016x}{:08x}", splitmix(2 * i), splitmix(2 * i + 1), static_cast<uint32_t>(i));
+  return fmt::format("{:016x}{:016x}{:08x}", util::splitmix64(2 * i), util::splitmix64(2 * i + 1), static_cast<uint32_t>(i));
 }
 
 void put(KeyedStateBackend& b, uint64_t i, int64_t v) {
