@@ -41,25 +41,13 @@ std::string kind_of(const snapshot::GraphSnapshot& s) {
 std::vector<int64_t> bytes_by_snapshot(const ops::PlanRun& run) {
   std::vector<int64_t> out(run.graph.snapshots.size(), 0);
   const auto& dels = run.plan.deletions;
-  std::unordered_map<std::string, uint32_t, snapshot::StringHash, std::equal_to<>> dir_owner;
   for (const auto& d : dels) {
-    if (d.reason == ops::DeleteReason::kPrunedMetadata && !d.users.empty()) {
-      out[d.users[0]] += d.entry.size;
-      dir_owner[std::string(d.entry.parent())] = d.users[0];
-    }
-  }
-  for (const auto& d : dels) {
+    if (d.reason == ops::DeleteReason::kPrunedMetadata && !d.users.empty()) out[d.users[0]] += d.entry.size;
     if (d.reason == ops::DeleteReason::kReleased && d.users.size() == 1) out[d.users[0]] += d.entry.size;
-    if (d.reason != ops::DeleteReason::kPrunedFile) continue;
-    for (std::string_view p = d.entry.parent(); p.size() > 1;) {
-      auto it = dir_owner.find(p);
-      if (it != dir_owner.end()) {
-        out[it->second] += d.entry.size;
-        break;
-      }
-      size_t slash = p.rfind('/');
-      if (slash == std::string_view::npos) break;
-      p = p.substr(0, std::max<size_t>(slash, 1));
+    // A pruned snapshot's own file waits for exactly its `_metadata` deletion (gc_plan.h).
+    if (d.reason == ops::DeleteReason::kPrunedFile && !d.after.empty()) {
+      const auto& md = dels[d.after[0]];
+      if (!md.users.empty()) out[md.users[0]] += d.entry.size;
     }
   }
   return out;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -15,6 +16,7 @@
 #include "io/mutf8.h"
 #include "io/decode_error.h"
 #include "snapshot/layout.h"
+#include "util/parallel.h"
 
 namespace fs = std::filesystem;
 
@@ -41,13 +43,6 @@ bool owns_directory(const GraphSnapshot& s, const fs::path& root) {
 
 // Components below "/" of an absolute, normal path: orders directories deepest first.
 size_t depth(std::string_view p) { return static_cast<size_t>(std::count(p.begin(), p.end(), '/')); }
-
-// What happens to the entries of one directory tree that is being emptied.
-struct TreeVerdict {
-  std::vector<Deletion> files;
-  std::vector<FsEntry> dirs;  // removable directories, deepest last (reversed when emitted)
-  bool root_removable = false;
-};
 
 }  // namespace
 
@@ -157,16 +152,27 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     if (d.rules & (keep_rule::kProtected | keep_rule::kUnreadable | keep_rule::kGrace | keep_rule::kUnmanaged)) {
       d.keep = true;
     }
+  }
+  // Listing the pruned directories is most of a plan's system time (an lstat per file): spread
+  // over the threads, one directory per item.
+  std::vector<uint32_t> to_list;
+  for (const auto& d : decisions) {
+    if (!d.keep) to_list.push_back(d.snapshot);
+  }
+  util::parallel_for(to_list.size(), options.threads, [&](size_t i) {
+    const uint32_t si = to_list[i];
+    pruned_trees[si] = list_tree(g.snapshots[si].loc.directory.lexically_normal());
+  });
+  for (auto& d : decisions) {
     if (d.keep) continue;
-    Tree t = list_tree(s.loc.directory.lexically_normal());
+    Tree& t = pruned_trees[d.snapshot];
     if (!t.errors.empty() || t.nested_snapshot || t.self.type != FsEntry::Type::kDir) {
       d.keep = true;
       d.rules |= keep_rule::kUnsafeDir;
       for (const auto& e : t.errors) plan.warnings.push_back(e + " (snapshot kept)");
       if (t.nested_snapshot) plan.warnings.push_back(t.dir.string() + ": holds a nested snapshot (kept)");
-      continue;
+      t = Tree();
     }
-    pruned_trees[d.snapshot] = std::move(t);
   }
   for (auto& d : decisions) {
     if (!d.keep) d.rules = 0;
@@ -183,13 +189,12 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
   std::vector<char> seen(nfiles, 0);
   auto lookup = [&](const FsEntry& e) -> int64_t {
     auto id = g.find(std::string_view(e.path));
-    if (!id) return -1;
-    seen[*id] = 1;
-    return *id;
+    return id ? static_cast<int64_t>(*id) : -1;
   };
   struct Candidate {
-    const FsEntry* entry;
-    int64_t file_id;
+    const FsEntry* entry = nullptr;
+    int64_t file_id = -1;
+    FsEntry* movable = nullptr;  // the plan's own listing (pruned trees): moved into its deletion, not copied
   };
 
   std::vector<Tree> extra_incomplete;  // journaled directories that are not chk-N (savepoints)
@@ -217,18 +222,49 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
   std::vector<std::vector<Candidate>> tree_cands(decisions.size());
   std::vector<std::vector<Candidate>> inc_cands(incomplete.size());
   std::vector<std::vector<Candidate>> pool_cands(inv.jobs.size());
+  // Graph lookups of every candidate: hundreds of thousands of hashes and probes, read-only on
+  // the graph, so spread over the threads (pools in chunks: one job's shared/ can hold them all).
+  std::vector<uint32_t> pruned;
   for (const auto& d : decisions) {
-    if (d.keep) continue;
-    for (const auto& e : pruned_trees[d.snapshot].entries) tree_cands[d.snapshot].push_back({&e, lookup(e)});
+    if (!d.keep) pruned.push_back(d.snapshot);
   }
-  for (size_t i = 0; i < incomplete.size(); ++i) {
-    for (const auto& e : incomplete[i]->entries) inc_cands[i].push_back({&e, lookup(e)});
-  }
+  constexpr size_t kChunk = 8192;
+  struct PoolChunk {
+    size_t job, from, to;
+  };
+  std::vector<PoolChunk> pool_chunks;
   for (size_t i = 0; i < inv.jobs.size(); ++i) {
-    for (const auto& e : inv.jobs[i].pool_files) {
-      pool_cands[i].push_back({&e, lookup(e)});
-    }
+    const size_t n = inv.jobs[i].pool_files.size();
+    pool_cands[i].resize(n);
+    for (size_t from = 0; from < n; from += kChunk) pool_chunks.push_back({i, from, std::min(n, from + kChunk)});
   }
+  util::parallel_for(pruned.size() + incomplete.size() + pool_chunks.size(), options.threads, [&](size_t item) {
+    if (item < pruned.size()) {
+      auto& cands = tree_cands[pruned[item]];
+      auto& entries = pruned_trees[pruned[item]].entries;
+      cands.reserve(entries.size());
+      for (auto& e : entries) cands.push_back({&e, lookup(e), &e});
+      return;
+    }
+    item -= pruned.size();
+    if (item < incomplete.size()) {
+      for (const auto& e : incomplete[item]->entries) inc_cands[item].push_back({&e, lookup(e)});
+      return;
+    }
+    const PoolChunk& c = pool_chunks[item - incomplete.size()];
+    const auto& files = inv.jobs[c.job].pool_files;
+    for (size_t k = c.from; k < c.to; ++k) pool_cands[c.job][k] = {&files[k], lookup(files[k])};
+  });
+  // Marked here, not in the workers: two candidates (a pool file and a journaled tree) may name
+  // one node.
+  auto mark_seen = [&](const std::vector<Candidate>& cands) {
+    for (const auto& c : cands) {
+      if (c.file_id >= 0) seen[static_cast<size_t>(c.file_id)] = 1;
+    }
+  };
+  for (const auto& c : tree_cands) mark_seen(c);
+  for (const auto& c : inc_cands) mark_seen(c);
+  for (const auto& c : pool_cands) mark_seen(c);
 
   std::set<Identity> protected_ids;
   std::map<uint32_t, MissingFile> missing;
@@ -269,7 +305,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
   // --- 4. Verdicts. Phases 1 and 2 are collected in plan.deletions itself (phase 2 sorted in
   // place below): a plan may hold hundreds of thousands of deletions, and a second vector of them
   // would double the peak.
-  std::vector<Deletion>& phase1 = plan.deletions;
+  Deletions& phase1 = plan.deletions;
   {
     // Every candidate at most once, plus per pruned snapshot its `_metadata` and per tree its own
     // directory (phase 3, appended last).
@@ -279,10 +315,11 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     for (const auto& c : pool_cands) bound += c.size();
     plan.deletions.reserve(bound);
   }
-  std::vector<Deletion>& phase2 = plan.deletions;  // from index phase2_begin on
+  Deletions& phase2 = plan.deletions;  // from index phase2_begin on
   size_t phase2_begin = 0;
   std::vector<FsEntry> phase3;
-  std::unordered_map<uint32_t, uint32_t> metadata_index;  // snapshot -> phase-1 index
+  constexpr uint32_t kNoIndex = UINT32_MAX;
+  std::vector<uint32_t> metadata_index(g.snapshots.size(), kNoIndex);  // snapshot -> phase-1 index
 
   for (const auto& d : decisions) {
     if (d.keep) continue;
@@ -339,7 +376,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
         continue;
       }
       Deletion del;
-      del.entry = e;
+      del.entry = c.movable ? std::move(*c.movable) : e;
       del.reason = reason;
       del.after = after;
       phase2.push_back(std::move(del));
@@ -363,7 +400,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
   };
 
   for (const auto& d : decisions) {
-    if (d.keep || !metadata_index.count(d.snapshot)) continue;
+    if (d.keep || metadata_index[d.snapshot] == kNoIndex) continue;
     const Tree& t = pruned_trees[d.snapshot];
     fs::path md = t.dir / std::string(snapshot::kMetadataFileName);
     empty_tree(t, tree_cands[d.snapshot], DeleteReason::kPrunedFile, {metadata_index[d.snapshot]}, true, &md);
@@ -404,10 +441,11 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
       del.entry = *c.entry;
       del.reason = DeleteReason::kOrphan;
       if (c.file_id >= 0) {
+        del.users.reserve(g.files[c.file_id].users.size());
+        del.after.reserve(g.files[c.file_id].users.size());
         for (uint32_t u : g.files[c.file_id].users) {
           del.users.push_back(u);
-          auto it = metadata_index.find(u);
-          if (it != metadata_index.end()) del.after.push_back(it->second);
+          if (metadata_index[u] != kNoIndex) del.after.push_back(metadata_index[u]);
         }
         if (!del.users.empty()) del.reason = DeleteReason::kReleased;
         // A user that is pruned but whose _metadata is not deleted in this plan (it changed
@@ -425,18 +463,21 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     // is total. Sorted as indices, then permuted in place: a Deletion is heavy to move around.
     Deletion* d2 = phase2.data() + phase2_begin;
     const size_t n2 = phase2.size() - phase2_begin;
-    std::vector<uint32_t> order(n2);
-    for (uint32_t i = 0; i < n2; ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](uint32_t ia, uint32_t ib) {
-      const Deletion& a = d2[ia];
-      const Deletion& b = d2[ib];
+    auto before = [](const Deletion& a, const Deletion& b) {
       bool ax = a.reason == DeleteReason::kReleased || a.reason == DeleteReason::kOrphan;
       bool bx = b.reason == DeleteReason::kReleased || b.reason == DeleteReason::kOrphan;
       if (ax != bx) return !ax;
       return a.entry.path < b.entry.path;
-    });
+    };
+    std::vector<uint32_t> order;
+    // Usually sorted already (trees and pools are listed in path order): one pass says so.
+    if (!std::is_sorted(d2, d2 + n2, before)) {
+      order.resize(n2);
+      for (uint32_t i = 0; i < n2; ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](uint32_t ia, uint32_t ib) { return before(d2[ia], d2[ib]); });
+    }
     // Position j receives d2[order[j]]; each cycle of the permutation is rotated once.
-    for (uint32_t i = 0; i < n2; ++i) {
+    for (uint32_t i = 0; i < order.size(); ++i) {
       if (order[i] == i) continue;
       Deletion held = std::move(d2[i]);
       uint32_t j = i;
@@ -497,17 +538,37 @@ fs::path checked_root(const fs::path& given) {
   return root;
 }
 
-PlanRun plan_root(const PlanRequest& request,
-                  const std::function<std::vector<SnapshotDecision>(const ReferenceGraph&)>& decide) {
+PlanRun gather_root(const PlanRequest& request) {
   const fs::path root = checked_root(request.root);
   std::vector<snapshot::GraphSource> sources{{root, false}};
   for (const auto& p : request.protect) sources.push_back({p, true});
   PlanRun run;
-  run.graph = snapshot::build_reference_graph(sources, request.mappings, request.threads);
-  run.inventory = scan_root(root);
+  // The inventory's walk is system time, the graph's parse user time: overlapping them keeps
+  // both cores busy. An exception in either is rethrown here after both ended.
+  std::exception_ptr scan_error;
+  std::thread scanner([&] {
+    try {
+      run.inventory = scan_root(root);
+    } catch (...) {
+      scan_error = std::current_exception();
+    }
+  });
+  try {
+    run.graph = snapshot::build_reference_graph(sources, request.mappings, request.options.threads);
+  } catch (...) {
+    scanner.join();
+    throw;
+  }
+  scanner.join();
+  if (scan_error) std::rethrow_exception(scan_error);
   run.refusals = refusals(run.graph, run.inventory, request.options);
-  if (!run.refusals.empty()) return run;
-  run.plan = make_plan(run.graph, run.inventory, decide(run.graph), request.options);
+  return run;
+}
+
+PlanRun plan_root(const PlanRequest& request,
+                  const std::function<std::vector<SnapshotDecision>(const ReferenceGraph&)>& decide) {
+  PlanRun run = gather_root(request);
+  if (run.refusals.empty()) run.plan = make_plan(run.graph, run.inventory, decide(run.graph), request.options);
   return run;
 }
 

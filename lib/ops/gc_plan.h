@@ -68,6 +68,8 @@ struct Deletion {
   std::vector<uint32_t> users;   // kReleased / kPrunedMetadata: the pruned snapshot(s) concerned
 };
 
+using Deletions = std::vector<Deletion, util::LargeAllocator<Deletion>>;
+
 struct SnapshotDecision {
   uint32_t snapshot = 0;         // index into the graph
   std::string group;             // the job (or savepoint group) the policy ranked it in
@@ -85,7 +87,7 @@ struct MissingFile {
 struct Plan {
   std::filesystem::path root;
   std::vector<SnapshotDecision> snapshots;   // every snapshot of the graph, in graph order
-  std::vector<Deletion> deletions;           // phase order: metadata, files, directories
+  Deletions deletions;                       // phase order: metadata, files, directories
   std::vector<FsEntry> journal;              // directories the apply removes (journaled first)
   std::vector<MissingFile> missing;          // referenced by a kept snapshot, absent or short
   std::vector<FsEntry> young;                // unreferenced, but younger than the grace period
@@ -99,6 +101,7 @@ struct PlanOptions {
   int64_t now_ns = 0;
   int64_t grace_ns = 3600LL * 1000000000;
   bool skip_unreadable = false;
+  unsigned threads = 2;  // for listing pruned directories (0 = one per core)
 };
 
 // Why a graph or inventory cannot be planned on (fail closed): one line per reason. Empty when
@@ -129,8 +132,7 @@ struct PlanRequest {
   std::filesystem::path root;                     // as given
   std::vector<std::filesystem::path> protect;     // --protect
   std::vector<snapshot::PathMapping> mappings;    // --map
-  PlanOptions options;
-  unsigned threads = 2;
+  PlanOptions options;  // options.threads also parse the `_metadata` files
 };
 
 struct PlanRun {
@@ -144,8 +146,13 @@ struct PlanRun {
 // directory, is a symbolic link, or is itself a snapshot directory.
 std::filesystem::path checked_root(const std::filesystem::path& given);
 
-// Throws io::IoError (exit 2) when the root is not a directory, is a symbolic link, is itself a
-// snapshot directory, or a --protect directory cannot be listed.
+// Everything but the plan: the reference graph (over the root and every --protect directory)
+// and the inventory, built at once, and the refusals. Throws io::IoError (exit 2) when the root is
+// not a directory, is a symbolic link, is itself a snapshot directory, or a --protect directory
+// cannot be listed.
+PlanRun gather_root(const PlanRequest& request);
+
+// gather_root, then (when nothing refuses) the plan for `decide`'s decisions.
 PlanRun plan_root(const PlanRequest& request,
                   const std::function<std::vector<SnapshotDecision>(const snapshot::ReferenceGraph&)>& decide);
 

@@ -50,7 +50,8 @@ int open_dir_at(int parent, const char* name) {
 }
 
 // Lists one directory (already open as `fd`, which this takes over) with lstat of every entry.
-bool list_fd(int fd, const fs::path& dir, std::vector<FsEntry>& out, std::string& err) {
+// Appends to `out`, so that a tree is listed into one vector without an intermediate per directory.
+bool list_fd(int fd, const fs::path& dir, FsEntries& out, std::string& err) {
   DIR* d = ::fdopendir(fd);
   if (!d) {
     err = dir.string() + ": cannot list: " + std::strerror(errno);
@@ -87,26 +88,57 @@ void tree_walk(int parent, const char* name, const fs::path& dir, int depth, Tre
     return;
   }
   int keep = ::dup(fd);
-  std::vector<FsEntry> entries;
   std::string err;
-  if (!list_fd(fd, dir, entries, err)) {
+  // This directory's entries are listed straight into t.entries, sorted there, and followed by
+  // each sub-directory's own (directories before their contents). Indices, not iterators: the
+  // recursion appends.
+  const size_t begin = t.entries.size();
+  if (!list_fd(fd, dir, t.entries, err)) {
+    t.entries.resize(begin);
     t.errors.push_back(err);
     if (keep >= 0) ::close(keep);
     return;
   }
-  std::sort(entries.begin(), entries.end(), [](const FsEntry& a, const FsEntry& b) { return a.path < b.path; });
-  for (FsEntry& e : entries) {
+  const size_t end = t.entries.size();
+  std::sort(t.entries.begin() + static_cast<std::ptrdiff_t>(begin), t.entries.end(),
+            [](const FsEntry& a, const FsEntry& b) { return a.path < b.path; });
+  std::vector<size_t> subdirs;
+  for (size_t i = begin; i < end; ++i) {
+    const FsEntry& e = t.entries[i];
     t.newest_mtime_ns = std::max(t.newest_mtime_ns, e.mtime_ns);
     if (e.name() == snapshot::kMetadataFileName) {
       if (depth == 0) t.top_metadata = true;
       else t.nested_snapshot = true;
     }
-    bool is_dir = e.type == FsEntry::Type::kDir;
-    std::string child(e.name());
-    t.entries.push_back(std::move(e));
-    if (is_dir && keep >= 0) tree_walk(keep, child.c_str(), fs::path(t.entries.back().path), depth + 1, t);
+    if (e.type == FsEntry::Type::kDir) subdirs.push_back(i);
+  }
+  if (subdirs.empty()) {
+    if (keep >= 0) ::close(keep);
+    return;
+  }
+  // Directories before their contents, in path order: the sub-directories' entries go after
+  // this level's, then the whole range is put back in depth-first order.
+  std::vector<std::pair<size_t, size_t>> below(subdirs.size());  // [from, to) per sub-directory
+  for (size_t k = 0; k < subdirs.size(); ++k) {
+    std::string child(t.entries[subdirs[k]].name());
+    fs::path child_dir(t.entries[subdirs[k]].path);
+    below[k].first = t.entries.size();
+    if (keep >= 0) tree_walk(keep, child.c_str(), child_dir, depth + 1, t);
+    below[k].second = t.entries.size();
   }
   if (keep >= 0) ::close(keep);
+  FsEntries ordered;
+  ordered.reserve(t.entries.size() - begin);
+  size_t k = 0;
+  for (size_t i = begin; i < end; ++i) {
+    ordered.push_back(std::move(t.entries[i]));
+    if (k < subdirs.size() && subdirs[k] == i) {
+      for (size_t j = below[k].first; j < below[k].second; ++j) ordered.push_back(std::move(t.entries[j]));
+      ++k;
+    }
+  }
+  t.entries.resize(begin);
+  for (auto& e : ordered) t.entries.push_back(std::move(e));
 }
 
 Tree list_tree_at(int parent, const char* name, const fs::path& dir) {
@@ -149,7 +181,7 @@ class Scanner {
       return;
     }
     int keep = ::dup(fd);
-    std::vector<FsEntry> entries;
+    FsEntries entries;
     std::string err;
     if (!list_fd(fd, dir, entries, err)) {
       inv_.errors.push_back(err + "; snapshots in it could not be seen");
@@ -191,6 +223,7 @@ class Scanner {
         if (t.nested_snapshot || t.top_metadata) {
           inv_.errors.push_back(e.path + ": holds a _metadata file; refusing to treat it as a state pool");
         }
+        area.pool_files.reserve(area.pool_files.size() + t.entries.size());
         for (auto& f : t.entries) {
           if (f.type == FsEntry::Type::kFile) area.pool_files.push_back(std::move(f));
           else if (f.type == FsEntry::Type::kSymlink) area.symlinks.push_back(std::move(f));

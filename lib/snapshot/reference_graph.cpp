@@ -27,8 +27,12 @@ bool has_dotdot(std::string_view p) {
   return false;
 }
 
+// How many handles ahead the merge prefetches index slots (twice this) and key bytes (this).
+constexpr size_t kPrefetchAhead = 8;
+
 struct ParsedRef {
   uint32_t offset = 0, length = 0;  // the local path in Parsed::paths
+  uint64_t hash = 0;                // PathIndex::hash of it, computed outside the graph's lock
   int64_t end = -1;
   bool segment = false;
 };
@@ -77,6 +81,7 @@ Parsed parse_one(const Location& loc, const GraphSource& src, const fs::path& sc
       r.offset = static_cast<uint32_t>(out.paths.size());
       r.length = static_cast<uint32_t>(f.local.size());
       out.paths += f.local;  // lexically normal (paths.h)
+      r.hash = PathIndex::hash(f.local);
       r.segment = f.form == PathForm::kSegment;
       r.end = f.size < 0 ? -1 : (r.segment ? f.segment_start + f.size : f.size);
       out.refs.push_back(std::move(r));
@@ -103,12 +108,6 @@ std::optional<fs::path> local_path_of(const std::string& user_path, const std::v
     return absolute_normal(r.local);
   }
   return absolute_normal(user_path);
-}
-
-std::optional<uint32_t> ReferenceGraph::find(std::string_view p) const {
-  auto it = index.find(p);
-  if (it == index.end()) return std::nullopt;
-  return it->second;
 }
 
 ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, const std::vector<PathMapping>& mappings,
@@ -142,24 +141,31 @@ ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, co
       size_t i = next.fetch_add(1);
       if (i >= jobs.size()) return;
       Parsed p = parse_one(jobs[i].loc, *jobs[i].src, jobs[i].scan_root, mappings);
-      std::lock_guard<std::mutex> lock(mu);
       GraphSnapshot& s = g.snapshots[i];
       s = std::move(p.snap);
-      for (const ParsedRef& r : p.refs) {
+      s.files.reserve(p.refs.size());
+      std::unique_lock<std::mutex> lock(mu);
+      const size_t n = p.refs.size();
+      for (size_t k = 0; k < std::min<size_t>(n, 2 * kPrefetchAhead); ++k) g.index.prefetch_slot(p.refs[k].hash);
+      for (size_t k = 0; k < std::min<size_t>(n, kPrefetchAhead); ++k) g.index.prefetch_key(p.refs[k].hash);
+      for (size_t k = 0; k < n; ++k) {
+        if (k + 2 * kPrefetchAhead < n) g.index.prefetch_slot(p.refs[k + 2 * kPrefetchAhead].hash);
+        if (k + kPrefetchAhead < n) g.index.prefetch_key(p.refs[k + kPrefetchAhead].hash);
+        const ParsedRef& r = p.refs[k];
         const std::string_view path = p.path(r);
-        auto it = g.index.find(path);
-        if (it == g.index.end()) {
-          it = g.index.emplace(std::string(path), static_cast<uint32_t>(g.files.size())).first;
+        auto [id, fresh] = g.index.insert(path, r.hash);
+        if (fresh) {
           GraphFile f;
-          f.path = it->first;
+          f.path = g.index.key(id);
           g.files.push_back(std::move(f));
         }
-        GraphFile& f = g.files[it->second];
+        GraphFile& f = g.files[id];
         f.handles++;
         f.segment = f.segment || r.segment;
         f.recorded_size = std::max(f.recorded_size, r.end);
-        s.files.push_back(it->second);
+        s.files.push_back(id);
       }
+      lock.unlock();
       std::sort(s.files.begin(), s.files.end());
       s.files.erase(std::unique(s.files.begin(), s.files.end()), s.files.end());
     }
@@ -170,8 +176,20 @@ ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, co
   worker();
   for (auto& t : pool) t.join();
 
+  // Counting sort of (file, snapshot) pairs: snapshots are visited in ascending order, so each
+  // file's users come out ascending.
+  std::vector<uint32_t> start(g.files.size() + 1, 0);
+  for (const auto& s : g.snapshots) {
+    for (uint32_t fi : s.files) start[fi + 1]++;
+  }
+  for (size_t f = 0; f < g.files.size(); ++f) start[f + 1] += start[f];
+  g.user_lists.resize(start.back());
+  std::vector<uint32_t> fill(start.begin(), start.end() - 1);
   for (uint32_t si = 0; si < g.snapshots.size(); ++si) {
-    for (uint32_t fi : g.snapshots[si].files) g.files[fi].users.push_back(si);
+    for (uint32_t fi : g.snapshots[si].files) g.user_lists[fill[fi]++] = si;
+  }
+  for (size_t f = 0; f < g.files.size(); ++f) {
+    g.files[f].users = std::span<const uint32_t>(g.user_lists).subspan(start[f], start[f + 1] - start[f]);
   }
   return g;
 }

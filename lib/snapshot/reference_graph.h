@@ -18,12 +18,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "snapshot/discovery.h"
+#include "snapshot/path_index.h"
+#include "util/large_alloc.h"
 #include "snapshot/paths.h"
 
 namespace ckpt::snapshot {
@@ -58,28 +60,17 @@ struct GraphFile {
   int64_t recorded_size = -1;  // largest end offset any handle records (segments: start + size)
   uint32_t handles = 0;        // handles referencing it, over all snapshots (segments: per segment)
   bool segment = false;        // referenced through file-merging segments
-  std::vector<uint32_t> users; // snapshot indices; unique, ascending
+  std::span<const uint32_t> users;  // snapshot indices; unique, ascending (in the graph's user_lists)
 };
 
-// Hashes std::string and std::string_view alike, so the index is searched without a copy.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-// Move-only: GraphFile::path points into `index`, whose nodes a move keeps and a copy would not.
+// Move-only, like its index: GraphFile::path and GraphFile::users point into it (a move keeps them).
 struct ReferenceGraph {
   std::vector<GraphSnapshot> snapshots;
-  std::vector<GraphFile> files;
-  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index;  // path -> id
+  std::vector<GraphFile, util::LargeAllocator<GraphFile>> files;  // read by id, at random
+  PathIndex index;  // path -> id into files
+  std::vector<uint32_t> user_lists;  // every file's users back to back: one block, not a vector per file
 
-  ReferenceGraph() = default;
-  ReferenceGraph(ReferenceGraph&&) = default;
-  ReferenceGraph& operator=(ReferenceGraph&&) = default;
-  ReferenceGraph(const ReferenceGraph&) = delete;
-  ReferenceGraph& operator=(const ReferenceGraph&) = delete;
-
-  std::optional<uint32_t> find(std::string_view absolute_normal) const;
+  std::optional<uint32_t> find(std::string_view absolute_normal) const { return index.find(absolute_normal); }
   std::optional<uint32_t> find(const std::string& absolute_normal) const { return find(std::string_view(absolute_normal)); }
   std::optional<uint32_t> find(const std::filesystem::path& absolute_normal) const {
     return find(std::string_view(absolute_normal.native()));

@@ -108,13 +108,8 @@ int main(int argc, char** argv) {
       t = t1;
       c = c1;
     };
-    ops::PlanRun run;
-    const auto root = ops::checked_root(req.root);
-    run.graph = snapshot::build_reference_graph({{root, false}}, {}, req.threads);
-    lap("reference graph");
-    run.inventory = ops::scan_root(root);
-    lap("inventory");
-    run.refusals = ops::refusals(run.graph, run.inventory, req.options);
+    ops::PlanRun run = ops::gather_root(req);
+    lap("graph + inventory");
     if (run.refusals.empty()) run.plan = ops::make_plan(run.graph, run.inventory, ops::decide(run.graph, policy), req.options);
     lap("decisions + plan");
     std::FILE* null = std::fopen("/dev/null", "w");
