@@ -120,6 +120,9 @@ void write_plan_json(const ops::PlanRun& run, const std::string& command, const 
       af->set_why(f.why);
     }
   }
+  // A released pool file names every snapshot that used it: the directories are spelled once.
+  std::vector<std::string> dir_of(g.snapshots.size());
+  for (size_t i = 0; i < g.snapshots.size(); ++i) dir_of[i] = g.snapshots[i].loc.directory.string();
   size_t next = 0;
   json::write_json(m, pretty, "deletions", [&](google::protobuf::Message& element) {
     if (next == p.deletions.size()) return false;
@@ -130,7 +133,7 @@ void write_plan_json(const ops::PlanRun& run, const std::string& command, const 
     pd.set_reason(std::string(ops::reason_name(d.reason)));
     pd.set_bytes(d.entry.type == ops::FsEntry::Type::kDir ? 0 : d.entry.size);
     pd.set_modified_unix_ms(ms(d.entry.mtime_ns));
-    for (uint32_t u : d.users) pd.add_used_by(g.snapshots[u].loc.directory.string());
+    for (uint32_t u : d.users) pd.add_used_by(dir_of[u]);
     return true;
   }, json::stdio_sink(out));
 }
