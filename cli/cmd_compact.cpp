@@ -28,11 +28,6 @@ struct CompactArgs {
   bool pretty = false;
 };
 
-int fail(const std::string& msg, int code = kExitUsage) {
-  std::fprintf(stderr, "ckpt compact: %s\n", msg.c_str());
-  return code;
-}
-
 std::string ratio(uint64_t after, uint64_t before) {
   return before ? fmt::format("{:.2f}", static_cast<double>(after) / static_cast<double>(before)) : "-";
 }
@@ -77,10 +72,10 @@ std::string render(const CompactArgs& a, const ckpt::CompactReport& r) {
 int run_compact(const CompactArgs& a) {
   std::string bad;
   auto maps = parse_map_flags(a.maps, bad);
-  if (!maps) return fail("--map " + bad + ": expected PREFIX=DIR");
+  if (!maps) return fail("compact", "--map " + bad + ": expected PREFIX=DIR");
   try {
     ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
-    if (!in.location) return fail(a.input + ": needs a Flink snapshot on disk");
+    if (!in.location) return fail("compact", a.input + ": needs a Flink snapshot on disk");
     ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps);
     ops::check_compact_output(plan, a.output, a.force);
     std::optional<ops::CompactResult> result;
@@ -101,13 +96,13 @@ int run_compact(const CompactArgs& a) {
     }
     return kExitOk;
   } catch (const ops::InputError& e) {
-    return fail(e.what());
+    return fail("compact", e.what());
   } catch (const ops::CompactRefused& e) {
-    return fail(e.what());
+    return fail("compact", e.what());
   } catch (const ops::CompactMismatch& e) {
-    return fail(e.what(), kExitProblems);
+    return fail("compact", e.what(), kExitProblems);
   } catch (const io::IoError& e) {
-    return fail(e.what());
+    return fail("compact", e.what());
   }
 }
 

@@ -44,11 +44,6 @@ struct ConvertArgs {
   bool pretty = false;
 };
 
-int usage(const std::string& msg) {
-  std::fprintf(stderr, "ckpt convert: %s\n", msg.c_str());
-  return kExitUsage;
-}
-
 void print_notes(const std::vector<std::string>& notes, std::FILE* f) {
   for (const auto& n : notes) std::fprintf(f, "note: %s\n", n.c_str());
 }
@@ -72,9 +67,9 @@ std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out,
 }
 
 int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps) {
-  if (!in.location) return usage(a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
-  if (!a.relocate.empty()) return usage("--relocate and --self-contained exclude each other (use --map to find remote files)");
-  if (!a.output.empty()) return usage("--self-contained OUT and -o exclude each other");
+  if (!in.location) return fail("convert", a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
+  if (!a.relocate.empty()) return fail("convert", "--relocate and --self-contained exclude each other (use --map to find remote files)");
+  if (!a.output.empty()) return fail("convert", "--self-contained OUT and -o exclude each other");
   ops::SelfContainOptions opt;
   opt.mappings = maps;
   ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
@@ -98,22 +93,22 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
 
 int run_convert(const ConvertArgs& a) {
   auto from = ops::parse_input_form(a.from);
-  if (!from) return usage("--from " + a.from + ": expected auto, flink, json or proto");
-  if (a.to != "flink" && a.to != "json" && a.to != "proto") return usage("--to " + a.to + ": expected json, proto or flink");
+  if (!from) return fail("convert", "--from " + a.from + ": expected auto, flink, json or proto");
+  if (a.to != "flink" && a.to != "json" && a.to != "proto") return fail("convert", "--to " + a.to + ": expected json, proto or flink");
   ops::PropertiesChoice choice = ops::PropertiesChoice::kFromDirectory;
   if (a.properties == "checkpoint") choice = ops::PropertiesChoice::kCheckpoint;
   else if (a.properties == "savepoint") choice = ops::PropertiesChoice::kSavepoint;
   else if (a.properties == "null") choice = ops::PropertiesChoice::kNull;
-  else if (a.properties != "auto") return usage("--properties " + a.properties + ": expected auto, checkpoint, savepoint or null");
+  else if (a.properties != "auto") return fail("convert", "--properties " + a.properties + ": expected auto, checkpoint, savepoint or null");
   std::vector<ops::Relocation> relocs;
   for (const auto& r : a.relocate) {
     auto p = ops::parse_relocation(r);
-    if (!p) return usage("--relocate " + r + ": expected FROM=TO");
+    if (!p) return fail("convert", "--relocate " + r + ": expected FROM=TO");
     relocs.push_back(*p);
   }
   std::string bad;
   auto parsed = parse_map_flags(a.maps, bad);
-  if (!parsed) return usage("--map " + bad + ": expected PREFIX=DIR");
+  if (!parsed) return fail("convert", "--map " + bad + ": expected PREFIX=DIR");
   const std::vector<snapshot::PathMapping>& maps = *parsed;
 
   ops::SnapshotInput in;
@@ -133,11 +128,11 @@ int run_convert(const ConvertArgs& a) {
       notes.insert(notes.end(), vc.notes.begin(), vc.notes.end());
     }
     if (!a.self_contained.empty()) {
-      if (a.to != "flink") return usage("--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
+      if (a.to != "flink") return fail("convert", "--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
       print_notes(notes, stderr);
       return run_self_contained(a, in, maps);
     }
-    if (!maps.empty()) return usage("--map applies to --self-contained only");
+    if (!maps.empty()) return fail("convert", "--map applies to --self-contained only");
 
     ops::RelocateStats rs = ops::relocate(in.md, relocs);
     if (!relocs.empty()) {
@@ -147,7 +142,7 @@ int run_convert(const ConvertArgs& a) {
     }
     bool to_stdout = a.output.empty() || a.output == "-";
     if (to_stdout && a.to != "json" && !a.dry_run && ::isatty(STDOUT_FILENO)) {
-      return usage("-o OUT is needed for --to " + a.to + " (binary output is not written to a terminal)");
+      return fail("convert", "-o OUT is needed for --to " + a.to + " (binary output is not written to a terminal)");
     }
     fs::path target;
     if (!to_stdout) {
@@ -156,7 +151,7 @@ int run_convert(const ConvertArgs& a) {
       if (::stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) target /= std::string(snapshot::kMetadataFileName);
       std::error_code ec;
       if (in.location && fs::equivalent(target, in.location->metadata, ec)) {
-        return usage(target.string() + ": is the input file (inputs are never modified)");
+        return fail("convert", target.string() + ": is the input file (inputs are never modified)");
       }
     }
     if (a.to == "flink" && in.location && !to_stdout && !a.keep_relative) {
@@ -188,7 +183,7 @@ int run_convert(const ConvertArgs& a) {
       return kExitOk;
     }
     if (to_stdout) {
-      if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) return usage("cannot write to stdout");
+      if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) return fail("convert", "cannot write to stdout");
       print_notes(notes, stderr);
     } else {
       io::write_file_atomically(target, bytes, a.force);

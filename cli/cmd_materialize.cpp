@@ -31,11 +31,6 @@ struct MaterializeArgs {
   bool pretty = false;
 };
 
-int fail(const std::string& msg) {
-  std::fprintf(stderr, "ckpt materialize: %s\n", msg.c_str());
-  return kExitUsage;
-}
-
 std::string render(const MaterializeArgs& a, const ops::MaterializePlan& p, const ops::MaterializeResult* r) {
   std::string s = fmt::format("{} {} into {}: {} files ({})", r ? "materialized" : "would materialize", p.db.where,
                               a.output, p.db.files.size(), human_bytes(static_cast<int64_t>(p.db.bytes)));
@@ -75,16 +70,16 @@ std::string render(const MaterializeArgs& a, const ops::MaterializePlan& p, cons
 }
 
 int run_materialize(const MaterializeArgs& a) {
-  if (a.uid.empty() == a.operator_id.empty()) return fail("name the operator with exactly one of --uid NAME or --operator ID");
+  if (a.uid.empty() == a.operator_id.empty()) return fail("materialize", "name the operator with exactly one of --uid NAME or --operator ID");
   std::string bad;
   auto maps = parse_map_flags(a.maps, bad);
-  if (!maps) return fail("--map " + bad + ": expected PREFIX=DIR");
+  if (!maps) return fail("materialize", "--map " + bad + ": expected PREFIX=DIR");
   ops::OperatorSelector sel;
   if (!a.uid.empty()) sel.uid = a.uid;
   else sel.operator_id = a.operator_id;
   try {
     ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
-    if (!in.location) return fail(a.input + ": needs a Flink snapshot on disk");
+    if (!in.location) return fail("materialize", a.input + ": needs a Flink snapshot on disk");
     ops::MaterializePlan plan = ops::plan_materialize(in.md, *in.location, sel, a.subtask, *maps);
     ops::check_materialize_output(plan, a.output, a.force);
     std::optional<ops::MaterializeResult> result;
@@ -98,14 +93,14 @@ int run_materialize(const MaterializeArgs& a) {
     }
     return kExitOk;
   } catch (const ops::InputError& e) {
-    return fail(e.what());
+    return fail("materialize", e.what());
   } catch (const ops::MaterializeCheckFailed& e) {
-    fail(e.what());
+    fail("materialize", e.what());
     return kExitProblems;
   } catch (const ops::MaterializeError& e) {
-    return fail(e.what());
+    return fail("materialize", e.what());
   } catch (const io::IoError& e) {
-    return fail(e.what());
+    return fail("materialize", e.what());
   }
 }
 

@@ -24,11 +24,6 @@ struct PackArgs {
   bool force = false, dry_run = false, json = false, pretty = false, list = false;
 };
 
-int fail(const char* cmd, const std::string& msg, int rc) {
-  std::fprintf(stderr, "ckpt %s: %s\n", cmd, msg.c_str());
-  return rc;
-}
-
 int run_pack(const PackArgs& a) {
   if (a.level < 1 || a.level > 19) return fail("pack", fmt::format("--level {}: expected 1..19", a.level), kExitUsage);
   std::string bad;

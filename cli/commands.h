@@ -5,6 +5,8 @@
 // or unreadable input.
 #pragma once
 
+#include <string_view>
+
 #include <CLI/CLI.hpp>
 
 namespace ckpt::cli {
@@ -12,6 +14,9 @@ namespace ckpt::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitProblems = 1;
 inline constexpr int kExitUsage = 2;
+
+// Prints the one error line "ckpt COMMAND: MESSAGE" to stderr and returns `code`.
+int fail(std::string_view command, std::string_view message, int code = kExitUsage);
 
 void register_inspect(CLI::App& app, int& exit_code);
 void register_diff(CLI::App& app, int& exit_code);

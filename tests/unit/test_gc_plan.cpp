@@ -24,26 +24,18 @@
 #include "ops/prune_plan.h"
 #include "support/intact.h"
 #include "support/synthetic_root.h"
+#include "support/temp_dir.h"
 
 using namespace ckpt;
 namespace fs = std::filesystem;
+
+using ckpt::testsupport::TempDir;
 
 namespace {
 
 constexpr int64_t kS = 1000000000;
 constexpr int64_t kT0 = 1700000000;  // first checkpoint time of generated histories
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ckpt-gc-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 ops::PlanRun plan(const fs::path& root, const ops::RetentionPolicy* policy, int64_t now_s, int64_t grace_s = 3600,
                   std::vector<fs::path> protect = {}, bool skip_unreadable = false,
@@ -107,11 +99,11 @@ void check_kept_intact(const ops::PlanRun& run) {
 TEST_CASE("prune --retain 2 on an incremental job: plan, apply, converge") {
   TempDir t;
   const auto spec = job_spec(6, 3, 4, 2);
-  auto job = testsupport::make_incremental_job(t.path, spec);
+  auto job = testsupport::make_incremental_job(t.path(), spec);
   ops::RetentionPolicy p;
   p.last = 2;
   const int64_t now = kT0 + 86400;
-  auto run = plan(t.path, &p, now);
+  auto run = plan(t.path(), &p, now);
   REQUIRE(run.refusals.empty());
   REQUIRE(run.plan.snapshots.size() == 6);
   int kept = 0;
@@ -155,17 +147,17 @@ TEST_CASE("prune --retain 2 on an incremental job: plan, apply, converge") {
   }
   CHECK(released == expect);
 
-  auto before = all_files(t.path);
+  auto before = all_files(t.path());
   auto result = apply(run);
   CHECK(result.ok());
   CHECK(result.files_deleted == run.plan.files_deleted);
   CHECK(result.dirs_deleted == run.plan.dirs_deleted);
-  auto after = all_files(t.path);
+  auto after = all_files(t.path());
   auto gone = deleted_files(run.plan);
   for (const auto& f : before) CHECK((after.count(f) == 0) == (gone.count(f) == 1));
-  CHECK_FALSE(fs::exists(t.path / ops::kJournalName));
+  CHECK_FALSE(fs::exists(t.path() / ops::kJournalName));
   check_kept_intact(run);
-  auto again = plan(t.path, &p, now);
+  auto again = plan(t.path(), &p, now);
   REQUIRE(again.refusals.empty());
   CHECK(again.plan.deletions.empty());
 }
@@ -173,7 +165,7 @@ TEST_CASE("prune --retain 2 on an incremental job: plan, apply, converge") {
 TEST_CASE("gc deletes orphans and old incomplete checkpoints, never young ones or referenced files") {
   TempDir t;
   const auto spec = job_spec(3);
-  auto job = testsupport::make_incremental_job(t.path, spec);
+  auto job = testsupport::make_incremental_job(t.path(), spec);
   const fs::path jd = job.job_dir;
   const int64_t now = kT0 + 100000;
   auto make = [&](const fs::path& p, int64_t mtime) {
@@ -190,7 +182,7 @@ TEST_CASE("gc deletes orphans and old incomplete checkpoints, never young ones o
   make(jd / "chk-11" / "a", now - 7200);  // old file, but the directory was just touched
   testsupport::set_mtime(jd / "chk-11", now - 5);
   make(jd / "notes" / "shared" / "x", now - 7200);  // not a pool: notes/ is not a job directory
-  auto run = plan(t.path, nullptr, now);
+  auto run = plan(t.path(), nullptr, now);
   REQUIRE(run.refusals.empty());
   auto gone = deleted_files(run.plan);
   CHECK(gone == std::set<std::string>{(jd / "chk-9" / "upload-old").string(), (jd / "shared" / "orphan-old").string(),
@@ -211,9 +203,9 @@ TEST_CASE("gc deletes orphans and old incomplete checkpoints, never young ones o
 TEST_CASE("referenced but missing files are reported, never fixed") {
   TempDir t;
   const auto spec = job_spec(2);
-  auto job = testsupport::make_incremental_job(t.path, spec);
+  auto job = testsupport::make_incremental_job(t.path(), spec);
   fs::remove(job.job_dir / "shared" / job.checkpoints[1].shared[0]);
-  auto run = plan(t.path, nullptr, kT0 + 86400);
+  auto run = plan(t.path(), nullptr, kT0 + 86400);
   REQUIRE(run.refusals.empty());
   REQUIRE(run.plan.missing.size() == 1);
   CHECK(run.plan.missing[0].path.filename() == job.checkpoints[1].shared[0]);
@@ -222,8 +214,8 @@ TEST_CASE("referenced but missing files are reported, never fixed") {
 
 TEST_CASE("--protect: files used by a snapshot outside the root stay") {
   TempDir t;
-  const fs::path root = t.path / "root";
-  const fs::path sp = t.path / "savepoints" / "savepoint-abcdef-0123456789ab";
+  const fs::path root = t.path() / "root";
+  const fs::path sp = t.path() / "savepoints" / "savepoint-abcdef-0123456789ab";
   const auto spec = job_spec(3);
   auto job = testsupport::make_incremental_job(root, spec);
   // A native savepoint elsewhere whose handles point into the job's shared/ (CLAIM-mode history).
@@ -251,16 +243,16 @@ TEST_CASE("--protect: files used by a snapshot outside the root stay") {
 TEST_CASE("savepoints are never deleted without --include-savepoints; files they use stay") {
   TempDir t;
   const auto spec = job_spec(3);
-  auto job = testsupport::make_incremental_job(t.path, spec);
+  auto job = testsupport::make_incremental_job(t.path(), spec);
   testsupport::HistoryCheckpoint c = job.checkpoints[0];
   c.id = 50;
   c.savepoint = true;
   c.exclusive = {"own"};
-  fs::path sp = t.path / "savepoint-abcdef-0123456789ab";
+  fs::path sp = t.path() / "savepoint-abcdef-0123456789ab";
   testsupport::write_history_checkpoint(job.job_dir, c, 0, sp);
   ops::RetentionPolicy p;
   p.last = 1;
-  auto run = plan(t.path, &p, kT0 + 86400);
+  auto run = plan(t.path(), &p, kT0 + 86400);
   REQUIRE(run.refusals.empty());
   for (const auto& d : run.plan.snapshots) {
     if (run.graph.snapshots[d.snapshot].savepoint) CHECK(d.rules == ops::keep_rule::kSavepoint);
@@ -268,7 +260,7 @@ TEST_CASE("savepoints are never deleted without --include-savepoints; files they
   CHECK(apply(run).ok());
   CHECK(testsupport::snapshot_problems(sp).empty());
   p.include_savepoints = true;
-  auto run2 = plan(t.path, &p, kT0 + 86400);
+  auto run2 = plan(t.path(), &p, kT0 + 86400);
   REQUIRE(run2.refusals.empty());
   bool pruned_sp = false;
   for (const auto& d : run2.plan.snapshots) pruned_sp |= !d.keep && run2.graph.snapshots[d.snapshot].savepoint;
@@ -277,7 +269,7 @@ TEST_CASE("savepoints are never deleted without --include-savepoints; files they
 
 TEST_CASE("file-merging segments: a physical file stays while any kept snapshot has a segment in it") {
   TempDir t;
-  const fs::path jd = t.path / "0123456789abcdef0123456789abcdef";
+  const fs::path jd = t.path() / "0123456789abcdef0123456789abcdef";
   const fs::path seg = jd / "shared" / "job_x_op_y_0_1" / "physical";
   fs::create_directories(seg.parent_path());
   std::ofstream(seg) << std::string(300, 's');
@@ -309,7 +301,7 @@ TEST_CASE("file-merging segments: a physical file stays while any kept snapshot 
   write(3, {{seg, 100}});
   ops::RetentionPolicy p;
   p.last = 1;
-  auto run = plan(t.path, &p, kT0 + 86400);
+  auto run = plan(t.path(), &p, kT0 + 86400);
   REQUIRE(run.refusals.empty());
   auto id = run.graph.find(seg);
   REQUIRE(id);
@@ -326,7 +318,7 @@ TEST_CASE("file-merging segments: a physical file stays while any kept snapshot 
 TEST_CASE("fail closed: unreadable _metadata, escaping handles, unmapped remote URIs, symbolic links") {
   TempDir t;
   const auto spec = job_spec(3);
-  auto job = testsupport::make_incremental_job(t.path, spec);
+  auto job = testsupport::make_incremental_job(t.path(), spec);
   const fs::path jd = job.job_dir;
   const int64_t now = kT0 + 86400;
   ops::RetentionPolicy p;
@@ -339,10 +331,10 @@ TEST_CASE("fail closed: unreadable _metadata, escaping handles, unmapped remote 
     testsupport::set_mtime(jd / "chk-99" / "_metadata", kT0);
     std::ofstream(jd / "shared" / "orphan") << "x";
     testsupport::set_mtime(jd / "shared" / "orphan", kT0);
-    auto run = plan(t.path, &p, now);
+    auto run = plan(t.path(), &p, now);
     REQUIRE(run.refusals.size() == 1);
     CHECK(run.refusals[0].find("chk-99/_metadata") != std::string::npos);
-    auto skip = plan(t.path, &p, now, 3600, {}, true);
+    auto skip = plan(t.path(), &p, now, 3600, {}, true);
     REQUIRE(skip.refusals.empty());
     for (const auto& d : skip.plan.deletions) {
       CHECK(d.reason != ops::DeleteReason::kReleased);
@@ -360,7 +352,7 @@ TEST_CASE("fail closed: unreadable _metadata, escaping handles, unmapped remote 
     flink::Metadata md = testsupport::history_metadata(jd, c);
     fs::create_directories(jd / "chk-10");
     io::write_file_atomically(jd / "chk-10" / "_metadata", flink::write_metadata(md));
-    auto run = plan(t.path, &p, now);
+    auto run = plan(t.path(), &p, now);
     REQUIRE(run.refusals.size() == 1);
     CHECK(run.refusals[0].find("leaves") != std::string::npos);
   }
@@ -373,7 +365,7 @@ TEST_CASE("fail closed: unreadable _metadata, escaping handles, unmapped remote 
     flink::Metadata md = testsupport::history_metadata(jd, c);
     io::write_file_atomically(jd / "chk-10" / "_metadata", flink::write_metadata(md));
     testsupport::set_mtime(jd / "chk-10" / "_metadata", c.mtime_s);
-    auto run = plan(t.path, &p, now);
+    auto run = plan(t.path(), &p, now);
     REQUIRE(run.refusals.empty());
     auto id = run.graph.find(jd / "shared" / c.shared[0]);
     REQUIRE(id);
@@ -390,46 +382,46 @@ TEST_CASE("fail closed: unreadable _metadata, escaping handles, unmapped remote 
     fs::create_directories(jd / "chk-10");
     io::write_file_atomically(jd / "chk-10" / "_metadata", flink::write_metadata(md));
     testsupport::set_mtime(jd / "chk-10" / "_metadata", c.mtime_s);
-    auto run = plan(t.path, &p, now);
+    auto run = plan(t.path(), &p, now);
     REQUIRE(run.refusals.size() == 1);
     CHECK(run.refusals[0].find("--map") != std::string::npos);
-    auto mapped = plan(t.path, &p, now, 3600, {}, false, {*snapshot::parse_mapping("s3://bucket/flink=" + t.path.string())});
+    auto mapped = plan(t.path(), &p, now, 3600, {}, false, {*snapshot::parse_mapping("s3://bucket/flink=" + t.path().string())});
     CHECK(mapped.refusals.empty());
   }
   SUBCASE("symbolic links: never followed, never deleted; _metadata as a link is refused; root as a link") {
     TempDir outside;
-    std::ofstream(outside.path / "precious") << "x";
-    testsupport::set_mtime(outside.path / "precious", kT0);
-    fs::create_symlink(outside.path / "precious", jd / "shared" / "link-out");
-    fs::create_directory_symlink(outside.path, jd / "shared" / "dirlink-out");
-    fs::create_directory_symlink(outside.path, jd / "chk-7");
-    auto run = plan(t.path, &p, now);
+    std::ofstream(outside.path() / "precious") << "x";
+    testsupport::set_mtime(outside.path() / "precious", kT0);
+    fs::create_symlink(outside.path() / "precious", jd / "shared" / "link-out");
+    fs::create_directory_symlink(outside.path(), jd / "shared" / "dirlink-out");
+    fs::create_directory_symlink(outside.path(), jd / "chk-7");
+    auto run = plan(t.path(), &p, now);
     REQUIRE(run.refusals.empty());
     for (const auto& d : run.plan.deletions) CHECK(d.entry.path.find("link") == std::string::npos);
     CHECK(apply(run).ok());
-    CHECK(fs::exists(outside.path / "precious"));
+    CHECK(fs::exists(outside.path() / "precious"));
     CHECK(fs::is_symlink(jd / "shared" / "link-out"));
 
     fs::create_directories(jd / "chk-8");
     fs::create_symlink(jd / "chk-3" / "_metadata", jd / "chk-8" / "_metadata");
-    auto refused = plan(t.path, &p, now);
+    auto refused = plan(t.path(), &p, now);
     CHECK(refused.refusals.size() == 1);
     fs::remove_all(jd / "chk-8");
 
-    fs::create_directory_symlink(t.path, outside.path / "root-link");
-    CHECK_THROWS_WITH(plan(outside.path / "root-link", &p, now), doctest::Contains("symbolic link"));
+    fs::create_directory_symlink(t.path(), outside.path() / "root-link");
+    CHECK_THROWS_WITH(plan(outside.path() / "root-link", &p, now), doctest::Contains("symbolic link"));
   }
   SUBCASE("a referenced path through a symbolic link inside the root still protects its target") {
     // job2's checkpoint names job1's shared files through a link: identity (inode) protects them.
-    const fs::path j2 = t.path / "fedcba9876543210fedcba9876543210";
+    const fs::path j2 = t.path() / "fedcba9876543210fedcba9876543210";
     fs::create_directories(j2);
-    fs::create_directory_symlink(jd / "shared", t.path / "alias");
+    fs::create_directory_symlink(jd / "shared", t.path() / "alias");
     testsupport::HistoryCheckpoint c;
     c.id = 1;
     c.mtime_s = kT0 + 5000;
-    for (const auto& s : job.checkpoints[0].shared) c.absolute.push_back(t.path / "alias" / s);
+    for (const auto& s : job.checkpoints[0].shared) c.absolute.push_back(t.path() / "alias" / s);
     testsupport::write_history_checkpoint(j2, c);
-    auto run = plan(t.path, &p, now);
+    auto run = plan(t.path(), &p, now);
     REQUIRE(run.refusals.empty());
     auto gone = deleted_files(run.plan);
     for (const auto& s : job.checkpoints[0].shared) CHECK(gone.count((jd / "shared" / s).string()) == 0);
@@ -444,12 +436,12 @@ TEST_CASE("permission errors fail closed (run as an unprivileged user)") {
     return;
   }
   TempDir t;
-  fs::permissions(t.path, fs::perms::all);
+  fs::permissions(t.path(), fs::perms::all);
   const auto spec = job_spec(3);
-  auto job = testsupport::make_incremental_job(t.path, spec);
-  fs::create_directories(t.path / "hidden");
-  std::string cmd = "chown -R 65534 " + t.path.string() + " && chown 0 " + (t.path / "hidden").string() +
-                    " && chmod 700 " + (t.path / "hidden").string();
+  auto job = testsupport::make_incremental_job(t.path(), spec);
+  fs::create_directories(t.path() / "hidden");
+  std::string cmd = "chown -R 65534 " + t.path().string() + " && chown 0 " + (t.path() / "hidden").string() +
+                    " && chmod 700 " + (t.path() / "hidden").string();
   REQUIRE(std::system(cmd.c_str()) == 0);
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
@@ -457,7 +449,7 @@ TEST_CASE("permission errors fail closed (run as an unprivileged user)") {
     if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
     ops::RetentionPolicy p;
     p.last = 1;
-    auto run = plan(t.path, &p, kT0 + 86400);
+    auto run = plan(t.path(), &p, kT0 + 86400);
     bool refused = !run.refusals.empty() && run.refusals[0].find("hidden") != std::string::npos;
     ::_exit(refused ? 0 : 1);
   }
@@ -472,7 +464,7 @@ TEST_CASE("property: plan and apply match a brute-force model on random historie
   for (int trial = 0; trial < 40; ++trial) {
     CAPTURE(trial);
     TempDir t;
-    const fs::path root = t.path;
+    const fs::path root = t.path();
     struct Snap {
       fs::path dir;
       std::string group;
@@ -626,14 +618,14 @@ TEST_CASE("property: plan and apply match a brute-force model on random historie
 TEST_CASE("a crash at every deletion converges on rerun (in-process fork + SIGKILL)") {
   TempDir t;
   const auto spec = job_spec(5, 2, 3, 1);
-  auto job = testsupport::make_incremental_job(t.path, spec);
+  auto job = testsupport::make_incremental_job(t.path(), spec);
   ops::RetentionPolicy p;
   p.last = 2;
   const int64_t now = kT0 + 86400;
-  auto first = plan(t.path, &p, now);
+  auto first = plan(t.path(), &p, now);
   REQUIRE(first.refusals.empty());
   const auto expected_after = [&] {
-    auto all = all_files(t.path);
+    auto all = all_files(t.path());
     for (const auto& f : deleted_files(first.plan)) all.erase(f);
     return all;
   }();
@@ -642,13 +634,13 @@ TEST_CASE("a crash at every deletion converges on rerun (in-process fork + SIGKI
   // For each crash point: regenerate the same root (same seed), crash after k deletions, rerun.
   for (size_t k = 1; k < steps; ++k) {
     CAPTURE(k);
-    fs::remove_all(t.path);
-    testsupport::make_incremental_job(t.path, spec);
+    fs::remove_all(t.path());
+    testsupport::make_incremental_job(t.path(), spec);
     pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
       ::setenv("CKPT_TEST_CRASH_AFTER", std::to_string(k).c_str(), 1);
-      auto run = plan(t.path, &p, now);
+      auto run = plan(t.path(), &p, now);
       auto lock = ops::RootLock::try_acquire(run.inventory.root);
       ops::apply_plan(run.plan, *lock);
       ::_exit(0);
@@ -657,12 +649,12 @@ TEST_CASE("a crash at every deletion converges on rerun (in-process fork + SIGKI
     ::waitpid(pid, &status, 0);
     CHECK(WIFSIGNALED(status));
     CHECK(WTERMSIG(status) == SIGKILL);
-    auto rerun = plan(t.path, &p, now);
+    auto rerun = plan(t.path(), &p, now);
     REQUIRE(rerun.refusals.empty());
     check_kept_intact(rerun);
     CHECK(apply(rerun).ok());
-    CHECK(all_files(t.path) == expected_after);
-    CHECK_FALSE(fs::exists(t.path / ops::kJournalName));
+    CHECK(all_files(t.path()) == expected_after);
+    CHECK_FALSE(fs::exists(t.path() / ops::kJournalName));
     for (int id = 1; id <= 3; ++id) CHECK_FALSE(fs::exists(job.job_dir / fmt::format("chk-{}", id)));
   }
 }

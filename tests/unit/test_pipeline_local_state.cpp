@@ -23,21 +23,21 @@ using ckpt::testsupport::TempDir;
 
 namespace {
 
-constexpr int32_t kMaxP = 128;
+constexpr int32_t kMaxParallelism = 128;
 const std::string kJob = "0123456789abcdef0123456789abcdef";
 
 std::unique_ptr<KeyedStateBackend> counter_backend(const fs::path& tmp, bool incremental,
                                                    const TaskLocalStateStore* local = nullptr) {
   RocksBackendOptions o;
   o.local_dir = tmp;
-  o.max_parallelism = kMaxP;
+  o.max_parallelism = kMaxParallelism;
   o.incremental = incremental;
   if (local) o.local_snapshot_dir = [local](int64_t id, const std::string& b) { return local->snapshot_dir(id, b); };
-  auto b = make_rocksdb_backend(flink::KeyGroupRange{0, kMaxP}, o);
+  auto b = make_rocksdb_backend(flink::KeyGroupRange{0, kMaxParallelism}, o);
   b->declare_value_state("count", NamespaceKind::kVoid);
   for (int i = 0; i < 200; ++i) {
     std::string key = fmt::format("w{}", i);
-    b->set_current_key(key, flink::key_group_for_hash(flink::java_hash_string(key), kMaxP));
+    b->set_current_key(key, flink::key_group_for_hash(flink::java_hash_string(key), kMaxParallelism));
     b->update(0, Namespace{}, i);
   }
   return b;
@@ -123,9 +123,9 @@ TEST_CASE("local state: restore prefers a copy whose files match the handle, els
     RestorePlan plan;
     plan.snapshot.id = id;
     plan.snapshot.dir = loc.dir;
-    plan.max_parallelism = kMaxP;
+    plan.max_parallelism = kMaxParallelism;
     plan.keyed.resize(1);
-    NativePiece piece{nullptr, files_of(r), flink::KeyGroupRange{0, kMaxP}};
+    NativePiece piece{nullptr, files_of(r), flink::KeyGroupRange{0, kMaxParallelism}};
     piece.files.subtask = 0;
     piece.files.handle = &handle;
     plan.keyed[0].counter_native.push_back(piece);

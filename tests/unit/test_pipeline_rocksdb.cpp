@@ -17,21 +17,16 @@
 #include "pipeline/checkpoint_storage.h"
 #include "pipeline/rocksdb_backend.h"
 #include "rocks/flink_options.h"
+#include "support/temp_dir.h"
 
 using namespace ckpt;
 using namespace ckpt::pipeline;
 namespace fs = std::filesystem;
 
+using ckpt::testsupport::TempDir;
+
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("ckpt-rocksbe-test-" + random_hex(12));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 constexpr int32_t kMaxP = 128;
 
@@ -104,7 +99,7 @@ rocks::DbFiles lay_out(const NativeKeyedResult& r, const SnapshotLocation& loc, 
 TEST_CASE("pipeline rocksdb: native full checkpoint holds every file privately, keys in Flink's layout") {
   TempDir tmp;
   flink::KeyGroupRange all{0, kMaxP};
-  auto b = declared(rocks_backend(all, tmp.path, /*incremental=*/false));
+  auto b = declared(rocks_backend(all, tmp.path(), /*incremental=*/false));
   put(*b, "hello", 7);
   b->register_event_timer(Namespace{}, 1000);
   CHECK(get(*b, "hello") == 7);
@@ -112,7 +107,7 @@ TEST_CASE("pipeline rocksdb: native full checkpoint holds every file privately, 
 
   auto snap = b->native_snapshot(1, false, false);
   REQUIRE(snap);
-  SnapshotLocation loc = location(tmp.path / "job", 1, 0);
+  SnapshotLocation loc = location(tmp.path() / "job", 1, 0);
   NativeKeyedResult r = snap->persist(loc);
   CHECK(r.shared.empty());
   bool manifest = false, current = false, options = false, sst = false;
@@ -130,7 +125,7 @@ TEST_CASE("pipeline rocksdb: native full checkpoint holds every file privately, 
   CHECK(snap->timers.entries == 1);
 
   // The column family "count" holds [kg 35][StringValue "hello"][VoidNamespace 0] -> Long 7.
-  fs::path db = tmp.path / "laid-out";
+  fs::path db = tmp.path() / "laid-out";
   lay_out(r, loc, db);
   rocks::OpenDb open(db, rocks::OpenDb::Mode::kReadOnly);
   rocksdb::ColumnFamilyHandle* count = nullptr;
@@ -146,10 +141,10 @@ TEST_CASE("pipeline rocksdb: native full checkpoint holds every file privately, 
 TEST_CASE("pipeline rocksdb: an incremental checkpoint after changing 1% of 1M keys uploads <= 5% of the state") {
   TempDir tmp;
   flink::KeyGroupRange all{0, kMaxP};
-  auto b = declared(rocks_backend(all, tmp.path, /*incremental=*/true));
+  auto b = declared(rocks_backend(all, tmp.path(), /*incremental=*/true));
   constexpr int kKeys = 1'000'000;
   for (int i = 0; i < kKeys; ++i) put(*b, fmt::format("key-{}", i), i);
-  fs::path job = tmp.path / "job";
+  fs::path job = tmp.path() / "job";
   SnapshotLocation loc1 = location(job, 1, 20 * 1024);
   NativeKeyedResult r1 = b->native_snapshot(1, false, false)->persist(loc1);
   b->notify_checkpoint_complete(1);
@@ -190,20 +185,20 @@ TEST_CASE("pipeline rocksdb: an incremental checkpoint after changing 1% of 1M k
 TEST_CASE("pipeline rocksdb: native files restore as is, and rescaled by key group") {
   TempDir tmp;
   flink::KeyGroupRange all{0, kMaxP};
-  auto b = declared(rocks_backend(all, tmp.path, false));
+  auto b = declared(rocks_backend(all, tmp.path(), false));
   for (int i = 0; i < 1000; ++i) put(*b, fmt::format("w{}", i), i);
-  SnapshotLocation loc = location(tmp.path / "job", 1, 1024);
+  SnapshotLocation loc = location(tmp.path() / "job", 1, 1024);
   NativeKeyedResult r = b->native_snapshot(1, false, false)->persist(loc);
-  NativePiece piece{nullptr, lay_out(r, loc, tmp.path / "files"), all};
+  NativePiece piece{nullptr, lay_out(r, loc, tmp.path() / "files"), all};
 
-  auto same = declared(rocks_backend(all, tmp.path, false));
+  auto same = declared(rocks_backend(all, tmp.path(), false));
   same->restore_native(piece);
   CHECK(same->num_entries() == 1000);
   CHECK(get(*same, "w17") == 17);
 
   int64_t n = 0;
   for (int32_t i = 0; i < 3; ++i) {
-    auto part = declared(rocks_backend(flink::range_of_subtask(kMaxP, 3, i), tmp.path, false));
+    auto part = declared(rocks_backend(flink::range_of_subtask(kMaxP, 3, i), tmp.path(), false));
     part->restore_native(piece);
     n += part->num_entries();
     for (int k = 0; k < 1000; k += 37) {
@@ -259,23 +254,23 @@ TEST_CASE("pipeline rocksdb: rescaling 2 -> 3 clips the best-overlapping databas
   std::map<std::string, int64_t> all_keys;
   for (int32_t i = 0; i < 2; ++i) {
     flink::KeyGroupRange rg = flink::range_of_subtask(kMaxP, 2, i);
-    auto b = declared(rocks_backend(rg, tmp.path, true));
+    auto b = declared(rocks_backend(rg, tmp.path(), true));
     for (int k = 0; k < 3000; ++k) {
       std::string key = fmt::format("k{}", k);
       if (kg_of(key) < rg.start || kg_of(key) > rg.end_inclusive()) continue;
       put(*b, key, k);
       all_keys[key] = k;
     }
-    SnapshotLocation loc = location(tmp.path / fmt::format("job{}", i), 1, 0);
+    SnapshotLocation loc = location(tmp.path() / fmt::format("job{}", i), 1, 0);
     NativeKeyedResult r = b->native_snapshot(1, false, false)->persist(loc);
-    pieces.push_back(NativePiece{nullptr, lay_out(r, loc, tmp.path / fmt::format("old{}", i)), rg});
+    pieces.push_back(NativePiece{nullptr, lay_out(r, loc, tmp.path() / fmt::format("old{}", i)), rg});
   }
   REQUIRE(all_keys.size() == 3000);
 
   int64_t total = 0;
   for (int32_t i = 0; i < 3; ++i) {
     flink::KeyGroupRange rg = flink::range_of_subtask(kMaxP, 3, i);
-    auto part = declared(rocks_backend(rg, tmp.path, true));
+    auto part = declared(rocks_backend(rg, tmp.path(), true));
     part->restore_native(pieces);
     std::map<std::string, int64_t> expected;
     for (const auto& [key, v] : all_keys) {
@@ -287,9 +282,9 @@ TEST_CASE("pipeline rocksdb: rescaling 2 -> 3 clips the best-overlapping databas
 
     // The database itself (as its next checkpoint has it): every visible key is in the new range,
     // and so is every key its table files hold (the deleted ranges were compacted away).
-    SnapshotLocation loc = location(tmp.path / fmt::format("new{}", i), 2, 0);
+    SnapshotLocation loc = location(tmp.path() / fmt::format("new{}", i), 2, 0);
     NativeKeyedResult r = part->native_snapshot(2, false, false)->persist(loc);
-    DbView v = view_of(r, loc, tmp.path / fmt::format("new-db{}", i), "count");
+    DbView v = view_of(r, loc, tmp.path() / fmt::format("new-db{}", i), "count");
     CHECK(v.entries.size() == expected.size());
     for (const auto& [k, val] : v.entries) {
       auto kg = static_cast<int32_t>(static_cast<unsigned char>(k[0]));
@@ -306,7 +301,7 @@ TEST_CASE("pipeline rocksdb: the write-back cache evicts and checkpoints exactly
   TempDir tmp;
   flink::KeyGroupRange all{0, kMaxP};
   RocksBackendOptions o;
-  o.local_dir = tmp.path;
+  o.local_dir = tmp.path();
   o.max_parallelism = kMaxP;
   o.cache_entries = 100;  // far fewer than the keys: evictions write back and reload
   auto b = declared(make_rocksdb_backend(all, o), /*windows=*/true);
@@ -328,14 +323,14 @@ TEST_CASE("pipeline rocksdb: the write-back cache evicts and checkpoints exactly
       ++m;
     }
   }
-  SnapshotLocation loc = location(tmp.path / "job", 1, 0);
+  SnapshotLocation loc = location(tmp.path() / "job", 1, 0);
   NativeKeyedResult r = b->native_snapshot(1, false, false)->persist(loc);
   std::erase_if(model, [](const auto& e) { return e.second == 0; });
   // Changes after the barrier are not in the checkpoint.
   b->set_current_key("k1", kg_of("k1"));
   b->update(0, Namespace{5000, 6000}, 99);
 
-  DbView v = view_of(r, loc, tmp.path / "db", "window-contents");
+  DbView v = view_of(r, loc, tmp.path() / "db", "window-contents");
   CHECK(v.entries.size() == model.size());
   for (const auto& [kw, n] : model) {
     std::string k;
@@ -354,7 +349,7 @@ TEST_CASE("pipeline rocksdb: the write-back cache evicts and checkpoints exactly
 TEST_CASE("pipeline rocksdb: canonical snapshots (savepoints) restore into the hashmap backend and back") {
   TempDir tmp;
   flink::KeyGroupRange all{0, kMaxP};
-  auto b = declared(rocks_backend(all, tmp.path, false), /*windows=*/true);
+  auto b = declared(rocks_backend(all, tmp.path(), false), /*windows=*/true);
   for (int i = 0; i < 500; ++i) {
     std::string key = fmt::format("k{}", i);
     b->set_current_key(key, kg_of(key));
@@ -375,7 +370,7 @@ TEST_CASE("pipeline rocksdb: canonical snapshots (savepoints) restore into the h
   heap->restore(s.payload, s.range, flink::I64Array(offsets));
   CHECK(heap->num_entries() == 999 + 500);
 
-  auto back = declared(rocks_backend(flink::range_of_subtask(kMaxP, 2, 1), tmp.path, false), /*windows=*/true);
+  auto back = declared(rocks_backend(flink::range_of_subtask(kMaxP, 2, 1), tmp.path(), false), /*windows=*/true);
   back->restore(s.payload, s.range, flink::I64Array(offsets));
   Timer t;
   int timers = 0;
