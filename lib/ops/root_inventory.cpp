@@ -25,7 +25,10 @@ int64_t mtime_of(const struct stat& st) {
 
 // `dir`/`name` as a string (`dir` absolute and normal).
 std::string child_path(const fs::path& dir, std::string_view name) {
-  std::string p = dir.native();
+  const std::string& d = dir.native();
+  std::string p;
+  p.reserve(d.size() + 1 + name.size());  // one allocation per entry, not a copy and a regrowth
+  p += d;
   if (p.empty() || p.back() != '/') p += '/';
   p += name;
   return p;
@@ -51,6 +54,8 @@ int open_dir_at(int parent, const char* name) {
 
 // Lists one directory (already open as `fd`, which this takes over) with lstat of every entry.
 // Appends to `out`, so that a tree is listed into one vector without an intermediate per directory.
+// Names are read first and `out` grows once per directory: a job's shared/ holds 100 K entries,
+// and regrowing the vector entry by entry moved each of them several times.
 bool list_fd(int fd, const fs::path& dir, FsEntries& out, std::string& err) {
   DIR* d = ::fdopendir(fd);
   if (!d) {
@@ -58,23 +63,35 @@ bool list_fd(int fd, const fs::path& dir, FsEntries& out, std::string& err) {
     ::close(fd);
     return false;
   }
+  std::string names;            // every name, NUL-terminated, back to back
+  std::vector<uint32_t> starts;
   errno = 0;
   while (struct dirent* de = ::readdir(d)) {
     std::string_view name = de->d_name;
     if (name == "." || name == "..") continue;
+    starts.push_back(static_cast<uint32_t>(names.size()));
+    names.append(name.data(), name.size() + 1);
+    errno = 0;
+  }
+  if (errno != 0) {
+    err = dir.string() + ": cannot list: " + std::strerror(errno);
+    ::closedir(d);
+    return false;
+  }
+  const size_t need = out.size() + starts.size();
+  if (need > out.capacity()) out.reserve(std::max(need, 2 * out.capacity()));
+  for (uint32_t start : starts) {
+    const char* name = names.c_str() + start;
     struct stat st {};
-    if (::fstatat(::dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::fstatat(::dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       err = child_path(dir, name) + ": cannot stat: " + std::strerror(errno);
       ::closedir(d);
       return false;
     }
     out.push_back(entry_of(child_path(dir, name), st));
-    errno = 0;
   }
-  bool ok = errno == 0;
-  if (!ok) err = dir.string() + ": cannot list: " + std::strerror(errno);
   ::closedir(d);
-  return ok;
+  return true;
 }
 
 void tree_walk(int parent, const char* name, const fs::path& dir, int depth, Tree& t) {
