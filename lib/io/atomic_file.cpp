@@ -36,6 +36,18 @@ std::filesystem::path temp_sibling(const std::filesystem::path& target, std::str
   return parent / name;
 }
 
+bool is_temp_sibling_name(std::string_view name, std::string_view target_name, std::string_view kind) {
+  // "." target_name "." 16 hex "." kind
+  const std::size_t size = 1 + target_name.size() + 1 + 16 + 1 + kind.size();
+  if (name.size() != size || name[0] != '.' || name.substr(1, target_name.size()) != target_name) return false;
+  std::string_view rest = name.substr(1 + target_name.size());
+  if (rest[0] != '.' || rest[17] != '.' || rest.substr(18) != kind) return false;
+  for (char c : rest.substr(1, 16)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 void fsync_directory(const std::filesystem::path& dir) {
   int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) fail(dir, "cannot open directory");

@@ -17,6 +17,10 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
 // "<dir>/.<name>.<16 hex>.<kind>". Random, so that concurrent or killed writers never collide.
 std::filesystem::path temp_sibling(const std::filesystem::path& target, std::string_view kind);
 
+// Whether the directory entry `name` is a temp_sibling of a target named `target_name`: what a
+// writer killed before its rename leaves behind.
+bool is_temp_sibling_name(std::string_view name, std::string_view target_name, std::string_view kind);
+
 // fsync(2) of a directory, so that renames and unlinks inside it are durable.
 void fsync_directory(const std::filesystem::path& dir);
 

@@ -1,5 +1,6 @@
 #include "ops/plan_executor.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -82,6 +83,7 @@ class Executor {
   Executor(const Plan& plan, const RootLock& lock) : plan_(plan), cursor_(lock.fd(), plan.root), root_fd_(lock.fd()) {}
 
   ApplyResult run() {
+    remove_stale_journal_temps();
     write_journal();
     const auto& dels = plan_.deletions;
     std::vector<char> ok(dels.size(), 0);
@@ -165,6 +167,30 @@ class Executor {
       text += std::to_string(j.ino) + " " + fs::path(j.path).lexically_relative(plan_.root).string() + "\n";
     }
     io::write_file_atomically(journal_path(), text);
+  }
+
+  // A run killed while writing its journal leaves the temporary file of that write in the root;
+  // nothing else would ever remove it. We hold the root's lock, so no live writer owns one.
+  void remove_stale_journal_temps() {
+    int fd = ::dup(root_fd_);
+    if (fd < 0) return;
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+      ::close(fd);
+      return;
+    }
+    ::rewinddir(d);
+    std::vector<std::string> stale;
+    while (struct dirent* de = ::readdir(d)) {
+      if (io::is_temp_sibling_name(de->d_name, kJournalName, "tmp")) stale.emplace_back(de->d_name);
+    }
+    ::closedir(d);
+    for (const auto& name : stale) {
+      struct stat st {};
+      if (::fstatat(root_fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+        ::unlinkat(root_fd_, name.c_str(), 0);
+      }
+    }
   }
 
   void finish_journal() {

@@ -659,6 +659,25 @@ TEST_CASE("a crash at every deletion converges on rerun (in-process fork + SIGKI
   }
 }
 
+TEST_CASE("apply removes the temporary journal a run killed mid-write left in the root, nothing else") {
+  TempDir t;
+  const auto spec = job_spec(3);
+  testsupport::make_incremental_job(t.path(), spec);
+  const fs::path stale = io::temp_sibling(t.path() / ops::kJournalName, "tmp");
+  CHECK(io::is_temp_sibling_name(stale.filename().native(), ops::kJournalName, "tmp"));
+  const fs::path lookalike = t.path() / (std::string(".") + ops::kJournalName + ".not-hex-not-hex!.tmp");
+  const fs::path other = t.path() / "notes.tmp";
+  for (const auto& f : {stale, lookalike, other}) std::ofstream(f) << "x";
+  ops::RetentionPolicy p;
+  p.last = 1;
+  auto run = plan(t.path(), &p, kT0 + 100000);
+  REQUIRE(run.refusals.empty());
+  CHECK(apply(run).ok());
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(lookalike));
+  CHECK(fs::exists(other));
+}
+
 TEST_SUITE("fixtures") {
   TEST_CASE("reference graph over the real fixtures: every handle of every snapshot, keyed by one path form") {
     const fs::path root = snapshot::absolute_normal(fixtures::root());
