@@ -80,8 +80,8 @@ class PathIndex {
 
   // Slots and key bytes are read at random: huge pages where the kernel offers them.
   std::vector<Slot, util::LargeAllocator<Slot>> slots_;  // power of two, at most half full
-  std::vector<std::string_view> keys_;  // by id; views into blocks_
-  std::vector<uint64_t> hashes_;        // by id: growing the table never reads a key again
+  std::vector<std::string_view, util::LargeAllocator<std::string_view>> keys_;  // by id; views into blocks_
+  std::vector<uint64_t, util::LargeAllocator<uint64_t>> hashes_;  // by id: growing never reads a key again
   std::vector<Block> blocks_;
   std::size_t block_used_ = 0, block_size_ = 0;
 };

@@ -44,9 +44,13 @@ struct Parsed {
   std::string_view path(const ParsedRef& r) const { return std::string_view(paths).substr(r.offset, r.length); }
 };
 
-Parsed parse_one(const Location& loc, const GraphSource& src, const fs::path& scan_root,
-                 const std::vector<PathMapping>& mappings) {
-  Parsed out;
+// Fills `out`, which a worker reuses from one snapshot to the next: its buffers keep their
+// capacity (a fresh 100 KB path buffer per snapshot cost page faults, not just copies).
+void parse_one(const Location& loc, const GraphSource& src, const fs::path& scan_root,
+               const std::vector<PathMapping>& mappings, Parsed& out) {
+  out.snap = GraphSnapshot();
+  out.paths.clear();
+  out.refs.clear();
   GraphSnapshot& s = out.snap;
   s.loc = loc;
   s.scan_root = scan_root;
@@ -90,7 +94,6 @@ Parsed parse_one(const Location& loc, const GraphSource& src, const fs::path& sc
     s.readable = false;
     s.error = e.what();
   }
-  return out;
 }
 
 }  // namespace
@@ -137,10 +140,11 @@ ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, co
   std::mutex mu;
   std::atomic<size_t> next{0};
   auto worker = [&] {
+    Parsed p;
     for (;;) {
       size_t i = next.fetch_add(1);
       if (i >= jobs.size()) return;
-      Parsed p = parse_one(jobs[i].loc, *jobs[i].src, jobs[i].scan_root, mappings);
+      parse_one(jobs[i].loc, *jobs[i].src, jobs[i].scan_root, mappings, p);
       GraphSnapshot& s = g.snapshots[i];
       s = std::move(p.snap);
       s.files.reserve(p.refs.size());
