@@ -124,11 +124,13 @@ ResolvedPath resolve_relative(std::string_view relative, const std::filesystem::
 
 bool is_plainly_normal(std::string_view p) { return plainly_normal(p); }
 
+bool is_within_normal(std::string_view ps, std::string_view ds) {
+  if (ds == "/") return !ps.empty() && ps.front() == '/';
+  return ps.starts_with(ds) && (ps.size() == ds.size() || ps[ds.size()] == '/');
+}
+
 bool is_within_str(std::string_view ps, std::string_view ds) {
-  if (plainly_normal(ps) && plainly_normal(ds)) {
-    if (ds == "/") return ps.front() == '/';
-    return ps.starts_with(ds) && (ps.size() == ds.size() || ps[ds.size()] == '/');
-  }
+  if (plainly_normal(ps) && plainly_normal(ds)) return is_within_normal(ps, ds);
   return is_within(std::filesystem::path(ps), std::filesystem::path(ds));
 }
 

@@ -44,6 +44,11 @@ bool is_plainly_normal(std::string_view p);
 // The same on strings (no std::filesystem::path is built when both are already normal).
 bool is_within_str(std::string_view p, std::string_view dir);
 
+// is_within for two absolute paths that are already lexically normal (what local_of_*_to and
+// snapshot::absolute_normal return; `dir` without a trailing separator): a prefix test that
+// skips is_within_str's scan for ".", ".." and empty components (a million handles per plan).
+bool is_within_normal(std::string_view p, std::string_view dir);
+
 // The same resolutions as plain strings, for callers that resolve millions of handles (the
 // reference graph): no std::filesystem::path is built when the path is already normal.
 // local_of_absolute: nullopt when the path is remote and no mapping covers it.

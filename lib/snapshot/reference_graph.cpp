@@ -76,7 +76,8 @@ void parse_one(const Location& loc, const GraphSource& src, const fs::path& scan
         s.problems.push_back({RefProblem::kRemoteUnmapped, std::move(f.path)});
         return;
       }
-      bool inside = is_within_str(f.local, scan_root.native());
+      // f.local is absolute and lexically normal (paths.h), scan_root too (absolute_normal).
+      bool inside = is_within_normal(f.local, scan_root.native());
       if (!inside && (f.form == PathForm::kRelative || has_dotdot(f.path))) {
         s.problems.push_back({RefProblem::kEscapesRoot, std::move(f.path)});
         return;
