@@ -21,6 +21,7 @@
 #include "pipeline/rocksdb_backend.h"
 #include "rocks/db_files.h"
 #include "support/bench_timing.h"
+#include "support/native_db_files.h"
 #include "util/hash.h"
 
 using namespace ckpt;
@@ -63,30 +64,6 @@ SnapshotLocation location(const fs::path& job, int64_t id) {
   fs::create_directories(job / "shared");
   loc.memory_threshold = 20 * 1024;
   return loc;
-}
-
-// The files of a persisted native snapshot where the checkpoint holds them, as a restore finds
-// them through the `_metadata` handle (rocks/db_files.h).
-rocks::DbFiles files_of(const NativeKeyedResult& r, const SnapshotLocation& loc) {
-  rocks::DbFiles db;
-  db.where = "bench";
-  for (const auto* list : {&r.shared, &r.private_files}) {
-    for (const auto& [name, st] : *list) {
-      rocks::DbFile f;
-      f.name = name;
-      f.shared = list == &r.shared;
-      f.size = static_cast<uint64_t>(st.size);
-      if (st.kind == PersistedStream::Kind::kInline) {
-        f.source = rocks::FileSource::kInline;
-        f.bytes = st.data;
-      } else {
-        f.path = st.kind == PersistedStream::Kind::kFile ? loc.dir / st.name : fs::path(st.name.substr(5));  // "file:"
-      }
-      db.bytes += f.size;
-      db.files.push_back(std::move(f));
-    }
-  }
-  return db;
 }
 
 uint64_t sst_bytes(const NativeKeyedResult& r) {
@@ -144,7 +121,7 @@ int main(int argc, char** argv) {
   b.reset();
 
   // (c) restore from checkpoint 2 (its files are in shared/ and chk-2/).
-  NativePiece piece{nullptr, files_of(r2, loc2), all};
+  NativePiece piece{nullptr, testsupport::native_db_files(r2, loc2, "bench"), all};
   double cpr_s = timed_shell(fmt::format("mkdir -p {0}/cpr && cp {1}/shared/* {0}/cpr/", work.string(),
                                          (work / "job").string()));
   t0 = now_seconds();

@@ -14,6 +14,7 @@
 #include "pipeline/local_state_store.h"
 #include "pipeline/rocksdb_backend.h"
 #include "rocks/db_files.h"
+#include "support/native_db_files.h"
 #include "support/temp_dir.h"
 
 using namespace ckpt;
@@ -43,21 +44,6 @@ std::unique_ptr<KeyedStateBackend> counter_backend(const fs::path& tmp, bool inc
   return b;
 }
 
-// The RocksDB files of a native result as a restore piece would list them (names and sizes).
-rocks::DbFiles files_of(const NativeKeyedResult& r) {
-  rocks::DbFiles db;
-  db.where = "test";
-  for (const auto* list : {&r.shared, &r.private_files}) {
-    for (const auto& [name, st] : *list) {
-      rocks::DbFile f;
-      f.name = name;
-      f.size = static_cast<uint64_t>(st.size);
-      db.files.push_back(f);
-    }
-  }
-  return db;
-}
-
 }  // namespace
 
 TEST_CASE("local state: a checkpoint keeps its RocksDB files under Flink's layout; confirmation prunes older copies") {
@@ -78,7 +64,7 @@ TEST_CASE("local state: a checkpoint keeps its RocksDB files under Flink's layou
   CHECK(dirs == 1);
   fs::path backend_dir = fs::directory_iterator(copy)->path();
   CHECK(backend_dir.filename().string().find('-') == std::string::npos);  // UUID without dashes
-  for (const auto& f : files_of(r1).files) {
+  for (const auto& f : testsupport::native_db_files(r1, loc, "test").files) {
     CHECK(fs::exists(backend_dir / f.name));
     CHECK(fs::file_size(backend_dir / f.name) == f.size);
   }
@@ -125,7 +111,7 @@ TEST_CASE("local state: restore prefers a copy whose files match the handle, els
     plan.snapshot.dir = loc.dir;
     plan.max_parallelism = kMaxParallelism;
     plan.keyed.resize(1);
-    NativePiece piece{nullptr, files_of(r), flink::KeyGroupRange{0, kMaxParallelism}};
+    NativePiece piece{nullptr, testsupport::native_db_files(r, loc, "test"), flink::KeyGroupRange{0, kMaxParallelism}};
     piece.files.subtask = 0;
     piece.files.handle = &handle;
     plan.keyed[0].counter_native.push_back(piece);

@@ -27,7 +27,6 @@ using ckpt::testsupport::TempDir;
 
 namespace {
 
-
 constexpr int32_t kMaxP = 128;
 
 std::unique_ptr<KeyedStateBackend> rocks_backend(flink::KeyGroupRange range, const fs::path& tmp, bool incremental) {
