@@ -53,9 +53,8 @@ int open_dir_at(int parent, const char* name) {
 }
 
 // Lists one directory (already open as `fd`, which this takes over) with lstat of every entry.
-// Appends to `out`, so that a tree is listed into one vector without an intermediate per directory.
-// Names are read first and `out` grows once per directory: a job's shared/ holds 100 K entries,
-// and regrowing the vector entry by entry moved each of them several times.
+// Appends to `out`. Names are read first and `out` grows once per directory: a job's shared/
+// holds 100 K entries, and regrowing the vector entry by entry moved each of them several times.
 bool list_fd(int fd, const fs::path& dir, FsEntries& out, std::string& err) {
   DIR* d = ::fdopendir(fd);
   if (!d) {
@@ -105,57 +104,27 @@ void tree_walk(int parent, const char* name, const fs::path& dir, int depth, Tre
     return;
   }
   int keep = ::dup(fd);
+  FsEntries entries;
   std::string err;
-  // This directory's entries are listed straight into t.entries, sorted there, and followed by
-  // each sub-directory's own (directories before their contents). Indices, not iterators: the
-  // recursion appends.
-  const size_t begin = t.entries.size();
-  if (!list_fd(fd, dir, t.entries, err)) {
-    t.entries.resize(begin);
+  if (!list_fd(fd, dir, entries, err)) {
     t.errors.push_back(err);
     if (keep >= 0) ::close(keep);
     return;
   }
-  const size_t end = t.entries.size();
-  std::sort(t.entries.begin() + static_cast<std::ptrdiff_t>(begin), t.entries.end(),
-            [](const FsEntry& a, const FsEntry& b) { return a.path < b.path; });
-  std::vector<size_t> subdirs;
-  for (size_t i = begin; i < end; ++i) {
-    const FsEntry& e = t.entries[i];
+  std::sort(entries.begin(), entries.end(), [](const FsEntry& a, const FsEntry& b) { return a.path < b.path; });
+  t.entries.reserve(t.entries.size() + entries.size());
+  for (FsEntry& e : entries) {
     t.newest_mtime_ns = std::max(t.newest_mtime_ns, e.mtime_ns);
     if (e.name() == snapshot::kMetadataFileName) {
       if (depth == 0) t.top_metadata = true;
       else t.nested_snapshot = true;
     }
-    if (e.type == FsEntry::Type::kDir) subdirs.push_back(i);
-  }
-  if (subdirs.empty()) {
-    if (keep >= 0) ::close(keep);
-    return;
-  }
-  // Directories before their contents, in path order: the sub-directories' entries go after
-  // this level's, then the whole range is put back in depth-first order.
-  std::vector<std::pair<size_t, size_t>> below(subdirs.size());  // [from, to) per sub-directory
-  for (size_t k = 0; k < subdirs.size(); ++k) {
-    std::string child(t.entries[subdirs[k]].name());
-    fs::path child_dir(t.entries[subdirs[k]].path);
-    below[k].first = t.entries.size();
-    if (keep >= 0) tree_walk(keep, child.c_str(), child_dir, depth + 1, t);
-    below[k].second = t.entries.size();
+    bool is_dir = e.type == FsEntry::Type::kDir;
+    std::string child(e.name());
+    t.entries.push_back(std::move(e));
+    if (is_dir && keep >= 0) tree_walk(keep, child.c_str(), fs::path(t.entries.back().path), depth + 1, t);
   }
   if (keep >= 0) ::close(keep);
-  FsEntries ordered;
-  ordered.reserve(t.entries.size() - begin);
-  size_t k = 0;
-  for (size_t i = begin; i < end; ++i) {
-    ordered.push_back(std::move(t.entries[i]));
-    if (k < subdirs.size() && subdirs[k] == i) {
-      for (size_t j = below[k].first; j < below[k].second; ++j) ordered.push_back(std::move(t.entries[j]));
-      ++k;
-    }
-  }
-  t.entries.resize(begin);
-  for (auto& e : ordered) t.entries.push_back(std::move(e));
 }
 
 Tree list_tree_at(int parent, const char* name, const fs::path& dir) {
