@@ -135,7 +135,7 @@ bool is_within_str(std::string_view ps, std::string_view ds) {
 }
 
 bool is_within(const std::filesystem::path& p, const std::filesystem::path& dir) {
-  if (plainly_normal(p.native()) && plainly_normal(dir.native())) return is_within_str(p.native(), dir.native());
+  if (plainly_normal(p.native()) && plainly_normal(dir.native())) return is_within_normal(p.native(), dir.native());
   auto pn = p.lexically_normal();
   auto dn = dir.lexically_normal();
   // "." (the current directory, e.g. `ckpt validate .`) normalises its children to bare names, so
