@@ -17,6 +17,7 @@
 #include "io/atomic_file.h"
 #include "io/decode_error.h"
 #include "ops/convert.h"
+#include "ops/relocate_in_place.h"
 #include "ops/snapshot_input.h"
 #include "render.h"
 #include "snapshot/layout.h"
@@ -39,6 +40,7 @@ struct ConvertArgs {
   bool copy = false;
   bool keep_relative = false;
   bool force = false;
+  bool in_place = false;
   bool dry_run = false;
   bool json = false;
   bool pretty = false;
@@ -91,6 +93,36 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
   return kExitOk;
 }
 
+// --in-place: the references of every snapshot under the input rewritten, each `_metadata`
+// replaced atomically (ops/relocate_in_place.h).
+int run_in_place(const ConvertArgs& a, const std::vector<ops::Relocation>& relocs) {
+  if (relocs.empty()) return fail("convert", "--in-place needs --relocate FROM=TO (it rewrites references only)");
+  if (!a.output.empty() || !a.self_contained.empty() || a.to != "flink" || a.version != 0 || !a.maps.empty()) {
+    return fail("convert", "--in-place rewrites the _metadata files where they are: -o, --self-contained, --to, "
+                           "--format-version and --map do not apply");
+  }
+  ops::InPlaceResult r;
+  try {
+    r = ops::relocate_in_place(a.input, relocs, a.dry_run);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ckpt convert: %s\n", e.what());
+    return kExitUsage;
+  }
+  for (const auto& u : r.unsearched) std::fprintf(stderr, "ckpt convert: not searched: %s\n", u.c_str());
+  for (const auto& item : r.snapshots) {
+    if (!item.error.empty()) {
+      std::fprintf(stderr, "ckpt convert: %s\n", item.error.c_str());
+      continue;
+    }
+    if (!item.handles && !item.directories) continue;
+    std::fprintf(stdout, "%s %s: %d handle paths, %d file-merging directories\n",
+                 a.dry_run ? "would rewrite" : "rewrote", item.metadata.c_str(), item.handles, item.directories);
+  }
+  std::fprintf(stdout, "%d snapshots %s, %d without matching paths, %d failed\n", r.rewritten,
+               a.dry_run ? "to rewrite" : "rewritten", r.unchanged, r.failed);
+  return r.failed || !r.unsearched.empty() ? kExitUsage : kExitOk;
+}
+
 int run_convert(const ConvertArgs& a) {
   auto from = ops::parse_input_form(a.from);
   if (!from) return fail("convert", "--from " + a.from + ": expected auto, flink, json or proto");
@@ -106,6 +138,7 @@ int run_convert(const ConvertArgs& a) {
     if (!p) return fail("convert", "--relocate " + r + ": expected FROM=TO");
     relocs.push_back(*p);
   }
+  if (a.in_place) return run_in_place(a, relocs);
   std::string bad;
   auto parsed = parse_map_flags(a.maps, bad);
   if (!parsed) return fail("convert", "--map " + bad + ": expected PREFIX=DIR");
@@ -230,6 +263,9 @@ void register_convert(CLI::App& app, int& exit_code) {
                 "--to flink: keep relative handles even when their files are not beside the output (you will put them there)");
   cmd->add_flag("--copy", args->copy, "--self-contained: copy files instead of hard-linking them");
   cmd->add_flag("--force", args->force, "Replace an existing output");
+  cmd->add_flag("--in-place", args->in_place,
+                "With --relocate: rewrite the _metadata of every snapshot under INPUT where it is (each replaced "
+                "atomically, modification time kept); the repair of a moved checkpoint directory");
   cmd->add_flag("--dry-run", args->dry_run, "Print what would be written; write nothing");
   cmd->add_flag("--json", args->json, "--self-contained: print the plan / result as one JSON document");
   cmd->add_flag("--pretty", args->pretty, "Indent JSON output");

@@ -1,6 +1,7 @@
 #include "io/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -58,7 +59,8 @@ void fsync_directory(const std::filesystem::path& dir) {
   if (rc != 0) fail(dir, "cannot fsync directory");
 }
 
-void write_file_atomically(const std::filesystem::path& target, std::string_view bytes, bool overwrite) {
+void write_file_atomically(const std::filesystem::path& target, std::string_view bytes, bool overwrite,
+                           std::optional<int64_t> mtime_ns) {
   std::filesystem::path tmp = temp_sibling(target, "tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) fail(tmp, "cannot create");
@@ -81,6 +83,16 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
     ::unlink(tmp.c_str());
     errno = saved;
     fail(tmp, "cannot fsync");
+  }
+  if (mtime_ns) {
+    const struct timespec times[2] = {{0, UTIME_OMIT}, {*mtime_ns / 1000000000, *mtime_ns % 1000000000}};
+    if (::futimens(fd, times) != 0) {
+      int saved = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      errno = saved;
+      fail(tmp, "cannot set the modification time");
+    }
   }
   ::close(fd);
   if (overwrite) {

@@ -2,16 +2,20 @@
 // does not exist) or the complete new content, never a partial file.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 
 namespace ckpt::io {
 
 // Writes `bytes` to a temporary file beside `target`, fsyncs it, renames it over `target` and
 // fsyncs the directory. With overwrite=false an existing `target` is an IoError (checked
-// atomically with the rename: link(2) fails if the target appeared meanwhile). Throws IoError
-// naming the path and the reason.
-void write_file_atomically(const std::filesystem::path& target, std::string_view bytes, bool overwrite = true);
+// atomically with the rename: link(2) fails if the target appeared meanwhile). `mtime_ns`, when
+// given, becomes the new file's modification time before it is published (a rewrite that must
+// not look newer than what it replaces). Throws IoError naming the path and the reason.
+void write_file_atomically(const std::filesystem::path& target, std::string_view bytes, bool overwrite = true,
+                           std::optional<int64_t> mtime_ns = std::nullopt);
 
 // A hidden, random name beside `target` for a file or directory that becomes `target` by rename:
 // "<dir>/.<name>.<16 hex>.<kind>". Random, so that concurrent or killed writers never collide.
