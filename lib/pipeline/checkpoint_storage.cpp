@@ -64,6 +64,7 @@ void CheckpointStorage::initialize() {
   fs::create_directories(job_dir_ / snapshot::kSharedDirName, ec);
   if (!ec) fs::create_directories(job_dir_ / snapshot::kTaskOwnedDirName, ec);
   if (ec) throw io::IoError(fmt::format("{}: cannot create checkpoint directory: {}", job_dir_.string(), ec.message()));
+  if (!lock_) lock_ = snapshot::JobLock::acquire(job_dir_, config_.timeout_ms * 1000000);
 }
 
 SnapshotLocation CheckpointStorage::checkpoint_location(int64_t checkpoint_id) const {

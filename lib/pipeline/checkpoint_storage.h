@@ -11,11 +11,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "pipeline/config.h"
+#include "snapshot/job_lock.h"
 
 namespace ckpt::pipeline {
 
@@ -53,7 +55,9 @@ class CheckpointStorage {
   const std::filesystem::path& job_dir() const { return job_dir_; }
 
   // Creates the job directory with shared/ and taskowned/ (filesystem storage, or jobmanager
-  // storage with a checkpoint directory, which writes `_metadata` files only).
+  // storage with a checkpoint directory, which writes `_metadata` files only), and holds its job
+  // lock (snapshot/job_lock.h: prune and gc refuse a grace shorter than the checkpoint timeout
+  // while this storage lives). Throws io::IoError when another job holds the directory.
   void initialize();
 
   SnapshotLocation checkpoint_location(int64_t checkpoint_id) const;  // creates chk-N/
@@ -68,6 +72,7 @@ class CheckpointStorage {
   PipelineConfig config_;
   std::string job_id_;
   std::filesystem::path job_dir_;
+  std::optional<snapshot::JobLock> lock_;
 };
 
 // Persists one chunk: nothing for 0 bytes, inline at or below the threshold (jobmanager: up to
