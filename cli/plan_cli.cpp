@@ -99,7 +99,23 @@ void print_plan(const ops::PlanRun& run, const std::string& command, const std::
   if (!p.young.empty()) out += fmt::format(" {} entries younger than the grace period left.", p.young.size());
   if (!p.missing.empty()) out += fmt::format(" {} referenced files missing or short (not fixed).", p.missing.size());
   out += "\n";
+  if (p.withheld) {
+    out += fmt::format("Nothing {}deleted: kept snapshots miss {} file{} (listed above), so this plan cannot be "
+                       "trusted; {} deletion{} held back. Restore the files (or fix moved references, see stderr), "
+                       "or pass --allow-missing to delete the rest anyway (dangerous).\n",
+                       dry_run ? "would be " : "", p.missing.size(), p.missing.size() == 1 ? "" : "s", p.withheld,
+                       p.withheld == 1 ? "" : "s");
+  }
   emit(out);
+}
+
+// One line for a moved or copied directory: what moved, what is protected, and the fix.
+std::string moved_line(const ops::MovedPrefix& m, const std::filesystem::path& root) {
+  std::string what = m.missing ? fmt::format("{} of them are gone from {}", m.missing, m.from)
+                               : std::string("the originals still exist");
+  return fmt::format("moved: kept checkpoints reference {} file{} under {} that sit under {} (a moved or copied "
+                     "directory; {}); they are kept. Fix the references: {}",
+                     m.files, m.files == 1 ? "" : "s", m.from, m.to, what, ops::relocation_command(m, root));
 }
 
 std::string render_explanation(const ops::PlanRun& run, const ops::Explanation& e) {
@@ -145,13 +161,16 @@ void add_plan_flags(CLI::App* cmd, PlanArgs& a) {
   cmd->add_option("--grace", a.grace, "Touch nothing modified more recently than this (default 1h; e.g. 30m, 2h, 0)");
   cmd->add_flag("--skip-unreadable", a.skip_unreadable,
                 "Keep snapshots whose _metadata cannot be read, and everything of their jobs, instead of refusing");
+  cmd->add_flag("--allow-missing", a.allow_missing,
+                "DANGEROUS: delete the rest although kept snapshots already miss files (default: delete nothing); "
+                "files named like a missing one are still kept");
   cmd->add_option("--explain", a.explain, "Say which snapshots use FILE and what the plan does with it");
   cmd->add_option("--now", a.now, "Pretend the time is UNIX_SECONDS (for tests and reproducible plans)");
   cmd->add_flag("--verbose,-v", a.verbose, "List every deletion also when applying");
 }
 
 int run_plan_command(const std::string& command, const PlanArgs& a, const std::string& policy_line,
-                     const std::function<std::vector<ops::SnapshotDecision>(const snapshot::ReferenceGraph&)>& decide) {
+                     const std::function<ops::Decisions(const snapshot::ReferenceGraph&)>& decide) {
   const std::string who = "ckpt " + command;
   ops::PlanRequest req;
   req.root = a.root;
@@ -170,6 +189,7 @@ int run_plan_command(const std::string& command, const PlanArgs& a, const std::s
   }
   req.options.grace_ns = *grace;
   req.options.skip_unreadable = a.skip_unreadable;
+  req.options.allow_missing = a.allow_missing;
   if (a.now.empty()) {
     req.options.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
@@ -206,6 +226,7 @@ int run_plan_command(const std::string& command, const PlanArgs& a, const std::s
     return kExitUsage;
   }
   for (const auto& w : run.plan.warnings) std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), w.c_str());
+  for (const auto& m : run.plan.moved) std::fprintf(stderr, "%s: %s\n", who.c_str(), moved_line(m, run.inventory.root).c_str());
 
   if (!a.explain.empty()) {
     auto file = snapshot::local_path_of(a.explain, req.mappings);

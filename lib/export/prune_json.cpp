@@ -100,6 +100,15 @@ void write_plan_json(const ops::PlanRun& run, const std::string& command, const 
     l->set_modified_unix_ms(ms(y.mtime_ns));
   }
   for (const auto& w : p.warnings) m.add_warnings(w);
+  for (const auto& mv : p.moved) {
+    auto* pm = m.add_moved();
+    pm->set_from(mv.from);
+    pm->set_to(mv.to);
+    pm->set_files(mv.files);
+    pm->set_missing(mv.missing);
+    pm->set_fix(ops::relocation_command(mv, run.inventory.root));
+  }
+  m.set_withheld(p.withheld);
   auto* t = m.mutable_totals();
   t->set_snapshots(static_cast<int32_t>(p.snapshots.size()));
   t->set_kept(kept);

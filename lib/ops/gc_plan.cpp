@@ -1,10 +1,14 @@
 #include "ops/gc_plan.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <map>
 #include <set>
 #include <thread>
@@ -15,8 +19,10 @@
 #include "flink/operator_id.h"
 #include "io/mutf8.h"
 #include "io/decode_error.h"
+#include "snapshot/job_lock.h"
 #include "snapshot/layout.h"
 #include "util/parallel.h"
+#include "util/time_format.h"
 
 namespace fs = std::filesystem;
 
@@ -24,6 +30,8 @@ namespace ckpt::ops {
 namespace {
 
 using snapshot::GraphSnapshot;
+
+constexpr int kGatherRetries = 3;
 using snapshot::ReferenceGraph;
 
 struct Identity {
@@ -44,6 +52,92 @@ bool owns_directory(const GraphSnapshot& s, const fs::path& root) {
 // Components below "/" of an absolute, normal path: orders directories deepest first.
 size_t depth(std::string_view p) { return static_cast<size_t>(std::count(p.begin(), p.end(), '/')); }
 
+// Flink's layout below a job directory: the last directory component of `p` that is `shared`,
+// `taskowned` or `chk-N` splits it into the job directory and the rest ("shared/<name>").
+std::optional<std::pair<std::string_view, std::string_view>> split_at_job(std::string_view p) {
+  size_t end = p.rfind('/');  // the file name itself never splits
+  while (end != std::string_view::npos && end > 0) {
+    size_t start = p.rfind('/', end - 1);
+    if (start == std::string_view::npos) break;
+    std::string_view comp = p.substr(start + 1, end - start - 1);
+    if (comp == snapshot::kSharedDirName || comp == snapshot::kTaskOwnedDirName || snapshot::checkpoint_number(comp)) {
+      if (start == 0) break;
+      return std::pair{p.substr(0, start), p.substr(start + 1)};
+    }
+    end = start;
+  }
+  return std::nullopt;
+}
+
+bool regular_file(const std::string& path, struct stat& st) { return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode); }
+
+// Moved or copied directories (see gc_plan.h). A pair (old job directory, new job directory) is
+// believed only when a file that a kept checkpoint references under the old one exists under the
+// new one by the same layout; it becomes a prefix at the checkpoints directory when the job
+// directory kept its name (a moved state.checkpoints.dir), else at the job directory. Every kept
+// reference under a moved prefix has its file at the new place handed to `protect`.
+std::vector<MovedPrefix> find_moved_prefixes(const ReferenceGraph& g, const std::vector<char>& kept_ref,
+                                             const std::function<void(const struct stat&)>& protect) {
+  std::vector<std::string> job_of(g.snapshots.size());
+  for (size_t i = 0; i < g.snapshots.size(); ++i) {
+    const GraphSnapshot& s = g.snapshots[i];
+    if (s.loc.dir_kind == snapshot::DirKind::kCheckpoint && !s.loc.job_dir.empty()) {
+      job_of[i] = s.loc.job_dir.lexically_normal().native();
+    }
+  }
+  std::set<std::pair<std::string, std::string>> pairs;
+  struct stat st {};
+  for (size_t f = 0; f < g.files.size(); ++f) {
+    if (!kept_ref[f]) continue;
+    const std::string_view p = g.files[f].path;
+    const std::string* job = nullptr;
+    for (uint32_t u : g.files[f].users) {
+      if (!job_of[u].empty()) {
+        job = &job_of[u];
+        break;
+      }
+    }
+    if (!job || snapshot::is_within_normal(p, *job)) continue;
+    auto split = split_at_job(p);
+    if (!split) continue;
+    std::pair<std::string, std::string> pair{std::string(split->first), *job};
+    if (pairs.count(pair)) continue;
+    // The same name and at least the recorded size: a copy of the file, not a namesake.
+    if (regular_file(*job + "/" + std::string(split->second), st) && st.st_size >= g.files[f].recorded_size) {
+      pairs.insert(std::move(pair));
+    }
+  }
+  std::vector<MovedPrefix> moved;
+  for (const auto& [from, to] : pairs) {
+    MovedPrefix m{from, to};
+    const fs::path a(from), b(to);
+    if (a.filename() == b.filename() && a.parent_path() != a.root_path() && b.parent_path() != b.root_path()) {
+      m = {a.parent_path().native(), b.parent_path().native()};
+    }
+    bool dup = false;
+    for (const auto& x : moved) dup = dup || (x.from == m.from && x.to == m.to);
+    if (!dup) moved.push_back(std::move(m));
+  }
+  if (moved.empty()) return moved;
+  std::string mapped;
+  for (size_t f = 0; f < g.files.size(); ++f) {
+    if (!kept_ref[f]) continue;
+    const std::string_view p = g.files[f].path;
+    for (auto& m : moved) {
+      if (!snapshot::is_within_normal(p, m.from) || p.size() == m.from.size()) continue;
+      mapped = m.to;
+      mapped.append(p.substr(m.from.size()));
+      if (!regular_file(mapped, st)) continue;
+      protect(st);
+      ++m.files;
+      struct stat old {};
+      if (::lstat(std::string(p).c_str(), &old) != 0) ++m.missing;
+    }
+  }
+  std::erase_if(moved, [](const MovedPrefix& m) { return m.files == 0; });
+  return moved;
+}
+
 }  // namespace
 
 std::string describe_rules(uint32_t rules) {
@@ -53,7 +147,7 @@ std::string describe_rules(uint32_t rules) {
       {keep_rule::kSavepoint, "savepoint"}, {keep_rule::kProtected, "protected"},
       {keep_rule::kGrace, "grace"},         {keep_rule::kUnmanaged, "unmanaged"},
       {keep_rule::kUnreadable, "unreadable"}, {keep_rule::kUnsafeDir, "unsafe-directory"},
-      {keep_rule::kGc, "gc"}};
+      {keep_rule::kGc, "gc"},               {keep_rule::kNewer, "newer-than-kept"}};
   std::string out;
   for (const auto& [bit, name] : names) {
     if (!(rules & bit)) continue;
@@ -61,6 +155,10 @@ std::string describe_rules(uint32_t rules) {
     out += name;
   }
   return out;
+}
+
+std::string relocation_command(const MovedPrefix& m, const fs::path& root) {
+  return "ckpt convert --relocate " + m.from + "=" + m.to + " --in-place " + root.string();
 }
 
 std::string_view reason_name(DeleteReason r) {
@@ -88,13 +186,15 @@ std::string group_of(const GraphSnapshot& s) {
   return dir.string();
 }
 
-std::vector<SnapshotDecision> keep_all(const ReferenceGraph& g) {
-  std::vector<SnapshotDecision> out(g.snapshots.size());
-  for (uint32_t i = 0; i < out.size(); ++i) {
-    out[i].snapshot = i;
-    out[i].group = group_of(g.snapshots[i]);
-    out[i].keep = true;
-    out[i].rules = keep_rule::kGc;
+Decisions keep_all(const ReferenceGraph& g) {
+  Decisions out;
+  out.snapshots.resize(g.snapshots.size());
+  for (uint32_t i = 0; i < out.snapshots.size(); ++i) {
+    SnapshotDecision& d = out.snapshots[i];
+    d.snapshot = i;
+    d.group = group_of(g.snapshots[i]);
+    d.keep = true;
+    d.rules = keep_rule::kGc;
   }
   return out;
 }
@@ -107,6 +207,15 @@ std::vector<std::string> refusals(const ReferenceGraph& g, const Inventory& inv,
     if (!known.count(d.lexically_normal().native())) {
       out.push_back(d.string() + ": snapshot directory not reached by discovery; refusing to guess what it uses");
     }
+  }
+  for (const auto& job : inv.jobs) {
+    auto live = snapshot::live_job(job.job_dir);
+    if (!live || options.grace_ns >= live->min_grace_ns) continue;
+    out.push_back(fmt::format("{}: a running job{} holds this job directory, and --grace {} is shorter than its "
+                              "checkpoint timeout: files of its in-flight checkpoint could be deleted; pass --grace {} "
+                              "or more",
+                              job.job_dir.string(), live->pid ? fmt::format(" (pid {})", live->pid) : "",
+                              util::duration_text(options.grace_ns), util::duration_text(live->min_grace_ns)));
   }
   for (const auto& s : g.snapshots) {
     if (!s.readable && !options.skip_unreadable) {
@@ -128,10 +237,11 @@ std::vector<std::string> refusals(const ReferenceGraph& g, const Inventory& inv,
   return out;
 }
 
-Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<SnapshotDecision> decisions,
-               const PlanOptions& options) {
+Plan make_plan(const ReferenceGraph& g, const Inventory& inv, Decisions decided, const PlanOptions& options) {
   Plan plan;
   plan.root = inv.root;
+  plan.warnings = std::move(decided.warnings);
+  std::vector<SnapshotDecision> decisions = std::move(decided.snapshots);
   const fs::path& root = inv.root;
   const int64_t cutoff = options.now_ns - options.grace_ns;
   const size_t nfiles = g.files.size();
@@ -268,15 +378,28 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
 
   std::set<Identity> protected_ids;
   std::map<uint32_t, MissingFile> missing;
+  // A kept snapshot whose `_metadata` is gone (or replaced) since the graph read it was retired by
+  // its job meanwhile (Flink and ckpt run delete `_metadata` before the state): its files are not
+  // needed any more, so their absence is no problem. Checked once per snapshot, lazily: only
+  // snapshots with a missing file pay the lstat.
+  std::vector<int8_t> still_there(g.snapshots.size(), -1);
+  auto present = [&](uint32_t u) {
+    if (still_there[u] < 0) {
+      const GraphSnapshot& s = g.snapshots[u];
+      struct stat st {};
+      still_there[u] = ::lstat(s.loc.metadata.c_str(), &st) == 0 && st.st_ino == s.metadata_ino;
+    }
+    return still_there[u] == 1;
+  };
   auto note_missing = [&](uint32_t f, int64_t actual) {
     MissingFile m;
     m.path = fs::path(g.files[f].path);
     m.recorded_size = g.files[f].recorded_size;
     m.actual_size = actual;
     for (uint32_t u : g.files[f].users) {
-      if (decisions[u].keep) m.users.push_back(u);
+      if (decisions[u].keep && present(u)) m.users.push_back(u);
     }
-    missing.emplace(f, std::move(m));
+    if (!m.users.empty()) missing.emplace(f, std::move(m));
   };
   for (uint32_t f = 0; f < nfiles; ++f) {
     if (!kept_ref[f] || seen[f]) continue;
@@ -292,14 +415,28 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
       note_missing(f, st.st_size);
     }
   }
-  auto is_protected = [&](const Candidate& c) {
-    if (c.file_id >= 0 && kept_ref[c.file_id]) return true;
-    return protected_ids.count({c.entry->dev, c.entry->ino}) > 0;
-  };
   auto check_size = [&](const Candidate& c) {
     if (c.file_id < 0 || !kept_ref[c.file_id] || c.entry->type != FsEntry::Type::kFile) return;
     int64_t rec = g.files[c.file_id].recorded_size;
     if (rec >= 0 && c.entry->size < rec) note_missing(static_cast<uint32_t>(c.file_id), c.entry->size);
+  };
+  // Every short file is known before any verdict: the names of missing references protect below.
+  for (const auto* lists : {&tree_cands, &inc_cands, &pool_cands}) {
+    for (const auto& cands : *lists) {
+      for (const auto& c : cands) check_size(c);
+    }
+  }
+  plan.moved = find_moved_prefixes(g, kept_ref, [&](const struct stat& st) {
+    protected_ids.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)});
+  });
+  // A missing reference's file may sit elsewhere under the root under its own name (a UUID in
+  // shared/): never delete a file of that name, whatever else the plan thinks of it.
+  std::unordered_set<std::string> missing_names;
+  for (const auto& [f, m] : missing) missing_names.insert(m.path.filename().string());
+  auto is_protected = [&](const Candidate& c) {
+    if (c.file_id >= 0 && kept_ref[c.file_id]) return true;
+    if (!missing_names.empty() && missing_names.count(std::string(c.entry->name()))) return true;
+    return protected_ids.count({c.entry->dev, c.entry->ino}) > 0;
   };
 
   // --- 4. Verdicts. Phases 1 and 2 are collected in plan.deletions itself (phase 2 sorted in
@@ -360,7 +497,6 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
       const FsEntry& e = *c.entry;
       if (e.type == FsEntry::Type::kDir) continue;
       if (skip_file && e.path == skip_file->native()) continue;
-      check_size(c);
       if (e.type != FsEntry::Type::kFile) {
         plan.left.push_back(e);
         spoil(e.path);
@@ -431,7 +567,6 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
     }
     for (const auto& l : area.symlinks) plan.left.push_back(l);
     for (const auto& c : pool_cands[i]) {
-      check_size(c);
       if (is_protected(c)) continue;
       if (c.entry->mtime_ns > cutoff) {
         plan.young.push_back(*c.entry);
@@ -512,8 +647,14 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
       plan.bytes_freed += d.entry.size;
     }
   }
-  for (auto& [f, m] : missing) {
-    if (!m.users.empty()) plan.missing.push_back(std::move(m));
+  for (auto& [f, m] : missing) plan.missing.push_back(std::move(m));
+  if (!plan.missing.empty() && !options.allow_missing) {
+    // Fail closed: a kept snapshot already lacks a file, so what this plan "knows" is in doubt
+    // (a moved directory, a half-restored backup, a deleting job). Nothing goes.
+    plan.withheld = static_cast<int64_t>(plan.deletions.size());
+    plan.deletions.clear();
+    plan.journal.clear();
+    plan.files_deleted = plan.dirs_deleted = plan.bytes_freed = 0;
   }
   for (const auto& w : inv.warnings) plan.warnings.push_back(w);
   plan.snapshots = std::move(decisions);
@@ -565,9 +706,20 @@ PlanRun gather_root(const PlanRequest& request) {
   return run;
 }
 
-PlanRun plan_root(const PlanRequest& request,
-                  const std::function<std::vector<SnapshotDecision>(const ReferenceGraph&)>& decide) {
+PlanRun plan_root(const PlanRequest& request, const std::function<Decisions(const ReferenceGraph&)>& decide) {
   PlanRun run = gather_root(request);
+  // A live job completes, retires and aborts checkpoints while the root is read: a snapshot
+  // directory the walk saw but discovery did not, a `_metadata` deleted between listing and
+  // reading, a directory gone before it could be listed. Such refusals are re-checked on a fresh
+  // read; only what persists is reported.
+  // The same refusals twice in a row are not transient: they are final at once.
+  for (int retry = 0; retry < kGatherRetries && !run.refusals.empty(); ++retry) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 << retry));
+    PlanRun again = gather_root(request);
+    const bool same = again.refusals == run.refusals;
+    run = std::move(again);
+    if (same) break;
+  }
   if (run.refusals.empty()) run.plan = make_plan(run.graph, run.inventory, decide(run.graph), request.options);
   return run;
 }
@@ -584,13 +736,14 @@ Explanation explain(const PlanRun& run, const fs::path& file, const std::vector<
         for (auto& r : snapshot::file_refs(md, s.loc.directory, mappings)) {
           if (r.resolved.kind != snapshot::ResolvedPath::Kind::kLocal) continue;
           if (r.resolved.local.lexically_normal() != file) continue;
-          FileUse use{u, {}, {}, io::mutf8_to_utf8(r.ref.local_path)};
+          FileUse& use = e.uses.emplace_back();
+          use.snapshot = u;
+          use.local_name = io::mutf8_to_utf8(r.ref.local_path);
           if (r.ref.operator_index >= 0) use.operator_id = flink::to_hex(md.operators[r.ref.operator_index].id);
           r.ref.handle = nullptr;  // views into `md`, which goes away
           r.ref.keyed = nullptr;
           r.ref.local_path = {};
           use.ref = std::move(r);
-          e.uses.push_back(std::move(use));
         }
       } catch (const std::exception&) {
         // Read once already; a snapshot changed since is reported by the plan, not here.

@@ -18,6 +18,17 @@
 //    is kept instead (rule "unsafe-directory"): the plan never deletes what it has not seen.
 //  * With skip_unreadable, an unreadable snapshot is kept and its job's pools are kept whole:
 //    its references are unknown.
+//  * Fail closed: when a kept snapshot references a file that is missing or shorter than
+//    recorded, the plan deletes nothing (Plan::withheld counts what it held back). Only with
+//    allow_missing do the other deletions go ahead, and even then no file whose name (last path
+//    component) is the name of a missing reference is deleted.
+//  * Moved or copied directories: a kept checkpoint's reference that lies outside its job
+//    directory but whose layout (<job>/shared/<name>, <job>/taskowned/<name>, <job>/chk-N/<name>)
+//    names a file under the checkpoint's own job directory marks a moved prefix (Plan::moved);
+//    every file a kept reference reaches through a moved prefix is protected.
+//  * A kept snapshot whose `_metadata` is gone by the time its missing files are checked was
+//    retired by its job while the plan was made: its references are no longer needed, and its
+//    files are not reported as missing.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +57,7 @@ inline constexpr uint32_t kUnmanaged = 1u << 7;   // not a chk-N directory of a 
 inline constexpr uint32_t kUnreadable = 1u << 8;  // `_metadata` unreadable (with skip_unreadable)
 inline constexpr uint32_t kUnsafeDir = 1u << 9;   // its directory could not be listed safely
 inline constexpr uint32_t kGc = 1u << 10;         // gc keeps every complete snapshot
+inline constexpr uint32_t kNewer = 1u << 11;      // a lower-id checkpoint of its job is kept
 }  // namespace keep_rule
 
 // "retain", "keep-within", ..., joined by ", ".
@@ -77,6 +89,13 @@ struct SnapshotDecision {
   uint32_t rules = 0;            // keep_rule bits (0 when pruned)
 };
 
+// What a policy (prune's retention, gc's keep-all) decided, one entry per graph snapshot in graph
+// order, and what the user should hear about how it decided.
+struct Decisions {
+  std::vector<SnapshotDecision> snapshots;
+  std::vector<std::string> warnings;  // e.g. checkpoint times that contradict their ids
+};
+
 struct MissingFile {
   std::filesystem::path path;
   int64_t recorded_size = -1;
@@ -84,12 +103,26 @@ struct MissingFile {
   std::vector<uint32_t> users;   // kept snapshots that reference it
 };
 
+// A directory that was moved or copied: kept checkpoints reference files under `from` that sit
+// under `to` (absolute, normal local paths).
+struct MovedPrefix {
+  std::string from;
+  std::string to;
+  int64_t files = 0;             // distinct referenced files found under `to`
+  int64_t missing = 0;           // of those, how many no longer exist under `from`
+};
+
+// "ckpt convert --relocate FROM=TO --in-place ROOT": what rewrites the references of `m`.
+std::string relocation_command(const MovedPrefix& m, const std::filesystem::path& root);
+
 struct Plan {
   std::filesystem::path root;
   std::vector<SnapshotDecision> snapshots;   // every snapshot of the graph, in graph order
   Deletions deletions;                       // phase order: metadata, files, directories
   std::vector<FsEntry> journal;              // directories the apply removes (journaled first)
   std::vector<MissingFile> missing;          // referenced by a kept snapshot, absent or short
+  std::vector<MovedPrefix> moved;            // references that point into a moved or copied directory
+  int64_t withheld = 0;                      // deletions held back because of `missing` (fail closed)
   std::vector<FsEntry> young;                // unreferenced, but younger than the grace period
   std::vector<FsEntry> left;                 // unreferenced, but left alone (symbolic links, ...)
   std::vector<std::string> warnings;
@@ -101,6 +134,7 @@ struct PlanOptions {
   int64_t now_ns = 0;
   int64_t grace_ns = 3600LL * 1000000000;
   bool skip_unreadable = false;
+  bool allow_missing = false;  // --allow-missing: delete the rest although kept references are missing
   unsigned threads = 2;  // for listing pruned directories (0 = one per core)
 };
 
@@ -113,11 +147,11 @@ std::vector<std::string> refusals(const snapshot::ReferenceGraph& g, const Inven
 // snapshots under --protect, of unreadable snapshots and of snapshots whose directory is unsafe
 // are forced to keep. Pure apart from lstat/stat of referenced files (missing-file report and
 // identity protection).
-Plan make_plan(const snapshot::ReferenceGraph& g, const Inventory& inv, std::vector<SnapshotDecision> decisions,
+Plan make_plan(const snapshot::ReferenceGraph& g, const Inventory& inv, Decisions decisions,
                const PlanOptions& options);
 
 // gc: every complete snapshot is kept.
-std::vector<SnapshotDecision> keep_all(const snapshot::ReferenceGraph& g);
+Decisions keep_all(const snapshot::ReferenceGraph& g);
 
 // The group a checkpoint is ranked in: its job directory; a savepoint's parent directory plus
 // the job-id prefix of its name; a snapshot outside both, its own directory.
@@ -152,9 +186,11 @@ std::filesystem::path checked_root(const std::filesystem::path& given);
 // cannot be listed.
 PlanRun gather_root(const PlanRequest& request);
 
-// gather_root, then (when nothing refuses) the plan for `decide`'s decisions.
-PlanRun plan_root(const PlanRequest& request,
-                  const std::function<std::vector<SnapshotDecision>(const snapshot::ReferenceGraph&)>& decide);
+// gather_root, then (when nothing refuses) the plan for `decide`'s decisions. Refusals are
+// re-checked by gathering again (up to three times, 100-400 ms apart; the same refusals twice in a
+// row are final) before they are reported: on a live job they are mostly a checkpoint completing
+// or being retired during the read.
+PlanRun plan_root(const PlanRequest& request, const std::function<Decisions(const snapshot::ReferenceGraph&)>& decide);
 
 // `--explain FILE`: who uses it, and what the plan does with it.
 struct FileUse {

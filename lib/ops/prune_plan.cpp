@@ -1,5 +1,7 @@
 #include "ops/prune_plan.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -20,6 +22,35 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// One line per job whose `_metadata` times contradict its checkpoint ids (a higher id is older):
+// a copy that did not keep times, a restored backup, a `touch`.
+std::vector<std::string> order_warnings(const snapshot::ReferenceGraph& g, const std::vector<Ranked>& ranked,
+                                        const std::vector<uint32_t>& ranked_of) {
+  std::map<std::string_view, std::vector<size_t>> groups;
+  for (size_t k = 0; k < ranked.size(); ++k) {
+    if (ranked[k].by_id) groups[ranked[k].group].push_back(k);
+  }
+  std::vector<std::string> out;
+  for (auto& [group, ks] : groups) {
+    std::sort(ks.begin(), ks.end(), [&](size_t a, size_t b) { return ranked[a].id < ranked[b].id; });
+    // The newest time among lower ids, against each higher id.
+    size_t newest_lower = ks.empty() ? 0 : ks.front();
+    for (size_t j = 1; j < ks.size(); ++j) {
+      const Ranked& r = ranked[ks[j]];
+      if (r.time_ns < ranked[newest_lower].time_ns && r.id > ranked[newest_lower].id) {
+        out.push_back(fmt::format("{}: checkpoint times contradict their ids ({} is older than {}): times were not "
+                                  "kept by a copy or were changed; --retain ranks by id, and no checkpoint is pruned "
+                                  "while a lower id is kept",
+                                  std::string(group), g.snapshots[ranked_of[ks[j]]].loc.directory.filename().string(),
+                                  g.snapshots[ranked_of[newest_lower]].loc.directory.filename().string()));
+        break;
+      }
+      if (r.time_ns > ranked[newest_lower].time_ns) newest_lower = ks[j];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<uint32_t> apply_policy(const std::vector<Ranked>& entries, const RetentionPolicy& policy) {
@@ -27,6 +58,19 @@ std::vector<uint32_t> apply_policy(const std::vector<Ranked>& entries, const Ret
   std::map<std::string_view, std::vector<size_t>> groups;
   for (size_t i = 0; i < entries.size(); ++i) groups[entries[i].group].push_back(i);
   for (auto& [group, idx] : groups) {
+    // Count rules: by id for checkpoints (Flink's order), by time for savepoints.
+    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+      const bool by_id = entries[a].by_id && entries[b].by_id;
+      if (!by_id && entries[a].time_ns != entries[b].time_ns) return entries[a].time_ns > entries[b].time_ns;
+      if (entries[a].id != entries[b].id) return entries[a].id > entries[b].id;
+      return entries[a].time_ns > entries[b].time_ns;
+    });
+    if (policy.last) {
+      for (size_t rank = 0; rank < idx.size() && static_cast<int64_t>(rank) < *policy.last; ++rank) {
+        rules[idx[rank]] |= keep_rule::kLast;
+      }
+    }
+    // Time rules: by `_metadata` time, ties by id.
     std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
       if (entries[a].time_ns != entries[b].time_ns) return entries[a].time_ns > entries[b].time_ns;
       return entries[a].id > entries[b].id;
@@ -34,10 +78,9 @@ std::vector<uint32_t> apply_policy(const std::vector<Ranked>& entries, const Ret
     const int64_t newest = entries[idx.front()].time_ns;
     int64_t hourly_left = policy.hourly.value_or(0), daily_left = policy.daily.value_or(0);
     std::optional<int64_t> last_hour, last_day;
-    for (size_t rank = 0; rank < idx.size(); ++rank) {
-      const Ranked& e = entries[idx[rank]];
-      uint32_t& r = rules[idx[rank]];
-      if (policy.last && static_cast<int64_t>(rank) < *policy.last) r |= keep_rule::kLast;
+    for (size_t i : idx) {
+      const Ranked& e = entries[i];
+      uint32_t& r = rules[i];
       if (policy.within_ns && e.time_ns >= newest - *policy.within_ns) r |= keep_rule::kWithin;
       int64_t hour = floor_div(e.time_ns, 3600 * kSecond), day = floor_div(e.time_ns, 86400 * kSecond);
       if (hourly_left > 0 && hour != last_hour) {
@@ -51,17 +94,26 @@ std::vector<uint32_t> apply_policy(const std::vector<Ranked>& entries, const Ret
         --daily_left;
       }
     }
+    // Never prune a checkpoint while keeping a lower-id one of the same job.
+    std::optional<int64_t> lowest_kept;
+    for (size_t i : idx) {
+      if (entries[i].by_id && rules[i] && (!lowest_kept || entries[i].id < *lowest_kept)) lowest_kept = entries[i].id;
+    }
+    for (size_t i : idx) {
+      if (entries[i].by_id && !rules[i] && lowest_kept && entries[i].id > *lowest_kept) rules[i] = keep_rule::kNewer;
+    }
   }
   return rules;
 }
 
-std::vector<SnapshotDecision> decide(const snapshot::ReferenceGraph& g, const RetentionPolicy& policy) {
-  std::vector<SnapshotDecision> out(g.snapshots.size());
+Decisions decide(const snapshot::ReferenceGraph& g, const RetentionPolicy& policy) {
+  Decisions out;
+  out.snapshots.resize(g.snapshots.size());
   std::vector<Ranked> ranked;
   std::vector<uint32_t> ranked_of;
   for (uint32_t i = 0; i < g.snapshots.size(); ++i) {
     const auto& s = g.snapshots[i];
-    SnapshotDecision& d = out[i];
+    SnapshotDecision& d = out.snapshots[i];
     d.snapshot = i;
     d.group = group_of(s);
     if (!s.readable) {
@@ -76,12 +128,13 @@ std::vector<SnapshotDecision> decide(const snapshot::ReferenceGraph& g, const Re
       d.rules = keep_rule::kUnmanaged;
       continue;
     }
-    ranked.push_back({d.group, s.mtime_ns, s.checkpoint_id});
+    ranked.push_back({d.group, s.mtime_ns, s.checkpoint_id, !s.savepoint});
     ranked_of.push_back(i);
   }
   std::vector<uint32_t> rules = apply_policy(ranked, policy);
-  for (size_t k = 0; k < ranked.size(); ++k) out[ranked_of[k]].rules = rules[k];
-  for (auto& d : out) d.keep = d.rules != 0;
+  for (size_t k = 0; k < ranked.size(); ++k) out.snapshots[ranked_of[k]].rules = rules[k];
+  for (auto& d : out.snapshots) d.keep = d.rules != 0;
+  out.warnings = order_warnings(g, ranked, ranked_of);
   return out;
 }
 

@@ -5,10 +5,14 @@
 //  * --keep-within D  every checkpoint at most D older than the job's newest one;
 //  * --keep-hourly N  the newest checkpoint of each of the N most recent hours that have one;
 //  * --keep-daily N   likewise per day.
-// Buckets are UTC. A checkpoint is kept when any rule keeps it; "newest" orders by `_metadata`
-// mtime, then checkpoint id. Any non-empty policy therefore keeps each job's newest checkpoint.
-// Savepoints are ranked only with include_savepoints (grouped by directory and job-id prefix),
-// else always kept. Pruning reuses the gc plan (ops/gc_plan.h) with these decisions, so a prune
+// Buckets are UTC. A checkpoint is kept when any rule keeps it. Count rules rank checkpoints by
+// id within their job, as Flink's num-retained does; time rules (--keep-within, --keep-hourly,
+// --keep-daily) use the `_metadata` mtime (ties broken by id). A copy that did not keep times (or
+// a `touch`) can make an older checkpoint look newer, so one more rule holds whatever the times
+// say: a checkpoint is never pruned while a lower-id checkpoint of its job is kept (kNewer), and
+// decide() warns, once per job, when times contradict ids. Any non-empty policy therefore keeps
+// each job's highest-id checkpoint. Savepoints have no id order: they are ranked by time, and
+// only with include_savepoints (grouped by directory and job-id prefix), else always kept. Pruning reuses the gc plan (ops/gc_plan.h) with these decisions, so a prune
 // also collects unreferenced pool files and incomplete checkpoints: that is what makes a rerun
 // after a crash converge.
 #pragma once
@@ -39,6 +43,7 @@ struct Ranked {
   std::string group;
   int64_t time_ns = 0;
   int64_t id = 0;
+  bool by_id = true;  // a checkpoint: count rules rank by id, and kNewer applies; false: a savepoint
 };
 
 // keep_rule bits per entry (0 = not kept by the policy). Pure: the property test checks it
@@ -46,8 +51,9 @@ struct Ranked {
 std::vector<uint32_t> apply_policy(const std::vector<Ranked>& entries, const RetentionPolicy& policy);
 
 // The decisions for every graph snapshot: policy for checkpoints (and savepoints when
-// included), kUnmanaged / kSavepoint for the rest. Grace and forced keeps are added by make_plan.
-std::vector<SnapshotDecision> decide(const snapshot::ReferenceGraph& g, const RetentionPolicy& policy);
+// included), kUnmanaged / kSavepoint for the rest, plus one warning per job whose `_metadata`
+// times contradict its checkpoint ids. Grace and forced keeps are added by make_plan.
+Decisions decide(const snapshot::ReferenceGraph& g, const RetentionPolicy& policy);
 
 // "24h", "90m", "7d", "1h30m", "45s", "2w", "0": nanoseconds. nullopt on anything else.
 std::optional<int64_t> parse_duration(std::string_view text);

@@ -20,8 +20,11 @@
 #include "flink/metadata_reader.h"
 #include "flink/metadata_writer.h"
 #include "io/atomic_file.h"
+#include "io/decode_error.h"
 #include "ops/plan_executor.h"
 #include "ops/prune_plan.h"
+#include "ops/relocate_in_place.h"
+#include "snapshot/job_lock.h"
 #include "support/intact.h"
 #include "support/synthetic_root.h"
 #include "support/temp_dir.h"
@@ -479,7 +482,9 @@ TEST_CASE("property: plan and apply match a brute-force model on random historie
     for (int j = 0; j < njobs; ++j) {
       jobs.push_back(root / testsupport::random_job_id(rng));
       int nfiles = 3 + static_cast<int>(rng() % 15);
-      for (int k = 0; k < nfiles; ++k) pool[jobs[j].string()].push_back(fmt::format("s{}", k));
+      // Unique across jobs, as Flink's UUID names are: a name found in two jobs' shared/ means a
+      // copied directory (gc_plan.h, moved prefixes).
+      for (int k = 0; k < nfiles; ++k) pool[jobs[j].string()].push_back(fmt::format("j{}s{}", j, k));
     }
     int64_t max_time = kT0;
     for (int j = 0; j < njobs; ++j) {
@@ -558,7 +563,7 @@ TEST_CASE("property: plan and apply match a brute-force model on random historie
     std::vector<bool> keep(snaps.size(), true);
     for (size_t i = 0; i < snaps.size(); ++i) {
       if (snaps[i].savepoint && !p.include_savepoints) continue;
-      ranked.push_back({snaps[i].group, snaps[i].mtime * kS, snaps[i].id});
+      ranked.push_back({snaps[i].group, snaps[i].mtime * kS, snaps[i].id, !snaps[i].savepoint});
       of.push_back(i);
     }
     auto rules = ops::apply_policy(ranked, p);  // itself checked against its model in test_prune_plan
@@ -657,6 +662,167 @@ TEST_CASE("a crash at every deletion converges on rerun (in-process fork + SIGKI
     CHECK_FALSE(fs::exists(t.path() / ops::kJournalName));
     for (int id = 1; id <= 3; ++id) CHECK_FALSE(fs::exists(job.job_dir / fmt::format("chk-{}", id)));
   }
+}
+
+namespace {
+
+// plan() with every safety option spelled out.
+ops::PlanRun plan_with(const fs::path& root, const ops::RetentionPolicy* policy, int64_t now_s, int64_t grace_s,
+                       bool allow_missing) {
+  ops::PlanRequest req;
+  req.root = root;
+  req.options.now_ns = now_s * kS;
+  req.options.grace_ns = grace_s * kS;
+  req.options.allow_missing = allow_missing;
+  if (policy) return ops::plan_root(req, [&](const snapshot::ReferenceGraph& g) { return ops::decide(g, *policy); });
+  return ops::plan_root(req, ops::keep_all);
+}
+
+std::set<std::string> files_under(const fs::path& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out.insert(e.path().string());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("fail closed: a kept snapshot's missing file stops every deletion; --allow-missing spares namesakes") {
+  TempDir t;
+  auto job = testsupport::make_incremental_job(t.path(), job_spec(5));
+  ops::RetentionPolicy p;
+  p.last = 1;
+  const int64_t now = kT0 + 86400;
+  const auto baseline = plan_with(t.path(), &p, now, 3600, false);
+  REQUIRE(baseline.plan.deletions.size() > 10);
+  // The newest checkpoint loses a shared file; a file of the same name sits, unreferenced, in
+  // taskowned/ (a half-restored backup put it in the wrong place).
+  const std::string lost = job.checkpoints.back().shared[0];
+  fs::rename(job.job_dir / "shared" / lost, job.job_dir / "taskowned" / lost);
+  testsupport::set_mtime(job.job_dir / "taskowned" / lost, kT0);
+
+  auto closed = plan_with(t.path(), &p, now, 3600, false);
+  REQUIRE(closed.refusals.empty());
+  REQUIRE(closed.plan.missing.size() == 1);
+  CHECK(closed.plan.missing[0].path.filename() == lost);
+  CHECK_FALSE(closed.plan.missing[0].users.empty());
+  CHECK(closed.plan.deletions.empty());
+  CHECK(closed.plan.files_deleted == 0);
+  CHECK(closed.plan.withheld >= static_cast<int64_t>(baseline.plan.deletions.size()));
+  auto before = all_files(t.path());
+  CHECK(apply(closed).ok());
+  CHECK(all_files(t.path()) == before);
+
+  auto allowed = plan_with(t.path(), &p, now, 3600, true);
+  REQUIRE(allowed.plan.missing.size() == 1);
+  CHECK(allowed.plan.withheld == 0);
+  CHECK(!allowed.plan.deletions.empty());
+  for (const auto& d : allowed.plan.deletions) CHECK(d.entry.name() != lost);
+  CHECK(apply(allowed).ok());
+  CHECK(fs::exists(job.job_dir / "taskowned" / lost));
+}
+
+TEST_CASE("a moved job directory: recognised, its files protected, fixed by relocate_in_place") {
+  TempDir t;
+  const fs::path old_ck = t.path() / "ck", new_ck = t.path() / "moved" / "ck2";
+  auto job = testsupport::make_incremental_job(old_ck, job_spec(4));
+  fs::create_directories(new_ck.parent_path());
+  fs::rename(old_ck, new_ck);
+  const fs::path job_dir = new_ck / job.job_dir.filename();
+  const auto shared_before = files_under(job_dir / "shared");
+  REQUIRE(!shared_before.empty());
+  const int64_t now = kT0 + 86400;
+
+  auto run = plan_with(job_dir, nullptr, now, 0, false);
+  REQUIRE(run.refusals.empty());
+  REQUIRE(run.plan.moved.size() == 1);
+  CHECK(run.plan.moved[0].from == old_ck.string());  // the checkpoints directory: the job kept its name
+  CHECK(run.plan.moved[0].to == new_ck.string());
+  CHECK(run.plan.moved[0].files > 0);
+  CHECK(run.plan.moved[0].missing == run.plan.moved[0].files);
+  CHECK(!run.plan.missing.empty());
+  CHECK(run.plan.deletions.empty());
+  CHECK(ops::relocation_command(run.plan.moved[0], job_dir) ==
+        "ckpt convert --relocate " + old_ck.string() + "=" + new_ck.string() + " --in-place " + job_dir.string());
+  // Even told to go ahead, gc deletes none of the moved files.
+  auto allowed = plan_with(job_dir, nullptr, now, 0, true);
+  CHECK(deleted_files(allowed.plan).empty());
+
+  struct stat st_before {};
+  const fs::path md = job_dir / "chk-4" / "_metadata";
+  REQUIRE(::lstat(md.c_str(), &st_before) == 0);
+  auto fixed = ops::relocate_in_place(job_dir, {{old_ck.string(), new_ck.string()}}, false);
+  CHECK(fixed.failed == 0);
+  CHECK(fixed.rewritten == 4);
+  struct stat st_after {};
+  REQUIRE(::lstat(md.c_str(), &st_after) == 0);
+  CHECK(st_after.st_mtim.tv_sec == st_before.st_mtim.tv_sec);
+  CHECK(st_after.st_mtim.tv_nsec == st_before.st_mtim.tv_nsec);
+  CHECK(st_after.st_ino != st_before.st_ino);  // replaced by rename, not rewritten in place
+  auto again = ops::relocate_in_place(job_dir, {{old_ck.string(), new_ck.string()}}, false);
+  CHECK(again.rewritten == 0);
+  CHECK(again.unchanged == 4);
+
+  auto after = plan_with(job_dir, nullptr, now, 0, false);
+  REQUIRE(after.refusals.empty());
+  CHECK(after.plan.moved.empty());
+  CHECK(after.plan.missing.empty());
+  for (const auto& d : after.plan.deletions) CHECK(shared_before.count(d.entry.path) == 0);
+  check_kept_intact(after);
+}
+
+TEST_CASE("a copied job directory (originals still there): the copy's files are protected and reported") {
+  TempDir t;
+  const fs::path a = t.path() / "a", b = t.path() / "b";
+  auto job = testsupport::make_incremental_job(a, job_spec(4));
+  fs::copy(a, b, fs::copy_options::recursive);
+  const fs::path copy_job = b / job.job_dir.filename();
+  auto run = plan_with(copy_job, nullptr, kT0 + 86400, 0, false);
+  REQUIRE(run.refusals.empty());
+  CHECK(run.plan.missing.empty());
+  REQUIRE(run.plan.moved.size() == 1);
+  CHECK(run.plan.moved[0].missing == 0);
+  CHECK(deleted_files(run.plan).empty());
+}
+
+TEST_CASE("a snapshot retired while the plan is made is not reported missing") {
+  TempDir t;
+  auto job = testsupport::make_incremental_job(t.path(), job_spec(3));
+  ops::PlanRequest req;
+  req.root = t.path();
+  req.options.now_ns = (kT0 + 86400) * kS;
+  auto run = ops::gather_root(req);
+  REQUIRE(run.refusals.empty());
+  // The job retires chk-1 after the graph read it: `_metadata` first, then its files.
+  const fs::path chk1 = job.job_dir / "chk-1";
+  fs::remove(chk1 / "_metadata");
+  fs::remove_all(chk1);
+  auto p = ops::make_plan(run.graph, run.inventory, ops::keep_all(run.graph), req.options);
+  CHECK(p.missing.empty());
+  CHECK(p.withheld == 0);
+}
+
+TEST_CASE("a live job's lock refuses a grace shorter than its checkpoint timeout") {
+  TempDir t;
+  auto job = testsupport::make_incremental_job(t.path(), job_spec(2));
+  const int64_t now = kT0 + 86400;
+  {
+    auto lock = snapshot::JobLock::acquire(job.job_dir, 600 * kS);
+    CHECK_THROWS_AS(snapshot::JobLock::acquire(job.job_dir, 600 * kS), io::IoError);
+    auto live = snapshot::live_job(job.job_dir);
+    REQUIRE(live);
+    CHECK(live->pid == ::getpid());
+    CHECK(live->min_grace_ns == 600 * kS);
+    auto refused = plan_with(t.path(), nullptr, now, 60, false);
+    REQUIRE(refused.refusals.size() == 1);
+    CHECK(refused.refusals[0].find("a running job") != std::string::npos);
+    CHECK(refused.refusals[0].find("--grace 10m") != std::string::npos);
+    CHECK(plan_with(t.path(), nullptr, now, 600, false).refusals.empty());
+  }
+  CHECK_FALSE(snapshot::live_job(job.job_dir));
+  CHECK_FALSE(fs::exists(job.job_dir / std::string(snapshot::kJobLockName)));
+  CHECK(plan_with(t.path(), nullptr, now, 0, false).refusals.empty());
 }
 
 TEST_CASE("apply removes the temporary journal a run killed mid-write left in the root, nothing else") {

@@ -15,6 +15,7 @@ using namespace ckpt;
 using ops::keep_rule::kDaily;
 using ops::keep_rule::kHourly;
 using ops::keep_rule::kLast;
+using ops::keep_rule::kNewer;
 using ops::keep_rule::kWithin;
 
 namespace {
@@ -32,7 +33,12 @@ std::vector<uint32_t> model_policy(const std::vector<ops::Ranked>& e, const ops:
     };
     std::sort(idx.begin(), idx.end(), newer);
     if (p.last) {
-      for (size_t k = 0; k < idx.size() && static_cast<int64_t>(k) < *p.last; ++k) out[idx[k]] |= kLast;
+      // Checkpoints: the N highest ids; savepoints: the N newest by time.
+      std::vector<size_t> by_rank = idx;
+      if (e[idx.front()].by_id) {
+        std::sort(by_rank.begin(), by_rank.end(), [&](size_t a, size_t b) { return e[a].id > e[b].id; });
+      }
+      for (size_t k = 0; k < by_rank.size() && static_cast<int64_t>(k) < *p.last; ++k) out[by_rank[k]] |= kLast;
     }
     if (p.within_ns) {
       int64_t newest = 0;
@@ -57,6 +63,13 @@ std::vector<uint32_t> model_policy(const std::vector<ops::Ranked>& e, const ops:
     };
     if (p.hourly) bucketed(3600 * kS, *p.hourly, kHourly);
     if (p.daily) bucketed(86400 * kS, *p.daily, kDaily);
+    // Checkpoints: whatever has a higher id than a kept one is kept too.
+    for (size_t i : idx) {
+      if (!e[i].by_id || out[i]) continue;
+      for (size_t j : idx) {
+        if (out[j] && e[j].by_id && (out[j] & ~kNewer) && e[j].id < e[i].id) out[i] = kNewer;
+      }
+    }
   }
   return out;
 }
@@ -100,15 +113,36 @@ TEST_CASE("keep-within is relative to the job's newest checkpoint, hourly/daily 
   CHECK(r == std::vector<uint32_t>{0, 0, kDaily, kDaily});
 }
 
+TEST_CASE("retain ranks checkpoints by id, not by the time a copy gave their _metadata") {
+  // chk-3 was touched (or copied without times) and looks the oldest.
+  std::vector<ops::Ranked> e = {{"a", 20, 1}, {"a", 30, 2}, {"a", 10, 3}};
+  ops::RetentionPolicy p;
+  p.last = 1;
+  CHECK(ops::apply_policy(e, p) == std::vector<uint32_t>{0, 0, kLast});
+  // Savepoints have no id order: by time.
+  for (auto& x : e) x.by_id = false;
+  CHECK(ops::apply_policy(e, p) == std::vector<uint32_t>{0, kLast, 0});
+}
+
+TEST_CASE("a time rule that keeps a lower id keeps every higher id of the job") {
+  const int64_t h = 3600 * kS;
+  // chk-2 has the newest time; chk-3 (higher id, older time) must not be pruned while chk-2 stays.
+  std::vector<ops::Ranked> e = {{"a", 1 * h, 1}, {"a", 50 * h, 2}, {"a", 2 * h, 3}, {"b", 1 * h, 1}};
+  ops::RetentionPolicy p;
+  p.within_ns = h;
+  CHECK(ops::apply_policy(e, p) == std::vector<uint32_t>{0, kWithin, kNewer, kWithin});
+}
+
 TEST_CASE("property: apply_policy equals the brute-force model on random histories") {
   std::mt19937_64 rng(7);
-  for (int trial = 0; trial < 2000; ++trial) {
+  for (int trial = 0; trial < 4000; ++trial) {
     CAPTURE(trial);
     std::vector<ops::Ranked> e;
     int n = static_cast<int>(rng() % 30);
+    const bool savepoints = trial % 2;  // every group of a trial: checkpoints, or savepoints
     for (int i = 0; i < n; ++i) {
       e.push_back({std::string(1, static_cast<char>('a' + rng() % 3)),
-                   static_cast<int64_t>(rng() % (5 * 86400)) * kS * (rng() % 2 ? 1 : 7), i});
+                   static_cast<int64_t>(rng() % (5 * 86400)) * kS * (rng() % 2 ? 1 : 7), i, !savepoints});
     }
     ops::RetentionPolicy p;
     if (rng() % 2) p.last = 1 + static_cast<int64_t>(rng() % 5);
@@ -118,16 +152,25 @@ TEST_CASE("property: apply_policy equals the brute-force model on random histori
     if (p.empty()) p.last = 1;
     auto got = ops::apply_policy(e, p);
     CHECK(got == model_policy(e, p));
-    // Any non-empty policy keeps each group's newest.
+    // Any non-empty policy keeps each group's newest (checkpoints: the highest id).
     std::map<std::string, size_t> newest;
     for (size_t i = 0; i < e.size(); ++i) {
       auto it = newest.find(e[i].group);
-      if (it == newest.end() || e[i].time_ns > e[it->second].time_ns ||
-          (e[i].time_ns == e[it->second].time_ns && e[i].id > e[it->second].id)) {
+      if (it == newest.end()) {
         newest[e[i].group] = i;
+        continue;
       }
+      const ops::Ranked& o = e[it->second];
+      bool newer = savepoints ? (e[i].time_ns > o.time_ns || (e[i].time_ns == o.time_ns && e[i].id > o.id)) : e[i].id > o.id;
+      if (newer) newest[e[i].group] = i;
     }
     for (auto& [g, i] : newest) CHECK(got[i] != 0);
+    // Checkpoints: no pruned id above a kept id of its group.
+    for (size_t i = 0; i < e.size() && !savepoints; ++i) {
+      for (size_t j = 0; j < e.size(); ++j) {
+        if (e[i].group == e[j].group && got[j] && !got[i]) CHECK(e[i].id < e[j].id);
+      }
+    }
   }
 }
 
