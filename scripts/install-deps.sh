@@ -10,6 +10,7 @@ packages=(
   librocksdb-dev rocksdb-tools          # RocksDB library, plus ldb/sst_dump for tests and benchmarks
   libprotobuf-dev protobuf-compiler
   zstd
+  openjdk-17-jre-headless               # runs ../shared/tools/flink-oracle (Flink's own _metadata code) in tests
 )
 
 missing=()

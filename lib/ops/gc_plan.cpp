@@ -263,6 +263,29 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, Decisions decided,
       d.keep = true;
     }
   }
+  // Never prune a checkpoint while a lower-id checkpoint of its job stays, whichever rule keeps
+  // that one (the policy's own kNewer covers the policy; this covers grace, unsafe directories...).
+  auto keep_newer = [&] {
+    std::map<std::string_view, int64_t> lowest_kept;
+    auto ranked = [&](const SnapshotDecision& d) {
+      const GraphSnapshot& s = g.snapshots[d.snapshot];
+      return s.readable && !s.savepoint && s.loc.dir_kind == snapshot::DirKind::kCheckpoint;
+    };
+    for (const auto& d : decisions) {
+      if (!d.keep || !ranked(d)) continue;
+      auto [it, fresh] = lowest_kept.emplace(d.group, g.snapshots[d.snapshot].checkpoint_id);
+      if (!fresh) it->second = std::min(it->second, g.snapshots[d.snapshot].checkpoint_id);
+    }
+    for (auto& d : decisions) {
+      if (d.keep || !ranked(d)) continue;
+      auto it = lowest_kept.find(d.group);
+      if (it != lowest_kept.end() && g.snapshots[d.snapshot].checkpoint_id > it->second) {
+        d.keep = true;
+        d.rules |= keep_rule::kNewer;
+      }
+    }
+  };
+  keep_newer();
   // Listing the pruned directories is most of a plan's system time (an lstat per file): spread
   // over the threads, one directory per item.
   std::vector<uint32_t> to_list;
@@ -283,6 +306,10 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, Decisions decided,
       if (t.nested_snapshot) plan.warnings.push_back(t.dir.string() + ": holds a nested snapshot (kept)");
       t = Tree();
     }
+  }
+  keep_newer();
+  for (auto& d : decisions) {
+    if (d.keep) pruned_trees[d.snapshot] = Tree();
   }
   for (auto& d : decisions) {
     if (!d.keep) d.rules = 0;

@@ -16,6 +16,8 @@
 //    directories, deepest first.
 //  * A pruned snapshot whose directory cannot be listed completely, or holds a nested snapshot,
 //    is kept instead (rule "unsafe-directory"): the plan never deletes what it has not seen.
+//  * No checkpoint is pruned while a lower-id checkpoint of its job is kept, by any rule (then it
+//    is kept with kNewer).
 //  * With skip_unreadable, an unreadable snapshot is kept and its job's pools are kept whole:
 //    its references are unknown.
 //  * Fail closed: when a kept snapshot references a file that is missing or shorter than

@@ -43,6 +43,22 @@ expect_err() {
   grep -qE -- "$1" "$TMP/err" || fail "stderr lacks /$1/"
 }
 
+# oracle_roundtrip FILE...: Flink's own loader reads each `_metadata` and Flink's writer rewrites it
+# to the same bytes (../shared/tools/flink-oracle beside the fixtures). A note, not a pass, when the
+# tool or java is absent.
+ORACLE=${CKPT_ORACLE:-$FIXTURES/../../tools/flink-oracle/flink-oracle}
+oracle_roundtrip() {
+  if [ ! -x "$ORACLE" ] || ! command -v java >/dev/null 2>&1; then
+    echo "note: flink-oracle or java not found: Flink's own check of $# file(s) not run" >&2
+    return 0
+  fi
+  local f out
+  for f in "$@"; do
+    checks=$((checks + 1))
+    out=$("$ORACLE" roundtrip "$f" 2>&1) || fail "flink-oracle roundtrip $f: $out"
+  done
+}
+
 finish() {
   echo "$((checks - failures)) passed, $failures failed"
   [ "$failures" -eq 0 ]
