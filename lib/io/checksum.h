@@ -1,13 +1,13 @@
 // XXH64 (Yann Collet's xxHash, 64-bit variant, seed 0 unless given): the per-file checksum of
-// ckpt's pack archives (formats/pack-format.md).
+// ckpt's pack archives (formats/pack-format.md). Computed by Debian's libxxhash.
 //
-// Why XXH64: it is the checksum zstd itself uses for frame content, runs at memory speed, and its
-// specification is small enough to carry here (libzstd does not export its copy). It detects
-// corruption, not tampering; a pack is not a signature.
+// Why XXH64: it is the checksum zstd itself uses for frame content and runs at memory speed. It
+// detects corruption, not tampering; a pack is not a signature.
 //
 // Contract: Xxh64 fed any split of the same bytes yields xxh64() of the concatenation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -20,11 +20,9 @@ class Xxh64 {
   uint64_t digest() const;
 
  private:
-  uint64_t v_[4];
-  uint64_t seed_;
-  uint64_t total_ = 0;
-  unsigned char buf_[32];
-  std::size_t buffered_ = 0;
+  // libxxhash's XXH64_state_t (88 bytes), held by value so that an Xxh64 needs no allocation and
+  // xxhash.h stays out of this header; checksum.cpp asserts the size.
+  alignas(8) unsigned char state_[88];
 };
 
 uint64_t xxh64(std::string_view bytes, uint64_t seed = 0);
