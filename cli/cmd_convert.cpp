@@ -8,6 +8,7 @@
 
 #include "checkpoint.pb.h"
 #include "commands.h"
+#include "path_args.h"
 #include "map_flags.h"
 #include "export/json.h"
 #include "export/proto_codec.h"
@@ -91,7 +92,7 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
   return kExitOk;
 }
 
-int run_convert(const ConvertArgs& a) {
+int run_convert(ConvertArgs& a) {
   auto from = ops::parse_input_form(a.from);
   if (!from) return fail("convert", "--from " + a.from + ": expected auto, flink, json or proto");
   if (a.to != "flink" && a.to != "json" && a.to != "proto") return fail("convert", "--to " + a.to + ": expected json, proto or flink");
@@ -110,6 +111,8 @@ int run_convert(const ConvertArgs& a) {
   auto parsed = parse_map_flags(a.maps, bad);
   if (!parsed) return fail("convert", "--map " + bad + ": expected PREFIX=DIR");
   const std::vector<snapshot::PathMapping>& maps = *parsed;
+  if (auto e = localise_path_args({&a.input}, &maps)) return fail("convert", *e);
+  if (auto e = localise_path_args({&a.output, &a.self_contained})) return fail("convert", *e);
 
   ops::SnapshotInput in;
   try {

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "path_args.h"
 #include "export/json.h"
 #include "pipeline/config.h"
 #include "pipeline/job_control.h"
@@ -24,7 +25,8 @@ struct SavepointArgs {
   bool pretty = false;
 };
 
-int run_savepoint(const SavepointArgs& a) {
+int run_savepoint(SavepointArgs& a) {
+  if (auto e = localise_path_args({&a.job, &a.target})) return fail("savepoint", *e);
   int64_t timeout_ms = 0;
   try {
     timeout_ms = pipeline::parse_duration_ms(a.timeout, "--timeout");
