@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "path_args.h"
 #include "export/json.h"
 #include "export/rocks_json.h"
 #include "io/decode_error.h"
@@ -69,10 +70,12 @@ std::string render(const CompactArgs& a, const ckpt::CompactReport& r) {
   return s;
 }
 
-int run_compact(const CompactArgs& a) {
+int run_compact(CompactArgs& a) {
   std::string bad;
   auto maps = parse_map_flags(a.maps, bad);
   if (!maps) return fail("compact", "--map " + bad + ": expected PREFIX=DIR");
+  if (auto e = localise_path_args({&a.input}, &*maps)) return fail("compact", *e);
+  if (auto e = localise_path_args({&a.output})) return fail("compact", *e);
   try {
     ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
     if (!in.location) return fail("compact", a.input + ": needs a Flink snapshot on disk");

@@ -8,6 +8,7 @@
 
 #include "checkpoint.pb.h"
 #include "commands.h"
+#include "path_args.h"
 #include "map_flags.h"
 #include "export/json.h"
 #include "export/proto_codec.h"
@@ -123,7 +124,7 @@ int run_in_place(const ConvertArgs& a, const std::vector<ops::Relocation>& reloc
   return r.failed || !r.unsearched.empty() ? kExitUsage : kExitOk;
 }
 
-int run_convert(const ConvertArgs& a) {
+int run_convert(ConvertArgs& a) {
   auto from = ops::parse_input_form(a.from);
   if (!from) return fail("convert", "--from " + a.from + ": expected auto, flink, json or proto");
   if (a.to != "flink" && a.to != "json" && a.to != "proto") return fail("convert", "--to " + a.to + ": expected json, proto or flink");
@@ -138,11 +139,13 @@ int run_convert(const ConvertArgs& a) {
     if (!p) return fail("convert", "--relocate " + r + ": expected FROM=TO");
     relocs.push_back(*p);
   }
-  if (a.in_place) return run_in_place(a, relocs);
   std::string bad;
   auto parsed = parse_map_flags(a.maps, bad);
   if (!parsed) return fail("convert", "--map " + bad + ": expected PREFIX=DIR");
   const std::vector<snapshot::PathMapping>& maps = *parsed;
+  if (auto e = localise_path_args({&a.input}, &maps)) return fail("convert", *e);
+  if (a.in_place) return run_in_place(a, relocs);
+  if (auto e = localise_path_args({&a.output, &a.self_contained})) return fail("convert", *e);
 
   ops::SnapshotInput in;
   try {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "path_args.h"
 #include "export/diff_json.h"
 #include "ops/diff.h"
 #include "ops/snapshot_input.h"
@@ -132,7 +133,8 @@ std::string render_text(const ops::DiffResult& r) {
   return out;
 }
 
-int run_diff(const DiffArgs& a) {
+int run_diff(DiffArgs& a) {
+  if (auto e = localise_path_args({&a.a, &a.b})) return fail("diff", *e);
   ops::SnapshotInput x, y;
   try {
     x = ops::load_snapshot_input(a.a);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "path_args.h"
 #include "export/report_json.h"
 #include "flink/checkpoint_properties.h"
 #include "flink/metadata_reader.h"
@@ -127,6 +128,7 @@ struct Loaded {
 };
 
 int run_inspect(InspectArgs& a) {
+  if (auto e = localise_path_args({&a.path})) return fail("inspect", *e);
   if (!a.uid.empty()) a.options.uid = a.uid;
   if (!a.operator_id.empty()) {
     auto id = flink::parse_operator_id(a.operator_id);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "path_args.h"
 #include "export/json.h"
 #include "export/rocks_json.h"
 #include "io/decode_error.h"
@@ -69,11 +70,13 @@ std::string render(const MaterializeArgs& a, const ops::MaterializePlan& p, cons
   return s;
 }
 
-int run_materialize(const MaterializeArgs& a) {
+int run_materialize(MaterializeArgs& a) {
   if (a.uid.empty() == a.operator_id.empty()) return fail("materialize", "name the operator with exactly one of --uid NAME or --operator ID");
   std::string bad;
   auto maps = parse_map_flags(a.maps, bad);
   if (!maps) return fail("materialize", "--map " + bad + ": expected PREFIX=DIR");
+  if (auto e = localise_path_args({&a.input}, &*maps)) return fail("materialize", *e);
+  if (auto e = localise_path_args({&a.output})) return fail("materialize", *e);
   ops::OperatorSelector sel;
   if (!a.uid.empty()) sel.uid = a.uid;
   else sel.operator_id = a.operator_id;

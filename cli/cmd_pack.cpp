@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "path_args.h"
 #include "map_flags.h"
 #include "export/write_report_json.h"
 #include "io/decode_error.h"
@@ -24,12 +25,14 @@ struct PackArgs {
   bool force = false, dry_run = false, json = false, pretty = false, list = false;
 };
 
-int run_pack(const PackArgs& a) {
+int run_pack(PackArgs& a) {
   if (a.level < 1 || a.level > 19) return fail("pack", fmt::format("--level {}: expected 1..19", a.level), kExitUsage);
   std::string bad;
   auto parsed = parse_map_flags(a.maps, bad);
   if (!parsed) return fail("pack", "--map " + bad + ": expected PREFIX=DIR", kExitUsage);
   const std::vector<snapshot::PathMapping>& maps = *parsed;
+  if (auto e = localise_path_args({&a.input}, &maps)) return fail("pack", *e, kExitUsage);
+  if (auto e = localise_path_args({&a.output})) return fail("pack", *e, kExitUsage);
   ops::SnapshotInput in;
   try {
     in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
@@ -77,7 +80,8 @@ int run_pack(const PackArgs& a) {
   }
 }
 
-int run_unpack(const PackArgs& a) {
+int run_unpack(PackArgs& a) {
+  if (auto e = localise_path_args({&a.input, &a.output})) return fail("unpack", *e, kExitUsage);
   if (a.output.empty() && !a.list) return fail("unpack", "OUT is required (or --list)", kExitUsage);
   try {
     ops::UnpackStats st = ops::unpack_archive(a.input, a.output, a.force, a.list);

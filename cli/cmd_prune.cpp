@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "path_args.h"
 #include "ops/prune_plan.h"
 #include "plan_cli.h"
 
@@ -45,8 +46,10 @@ int run_prune(const PruneArgs& a) {
       std::fprintf(stderr, "ckpt prune: give either --retain or --config, not both\n");
       return kExitUsage;
     }
+    std::string config = a.config;
+    if (auto e = localise_path_args({&config})) return fail("prune", "--config " + *e);
     try {
-      policy.last = ops::num_retained_from_config(a.config);
+      policy.last = ops::num_retained_from_config(config);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "ckpt prune: --config: %s\n", e.what());
       return kExitUsage;

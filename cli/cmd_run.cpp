@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "path_args.h"
 #include "export/json.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"
@@ -39,6 +40,10 @@ struct RunArgs {
 
 int run_command(RunArgs& a, bool restore) {
   const char* cmd = restore ? "ckpt restore" : "ckpt run";
+  if (auto e = localise_path_args({&a.restore_path, &a.config_file, &a.params.input_dir, &a.params.output_dir})) {
+    std::fprintf(stderr, "%s: %s\n", cmd, e->c_str());
+    return kExitUsage;
+  }
   pipeline::RunOptions o;
   std::vector<std::string> warnings;
   try {

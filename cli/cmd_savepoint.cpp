@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "path_args.h"
 #include "export/json.h"
 #include "pipeline/config.h"
 #include "pipeline/job_control.h"
@@ -24,7 +25,8 @@ struct SavepointArgs {
   bool pretty = false;
 };
 
-int run_savepoint(const SavepointArgs& a) {
+int run_savepoint(SavepointArgs& a) {
+  if (auto e = localise_path_args({&a.job, &a.target})) return fail("savepoint", *e);
   int64_t timeout_ms = 0;
   try {
     timeout_ms = pipeline::parse_duration_ms(a.timeout, "--timeout");
@@ -32,15 +34,16 @@ int run_savepoint(const SavepointArgs& a) {
     std::fprintf(stderr, "ckpt savepoint: %s\n", e.what());
     return kExitUsage;
   }
-  std::string path;
+  pipeline::SavepointAnswer answer;
   try {
     std::optional<bool> native;
     if (!a.type.empty()) native = a.type == "native";
-    path = pipeline::request_savepoint(a.job, a.target, a.stop, native, std::chrono::milliseconds(timeout_ms));
+    answer = pipeline::request_savepoint(a.job, a.target, a.stop, native, std::chrono::milliseconds(timeout_ms));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ckpt savepoint: %s\n", e.what());
     return kExitUsage;
   }
+  const std::string& path = answer.path;
   if (a.json) {
     SavepointReport r;
     r.set_job_id(std::filesystem::path(a.job).filename().string());
@@ -50,6 +53,11 @@ int run_savepoint(const SavepointArgs& a) {
     std::fputs((json::to_json(r, a.pretty) + "\n").c_str(), stdout);
   } else {
     std::printf("%s\n", path.c_str());
+  }
+  if (a.stop && !answer.job_ended) {
+    std::fprintf(stderr, "ckpt savepoint: %s: the savepoint is written, but the job had not ended within --timeout %s\n",
+                 a.job.c_str(), a.timeout.c_str());
+    return kExitProblems;
   }
   return kExitOk;
 }

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "path_args.h"
 #include "map_flags.h"
 #include "export/validate_json.h"
 #include "flink/metadata_reader.h"
@@ -79,7 +80,7 @@ std::string findings_table(const ops::SnapshotValidation& v) {
   return t.empty() ? "" : t.str();
 }
 
-int run_validate(const ValidateArgs& a) {
+int run_validate(ValidateArgs& a) {
   if (a.list_rules) {
     if (a.json) {
       validate_json::write_rule_list(a.pretty, stdout);
@@ -110,6 +111,7 @@ int run_validate(const ValidateArgs& a) {
     std::fprintf(stderr, "ckpt validate: --map %s: expected PREFIX=DIR\n", bad.c_str());
     return kExitUsage;
   }
+  if (auto e = localise_path_args({&a.path, &a.expect, &a.expect_from}, &*maps)) return fail("validate", *e);
   opt.files.mappings = std::move(*maps);
   std::string expect_source;
   try {

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "path_args.h"
 #include "export/json.h"
 #include "export/prune_json.h"
 #include "io/decode_error.h"
@@ -169,18 +170,25 @@ void add_plan_flags(CLI::App* cmd, PlanArgs& a) {
   cmd->add_flag("--verbose,-v", a.verbose, "List every deletion also when applying");
 }
 
-int run_plan_command(const std::string& command, const PlanArgs& a, const std::string& policy_line,
+int run_plan_command(const std::string& command, PlanArgs a, const std::string& policy_line,
                      const std::function<ops::Decisions(const snapshot::ReferenceGraph&)>& decide) {
   const std::string who = "ckpt " + command;
   ops::PlanRequest req;
-  req.root = a.root;
-  for (const auto& p : a.protect) req.protect.emplace_back(p);
   std::string bad;
   auto maps = parse_map_flags(a.maps, bad);
   if (!maps) {
     std::fprintf(stderr, "%s: --map %s: expected PREFIX=DIR\n", who.c_str(), bad.c_str());
     return kExitUsage;
   }
+  // --explain FILE may name a remote file on purpose (which snapshots use it): resolved below.
+  std::optional<std::string> path_error = localise_path_args({&a.root}, &*maps);
+  if (!path_error) path_error = localise_path_args(a.protect, &*maps);
+  if (path_error) {
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), path_error->c_str());
+    return kExitUsage;
+  }
+  req.root = a.root;
+  for (const auto& p : a.protect) req.protect.emplace_back(p);
   req.mappings = std::move(*maps);
   auto grace = ops::parse_duration(a.grace);
   if (!grace) {

@@ -31,7 +31,7 @@ void add_plan_flags(CLI::App* cmd, PlanArgs& a);
 
 // Runs one prune or gc: exit code per commands.h. `policy_line` describes the decisions for the
 // human header ("retain 3", "gc: keep every complete snapshot").
-int run_plan_command(const std::string& command, const PlanArgs& a, const std::string& policy_line,
+int run_plan_command(const std::string& command, PlanArgs a, const std::string& policy_line,
                      const std::function<ops::Decisions(const snapshot::ReferenceGraph&)>& decide);
 
 }  // namespace ckpt::cli

@@ -163,6 +163,7 @@ class ToProto {
     if (!md.trailer.empty() && !(opt_.omit_derivable_trailer && derivable_trailer(md))) {
       out.set_trailer(md.trailer.data(), md.trailer.size());
     }
+    if (!md.trailing.empty()) out.set_trailing(md.trailing.data(), md.trailing.size());
     out.mutable_masters()->Reserve(static_cast<int>(md.masters.size()));
     for (std::size_t i = 0; i < md.masters.size(); ++i) {
       at("masters", static_cast<std::ptrdiff_t>(i), [&] {
@@ -523,6 +524,7 @@ class FromProto {
     md_.trailer_state = static_cast<fl::TrailerState>(st);
     if (in.has_properties()) at("properties", [&] { properties(in.properties(), md_.properties); });
     trailer(in);
+    md_.trailing = bytes(in.trailing());
     md_.masters.reserve(static_cast<std::size_t>(in.masters_size()));
     for (int i = 0; i < in.masters_size(); ++i) {
       at("masters", i, [&] {

@@ -183,6 +183,17 @@ class StreamParser {
 
   // The stream's one top-level object (nullptr for TC_NULL); the stream must end right after it.
   const Node* parse() {
+    const Node* top = parse_object();
+    if (!r_.at_end()) {
+      fail(r_.offset(), fmt::format("{} bytes follow the serialized object, expected end of file",
+                                    r_.remaining()));
+    }
+    return top;
+  }
+
+  // Reads the stream header and its one top-level object, as ObjectInputStream.readObject does,
+  // and stops there; bytes_read() then says where the object ended.
+  const Node* parse_object() {
     uint64_t at = r_.offset();
     if (uint16_t magic = r_.u16("stream magic"); magic != kStreamMagic) {
       fail(at, fmt::format("Java serialization magic is 0x{:04X}, expected 0xACED", magic));
@@ -196,13 +207,10 @@ class StreamParser {
     if (tc == kTcBlockData || tc == kTcBlockDataLong) {
       fail(at, "the stream starts with block data, expected one object");
     }
-    const Node* top = object_after(tc, at, 0, "top-level object");
-    if (!r_.at_end()) {
-      fail(r_.offset(), fmt::format("{} bytes follow the serialized object, expected end of file",
-                                    r_.remaining()));
-    }
-    return top;
+    return object_after(tc, at, 0, "top-level object");
   }
+
+  uint64_t bytes_read() const { return r_.offset(); }
 
  private:
   [[noreturn]] static void fail(uint64_t at, std::string message) {
@@ -782,6 +790,12 @@ std::string_view enum_text(E e, const std::array<std::string_view, N>& names) {
 }
 
 }  // namespace
+
+std::size_t properties_stream_length(Bytes bytes) {
+  StreamParser parser(bytes);
+  parser.parse_object();
+  return static_cast<std::size_t>(parser.bytes_read());
+}
 
 TrailerState parse_properties_trailer(Bytes trailer, CheckpointProperties& out,
                                       std::string* detail) {

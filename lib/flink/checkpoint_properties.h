@@ -2,8 +2,8 @@
 // `CheckpointProperties` object or null (spec §10).
 //
 // Reading goes through a small generic parser of the Java serialization grammar, because the
-// trailer is not length-prefixed: only the grammar tells where the object ends, and the file
-// must end exactly there. The parser understands the whole grammar of protocol version 2
+// trailer is not length-prefixed: only the grammar tells where the object ends (bytes after it
+// are not part of the trailer: Flink ignores them, see properties_stream_length). The parser understands the whole grammar of protocol version 2
 // except TC_RESET, TC_EXCEPTION and old-protocol externalizable data (none can occur in a
 // trailer Flink writes; they are rejected as unsupported). It is safe on arbitrary bytes: nesting
 // and class hierarchies are capped at 64, every handle and tree node costs at least one input
@@ -35,6 +35,12 @@ namespace ckpt::flink {
 // remain after that object. Never returns kAbsent.
 TrailerState parse_properties_trailer(Bytes trailer, CheckpointProperties& out,
                                       std::string* detail = nullptr);
+
+// Where the trailer ends in `bytes` (the rest of a V4+ file): the length of the stream header and
+// its one top-level object, which is all Flink's ObjectInputStream.readObject consumes; bytes
+// after it are ignored by Flink (Metadata::trailing). Throws io::DecodeError (offset relative to
+// the first byte) when no complete, well-formed object is there.
+std::size_t properties_stream_length(Bytes bytes);
 
 // The trailer Flink writes for `props` (spec §10.2). The Java type name is derived from
 // `kind` and, for savepoints, `action`: `type_name` is output only (filled by the parser and

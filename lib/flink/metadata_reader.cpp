@@ -588,22 +588,26 @@ class Reader {
     slot_ = nullptr;
   }
 
+  // Flink reads nothing after the last operator (V1-V3) or after the properties object
+  // (ObjectInputStream.readObject, V4+) and does not check for the end of the file: bytes there
+  // are kept as Metadata::trailing, not refused (never stricter than Flink).
   void read_tail() {
     slot_ = "end of file";
     if (md_.version >= 4) {
       slot_ = "checkpoint properties trailer";
       uint64_t at = r_.offset();
-      md_.trailer = r_.rest();
       try {
+        std::string_view rest = r_.rest();
+        std::size_t n = properties_stream_length(rest);
+        md_.trailer = rest.substr(0, n);
+        md_.trailing = rest.substr(n);
         md_.trailer_state = parse_properties_trailer(md_.trailer, md_.properties);
       } catch (const io::DecodeError& e) {
         throw io::DecodeError(at + e.offset(), e.message());
       }
       return;
     }
-    if (!r_.at_end()) {
-      fail(r_.offset(), fmt::format("{} bytes follow the last operator, expected end of file", r_.remaining()));
-    }
+    md_.trailing = r_.rest();
   }
 
   ByteReader r_;
@@ -660,13 +664,17 @@ Metadata parse_metadata(std::shared_ptr<const std::string> bytes, std::string_vi
   Metadata md;
   md.storage->file = std::move(bytes);
   Attempt first = attempt(md, label, options.channel_layout == Layout::kFlink111);
-  if (first.ok) return md;
   // Flink 1.11 wrote V3 channel handles without the subtask index and left no flag (spec §17.2).
-  if (options.channel_layout == Layout::kAuto && first.saw_channels && md.version == 3) {
+  // Its layout is tried when the default one fails or leaves bytes after the last operator (which
+  // are accepted as Flink ignores them, but a misaligned reading could also end early): a reading
+  // that ends exactly at the end of the file wins.
+  if (options.channel_layout == Layout::kAuto && first.saw_channels && md.version == 3 &&
+      (!first.ok || !md.trailing.empty())) {
     Metadata retry;
     retry.storage = md.storage;
-    if (attempt(retry, label, true).ok) return retry;
+    if (attempt(retry, label, true).ok && (!first.ok || retry.trailing.empty())) return retry;
   }
+  if (first.ok) return md;
   throw MetadataError(std::move(first.line), first.offset);
 }
 

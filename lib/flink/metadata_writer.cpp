@@ -26,6 +26,7 @@ class Writer {
       if (!md_.masters.empty()) fail("version 1 files have no master states");
       w_.i32(count(md_.operators.size()));
       for (std::size_t i = 0; i < md_.operators.size(); ++i) task_v1(md_.operators[i], i);
+      w_.bytes(md_.trailing);
       return;
     }
     w_.i32(count(md_.masters.size()));
@@ -39,6 +40,8 @@ class Writer {
       fail(fmt::format("version {} files have no properties trailer, the model has {} trailer bytes", md_.version,
                        md_.trailer.size()));
     }
+    // Bytes Flink ignores after its last structure: written back so a rewrite is byte-exact.
+    w_.bytes(md_.trailing);
   }
 
  private:

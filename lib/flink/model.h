@@ -344,6 +344,12 @@ struct Metadata {
   TrailerState trailer_state = TrailerState::kAbsent;
   CheckpointProperties properties;
 
+  // Bytes after the last structure Flink reads (V1-V3: the last operator; V4+: the one object of
+  // the properties stream). Flink never writes any, and its reader ignores them, so ckpt reads
+  // such a file too, keeps them verbatim (the writer appends them: a rewrite stays byte-exact)
+  // and `validate` warns (S12). Empty for every file Flink wrote.
+  Bytes trailing;
+
   std::shared_ptr<Storage> storage = std::make_shared<Storage>();
 
   Bytes intern(std::string bytes) { return storage->intern(std::move(bytes)); }

@@ -34,6 +34,9 @@ void add_props(const flink::Metadata& a, const flink::Metadata& b, std::vector<P
   cmp("version", std::to_string(a.version), std::to_string(b.version));
   cmp("checkpoint id", std::to_string(a.checkpoint_id), std::to_string(b.checkpoint_id));
   cmp("trailer", std::string(flink::describe(a.trailer_state)), std::string(flink::describe(b.trailer_state)));
+  if (a.trailing != b.trailing) {
+    out.push_back({"trailing bytes", fmt::format("{} bytes", a.trailing.size()), fmt::format("{} bytes", b.trailing.size())});
+  }
   bool pa = a.trailer_state == flink::TrailerState::kParsed, pb = b.trailer_state == flink::TrailerState::kParsed;
   if (pa && pb) {
     const auto &x = a.properties, &y = b.properties;

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <functional>
 
+#include "snapshot/paths.h"
 #include "util/lines.h"
 
 namespace ckpt::pipeline {
@@ -26,6 +27,15 @@ std::string lower(std::string_view s) {
 
 [[noreturn]] void invalid(std::string_view key, std::string_view value, std::string_view expected) {
   throw ConfigError(fmt::format("invalid value '{}' for key '{}': expected {}", value, key, expected));
+}
+
+// A path value, read as Flink reads a Path (snapshot::local_of_user_path): `file:` URIs are local
+// paths; a file system ckpt cannot reach yet (s3://, hdfs://, ...) is refused here, before the
+// job would create a local directory named after the scheme.
+std::string local_path(std::string_view key, std::string_view value) {
+  snapshot::UserPath p = snapshot::local_of_user_path(trim(value));
+  if (!p.ok()) throw ConfigError(fmt::format("invalid value '{}' for key '{}': {}", value, key, p.problem));
+  return p.local;
 }
 
 int64_t parse_int(std::string_view value, std::string_view key, int64_t min, int64_t max) {
@@ -229,9 +239,9 @@ const std::vector<Option>& options() {
       {{"execution.checkpointing.snapshot-compression"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.snapshot_compression = parse_bool(v, k); }},
       {{"state.checkpoints.dir", "execution.checkpointing.dir"},
-       [](PipelineConfig& c, const std::string& v, const std::string&, auto&) { c.checkpoints_dir = v; }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.checkpoints_dir = local_path(k, v); }},
       {{"state.savepoints.dir", "execution.checkpointing.savepoint-dir"},
-       [](PipelineConfig& c, const std::string& v, const std::string&, auto&) { c.savepoints_dir = v; }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.savepoints_dir = local_path(k, v); }},
       {{"state.checkpoints.num-retained", "execution.checkpointing.num-retained"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.num_retained = static_cast<int>(parse_int(v, k, 1, INT32_MAX));
@@ -263,22 +273,30 @@ const std::vector<Option>& options() {
       {{"state.backend.incremental", "execution.checkpointing.incremental"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.incremental = parse_bool(v, k); }},
       {{"state.backend.rocksdb.localdir", "state.backend.rocksdb.local-dir"},
-       [](PipelineConfig& c, const std::string& v, const std::string&, auto&) { c.rocksdb_localdir = v; }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.rocksdb_localdir = local_path(k, v); }},
       {{"state.backend.local-recovery", "execution.state-recovery.from-local"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.local_recovery = parse_bool(v, k); }},
       {{"taskmanager.state.local.root-dirs"},
-       [](PipelineConfig& c, const std::string& v, const std::string&, auto&) {
-         // Flink's ConfigurationUtils.parseLocalStateDirectories: ',' or the path separator.
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         // Flink's ConfigurationUtils.parseLocalStateDirectories: ',' or the path separator ':'.
+         // A URI (file:///x) is one entry, where Flink would split it at its ':'.
          c.local_root_dirs.clear();
-         std::string cur;
-         for (char ch : v + ",") {
-           if (ch == ',' || ch == ':') {
-             std::string_view t = trim(cur);
-             if (!t.empty()) c.local_root_dirs.emplace_back(t);
-             cur.clear();
-           } else {
-             cur.push_back(ch);
+         auto add = [&](std::string_view t) {
+           t = trim(t);
+           if (!t.empty()) c.local_root_dirs.push_back(local_path(k, t));
+         };
+         for (std::string_view rest = v; !rest.empty();) {
+           std::size_t comma = std::min(rest.find(','), rest.size());
+           std::string_view item = trim(rest.substr(0, comma));
+           rest.remove_prefix(std::min(comma + 1, rest.size()));
+           if (snapshot::starts_with_uri(item)) {
+             add(item);
+             continue;
            }
+           for (std::size_t colon; (colon = item.find(':')) != std::string_view::npos; item.remove_prefix(colon + 1)) {
+             add(item.substr(0, colon));
+           }
+           add(item);
          }
        }},
       {{"kubernetes.operator.savepoint.format.type"},

@@ -37,6 +37,25 @@ std::string read_text(const fs::path& p) {
   }
 }
 
+// Alive and not a zombie: a stopped job that its parent has not reaped yet has ended.
+bool process_alive(int pid) {
+  if (::kill(pid, 0) != 0) return false;
+  std::string stat = read_text(fs::path("/proc") / std::to_string(pid) / "stat");
+  std::size_t paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
+}
+
+// The answer to request `response` (its file), taken (the file removed, and the runtime
+// directory when the job has left it empty); nullopt while there is none.
+std::optional<std::string> take_answer(const fs::path& response) {
+  std::string text = read_text(response);
+  if (text.empty()) return std::nullopt;
+  std::error_code ec;
+  fs::remove(response, ec);
+  if (!fs::exists(response.parent_path() / "pid", ec)) fs::remove(response.parent_path(), ec);  // only when empty
+  return text;
+}
+
 }  // namespace
 
 fs::path runtime_dir_of(const std::string& job_id) {
@@ -52,8 +71,17 @@ JobControl::JobControl(std::string job_id) : dir_(runtime_dir_of(job_id)) {
 }
 
 JobControl::~JobControl() {
+  // The pid file goes first, so that no new client takes the job for alive. Requests not taken
+  // get no answer (their clients see the job end); answers not yet collected stay: the job often
+  // answers a stop-with-savepoint and ends before its client polls again.
   std::error_code ec;
-  fs::remove_all(dir_, ec);
+  fs::remove(dir_ / "pid", ec);
+  std::vector<fs::path> leftovers;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    if (e.path().filename().string().rfind("response-", 0) != 0) leftovers.push_back(e.path());
+  }
+  for (const auto& p : leftovers) fs::remove(p, ec);
+  fs::remove(dir_, ec);  // only when empty
 }
 
 std::vector<SavepointRequest> JobControl::take_requests() {
@@ -89,8 +117,8 @@ void JobControl::respond(const std::string& request_id, bool ok, const std::stri
   }
 }
 
-std::string request_savepoint(const std::string& job, const fs::path& target, bool stop,
-                              std::optional<bool> native, std::chrono::milliseconds timeout) {
+SavepointAnswer request_savepoint(const std::string& job, const fs::path& target, bool stop,
+                                  std::optional<bool> native, std::chrono::milliseconds timeout) {
   std::string job_id = fs::path(job).filename().string();
   if (job_id.empty()) job_id = fs::path(job).parent_path().filename().string();
   if (!snapshot::is_job_id(job_id)) {
@@ -99,7 +127,7 @@ std::string request_savepoint(const std::string& job, const fs::path& target, bo
   fs::path dir = runtime_dir_of(job_id);
   std::string pid_text = read_text(dir / "pid");
   int pid = pid_text.empty() ? 0 : std::atoi(pid_text.c_str());
-  if (pid <= 0 || ::kill(pid, 0) != 0) {
+  if (pid <= 0 || !process_alive(pid)) {
     throw std::runtime_error(fmt::format("job {} is not running on this machine (no live process in {})", job_id, dir.string()));
   }
   std::string id = random_hex(12);
@@ -111,22 +139,33 @@ std::string request_savepoint(const std::string& job, const fs::path& target, bo
   if (::kill(pid, SIGUSR1) != 0) throw std::runtime_error(fmt::format("cannot signal process {}", pid));
   auto deadline = std::chrono::steady_clock::now() + timeout;
   fs::path response = dir / ("response-" + id);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::string text = read_text(response);
-    if (!text.empty()) {
-      std::error_code ec;
-      fs::remove(response, ec);
-      std::size_t nl = text.find('\n');
-      std::string status = text.substr(0, nl);
-      std::string rest = nl == std::string::npos ? "" : text.substr(nl + 1);
-      while (!rest.empty() && rest.back() == '\n') rest.pop_back();
-      if (status == "ok") return rest;
-      throw std::runtime_error(fmt::format("savepoint failed: {}", rest));
+  std::optional<std::string> text;
+  while (!(text = take_answer(response))) {
+    if (!process_alive(pid)) {
+      // The job may have answered and ended between the two looks: its answer outlives it.
+      if ((text = take_answer(response))) break;
+      throw std::runtime_error(fmt::format("job {} ended before answering", job_id));
     }
-    if (::kill(pid, 0) != 0) throw std::runtime_error(fmt::format("job {} ended before answering", job_id));
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw std::runtime_error(fmt::format("no answer from job {} within {} ms", job_id, timeout.count()));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  throw std::runtime_error(fmt::format("no answer from job {} within {} ms", job_id, timeout.count()));
+  std::size_t nl = text->find('\n');
+  std::string status = text->substr(0, nl);
+  std::string rest = nl == std::string::npos ? "" : text->substr(nl + 1);
+  while (!rest.empty() && rest.back() == '\n') rest.pop_back();
+  if (status != "ok") throw std::runtime_error(fmt::format("savepoint failed: {}", rest));
+  SavepointAnswer answer;
+  answer.path = rest;
+  if (stop) {
+    // Flink's `stop` returns once the job has ended; a script may restore right after.
+    while (process_alive(pid) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    answer.job_ended = !process_alive(pid);
+  }
+  return answer;
 }
 
 void install_job_signal_handlers() {

@@ -2,6 +2,11 @@
 // directory `${CKPT_RUNTIME_DIR:-/tmp/ckpt-run}/<job-id>/` holds the job's pid; a client drops a
 // request file there and sends SIGUSR1; the job answers with a response file. SIGUSR1 without a
 // request takes a savepoint into state.savepoints.dir. Files are written atomically.
+//
+// An answer outlives the job: a stop-with-savepoint answers and then ends at once, often before
+// the client has polled, so the job leaves answers nobody has collected yet in the runtime
+// directory when it exits, and the client reads its answer even after the job is gone (and
+// removes it, and the directory once empty).
 #pragma once
 
 #include <chrono>
@@ -25,7 +30,7 @@ struct SavepointRequest {
 class JobControl {
  public:
   explicit JobControl(std::string job_id);  // writes the pid file
-  ~JobControl();                            // removes the runtime directory
+  ~JobControl();  // removes the pid file and unread requests; keeps uncollected answers
   JobControl(const JobControl&) = delete;
   JobControl& operator=(const JobControl&) = delete;
 
@@ -36,11 +41,18 @@ class JobControl {
   std::filesystem::path dir_;
 };
 
+struct SavepointAnswer {
+  std::string path;        // the savepoint directory
+  bool job_ended = false;  // stop: the job's process has ended (waited for within the timeout)
+};
+
 // Client side: `job` is a job directory (…/<job-id>) or a job id. Returns the savepoint path;
 // throws std::runtime_error with a one-line reason (no such running job, failure, timeout).
 // `native`: the savepoint format (unset: the job's kubernetes.operator.savepoint.format.type).
-std::string request_savepoint(const std::string& job, const std::filesystem::path& target, bool stop,
-                              std::optional<bool> native, std::chrono::milliseconds timeout);
+// With `stop`, after the answer it also waits (within the same timeout) until the job's process
+// has ended, so that a caller can restore right away; `job_ended` says whether it did.
+SavepointAnswer request_savepoint(const std::string& job, const std::filesystem::path& target, bool stop,
+                                  std::optional<bool> native, std::chrono::milliseconds timeout);
 
 // Process-wide signal flags (installed by the job while it runs).
 void install_job_signal_handlers();

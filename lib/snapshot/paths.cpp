@@ -1,6 +1,9 @@
 #include "snapshot/paths.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cctype>
 
 namespace ckpt::snapshot {
 
@@ -38,38 +41,82 @@ void normalise(std::string& s) {
   if (!plainly_normal(s)) s = std::filesystem::path(s).lexically_normal().native();
 }
 
-// Strips Flink's local-file scheme forms: file:/x, file:///x, file://localhost/x.
-std::optional<std::string_view> local_part(std::string_view p) {
-  if (p.starts_with("file:")) {
-    std::string_view rest = p.substr(5);
-    if (rest.starts_with("//")) {
-      rest.remove_prefix(2);
-      auto slash = rest.find('/');
-      if (slash == std::string_view::npos) return std::nullopt;
-      std::string_view authority = rest.substr(0, slash);
-      if (!authority.empty() && authority != "localhost") return std::nullopt;
-      rest.remove_prefix(slash);
-    }
-    return rest;
+bool is_file_scheme(std::string_view scheme) {
+  return scheme.size() == 4 && std::tolower(static_cast<unsigned char>(scheme[0])) == 'f' &&
+         std::tolower(static_cast<unsigned char>(scheme[1])) == 'i' &&
+         std::tolower(static_cast<unsigned char>(scheme[2])) == 'l' &&
+         std::tolower(static_cast<unsigned char>(scheme[3])) == 'e';
+}
+
+// A string with a URI scheme, split the way Flink's Path splits it (java.net.URI syntax).
+struct Uri {
+  std::string_view scheme;     // "s3", "file"
+  std::string_view authority;  // "bucket"; empty for `scheme:/x` and `scheme:///x`
+  std::string_view path;       // "/x"; may be empty (`s3://bucket`)
+  bool has_authority = false;  // written as `scheme://`
+};
+
+// nullopt for a plain path. A scheme is RFC 3986's `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`
+// followed by ':' and, except for `file:`, by '/': `a:b` stays a local file name (Flink would
+// take "a" for a scheme and fail; ckpt is not stricter), `file:x` is the relative `x`.
+std::optional<Uri> split_uri(std::string_view p) {
+  std::size_t i = 0;
+  if (p.empty() || !std::isalpha(static_cast<unsigned char>(p[0]))) return std::nullopt;
+  while (i < p.size() && (std::isalnum(static_cast<unsigned char>(p[i])) || p[i] == '+' || p[i] == '-' || p[i] == '.')) ++i;
+  if (i == p.size() || p[i] != ':') return std::nullopt;
+  Uri u;
+  u.scheme = p.substr(0, i);
+  std::string_view rest = p.substr(i + 1);
+  if (!is_file_scheme(u.scheme) && !rest.starts_with('/')) return std::nullopt;
+  if (rest.starts_with("//")) {
+    rest.remove_prefix(2);
+    std::size_t slash = std::min(rest.find('/'), rest.size());
+    u.authority = rest.substr(0, slash);
+    u.has_authority = true;
+    rest.remove_prefix(slash);
   }
+  u.path = rest;
+  return u;
+}
+
+// A `file:` URI of this machine: no authority, an empty one or "localhost".
+bool is_local_file_uri(const Uri& u) {
+  return is_file_scheme(u.scheme) && (u.authority.empty() || u.authority == "localhost");
+}
+
+// The mapping with the longest prefix that covers `p` (whole components); nullptr when none.
+const PathMapping* mapping_of(std::string_view p, const std::vector<PathMapping>& mappings) {
+  const PathMapping* best = nullptr;
+  for (const auto& m : mappings) {
+    std::string_view pre = m.prefix;
+    if (!p.starts_with(pre)) continue;
+    if (p.size() != pre.size() && p[pre.size()] != '/' && pre.back() != '/') continue;
+    if (!best || pre.size() > best->prefix.size()) best = &m;
+  }
+  return best;
+}
+
+std::string mapped_local(std::string_view p, const PathMapping& m) {
+  std::string_view rest = p.substr(m.prefix.size());
+  while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+  return (m.local_dir / std::string(rest)).lexically_normal().native();
+}
+
+// Strips Flink's local-file scheme forms of a handle path: file:/x, file:///x, file://localhost/x.
+// nullopt for a path that is neither such a URI nor absolute (remote, or relative).
+std::optional<std::string_view> local_part(std::string_view p) {
   if (p.starts_with("/")) return p;
-  return std::nullopt;
+  auto u = split_uri(p);
+  if (!u || !is_local_file_uri(*u)) return std::nullopt;
+  if (u->has_authority && u->path.empty()) return std::nullopt;
+  return u->path;
 }
 
 }  // namespace
 
 bool local_of_absolute_to(std::string_view flink_path, const std::vector<PathMapping>& mappings, std::string& out) {
-  const PathMapping* best = nullptr;
-  for (const auto& m : mappings) {
-    std::string_view pre = m.prefix;
-    if (!flink_path.starts_with(pre)) continue;
-    if (flink_path.size() != pre.size() && flink_path[pre.size()] != '/' && pre.back() != '/') continue;
-    if (!best || pre.size() > best->prefix.size()) best = &m;
-  }
-  if (best) {
-    std::string_view rest = flink_path.substr(best->prefix.size());
-    while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
-    out = (best->local_dir / std::string(rest)).lexically_normal().native();
+  if (const PathMapping* m = mapping_of(flink_path, mappings)) {
+    out = mapped_local(flink_path, *m);
     return true;
   }
   auto local = local_part(flink_path);
@@ -102,6 +149,44 @@ std::string local_of_relative(std::string_view relative, const std::filesystem::
   std::string out;
   local_of_relative_to(relative, snapshot_dir, out);
   return out;
+}
+
+bool starts_with_uri(std::string_view path) {
+  auto u = split_uri(path);
+  return u && (u->has_authority || is_file_scheme(u->scheme));
+}
+
+UserPath local_of_user_path(std::string_view path, const std::vector<PathMapping>& mappings) {
+  UserPath r;
+  auto u = split_uri(path);
+  if (u) {
+    r.scheme = std::string(u->scheme);
+    r.root = u->has_authority ? fmt::format("{}://{}", u->scheme, u->authority) : fmt::format("{}:", u->scheme);
+  }
+  if (!u) {
+    r.local = std::string(path);
+    return r;
+  }
+  if (is_local_file_uri(*u)) {
+    if (u->path.empty()) {
+      r.problem = "a file: URI without a path (expected file:/PATH, file:///PATH or file://localhost/PATH)";
+    } else {
+      r.local = std::string(u->path);
+    }
+    return r;
+  }
+  if (const PathMapping* m = mapping_of(path, mappings)) {
+    // A mapped prefix (--map s3://bucket=DIR) reaches the remote file system through its copy.
+    r.local = mapped_local(path, *m);
+    return r;
+  }
+  if (is_file_scheme(u->scheme)) {
+    r.problem = fmt::format("a file: URI of host \"{}\" (expected file:/PATH, file:///PATH or "
+                            "file://localhost/PATH: ckpt reads this machine's files only)", u->authority);
+    return r;
+  }
+  r.problem = fmt::format("scheme \"{}\" is not supported yet (expected a local path or a file: URI)", u->scheme);
+  return r;
 }
 
 ResolvedPath resolve_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings) {

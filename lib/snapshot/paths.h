@@ -28,6 +28,26 @@ struct ResolvedPath {
   std::string uri;              // the handle's path string as Flink wrote it (UTF-8)
 };
 
+// A path a user gives ckpt (a command-line argument, a configuration value such as
+// state.checkpoints.dir), read the way Flink reads a `Path`, so that the same string means the
+// same place to both:
+//  * `file:/x`, `file:///x` and `file://localhost/x` are the local `/x` (`file:x` is `x`);
+//  * a path with no scheme is itself (relative paths stay relative);
+//  * a remote URI under a mapped prefix is in the mapping's local directory (longest prefix);
+//  * any other `scheme:/...` or `scheme://...` (s3, s3a, s3p, gs, hdfs, abfs(s), wasb(s), oss,
+//    viewfs, ...) and a `file://HOST/x` of another host name a file system ckpt cannot reach:
+//    `problem` says so, and nothing local must be made of the string (no directory `./s3:`).
+struct UserPath {
+  std::string local;    // the local path, when `problem` is empty
+  std::string scheme;   // the URI scheme as written ("s3", "file"); empty for a plain path
+  std::string root;     // "s3://bucket": scheme and authority, the PREFIX a --map would name
+  std::string problem;  // empty, or what was found and what was expected (without the path itself)
+  bool ok() const { return problem.empty(); }
+};
+UserPath local_of_user_path(std::string_view path, const std::vector<PathMapping>& mappings = {});
+// True when `path` starts with `scheme://` or `file:` (for splitting lists of paths at ':').
+bool starts_with_uri(std::string_view path);
+
 // Resolves an absolute handle path (tags 2, 15). Mappings are tried longest prefix first; local
 // `file:` and scheme-less paths need none.
 ResolvedPath resolve_absolute(std::string_view flink_path, const std::vector<PathMapping>& mappings);

@@ -106,12 +106,9 @@ fs::path absolute_normal(const fs::path& p) {
 }
 
 std::optional<fs::path> local_path_of(const std::string& user_path, const std::vector<PathMapping>& mappings) {
-  if (user_path.find("://") != std::string::npos || user_path.starts_with("file:")) {
-    ResolvedPath r = resolve_absolute(user_path, mappings);
-    if (r.kind != ResolvedPath::Kind::kLocal) return std::nullopt;
-    return absolute_normal(r.local);
-  }
-  return absolute_normal(user_path);
+  UserPath u = local_of_user_path(user_path, mappings);
+  if (!u.ok()) return std::nullopt;
+  return absolute_normal(u.local);
 }
 
 ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, const std::vector<PathMapping>& mappings,

@@ -90,7 +90,8 @@ ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources,
 // Absolute and lexically normal, without a trailing separator; never resolves symbolic links.
 std::filesystem::path absolute_normal(const std::filesystem::path& p);
 
-// The local path a user-given FILE names: a URI goes through `mappings` like a handle path.
+// The local path a user-given FILE names (local_of_user_path: a remote URI goes through
+// `mappings`), absolute and normal; nullopt when it names a file system ckpt cannot reach.
 std::optional<std::filesystem::path> local_path_of(const std::string& user_path,
                                                    const std::vector<PathMapping>& mappings);
 

@@ -23,7 +23,7 @@ std::string_view structural_rule_of(std::string_view m) {
   auto has = [&](std::string_view s) { return m.find(s) != std::string_view::npos; };
   // Order matters: the trailer has its own magic numbers and strings, and a string that is not
   // modified UTF-8 may sit in any slot.
-  if (has("checkpoint properties trailer") || has("follow the last operator")) return "S08";
+  if (has("checkpoint properties trailer")) return "S08";
   if (has("modified UTF-8")) return "S07";
   if (has("master state")) return "S03";
   if (has("magic number") || has("format version")) return "S01";
@@ -81,6 +81,12 @@ class Checker {
     if (md_.version >= 4 && md_.trailer_state == flink::TrailerState::kUnparsed) {
       out_.add("S08", Severity::kWarning, "",
                "the checkpoint properties trailer is a Java serialization stream ckpt does not understand");
+    }
+    if (!md_.trailing.empty()) {
+      out_.add("S12", Severity::kWarning, "",
+               fmt::format("{} bytes follow the {}, expected end of file (Flink ignores them and restores the "
+                           "snapshot; ckpt keeps them when it rewrites the file)",
+                           md_.trailing.size(), md_.version >= 4 ? "checkpoint properties trailer" : "last operator"));
     }
     check_streams();
     for (const auto& op : md_.operators) check_operator(op);

@@ -1,4 +1,4 @@
-// Rules S01-S11 and K12-K22 (spec §19.1, §19.2): what one `_metadata` file says about itself.
+// Rules S01-S12 and K12-K22 (spec §19.1, §19.2): what one `_metadata` file says about itself.
 //
 // The reader (flink/metadata_reader.h) already refuses what it cannot represent: its first error
 // is mapped to the structural rule it violates by structural_rule_of(). check_metadata() then

@@ -3,6 +3,8 @@
 //
 // Id scheme (ids never change meaning; retired ids are never reused):
 //   S01-S11  structural rules of one `_metadata` file (§19.1, numbers 1-11)
+//   S12      ckpt's own: bytes after the last structure Flink reads. §19.1 rule 8 makes them an
+//            error for V2/V3, but Flink's reader ignores them (for every version): a warning.
 //   K12-K22  semantic rules within one file (§19.2, numbers 12-22)
 //   F23-F31  rules against the file system (§19.3, numbers 23-28; 29-31 are ckpt's own)
 //   D01-D07  --deep: contents of the referenced files (RocksDB files, offsets inside files)

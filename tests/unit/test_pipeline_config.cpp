@@ -1,6 +1,10 @@
 // pipeline/config: Flink's flat YAML, -D overrides, aliases, typed validation, legacy names.
 #include <doctest/doctest.h>
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "pipeline/config.h"
 
 using namespace ckpt::pipeline;
@@ -102,4 +106,39 @@ TEST_CASE("pipeline config: legacy backend names map as the seed's table says") 
   CHECK(l.config.backend == BackendKind::kRocksDB);
   CHECK(l.config.storage == StorageKind::kFileSystem);
   CHECK_FALSE(l.config.incremental);
+}
+
+TEST_CASE("pipeline config: directory values are read as Flink paths; unreachable schemes are refused") {
+  auto resolve = [](std::initializer_list<std::pair<const char*, const char*>> kv) {
+    RawConfig raw;
+    for (auto [k, v] : kv) apply_override(raw, std::string(k) + "=" + v);
+    return resolve_config(raw).config;
+  };
+  // The three file: forms are the local path, under either name of each key.
+  CHECK(resolve({{"state.checkpoints.dir", "file:///data/ck"}}).checkpoints_dir == "/data/ck");
+  CHECK(resolve({{"execution.checkpointing.dir", "file:/data/ck"}}).checkpoints_dir == "/data/ck");
+  CHECK(resolve({{"state.savepoints.dir", "file://localhost/data/sp"}}).savepoints_dir == "/data/sp");
+  CHECK(resolve({{"execution.checkpointing.savepoint-dir", "file:///data/sp"}}).savepoints_dir == "/data/sp");
+  CHECK(resolve({{"state.backend.rocksdb.localdir", "file:///var/rocks"}}).rocksdb_localdir == "/var/rocks");
+  CHECK(resolve({{"state.checkpoints.dir", "relative/ck"}}).checkpoints_dir == "relative/ck");
+  // Local recovery roots: ',' or ':' separate entries, but a URI is one entry.
+  CHECK(resolve({{"taskmanager.state.local.root-dirs", "file:///l1, /l2:/l3,file://localhost/l4"}}).local_root_dirs ==
+        std::vector<std::string>{"/l1", "/l2", "/l3", "/l4"});
+  // Every remote scheme is refused with the key, the value and the scheme.
+  for (const char* v : {"s3://bucket/ck", "s3a://b/ck", "s3p://b/ck", "gs://b/ck", "hdfs://nn:8020/ck", "abfs://c@a/ck",
+                        "abfss://c@a/ck", "wasb://c@a/ck", "wasbs://c@a/ck", "oss://b/ck", "viewfs://cluster/ck",
+                        "myfs://x/ck"}) {
+    CAPTURE(v);
+    std::string scheme(v, std::string_view(v).find(':'));
+    CHECK_THROWS_WITH_AS(resolve({{"state.checkpoints.dir", v}}),
+                         ("invalid value '" + std::string(v) + "' for key 'state.checkpoints.dir': scheme \"" + scheme +
+                          "\" is not supported yet (expected a local path or a file: URI)")
+                             .c_str(),
+                         ConfigError);
+  }
+  CHECK_THROWS_WITH_AS(resolve({{"state.savepoints.dir", "gs://b/sp"}}), doctest::Contains("'state.savepoints.dir'"), ConfigError);
+  CHECK_THROWS_WITH_AS(resolve({{"taskmanager.state.local.root-dirs", "/x,hdfs://nn/y"}}), doctest::Contains("\"hdfs\""),
+                       ConfigError);
+  CHECK_THROWS_WITH_AS(resolve({{"state.checkpoints.dir", "file://otherhost/ck"}}), doctest::Contains("host \"otherhost\""),
+                       ConfigError);
 }

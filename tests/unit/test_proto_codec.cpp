@@ -450,6 +450,19 @@ TEST_CASE("synthetic V6 and V7 models with every handle kind round-trip") {
   }
 }
 
+TEST_CASE("bytes after the last structure (Metadata::trailing) survive proto and JSON") {
+  for (int32_t version : {6, 7}) {
+    CAPTURE(version);
+    flink::Metadata md = every_handle_kind(version);
+    md.trailing = md.intern(std::string("\x00trailing\xFF", 10));
+    check_synthetic(md);
+    ckpt::Metadata pb;
+    codec::to_proto(md, pb);
+    CHECK(pb.trailing() == std::string("\x00trailing\xFF", 10));
+    CHECK(contains(json::to_json(pb, false), "\"trailing\":\"AHRyYWlsaW5n/w==\""));
+  }
+}
+
 TEST_CASE("synthetic legacy layouts round-trip: V1, V2, V3 of Flink 1.11, V4 unparsed, V5 null trailer") {
   namespace kt = flink::keyed_tag;
   SUBCASE("version 1: per-chain lists, chain length, duration") {

@@ -1,0 +1,24 @@
+// Command-line path arguments are read as Flink reads paths (snapshot::local_of_user_path): a
+// `file:` URI is its local path, and a file system ckpt cannot reach (s3://, hdfs://, ...) is a
+// usage error, before anything is read or created.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "snapshot/paths.h"
+
+namespace ckpt::cli {
+
+// Replaces each non-empty argument by its local path. nullopt when every one is local; else the
+// one error line for the first that is not. `maps`: the command's --map flags (nullptr when it
+// has none); a remote argument under a mapped prefix is then read from the mapping's directory,
+// and the error line says how a --map would reach an unmapped one.
+std::optional<std::string> localise_path_args(std::initializer_list<std::string*> args,
+                                              const std::vector<snapshot::PathMapping>* maps = nullptr);
+std::optional<std::string> localise_path_args(std::vector<std::string>& args,
+                                              const std::vector<snapshot::PathMapping>* maps = nullptr);
+
+}  // namespace ckpt::cli
