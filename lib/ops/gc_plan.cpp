@@ -30,9 +30,9 @@ namespace ckpt::ops {
 namespace {
 
 using snapshot::GraphSnapshot;
-
-constexpr int kGatherRetries = 3;
 using snapshot::ReferenceGraph;
+
+constexpr int kGatherRetries = 3;  // re-reads of a root whose refusals may be a live job's doing
 
 struct Identity {
   uint64_t dev, ino;
