@@ -33,7 +33,7 @@ struct ConvertArgs {
   int version = 0;
   std::string properties = "auto";
   std::vector<std::string> relocate;
-  std::vector<std::string> maps;
+  std::vector<std::string> maps, allow_outside;
   std::string output;
   std::string self_contained;
   bool copy = false;
@@ -66,12 +66,14 @@ std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out,
   return s;
 }
 
-int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps) {
+int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps,
+                       const std::vector<fs::path>& allowed) {
   if (!in.location) return fail("convert", a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
   if (!a.relocate.empty()) return fail("convert", "--relocate and --self-contained exclude each other (use --map to find remote files)");
   if (!a.output.empty()) return fail("convert", "--self-contained OUT and -o exclude each other");
   ops::SelfContainOptions opt;
   opt.mappings = maps;
+  opt.allow_outside = allowed;
   ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
   ops::check_output_location(plan, a.self_contained);
   write_report_json::Outcome outcome;
@@ -110,6 +112,8 @@ int run_convert(const ConvertArgs& a) {
   auto parsed = parse_map_flags(a.maps, bad);
   if (!parsed) return fail("convert", "--map " + bad + ": expected PREFIX=DIR");
   const std::vector<snapshot::PathMapping>& maps = *parsed;
+  auto allowed = parse_allow_outside(a.allow_outside);
+  if (!allowed) return fail("convert", "--allow-outside: expected a directory, got an empty value");
 
   ops::SnapshotInput in;
   try {
@@ -130,9 +134,10 @@ int run_convert(const ConvertArgs& a) {
     if (!a.self_contained.empty()) {
       if (a.to != "flink") return fail("convert", "--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
       print_notes(notes, stderr);
-      return run_self_contained(a, in, maps);
+      return run_self_contained(a, in, maps, *allowed);
     }
     if (!maps.empty()) return fail("convert", "--map applies to --self-contained only");
+    if (!allowed->empty()) return fail("convert", "--allow-outside applies to --self-contained only");
 
     ops::RelocateStats rs = ops::relocate(in.md, relocs);
     if (!relocs.empty()) {
@@ -226,6 +231,7 @@ void register_convert(CLI::App& app, int& exit_code) {
   cmd->add_option("--self-contained", args->self_contained,
                   "Write a self-contained savepoint-style directory OUT holding every referenced file");
   cmd->add_option("--map", args->maps, "--self-contained: read remote paths PREFIX from local directory DIR (repeatable)");
+  add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--keep-relative", args->keep_relative,
                 "--to flink: keep relative handles even when their files are not beside the output (you will put them there)");
   cmd->add_flag("--copy", args->copy, "--self-contained: copy files instead of hard-linking them");

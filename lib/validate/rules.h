@@ -4,7 +4,7 @@
 // Id scheme (ids never change meaning; retired ids are never reused):
 //   S01-S11  structural rules of one `_metadata` file (§19.1, numbers 1-11)
 //   K12-K22  semantic rules within one file (§19.2, numbers 12-22)
-//   F23-F31  rules against the file system (§19.3, numbers 23-28; 29-31 are ckpt's own)
+//   F23-F32  rules against the file system (§19.3, numbers 23-28; 29-32 are ckpt's own)
 //   D01-D07  --deep: contents of the referenced files (RocksDB files, offsets inside files)
 //   E01-E05  --expect / --expect-from: will the job's operators map onto the snapshot
 // §19 rule 25 ("inline handles never need a file") forbids a check rather than asking for one,
