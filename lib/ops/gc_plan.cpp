@@ -17,6 +17,7 @@
 #include "io/decode_error.h"
 #include "snapshot/layout.h"
 #include "util/parallel.h"
+#include "util/saturating.h"
 
 namespace fs = std::filesystem;
 
@@ -509,7 +510,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, std::vector<Snapsh
       plan.dirs_deleted++;
     } else {
       plan.files_deleted++;
-      plan.bytes_freed += d.entry.size;
+      util::sat_accumulate(plan.bytes_freed, d.entry.size);
     }
   }
   for (auto& [f, m] : missing) {

@@ -155,10 +155,17 @@ void keyed_pieces(const flink::OperatorState* op, StreamBytes& bytes, flink::Key
                   const std::shared_ptr<const flink::Metadata>& md, const std::vector<rocks::DbFiles>& dbs,
                   std::vector<KeyedRestore::Piece>& out, std::vector<NativePiece>& native) {
   if (!op) return;
-  auto overlaps = [&](flink::KeyGroupRange r) {
-    return !r.empty() && r.end_inclusive() >= want.start && r.start <= want.end_inclusive();
-  };
   for (const auto& s : op->subtasks) {
+    // Ranges come from the snapshot: one outside [0, max parallelism) is refused, so no key-group
+    // arithmetic below can overflow.
+    auto overlaps = [&](flink::KeyGroupRange r) {
+      if (r.start < 0 || r.count < 0 || static_cast<int64_t>(r.start) + r.count > op->max_parallelism) {
+        throw std::runtime_error(fmt::format("subtask {}: key-group range start {} count {} lies outside the "
+                                             "operator's key groups [0, {})",
+                                             s.index, r.start, r.count, op->max_parallelism));
+      }
+      return !r.empty() && r.end_inclusive() >= want.start && r.start <= want.end_inclusive();
+    };
     if (s.finished) continue;
     for (const flink::KeyedHandle* h : {&s.managed_keyed, &s.raw_keyed}) {
       if (h->is_null()) continue;
