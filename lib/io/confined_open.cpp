@@ -232,6 +232,25 @@ ConfinedFile ReadScope::open(const fs::path& p) const {
   return out;
 }
 
+std::string ReadScope::unlink(const fs::path& p) const {
+  const fs::path a = normal_absolute(p);
+  const fs::path dir = confined_ ? containing(a) : a.root_path();
+  if (dir.empty() || dir == a) return p.string() + ": lies outside " + what_ + "; not deleted";
+  const fs::path rel = a.lexically_relative(dir);
+  UniqueFd parent(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (parent.get() < 0) return p.string() + ": cannot open " + dir.string() + ": " + std::strerror(errno);
+  if (!rel.parent_path().empty()) {
+    int fd = open_beneath(parent.get(), rel.parent_path().string(), O_PATH | O_DIRECTORY);
+    if (fd == -ENOENT) return {};
+    if (fd < 0) return p.string() + ": its directory is not reached without a symbolic link (" + std::strerror(-fd) + "); not deleted";
+    parent = UniqueFd(fd);
+  }
+  if (::unlinkat(parent.get(), rel.filename().c_str(), 0) != 0 && errno != ENOENT) {
+    return p.string() + ": cannot delete: " + std::strerror(errno);
+  }
+  return {};
+}
+
 std::string ReadScope::refusal(const fs::path& p) const {
   std::string why;
   int err = 0;

@@ -93,6 +93,12 @@ class ReadScope {
   // regular file", "<p>: cannot open: <strerror>".
   ConfinedFile open(const std::filesystem::path& p) const;
 
+  // Removes the file (or symlink: never followed) `p` under the same confinement: inside the
+  // allowed directories, its directory reached through no symbolic link. For deleting what a
+  // snapshot names (a checkpoint restored in CLAIM mode, subsumed later). Returns "" when removed
+  // or already absent, else why not (one line naming `p`); never throws.
+  std::string unlink(const std::filesystem::path& p) const;
+
   // Why `p` may not be read (outside, or reached through a symbolic link), or "" when it may or
   // when it fails for another reason (missing, ...): the check `ckpt validate` reports. Opens
   // with O_PATH only (no read permission needed, nothing read).

@@ -107,3 +107,19 @@ TEST_CASE("copy_or_link reads through the scope: the file opened is the file lin
   CHECK_THROWS_WITH_AS(io::copy_range(s, tr.root / "job/shared/f", 1, UINT64_MAX, tr.t / "z"),
                        doctest::Contains("1 + 18446744073709551615"), io::IoError);
 }
+
+TEST_CASE("ReadScope::unlink deletes inside the scope only, through no symlink") {
+  Tree tr;
+  io::ReadScope s;
+  s.allow(tr.root);
+  CHECK(s.unlink(tr.outside / "secret").find("lies outside") != std::string::npos);
+  CHECK(s.unlink(tr.root / "job/link/secret").find("symbolic link") != std::string::npos);
+  CHECK(fs::exists(tr.outside / "secret"));
+  CHECK(s.unlink(tr.root / "job/flink").empty());  // the symlink itself, not its target
+  CHECK(fs::exists(tr.root / "job/shared/f"));
+  CHECK_FALSE(fs::exists(fs::symlink_status(tr.root / "job/flink")));
+  CHECK(s.unlink(tr.root / "job/shared/f").empty());
+  CHECK_FALSE(fs::exists(tr.root / "job/shared/f"));
+  CHECK(s.unlink(tr.root / "job/shared/f").empty());  // already absent
+  CHECK(s.unlink(tr.root / "job/gone/f").empty());
+}
