@@ -171,25 +171,26 @@ fs::path ReadScope::containing(const fs::path& p) const {
 }
 
 // Opens `p` with `flags` as ReadScope::open does. Returns the descriptor, or -1 with `refusal`
+// (the reason, without the path)
 // set (outside, or through a symlink) or with `err` set (any other errno).
 int ReadScope::open_fd(const fs::path& p, int flags, std::string& refusal, int& err) const {
   const fs::path a = normal_absolute(p);
   if (!confined_) {
     int fd = ::open(a.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-      if (errno == ELOOP) refusal = p.string() + ": is a symbolic link (not followed)";
+      if (errno == ELOOP) refusal = "is a symbolic link (not followed)";
       err = errno;
       return -1;
     }
     fd = refuse_symlink_fd(fd);
-    if (fd < 0) refusal = p.string() + ": is a symbolic link (not followed)";
+    if (fd < 0) refusal = "is a symbolic link (not followed)";
     return fd < 0 ? -1 : fd;
   }
   const fs::path dir = containing(a);
   if (dir.empty() || dir == a) {
     std::string list;
     for (const auto& d : dirs_) list += (list.empty() ? "" : ", ") + d.string();
-    refusal = p.string() + ": resolves outside " + what_ + " (" + list + "); pass --allow-outside DIR to read it";
+    refusal = "resolves outside " + what_ + " (" + list + "); pass --allow-outside DIR to read it";
     return -1;
   }
   const std::string rel = a.lexically_relative(dir).string();
@@ -202,9 +203,9 @@ int ReadScope::open_fd(const fs::path& p, int flags, std::string& refusal, int& 
   if (fd >= 0) return fd;
   if (fd == -ELOOP) {
     std::string link = first_symlink(dirfd.get(), rel);
-    refusal = p.string() + ": " + (dir / (link.empty() ? rel : link)).string() + " is a symbolic link (not followed)";
+    refusal = (dir / (link.empty() ? rel : link)).string() + " is a symbolic link (not followed)";
   } else if (fd == -EXDEV) {
-    refusal = p.string() + ": resolves outside " + what_ + " " + dir.string();
+    refusal = "resolves outside " + what_ + " " + dir.string();
   } else {
     err = -fd;
   }
@@ -219,8 +220,8 @@ ConfinedFile ReadScope::open(const fs::path& p) const {
   int fd = open_fd(p, O_RDONLY | O_NONBLOCK, refusal, err);
   if (fd < 0) {
     if (!refusal.empty()) {
-      if (!confined_) throw IoError(refusal);
-      throw OutsideScopeError(refusal);
+      if (!confined_) throw IoError(p.string() + ": " + refusal);
+      throw OutsideScopeError(p.string() + ": " + refusal);
     }
     fail_open(p, err);
   }
@@ -249,6 +250,15 @@ std::string ReadScope::unlink(const fs::path& p) const {
     return p.string() + ": cannot delete: " + std::strerror(errno);
   }
   return {};
+}
+
+OutsideScopeError outside_error(std::vector<std::string> reasons) {
+  std::sort(reasons.begin(), reasons.end());
+  reasons.erase(std::unique(reasons.begin(), reasons.end()), reasons.end());
+  if (reasons.empty()) return OutsideScopeError("no file outside the scope");
+  std::string msg = reasons.front();
+  if (reasons.size() > 1) msg += " (and " + std::to_string(reasons.size() - 1) + " more files outside)";
+  return OutsideScopeError(msg);
 }
 
 std::string ReadScope::refusal(const fs::path& p) const {

@@ -34,6 +34,10 @@ class OutsideScopeError : public IoError {
   using IoError::IoError;
 };
 
+// The one refusal of a command that found several files outside its scope: the first reason (in
+// sorted order) and how many more, so that the refusal stays one line.
+OutsideScopeError outside_error(std::vector<std::string> reasons);
+
 // A descriptor closed on scope exit.
 class UniqueFd {
  public:
@@ -99,9 +103,9 @@ class ReadScope {
   // or already absent, else why not (one line naming `p`); never throws.
   std::string unlink(const std::filesystem::path& p) const;
 
-  // Why `p` may not be read (outside, or reached through a symbolic link), or "" when it may or
-  // when it fails for another reason (missing, ...): the check `ckpt validate` reports. Opens
-  // with O_PATH only (no read permission needed, nothing read).
+  // Why `p` may not be read (outside, or reached through a symbolic link; the reason without the
+  // path), or "" when it may or when it fails for another reason (missing, ...): the check
+  // `ckpt validate` reports. Opens with O_PATH only (no read permission needed, nothing read).
   std::string refusal(const std::filesystem::path& p) const;
 
   // What the scope's directories are, for messages: "the snapshot's root".

@@ -51,9 +51,10 @@ CompactPlan plan_compact(const flink::Metadata& md, const snapshot::Location& lo
   plan.mappings = mappings;
   plan.allow_outside = allow_outside;
   const int nested = rocks::nested_incremental_count(md);
-  std::vector<std::string> problems;
+  std::vector<std::string> problems, outside;
   for (auto& db : rocks::db_files_of(plan.md, loc.directory, mappings, snapshot::read_scope(loc, mappings, allow_outside))) {
     for (const auto& p : db.problems) problems.push_back(db.where + ": " + p);
+    outside.insert(outside.end(), db.outside.begin(), db.outside.end());
     if (!db.ok()) continue;
     const flink::OperatorState& op = plan.md.operators[static_cast<std::size_t>(db.operator_index)];
     CompactSubtaskPlan sp;
@@ -65,6 +66,7 @@ CompactPlan plan_compact(const flink::Metadata& md, const snapshot::Location& lo
     sp.db = std::move(db);
     plan.subtasks.push_back(std::move(sp));
   }
+  if (!outside.empty()) throw io::outside_error(std::move(outside));  // one line, before any other reason
   if (plan.subtasks.empty() && problems.empty()) {
     throw CompactRefused(fmt::format(
         "{}: nothing to compact: no RocksDB incremental or native handles (keyed tags 5, 11){}", loc.metadata.string(),

@@ -82,8 +82,8 @@ struct CompactPlan {
 // Pure apart from opening the files. Refuses (CompactRefused, every reason listed) a snapshot
 // without RocksDB incremental/native handles, and any file problem (rocks/db_files.h, and those
 // convert --self-contained refuses for the carried files). Files are read only from the
-// snapshot's root, the mappings' directories and `allow_outside` (snapshot/read_scope.h); a
-// carried file elsewhere is an io::OutsideScopeError, as in convert.
+// snapshot's root, the mappings' directories and `allow_outside` (snapshot/read_scope.h); a file
+// elsewhere is refused first, with one line (io::OutsideScopeError), as in convert.
 CompactPlan plan_compact(const flink::Metadata& md, const snapshot::Location& loc,
                          const std::vector<snapshot::PathMapping>& mappings,
                          const std::vector<std::filesystem::path>& allow_outside = {});

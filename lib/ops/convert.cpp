@@ -423,13 +423,7 @@ SelfContainedPlan plan_self_contained(const flink::Metadata& in, const snapshot:
     h.name = md.intern(pf.name);
     h.size = size;
   });
-  if (!outside.empty()) {
-    std::sort(outside.begin(), outside.end());
-    outside.erase(std::unique(outside.begin(), outside.end()), outside.end());
-    std::string msg = outside.front();
-    if (outside.size() > 1) msg += fmt::format(" (and {} more files outside)", outside.size() - 1);
-    throw io::OutsideScopeError(msg);
-  }
+  if (!outside.empty()) throw io::outside_error(std::move(outside));
   if (!problems.empty()) {
     throw ConvertError(join_reasons(fmt::format("{}: cannot make the snapshot self-contained", loc.metadata.string()),
                                     problems));

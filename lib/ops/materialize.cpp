@@ -106,6 +106,7 @@ MaterializePlan plan_materialize(const flink::Metadata& md, const snapshot::Loca
   for (auto& db : rocks::db_files_of(md, loc.directory, mappings, snapshot::read_scope(loc, mappings, allow_outside))) {
     if (db.handle == &std::get<flink::IncrementalHandle>(st->managed_keyed.body)) plan.db = std::move(db);
   }
+  if (!plan.db.outside.empty()) throw io::outside_error(plan.db.outside);  // one line, exit 2
   if (!plan.db.ok()) throw MaterializeError(refusal_message(label + ": cannot be materialized", plan.db.problems));
   const flink::IncrementalHandle& h = *plan.db.handle;
   plan.operator_id = flink::to_hex(op.id);

@@ -65,7 +65,8 @@ struct MaterializePlan {
 // checkpoints of Flink <= 1.15) is Flink's own stream format, and a changelog handle (8, 14) is
 // a database plus a log of later changes.
 // The files are read only from the snapshot's root, the mappings' directories and
-// `allow_outside` (snapshot/read_scope.h); any other is one of the refusal's reasons.
+// `allow_outside` (snapshot/read_scope.h); any other is refused first, with one line
+// (io::OutsideScopeError).
 MaterializePlan plan_materialize(const flink::Metadata& md, const snapshot::Location& loc, const OperatorSelector& sel,
                                  int32_t subtask, const std::vector<snapshot::PathMapping>& mappings,
                                  const std::vector<std::filesystem::path>& allow_outside = {});

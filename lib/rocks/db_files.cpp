@@ -44,6 +44,8 @@ std::string resolve_file(const snapshot::FileRef& ref, const fs::path& snapshot_
   uint64_t actual = 0;
   try {
     actual = io::regular_file_size(scope, f.path);
+  } catch (const io::OutsideScopeError& e) {
+    throw io::OutsideScopeError(fmt::format("{}: {}", f.name, e.what()));
   } catch (const io::IoError& e) {
     return fmt::format("{}: {}", f.name, e.what());
   }
@@ -114,7 +116,12 @@ std::vector<DbFiles> db_files_of(const flink::Metadata& md, const fs::path& snap
             f.source = FileSource::kInline;  // file merging's empty chunk: an empty file
             f.original = "(empty segment)";
           } else if (auto it = by_handle.find(&h); it != by_handle.end()) {
-            problem = resolve_file(*it->second, dir, scope, f);
+            try {
+              problem = resolve_file(*it->second, dir, scope, f);
+            } catch (const io::OutsideScopeError& e) {
+              db.outside.push_back(db.where + ": " + e.what());
+              continue;
+            }
           } else {
             problem = fmt::format("{}: stream handle tag {} holds no file bytes", f.name, h.tag);
           }

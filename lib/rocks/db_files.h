@@ -52,9 +52,10 @@ struct DbFiles {
   std::vector<DbFile> files;    // shared list, then private list, in handle order
   uint64_t bytes = 0;           // sum of the files' sizes (saturating)
   std::vector<std::string> problems;
+  std::vector<std::string> outside;  // files outside `scope` or behind a symlink ("<where>: <name>: <why>")
   io::ReadScope scope;          // where `files` may be read from
 
-  bool ok() const { return problems.empty(); }
+  bool ok() const { return problems.empty() && outside.empty(); }
 };
 
 // True for names RocksDB gives table files ("*.sst"): Flink classifies files by this suffix.
