@@ -55,10 +55,12 @@ int open_openat2(int dirfd, const std::string& rel, int flags) {
   struct open_how how {};
   how.flags = static_cast<uint64_t>(flags | O_NOFOLLOW | O_CLOEXEC);
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  for (;;) {
+  // EAGAIN: the kernel saw a rename race while checking the walk stays beneath; retried a few
+  // times, then reported (a persistent race is an attack, not a file to read).
+  for (int attempt = 0;; ++attempt) {
     long r = ::syscall(SYS_openat2, dirfd, rel.c_str(), &how, sizeof how);
     if (r >= 0) return refuse_symlink_fd(static_cast<int>(r));
-    if (errno == EINTR || errno == EAGAIN) continue;
+    if (errno == EINTR || (errno == EAGAIN && attempt < 16)) continue;
     return -errno;
   }
 #else
@@ -72,7 +74,7 @@ int open_openat2(int dirfd, const std::string& rel, int flags) {
 int open_walk(int dirfd, std::string_view rel, int flags) {
   std::vector<std::string_view> parts = components(rel);
   for (auto c : parts) {
-    if (c.empty() || c == "." ) return -EINVAL;
+    if (c.empty() || c == ".") return -EINVAL;
     if (c == "..") return -EXDEV;
   }
   UniqueFd owned;
@@ -121,6 +123,8 @@ fs::path normal_absolute(const fs::path& p) {
   return s;
 }
 
+// The prefix test of snapshot::is_within_normal, which this lower layer cannot include; both
+// paths come from normal_absolute.
 bool lexically_within(const fs::path& p, const fs::path& dir) {
   const std::string& ps = p.native();
   const std::string& ds = dir.native();
@@ -170,9 +174,9 @@ fs::path ReadScope::containing(const fs::path& p) const {
   return {};
 }
 
-// Opens `p` with `flags` as ReadScope::open does. Returns the descriptor, or -1 with `refusal`
-// (the reason, without the path)
-// set (outside, or through a symlink) or with `err` set (any other errno).
+// Opens `p` with `flags` as ReadScope::open does. Returns the descriptor, or -1 with either
+// `refusal` set (outside, or through a symlink: the reason, without the path) or `err` set (any
+// other errno).
 int ReadScope::open_fd(const fs::path& p, int flags, std::string& refusal, int& err) const {
   const fs::path a = normal_absolute(p);
   if (!confined_) {
