@@ -8,7 +8,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <set>
 #include <stdexcept>
 
 #include "io/atomic_file.h"
