@@ -20,7 +20,7 @@ namespace {
 struct CompactArgs {
   std::string input;
   std::string output;
-  std::vector<std::string> maps;
+  std::vector<std::string> maps, allow_outside;
   unsigned threads = 0;
   bool copy = false;
   bool force = false;
@@ -76,10 +76,12 @@ int run_compact(CompactArgs& a) {
   if (!maps) return fail("compact", "--map " + bad + ": expected PREFIX=DIR");
   if (auto e = localise_path_args({&a.input}, &*maps)) return fail("compact", *e);
   if (auto e = localise_path_args({&a.output})) return fail("compact", *e);
+  auto allowed = parse_allow_outside(a.allow_outside);
+  if (!allowed) return fail("compact", "--allow-outside: expected a directory, got an empty value");
   try {
     ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
     if (!in.location) return fail("compact", a.input + ": needs a Flink snapshot on disk");
-    ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps);
+    ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps, *allowed);
     ops::check_compact_output(plan, a.output, a.force);
     std::optional<ops::CompactResult> result;
     if (!a.dry_run) {
@@ -123,6 +125,7 @@ void register_compact(CLI::App& app, int& exit_code) {
   cmd->add_option("snapshot", args->input, "Snapshot directory or _metadata file")->required();
   cmd->add_option("-o,--output", args->output, "Directory to create")->required();
   cmd->add_option("--map", args->maps, "Read absolute paths starting with PREFIX from local directory DIR (repeatable)");
+  add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_option("--threads", args->threads, "Subtasks compacted at once (default: one per core)");
   cmd->add_flag("--copy", args->copy, "Copy files instead of hard-linking them (the output shares no inode with the input)");
   cmd->add_flag("--force", args->force, "Replace OUT if it is a snapshot directory");

@@ -35,7 +35,7 @@ struct ConvertArgs {
   int version = 0;
   std::string properties = "auto";
   std::vector<std::string> relocate;
-  std::vector<std::string> maps;
+  std::vector<std::string> maps, allow_outside;
   std::string output;
   std::string self_contained;
   bool copy = false;
@@ -69,12 +69,14 @@ std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out,
   return s;
 }
 
-int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps) {
+int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps,
+                       const std::vector<fs::path>& allowed) {
   if (!in.location) return fail("convert", a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
   if (!a.relocate.empty()) return fail("convert", "--relocate and --self-contained exclude each other (use --map to find remote files)");
   if (!a.output.empty()) return fail("convert", "--self-contained OUT and -o exclude each other");
   ops::SelfContainOptions opt;
   opt.mappings = maps;
+  opt.allow_outside = allowed;
   ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
   ops::check_output_location(plan, a.self_contained);
   write_report_json::Outcome outcome;
@@ -98,9 +100,10 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
 // replaced atomically (ops/relocate_in_place.h).
 int run_in_place(const ConvertArgs& a, const std::vector<ops::Relocation>& relocs) {
   if (relocs.empty()) return fail("convert", "--in-place needs --relocate FROM=TO (it rewrites references only)");
-  if (!a.output.empty() || !a.self_contained.empty() || a.to != "flink" || a.version != 0 || !a.maps.empty()) {
+  if (!a.output.empty() || !a.self_contained.empty() || a.to != "flink" || a.version != 0 || !a.maps.empty() ||
+      !a.allow_outside.empty()) {
     return fail("convert", "--in-place rewrites the _metadata files where they are: -o, --self-contained, --to, "
-                           "--format-version and --map do not apply");
+                           "--format-version, --map and --allow-outside do not apply");
   }
   ops::InPlaceResult r;
   try {
@@ -146,6 +149,8 @@ int run_convert(ConvertArgs& a) {
   if (auto e = localise_path_args({&a.input}, &maps)) return fail("convert", *e);
   if (a.in_place) return run_in_place(a, relocs);
   if (auto e = localise_path_args({&a.output, &a.self_contained})) return fail("convert", *e);
+  auto allowed = parse_allow_outside(a.allow_outside);
+  if (!allowed) return fail("convert", "--allow-outside: expected a directory, got an empty value");
 
   ops::SnapshotInput in;
   try {
@@ -166,9 +171,10 @@ int run_convert(ConvertArgs& a) {
     if (!a.self_contained.empty()) {
       if (a.to != "flink") return fail("convert", "--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
       print_notes(notes, stderr);
-      return run_self_contained(a, in, maps);
+      return run_self_contained(a, in, maps, *allowed);
     }
     if (!maps.empty()) return fail("convert", "--map applies to --self-contained only");
+    if (!allowed->empty()) return fail("convert", "--allow-outside applies to --self-contained only");
 
     ops::RelocateStats rs = ops::relocate(in.md, relocs);
     if (!relocs.empty()) {
@@ -262,6 +268,7 @@ void register_convert(CLI::App& app, int& exit_code) {
   cmd->add_option("--self-contained", args->self_contained,
                   "Write a self-contained savepoint-style directory OUT holding every referenced file");
   cmd->add_option("--map", args->maps, "--self-contained: read remote paths PREFIX from local directory DIR (repeatable)");
+  add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--keep-relative", args->keep_relative,
                 "--to flink: keep relative handles even when their files are not beside the output (you will put them there)");
   cmd->add_flag("--copy", args->copy, "--self-contained: copy files instead of hard-linking them");

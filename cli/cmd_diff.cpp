@@ -9,6 +9,7 @@
 #include "ops/diff.h"
 #include "ops/snapshot_input.h"
 #include "render.h"
+#include "util/saturating.h"
 
 namespace ckpt::cli {
 namespace {
@@ -20,10 +21,11 @@ struct DiffArgs {
   bool pretty = false;
 };
 
+// Sizes come from the snapshots: the difference saturates (util/saturating.h).
 std::string delta(int64_t a, int64_t b) {
-  int64_t d = b - a;
+  int64_t d = util::sat_sub(b, a);
   if (d == 0) return "±0";
-  return (d > 0 ? "+" : "-") + human_bytes(d > 0 ? d : -d);
+  return (d > 0 ? "+" : "-") + human_bytes(d > 0 ? d : util::sat_sub<int64_t>(0, d));
 }
 
 std::string size_of(int64_t s) { return s < 0 ? "?" : human_bytes(s); }

@@ -19,7 +19,7 @@ namespace {
 
 struct PackArgs {
   std::string input, output;
-  std::vector<std::string> maps;
+  std::vector<std::string> maps, allow_outside;
   int level = 3;
   int threads = 0;
   bool force = false, dry_run = false, json = false, pretty = false, list = false;
@@ -33,6 +33,8 @@ int run_pack(PackArgs& a) {
   const std::vector<snapshot::PathMapping>& maps = *parsed;
   if (auto e = localise_path_args({&a.input}, &maps)) return fail("pack", *e, kExitUsage);
   if (auto e = localise_path_args({&a.output})) return fail("pack", *e, kExitUsage);
+  auto allowed = parse_allow_outside(a.allow_outside);
+  if (!allowed) return fail("pack", "--allow-outside: expected a directory, got an empty value", kExitUsage);
   ops::SnapshotInput in;
   try {
     in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
@@ -42,6 +44,7 @@ int run_pack(PackArgs& a) {
   try {
     ops::SelfContainOptions opt;
     opt.mappings = maps;
+    opt.allow_outside = *allowed;
     ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
     write_report_json::Outcome outcome;
     if (!a.dry_run) {
@@ -122,6 +125,7 @@ void register_pack(CLI::App& app, int& exit_code) {
   cmd->add_option("--level", args->level, "zstd compression level 1..19 (default 3)");
   cmd->add_option("--threads", args->threads, "zstd worker threads (default: one per core)");
   cmd->add_option("--map", args->maps, "Read remote paths PREFIX from local directory DIR (repeatable)");
+  add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--force", args->force, "Replace an existing archive");
   cmd->add_flag("--dry-run", args->dry_run, "Print what would be packed; write nothing");
   cmd->add_flag("--json", args->json, "Print the plan / result as one JSON document");

@@ -23,6 +23,7 @@
 #include "snapshot/layout.h"
 #include "util/parallel.h"
 #include "util/time_format.h"
+#include "util/saturating.h"
 
 namespace fs = std::filesystem;
 
@@ -671,7 +672,7 @@ Plan make_plan(const ReferenceGraph& g, const Inventory& inv, Decisions decided,
       plan.dirs_deleted++;
     } else {
       plan.files_deleted++;
-      plan.bytes_freed += d.entry.size;
+      util::sat_accumulate(plan.bytes_freed, d.entry.size);
     }
   }
   for (auto& [f, m] : missing) plan.missing.push_back(std::move(m));

@@ -15,6 +15,7 @@
 #include "pipeline/checkpoint_storage.h"
 #include "pipeline/completed_store.h"
 #include "pipeline/coordinator.h"
+#include "pipeline/file_sink.h"
 #include "pipeline/job_control.h"
 #include "pipeline/local_state_store.h"
 #include "pipeline/restore.h"
@@ -211,6 +212,11 @@ RunResult run_job(const RunOptions& opts) {
   }
   if (p > max_p) throw std::runtime_error(fmt::format("parallelism {} exceeds the maximum parallelism {}", p, max_p));
   if (params.output_dir.empty()) throw std::runtime_error("no output directory (--output)");
+  if (plan) {
+    // Before anything is created or renamed: the snapshot's committables must name part files of
+    // this job's output directory (file_sink.h).
+    for (const auto& k : plan->keyed) check_restored_committables(k.committables, params.output_dir);
+  }
   if (params.generate <= 0 && params.input_dir.empty()) throw std::runtime_error("no input: give --input DIR or --generate N");
   if (params.window_ms <= 0) throw std::runtime_error("window size must be positive");
 

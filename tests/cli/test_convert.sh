@@ -72,9 +72,15 @@ mv "$TMP/job" "$TMP/moved-job"
 mkdir -p "$TMP/reloc"
 expect_exit 0 -- "$CKPT" convert "$TMP/abs" --relocate "$TMP/job=$TMP/moved-job" -o "$TMP/reloc"
 expect_out "relocated 82 absolute handle paths"
-expect_exit 0 -- "$CKPT" convert "$TMP/reloc" --self-contained "$TMP/sc" --copy
+# Its files lie outside its root (the directory holding the written _metadata): read only when
+# the user names their directory.
+expect_exit 2 -- "$CKPT" convert "$TMP/reloc" --self-contained "$TMP/sc" --copy
+expect_err "resolves outside the snapshot's root \($TMP/reloc\); pass --allow-outside DIR to read it \(and 81 more files outside\)$"
+expect_exit 0 -- "$CKPT" convert "$TMP/reloc" --self-contained "$TMP/sc" --copy --allow-outside "$TMP/moved-job"
 expect_out "82 relative, 0 absolute|0 relative, 82 absolute"
-expect_exit 1 -- "$CKPT" convert "$TMP/abs" --self-contained "$TMP/sc-missing"
+expect_exit 2 -- "$CKPT" convert "$TMP/abs" --self-contained "$TMP/sc-missing"
+expect_err "resolves outside the snapshot's root"
+expect_exit 1 -- "$CKPT" convert "$TMP/abs" --self-contained "$TMP/sc-missing" --allow-outside "$TMP/job"
 expect_err "No such file"
 [ -e "$TMP/sc-missing" ] && fail "refused self-contained conversion left output"
 
