@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "export/json.h"
 #include "export/rocks_json.h"
@@ -124,14 +125,13 @@ void register_compact(CLI::App& app, int& exit_code) {
       "database differs from its original (nothing written), 2 usage error or unreadable input.");
   cmd->add_option("snapshot", args->input, "Snapshot directory or _metadata file")->required();
   cmd->add_option("-o,--output", args->output, "Directory to create")->required();
-  cmd->add_option("--map", args->maps, "Read absolute paths starting with PREFIX from local directory DIR (repeatable)");
+  add_map_option(*cmd, args->maps);
   add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_option("--threads", args->threads, "Subtasks compacted at once (default: one per core)");
   cmd->add_flag("--copy", args->copy, "Copy files instead of hard-linking them (the output shares no inode with the input)");
   cmd->add_flag("--force", args->force, "Replace OUT if it is a snapshot directory");
-  cmd->add_flag("--dry-run", args->dry_run, "Print the plan; write nothing");
-  cmd->add_flag("--json", args->json, "Print the plan / result as one JSON document (formats/compact.proto)");
-  cmd->add_flag("--pretty", args->pretty, "Indent JSON output");
+  add_dry_run_flag(*cmd, args->dry_run, "write");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_compact(*args); });
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "map_flags.h"
 #include "export/proto_codec.h"
@@ -229,7 +230,7 @@ void register_convert(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", args->output, "Output file (a directory: OUT/_metadata); - or absent: stdout");
   cmd->add_option("--self-contained", args->self_contained,
                   "Write a self-contained savepoint-style directory OUT holding every referenced file");
-  cmd->add_option("--map", args->maps, "--self-contained: read remote paths PREFIX from local directory DIR (repeatable)");
+  add_map_option(*cmd, args->maps);
   add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--keep-relative", args->keep_relative,
                 "--to flink: keep relative handles even when their files are not beside the output (you will put them there)");
@@ -238,9 +239,8 @@ void register_convert(CLI::App& app, int& exit_code) {
   cmd->add_flag("--in-place", args->in_place,
                 "With --relocate: rewrite the _metadata of every snapshot under INPUT where it is (each replaced "
                 "atomically, modification time kept); the repair of a moved checkpoint directory");
-  cmd->add_flag("--dry-run", args->dry_run, "Print what would be written; write nothing");
-  cmd->add_flag("--json", args->json, "--self-contained: print the plan / result as one JSON document");
-  cmd->add_flag("--pretty", args->pretty, "Indent JSON output");
+  add_dry_run_flag(*cmd, args->dry_run, "write");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_convert(*args); });
 }
 

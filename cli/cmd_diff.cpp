@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "export/diff_json.h"
 #include "ops/diff.h"
@@ -163,8 +164,7 @@ void register_diff(CLI::App& app, int& exit_code) {
   cmd->add_option("a", args->a, "First snapshot (_metadata file, snapshot directory or JSON export)")->required();
   cmd->add_option("b", args->b, "Second snapshot")->required();
   cmd->add_flag("--stat", args->stat, "Print a short summary only");
-  cmd->add_flag("--json", args->json, "Print one JSON document (see formats/json-mapping.md)");
-  cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_diff(*args); });
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "export/report_json.h"
 #include "flink/checkpoint_properties.h"
@@ -217,8 +218,7 @@ void register_inspect(CLI::App& app, int& exit_code) {
       "PATH may be a _metadata file, a chk-N or savepoint directory, a job directory or a root holding many\n"
       "snapshots (listed newest first).");
   cmd->add_option("path", args->path, "_metadata file, snapshot directory, job directory or root")->required();
-  cmd->add_flag("--json", args->json, "Print one JSON document (see formats/json-mapping.md)");
-  cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->add_flag("--subtasks", args->options.subtasks, "Per subtask: key-group range, handles and sizes");
   cmd->add_flag("--files", args->options.files, "Every referenced file: size, owner, shared or exclusive, path form");
   cmd->add_option("--uid", args->uid, "Only the operator with this uid (matched by name or by its hashed id)");

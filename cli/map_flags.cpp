@@ -15,6 +15,12 @@ std::optional<std::vector<snapshot::PathMapping>> parse_map_flags(const std::vec
   return out;
 }
 
+void add_map_option(CLI::App& cmd, std::vector<std::string>& specs) {
+  cmd.add_option("--map", specs,
+                 "Read paths under the remote PREFIX (s3://bucket/flink, hdfs://nn/x) from the local directory DIR: "
+                 "PREFIX=DIR (repeatable)");
+}
+
 void add_allow_outside_option(CLI::App& cmd, std::vector<std::string>& dirs) {
   cmd.add_option("--allow-outside", dirs,
                  "Also read state files from DIR, outside the snapshot's root (repeatable; by default a handle "
