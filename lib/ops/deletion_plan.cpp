@@ -1,4 +1,4 @@
-#include "ops/gc_plan.h"
+#include "ops/deletion_plan.h"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -71,7 +71,7 @@ std::optional<std::pair<std::string_view, std::string_view>> split_at_job(std::s
 
 bool regular_file(const std::string& path, struct stat& st) { return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode); }
 
-// Moved or copied directories (see gc_plan.h). A pair (old job directory, new job directory) is
+// Moved or copied directories (see deletion_plan.h). A pair (old job directory, new job directory) is
 // believed only when a file that a kept checkpoint references under the old one exists under the
 // new one by the same layout; it becomes a prefix at the checkpoints directory when the job
 // directory kept its name (a moved state.checkpoints.dir), else at the job directory. Every kept
