@@ -45,7 +45,7 @@ std::vector<int64_t> bytes_by_snapshot(const ops::PlanRun& run) {
   for (const auto& d : dels) {
     if (d.reason == ops::DeleteReason::kPrunedMetadata && !d.users.empty()) util::sat_accumulate(out[d.users[0]], d.entry.size);
     if (d.reason == ops::DeleteReason::kReleased && d.users.size() == 1) util::sat_accumulate(out[d.users[0]], d.entry.size);
-    // A pruned snapshot's own file waits for exactly its `_metadata` deletion (gc_plan.h).
+    // A pruned snapshot's own file waits for exactly its `_metadata` deletion (deletion_plan.h).
     if (d.reason == ops::DeleteReason::kPrunedFile && !d.after.empty()) {
       const auto& md = dels[d.after[0]];
       if (!md.users.empty()) util::sat_accumulate(out[md.users[0]], d.entry.size);

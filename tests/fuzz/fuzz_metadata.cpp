@@ -34,7 +34,7 @@
 #include "io/decode_error.h"
 #include "ops/convert.h"
 #include "ops/diff.h"
-#include "ops/gc_plan.h"
+#include "ops/deletion_plan.h"
 #include "ops/inspect.h"
 #include "ops/prune_plan.h"
 #include "ops/snapshot_input.h"
