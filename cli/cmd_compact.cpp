@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "output_flags.h"
 #include "path_args.h"
-#include "export/json.h"
+#include "codec/json.h"
 #include "export/rocks_json.h"
 #include "io/decode_error.h"
 #include "ops/compact.h"

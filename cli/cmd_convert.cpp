@@ -9,7 +9,7 @@
 #include "output_flags.h"
 #include "path_args.h"
 #include "map_flags.h"
-#include "export/proto_codec.h"
+#include "codec/proto_codec.h"
 #include "export/write_report_json.h"
 #include "io/atomic_file.h"
 #include "io/decode_error.h"

@@ -8,7 +8,7 @@
 #include "commands.h"
 #include "output_flags.h"
 #include "path_args.h"
-#include "export/json.h"
+#include "codec/json.h"
 #include "pipeline/config.h"
 #include "pipeline/job_control.h"
 #include "run.pb.h"

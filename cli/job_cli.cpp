@@ -9,7 +9,7 @@
 
 #include "commands.h"
 #include "path_args.h"
-#include "export/json.h"
+#include "codec/json.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"
 #include "pipeline/config.h"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "export/json.h"
+#include "codec/json.h"
 #include "flink/handles.h"
 #include "util/saturating.h"
 

@@ -2,8 +2,8 @@
 
 #include <google/protobuf/arena.h>
 
-#include "export/json.h"
-#include "export/proto_codec.h"
+#include "codec/json.h"
+#include "codec/proto_codec.h"
 #include "flink/checkpoint_properties.h"
 #include "report.pb.h"
 #include "util/time_format.h"

@@ -1,6 +1,6 @@
 #include "export/validate_json.h"
 
-#include "export/json.h"
+#include "codec/json.h"
 #include "snapshot/layout.h"
 #include "validate.pb.h"
 #include "validate/rules.h"

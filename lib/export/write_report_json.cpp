@@ -1,7 +1,7 @@
 #include "export/write_report_json.h"
 
 #include "convert.pb.h"
-#include "export/json.h"
+#include "codec/json.h"
 
 namespace ckpt::write_report_json {
 

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 
 #include "checkpoint.pb.h"
-#include "export/json.h"
-#include "export/proto_codec.h"
+#include "codec/json.h"
+#include "codec/proto_codec.h"
 #include "flink/metadata_writer.h"
 #include "io/decode_error.h"
 #include "snapshot/layout.h"

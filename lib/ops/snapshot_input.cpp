@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "checkpoint.pb.h"
-#include "export/json.h"
-#include "export/proto_codec.h"
+#include "codec/json.h"
+#include "codec/proto_codec.h"
 #include "flink/metadata_reader.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "export/json.h"
+#include "codec/json.h"
 #include "flink/operator_id.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"

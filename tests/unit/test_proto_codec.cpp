@@ -1,5 +1,5 @@
-// The schema (formats/checkpoint.proto), the codec model <-> proto (lib/export/proto_codec.h) and
-// the JSON emitter (lib/export/json.h): model -> proto -> JSON -> proto -> model -> _metadata must
+// The schema (formats/checkpoint.proto), the codec model <-> proto (lib/codec/proto_codec.h) and
+// the JSON emitter (lib/codec/json.h): model -> proto -> JSON -> proto -> model -> _metadata must
 // reproduce the original bytes, for every real fixture and for a synthetic model holding every
 // handle kind; and bad input is refused with the path of the offending field.
 #include <doctest/doctest.h>
@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "export/json.h"
-#include "export/proto_codec.h"
+#include "codec/json.h"
+#include "codec/proto_codec.h"
 #include "fixtures.h"
 #include "flink/checkpoint_properties.h"
 #include "flink/metadata_reader.h"

@@ -1,5 +1,5 @@
 // What the two halves of the proto codec share (proto_encode.cpp, proto_decode.cpp); not part of
-// its API (export/proto_codec.h).
+// its API (codec/proto_codec.h).
 #pragma once
 
 #include <fmt/format.h>

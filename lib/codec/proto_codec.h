@@ -3,7 +3,7 @@
 //
 // Contract:
 //  * Lossless: for every model the reader produces, from_proto(to_proto(md)) writes the same
-//    `_metadata` bytes as md (write_metadata), also after a trip through JSON (lib/export/json.h).
+//    `_metadata` bytes as md (write_metadata), also after a trip through JSON (lib/codec/json.h).
 //    Fields of a handle that its tag does not use (e.g. the size of an inline handle) have no
 //    place in the schema and are not carried; the writer ignores them too.
 //  * Strings: the model holds Java modified UTF-8, proto strings are UTF-8. to_proto converts

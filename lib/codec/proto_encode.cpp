@@ -1,5 +1,5 @@
-// model -> proto (export/proto_codec.h: to_proto, large_arena_options).
-#include "export/proto_codec.h"
+// model -> proto (codec/proto_codec.h: to_proto, large_arena_options).
+#include "codec/proto_codec.h"
 
 #include <google/protobuf/arena.h>
 
@@ -8,7 +8,7 @@
 #include <new>
 #include <utility>
 
-#include "export/proto_codec_internal.h"
+#include "codec/proto_codec_internal.h"
 #include "flink/checkpoint_properties.h"
 #include "flink/operator_id.h"
 #include "io/mutf8.h"

@@ -1,9 +1,9 @@
-// proto -> model (export/proto_codec.h: from_proto).
-#include "export/proto_codec.h"
+// proto -> model (codec/proto_codec.h: from_proto).
+#include "codec/proto_codec.h"
 
 #include <utility>
 
-#include "export/proto_codec_internal.h"
+#include "codec/proto_codec_internal.h"
 #include "flink/checkpoint_properties.h"
 #include "flink/operator_id.h"
 #include "io/byte_writer.h"

@@ -1,4 +1,4 @@
-#include "export/json.h"
+#include "codec/json.h"
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
