@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "codec/json.h"
 #include "io/decode_error.h"
@@ -194,8 +195,7 @@ void add_job_options(CLI::App* cmd, RunArgs& a, bool restore) {
   cmd->add_flag("--stop-with-savepoint-on-sigterm", a.stop_on_sigterm, "SIGTERM stops the job with a savepoint");
   cmd->add_flag("--keep-checkpoints", a.keep_checkpoints,
                 "Keep retained checkpoints when the job finishes (Flink discards them on FINISHED)");
-  cmd->add_flag("--json", a.json, "Print one JSON document (see formats/json-mapping.md)");
-  cmd->add_flag("--pretty", a.pretty, "Indent the JSON output");
+  add_json_flags(*cmd, a.json, a.pretty);
   cmd->add_flag("-v,--verbose", a.verbose, "Progress on stderr even when it is not a terminal");
 }
 

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "export/json.h"
+#include "codec/json.h"
 #include "export/prune_json.h"
 #include "flink/metadata_reader.h"
 #include "ops/plan_executor.h"
