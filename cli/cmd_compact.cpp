@@ -79,37 +79,27 @@ int run_compact(CompactArgs& a) {
   if (auto e = localise_path_args({&a.output})) return fail("compact", *e);
   auto allowed = parse_allow_outside(a.allow_outside);
   if (!allowed) return fail("compact", "--allow-outside: expected a directory, got an empty value");
-  try {
-    ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
-    if (!in.location) return fail("compact", a.input + ": needs a Flink snapshot on disk");
-    ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps, *allowed);
-    ops::check_compact_output(plan, a.output, a.force);
-    std::optional<ops::CompactResult> result;
-    if (!a.dry_run) {
-      ops::CompactRunOptions opt;
-      opt.replace = a.force;
-      opt.copy = a.copy;
-      opt.threads = a.threads;
-      if (::isatty(STDERR_FILENO)) opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
-      result = ops::run_compact(plan, a.output, opt);
-    }
-    ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
-    if (a.json) {
-      json::write_json(report, a.pretty, stdout);
-      std::fputc('\n', stdout);
-    } else {
-      std::fputs(render(a, report).c_str(), stdout);
-    }
-    return kExitOk;
-  } catch (const ops::InputError& e) {
-    return fail("compact", e.what());
-  } catch (const ops::CompactRefused& e) {
-    return fail("compact", e.what());
-  } catch (const ops::CompactMismatch& e) {
-    return fail("compact", e.what(), kExitProblems);
-  } catch (const io::IoError& e) {
-    return fail("compact", e.what());
+  ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+  if (!in.location) return fail("compact", a.input + ": needs a Flink snapshot on disk");
+  ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps, *allowed);
+  ops::check_compact_output(plan, a.output, a.force);
+  std::optional<ops::CompactResult> result;
+  if (!a.dry_run) {
+    ops::CompactRunOptions opt;
+    opt.replace = a.force;
+    opt.copy = a.copy;
+    opt.threads = a.threads;
+    if (::isatty(STDERR_FILENO)) opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    result = ops::run_compact(plan, a.output, opt);
   }
+  ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
+  if (a.json) {
+    json::write_json(report, a.pretty, stdout);
+    std::fputc('\n', stdout);
+  } else {
+    std::fputs(render(a, report).c_str(), stdout);
+  }
+  return kExitOk;
 }
 
 }  // namespace

@@ -83,31 +83,20 @@ int run_materialize(MaterializeArgs& a) {
   ops::OperatorSelector sel;
   if (!a.uid.empty()) sel.uid = a.uid;
   else sel.operator_id = a.operator_id;
-  try {
-    ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
-    if (!in.location) return fail("materialize", a.input + ": needs a Flink snapshot on disk");
-    ops::MaterializePlan plan = ops::plan_materialize(in.md, *in.location, sel, a.subtask, *maps, *allowed);
-    ops::check_materialize_output(plan, a.output, a.force);
-    std::optional<ops::MaterializeResult> result;
-    if (!a.dry_run) result = ops::write_materialized(plan, a.output, a.force, a.copy, !a.no_check);
-    const ops::MaterializeResult* r = result ? &*result : nullptr;
-    if (a.json) {
-      json::write_json(rocks_json::materialize_message(a.input, a.output, plan, r), a.pretty, stdout);
-      std::fputc('\n', stdout);
-    } else {
-      std::fputs(render(a, plan, r).c_str(), stdout);
-    }
-    return kExitOk;
-  } catch (const ops::InputError& e) {
-    return fail("materialize", e.what());
-  } catch (const ops::MaterializeCheckFailed& e) {
-    fail("materialize", e.what());
-    return kExitProblems;
-  } catch (const ops::MaterializeError& e) {
-    return fail("materialize", e.what());
-  } catch (const io::IoError& e) {
-    return fail("materialize", e.what());
+  ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+  if (!in.location) return fail("materialize", a.input + ": needs a Flink snapshot on disk");
+  ops::MaterializePlan plan = ops::plan_materialize(in.md, *in.location, sel, a.subtask, *maps, *allowed);
+  ops::check_materialize_output(plan, a.output, a.force);
+  std::optional<ops::MaterializeResult> result;
+  if (!a.dry_run) result = ops::write_materialized(plan, a.output, a.force, a.copy, !a.no_check);
+  const ops::MaterializeResult* r = result ? &*result : nullptr;
+  if (a.json) {
+    json::write_json(rocks_json::materialize_message(a.input, a.output, plan, r), a.pretty, stdout);
+    std::fputc('\n', stdout);
+  } else {
+    std::fputs(render(a, plan, r).c_str(), stdout);
   }
+  return kExitOk;
 }
 
 }  // namespace

@@ -36,80 +36,60 @@ int run_pack(PackArgs& a) {
   if (auto e = localise_path_args({&a.output})) return fail("pack", *e, kExitUsage);
   auto allowed = parse_allow_outside(a.allow_outside);
   if (!allowed) return fail("pack", "--allow-outside: expected a directory, got an empty value", kExitUsage);
-  ops::SnapshotInput in;
-  try {
-    in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
-  } catch (const ops::InputError& e) {
-    return fail("pack", e.what(), kExitUsage);
+  ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+  ops::SelfContainOptions opt;
+  opt.mappings = maps;
+  opt.allow_outside = *allowed;
+  ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
+  write_report_json::Outcome outcome;
+  if (!a.dry_run) {
+    ops::PackOptions po;
+    po.level = a.level;
+    po.threads = a.threads;
+    ops::PackStats st = ops::pack_snapshot(plan, a.output, a.force, po);
+    outcome.dry_run = false;
+    outcome.archive_bytes = st.bytes_out;
   }
-  try {
-    ops::SelfContainOptions opt;
-    opt.mappings = maps;
-    opt.allow_outside = *allowed;
-    ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
-    write_report_json::Outcome outcome;
-    if (!a.dry_run) {
-      ops::PackOptions po;
-      po.level = a.level;
-      po.threads = a.threads;
-      ops::PackStats st = ops::pack_snapshot(plan, a.output, a.force, po);
-      outcome.dry_run = false;
-      outcome.archive_bytes = st.bytes_out;
-    }
-    if (a.json) {
-      write_report_json::write_plan_report("pack", a.input, a.output, plan, outcome, a.pretty, stdout);
-      return kExitOk;
-    }
-    uint64_t payload = plan.total_bytes + plan.metadata.size();
-    if (a.dry_run) {
-      std::printf("would pack %zu files (%s) into %s\n", plan.files.size() + 1,
-                  human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str());
-      Table t({"NAME", "SIZE", "SOURCE"}, {false, true, false});
-      for (const auto& f : plan.files) t.row({f.name, human_bytes(static_cast<int64_t>(f.length)), f.source.string()});
-      if (!t.empty()) std::fputs(t.str().c_str(), stdout);
-    } else {
-      std::printf("packed %zu files (%s) into %s (%s, %.1f%%)\n", plan.files.size() + 1,
-                  human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str(),
-                  human_bytes(static_cast<int64_t>(outcome.archive_bytes)).c_str(),
-                  payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload) : 0.0);
-    }
-    for (const auto& n : plan.notes) std::printf("note: %s\n", n.c_str());
+  if (a.json) {
+    write_report_json::write_plan_report("pack", a.input, a.output, plan, outcome, a.pretty, stdout);
     return kExitOk;
-  } catch (const ops::ConvertError& e) {
-    return fail("pack", e.what(), kExitProblems);
-  } catch (const ops::PackError& e) {
-    return fail("pack", e.what(), kExitUsage);
-  } catch (const io::IoError& e) {
-    return fail("pack", e.what(), kExitUsage);
   }
+  uint64_t payload = plan.total_bytes + plan.metadata.size();
+  if (a.dry_run) {
+    std::printf("would pack %zu files (%s) into %s\n", plan.files.size() + 1,
+                human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str());
+    Table t({"NAME", "SIZE", "SOURCE"}, {false, true, false});
+    for (const auto& f : plan.files) t.row({f.name, human_bytes(static_cast<int64_t>(f.length)), f.source.string()});
+    if (!t.empty()) std::fputs(t.str().c_str(), stdout);
+  } else {
+    std::printf("packed %zu files (%s) into %s (%s, %.1f%%)\n", plan.files.size() + 1,
+                human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str(),
+                human_bytes(static_cast<int64_t>(outcome.archive_bytes)).c_str(),
+                payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload) : 0.0);
+  }
+  for (const auto& n : plan.notes) std::printf("note: %s\n", n.c_str());
+  return kExitOk;
 }
 
 int run_unpack(PackArgs& a) {
   if (auto e = localise_path_args({&a.input, &a.output})) return fail("unpack", *e, kExitUsage);
   if (a.output.empty() && !a.list) return fail("unpack", "OUT is required (or --list)", kExitUsage);
-  try {
-    ops::UnpackStats st = ops::unpack_archive(a.input, a.output, a.force, a.list);
-    if (a.json) {
-      write_report_json::write_unpack_report(a.input, a.output, st, a.list, a.pretty, stdout);
-      return kExitOk;
-    }
-    if (a.list) {
-      Table t({"NAME", "SIZE", "XXH64"}, {false, true, false});
-      for (const auto& e : st.entries) t.row({e.name, human_bytes(static_cast<int64_t>(e.size)), fmt::format("{:016x}", e.xxh64)});
-      std::fputs(t.str().c_str(), stdout);
-      std::printf("%zu files (%s), all checksums verified\n", st.entries.size(),
-                  human_bytes(static_cast<int64_t>(st.bytes)).c_str());
-    } else {
-      std::printf("unpacked %zu files (%s) into %s; checksums verified, every handle resolves inside it\n",
-                  st.entries.size(), human_bytes(static_cast<int64_t>(st.bytes)).c_str(), a.output.c_str());
-    }
+  ops::UnpackStats st = ops::unpack_archive(a.input, a.output, a.force, a.list);
+  if (a.json) {
+    write_report_json::write_unpack_report(a.input, a.output, st, a.list, a.pretty, stdout);
     return kExitOk;
-  } catch (const ops::PackError& e) {
-    // A damaged or hostile archive is bad input.
-    return fail("unpack", e.what(), kExitUsage);
-  } catch (const io::IoError& e) {
-    return fail("unpack", e.what(), kExitUsage);
   }
+  if (a.list) {
+    Table t({"NAME", "SIZE", "XXH64"}, {false, true, false});
+    for (const auto& e : st.entries) t.row({e.name, human_bytes(static_cast<int64_t>(e.size)), fmt::format("{:016x}", e.xxh64)});
+    std::fputs(t.str().c_str(), stdout);
+    std::printf("%zu files (%s), all checksums verified\n", st.entries.size(),
+                human_bytes(static_cast<int64_t>(st.bytes)).c_str());
+  } else {
+    std::printf("unpacked %zu files (%s) into %s; checksums verified, every handle resolves inside it\n",
+                st.entries.size(), human_bytes(static_cast<int64_t>(st.bytes)).c_str(), a.output.c_str());
+  }
+  return kExitOk;
 }
 
 }  // namespace

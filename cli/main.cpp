@@ -2,8 +2,10 @@
 // savepoints without a JVM.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.h"
+#include "util/error.h"
 
 namespace {
 
@@ -45,6 +47,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : ckpt::cli::kExitUsage;
+  } catch (const ckpt::util::Error& e) {
+    // The one place an error's kind becomes an exit status (util/error.h); a command catches only
+    // where it adds to the message or recovers.
+    std::string command = "ckpt";
+    for (const CLI::App* sub : app.get_subcommands()) command += " " + sub->get_name();
+    std::fprintf(stderr, "%s: %s\n", command.c_str(), e.what());
+    return ckpt::util::exit_code_of(e.kind());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ckpt: %s\n", e.what());
     return ckpt::cli::kExitUsage;

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include "util/error.h"
 
 namespace google::protobuf {
 class Message;
@@ -26,9 +27,9 @@ class Message;
 
 namespace ckpt::json {
 
-class JsonError : public std::runtime_error {
+class JsonError : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit JsonError(const std::string& message) : util::Error(util::ErrorKind::kIo, message) {}
 };
 
 // The whole document as one string. `pretty`: two-space indentation, one field per line, arrays

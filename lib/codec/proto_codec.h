@@ -37,13 +37,17 @@
 
 #include "checkpoint.pb.h"
 #include "flink/model.h"
+#include "util/error.h"
 
 namespace ckpt::codec {
 
-class CodecError : public std::runtime_error {
+// Kind kProblems: the model cannot be converted without loss (an input export that does not
+// decode is reported by its reader as input, ops/snapshot_input.h).
+class CodecError : public util::Error {
  public:
   CodecError(std::string field, const std::string& problem)
-      : std::runtime_error(field.empty() ? problem : field + ": " + problem), field_(std::move(field)) {}
+      : util::Error(util::ErrorKind::kProblems, field.empty() ? problem : field + ": " + problem),
+        field_(std::move(field)) {}
   // The path of the offending field, e.g. "operators[3].id" ("" for the message itself).
   const std::string& field() const { return field_; }
 

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "flink/model.h"
+#include "util/error.h"
 
 namespace ckpt::flink {
 
@@ -45,10 +46,9 @@ struct ReadOptions {
   ChannelLayout channel_layout = ChannelLayout::kAuto;
 };
 
-class MetadataError : public std::runtime_error {
+class MetadataError : public util::Error {
  public:
-  MetadataError(std::string line, uint64_t offset)
-      : std::runtime_error(std::move(line)), offset_(offset) {}
+  MetadataError(const std::string& line, uint64_t offset) : util::Error(util::ErrorKind::kInput, line), offset_(offset) {}
   uint64_t offset() const { return offset_; }
 
  private:

@@ -11,12 +11,13 @@
 #include <string>
 
 #include "flink/model.h"
+#include "util/error.h"
 
 namespace ckpt::flink {
 
-class WriteError : public std::runtime_error {
+class WriteError : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit WriteError(const std::string& message) : util::Error(util::ErrorKind::kProblems, message) {}
 };
 
 std::string write_metadata(const Metadata& md);

@@ -8,13 +8,14 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include "util/error.h"
 
 namespace ckpt::io {
 
-class DecodeError : public std::runtime_error {
+class DecodeError : public util::Error {
  public:
   DecodeError(uint64_t offset, std::string message)
-      : std::runtime_error(message), offset_(offset), message_(std::move(message)) {}
+      : util::Error(util::ErrorKind::kInput, message), offset_(offset), message_(std::move(message)) {}
 
   uint64_t offset() const { return offset_; }
   const std::string& message() const { return message_; }
@@ -25,9 +26,9 @@ class DecodeError : public std::runtime_error {
 };
 
 // A file that could not be opened or read (missing, permission denied, is a directory, ...).
-class IoError : public std::runtime_error {
+class IoError : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit IoError(const std::string& message) : util::Error(util::ErrorKind::kIo, message) {}
 };
 
 }  // namespace ckpt::io

@@ -36,21 +36,22 @@
 #include "rocks/flink_db.h"
 #include "snapshot/discovery.h"
 #include "snapshot/paths.h"
+#include "util/error.h"
 
 namespace ckpt::ops {
 
 // The snapshot cannot be compacted as asked (nothing to compact, files missing or remote, an
 // output that may not be written, a database RocksDB cannot read). Exit status 2.
-class CompactRefused : public std::runtime_error {
+class CompactRefused : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit CompactRefused(const std::string& message) : util::Error(util::ErrorKind::kRefused, message) {}
 };
 
 // A compacted database does not hold the same entries as the original: nothing was written.
 // Exit status 1.
-class CompactMismatch : public std::runtime_error {
+class CompactMismatch : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit CompactMismatch(const std::string& message) : util::Error(util::ErrorKind::kProblems, message) {}
 };
 
 struct CompactSubtaskPlan {

@@ -28,15 +28,16 @@
 #include "snapshot/discovery.h"
 #include "snapshot/file_refs.h"
 #include "snapshot/paths.h"
+#include "util/error.h"
 
 namespace ckpt::ops {
 
 // A conversion that cannot be done without losing or inventing information, or whose inputs are
 // not usable (missing files, remote files without a mapping). what() is one line, or several
 // lines "  - <reason>" after a first summary line when there are many reasons.
-class ConvertError : public std::runtime_error {
+class ConvertError : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ConvertError(const std::string& message) : util::Error(util::ErrorKind::kProblems, message) {}
 };
 
 // ---- relocation ------------------------------------------------------------------------------

@@ -17,15 +17,19 @@
 #include "rocks/place_db.h"
 #include "snapshot/discovery.h"
 #include "snapshot/paths.h"
+#include "util/error.h"
 
 namespace ckpt::ops {
 
 // The subtask cannot be materialized (no such operator or subtask, state that is not a RocksDB
 // database, files missing, an output that may not be written). what() is one line, or a summary
 // line followed by "  - <reason>" lines.
-class MaterializeError : public std::runtime_error {
+class MaterializeError : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit MaterializeError(const std::string& message) : util::Error(util::ErrorKind::kRefused, message) {}
+
+ protected:
+  MaterializeError(util::ErrorKind kind, const std::string& message) : util::Error(kind, message) {}
 };
 
 // "<head>: <reason>", or with several reasons "<head>:" and one "  - <reason>" line each: the form
@@ -36,7 +40,8 @@ std::string refusal_message(const std::string& head, const std::vector<std::stri
 // nothing was published.
 class MaterializeCheckFailed : public MaterializeError {
  public:
-  using MaterializeError::MaterializeError;
+  explicit MaterializeCheckFailed(const std::string& message)
+      : MaterializeError(util::ErrorKind::kProblems, message) {}
 };
 
 // Which operator: by uid (matched against the id Flink derives from it, and against the uid a

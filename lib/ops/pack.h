@@ -24,12 +24,13 @@
 #include <vector>
 
 #include "ops/convert.h"
+#include "util/error.h"
 
 namespace ckpt::ops {
 
-class PackError : public std::runtime_error {
+class PackError : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit PackError(const std::string& message) : util::Error(util::ErrorKind::kInput, message) {}
 };
 
 struct PackOptions {

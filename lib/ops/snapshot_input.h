@@ -15,14 +15,15 @@
 
 #include "flink/model.h"
 #include "snapshot/discovery.h"
+#include "util/error.h"
 
 namespace ckpt::ops {
 
 enum class InputForm { kAuto, kFlink, kJson, kProto };
 
-class InputError : public std::runtime_error {
+class InputError : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit InputError(const std::string& message) : util::Error(util::ErrorKind::kInput, message) {}
 };
 
 struct SnapshotInput {

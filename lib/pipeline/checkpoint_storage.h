@@ -18,13 +18,14 @@
 
 #include "pipeline/config.h"
 #include "snapshot/job_lock.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 
 // A checkpoint that cannot be taken (state too large for jobmanager storage, an I/O error...).
-class CheckpointFailure : public std::runtime_error {
+class CheckpointFailure : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit CheckpointFailure(const std::string& message) : util::Error(util::ErrorKind::kIo, message) {}
 };
 
 struct PersistedStream {

@@ -26,12 +26,13 @@
 #include <vector>
 
 #include "flink/checkpoint_properties.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 
-class ConfigError : public std::runtime_error {
+class ConfigError : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ConfigError(const std::string& message) : util::Error(util::ErrorKind::kUsage, message) {}
 };
 
 // One raw setting, with where it came from (for messages).

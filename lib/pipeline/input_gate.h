@@ -21,12 +21,13 @@
 #include <vector>
 
 #include "pipeline/events.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 
-class Cancelled : public std::runtime_error {
+class Cancelled : public util::Error {
  public:
-  Cancelled() : std::runtime_error("task cancelled") {}
+  Cancelled() : util::Error(util::ErrorKind::kInternal, "task cancelled") {}
 };
 
 using Mail = std::function<void()>;

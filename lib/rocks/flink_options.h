@@ -26,13 +26,14 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include "util/error.h"
 
 namespace ckpt::rocks {
 
 // A RocksDB call failed; what() is one line naming the directory and RocksDB's status.
-class RocksError : public std::runtime_error {
+class RocksError : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit RocksError(const std::string& message) : util::Error(util::ErrorKind::kInput, message) {}
 };
 
 // Flink's list-state merge operator (RocksDB's "StringAppendTESTOperator", delimiter ','), one

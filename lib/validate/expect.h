@@ -16,6 +16,7 @@
 
 #include "flink/model.h"
 #include "validate/findings.h"
+#include "util/error.h"
 
 namespace ckpt::validate {
 
@@ -35,9 +36,9 @@ struct Expectation {
 };
 
 // A file that is not a valid expectation list; what() is one line naming the file (and line).
-class ExpectError : public std::runtime_error {
+class ExpectError : public util::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ExpectError(const std::string& message) : util::Error(util::ErrorKind::kUsage, message) {}
 };
 
 // Parses an expectation list. JSON when the first non-blank character is '{' or '[' (the
