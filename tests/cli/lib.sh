@@ -188,8 +188,9 @@ pipeline_snapshots() {
 restores_same() {
   local label=$1 a=$2 b=$3 n=$((++RESTORE_N))
   shift 3
-  expect_exit 0 -- "$CKPT" restore "$a" -p 2 --output "$TMP/restore-$n-a" -D "state.checkpoints.dir=$TMP/restore-$n-ck" "$@"
-  expect_exit 0 -- "$CKPT" restore "$b" -p 2 --output "$TMP/restore-$n-b" -D "state.checkpoints.dir=$TMP/restore-$n-ck" "$@"
+  # --rate 0: the rest of the input at full speed (a restore keeps the job's --rate otherwise).
+  expect_exit 0 -- "$CKPT" restore "$a" -p 2 --rate 0 --output "$TMP/restore-$n-a" -D "state.checkpoints.dir=$TMP/restore-$n-ck" "$@"
+  expect_exit 0 -- "$CKPT" restore "$b" -p 2 --rate 0 --output "$TMP/restore-$n-b" -D "state.checkpoints.dir=$TMP/restore-$n-ck" "$@"
   checks=$((checks + 1))
   if ! ls "$TMP/restore-$n-a"/part-* >/dev/null 2>&1; then
     fail "$label: the restore of $a committed no output"
