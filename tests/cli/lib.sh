@@ -111,7 +111,7 @@ have_fixtures() {
 #   PL_INCR, PL_INCR_OLDER  RocksDB incremental: the latest and an older checkpoint (files in shared/)
 #   PL_SP_NATIVE            that job's native savepoint (ckpt savepoint --type native: RocksDB files)
 #   PL_SP_CANONICAL         that job's canonical savepoint (ckpt savepoint --stop)
-#   PL_ROCKS                RocksDB full (non-incremental) checkpoint
+#   PL_ROCKS                RocksDB full (non-incremental) checkpoint of a job killed with -9
 #   PL_UNALIGNED            unaligned checkpoint (hashmap); PL_UNALIGNED_CHANNEL=1 when it holds
 #                           in-flight channel state (taken under backpressure, not guaranteed)
 #   PL_ALL                  all of them; PL_ROCKS_OPTS: the -D options that restore RocksDB state
@@ -151,11 +151,14 @@ pipeline_snapshots() {
   PL_INCR=$(latest_checkpoint "$d/ck-incr")
   PL_INCR_OLDER=$(ls -d "$(dirname "$PL_INCR")"/chk-*/_metadata | sed 's|/_metadata$||' | grep -vx "$PL_INCR" | head -1)
 
-  # RocksDB full checkpoints, a job run to its end.
-  "$CKPT" run --generate 40000 --rate 20000 "${job_opts[@]}" --output "$d/out-rocks" \
+  # RocksDB full checkpoints of a job that then crashes (kill -9: its retained checkpoints stay).
+  "$CKPT" run --generate 100000 --rate 20000 "${job_opts[@]}" --output "$d/out-rocks" \
     -D execution.checkpointing.interval=30ms -D "state.checkpoints.dir=$d/ck-rocks" \
-    "${PL_ROCKS_OPTS[@]}" -D state.backend.incremental=false "${keep[@]}" >"$d/run-rocks" 2>&1 ||
-    { fail "pipeline: RocksDB full job failed"; cat "$d/run-rocks" >&2; return 1; }
+    "${PL_ROCKS_OPTS[@]}" -D state.backend.incremental=false "${keep[@]}" >"$d/run-rocks" 2>&1 &
+  pid=$!
+  wait_for_checkpoints "$d/ck-rocks" 3 "$pid"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
   PL_ROCKS=$(latest_checkpoint "$d/ck-rocks")
 
   # Unaligned checkpoints every 10 ms at full speed (no --rate): some are taken with records in
