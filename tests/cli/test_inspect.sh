@@ -55,7 +55,7 @@ else
   echo "note: no unaligned checkpoint caught records in flight: channel state not checked"
 fi
 # --operator selects one operator by id.
-op=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["operators"][1]["id"])' "$TMP/out")
+op=$("$CKPT" inspect --json "$PL_HEAP" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["operators"][1]["id"])')
 expect_exit 0 -- "$CKPT" inspect --operator "$op" "$PL_HEAP"
 expect_out "^$op "
 [ "$(grep -cE '^[0-9a-f]{32}  ' "$TMP/out")" = 1 ] || fail "--operator $op shows other operators"
