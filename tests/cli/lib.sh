@@ -113,10 +113,16 @@ have_fixtures() {
 #   PL_SP_CANONICAL         that job's canonical savepoint (ckpt savepoint --stop)
 #   PL_ROCKS                RocksDB full (non-incremental) checkpoint of a job killed with -9
 #   PL_UNALIGNED            unaligned checkpoint (hashmap); PL_UNALIGNED_CHANNEL=1 when it holds
-#                           in-flight channel state (taken under backpressure, not guaranteed)
+#                           in-flight channel state (nearly always: the job runs at full speed)
 #   PL_ALL                  all of them; PL_ROCKS_OPTS: the -D options that restore RocksDB state
-# Every _metadata goes through Flink's loader and writer (oracle_roundtrip). Returns 1 (and counts
-# a failure) when a snapshot could not be made.
+# Every _metadata goes through Flink's loader and writer (oracle_roundtrip). When a snapshot could
+# not be made, the script fails there (exit 1).
+pipeline_abort() {
+  fail "pipeline: $1"
+  [ -n "${2:-}" ] && [ -r "$2" ] && sed 's/^/  /' "$2" | tail -20 >&2
+  finish
+  exit 1
+}
 pipeline_snapshots() {
   local d=$TMP/pipeline pid job sp
   local job_opts=(--vocabulary 2000 --window 1s --events-per-second 20000 --seed 13 -p 2)
@@ -124,30 +130,29 @@ pipeline_snapshots() {
               -D state.storage.fs.memory-threshold=1kb -D state.checkpoints.num-retained=3)
   PL_ROCKS_OPTS=(-D state.backend.type=rocksdb -D "state.backend.rocksdb.localdir=$d")
   mkdir -p "$d"
-  export CKPT_RUNTIME_DIR=$d/runtime
 
   # hashmap, aligned; stopped with a savepoint on SIGTERM.
-  "$CKPT" run --generate 100000 --rate 20000 "${job_opts[@]}" --output "$d/out-heap" --stop-with-savepoint-on-sigterm \
+  CKPT_RUNTIME_DIR=$d/runtime "$CKPT" run --generate 100000 --rate 20000 "${job_opts[@]}" --output "$d/out-heap" --stop-with-savepoint-on-sigterm \
     -D execution.checkpointing.interval=30ms -D "state.checkpoints.dir=$d/ck-heap" -D "state.savepoints.dir=$d/sp-heap" \
     "${keep[@]}" >"$d/run-heap" 2>&1 &
   pid=$!
   wait_for_checkpoints "$d/ck-heap" 3 "$pid"
   kill -TERM "$pid"
-  wait "$pid" || { fail "pipeline: hashmap job did not stop with a savepoint"; cat "$d/run-heap" >&2; return 1; }
+  wait "$pid" || pipeline_abort "the hashmap job did not stop with a savepoint" "$d/run-heap"
   PL_SP_HEAP=$(sed -n 's/^savepoint *//p' "$d/run-heap" | tail -1)
   PL_HEAP=$(latest_checkpoint "$d/ck-heap")
   PL_HEAP_OLDER=$(ls -d "$(dirname "$PL_HEAP")"/chk-*/_metadata | sed 's|/_metadata$||' | grep -vx "$PL_HEAP" | head -1)
 
   # RocksDB incremental: a native savepoint while it runs, then a canonical one that stops it.
-  "$CKPT" run --generate 100000 --rate 20000 "${job_opts[@]}" --output "$d/out-incr" \
+  CKPT_RUNTIME_DIR=$d/runtime "$CKPT" run --generate 100000 --rate 20000 "${job_opts[@]}" --output "$d/out-incr" \
     -D execution.checkpointing.interval=30ms -D "state.checkpoints.dir=$d/ck-incr" -D "state.savepoints.dir=$d/sp-incr" \
     "${PL_ROCKS_OPTS[@]}" -D state.backend.incremental=true "${keep[@]}" >"$d/run-incr" 2>&1 &
   pid=$!
   wait_for_checkpoints "$d/ck-incr" 4 "$pid"
   job=$(ls -d "$d"/ck-incr/*/ | head -1)
-  PL_SP_NATIVE=$("$CKPT" savepoint --type native "$job" 2>>"$d/run-incr")
-  PL_SP_CANONICAL=$("$CKPT" savepoint --stop "$job" 2>>"$d/run-incr")
-  wait "$pid" || { fail "pipeline: RocksDB incremental job did not stop with a savepoint"; cat "$d/run-incr" >&2; return 1; }
+  PL_SP_NATIVE=$(CKPT_RUNTIME_DIR=$d/runtime "$CKPT" savepoint --type native "$job" 2>>"$d/run-incr")
+  PL_SP_CANONICAL=$(CKPT_RUNTIME_DIR=$d/runtime "$CKPT" savepoint --stop "$job" 2>>"$d/run-incr")
+  wait "$pid" || pipeline_abort "the RocksDB incremental job did not stop with a savepoint" "$d/run-incr"
   PL_INCR=$(latest_checkpoint "$d/ck-incr")
   PL_INCR_OLDER=$(ls -d "$(dirname "$PL_INCR")"/chk-*/_metadata | sed 's|/_metadata$||' | grep -vx "$PL_INCR" | head -1)
 
@@ -166,20 +171,19 @@ pipeline_snapshots() {
   "$CKPT" run --generate 100000 "${job_opts[@]}" --output "$d/out-unaligned" \
     -D execution.checkpointing.interval=10ms -D execution.checkpointing.unaligned.enabled=true \
     -D "state.checkpoints.dir=$d/ck-unaligned" "${keep[@]}" -D state.checkpoints.num-retained=50 >"$d/run-unaligned" 2>&1 ||
-    { fail "pipeline: unaligned job failed"; cat "$d/run-unaligned" >&2; return 1; }
+    pipeline_abort "the unaligned job failed" "$d/run-unaligned"
   PL_UNALIGNED=$(latest_checkpoint "$d/ck-unaligned")
   PL_UNALIGNED_CHANNEL=0
   for job in "$d"/ck-unaligned/*/chk-*; do
     [ -f "$job/_metadata" ] || continue
     if "$CKPT" inspect "$job" | grep -qE "channel [1-9]"; then PL_UNALIGNED=$job; PL_UNALIGNED_CHANNEL=1; break; fi
   done
-  unset CKPT_RUNTIME_DIR
 
   PL_ALL=("$PL_HEAP" "$PL_HEAP_OLDER" "$PL_SP_HEAP" "$PL_INCR" "$PL_INCR_OLDER" "$PL_SP_NATIVE" "$PL_SP_CANONICAL"
           "$PL_ROCKS" "$PL_UNALIGNED")
   for sp in "${PL_ALL[@]}"; do
     checks=$((checks + 1))
-    [ -n "$sp" ] && [ -f "$sp/_metadata" ] || { fail "pipeline: a snapshot is missing ('$sp')"; return 1; }
+    [ -n "$sp" ] && [ -f "$sp/_metadata" ] || pipeline_abort "a snapshot is missing ('$sp'); the jobs' output:" <(tail -q -n 5 "$d"/run-*)
   done
   echo "pipeline snapshots: ${PL_ALL[*]#$d/} (unaligned with channel state: $PL_UNALIGNED_CHANNEL)"
   oracle_roundtrip "${PL_ALL[@]/%//_metadata}"
