@@ -19,7 +19,8 @@ d = json.load(open(sys.argv[1]))
 s = d["summary"]
 assert (s["version"], s["kind"], s["format"], s["backend"]) == (4, sys.argv[2], sys.argv[3], sys.argv[4]), s
 assert len(s["operators"]) == 4 and all(o["parallelism"] == 2 and o["maxParallelism"] == 128 for o in s["operators"])
-assert len(d["subtasks"]) == 8 and len(d["files"]) == s["files"] > 0, (len(d["subtasks"]), len(d["files"]))
+# One row per reference; the summary counts files (channel state of several subpartitions shares one).
+assert len(d["subtasks"]) == 8 and len({f["resolved"] for f in d["files"]}) == s["files"] > 0, (len(d["subtasks"]), s["files"])
 keyed = [t for t in d["subtasks"] if t.get("hasKeyGroups")]
 assert len(keyed) == 4 and sorted(t.get("keyGroupEnd") for t in keyed) == [63, 63, 127, 127], keyed
 for f in d["files"]:
@@ -63,7 +64,7 @@ expect_exit 1 -- "$CKPT" inspect --operator 00000000000000000000000000000000 "$P
 # A job directory and a root list every complete snapshot, newest first.
 expect_exit 0 -- "$CKPT" inspect "$(dirname "$PL_INCR")"
 expect_out "^ +${PL_INCR##*chk-} +checkpoint \(native\) +4 "
-expect_out "[0-9]+ snapshots, 0 incomplete"
+expect_out "[0-9]+ snapshots, [0-9]+ incomplete"
 expect_exit 0 -- "$CKPT" inspect --json "$TMP/pipeline"
 python3 - "$TMP/out" "${PL_ALL[@]}" <<'PY' || fail "root JSON of the pipeline's snapshots"
 import json, os, sys
