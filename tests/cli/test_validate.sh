@@ -16,9 +16,14 @@ for s in "${PL_ALL[@]}"; do
 done
 expect_exit 0 -- "$CKPT" validate --deep "$PL_INCR"
 expect_out "KiB read\)"
-# Everything the pipeline wrote, as one root: every snapshot valid. (The RocksDB full job was
-# killed with -9: a checkpoint it had in flight is an incomplete chk-N, removed first.)
-for d in "$TMP"/pipeline/ck-rocks/*/chk-*; do [ -f "$d/_metadata" ] || rm -rf "$d"; done
+# Everything the pipeline wrote, as one root: every snapshot valid. The RocksDB full job was
+# killed with -9: a checkpoint it had in flight is an incomplete chk-N (F29), then removed.
+for d in "$TMP"/pipeline/ck-rocks/*/chk-*; do
+  [ -f "$d/_metadata" ] && continue
+  expect_exit 1 -- "$CKPT" validate "$TMP/pipeline"
+  expect_out "^$d: incomplete .*first error F29"
+  rm -rf "$d"
+done
 expect_exit 0 -- "$CKPT" validate "$TMP/pipeline"
 expect_out "^([0-9]+) snapshots: \1 valid, 0 invalid or incomplete, 0 unreadable"
 # --latest: the newest checkpoint of the job; --expect-from: the job's own operators.
