@@ -128,7 +128,9 @@ pipeline_snapshots() {
   local job_opts=(--vocabulary 2000 --window 1s --events-per-second 20000 --seed 13 -p 2)
   local keep=(-D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION --keep-checkpoints
               -D state.storage.fs.memory-threshold=1kb -D state.checkpoints.num-retained=3)
-  PL_ROCKS_OPTS=(-D state.backend.type=rocksdb -D "state.backend.rocksdb.localdir=$d")
+  # RocksDB's working directories outside $d: a killed job leaves its own behind (with chk-N
+  # staging directories that a root listing would show as incomplete checkpoints).
+  PL_ROCKS_OPTS=(-D state.backend.type=rocksdb -D "state.backend.rocksdb.localdir=$TMP/rocksdb-local")
   mkdir -p "$d"
 
   # hashmap, aligned; stopped with a savepoint on SIGTERM.
