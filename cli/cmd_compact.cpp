@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "export/json.h"
 #include "export/rocks_json.h"
@@ -20,7 +21,7 @@ namespace {
 struct CompactArgs {
   std::string input;
   std::string output;
-  std::vector<std::string> maps;
+  std::vector<std::string> maps, allow_outside;
   unsigned threads = 0;
   bool copy = false;
   bool force = false;
@@ -76,10 +77,12 @@ int run_compact(CompactArgs& a) {
   if (!maps) return fail("compact", "--map " + bad + ": expected PREFIX=DIR");
   if (auto e = localise_path_args({&a.input}, &*maps)) return fail("compact", *e);
   if (auto e = localise_path_args({&a.output})) return fail("compact", *e);
+  auto allowed = parse_allow_outside(a.allow_outside);
+  if (!allowed) return fail("compact", "--allow-outside: expected a directory, got an empty value");
   try {
     ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
     if (!in.location) return fail("compact", a.input + ": needs a Flink snapshot on disk");
-    ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps);
+    ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps, *allowed);
     ops::check_compact_output(plan, a.output, a.force);
     std::optional<ops::CompactResult> result;
     if (!a.dry_run) {
@@ -122,13 +125,13 @@ void register_compact(CLI::App& app, int& exit_code) {
       "database differs from its original (nothing written), 2 usage error or unreadable input.");
   cmd->add_option("snapshot", args->input, "Snapshot directory or _metadata file")->required();
   cmd->add_option("-o,--output", args->output, "Directory to create")->required();
-  cmd->add_option("--map", args->maps, "Read absolute paths starting with PREFIX from local directory DIR (repeatable)");
+  add_map_option(*cmd, args->maps);
+  add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_option("--threads", args->threads, "Subtasks compacted at once (default: one per core)");
   cmd->add_flag("--copy", args->copy, "Copy files instead of hard-linking them (the output shares no inode with the input)");
   cmd->add_flag("--force", args->force, "Replace OUT if it is a snapshot directory");
-  cmd->add_flag("--dry-run", args->dry_run, "Print the plan; write nothing");
-  cmd->add_flag("--json", args->json, "Print the plan / result as one JSON document (formats/compact.proto)");
-  cmd->add_flag("--pretty", args->pretty, "Indent JSON output");
+  add_dry_run_flag(*cmd, args->dry_run, "write");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_compact(*args); });
 }
 

@@ -1,27 +1,23 @@
 // `ckpt convert`: export (json, proto), Flink `_metadata` (with version change and relocation),
 // and self-contained savepoint directories. Flags, calls into ops/convert.h, rendering.
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 
-#include "checkpoint.pb.h"
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "map_flags.h"
-#include "export/json.h"
 #include "export/proto_codec.h"
 #include "export/write_report_json.h"
-#include "flink/checkpoint_properties.h"
-#include "flink/metadata_writer.h"
 #include "io/atomic_file.h"
 #include "io/decode_error.h"
 #include "ops/convert.h"
+#include "ops/plan_convert.h"
 #include "ops/relocate_in_place.h"
 #include "ops/snapshot_input.h"
 #include "render.h"
-#include "snapshot/layout.h"
 
 namespace fs = std::filesystem;
 
@@ -35,7 +31,7 @@ struct ConvertArgs {
   int version = 0;
   std::string properties = "auto";
   std::vector<std::string> relocate;
-  std::vector<std::string> maps;
+  std::vector<std::string> maps, allow_outside;
   std::string output;
   std::string self_contained;
   bool copy = false;
@@ -69,12 +65,14 @@ std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out,
   return s;
 }
 
-int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps) {
+int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps,
+                       const std::vector<fs::path>& allowed) {
   if (!in.location) return fail("convert", a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
   if (!a.relocate.empty()) return fail("convert", "--relocate and --self-contained exclude each other (use --map to find remote files)");
   if (!a.output.empty()) return fail("convert", "--self-contained OUT and -o exclude each other");
   ops::SelfContainOptions opt;
   opt.mappings = maps;
+  opt.allow_outside = allowed;
   ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
   ops::check_output_location(plan, a.self_contained);
   write_report_json::Outcome outcome;
@@ -98,9 +96,10 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
 // replaced atomically (ops/relocate_in_place.h).
 int run_in_place(const ConvertArgs& a, const std::vector<ops::Relocation>& relocs) {
   if (relocs.empty()) return fail("convert", "--in-place needs --relocate FROM=TO (it rewrites references only)");
-  if (!a.output.empty() || !a.self_contained.empty() || a.to != "flink" || a.version != 0 || !a.maps.empty()) {
+  if (!a.output.empty() || !a.self_contained.empty() || a.to != "flink" || a.version != 0 || !a.maps.empty() ||
+      !a.allow_outside.empty()) {
     return fail("convert", "--in-place rewrites the _metadata files where they are: -o, --self-contained, --to, "
-                           "--format-version and --map do not apply");
+                           "--format-version, --map and --allow-outside do not apply");
   }
   ops::InPlaceResult r;
   try {
@@ -127,25 +126,43 @@ int run_in_place(const ConvertArgs& a, const std::vector<ops::Relocation>& reloc
 int run_convert(ConvertArgs& a) {
   auto from = ops::parse_input_form(a.from);
   if (!from) return fail("convert", "--from " + a.from + ": expected auto, flink, json or proto");
-  if (a.to != "flink" && a.to != "json" && a.to != "proto") return fail("convert", "--to " + a.to + ": expected json, proto or flink");
-  ops::PropertiesChoice choice = ops::PropertiesChoice::kFromDirectory;
-  if (a.properties == "checkpoint") choice = ops::PropertiesChoice::kCheckpoint;
-  else if (a.properties == "savepoint") choice = ops::PropertiesChoice::kSavepoint;
-  else if (a.properties == "null") choice = ops::PropertiesChoice::kNull;
-  else if (a.properties != "auto") return fail("convert", "--properties " + a.properties + ": expected auto, checkpoint, savepoint or null");
-  std::vector<ops::Relocation> relocs;
+  ops::ConvertRequest req;
+  auto to = ops::parse_output_form(a.to);
+  if (!to) return fail("convert", "--to " + a.to + ": expected json, proto or flink");
+  req.to = *to;
+  auto choice = ops::parse_properties_choice(a.properties);
+  if (!choice) return fail("convert", "--properties " + a.properties + ": expected auto, checkpoint, savepoint or null");
+  req.properties = *choice;
+  req.version = a.version;
+  req.keep_relative = a.keep_relative;
+  req.pretty = a.pretty;
   for (const auto& r : a.relocate) {
     auto p = ops::parse_relocation(r);
     if (!p) return fail("convert", "--relocate " + r + ": expected FROM=TO");
-    relocs.push_back(*p);
+    req.relocations.push_back(*p);
   }
   std::string bad;
   auto parsed = parse_map_flags(a.maps, bad);
   if (!parsed) return fail("convert", "--map " + bad + ": expected PREFIX=DIR");
   const std::vector<snapshot::PathMapping>& maps = *parsed;
   if (auto e = localise_path_args({&a.input}, &maps)) return fail("convert", *e);
-  if (a.in_place) return run_in_place(a, relocs);
+  if (a.in_place) return run_in_place(a, req.relocations);
   if (auto e = localise_path_args({&a.output, &a.self_contained})) return fail("convert", *e);
+  auto allowed = parse_allow_outside(a.allow_outside);
+  if (!allowed) return fail("convert", "--allow-outside: expected a directory, got an empty value");
+  if (!a.self_contained.empty() && req.to != ops::OutputForm::kFlink) {
+    return fail("convert", "--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
+  }
+  if (a.self_contained.empty() && !maps.empty()) return fail("convert", "--map applies to --self-contained only");
+  if (a.self_contained.empty() && !allowed->empty()) {
+    return fail("convert", "--allow-outside applies to --self-contained only");
+  }
+  const bool to_stdout = a.output.empty() || a.output == "-";
+  if (a.self_contained.empty() && to_stdout && req.to != ops::OutputForm::kJson && !a.dry_run &&
+      ::isatty(STDOUT_FILENO)) {
+    return fail("convert", "-o OUT is needed for --to " + a.to + " (binary output is not written to a terminal)");
+  }
+  if (!to_stdout) req.output = a.output;
 
   ops::SnapshotInput in;
   try {
@@ -156,76 +173,28 @@ int run_convert(ConvertArgs& a) {
   }
 
   try {
-    std::vector<std::string> notes;
-    if (a.version != 0) {
-      std::optional<snapshot::DirKind> kind;
-      if (in.location) kind = in.location->dir_kind;
-      ops::VersionChange vc = ops::change_version(in.md, a.version, choice, kind);
-      notes.insert(notes.end(), vc.notes.begin(), vc.notes.end());
-    }
     if (!a.self_contained.empty()) {
-      if (a.to != "flink") return fail("convert", "--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
-      print_notes(notes, stderr);
-      return run_self_contained(a, in, maps);
+      print_notes(ops::apply_format_version(in, req.version, req.properties), stderr);
+      return run_self_contained(a, in, maps, *allowed);
     }
-    if (!maps.empty()) return fail("convert", "--map applies to --self-contained only");
-
-    ops::RelocateStats rs = ops::relocate(in.md, relocs);
-    if (!relocs.empty()) {
-      notes.push_back(fmt::format("relocated {} absolute handle paths and {} file-merging directories; {} absolute paths "
-                                  "matched no --relocate",
-                                  rs.handles, rs.directories, rs.untouched));
-    }
-    bool to_stdout = a.output.empty() || a.output == "-";
-    if (to_stdout && a.to != "json" && !a.dry_run && ::isatty(STDOUT_FILENO)) {
-      return fail("convert", "-o OUT is needed for --to " + a.to + " (binary output is not written to a terminal)");
-    }
-    fs::path target;
-    if (!to_stdout) {
-      target = a.output;
-      struct stat st {};
-      if (::stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) target /= std::string(snapshot::kMetadataFileName);
-      std::error_code ec;
-      if (in.location && fs::equivalent(target, in.location->metadata, ec)) {
-        return fail("convert", target.string() + ": is the input file (inputs are never modified)");
-      }
-    }
-    if (a.to == "flink" && in.location && !to_stdout && !a.keep_relative) {
-      fs::path out_dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-      ops::AnchorStats as = ops::anchor_relative(in.md, in.location->directory, out_dir, relocs);
-      if (as.made_absolute) {
-        notes.push_back(fmt::format("{} relative handles became absolute: their files are not beside {} (spec §11.3)",
-                                    as.made_absolute, target.string()));
-      }
-    }
-
-    std::string bytes;
-    if (a.to == "flink") {
-      try {
-        bytes = flink::write_metadata(in.md);
-      } catch (const flink::WriteError& e) {
-        throw ops::ConvertError(std::string("cannot write the _metadata: ") + e.what());
-      }
-    } else {
-      ckpt::Metadata pb;
-      codec::to_proto(in.md, pb);
-      if (a.to == "json") bytes = json::to_json(pb, a.pretty) + "\n";
-      else if (!pb.SerializeToString(&bytes)) throw ops::ConvertError("cannot serialize the protobuf message");
-    }
+    ops::ConvertPlan plan = ops::plan_convert(in, req);
+    const std::string where = plan.target.empty() ? "stdout" : plan.target.string();
     if (a.dry_run) {
-      std::fprintf(stdout, "would write %s (%zu bytes, --to %s, format version %d)\n",
-                   to_stdout ? "stdout" : target.c_str(), bytes.size(), a.to.c_str(), in.md.version);
-      print_notes(notes, stdout);
+      std::fprintf(stdout, "would write %s (%zu bytes, --to %s, format version %d)\n", where.c_str(), plan.bytes.size(),
+                   a.to.c_str(), plan.version);
+      print_notes(plan.notes, stdout);
       return kExitOk;
     }
-    if (to_stdout) {
-      if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) return fail("convert", "cannot write to stdout");
-      print_notes(notes, stderr);
+    if (plan.target.empty()) {
+      if (std::fwrite(plan.bytes.data(), 1, plan.bytes.size(), stdout) != plan.bytes.size()) {
+        return fail("convert", "cannot write to stdout");
+      }
+      print_notes(plan.notes, stderr);
     } else {
-      io::write_file_atomically(target, bytes, a.force);
-      std::fprintf(stdout, "wrote %s (%zu bytes, --to %s, format version %d)\n", target.c_str(), bytes.size(), a.to.c_str(),
-                   in.md.version);
-      print_notes(notes, stdout);
+      io::write_file_atomically(plan.target, plan.bytes, a.force);
+      std::fprintf(stdout, "wrote %s (%zu bytes, --to %s, format version %d)\n", where.c_str(), plan.bytes.size(),
+                   a.to.c_str(), plan.version);
+      print_notes(plan.notes, stdout);
     }
     return kExitOk;
   } catch (const ops::ConvertError& e) {
@@ -261,7 +230,8 @@ void register_convert(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", args->output, "Output file (a directory: OUT/_metadata); - or absent: stdout");
   cmd->add_option("--self-contained", args->self_contained,
                   "Write a self-contained savepoint-style directory OUT holding every referenced file");
-  cmd->add_option("--map", args->maps, "--self-contained: read remote paths PREFIX from local directory DIR (repeatable)");
+  add_map_option(*cmd, args->maps);
+  add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--keep-relative", args->keep_relative,
                 "--to flink: keep relative handles even when their files are not beside the output (you will put them there)");
   cmd->add_flag("--copy", args->copy, "--self-contained: copy files instead of hard-linking them");
@@ -269,9 +239,8 @@ void register_convert(CLI::App& app, int& exit_code) {
   cmd->add_flag("--in-place", args->in_place,
                 "With --relocate: rewrite the _metadata of every snapshot under INPUT where it is (each replaced "
                 "atomically, modification time kept); the repair of a moved checkpoint directory");
-  cmd->add_flag("--dry-run", args->dry_run, "Print what would be written; write nothing");
-  cmd->add_flag("--json", args->json, "--self-contained: print the plan / result as one JSON document");
-  cmd->add_flag("--pretty", args->pretty, "Indent JSON output");
+  add_dry_run_flag(*cmd, args->dry_run, "write");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_convert(*args); });
 }
 

@@ -4,11 +4,13 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "export/diff_json.h"
 #include "ops/diff.h"
 #include "ops/snapshot_input.h"
 #include "render.h"
+#include "util/saturating.h"
 
 namespace ckpt::cli {
 namespace {
@@ -20,10 +22,11 @@ struct DiffArgs {
   bool pretty = false;
 };
 
+// Sizes come from the snapshots: the difference saturates (util/saturating.h).
 std::string delta(int64_t a, int64_t b) {
-  int64_t d = b - a;
+  int64_t d = util::sat_sub(b, a);
   if (d == 0) return "±0";
-  return (d > 0 ? "+" : "-") + human_bytes(d > 0 ? d : -d);
+  return (d > 0 ? "+" : "-") + human_bytes(d > 0 ? d : util::sat_sub<int64_t>(0, d));
 }
 
 std::string size_of(int64_t s) { return s < 0 ? "?" : human_bytes(s); }
@@ -161,8 +164,7 @@ void register_diff(CLI::App& app, int& exit_code) {
   cmd->add_option("a", args->a, "First snapshot (_metadata file, snapshot directory or JSON export)")->required();
   cmd->add_option("b", args->b, "Second snapshot")->required();
   cmd->add_flag("--stat", args->stat, "Print a short summary only");
-  cmd->add_flag("--json", args->json, "Print one JSON document (see formats/json-mapping.md)");
-  cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_diff(*args); });
 }
 

@@ -1,6 +1,6 @@
 // `ckpt gc`: the shared plan/apply run of plan_cli with every complete snapshot kept.
 #include "commands.h"
-#include "ops/gc_plan.h"
+#include "ops/deletion_plan.h"
 #include "plan_cli.h"
 
 namespace ckpt::cli {

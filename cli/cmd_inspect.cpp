@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "export/report_json.h"
 #include "flink/checkpoint_properties.h"
@@ -13,6 +14,7 @@
 #include "flink/operator_id.h"
 #include "io/decode_error.h"
 #include "ops/inspect.h"
+#include "ops/list_snapshots.h"
 #include "render.h"
 #include "snapshot/discovery.h"
 
@@ -121,11 +123,27 @@ std::string render_summary(const ops::InspectResult& r) {
   return out;
 }
 
-struct Loaded {
-  snapshot::Location loc;
-  std::optional<ops::InspectResult> result;
-  std::string error;
-};
+// One snapshot: the full summary (with --subtasks, --files, --uid, --operator) or its JSON report.
+int inspect_one(const InspectArgs& a, const snapshot::Location& loc) {
+  try {
+    flink::Metadata md = flink::read_metadata_file(loc.metadata);
+    ops::InspectResult r = ops::inspect(md, loc, a.options);
+    if (a.json) {
+      report_json::write_inspect_report(md, r, a.pretty, stdout);
+      return kExitOk;
+    }
+    if ((a.options.uid || a.options.operator_id) && r.summary.operators.empty()) {
+      std::fprintf(stderr, "ckpt inspect: no operator matches %s\n",
+                   a.options.uid ? ("uid " + *a.options.uid).c_str() : ("id " + *a.options.operator_id).c_str());
+      return kExitProblems;
+    }
+    std::fputs(render_summary(r).c_str(), stdout);
+    return kExitOk;
+  } catch (const flink::MetadataError& e) {
+    std::fprintf(stderr, "ckpt inspect: %s\n", e.what());
+    return kExitUsage;
+  }
+}
 
 int run_inspect(InspectArgs& a) {
   if (auto e = localise_path_args({&a.path})) return fail("inspect", *e);
@@ -150,72 +168,30 @@ int run_inspect(InspectArgs& a) {
                  d.incomplete.front().c_str());
     return kExitUsage;
   }
+  if (d.single) return inspect_one(a, d.snapshots.front());
 
-  std::vector<Loaded> loaded;
-  loaded.reserve(d.snapshots.size());
-  int rc = kExitOk;
-  for (const std::string& why : d.unsearched) {
+  ops::SnapshotList list = ops::list_snapshots(d);
+  int rc = list.unreadable || !list.unsearched.empty() ? kExitUsage : kExitOk;
+  for (const std::string& why : list.unsearched) {
     std::fprintf(stderr, "ckpt inspect: %s: snapshots there are not listed\n", why.c_str());
-    rc = kExitUsage;
   }
-  for (const auto& loc : d.snapshots) {
-    Loaded l{loc, std::nullopt, {}};
-    try {
-      flink::Metadata md = flink::read_metadata_file(loc.metadata);
-      l.result = ops::inspect(md, loc, d.single ? a.options : ops::InspectOptions{});
-      if (d.single && a.json) {
-        report_json::write_inspect_report(md, *l.result, a.pretty, stdout);
-        return kExitOk;
-      }
-    } catch (const flink::MetadataError& e) {
-      l.error = e.what();
-      rc = kExitUsage;
-    }
-    loaded.push_back(std::move(l));
-  }
-
-  if (d.single) {
-    const Loaded& l = loaded.front();
-    if (!l.result) {
-      std::fprintf(stderr, "ckpt inspect: %s\n", l.error.c_str());
-      return kExitUsage;
-    }
-    if ((a.options.uid || a.options.operator_id) && l.result->summary.operators.empty()) {
-      std::fprintf(stderr, "ckpt inspect: no operator matches %s\n",
-                   a.options.uid ? ("uid " + *a.options.uid).c_str() : ("id " + *a.options.operator_id).c_str());
-      return kExitProblems;
-    }
-    std::fputs(render_summary(*l.result).c_str(), stdout);
-    return kExitOk;
-  }
-
-  // Many snapshots: newest first.
-  std::sort(loaded.begin(), loaded.end(), [](const Loaded& x, const Loaded& y) {
-    int64_t tx = x.result ? x.result->summary.modified_unix : 0;
-    int64_t ty = y.result ? y.result->summary.modified_unix : 0;
-    if (tx != ty) return tx > ty;
-    int64_t ix = x.result ? x.result->summary.checkpoint_id : -1;
-    int64_t iy = y.result ? y.result->summary.checkpoint_id : -1;
-    if (ix != iy) return ix > iy;
-    return x.loc.metadata < y.loc.metadata;
-  });
   if (a.json) {
     std::vector<const ops::InspectResult*> ok;
     std::vector<std::pair<std::string, std::string>> errors;
-    for (const auto& l : loaded) {
+    for (const auto& l : list.snapshots) {
       if (l.result) ok.push_back(&*l.result);
-      else errors.emplace_back(l.loc.metadata.string(), l.error);
+      else errors.emplace_back(l.location.metadata.string(), l.error);
     }
     std::vector<std::string> incomplete;
-    for (const auto& p : d.incomplete) incomplete.push_back(p.string());
+    for (const auto& p : list.incomplete) incomplete.push_back(p.string());
     report_json::write_snapshot_list(ok, errors, incomplete, a.pretty, stdout);
     return rc;
   }
   Table t({"CHECKPOINT", "KIND", "VERSION", "MODIFIED (UTC)", "STATE", "OPERATORS", "PATH"},
           {true, false, true, false, true, true, false});
-  for (const auto& l : loaded) {
+  for (const auto& l : list.snapshots) {
     if (!l.result) {
-      t.row({"?", "unreadable", "?", "-", "-", "-", l.loc.metadata.string()});
+      t.row({"?", "unreadable", "?", "-", "-", "-", l.location.metadata.string()});
       continue;
     }
     const auto& s = l.result->summary;
@@ -223,10 +199,10 @@ int run_inspect(InspectArgs& a) {
     t.row({std::to_string(s.checkpoint_id), kind, std::to_string(s.version), utc_time(s.modified_unix),
            human_bytes(s.bytes.total()), std::to_string(s.operators.size()), s.location.directory.string()});
   }
-  for (const auto& p : d.incomplete) t.row({"-", "incomplete (no _metadata)", "-", "-", "-", "-", p.string()});
+  for (const auto& p : list.incomplete) t.row({"-", "incomplete (no _metadata)", "-", "-", "-", "-", p.string()});
   std::fputs(t.str().c_str(), stdout);
-  std::fputs(fmt::format("{} snapshots, {} incomplete\n", d.snapshots.size(), d.incomplete.size()).c_str(), stdout);
-  for (const auto& l : loaded) {
+  std::fputs(fmt::format("{} snapshots, {} incomplete\n", list.snapshots.size(), list.incomplete.size()).c_str(), stdout);
+  for (const auto& l : list.snapshots) {
     if (!l.result) std::fprintf(stderr, "ckpt inspect: %s\n", l.error.c_str());
   }
   return rc;
@@ -242,8 +218,7 @@ void register_inspect(CLI::App& app, int& exit_code) {
       "PATH may be a _metadata file, a chk-N or savepoint directory, a job directory or a root holding many\n"
       "snapshots (listed newest first).");
   cmd->add_option("path", args->path, "_metadata file, snapshot directory, job directory or root")->required();
-  cmd->add_flag("--json", args->json, "Print one JSON document (see formats/json-mapping.md)");
-  cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->add_flag("--subtasks", args->options.subtasks, "Per subtask: key-group range, handles and sizes");
   cmd->add_flag("--files", args->options.files, "Every referenced file: size, owner, shared or exclusive, path form");
   cmd->add_option("--uid", args->uid, "Only the operator with this uid (matched by name or by its hashed id)");

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "export/json.h"
 #include "export/rocks_json.h"
@@ -23,7 +24,7 @@ struct MaterializeArgs {
   std::string operator_id;
   int subtask = -1;
   std::string output;
-  std::vector<std::string> maps;
+  std::vector<std::string> maps, allow_outside;
   bool copy = false;
   bool force = false;
   bool no_check = false;
@@ -77,13 +78,15 @@ int run_materialize(MaterializeArgs& a) {
   if (!maps) return fail("materialize", "--map " + bad + ": expected PREFIX=DIR");
   if (auto e = localise_path_args({&a.input}, &*maps)) return fail("materialize", *e);
   if (auto e = localise_path_args({&a.output})) return fail("materialize", *e);
+  auto allowed = parse_allow_outside(a.allow_outside);
+  if (!allowed) return fail("materialize", "--allow-outside: expected a directory, got an empty value");
   ops::OperatorSelector sel;
   if (!a.uid.empty()) sel.uid = a.uid;
   else sel.operator_id = a.operator_id;
   try {
     ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
     if (!in.location) return fail("materialize", a.input + ": needs a Flink snapshot on disk");
-    ops::MaterializePlan plan = ops::plan_materialize(in.md, *in.location, sel, a.subtask, *maps);
+    ops::MaterializePlan plan = ops::plan_materialize(in.md, *in.location, sel, a.subtask, *maps, *allowed);
     ops::check_materialize_output(plan, a.output, a.force);
     std::optional<ops::MaterializeResult> result;
     if (!a.dry_run) result = ops::write_materialized(plan, a.output, a.force, a.copy, !a.no_check);
@@ -125,13 +128,13 @@ void register_materialize(CLI::App& app, int& exit_code) {
   cmd->add_option("--uid", args->uid, "The operator's uid");
   cmd->add_option("--operator", args->operator_id, "The operator's id (32 hex digits)");
   cmd->add_option("--subtask", args->subtask, "Subtask index")->required();
-  cmd->add_option("--map", args->maps, "Read absolute paths starting with PREFIX from local directory DIR (repeatable)");
+  add_map_option(*cmd, args->maps);
+  add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--copy", args->copy, "Copy table files instead of hard-linking them");
   cmd->add_flag("--force", args->force, "Replace DIR if it holds a RocksDB database (never other data)");
   cmd->add_flag("--no-check", args->no_check, "Do not open the result with RocksDB before publishing it");
-  cmd->add_flag("--dry-run", args->dry_run, "Print what would be written; write nothing");
-  cmd->add_flag("--json", args->json, "Print the result as one JSON document (formats/compact.proto)");
-  cmd->add_flag("--pretty", args->pretty, "Indent JSON output");
+  add_dry_run_flag(*cmd, args->dry_run, "write");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_materialize(*args); });
 }
 

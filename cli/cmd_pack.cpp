@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "map_flags.h"
 #include "export/write_report_json.h"
@@ -19,7 +20,7 @@ namespace {
 
 struct PackArgs {
   std::string input, output;
-  std::vector<std::string> maps;
+  std::vector<std::string> maps, allow_outside;
   int level = 3;
   int threads = 0;
   bool force = false, dry_run = false, json = false, pretty = false, list = false;
@@ -33,6 +34,8 @@ int run_pack(PackArgs& a) {
   const std::vector<snapshot::PathMapping>& maps = *parsed;
   if (auto e = localise_path_args({&a.input}, &maps)) return fail("pack", *e, kExitUsage);
   if (auto e = localise_path_args({&a.output})) return fail("pack", *e, kExitUsage);
+  auto allowed = parse_allow_outside(a.allow_outside);
+  if (!allowed) return fail("pack", "--allow-outside: expected a directory, got an empty value", kExitUsage);
   ops::SnapshotInput in;
   try {
     in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
@@ -42,6 +45,7 @@ int run_pack(PackArgs& a) {
   try {
     ops::SelfContainOptions opt;
     opt.mappings = maps;
+    opt.allow_outside = *allowed;
     ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
     write_report_json::Outcome outcome;
     if (!a.dry_run) {
@@ -121,11 +125,11 @@ void register_pack(CLI::App& app, int& exit_code) {
   cmd->add_option("out", args->output, "Archive to write, e.g. chk-42.ckpt.zst")->required();
   cmd->add_option("--level", args->level, "zstd compression level 1..19 (default 3)");
   cmd->add_option("--threads", args->threads, "zstd worker threads (default: one per core)");
-  cmd->add_option("--map", args->maps, "Read remote paths PREFIX from local directory DIR (repeatable)");
+  add_map_option(*cmd, args->maps);
+  add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--force", args->force, "Replace an existing archive");
-  cmd->add_flag("--dry-run", args->dry_run, "Print what would be packed; write nothing");
-  cmd->add_flag("--json", args->json, "Print the plan / result as one JSON document");
-  cmd->add_flag("--pretty", args->pretty, "Indent JSON output");
+  add_dry_run_flag(*cmd, args->dry_run, "write");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_pack(*args); });
 
   auto uargs = std::make_shared<PackArgs>();
@@ -138,8 +142,7 @@ void register_pack(CLI::App& app, int& exit_code) {
   ucmd->add_option("out", uargs->output, "Directory to create");
   ucmd->add_flag("--list", uargs->list, "Verify the archive and list its files; extract nothing");
   ucmd->add_flag("--force", uargs->force, "Replace an existing snapshot directory OUT");
-  ucmd->add_flag("--json", uargs->json, "Print the result as one JSON document");
-  ucmd->add_flag("--pretty", uargs->pretty, "Indent JSON output");
+  add_json_flags(*ucmd, uargs->json, uargs->pretty);
   ucmd->callback([uargs, &exit_code] { exit_code = run_unpack(*uargs); });
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "export/json.h"
 #include "pipeline/config.h"
@@ -78,8 +79,7 @@ void register_savepoint(CLI::App& app, int& exit_code) {
   cmd->add_option("--type", args->type, "Savepoint format: canonical or native (default: the job's)")
       ->check(CLI::IsMember({"canonical", "native"}));
   cmd->add_option("--timeout", args->timeout, "How long to wait for the savepoint")->capture_default_str();
-  cmd->add_flag("--json", args->json, "Print one JSON document");
-  cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_savepoint(*args); });
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "map_flags.h"
 #include "export/validate_json.h"
@@ -32,7 +33,7 @@ struct ValidateArgs {
   unsigned threads = 0;
   std::string expect;
   std::string expect_from;
-  std::vector<std::string> maps;
+  std::vector<std::string> maps, allow_outside;
 };
 
 // "\rvalidate: 42% 1.1 GiB of 2.6 GiB" on stderr, at most 10 times a second.
@@ -113,6 +114,12 @@ int run_validate(ValidateArgs& a) {
   }
   if (auto e = localise_path_args({&a.path, &a.expect, &a.expect_from}, &*maps)) return fail("validate", *e);
   opt.files.mappings = std::move(*maps);
+  auto allowed = parse_allow_outside(a.allow_outside);
+  if (!allowed) {
+    std::fprintf(stderr, "ckpt validate: --allow-outside: expected a directory, got an empty value\n");
+    return kExitUsage;
+  }
+  opt.files.allow_outside = std::move(*allowed);
   std::string expect_source;
   try {
     if (!a.expect.empty()) {
@@ -222,11 +229,11 @@ void register_validate(CLI::App& app, int& exit_code) {
   cmd->add_flag("--deep", args->deep, "Also read every referenced file: SST checksums, RocksDB files, offsets");
   cmd->add_option("--expect", args->expect, "YAML or JSON list of the job's operators (uid or id, parallelism, maxParallelism)");
   cmd->add_option("--expect-from", args->expect_from, "Take the job's operators from another snapshot (e.g. of the new job version)");
-  cmd->add_option("--map", args->maps, "Check files under remote PREFIX in local DIR (PREFIX=DIR, repeatable)");
+  add_map_option(*cmd, args->maps);
+  add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--strict", args->strict, "Files on unmapped remote file systems are errors, not 'not checked'");
   cmd->add_flag("--latest", args->latest, "Print the newest snapshot under PATH that passes (exit 1 if none)");
-  cmd->add_flag("--json", args->json, "Print one JSON document (see formats/json-mapping.md)");
-  cmd->add_flag("--pretty", args->pretty, "Indent the JSON output");
+  add_json_flags(*cmd, args->json, args->pretty);
   cmd->add_flag("-v,--verbose", args->verbose, "List findings of every snapshot, not only summary lines");
   cmd->add_option("--threads", args->threads, "Worker threads for --deep (default: one per core)");
   cmd->add_flag("--list-rules", args->list_rules, "Print the rule catalogue and exit");

@@ -25,7 +25,8 @@ void register_pack(CLI::App& app, int& exit_code);  // pack and unpack
 void register_prune(CLI::App& app, int& exit_code);
 void register_gc(CLI::App& app, int& exit_code);
 void register_validate(CLI::App& app, int& exit_code);
-void register_run(CLI::App& app, int& exit_code);  // run and restore
+void register_run(CLI::App& app, int& exit_code);
+void register_restore(CLI::App& app, int& exit_code);
 void register_savepoint(CLI::App& app, int& exit_code);
 void register_materialize(CLI::App& app, int& exit_code);
 void register_compact(CLI::App& app, int& exit_code);

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   ckpt::cli::register_gc(app, exit_code);
   ckpt::cli::register_validate(app, exit_code);
   ckpt::cli::register_run(app, exit_code);
+  ckpt::cli::register_restore(app, exit_code);
   ckpt::cli::register_savepoint(app, exit_code);
   ckpt::cli::register_materialize(app, exit_code);
   ckpt::cli::register_compact(app, exit_code);

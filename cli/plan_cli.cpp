@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "output_flags.h"
 #include "path_args.h"
 #include "export/json.h"
 #include "export/prune_json.h"
@@ -152,13 +153,12 @@ std::string render_explanation(const ops::PlanRun& run, const ops::Explanation& 
 
 void add_plan_flags(CLI::App* cmd, PlanArgs& a) {
   cmd->add_option("root", a.root, "Job directory (holding chk-N, shared/, taskowned/) or a root holding jobs")->required();
-  cmd->add_flag("--dry-run,-n", a.dry_run, "Print the plan; delete nothing");
-  cmd->add_flag("--json", a.json, "Print the plan (and outcome) as one JSON document (formats/json-mapping.md)");
-  cmd->add_flag("--pretty", a.pretty, "Indent the JSON output");
+  add_dry_run_flag(*cmd, a.dry_run, "delete", true);
+  add_json_flags(*cmd, a.json, a.pretty);
   cmd->add_option("--protect", a.protect,
                   "Also keep every file used by snapshots under DIR (repeatable), e.g. a savepoint a job was "
                   "restored from in CLAIM or LEGACY mode");
-  cmd->add_option("--map", a.maps, "Read remote paths PREFIX from local directory DIR: PREFIX=DIR (repeatable)");
+  add_map_option(*cmd, a.maps);
   cmd->add_option("--grace", a.grace, "Touch nothing modified more recently than this (default 1h; e.g. 30m, 2h, 0)");
   cmd->add_flag("--skip-unreadable", a.skip_unreadable,
                 "Keep snapshots whose _metadata cannot be read, and everything of their jobs, instead of refusing");

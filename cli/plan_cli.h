@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/gc_plan.h"
+#include "ops/deletion_plan.h"
 
 namespace ckpt::cli {
 

@@ -9,7 +9,7 @@ packages=(
   libcli11-dev libfmt-dev libzstd-dev doctest-dev libxxhash-dev
   librocksdb-dev rocksdb-tools          # RocksDB library, plus ldb/sst_dump for tests and benchmarks
   libprotobuf-dev protobuf-compiler
-  zstd
+  zstd python3                           # python3: the layering check and JSON assertions in the CLI tests
   openjdk-17-jre-headless               # runs ../shared/tools/flink-oracle (Flink's own _metadata code) in tests
 )
 

@@ -5,6 +5,7 @@
 
 #include "export/json.h"
 #include "flink/handles.h"
+#include "util/saturating.h"
 
 namespace ckpt::prune_json {
 namespace {
@@ -42,12 +43,12 @@ std::vector<int64_t> bytes_by_snapshot(const ops::PlanRun& run) {
   std::vector<int64_t> out(run.graph.snapshots.size(), 0);
   const auto& dels = run.plan.deletions;
   for (const auto& d : dels) {
-    if (d.reason == ops::DeleteReason::kPrunedMetadata && !d.users.empty()) out[d.users[0]] += d.entry.size;
-    if (d.reason == ops::DeleteReason::kReleased && d.users.size() == 1) out[d.users[0]] += d.entry.size;
-    // A pruned snapshot's own file waits for exactly its `_metadata` deletion (gc_plan.h).
+    if (d.reason == ops::DeleteReason::kPrunedMetadata && !d.users.empty()) util::sat_accumulate(out[d.users[0]], d.entry.size);
+    if (d.reason == ops::DeleteReason::kReleased && d.users.size() == 1) util::sat_accumulate(out[d.users[0]], d.entry.size);
+    // A pruned snapshot's own file waits for exactly its `_metadata` deletion (deletion_plan.h).
     if (d.reason == ops::DeleteReason::kPrunedFile && !d.after.empty()) {
       const auto& md = dels[d.after[0]];
-      if (!md.users.empty()) out[md.users[0]] += d.entry.size;
+      if (!md.users.empty()) util::sat_accumulate(out[md.users[0]], d.entry.size);
     }
   }
   return out;

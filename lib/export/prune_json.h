@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "ops/gc_plan.h"
+#include "ops/deletion_plan.h"
 #include "ops/plan_executor.h"
 #include "prune.pb.h"
 

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "util/saturating.h"
+
 namespace ckpt::rocks_json {
 namespace {
 
@@ -94,7 +96,7 @@ ckpt::CompactReport compact_message(const std::string& input, const std::string&
       f->set_output_name(cf.output_name);
     }
     files_after += cs.files_after;
-    bytes_after += static_cast<int64_t>(cs.bytes_after);
+    util::sat_accumulate(bytes_after, util::clamp_to_i64(cs.bytes_after));
   }
   if (result) {
     pb.set_files_after(static_cast<int32_t>(files_after));

@@ -1,13 +1,10 @@
 // The V4+ `_metadata` trailer: a Java Object Serialization stream holding one
 // `CheckpointProperties` object or null (spec §10).
 //
-// Reading goes through a small generic parser of the Java serialization grammar, because the
-// trailer is not length-prefixed: only the grammar tells where the object ends (bytes after it
-// are not part of the trailer: Flink ignores them, see properties_stream_length). The parser understands the whole grammar of protocol version 2
-// except TC_RESET, TC_EXCEPTION and old-protocol externalizable data (none can occur in a
-// trailer Flink writes; they are rejected as unsupported). It is safe on arbitrary bytes: nesting
-// and class hierarchies are capped at 64, every handle and tree node costs at least one input
-// byte, and no allocation is sized by a length not first checked against the bytes that remain.
+// Reading goes through the generic parser of the Java serialization grammar (io/java_serialization.h),
+// because the trailer is not length-prefixed: only the grammar tells where the object ends (bytes
+// after it are not part of the trailer: Flink ignores them, see properties_stream_length). This
+// file maps the parsed tree to CheckpointProperties.
 //
 // Writing never goes through a generic serializer: Flink's output for these classes is fixed, so
 // the encoder emits the exact templates of spec §10.2. That makes "parsed" a strong promise:

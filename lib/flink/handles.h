@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "flink/model.h"
+#include "util/saturating.h"
 
 namespace ckpt::flink {
 
@@ -52,12 +53,8 @@ template <typename Fn>
 void visit_streams(const Metadata& md, Fn&& fn);
 
 // Sums of sizes read from a file: a corrupt file can hold any int64, so sums saturate instead of
-// overflowing.
-inline int64_t add_sizes(int64_t a, int64_t b) {
-  int64_t r;
-  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
-  return r;
-}
+// overflowing (util/saturating.h).
+inline int64_t add_sizes(int64_t a, int64_t b) { return util::sat_add(a, b); }
 
 // Bytes held by one stream handle: inline length, recorded file size (0 when unknown: -1), or the
 // delegate's size for a nested key-groups handle.

@@ -27,6 +27,17 @@ inline constexpr int32_t kMasterStateMagic = static_cast<int32_t>(0xC96B1696);
 inline constexpr int32_t kMinReadableVersion = 1;
 inline constexpr int32_t kMaxReadableVersion = 7;
 
+// Whether `bytes` begins with kMetadataMagic as written (big-endian): the cheap sniff that tells
+// a `_metadata` file from anything else before a full read.
+inline bool starts_with_metadata_magic(std::string_view bytes) {
+  const auto magic = static_cast<uint32_t>(kMetadataMagic);
+  if (bytes.size() < 4) return false;
+  for (int i = 0; i < 4; ++i) {
+    if (static_cast<unsigned char>(bytes[i]) != static_cast<unsigned char>(magic >> (24 - 8 * i))) return false;
+  }
+  return true;
+}
+
 struct ReadOptions {
   // V3 channel handles: Flink 1.12+ writes a leading subtask index, Flink 1.11 did not, and the
   // file has no flag (spec §17.2). kAuto tries 1.12+ first and falls back to 1.11.

@@ -84,7 +84,11 @@ struct KeyGroupRange {
   int32_t start = 0;
   int32_t count = 0;
   bool empty() const { return count <= 0; }
-  int32_t end_inclusive() const { return start + count - 1; }
+  // Clamped to int32 (start and count come from a file: their sum may not fit).
+  int32_t end_inclusive() const {
+    const int64_t e = static_cast<int64_t>(start) + count - 1;
+    return e > INT32_MAX ? INT32_MAX : e < INT32_MIN ? INT32_MIN : static_cast<int32_t>(e);
+  }
 };
 
 // ---------------------------------------------------------------------------------------------

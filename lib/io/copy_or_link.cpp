@@ -20,33 +20,7 @@ namespace {
   throw IoError(p.string() + ": " + what + ": " + std::strerror(err));
 }
 
-// Closes a descriptor on scope exit.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-int open_source(const std::filesystem::path& p, uint64_t& size) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) fail(p, errno == ELOOP ? "is a symbolic link (not followed)" : "cannot open", errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    fail(p, "cannot stat", e);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw IoError(p.string() + ": not a regular file");
-  }
-  size = static_cast<uint64_t>(st.st_size);
-  return fd;
-}
+using Fd = UniqueFd;
 
 int create_target(const std::filesystem::path& p) {
   int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -96,6 +70,17 @@ void copy_fd_range(int in, uint64_t offset, uint64_t length, int out, const std:
   }
 }
 
+void check_range(const std::filesystem::path& source, uint64_t size, uint64_t offset, uint64_t length) {
+  if (offset > size || length > size - offset) {
+    // offset + length may not fit: say it as "offset + length" when it does not.
+    uint64_t end = 0;
+    std::string want = __builtin_add_overflow(offset, length, &end)
+                           ? std::to_string(offset) + " + " + std::to_string(length)
+                           : std::to_string(end);
+    throw IoError(source.string() + ": has " + std::to_string(size) + " bytes, expected at least " + want);
+  }
+}
+
 void publish(const std::filesystem::path& tmp, const std::filesystem::path& target, bool replace, bool dir) {
   std::filesystem::path parent = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
   // RENAME_NOREPLACE: an existing target is never replaced behind the user's back.
@@ -122,6 +107,8 @@ void publish(const std::filesystem::path& tmp, const std::filesystem::path& targ
 
 }  // namespace
 
+uint64_t regular_file_size(const ReadScope& scope, const std::filesystem::path& p) { return scope.open(p).size; }
+
 uint64_t regular_file_size(const std::filesystem::path& p) {
   struct stat st {};
   if (::lstat(p.c_str(), &st) != 0) fail(p, "cannot access", errno);
@@ -130,51 +117,44 @@ uint64_t regular_file_size(const std::filesystem::path& p) {
   return static_cast<uint64_t>(st.st_size);
 }
 
-PlaceMethod link_or_copy(const std::filesystem::path& source, const std::filesystem::path& target,
-                         bool prefer_link) {
+PlaceMethod link_or_copy(const ReadScope& scope, const std::filesystem::path& source,
+                         const std::filesystem::path& target, bool prefer_link) {
+  ConfinedFile in = scope.open(source);
   if (prefer_link) {
-    regular_file_size(source);  // link(2) would link a symlink itself: refuse it first
-    if (::link(source.c_str(), target.c_str()) == 0) return PlaceMethod::kLink;
+    // Link the inode opened (and checked), not whatever the path names now. Without /proc
+    // (ENOENT) the file is copied instead.
+    std::string self = "/proc/self/fd/" + std::to_string(in.fd.get());
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0) return PlaceMethod::kLink;
     int err = errno;
-    if (err != EXDEV && err != EPERM && err != EMLINK && err != EACCES && err != ENOTSUP) {
+    if (err != EXDEV && err != EPERM && err != EMLINK && err != EACCES && err != ENOTSUP && err != ENOENT) {
       fail(target, "cannot link", err);
     }
   }
-  uint64_t size = 0;
-  Fd in(open_source(source, size));
   Fd out(create_target(target));
-  copy_fd_range(in.fd, 0, size, out.fd, source, target);
-  if (::fsync(out.fd) != 0) fail(target, "cannot fsync", errno);
+  copy_fd_range(in.fd.get(), 0, in.size, out.get(), source, target);
+  if (::fsync(out.get()) != 0) fail(target, "cannot fsync", errno);
   return PlaceMethod::kCopy;
 }
 
-void copy_range(const std::filesystem::path& source, uint64_t offset, uint64_t length,
+void copy_range(const ReadScope& scope, const std::filesystem::path& source, uint64_t offset, uint64_t length,
                 const std::filesystem::path& target) {
-  uint64_t size = 0;
-  Fd in(open_source(source, size));
-  if (offset > size || length > size - offset) {
-    throw IoError(source.string() + ": has " + std::to_string(size) + " bytes, expected at least " +
-                  std::to_string(offset + length));
-  }
+  ConfinedFile in = scope.open(source);
+  check_range(source, in.size, offset, length);
   Fd out(create_target(target));
-  copy_fd_range(in.fd, offset, length, out.fd, source, target);
-  if (::fsync(out.fd) != 0) fail(target, "cannot fsync", errno);
+  copy_fd_range(in.fd.get(), offset, length, out.get(), source, target);
+  if (::fsync(out.get()) != 0) fail(target, "cannot fsync", errno);
 }
 
-void read_range(const std::filesystem::path& source, uint64_t offset, uint64_t length,
+void read_range(const ReadScope& scope, const std::filesystem::path& source, uint64_t offset, uint64_t length,
                 const std::function<void(std::string_view)>& sink) {
-  uint64_t size = 0;
-  Fd in(open_source(source, size));
-  if (offset > size || length > size - offset) {
-    throw IoError(source.string() + ": has " + std::to_string(size) + " bytes, expected at least " +
-                  std::to_string(offset + length));
-  }
-  ::posix_fadvise(in.fd, static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_SEQUENTIAL);
+  ConfinedFile in = scope.open(source);
+  check_range(source, in.size, offset, length);
+  ::posix_fadvise(in.fd.get(), static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_SEQUENTIAL);
   std::vector<char> buf(1u << 20);
   uint64_t left = length;
   auto pos = static_cast<off_t>(offset);
   while (left > 0) {
-    ssize_t n = ::pread(in.fd, buf.data(), left < buf.size() ? left : buf.size(), pos);
+    ssize_t n = ::pread(in.fd.get(), buf.data(), left < buf.size() ? left : buf.size(), pos);
     if (n < 0) {
       if (errno == EINTR) continue;
       fail(source, "cannot read", errno);

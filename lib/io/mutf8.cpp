@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <fmt/format.h>
+
 namespace ckpt::io {
 namespace {
 
@@ -164,6 +166,64 @@ std::string utf8_to_mutf8(std::string_view s) {
     }
   }
   return out;
+}
+
+std::string describe_utf8_loss(std::string_view s) {
+  std::size_t i = 0;
+  bool pending_high = false;
+  std::size_t high_at = 0;
+  uint32_t high = 0;
+  while (i < s.size()) {
+    const std::size_t start = i;
+    auto c = static_cast<unsigned char>(s[start]);
+    uint32_t u = next_unit(s, i);
+    const std::size_t len = i - start;
+    bool is_low = u >= 0xDC00 && u <= 0xDFFF;
+    if (pending_high && !is_low) {
+      return fmt::format("holds an unpaired surrogate U+{:04X} at byte {}, which UTF-8 cannot carry", high, high_at);
+    }
+    if (c == 0) return fmt::format("holds a raw 0x00 byte at byte {}, which Java would re-encode as C0 80", start);
+    if ((len == 2 && u < 0x80 && u != 0) || (len == 3 && u < 0x800)) {
+      return fmt::format("holds a non-shortest encoding of U+{:04X} at byte {}, which Java would re-encode", u, start);
+    }
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      pending_high = true;
+      high = u;
+      high_at = start;
+    } else if (is_low) {
+      if (!pending_high) {
+        return fmt::format("holds an unpaired surrogate U+{:04X} at byte {}, which UTF-8 cannot carry", u, start);
+      }
+      pending_high = false;
+    }
+  }
+  if (pending_high) {
+    return fmt::format("holds an unpaired surrogate U+{:04X} at byte {}, which UTF-8 cannot carry", high, high_at);
+  }
+  return "does not convert to UTF-8 and back to the same bytes";
+}
+
+std::string lenient_mutf8_to_utf8(std::string_view s) {
+  std::string valid;  // re-encoded as valid modified UTF-8 first
+  std::size_t i = 0;
+  auto cont = [&](std::size_t k) { return k < s.size() && is_cont(static_cast<unsigned char>(s[k])); };
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      valid.push_back(static_cast<char>(c));
+      ++i;
+    } else if ((c & 0xE0) == 0xC0 && cont(i + 1)) {
+      valid.append(s.substr(i, 2));
+      i += 2;
+    } else if ((c & 0xF0) == 0xE0 && cont(i + 1) && cont(i + 2)) {
+      valid.append(s.substr(i, 3));
+      i += 3;
+    } else {
+      valid.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return mutf8_to_utf8(valid);
 }
 
 }  // namespace ckpt::io

@@ -30,4 +30,14 @@ std::string mutf8_to_utf8(std::string_view bytes);
 // surrogates). Invalid UTF-8 input bytes are each encoded as U+FFFD.
 std::string utf8_to_mutf8(std::string_view utf8);
 
+// Why valid modified UTF-8 `bytes` does not survive mutf8_to_utf8 then utf8_to_mutf8 (the caller
+// found it does not): the first unpaired surrogate, raw 0x00 byte or non-shortest form, with its
+// byte offset, as a phrase such as "holds a raw 0x00 byte at byte 3, which Java would re-encode as
+// C0 80".
+std::string describe_utf8_loss(std::string_view bytes);
+
+// Display conversion of bytes that may not be valid modified UTF-8: every byte that does not start
+// a well-formed sequence becomes U+FFFD, the rest converts as mutf8_to_utf8 does.
+std::string lenient_mutf8_to_utf8(std::string_view bytes);
+
 }  // namespace ckpt::io

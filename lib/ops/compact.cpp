@@ -20,7 +20,9 @@
 #include "rocks/compact_db.h"
 #include "rocks/flink_options.h"
 #include "rocks/place_db.h"
+#include "snapshot/read_scope.h"
 #include "util/parallel.h"
+#include "util/saturating.h"
 
 namespace fs = std::filesystem;
 
@@ -42,15 +44,17 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 CompactPlan plan_compact(const flink::Metadata& md, const snapshot::Location& loc,
-                         const std::vector<snapshot::PathMapping>& mappings) {
+                         const std::vector<snapshot::PathMapping>& mappings, const std::vector<fs::path>& allow_outside) {
   CompactPlan plan;
   plan.md = md;
   plan.location = loc;
   plan.mappings = mappings;
+  plan.allow_outside = allow_outside;
   const int nested = rocks::nested_incremental_count(md);
-  std::vector<std::string> problems;
-  for (auto& db : rocks::db_files_of(plan.md, loc.directory, mappings)) {
+  std::vector<std::string> problems, outside;
+  for (auto& db : rocks::db_files_of(plan.md, loc.directory, mappings, snapshot::read_scope(loc, mappings, allow_outside))) {
     for (const auto& p : db.problems) problems.push_back(db.where + ": " + p);
+    outside.insert(outside.end(), db.outside.begin(), db.outside.end());
     if (!db.ok()) continue;
     const flink::OperatorState& op = plan.md.operators[static_cast<std::size_t>(db.operator_index)];
     CompactSubtaskPlan sp;
@@ -58,10 +62,11 @@ CompactPlan plan_compact(const flink::Metadata& md, const snapshot::Location& lo
     sp.operator_uid = io::mutf8_to_utf8(op.uid);
     for (const auto& f : db.files) sp.sst_before += rocks::is_sst(f.name) ? 1 : 0;
     plan.files_before += static_cast<int>(db.files.size());
-    plan.bytes_before += db.bytes;
+    util::sat_accumulate(plan.bytes_before, db.bytes);
     sp.db = std::move(db);
     plan.subtasks.push_back(std::move(sp));
   }
+  if (!outside.empty()) throw io::outside_error(std::move(outside));  // one line, before any other reason
   if (plan.subtasks.empty() && problems.empty()) {
     throw CompactRefused(fmt::format(
         "{}: nothing to compact: no RocksDB incremental or native handles (keyed tags 5, 11){}", loc.metadata.string(),
@@ -81,7 +86,7 @@ CompactPlan plan_compact(const flink::Metadata& md, const snapshot::Location& lo
     h.private_files.clear();
   }
   try {
-    SelfContainedPlan sc = plan_self_contained(carried, loc, SelfContainOptions{mappings});
+    SelfContainedPlan sc = plan_self_contained(carried, loc, SelfContainOptions{mappings, allow_outside});
     plan.carried_files = static_cast<int>(sc.files.size());
     plan.carried_bytes = sc.total_bytes;
   } catch (const ConvertError& e) {
@@ -176,7 +181,8 @@ CompactResult run_compact(const CompactPlan& plan, const fs::path& out, const Co
       std::vector<flink::NamedStream> shared, private_files;
       for (const auto& f : cr.files) {
         fs::path target = work / "files" / flink::random_uuid(rng);
-        io::link_or_copy(work / std::to_string(i) / "export" / f.name, target, true);
+        // Our own export (in the work directory beside the output): no snapshot path involved.
+        io::link_or_copy(io::ReadScope::unconfined(), work / std::to_string(i) / "export" / f.name, target, true);
         work_files.push_back(target.string());
         auto& list = rocks::is_sst(f.name) ? shared : private_files;
         list.push_back(b.named(f.name, b.file("file:" + target.string(), static_cast<int64_t>(f.size))));
@@ -193,7 +199,10 @@ CompactResult run_compact(const CompactPlan& plan, const fs::path& out, const Co
 
     // Phase 3: the self-contained directory, as convert --self-contained writes it.
     try {
-      result.written = plan_self_contained(md, plan.location, SelfContainOptions{plan.mappings});
+      // The new handles name files in the work directory: read from there too.
+      std::vector<fs::path> allowed = plan.allow_outside;
+      allowed.push_back(work / "files");
+      result.written = plan_self_contained(md, plan.location, SelfContainOptions{plan.mappings, allowed});
     } catch (const ConvertError& e) {
       throw CompactRefused(e.what());
     }

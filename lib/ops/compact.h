@@ -64,6 +64,7 @@ struct CompactPlan {
   flink::Metadata md;         // the input model (the plan's DbFiles point into it: do not copy a plan)
   snapshot::Location location;
   std::vector<snapshot::PathMapping> mappings;
+  std::vector<std::filesystem::path> allow_outside;  // --allow-outside (snapshot/read_scope.h)
   std::vector<CompactSubtaskPlan> subtasks;  // file order
   int files_before = 0;       // RocksDB files of the compacted subtasks
   uint64_t bytes_before = 0;
@@ -78,11 +79,14 @@ struct CompactPlan {
   CompactPlan& operator=(CompactPlan&&) = default;
 };
 
-// Pure apart from stat(2) of the files. Refuses (CompactRefused, every reason listed) a snapshot
+// Pure apart from opening the files. Refuses (CompactRefused, every reason listed) a snapshot
 // without RocksDB incremental/native handles, and any file problem (rocks/db_files.h, and those
-// convert --self-contained refuses for the carried files).
+// convert --self-contained refuses for the carried files). Files are read only from the
+// snapshot's root, the mappings' directories and `allow_outside` (snapshot/read_scope.h); a file
+// elsewhere is refused first, with one line (io::OutsideScopeError), as in convert.
 CompactPlan plan_compact(const flink::Metadata& md, const snapshot::Location& loc,
-                         const std::vector<snapshot::PathMapping>& mappings);
+                         const std::vector<snapshot::PathMapping>& mappings,
+                         const std::vector<std::filesystem::path>& allow_outside = {});
 
 // Refuses (CompactRefused) what write_self_contained refuses: an output inside the snapshot
 // directory or containing it or one of its files, an existing output without `replace`, and with

@@ -21,6 +21,8 @@
 #include "io/decode_error.h"
 #include "io/mutf8.h"
 #include "snapshot/layout.h"
+#include "snapshot/read_scope.h"
+#include "util/saturating.h"
 
 namespace fs = std::filesystem;
 
@@ -325,6 +327,7 @@ SelfContainedPlan plan_self_contained(const flink::Metadata& in, const snapshot:
   SelfContainedPlan plan;
   plan.md = in;
   plan.source_dir = loc.directory;
+  plan.scope = snapshot::read_scope(loc, options.mappings, options.allow_outside);
   flink::Metadata& md = plan.md;
 
   // Fresh names derive from the input, so the same snapshot always gives the same output (and
@@ -332,6 +335,7 @@ SelfContainedPlan plan_self_contained(const flink::Metadata& in, const snapshot:
   std::mt19937_64 rng(io::xxh64(flink::write_metadata(in)) ^ io::xxh64(loc.directory.string()));
 
   std::vector<std::string> problems;
+  std::vector<std::string> outside;  // sources outside plan.scope: refused before anything else
   std::map<std::tuple<std::string, uint64_t, uint64_t, bool>, std::size_t> by_source;  // -> files index
   std::set<std::string> names;
   std::unordered_set<const flink::StreamHandle*> seen;
@@ -369,7 +373,10 @@ SelfContainedPlan plan_self_contained(const flink::Metadata& in, const snapshot:
     const fs::path& src = f.resolved.local;
     uint64_t actual = 0;
     try {
-      actual = io::regular_file_size(src);
+      actual = io::regular_file_size(plan.scope, src);
+    } catch (const io::OutsideScopeError& e) {
+      outside.push_back(e.what());
+      return;
     } catch (const io::IoError& e) {
       problems.push_back(e.what());
       return;
@@ -404,7 +411,7 @@ SelfContainedPlan plan_self_contained(const flink::Metadata& in, const snapshot:
       pf.whole = whole;
       pf.original = f.path;
       pf.form = f.form;
-      plan.total_bytes += length;
+      util::sat_accumulate(plan.total_bytes, length);
       it = by_source.emplace(key, plan.files.size()).first;
       plan.files.push_back(std::move(pf));
     }
@@ -416,6 +423,7 @@ SelfContainedPlan plan_self_contained(const flink::Metadata& in, const snapshot:
     h.name = md.intern(pf.name);
     h.size = size;
   });
+  if (!outside.empty()) throw io::outside_error(std::move(outside));
   if (!problems.empty()) {
     throw ConvertError(join_reasons(fmt::format("{}: cannot make the snapshot self-contained", loc.metadata.string()),
                                     problems));
@@ -492,13 +500,13 @@ WriteStats write_self_contained(const SelfContainedPlan& plan, const fs::path& o
     for (const auto& f : plan.files) {
       fs::path target = tmp / f.name;
       if (f.whole) {
-        if (io::link_or_copy(f.source, target, !copy) == io::PlaceMethod::kLink) ++ws.linked;
+        if (io::link_or_copy(plan.scope, f.source, target, !copy) == io::PlaceMethod::kLink) ++ws.linked;
         else ++ws.copied;
       } else {
-        io::copy_range(f.source, f.offset, f.length, target);
+        io::copy_range(plan.scope, f.source, f.offset, f.length, target);
         ++ws.cut;
       }
-      ws.bytes += f.length;
+      util::sat_accumulate(ws.bytes, f.length);
     }
     io::write_file_atomically(tmp / std::string(snapshot::kMetadataFileName), plan.metadata, false);
     io::fsync_directory(tmp);
@@ -522,6 +530,9 @@ std::vector<std::string> check_self_contained(const fs::path& dir) {
     problems.push_back(e.what());
     return problems;
   }
+  io::ReadScope inside;
+  inside.allow(dir);
+  inside.set_description("the directory " + dir.string());
   for (const auto& f : snapshot::file_refs(md, dir)) {
     if (f.form != snapshot::PathForm::kRelative) {
       problems.push_back(fmt::format("{}: absolute handle (tag {}), expected a relative one", f.path, f.ref.handle->tag));
@@ -532,7 +543,7 @@ std::vector<std::string> check_self_contained(const fs::path& dir) {
       continue;
     }
     try {
-      uint64_t size = io::regular_file_size(f.resolved.local);
+      uint64_t size = io::regular_file_size(inside, f.resolved.local);
       if (f.size >= 0 && static_cast<uint64_t>(f.size) != size) {
         problems.push_back(fmt::format("{}: has {} bytes, the handle records {}", f.resolved.local.string(), size, f.size));
       }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "flink/model.h"
+#include "io/confined_open.h"
 #include "snapshot/discovery.h"
 #include "snapshot/file_refs.h"
 #include "snapshot/paths.h"
@@ -122,15 +123,20 @@ struct SelfContainedPlan {
   int relative_before = 0, absolute_before = 0, segments_before = 0;
   std::vector<std::string> notes;  // properties change, renamed files, converted tag-17 handles
   std::filesystem::path source_dir;
+  io::ReadScope scope;             // where the sources may be read from (snapshot/read_scope.h)
 };
 
 struct SelfContainOptions {
   std::vector<snapshot::PathMapping> mappings;  // remote prefixes mirrored locally (--map)
+  std::vector<std::filesystem::path> allow_outside;  // more directories sources may lie in (--allow-outside)
 };
 
-// Pure apart from stat(2)/lstat(2) of the sources. Refuses (ConvertError, every reason listed)
-// when a file is missing, not a regular file, of a size other than recorded, remote without a
-// mapping, or when a relative handle escapes the snapshot directory with `..`.
+// Pure apart from opening the sources (io/confined_open.h). Refuses with io::OutsideScopeError
+// (one line per such file; the CLI exits 2) when a source lies outside the snapshot's root, the
+// mappings' directories and `allow_outside`, or is reached through a symlinked directory; else
+// (ConvertError, every reason listed) when a file is missing, not a regular file, of a size other
+// than recorded, remote without a mapping, or when a relative handle escapes the snapshot
+// directory with `..`.
 SelfContainedPlan plan_self_contained(const flink::Metadata& md, const snapshot::Location& loc,
                                       const SelfContainOptions& options);
 
@@ -140,7 +146,8 @@ struct WriteStats {
 };
 
 // Builds the directory beside `out` under a temporary name (hard links where allowed unless
-// `copy`, else copies; segments are always copied), fsyncs, checks it with check_self_contained,
+// `copy`, else copies; segments are always copied; every source opened again through
+// plan.scope), fsyncs, checks it with check_self_contained,
 // then renames it to `out`. Refuses (io::IoError: a usage problem, not a property of the input) an
 // existing `out` without `replace`, with `replace` an existing `out` that is not a snapshot
 // directory, and an `out` inside the source snapshot directory or holding one of the sources.

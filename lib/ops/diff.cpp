@@ -10,6 +10,7 @@
 #include "flink/operator_id.h"
 #include "io/mutf8.h"
 #include "snapshot/file_refs.h"
+#include "util/saturating.h"
 
 namespace ckpt::ops {
 namespace {
@@ -203,12 +204,12 @@ DiffResult diff(const SnapshotInput& ia, const SnapshotInput& ib) {
     auto it = fb.find(k);
     if (it == fb.end()) {
       ++r.dropped.count;
-      r.dropped.bytes += std::max<int64_t>(e.size_a, 0);
+      util::sat_accumulate(r.dropped.bytes, std::max<int64_t>(e.size_a, 0));
       r.dropped_files.push_back(e);
       continue;
     }
     ++r.shared.count;
-    r.shared.bytes += std::max<int64_t>(it->second.size_b, 0);
+    util::sat_accumulate(r.shared.bytes, std::max<int64_t>(it->second.size_b, 0));
     if (it->second.size_b != e.size_a) {
       FileEntry x = e;
       x.size_b = it->second.size_b;
@@ -218,7 +219,7 @@ DiffResult diff(const SnapshotInput& ia, const SnapshotInput& ib) {
   for (auto& [k, e] : fb) {
     if (fa.count(k)) continue;
     ++r.added.count;
-    r.added.bytes += std::max<int64_t>(e.size_b, 0);
+    util::sat_accumulate(r.added.bytes, std::max<int64_t>(e.size_b, 0));
     r.new_files.push_back(e);
   }
 

@@ -12,6 +12,7 @@
 #include "ops/convert.h"
 #include "rocks/flink_db.h"
 #include "rocks/flink_options.h"
+#include "snapshot/read_scope.h"
 
 namespace fs = std::filesystem;
 
@@ -83,7 +84,8 @@ const flink::OperatorState& select_operator(const flink::Metadata& md, const Ope
 }
 
 MaterializePlan plan_materialize(const flink::Metadata& md, const snapshot::Location& loc, const OperatorSelector& sel,
-                                 int32_t subtask, const std::vector<snapshot::PathMapping>& mappings) {
+                                 int32_t subtask, const std::vector<snapshot::PathMapping>& mappings,
+                                 const std::vector<fs::path>& allow_outside) {
   const flink::OperatorState& op = select_operator(md, sel);
   const std::string label = rocks::subtask_label(op, subtask);
   if (subtask < 0 || subtask >= op.parallelism) {
@@ -101,9 +103,10 @@ MaterializePlan plan_materialize(const flink::Metadata& md, const snapshot::Loca
                                        not_a_database(st->managed_keyed.tag)));
   }
   MaterializePlan plan;
-  for (auto& db : rocks::db_files_of(md, loc.directory, mappings)) {
+  for (auto& db : rocks::db_files_of(md, loc.directory, mappings, snapshot::read_scope(loc, mappings, allow_outside))) {
     if (db.handle == &std::get<flink::IncrementalHandle>(st->managed_keyed.body)) plan.db = std::move(db);
   }
+  if (!plan.db.outside.empty()) throw io::outside_error(plan.db.outside);  // one line, exit 2
   if (!plan.db.ok()) throw MaterializeError(refusal_message(label + ": cannot be materialized", plan.db.problems));
   const flink::IncrementalHandle& h = *plan.db.handle;
   plan.operator_id = flink::to_hex(op.id);

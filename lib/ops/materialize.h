@@ -64,8 +64,12 @@ struct MaterializePlan {
 // a key-grouped full snapshot (tags 3, 7, 12: canonical savepoints, heap state, RocksDB full
 // checkpoints of Flink <= 1.15) is Flink's own stream format, and a changelog handle (8, 14) is
 // a database plus a log of later changes.
+// The files are read only from the snapshot's root, the mappings' directories and
+// `allow_outside` (snapshot/read_scope.h); any other is refused first, with one line
+// (io::OutsideScopeError).
 MaterializePlan plan_materialize(const flink::Metadata& md, const snapshot::Location& loc, const OperatorSelector& sel,
-                                 int32_t subtask, const std::vector<snapshot::PathMapping>& mappings);
+                                 int32_t subtask, const std::vector<snapshot::PathMapping>& mappings,
+                                 const std::vector<std::filesystem::path>& allow_outside = {});
 
 // Refuses (io::IoError) an output inside `source_dir`, containing it, or containing a file of one
 // of `dbs`: the inputs-are-never-modified rule of convert (ops::check_output_location).

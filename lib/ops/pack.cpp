@@ -17,6 +17,7 @@
 #include "io/copy_or_link.h"
 #include "io/decode_error.h"
 #include "snapshot/layout.h"
+#include "util/saturating.h"
 
 namespace fs = std::filesystem;
 
@@ -230,7 +231,7 @@ PackStats pack_snapshot(const SelfContainedPlan& plan, const fs::path& out, bool
   }
   PackStats st;
   uint64_t total = plan.metadata.size();
-  for (const auto& f : plan.files) total += f.length;
+  for (const auto& f : plan.files) util::sat_accumulate(total, f.length);
   int fd = -1;
   fs::path tmp = temp_file_beside(out, fd);
   try {
@@ -261,18 +262,19 @@ PackStats pack_snapshot(const SelfContainedPlan& plan, const fs::path& out, bool
       z.write(tail);
       all.update(tail);
       ++st.files;
-      st.bytes_in += size;
+      util::sat_accumulate(st.bytes_in, size);
     };
     record(std::string(snapshot::kMetadataFileName), plan.metadata.size(), [&](io::Xxh64& h) {
       h.update(plan.metadata);
       z.write(plan.metadata);
     });
     for (const auto& f : plan.files) {
-      if (f.whole && io::regular_file_size(f.source) != f.length) {
+      // Read through the plan's scope again: the file read is checked when it is opened.
+      if (f.whole && io::regular_file_size(plan.scope, f.source) != f.length) {
         throw PackError(f.source.string() + ": changed size while being packed");
       }
       record(f.name, f.length, [&](io::Xxh64& h) {
-        io::read_range(f.source, f.offset, f.length, [&](std::string_view piece) {
+        io::read_range(plan.scope, f.source, f.offset, f.length, [&](std::string_view piece) {
           h.update(piece);
           z.write(piece);
         });

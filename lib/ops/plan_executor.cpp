@@ -14,6 +14,7 @@
 
 #include "io/atomic_file.h"
 #include "io/decode_error.h"
+#include "util/saturating.h"
 
 namespace fs = std::filesystem;
 
@@ -146,7 +147,7 @@ class Executor {
       result_.dirs_deleted++;
     } else {
       result_.files_deleted++;
-      result_.bytes_freed += e.size;
+      util::sat_accumulate(result_.bytes_freed, e.size);
     }
     if (crash_after_ >= 0 && ++deleted_ >= crash_after_) ::raise(SIGKILL);
     return true;

@@ -1,4 +1,4 @@
-// Applying a prune/gc plan (ops/gc_plan.h) in crash-safe order. One executor for both commands.
+// Applying a prune/gc plan (ops/deletion_plan.h) in crash-safe order. One executor for both commands.
 //
 // Contract:
 //  * Exclusive: an flock on the root directory; a second prune/gc on the same root is refused.
@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "ops/gc_plan.h"
+#include "ops/deletion_plan.h"
 
 namespace ckpt::ops {
 

@@ -1,5 +1,5 @@
 // `ckpt convert --relocate FROM=TO --in-place DIR`: the repair of a moved or copied checkpoint
-// directory (what prune and gc suggest when they find one, ops/gc_plan.h MovedPrefix).
+// directory (what prune and gc suggest when they find one, ops/deletion_plan.h MovedPrefix).
 //
 // Contract:
 //  * Every snapshot discovery finds under DIR (a snapshot, a job directory or a root) has the

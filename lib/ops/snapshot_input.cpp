@@ -15,11 +15,6 @@
 namespace ckpt::ops {
 namespace {
 
-bool starts_with_magic(std::string_view b) {
-  return b.size() >= 4 && static_cast<unsigned char>(b[0]) == 0x49 && static_cast<unsigned char>(b[1]) == 0x60 &&
-         static_cast<unsigned char>(b[2]) == 0x67 && static_cast<unsigned char>(b[3]) == 0x2D;
-}
-
 bool looks_like_json(std::string_view b) {
   for (char c : b) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
@@ -87,7 +82,7 @@ SnapshotInput load_snapshot_input(const std::filesystem::path& path, InputForm f
     throw InputError(e.what());
   }
   if (form == InputForm::kAuto) {
-    if (starts_with_magic(bytes)) form = InputForm::kFlink;
+    if (flink::starts_with_metadata_magic(bytes)) form = InputForm::kFlink;
     else if (looks_like_json(bytes)) form = InputForm::kJson;
     else
       throw InputError(path.string() +

@@ -163,7 +163,8 @@ PersistedStream persist_file(const SnapshotLocation& loc, const fs::path& source
     out.kind = PersistedStream::Kind::kFile;
     out.name = flink::random_uuid(rng());
     out.size = static_cast<int64_t>(size);
-    io::link_or_copy(source, loc.dir / out.name, /*prefer_link=*/false);  // fsyncs the copy
+    // The backend's own local files, not a snapshot's paths.
+    io::link_or_copy(io::ReadScope::unconfined(), source, loc.dir / out.name, /*prefer_link=*/false);  // fsyncs the copy
     return out;
   } catch (const io::IoError& e) {
     throw CheckpointFailure(e.what());

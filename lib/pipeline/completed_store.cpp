@@ -3,8 +3,10 @@
 #include <system_error>
 
 #include "io/atomic_file.h"
+#include "io/confined_open.h"
 #include "snapshot/file_refs.h"
 #include "snapshot/layout.h"
+#include "snapshot/read_scope.h"
 
 namespace ckpt::pipeline {
 namespace fs = std::filesystem;
@@ -46,11 +48,15 @@ void CompletedCheckpointStore::release(const CompletedSnapshot& s) {
       // best effort: the directory is being deleted anyway
     }
   }
+  // A claimed snapshot's paths are input: its shared files are deleted only inside its root and
+  // through no symbolic link (snapshot/read_scope.h), never wherever a handle points.
+  const io::ReadScope scope = s.dir.empty() ? io::ReadScope()
+                                            : snapshot::read_scope(snapshot::locate(s.dir / snapshot::kMetadataFileName), {}, {});
   for (const auto& f : shared_files(s)) {
     auto it = shared_refs_.find(f);
     if (it == shared_refs_.end()) continue;
     if (--it->second == 0) {
-      fs::remove(f, ec);
+      (void)scope.unlink(f);  // best effort, as before: a file left behind is gc's to find
       shared_refs_.erase(it);
     }
   }

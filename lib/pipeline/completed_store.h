@@ -4,7 +4,9 @@
 // checkpoint owned by this job loses its chk-N directory, and every shared file it referenced
 // loses one reference; shared files with no reference left are deleted. Snapshots restored in
 // NO_CLAIM mode are never owned: they are neither registered nor deleted. Savepoints are not
-// kept here (they never subsume checkpoints and belong to the user).
+// kept here (they never subsume checkpoints and belong to the user). Shared files are deleted only
+// inside the snapshot's root, through no symbolic link (io::ReadScope::unlink): a snapshot
+// restored in CLAIM mode cannot make the job delete a file elsewhere.
 #pragma once
 
 #include <cstdint>

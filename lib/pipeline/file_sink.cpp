@@ -1,12 +1,13 @@
 #include "pipeline/file_sink.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <set>
 #include <stdexcept>
 
 #include "io/atomic_file.h"
@@ -39,6 +40,54 @@ Committable deserialize_committable(std::string_view bytes) {
   }
   if (c.dir.empty() || c.dir.front() != '/') throw io::DecodeError(0, "sink committable has no absolute directory");
   return c;
+}
+
+namespace {
+
+std::string normal_dir(const fs::path& d) {
+  std::error_code ec;
+  fs::path a = fs::absolute(d, ec);
+  std::string s = (ec ? d : a).lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+bool is_part_pair(const Committable& c) {
+  return c.final_name.starts_with("part-") && c.in_progress == "." + c.final_name + ".inprogress";
+}
+
+bool exists_nofollow(const fs::path& p, bool& regular) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) return false;
+  regular = S_ISREG(st.st_mode);
+  return true;
+}
+
+enum class Action { kCommit, kNothing };
+
+// What a restore does with `c` when its job writes to `output_dir` (normal_dir form).
+Action restored_action(const Committable& c, const std::string& output_dir) {
+  const fs::path from = fs::path(c.dir) / c.in_progress;
+  if (!is_part_pair(c)) {
+    throw std::runtime_error(fmt::format("sink committable {}: expected a pair .part-X.inprogress -> part-X, found -> {}; "
+                                         "nothing committed",
+                                         from.string(), c.final_name));
+  }
+  if (normal_dir(c.dir) == output_dir) return Action::kCommit;
+  bool final_regular = false, unused = false;
+  if (!exists_nofollow(from, unused) && exists_nofollow(fs::path(c.dir) / c.final_name, final_regular) && final_regular) {
+    return Action::kNothing;  // committed earlier, in the directory the snapshot's job wrote to
+  }
+  throw std::runtime_error(fmt::format("sink committable {}: lies outside the output directory {} (a restore renames "
+                                       "files only there); nothing committed",
+                                       from.string(), output_dir));
+}
+
+}  // namespace
+
+void check_restored_committables(const std::vector<Committable>& restored, const fs::path& output_dir) {
+  const std::string out = normal_dir(output_dir);
+  for (const auto& c : restored) (void)restored_action(c, out);
 }
 
 FileSink::FileSink(fs::path dir, int32_t subtask, std::string uid)
@@ -110,8 +159,9 @@ void FileSink::make_durable(const Committable& c) {
 void FileSink::commit(const Committable& c) {
   fs::path from = fs::path(c.dir) / c.in_progress;
   fs::path to = fs::path(c.dir) / c.final_name;
-  if (::rename(from.c_str(), to.c_str()) == 0) return;
-  if (errno == ENOENT && fs::exists(to)) return;  // committed before a failure: idempotent
+  // Never over an existing file: a part name is used once, so an existing target is not ours.
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return;
+  if (errno == ENOENT && fs::exists(fs::symlink_status(to))) return;  // committed before a failure: idempotent
   throw std::runtime_error(fmt::format("{}: cannot commit to {}: {}", from.string(), to.string(), std::strerror(errno)));
 }
 
@@ -131,12 +181,17 @@ void FileSink::commit_up_to(int64_t checkpoint_id) {
 }
 
 void FileSink::commit_restored(const std::vector<Committable>& restored) {
-  std::set<std::string> dirs;
+  const std::string out = normal_dir(dir_);
+  bool any = false;
   for (const auto& c : restored) {
-    commit(c);
-    dirs.insert(c.dir);
+    if (restored_action(c, out) != Action::kCommit) continue;
+    // The output directory as this sink names it, whatever spelling the committable used.
+    Committable here = c;
+    here.dir = dir_.string();
+    commit(here);
+    any = true;
   }
-  for (const auto& d : dirs) io::fsync_directory(d);
+  if (any) io::fsync_directory(dir_);
 }
 
 void FileSink::commit_all() {

@@ -8,6 +8,13 @@
 // committable whose in-progress file is gone but whose final file exists is already done.
 // Files written after the last completed checkpoint of a failed attempt stay hidden and are never
 // committed (Flink leaves them too).
+//
+// A restored committable is input, not a command: a restore renames files only inside its own
+// output directory, only `.part-X.inprogress` to `part-X`, and never over an existing file
+// (RENAME_NOREPLACE). A committable for another directory is acted on nowhere: it is accepted
+// only when there is nothing to do (its final file exists and its in-progress file does not, as
+// after a restore with a new --output of a job that had committed everything), else the restore
+// is refused before any file is touched (check_restored_committables).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +35,11 @@ struct Committable {
 std::string serialize_committable(const Committable& c);
 Committable deserialize_committable(std::string_view bytes);
 
+// Throws std::runtime_error, one line naming the committable's file, unless every committable in
+// `restored` is a part file of `output_dir` or an already committed one elsewhere (see above).
+// Only lstat(2)s; touches nothing.
+void check_restored_committables(const std::vector<Committable>& restored, const std::filesystem::path& output_dir);
+
 class FileSink {
  public:
   FileSink(std::filesystem::path dir, int32_t subtask, std::string uid);
@@ -46,7 +58,8 @@ class FileSink {
   static void make_durable(const Committable& c);
   // Checkpoint `checkpoint_id` completed: commits every pending committable up to it.
   void commit_up_to(int64_t checkpoint_id);
-  // Restore: commits what a completed snapshot recorded (idempotent).
+  // Restore: commits what a completed snapshot recorded (idempotent), after
+  // check_restored_committables.
   void commit_restored(const std::vector<Committable>& restored);
   // End of input without checkpointing: everything written is committed.
   void commit_all();

@@ -151,6 +151,12 @@ LocalRecoveryOutcome prefer_local_state(RestorePlan& plan, const LocalRecoveryCo
           break;
         }
         std::string backend = without_dashes(io::mutf8_to_utf8(piece.files.handle->backend_id));
+        // The backend id comes from the snapshot: as a directory name it must not leave the
+        // subtask's local directory.
+        if (!rocks::plain_local_name(backend)) {
+          why = fmt::format("backend id \"{}\" is not a plain directory name", backend);
+          break;
+        }
         std::string first_problem;
         for (const auto& root : roots) {
           fs::path dir = subtask_local_dir(root, job, vertex, piece.files.subtask) /

@@ -9,6 +9,7 @@
 #include "flink/key_groups.h"
 #include "flink/metadata_reader.h"
 #include "flink/operator_id.h"
+#include "io/copy_or_link.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"
 #include "io/mutf8.h"
@@ -17,6 +18,8 @@
 #include "pipeline/state_format.h"
 #include "rocks/db_files.h"
 #include "snapshot/file_refs.h"
+#include "snapshot/layout.h"
+#include "snapshot/read_scope.h"
 
 namespace ckpt::pipeline {
 namespace fs = std::filesystem;
@@ -64,7 +67,7 @@ const flink::OperatorState* find_operator(const flink::Metadata& md, std::string
 // Bytes of stream handles, read once per file.
 class StreamBytes {
  public:
-  StreamBytes(const flink::Metadata& md, const fs::path& dir) {
+  StreamBytes(const flink::Metadata& md, const fs::path& dir, io::ReadScope scope) : scope_(std::move(scope)) {
     if (dir.empty()) return;
     for (const auto& f : snapshot::file_refs(md, dir)) {
       if (f.resolved.kind == snapshot::ResolvedPath::Kind::kLocal) paths_[f.ref.handle] = f.resolved.local;
@@ -79,7 +82,16 @@ class StreamBytes {
     }
     auto cached = files_.find(it->second);
     if (cached != files_.end()) return cached->second;
-    auto bytes = std::make_shared<std::string>(io::read_file_bytes(it->second));
+    // Through the snapshot's read scope: a crafted handle cannot make the job's state (and so its
+    // output) out of a file outside the snapshot's root.
+    auto bytes = std::make_shared<std::string>();
+    uint64_t size = io::regular_file_size(scope_, it->second);
+    if (size > kMaxStateFile) {
+      throw std::runtime_error(fmt::format("{}: {} bytes, more than the {} a state file of this pipeline may have",
+                                           it->second.string(), size, kMaxStateFile));
+    }
+    bytes->reserve(static_cast<std::size_t>(size));
+    io::read_range(scope_, it->second, 0, size, [&](std::string_view piece) { bytes->append(piece); });
     files_[it->second] = bytes;
     return bytes;
   }
@@ -89,6 +101,8 @@ class StreamBytes {
   }
 
  private:
+  static constexpr uint64_t kMaxStateFile = uint64_t{1} << 34;
+  io::ReadScope scope_;
   std::map<const flink::StreamHandle*, fs::path> paths_;
   std::map<fs::path, std::shared_ptr<const std::string>> files_;
 };
@@ -141,10 +155,17 @@ void keyed_pieces(const flink::OperatorState* op, StreamBytes& bytes, flink::Key
                   const std::shared_ptr<const flink::Metadata>& md, const std::vector<rocks::DbFiles>& dbs,
                   std::vector<KeyedRestore::Piece>& out, std::vector<NativePiece>& native) {
   if (!op) return;
-  auto overlaps = [&](flink::KeyGroupRange r) {
-    return !r.empty() && r.end_inclusive() >= want.start && r.start <= want.end_inclusive();
-  };
   for (const auto& s : op->subtasks) {
+    // Ranges come from the snapshot: one outside [0, max parallelism) is refused, so no key-group
+    // arithmetic below can overflow.
+    auto overlaps = [&](flink::KeyGroupRange r) {
+      if (r.start < 0 || r.count < 0 || static_cast<int64_t>(r.start) + r.count > op->max_parallelism) {
+        throw std::runtime_error(fmt::format("subtask {}: key-group range start {} count {} lies outside the "
+                                             "operator's key groups [0, {})",
+                                             s.index, r.start, r.count, op->max_parallelism));
+      }
+      return !r.empty() && r.end_inclusive() >= want.start && r.start <= want.end_inclusive();
+    };
     if (s.finished) continue;
     for (const flink::KeyedHandle* h : {&s.managed_keyed, &s.raw_keyed}) {
       if (h->is_null()) continue;
@@ -204,7 +225,10 @@ RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int
                                          plan.max_parallelism));
   }
 
-  StreamBytes bytes(md, snap.dir);
+  // Everything the snapshot names is read from its root only (snapshot/read_scope.h).
+  io::ReadScope scope;
+  if (!snap.dir.empty()) scope = snapshot::read_scope(snapshot::locate(snap.dir / snapshot::kMetadataFileName), {}, {});
+  StreamBytes bytes(md, snap.dir, scope);
   auto splits = redistribute(list_state_by_subtask(source, kSplitsStateName, bytes), parallelism);
   for (auto& v : splits) {
     auto& dst = plan.source_splits.emplace_back();
@@ -212,7 +236,7 @@ RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int
   }
   auto committables = redistribute(list_state_by_subtask(sink, kCommittablesStateName, bytes), parallelism);
 
-  std::vector<rocks::DbFiles> dbs = rocks::db_files_of(md, snap.dir);  // native RocksDB handles
+  std::vector<rocks::DbFiles> dbs = rocks::db_files_of(md, snap.dir, {}, scope);  // native RocksDB handles
   plan.keyed.resize(static_cast<std::size_t>(parallelism));
   for (int32_t i = 0; i < parallelism; ++i) {
     auto& k = plan.keyed[static_cast<std::size_t>(i)];

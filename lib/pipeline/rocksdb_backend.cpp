@@ -18,6 +18,7 @@
 
 #include "flink/builder.h"
 #include "flink/key_groups.h"
+#include "io/confined_open.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"
 #include "pipeline/state_table.h"
@@ -226,6 +227,7 @@ class RocksDbBackend final : public KeyedStateBackend {
   using KeyedStateBackend::restore_native;
   void restore_native(std::span<const NativePiece> pieces) override {
     for (const NativePiece& p : pieces) {
+      if (!p.files.outside.empty()) throw io::outside_error(p.files.outside);
       if (!p.files.ok()) throw std::runtime_error(p.files.problems.front());
     }
     // The pieces' entries go into the database under the caches: empty them first.

@@ -10,6 +10,7 @@
 #include "io/decode_error.h"
 #include "io/mutf8.h"
 #include "snapshot/file_refs.h"
+#include "util/saturating.h"
 
 namespace fs = std::filesystem;
 
@@ -30,7 +31,8 @@ std::string subtask_label(const flink::OperatorState& op, int32_t subtask) {
 namespace {
 
 // Fills `f` from a file-backed handle's resolved reference; returns a problem or "".
-std::string resolve_file(const snapshot::FileRef& ref, const fs::path& snapshot_dir, DbFile& f) {
+std::string resolve_file(const snapshot::FileRef& ref, const fs::path& snapshot_dir, const io::ReadScope& scope,
+                         DbFile& f) {
   f.original = ref.path;
   if (ref.resolved.kind == snapshot::ResolvedPath::Kind::kRemoteUnmapped) {
     return fmt::format("{}: {}: remote file; mirror it locally and pass --map PREFIX=DIR", f.name, ref.path);
@@ -41,7 +43,9 @@ std::string resolve_file(const snapshot::FileRef& ref, const fs::path& snapshot_
   f.path = ref.resolved.local;
   uint64_t actual = 0;
   try {
-    actual = io::regular_file_size(f.path);
+    actual = io::regular_file_size(scope, f.path);
+  } catch (const io::OutsideScopeError& e) {
+    throw io::OutsideScopeError(fmt::format("{}: {}", f.name, e.what()));
   } catch (const io::IoError& e) {
     return fmt::format("{}: {}", f.name, e.what());
   }
@@ -66,7 +70,7 @@ std::string resolve_file(const snapshot::FileRef& ref, const fs::path& snapshot_
 }  // namespace
 
 std::vector<DbFiles> db_files_of(const flink::Metadata& md, const fs::path& snapshot_dir,
-                                 const std::vector<snapshot::PathMapping>& mappings) {
+                                 const std::vector<snapshot::PathMapping>& mappings, const io::ReadScope& scope) {
   const std::vector<snapshot::FileRef> refs = snapshot::file_refs(md, snapshot_dir, mappings);
   std::unordered_map<const flink::StreamHandle*, const snapshot::FileRef*> by_handle;
   for (const auto& r : refs) by_handle.emplace(r.ref.handle, &r);
@@ -84,6 +88,7 @@ std::vector<DbFiles> db_files_of(const flink::Metadata& md, const fs::path& snap
       db.subtask = s.index;
       db.handle = inc;
       db.where = subtask_label(op, s.index);
+      db.scope = scope;
       std::set<std::string> names;
       bool has_current = false;
       for (const auto* list : {&inc->shared, &inc->private_files}) {
@@ -111,7 +116,12 @@ std::vector<DbFiles> db_files_of(const flink::Metadata& md, const fs::path& snap
             f.source = FileSource::kInline;  // file merging's empty chunk: an empty file
             f.original = "(empty segment)";
           } else if (auto it = by_handle.find(&h); it != by_handle.end()) {
-            problem = resolve_file(*it->second, dir, f);
+            try {
+              problem = resolve_file(*it->second, dir, scope, f);
+            } catch (const io::OutsideScopeError& e) {
+              db.outside.push_back(db.where + ": " + e.what());
+              continue;
+            }
           } else {
             problem = fmt::format("{}: stream handle tag {} holds no file bytes", f.name, h.tag);
           }
@@ -119,7 +129,7 @@ std::vector<DbFiles> db_files_of(const flink::Metadata& md, const fs::path& snap
             db.problems.push_back(std::move(problem));
             continue;
           }
-          db.bytes += f.size;
+          util::sat_accumulate(db.bytes, f.size);
           db.files.push_back(std::move(f));
         }
       }
@@ -132,6 +142,8 @@ std::vector<DbFiles> db_files_of(const flink::Metadata& md, const fs::path& snap
 
 DbFiles laid_out_at(const DbFiles& db, const fs::path& dir) {
   DbFiles out = db;
+  out.scope = io::ReadScope();
+  out.scope.allow(dir);
   for (DbFile& f : out.files) {
     f.source = FileSource::kFile;
     f.path = dir / f.name;

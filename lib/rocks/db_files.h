@@ -7,10 +7,11 @@
 // rebuilds a database from. Paths come from snapshot::file_refs (the one resolution rule, with
 // `--map` mappings), handles from flink::visit_streams; nothing here re-resolves a path.
 //
-// Contract: pure apart from lstat(2) of the files. Problems (a name that is not a plain file name
-// or repeats, a remote file without a mapping, a missing, resized or non-regular file, a handle
-// with no CURRENT) are collected per subtask in `problems`, one line each, never thrown: callers
-// decide whether one broken subtask stops them.
+// Contract: pure apart from opening the files through a ReadScope (io/confined_open.h), which
+// place_db.h uses again to read them. Problems (a name that is not a plain file name or repeats, a
+// remote file without a mapping, a file outside the scope or behind a symlinked directory, a
+// missing, resized or non-regular file, a handle with no CURRENT) are collected per subtask in
+// `problems`, one line each, never thrown: callers decide whether one broken subtask stops them.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "flink/model.h"
+#include "io/confined_open.h"
 #include "snapshot/paths.h"
 
 namespace ckpt::rocks {
@@ -48,10 +50,12 @@ struct DbFiles {
   const flink::IncrementalHandle* handle = nullptr;  // points into the Metadata given
   std::string where;            // "operator <hex> (uid U) subtask 3", for messages
   std::vector<DbFile> files;    // shared list, then private list, in handle order
-  uint64_t bytes = 0;           // sum of the files' sizes
+  uint64_t bytes = 0;           // sum of the files' sizes (saturating)
   std::vector<std::string> problems;
+  std::vector<std::string> outside;  // files outside `scope` or behind a symlink ("<where>: <name>: <why>")
+  io::ReadScope scope;          // where `files` may be read from
 
-  bool ok() const { return problems.empty(); }
+  bool ok() const { return problems.empty() && outside.empty(); }
 };
 
 // True for names RocksDB gives table files ("*.sst"): Flink classifies files by this suffix.
@@ -61,14 +65,15 @@ bool is_sst(std::string_view name);
 bool plain_local_name(std::string_view name);
 
 // The database files of every managed keyed incremental handle (tags 5, 11) of `md`, in file
-// order. Relative handles resolve against `snapshot_dir`; remote paths through `mappings`.
+// order. Relative handles resolve against `snapshot_dir`; remote paths through `mappings`; every
+// file must open through `scope` (snapshot::read_scope for a snapshot on disk).
 // Handles nested inside changelog composites (tags 8, 14) are not listed: with their changelog
 // they are not one database (see nested_incremental_count).
 std::vector<DbFiles> db_files_of(const flink::Metadata& md, const std::filesystem::path& snapshot_dir,
-                                 const std::vector<snapshot::PathMapping>& mappings = {});
+                                 const std::vector<snapshot::PathMapping>& mappings, const io::ReadScope& scope);
 
 // The same database as laid out in `dir` by rocks/place_db.h: every file a whole local file
-// dir/<name> (to lay out a second copy from the first).
+// dir/<name> (to lay out a second copy from the first), readable from `dir` only.
 DbFiles laid_out_at(const DbFiles& db, const std::filesystem::path& dir);
 
 // How many incremental handles sit inside changelog composites (not listed by db_files_of).

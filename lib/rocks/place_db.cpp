@@ -2,6 +2,7 @@
 
 #include "io/atomic_file.h"
 #include "io/copy_or_link.h"
+#include "util/saturating.h"
 
 namespace fs = std::filesystem;
 
@@ -31,12 +32,12 @@ PlaceStats place_db_files(const DbFiles& db, const fs::path& dir, bool link_ssts
         ++st.inlined;
         break;
       case FileSource::kSegment:
-        io::copy_range(f.path, f.offset, f.size, target);
+        io::copy_range(db.scope, f.path, f.offset, f.size, target);
         how = PlaceHow::kCut;
         ++st.cut;
         break;
       case FileSource::kFile:
-        if (io::link_or_copy(f.path, target, link_ssts && is_sst(f.name)) == io::PlaceMethod::kLink) {
+        if (io::link_or_copy(db.scope, f.path, target, link_ssts && is_sst(f.name)) == io::PlaceMethod::kLink) {
           how = PlaceHow::kLink;
           ++st.linked;
         } else {
@@ -45,7 +46,7 @@ PlaceStats place_db_files(const DbFiles& db, const fs::path& dir, bool link_ssts
         break;
     }
     st.how[i] = how;
-    st.bytes += f.size;
+    util::sat_accumulate(st.bytes, f.size);
   };
   std::size_t current = db.files.size();
   for (std::size_t i = 0; i < db.files.size(); ++i) {

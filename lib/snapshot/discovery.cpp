@@ -9,6 +9,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "flink/metadata_reader.h"
 #include "io/decode_error.h"
 #include "snapshot/layout.h"
 
@@ -29,10 +30,10 @@ bool is_regular_no_follow(const fs::path& p) {
 bool has_metadata_magic(const fs::path& p) {
   int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return false;
-  unsigned char b[4] = {};
+  char b[4] = {};
   ssize_t n = ::read(fd, b, 4);
   ::close(fd);
-  return n == 4 && b[0] == 0x49 && b[1] == 0x60 && b[2] == 0x67 && b[3] == 0x2D;
+  return n == 4 && flink::starts_with_metadata_magic(std::string_view(b, 4));
 }
 
 void walk(const fs::path& dir, int depth, Discovery& out) {

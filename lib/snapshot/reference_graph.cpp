@@ -10,6 +10,7 @@
 #include "flink/metadata_reader.h"
 #include "snapshot/file_refs.h"
 #include "snapshot/layout.h"
+#include "util/saturating.h"
 
 namespace fs = std::filesystem;
 
@@ -88,7 +89,7 @@ void parse_one(const Location& loc, const GraphSource& src, const fs::path& scan
       out.paths += f.local;  // lexically normal (paths.h)
       r.hash = PathIndex::hash(f.local);
       r.segment = f.form == PathForm::kSegment;
-      r.end = f.size < 0 ? -1 : (r.segment ? f.segment_start + f.size : f.size);
+      r.end = f.size < 0 ? -1 : (r.segment ? util::sat_add(f.segment_start, f.size) : f.size);
       out.refs.push_back(std::move(r));
     });
   } catch (const std::exception& e) {

@@ -14,6 +14,7 @@
 #include "flink/operator_id.h"
 #include "snapshot/file_refs.h"
 #include "snapshot/layout.h"
+#include "snapshot/read_scope.h"
 #include "validate/deep.h"
 
 namespace fs = std::filesystem;
@@ -82,6 +83,8 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
   const fs::path job_dir = loc.job_dir.empty() ? fs::path() : fs::absolute(loc.job_dir).lexically_normal();
   std::string foreign;
   std::size_t foreign_count = 0;
+  // F32: what copy, link and pack commands would refuse to read (snapshot/read_scope.h).
+  const io::ReadScope scope = snapshot::read_scope(loc, options.mappings, options.allow_outside);
   const bool savepoint = loc.dir_kind == snapshot::DirKind::kSavepoint ||
                          (md.trailer_state == flink::TrailerState::kParsed &&
                           md.properties.kind == flink::CheckpointProperties::Kind::kSavepoint);
@@ -120,6 +123,17 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
     auto [it, fresh] = stats_by_path.try_emplace(p);
     if (fresh) {
       it->second = stat_of(p);
+      // Only files this machine has: a missing one is F23/F24's (the other machine's paths of
+      // a snapshot copied here are not a confinement problem).
+      if (it->second.err == 0) {
+        if (scope.containing(p).empty()) {
+          report(f, "F32", Severity::kError, ps,
+                 fmt::format("handle path {} resolves outside the snapshot's root {}", f.path,
+                             snapshot::snapshot_root(loc).string()));
+        } else if (std::string why = scope.refusal(p); !why.empty()) {
+          report(f, "F32", Severity::kError, ps, fmt::format("handle path {} is not confined: {}", f.path, why));
+        }
+      }
       ++stats.referenced;
       fs::path absolute = fs::absolute(p).lexically_normal();
       if (!job_dir.empty() && f.form != snapshot::PathForm::kRelative && !snapshot::is_within(absolute, job_dir)) {

@@ -1,8 +1,9 @@
-// Rules F23-F31 (spec §19.3): the files a snapshot references, checked on this machine; and, with
+// Rules F23-F32 (spec §19.3; F32 is ckpt's own, snapshot/read_scope.h): the files a snapshot references, checked on this machine; and, with
 // `deep`, rules D01-D07 on their contents (validate/deep.h).
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <vector>
 
@@ -19,6 +20,7 @@ using ProgressFn = std::function<void(uint64_t, uint64_t)>;
 
 struct FileOptions {
   std::vector<snapshot::PathMapping> mappings;  // --map PREFIX=DIR
+  std::vector<std::filesystem::path> allow_outside;  // --allow-outside DIR: not reported by F32
   bool strict = false;   // unmapped remote files are errors, not "not checked"
   bool deep = false;     // read every file (D rules)
   unsigned threads = 0;  // deep workers; 0 = one per hardware thread

@@ -14,6 +14,7 @@
 #include "flink/key_groups.h"
 #include "flink/operator_id.h"
 #include "io/mutf8.h"
+#include "util/saturating.h"
 
 namespace ckpt::validate {
 
@@ -48,12 +49,6 @@ int64_t known_size(const flink::StreamHandle& h) {
   if (flink::is_file_backed(h) && h.size <= 0) return -1;
   if (h.tag == flink::stream_tag::kKeyGroups) return h.key_groups ? known_size(h.key_groups->delegate) : -1;
   return flink::stream_size(h);
-}
-
-// Sums of sizes from a corrupt file can exceed int64.
-int64_t add_saturating(int64_t a, int64_t b) {
-  int64_t r = 0;
-  return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
 }
 
 bool is_uuid(std::string_view s) {
@@ -323,7 +318,7 @@ class Checker {
     auto note = [&](const flink::NamedStream& ns, bool shared) {
       int64_t sz = known_size(ns.handle);
       if (sz < 0) sizes_known = false;
-      total = add_saturating(total, flink::stream_size(ns.handle));
+      total = util::sat_add(total, flink::stream_size(ns.handle));
       std::string name = io::mutf8_to_utf8(ns.local_path);
       if (++names[name] == 2) {
         out_.add("K19", where, fmt::format("RocksDB file name \"{}\" appears twice in one handle", name));

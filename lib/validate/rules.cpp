@@ -41,6 +41,7 @@ constexpr std::array kRules{
     Rule{"F29", kError, "a chk-N directory holds _metadata (else the checkpoint never completed)"},
     Rule{"F30", kError, "relative paths resolve inside the snapshot directory"},
     Rule{"F31", kInfo, "files on unmapped remote file systems are not checked (--map, --strict)"},
+    Rule{"F32", kError, "handle paths resolve inside the snapshot's root, --map and --allow-outside directories, through no symbolic link"},
     Rule{"D01", kError, "--deep: SST files open and every block checksum is correct"},
     Rule{"D02", kError, "--deep: SST table properties are readable and consistent with the file"},
     Rule{"D03", kError, "--deep: first and last SST keys lie inside the handle's key-group range"},

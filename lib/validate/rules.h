@@ -6,7 +6,7 @@
 //   S12      ckpt's own: bytes after the last structure Flink reads. §19.1 rule 8 makes them an
 //            error for V2/V3, but Flink's reader ignores them (for every version): a warning.
 //   K12-K22  semantic rules within one file (§19.2, numbers 12-22)
-//   F23-F31  rules against the file system (§19.3, numbers 23-28; 29-31 are ckpt's own)
+//   F23-F32  rules against the file system (§19.3, numbers 23-28; 29-32 are ckpt's own)
 //   D01-D07  --deep: contents of the referenced files (RocksDB files, offsets inside files)
 //   E01-E05  --expect / --expect-from: will the job's operators map onto the snapshot
 // §19 rule 25 ("inline handles never need a file") forbids a check rather than asking for one,

@@ -96,6 +96,59 @@ wait_for_checkpoints() {
   fail "no $want checkpoints under $dir within 60 s"
 }
 
+# --- crafted snapshots (a corrupt or hostile `_metadata`, made from a real one) ---------------
+
+# craft EXPORT OUT MODE ARG (python3): rewrites the first matching handle of a `convert --to json` export.
+#   relative-to-absolute PATH   the first relative file handle becomes file:PATH with size -1
+#   shared-to DIR               the first shared file of every RocksDB handle is copied into DIR
+#                               (same name and size) and the handle names the copy
+#   size N                      the first file handle records N bytes
+craft() {
+  python3 - "$@" <<'PY'
+import json, os, shutil, sys
+src, dst, mode, arg = sys.argv[1:5]
+d = json.load(open(src))
+done = []
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in list(o.items()):
+            if mode == "relative-to-absolute" and k == "relativeFile" and not done:
+                del o[k]
+                o["file"] = {"path": "file:" + arg, "size": "-1"}
+                done.append(1)
+                return
+            if mode == "shared-to" and k == "sharedFiles" and isinstance(v, list) and v:
+                h = v[0]["handle"]["file"]
+                old = h["path"][len("file:"):]
+                new = os.path.join(arg, os.path.basename(old))
+                shutil.copyfile(old, new)
+                h["path"] = "file:" + new
+                done.append(1)
+            if mode == "size" and k in ("file", "relativeFile") and isinstance(v, dict) and "size" in v and not done:
+                v["size"] = arg
+                done.append(1)
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(d)
+assert done, "nothing to craft"
+json.dump(d, open(dst, "w"))
+PY
+}
+
+# write_crafted SNAPSHOT DIR MODE ARG: DIR/_metadata = SNAPSHOT's model crafted, beside hard links
+# of SNAPSHOT's own files (a sibling chk-N, so that relative handles still resolve).
+write_crafted() {
+  local snap=$1 dir=$2 f
+  [ -d "$snap" ] || { fail "write_crafted: $snap is not a snapshot directory"; return 1; }
+  mkdir -p "$dir"
+  "$CKPT" convert "$snap" --to json >"$TMP/export.json" || fail "export $snap"
+  craft "$TMP/export.json" "$TMP/crafted.json" "$3" "$4" || fail "craft $3"
+  "$CKPT" convert "$TMP/crafted.json" --from json --to flink -o "$dir/_metadata" --keep-relative >/dev/null ||
+    fail "write crafted $dir"
+  for f in "$snap"/*; do [ "$(basename "$f")" = _metadata ] || ln "$f" "$dir/"; done
+}
 # have_fixtures: true when the real Flink fixtures are present; otherwise says so (the sections
 # over them are guarded with it, the rest of a script runs on a clean clone too).
 have_fixtures() {

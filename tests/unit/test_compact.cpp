@@ -17,6 +17,7 @@
 #include "ops/validate.h"
 #include "rocks/db_files.h"
 #include "snapshot/discovery.h"
+#include "snapshot/read_scope.h"
 #include "support/rocks_snapshot.h"
 #include "support/temp_dir.h"
 
@@ -178,7 +179,7 @@ TEST_CASE("compact: refusals, failures and reruns") {
     check_valid(t / "out");
   }
   SUBCASE("missing files are refused at planning, every one named") {
-    auto dbs = rocks::db_files_of(md, loc.directory);
+    auto dbs = rocks::db_files_of(md, loc.directory, {}, snapshot::read_scope(loc, {}, {}));
     fs::remove(dbs[0].files.front().path);
     fs::remove(dbs[1].files.back().path);
     try {

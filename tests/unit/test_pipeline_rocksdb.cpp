@@ -76,6 +76,7 @@ rocks::DbFiles lay_out(const NativeKeyedResult& r, const SnapshotLocation& loc, 
   fs::create_directories(dir);
   rocks::DbFiles db;
   db.where = "test";
+  db.scope.allow(dir);
   for (const auto* list : {&r.shared, &r.private_files}) {
     for (const auto& [name, st] : *list) {
       std::string bytes;

@@ -21,6 +21,7 @@
 #include "rocks/flink_options.h"
 #include "rocks/place_db.h"
 #include "snapshot/discovery.h"
+#include "snapshot/read_scope.h"
 #include "support/rocks_snapshot.h"
 #include "support/temp_dir.h"
 
@@ -38,6 +39,11 @@ uint64_t links(const fs::path& p) {
 
 }  // namespace
 
+// What the commands read a snapshot directory's files through (snapshot/read_scope.h).
+io::ReadScope scope_of(const fs::path& snapshot_dir, const std::vector<snapshot::PathMapping>& mappings = {}) {
+  return snapshot::read_scope(snapshot::locate(snapshot_dir / "_metadata"), mappings, {});
+}
+
 TEST_CASE("file names: sst suffix and plain local names") {
   CHECK(rocks::is_sst("000012.sst"));
   CHECK_FALSE(rocks::is_sst(".sst"));
@@ -52,7 +58,7 @@ TEST_CASE("db_files_of: shared and private lists, inline files, every problem re
   spec.inline_threshold = 64;  // CURRENT (16 bytes) is inlined, as Flink's 20 KiB threshold would
   auto snap = testsupport::write_rocks_snapshot(t.path(), spec);
   flink::Metadata md = flink::read_metadata_file(snap.snapshot_dir / "_metadata");
-  auto dbs = rocks::db_files_of(md, snap.snapshot_dir);
+  auto dbs = rocks::db_files_of(md, snap.snapshot_dir, {}, scope_of(snap.snapshot_dir));
   REQUIRE(dbs.size() == 2);
   for (const auto& db : dbs) {
     CAPTURE(db.where);
@@ -88,7 +94,7 @@ TEST_CASE("db_files_of: shared and private lists, inline files, every problem re
     h0.private_files.push_back(b.named("a/b", b.relative_file("x", 3)));
     auto& h1 = std::get<flink::IncrementalHandle>(bad.operators[1].subtasks[1].managed_keyed.body);
     std::erase_if(h1.private_files, [](const auto& ns) { return ns.local_path == "CURRENT"; });
-    auto got = rocks::db_files_of(bad, snap.snapshot_dir);
+    auto got = rocks::db_files_of(bad, snap.snapshot_dir, {}, scope_of(snap.snapshot_dir));
     std::string p0, p1;
     for (const auto& p : got[0].problems) p0 += p + "\n";
     for (const auto& p : got[1].problems) p1 += p + "\n";
@@ -105,7 +111,8 @@ TEST_CASE("db_files_of: shared and private lists, inline files, every problem re
     // A mapping makes the remote file local.
     fs::create_directories(t / "mirror/x");
     io::write_file_atomically(t / "mirror/x/y", std::string(10, 'y'));
-    auto mapped = rocks::db_files_of(bad, snap.snapshot_dir, {{"s3://bucket", t / "mirror"}});
+    auto mapped = rocks::db_files_of(bad, snap.snapshot_dir, {{"s3://bucket", t / "mirror"}},
+                                     scope_of(snap.snapshot_dir, {{"s3://bucket", t / "mirror"}}));
     CHECK(mapped[0].problems.size() == 5);
   }
 }
@@ -117,7 +124,7 @@ TEST_CASE("place_db_files: original names, table files linked, the rest copied, 
   spec.inline_threshold = 64;
   auto snap = testsupport::write_rocks_snapshot(t.path(), spec);
   flink::Metadata md = flink::read_metadata_file(snap.snapshot_dir / "_metadata");
-  auto dbs = rocks::db_files_of(md, snap.snapshot_dir);
+  auto dbs = rocks::db_files_of(md, snap.snapshot_dir, {}, scope_of(snap.snapshot_dir));
   REQUIRE(dbs.size() == 1);
   fs::create_directory(t / "db");
   auto st = rocks::place_db_files(dbs[0], t / "db", true);
@@ -212,7 +219,7 @@ TEST_SUITE("fixtures") {
     for (const auto& loc : snaps) {
       CAPTURE(loc.metadata.string());
       flink::Metadata md = flink::read_metadata_file(loc.metadata);
-      auto dbs = rocks::db_files_of(md, loc.directory);
+      auto dbs = rocks::db_files_of(md, loc.directory, {}, snapshot::read_scope(loc, {}, {}));
       REQUIRE(!dbs.empty());
       REQUIRE(dbs[0].ok());
       fs::path dir = t / fmt::format("db{}", loaded);

@@ -363,7 +363,7 @@ TEST_SUITE("fixtures") {
     }
   }
 
-  TEST_CASE("validate: file rules F23-F31") {
+  TEST_CASE("validate: file rules F23-F32") {
     if (skip_without_fixtures()) return;
     TempDir t;
     {  // F23: a deleted and a truncated relative file; F26: a leftover file.
@@ -444,6 +444,29 @@ TEST_SUITE("fixtures") {
       auto vm = ops::validate_metadata(md2, loc, mapped);
       CHECK_MESSAGE(vm.status == ops::SnapshotValidation::Status::kValid, dump(vm));
       CHECK(vm.files.not_checked == 0);
+    }
+    {  // F32: a file outside the snapshot's root (as file:/etc/passwd would be), --allow-outside;
+       // a file reached through a directory symlink inside the root.
+      fs::create_directories(t.path() / "outside");
+      std::ofstream(t.path() / "outside/secret") << "0123456789";
+      fs::path chk = copy_fixture(t, kHeap16, "ck/0123456789abcdef0123456789abcdef/chk-2");
+      fs::create_directory_symlink(t.path() / "outside", chk.parent_path() / "shared");
+      for (fs::path via : {t.path() / "outside/secret", chk.parent_path() / "shared/secret"}) {
+        CAPTURE(via);
+        flink::Metadata md = read(chk);
+        flink::Builder b(md);
+        first_key_groups(md)->delegate = b.file("file:" + via.string(), 10);
+        auto v = ops::validate_metadata(md, loc_of(chk), {});
+        CHECK_MESSAGE(has(v, "F32", Severity::kError), dump(v));
+        CHECK(v.status != ops::SnapshotValidation::Status::kValid);
+      }
+      flink::Metadata md = read(chk);
+      flink::Builder b(md);
+      first_key_groups(md)->delegate = b.file("file:" + (t.path() / "outside/secret").string(), 10);
+      ops::ValidateOptions allowed;
+      allowed.files.allow_outside.push_back(t.path() / "outside");
+      auto va = ops::validate_metadata(md, loc_of(chk), allowed);
+      for (const auto& f : va.findings) CHECK_MESSAGE(f.rule != "F32", dump(va));
     }
   }
 

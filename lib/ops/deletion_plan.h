@@ -1,6 +1,6 @@
 // The deletion plan shared by `ckpt gc` and `ckpt prune`: given which snapshots stay, what may go.
 //
-// Rules (each one is a test in tests/unit/test_gc_plan.cpp):
+// Rules (each one is a test in tests/unit/test_deletion_plan.cpp):
 //  * A file is never deleted while any kept snapshot (including every snapshot under a --protect
 //    directory, every savepoint not explicitly pruned, and every snapshot outside a job layout)
 //    references it, by path or by identity (device + inode: a referenced path that reaches the

@@ -1,4 +1,4 @@
-// ops/gc_plan + ops/plan_executor + snapshot/reference_graph on generated roots made with the
+// ops/deletion_plan + ops/plan_executor + snapshot/reference_graph on generated roots made with the
 // writer: what is kept and why, hostile inputs, and a property test of plan + apply against a
 // brute-force model of random checkpoint histories.
 #include <doctest/doctest.h>
@@ -483,7 +483,7 @@ TEST_CASE("property: plan and apply match a brute-force model on random historie
       jobs.push_back(root / testsupport::random_job_id(rng));
       int nfiles = 3 + static_cast<int>(rng() % 15);
       // Unique across jobs, as Flink's UUID names are: a name found in two jobs' shared/ means a
-      // copied directory (gc_plan.h, moved prefixes).
+      // copied directory (deletion_plan.h, moved prefixes).
       for (int k = 0; k < nfiles; ++k) pool[jobs[j].string()].push_back(fmt::format("j{}s{}", j, k));
     }
     int64_t max_time = kT0;

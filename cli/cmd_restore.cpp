@@ -1,0 +1,22 @@
+// `ckpt restore`: resumes the bundled streaming job from a snapshot. Its flags, run and rendering
+// are shared with `ckpt run` (job_cli.h).
+#include <memory>
+
+#include "commands.h"
+#include "job_cli.h"
+
+namespace ckpt::cli {
+
+void register_restore(CLI::App& app, int& exit_code) {
+  auto restore_args = std::make_shared<RunArgs>();
+  CLI::App* restore = app.add_subcommand("restore", "Resume the bundled job from a checkpoint or savepoint");
+  restore->description(
+      "Resume the bundled job from a chk-N directory, a savepoint directory, a _metadata file or a job directory\n"
+      "(its latest checkpoint). Job parameters come from the snapshot; -p rescales.");
+  restore->add_option("path", restore_args->restore_path, "chk-N, savepoint, _metadata or job directory")->required();
+  restore->add_flag("--claim", restore_args->claim, "CLAIM mode: the new job owns (and may delete) the snapshot");
+  add_job_options(restore, *restore_args, true);
+  restore->callback([restore_args, &exit_code] { exit_code = run_job_command(*restore_args, true); });
+}
+
+}  // namespace ckpt::cli
