@@ -149,3 +149,115 @@ write_crafted() {
     fail "write crafted $dir"
   for f in "$snap"/*; do [ "$(basename "$f")" = _metadata ] || ln "$f" "$dir/"; done
 }
+# have_fixtures: true when the real Flink fixtures are present; otherwise says so (the sections
+# over them are guarded with it, the rest of a script runs on a clean clone too).
+have_fixtures() {
+  [ -d "$FIXTURES" ] && return 0
+  echo "fixtures not found at $FIXTURES: the checks over them skipped"
+  return 1
+}
+
+# pipeline_snapshots: makes a set of snapshots with the bundled pipeline (small inputs, P=2),
+# under $TMP/pipeline, for the commands' tests on a clean clone, and sets:
+#   PL_HEAP, PL_HEAP_OLDER  hashmap backend, aligned, full: the latest and an older checkpoint of a job
+#   PL_SP_HEAP              that job's savepoint, taken on SIGTERM (--stop-with-savepoint-on-sigterm)
+#   PL_INCR, PL_INCR_OLDER  RocksDB incremental: the latest and an older checkpoint (files in shared/)
+#   PL_SP_NATIVE            that job's native savepoint (ckpt savepoint --type native: RocksDB files)
+#   PL_SP_CANONICAL         that job's canonical savepoint (ckpt savepoint --stop)
+#   PL_ROCKS                RocksDB full (non-incremental) checkpoint of a job killed with -9
+#   PL_UNALIGNED            unaligned checkpoint (hashmap); PL_UNALIGNED_CHANNEL=1 when it holds
+#                           in-flight channel state (nearly always: the job runs at full speed)
+#   PL_ALL                  all of them; PL_ROCKS_OPTS: the -D options that restore RocksDB state
+# Every _metadata goes through Flink's loader and writer (oracle_roundtrip). When a snapshot could
+# not be made, the script fails there (exit 1).
+pipeline_abort() {
+  fail "pipeline: $1"
+  [ -n "${2:-}" ] && [ -r "$2" ] && sed 's/^/  /' "$2" | tail -20 >&2
+  finish
+  exit 1
+}
+pipeline_snapshots() {
+  local d=$TMP/pipeline pid job sp
+  local job_opts=(--vocabulary 2000 --window 1s --events-per-second 20000 --seed 13 -p 2)
+  local keep=(-D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION --keep-checkpoints
+              -D state.storage.fs.memory-threshold=1kb -D state.checkpoints.num-retained=3)
+  # RocksDB's working directories outside $d: a killed job leaves its own behind (with chk-N
+  # staging directories that a root listing would show as incomplete checkpoints).
+  PL_ROCKS_OPTS=(-D state.backend.type=rocksdb -D "state.backend.rocksdb.localdir=$TMP/rocksdb-local")
+  mkdir -p "$d"
+
+  # hashmap, aligned; stopped with a savepoint on SIGTERM.
+  CKPT_RUNTIME_DIR=$d/runtime "$CKPT" run --generate 100000 --rate 20000 "${job_opts[@]}" --output "$d/out-heap" --stop-with-savepoint-on-sigterm \
+    -D execution.checkpointing.interval=30ms -D "state.checkpoints.dir=$d/ck-heap" -D "state.savepoints.dir=$d/sp-heap" \
+    "${keep[@]}" >"$d/run-heap" 2>&1 &
+  pid=$!
+  wait_for_checkpoints "$d/ck-heap" 3 "$pid"
+  kill -TERM "$pid"
+  wait "$pid" || pipeline_abort "the hashmap job did not stop with a savepoint" "$d/run-heap"
+  PL_SP_HEAP=$(sed -n 's/^savepoint *//p' "$d/run-heap" | tail -1)
+  PL_HEAP=$(latest_checkpoint "$d/ck-heap")
+  PL_HEAP_OLDER=$(ls -d "$(dirname "$PL_HEAP")"/chk-*/_metadata | sed 's|/_metadata$||' | grep -vx "$PL_HEAP" | head -1)
+
+  # RocksDB incremental: a native savepoint while it runs, then a canonical one that stops it.
+  CKPT_RUNTIME_DIR=$d/runtime "$CKPT" run --generate 100000 --rate 20000 "${job_opts[@]}" --output "$d/out-incr" \
+    -D execution.checkpointing.interval=30ms -D "state.checkpoints.dir=$d/ck-incr" -D "state.savepoints.dir=$d/sp-incr" \
+    "${PL_ROCKS_OPTS[@]}" -D state.backend.incremental=true "${keep[@]}" >"$d/run-incr" 2>&1 &
+  pid=$!
+  wait_for_checkpoints "$d/ck-incr" 4 "$pid"
+  job=$(ls -d "$d"/ck-incr/*/ | head -1)
+  PL_SP_NATIVE=$(CKPT_RUNTIME_DIR=$d/runtime "$CKPT" savepoint --type native "$job" 2>>"$d/run-incr")
+  PL_SP_CANONICAL=$(CKPT_RUNTIME_DIR=$d/runtime "$CKPT" savepoint --stop "$job" 2>>"$d/run-incr")
+  wait "$pid" || pipeline_abort "the RocksDB incremental job did not stop with a savepoint" "$d/run-incr"
+  PL_INCR=$(latest_checkpoint "$d/ck-incr")
+  PL_INCR_OLDER=$(ls -d "$(dirname "$PL_INCR")"/chk-*/_metadata | sed 's|/_metadata$||' | grep -vx "$PL_INCR" | head -1)
+
+  # RocksDB full checkpoints of a job that then crashes (kill -9: its retained checkpoints stay).
+  "$CKPT" run --generate 100000 --rate 20000 "${job_opts[@]}" --output "$d/out-rocks" \
+    -D execution.checkpointing.interval=30ms -D "state.checkpoints.dir=$d/ck-rocks" \
+    "${PL_ROCKS_OPTS[@]}" -D state.backend.incremental=false "${keep[@]}" >"$d/run-rocks" 2>&1 &
+  pid=$!
+  wait_for_checkpoints "$d/ck-rocks" 3 "$pid"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  PL_ROCKS=$(latest_checkpoint "$d/ck-rocks")
+
+  # Unaligned checkpoints every 10 ms at full speed (no --rate): some are taken with records in
+  # flight (in 10 of 10 tries).
+  "$CKPT" run --generate 100000 "${job_opts[@]}" --output "$d/out-unaligned" \
+    -D execution.checkpointing.interval=10ms -D execution.checkpointing.unaligned.enabled=true \
+    -D "state.checkpoints.dir=$d/ck-unaligned" "${keep[@]}" -D state.checkpoints.num-retained=50 >"$d/run-unaligned" 2>&1 ||
+    pipeline_abort "the unaligned job failed" "$d/run-unaligned"
+  PL_UNALIGNED=$(latest_checkpoint "$d/ck-unaligned")
+  PL_UNALIGNED_CHANNEL=0
+  for job in "$d"/ck-unaligned/*/chk-*; do
+    [ -f "$job/_metadata" ] || continue
+    if "$CKPT" inspect "$job" | grep -qE "channel [1-9]"; then PL_UNALIGNED=$job; PL_UNALIGNED_CHANNEL=1; break; fi
+  done
+
+  PL_ALL=("$PL_HEAP" "$PL_HEAP_OLDER" "$PL_SP_HEAP" "$PL_INCR" "$PL_INCR_OLDER" "$PL_SP_NATIVE" "$PL_SP_CANONICAL"
+          "$PL_ROCKS" "$PL_UNALIGNED")
+  for sp in "${PL_ALL[@]}"; do
+    checks=$((checks + 1))
+    [ -n "$sp" ] && [ -f "$sp/_metadata" ] || pipeline_abort "a snapshot is missing ('$sp'); the jobs' output:" <(tail -q -n 5 "$d"/run-*)
+  done
+  echo "pipeline snapshots: ${PL_ALL[*]#$d/} (unaligned with channel state: $PL_UNALIGNED_CHANNEL)"
+  oracle_roundtrip "${PL_ALL[@]/%//_metadata}"
+}
+
+# restores_same LABEL A B [-D ...]: restores snapshot A and snapshot B (P=2) into fresh output
+# directories; both runs must finish, commit output, and commit the same lines (B holds the same
+# state as A, e.g. a compacted or converted copy).
+restores_same() {
+  local label=$1 a=$2 b=$3 n=$((++RESTORE_N))
+  shift 3
+  # --rate 0: the rest of the input at full speed (a restore keeps the job's --rate otherwise).
+  expect_exit 0 -- "$CKPT" restore "$a" -p 2 --rate 0 --output "$TMP/restore-$n-a" -D "state.checkpoints.dir=$TMP/restore-$n-ck" "$@"
+  expect_exit 0 -- "$CKPT" restore "$b" -p 2 --rate 0 --output "$TMP/restore-$n-b" -D "state.checkpoints.dir=$TMP/restore-$n-ck" "$@"
+  checks=$((checks + 1))
+  if ! ls "$TMP/restore-$n-a"/part-* >/dev/null 2>&1; then
+    fail "$label: the restore of $a committed no output"
+  elif ! cmp -s <(sort "$TMP/restore-$n-a"/part-*) <(sort "$TMP/restore-$n-b"/part-* 2>/dev/null); then
+    fail "$label: restoring $b commits other output than restoring $a"
+  fi
+}
+RESTORE_N=0

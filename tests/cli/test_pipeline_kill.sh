@@ -104,8 +104,9 @@ for cfg in $CONFIGS; do
     continue
   fi
   channel=0
+  with_channel=()
   for m in "$ck"/*/chk-*/_metadata; do
-    [ -f "$m" ] && "$CKPT" inspect "$(dirname "$m")" | grep -qE "channel [1-9]" && channel=$((channel + 1))
+    [ -f "$m" ] && "$CKPT" inspect "$(dirname "$m")" | grep -qE "channel [1-9]" && channel=$((channel + 1)) && with_channel+=("$m")
   done
   sort "$out"/part-* >"$TMP/got.sorted"
   checks=$((checks + 1))
@@ -124,5 +125,8 @@ for cfg in $CONFIGS; do
     expect_exit 0 -- "$CKPT" inspect --files "$(dirname "$m")"
     expect_exit 0 -- "$CKPT" validate "${deep[@]}" "$(dirname "$m")"
   done
+  # Flink loads the latest one (and one with channel state) and writes it back byte for byte.
+  latest=$(latest_checkpoint "$ck")
+  [ -z "$latest" ] || oracle_roundtrip "$latest/_metadata" "${with_channel[@]:0:1}"
 done
 finish

@@ -129,6 +129,7 @@ for sp in "$sp1" "$sp2"; do
   checks=$((checks + 1))
   grep -q "rocksdb-shared" "$TMP/out" || fail "$sp: incremental native savepoint lists no table files as shared"
   expect_exit 0 -- "$CKPT" validate --deep "$sp"
+  oracle_roundtrip "$sp/_metadata"
 done
 # Moved elsewhere, the stop savepoint restores to the failure-free output.
 mkdir -p "$TMP/elsewhere"
@@ -149,6 +150,7 @@ expect_exit 0 -- "$CKPT" inspect "$sp" --subtasks
 expect_out 'savepoint \(native\), type "Suspend Savepoint"'
 expect_out "managed keyed: .*\(tag 12\)"
 expect_exit 0 -- "$CKPT" validate --deep "$sp"
+oracle_roundtrip "$sp/_metadata"
 expect_exit 0 -- "$CKPT" restore "$sp" --rate 0 "${OPTS[@]}"
 same_output "$TMP/o4" "hashmap native stop-with-savepoint on SIGTERM, then restore"
 

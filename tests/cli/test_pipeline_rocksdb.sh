@@ -84,6 +84,7 @@ for m in "$last_job"/chk-*/_metadata; do
   [ -f "$m" ] || continue
   retained=$((retained + 1))
   expect_exit 0 -- "$CKPT" validate --deep "$(dirname "$m")"
+  oracle_roundtrip "$m"
   refs "$(dirname "$m")" >>"$TMP/referenced"
 done
 n=$(sort "$TMP/referenced" | grep /shared/ | uniq -d | wc -l)
@@ -118,6 +119,7 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null
 from=$(latest_checkpoint "$ck")
 expect_exit 0 -- "$CKPT" validate --deep "$from"
+oracle_roundtrip "$from/_metadata"
 
 # The hashmap backend cannot restore native RocksDB state: one line naming the reason.
 expect_exit 2 -- "$CKPT" restore "$from" -p 1 -D "state.checkpoints.dir=$ck"

@@ -51,18 +51,21 @@ for backend in hashmap rocksdb-incremental; do
   # convert --self-contained: a relocatable copy that restores to the same result.
   expect_exit 0 -- "$CKPT" convert "$latest" --self-contained "$TMP/sc-$backend"
   expect_exit 0 -- "$CKPT" validate --deep "$TMP/sc-$backend"
+  oracle_roundtrip "$latest/_metadata" "$TMP/sc-$backend/_metadata"
   restore_equals "$backend: from convert --self-contained" "$TMP/sc-$backend"
 
   # pack / unpack: one archive, verified on the way out.
   expect_exit 0 -- "$CKPT" pack "$latest" "$TMP/$backend.ckpt"
   expect_exit 0 -- "$CKPT" unpack "$TMP/$backend.ckpt" "$TMP/unpacked-$backend"
   expect_exit 0 -- "$CKPT" validate --deep "$TMP/unpacked-$backend"
+  oracle_roundtrip "$TMP/unpacked-$backend/_metadata"
   restore_equals "$backend: from pack + unpack" "$TMP/unpacked-$backend"
 
   if [ "$backend" = rocksdb-incremental ]; then
     # compact: fewer files, same entries, and still the same result after a restore.
     expect_exit 0 -- "$CKPT" compact "$latest" -o "$TMP/compacted"
     expect_exit 0 -- "$CKPT" validate --deep "$TMP/compacted"
+    oracle_roundtrip "$TMP/compacted/_metadata"
     restore_equals "$backend: from compact" "$TMP/compacted"
   fi
 

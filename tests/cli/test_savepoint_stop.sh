@@ -41,6 +41,7 @@ done
 
 # The savepoints are real: one of them passes validate.
 expect_exit 0 -- "$CKPT" validate "$sp"
+oracle_roundtrip "$sp/_metadata"
 # Answers collected: nothing is left in the runtime directory.
 checks=$((checks + 1))
 left=$(find "$CKPT_RUNTIME_DIR" -mindepth 1 2>/dev/null | head -3)

@@ -35,6 +35,7 @@ mkdir -p "$TMP/copy"
 expect_exit 0 -- "$CKPT" convert --keep-relative "file://$latest" -o "file://$TMP/copy/_metadata"
 checks=$((checks + 1))
 cmp -s "$latest/_metadata" "$TMP/copy/_metadata" || fail "convert through file: URIs changed the _metadata"
+oracle_roundtrip "$latest/_metadata" "$TMP/copy/_metadata"
 expect_exit 0 -- "$CKPT" restore "file://$latest" -D "state.checkpoints.dir=file:$TMP/ck-restored"
 
 # Handle paths inside _metadata in all three file: forms (absolute handles, as Flink writes them
@@ -50,6 +51,9 @@ for form in "file:" "file://" "file://localhost"; do
   expect_out "F32 .*resolves outside the snapshot's root"
   expect_exit 0 -- "$CKPT" validate --allow-outside "$latest" "$TMP/abs"
   expect_out "valid \(0 errors.* ([1-9][0-9]*) of \1 files checked"
+  # Flink loads every form. Its writer prints file:///x as file:/x (org.apache.flink.core.fs.Path
+  # drops an empty authority), so the file:// form, made here on purpose, is checked by reading.
+  if [ "$form" = "file://" ]; then oracle_read "$TMP/abs/_metadata"; else oracle_roundtrip "$TMP/abs/_metadata"; fi
 done
 
 # Unreachable schemes in the configuration: refused before anything is created.
