@@ -21,6 +21,7 @@
 #include "rocks/flink_options.h"
 #include "rocks/place_db.h"
 #include "snapshot/read_scope.h"
+#include "snapshot/reference_graph.h"
 #include "util/parallel.h"
 #include "util/saturating.h"
 
@@ -149,7 +150,9 @@ CompactedSubtask compact_one(const CompactSubtaskPlan& sp, const fs::path& dir, 
 CompactResult run_compact(const CompactPlan& plan, const fs::path& out, const CompactRunOptions& options) {
   check_compact_output(plan, out, options.replace);
   CompactResult result;
-  const fs::path work = fs::absolute(io::make_temp_dir_beside(out));
+  // Normal as well as absolute: `-o comp` gives "./.comp.<hex>.tmp", and a "/./" in the work
+  // paths would no longer match the planned paths they are compared with.
+  const fs::path work = snapshot::absolute_normal(io::make_temp_dir_beside(out));
   try {
     // Phase 1, in parallel: every database compacted and verified in its own directory.
     const std::size_t n = plan.subtasks.size();

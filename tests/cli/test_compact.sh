@@ -58,6 +58,11 @@ expect_err "nothing to compact"
 expect_exit 2 -- "$CKPT" compact "$PL_INCR" -o "$TMP/pl-cj"
 expect_err "already exists \(use --force"
 expect_exit 0 -- "$CKPT" compact "$PL_INCR" -o "$TMP/pl-cj" --force
+# A relative output, plain and with ./ (the work directory is then ./.NAME.<hex>.tmp).
+for rel in pl-rel ./pl-rel2; do
+  expect_exit 0 -- sh -c 'cd "$1" && "$2" compact "$3" -o "$4"' sh "$TMP" "$CKPT" "$PL_INCR" "$rel"
+  expect_exit 0 -- "$CKPT" validate "$TMP/${rel#./}"
+done
 expect_exit 2 -- "$CKPT" compact "$PL_SP_NATIVE" -o "$PL_SP_NATIVE/out"
 expect_err "inside the input snapshot directory"
 # The same entries, read back with Debian's ldb from a materialized subtask of each side.
