@@ -4,15 +4,15 @@
 
 #include <cstdio>
 
-#include "commands.h"
-#include "output_flags.h"
-#include "path_args.h"
 #include "codec/json.h"
+#include "commands.h"
 #include "export/rocks_json.h"
 #include "io/decode_error.h"
+#include "map_flags.h"
 #include "ops/compact.h"
 #include "ops/snapshot_input.h"
-#include "map_flags.h"
+#include "output_flags.h"
+#include "path_args.h"
 #include "render.h"
 
 namespace ckpt::cli {
@@ -61,11 +61,13 @@ std::string render(const CompactArgs& a, const ckpt::CompactReport& r) {
                      human_bytes(r.bytes_before()), r.files_after(), human_bytes(r.bytes_after()),
                      ratio(static_cast<uint64_t>(r.files_after()), static_cast<uint64_t>(r.files_before())),
                      ratio(static_cast<uint64_t>(r.bytes_after()), static_cast<uint64_t>(r.bytes_before())));
-    s += fmt::format("carried over unchanged: {} files ({}); wrote {} ({} files and a {} _metadata; {} linked, {} copied)\n",
-                     r.carried_files(), human_bytes(r.carried_bytes()), a.output,
-                     r.files_after() + r.carried_files(), human_bytes(r.metadata_bytes()), r.linked(), r.copied());
-    s += fmt::format("verified: every column family of the {} compacted databases holds the same {} entries as before\n",
-                     r.subtasks_size(), r.entries());
+    s += fmt::format(
+        "carried over unchanged: {} files ({}); wrote {} ({} files and a {} _metadata; {} linked, {} copied)\n",
+        r.carried_files(), human_bytes(r.carried_bytes()), a.output, r.files_after() + r.carried_files(),
+        human_bytes(r.metadata_bytes()), r.linked(), r.copied());
+    s +=
+        fmt::format("verified: every column family of the {} compacted databases holds the same {} entries as before\n",
+                    r.subtasks_size(), r.entries());
   }
   for (const auto& n : r.notes()) s += "note: " + n + "\n";
   return s;
@@ -89,7 +91,8 @@ int run_compact(CompactArgs& a) {
     opt.replace = a.force;
     opt.copy = a.copy;
     opt.threads = a.threads;
-    if (::isatty(STDERR_FILENO)) opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    if (::isatty(STDERR_FILENO))
+      opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
     result = ops::run_compact(plan, a.output, opt);
   }
   ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
@@ -118,7 +121,8 @@ void register_compact(CLI::App& app, int& exit_code) {
   add_map_option(*cmd, args->maps);
   add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_option("--threads", args->threads, "Subtasks compacted at once (default: one per core)");
-  cmd->add_flag("--copy", args->copy, "Copy files instead of hard-linking them (the output shares no inode with the input)");
+  cmd->add_flag("--copy", args->copy,
+                "Copy files instead of hard-linking them (the output shares no inode with the input)");
   cmd->add_flag("--force", args->force, "Replace OUT if it is a snapshot directory");
   add_dry_run_flag(*cmd, args->dry_run, "write");
   add_json_flags(*cmd, args->json, args->pretty);

@@ -5,18 +5,18 @@
 
 #include <cstdio>
 
-#include "commands.h"
-#include "output_flags.h"
-#include "path_args.h"
-#include "map_flags.h"
 #include "codec/proto_codec.h"
+#include "commands.h"
 #include "export/write_report_json.h"
 #include "io/atomic_file.h"
 #include "io/decode_error.h"
+#include "map_flags.h"
 #include "ops/convert.h"
 #include "ops/plan_convert.h"
 #include "ops/relocate_in_place.h"
 #include "ops/snapshot_input.h"
+#include "output_flags.h"
+#include "path_args.h"
 #include "render.h"
 
 namespace fs = std::filesystem;
@@ -67,8 +67,10 @@ std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out,
 
 int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps,
                        const std::vector<fs::path>& allowed) {
-  if (!in.location) return fail("convert", a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
-  if (!a.relocate.empty()) return fail("convert", "--relocate and --self-contained exclude each other (use --map to find remote files)");
+  if (!in.location)
+    return fail("convert", a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
+  if (!a.relocate.empty())
+    return fail("convert", "--relocate and --self-contained exclude each other (use --map to find remote files)");
   if (!a.output.empty()) return fail("convert", "--self-contained OUT and -o exclude each other");
   ops::SelfContainOptions opt;
   opt.mappings = maps;
@@ -98,8 +100,9 @@ int run_in_place(const ConvertArgs& a, const std::vector<ops::Relocation>& reloc
   if (relocs.empty()) return fail("convert", "--in-place needs --relocate FROM=TO (it rewrites references only)");
   if (!a.output.empty() || !a.self_contained.empty() || a.to != "flink" || a.version != 0 || !a.maps.empty() ||
       !a.allow_outside.empty()) {
-    return fail("convert", "--in-place rewrites the _metadata files where they are: -o, --self-contained, --to, "
-                           "--format-version, --map and --allow-outside do not apply");
+    return fail("convert",
+                "--in-place rewrites the _metadata files where they are: -o, --self-contained, --to, "
+                "--format-version, --map and --allow-outside do not apply");
   }
   ops::InPlaceResult r;
   try {
@@ -131,7 +134,8 @@ int run_convert(ConvertArgs& a) {
   if (!to) return fail("convert", "--to " + a.to + ": expected json, proto or flink");
   req.to = *to;
   auto choice = ops::parse_properties_choice(a.properties);
-  if (!choice) return fail("convert", "--properties " + a.properties + ": expected auto, checkpoint, savepoint or null");
+  if (!choice)
+    return fail("convert", "--properties " + a.properties + ": expected auto, checkpoint, savepoint or null");
   req.properties = *choice;
   req.version = a.version;
   req.keep_relative = a.keep_relative;
@@ -226,14 +230,16 @@ void register_convert(CLI::App& app, int& exit_code) {
   cmd->add_option("--format-version", args->version, "Write this _metadata format version (2..7)");
   cmd->add_option("--properties", args->properties,
                   "Trailer when upgrading V2/V3 to V4+: auto (from the directory name), checkpoint, savepoint, null");
-  cmd->add_option("--relocate", args->relocate, "Rewrite absolute paths starting with FROM to start with TO (repeatable)");
+  cmd->add_option("--relocate", args->relocate,
+                  "Rewrite absolute paths starting with FROM to start with TO (repeatable)");
   cmd->add_option("-o,--output", args->output, "Output file (a directory: OUT/_metadata); - or absent: stdout");
   cmd->add_option("--self-contained", args->self_contained,
                   "Write a self-contained savepoint-style directory OUT holding every referenced file");
   add_map_option(*cmd, args->maps);
   add_allow_outside_option(*cmd, args->allow_outside);
-  cmd->add_flag("--keep-relative", args->keep_relative,
-                "--to flink: keep relative handles even when their files are not beside the output (you will put them there)");
+  cmd->add_flag(
+      "--keep-relative", args->keep_relative,
+      "--to flink: keep relative handles even when their files are not beside the output (you will put them there)");
   cmd->add_flag("--copy", args->copy, "--self-contained: copy files instead of hard-linking them");
   cmd->add_flag("--force", args->force, "Replace an existing output");
   cmd->add_flag("--in-place", args->in_place,

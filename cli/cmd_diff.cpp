@@ -4,11 +4,11 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "output_flags.h"
-#include "path_args.h"
 #include "export/diff_json.h"
 #include "ops/diff.h"
 #include "ops/snapshot_input.h"
+#include "output_flags.h"
+#include "path_args.h"
 #include "render.h"
 #include "util/saturating.h"
 
@@ -61,7 +61,8 @@ std::string render_stat(const ops::DiffResult& r) {
   out += fmt::format("files       {} shared ({}), {} new ({}), {} dropped ({}), {} resized\n", r.shared.count,
                      human_bytes(r.shared.bytes), r.added.count, human_bytes(r.added.bytes), r.dropped.count,
                      human_bytes(r.dropped.bytes), r.resized_files.size());
-  if (!r.sst.empty()) out += fmt::format("sst         {} added, {} removed in {} subtasks\n", sst_add, sst_rm, r.sst.size());
+  if (!r.sst.empty())
+    out += fmt::format("sst         {} added, {} removed in {} subtasks\n", sst_add, sst_rm, r.sst.size());
   if (r.other) out += "other       the _metadata encodings differ (handle ids, offsets or inline state)\n";
   out += r.equal() ? "equal\n" : "different\n";
   return out;
@@ -89,7 +90,8 @@ std::string render_text(const ops::DiffResult& r) {
                                                                          : "~";
     std::string par;
     if (o.change == ops::OperatorDiff::Change::kAdded) par = fmt::format("{}/{}", o.parallelism_b, o.max_parallelism_b);
-    else if (o.change == ops::OperatorDiff::Change::kRemoved) par = fmt::format("{}/{}", o.parallelism_a, o.max_parallelism_a);
+    else if (o.change == ops::OperatorDiff::Change::kRemoved)
+      par = fmt::format("{}/{}", o.parallelism_a, o.max_parallelism_a);
     else if (o.rescaled())
       par = fmt::format("{}/{} -> {}/{}", o.parallelism_a, o.max_parallelism_a, o.parallelism_b, o.max_parallelism_b);
     else par = fmt::format("{}/{}", o.parallelism_b, o.max_parallelism_b);
@@ -102,9 +104,9 @@ std::string render_text(const ops::DiffResult& r) {
             delta(o.a.total(), o.b.total())});
     if (o.change == ops::OperatorDiff::Change::kChanged) {
       for (const auto& s : o.subtasks) {
-        subtask_lines += fmt::format("  {} subtask {}: {} -> {} ({})\n", o.id, s.index,
-                                     s.in_a ? human_bytes(s.a.total()) : "absent",
-                                     s.in_b ? human_bytes(s.b.total()) : "absent", delta(s.a.total(), s.b.total()));
+        subtask_lines +=
+            fmt::format("  {} subtask {}: {} -> {} ({})\n", o.id, s.index, s.in_a ? human_bytes(s.a.total()) : "absent",
+                        s.in_b ? human_bytes(s.b.total()) : "absent", delta(s.a.total(), s.b.total()));
       }
     }
   }
@@ -115,14 +117,15 @@ std::string render_text(const ops::DiffResult& r) {
   out += fmt::format("\nstate\n  {} -> {} ({}): keyed {}, operator {}, channel {}, coordinator {}\n",
                      human_bytes(r.total_a.total()), human_bytes(r.total_b.total()),
                      delta(r.total_a.total(), r.total_b.total()), delta(r.total_a.keyed, r.total_b.keyed),
-                     delta(r.total_a.operator_state, r.total_b.operator_state), delta(r.total_a.channel, r.total_b.channel),
-                     delta(r.total_a.coordinator, r.total_b.coordinator));
+                     delta(r.total_a.operator_state, r.total_b.operator_state),
+                     delta(r.total_a.channel, r.total_b.channel), delta(r.total_a.coordinator, r.total_b.coordinator));
   out += fmt::format("\nfiles\n  {} shared by both ({}), {} new in b ({}), {} dropped from a ({})\n", r.shared.count,
                      human_bytes(r.shared.bytes), r.added.count, human_bytes(r.added.bytes), r.dropped.count,
                      human_bytes(r.dropped.bytes));
   for (const auto& f : r.new_files) out += fmt::format("  + {} ({})\n", f.path, size_of(f.size_b));
   for (const auto& f : r.dropped_files) out += fmt::format("  - {} ({})\n", f.path, size_of(f.size_a));
-  for (const auto& f : r.resized_files) out += fmt::format("  ~ {} ({} -> {})\n", f.path, size_of(f.size_a), size_of(f.size_b));
+  for (const auto& f : r.resized_files)
+    out += fmt::format("  ~ {} ({} -> {})\n", f.path, size_of(f.size_a), size_of(f.size_b));
   if (!r.sst.empty()) {
     out += "\nrocksdb sst files\n";
     for (const auto& c : r.sst) {

@@ -6,8 +6,6 @@
 #include <optional>
 
 #include "commands.h"
-#include "output_flags.h"
-#include "path_args.h"
 #include "export/report_json.h"
 #include "flink/checkpoint_properties.h"
 #include "flink/metadata_reader.h"
@@ -15,6 +13,8 @@
 #include "io/decode_error.h"
 #include "ops/inspect.h"
 #include "ops/list_snapshots.h"
+#include "output_flags.h"
+#include "path_args.h"
 #include "render.h"
 #include "snapshot/discovery.h"
 
@@ -57,20 +57,18 @@ std::string render_summary(const ops::InspectResult& r) {
     out += "properties  present but not understood (kept verbatim)\n";
   }
   if (!s.backend.empty()) out += fmt::format("backend     {}\n", s.backend);
-  out += fmt::format("state       {} (keyed {}, operator {}, channel {}, coordinator {}); inline {}; {} files\n",
-                     human_bytes(s.bytes.total()), human_bytes(s.bytes.keyed), human_bytes(s.bytes.operator_state),
-                     human_bytes(s.bytes.channel), human_bytes(s.bytes.coordinator), human_bytes(s.inline_bytes),
-                     s.files);
+  out +=
+      fmt::format("state       {} (keyed {}, operator {}, channel {}, coordinator {}); inline {}; {} files\n",
+                  human_bytes(s.bytes.total()), human_bytes(s.bytes.keyed), human_bytes(s.bytes.operator_state),
+                  human_bytes(s.bytes.channel), human_bytes(s.bytes.coordinator), human_bytes(s.inline_bytes), s.files);
   out += fmt::format("metadata    {}, modified {} UTC", human_bytes(s.metadata_bytes), utc_time(s.modified_unix));
   if (s.master_states) out += fmt::format(", {} master states", s.master_states);
   out += "\n\n";
 
-  Table t({"OPERATOR", "UID / NAME", "PAR/MAX", "SUBTASKS", "KEYED", "OPERATOR", "CHANNEL", "COORD", "INLINE",
-           "FILES"},
+  Table t({"OPERATOR", "UID / NAME", "PAR/MAX", "SUBTASKS", "KEYED", "OPERATOR", "CHANNEL", "COORD", "INLINE", "FILES"},
           {false, false, true, true, true, true, true, true, true, true});
   for (const auto& o : s.operators) {
-    std::string subtasks = o.fully_finished ? "finished"
-                                            : fmt::format("{}/{}", o.subtasks_with_state, o.parallelism);
+    std::string subtasks = o.fully_finished ? "finished" : fmt::format("{}/{}", o.subtasks_with_state, o.parallelism);
     if (o.finished_subtasks) subtasks += fmt::format(" ({} fin)", o.finished_subtasks);
     t.row({o.id, operator_label(o), fmt::format("{}/{}", o.parallelism, o.max_parallelism), subtasks,
            human_bytes(o.bytes.keyed), human_bytes(o.bytes.operator_state), human_bytes(o.bytes.channel),
@@ -80,7 +78,8 @@ std::string render_summary(const ops::InspectResult& r) {
 
   if (!r.subtasks.empty()) {
     out += "\n";
-    Table st({"OPERATOR", "SUBTASK", "KEY GROUPS", "STATE", "INLINE", "HANDLES"}, {false, true, false, true, true, false});
+    Table st({"OPERATOR", "SUBTASK", "KEY GROUPS", "STATE", "INLINE", "HANDLES"},
+             {false, true, false, true, true, false});
     for (const auto& ss : r.subtasks) {
       std::string op_id;
       for (const auto& o : s.operators) {
@@ -90,10 +89,11 @@ std::string render_summary(const ops::InspectResult& r) {
         st.row({op_id, std::to_string(ss.index), "-", "-", "-", "finished"});
         continue;
       }
-      std::string kg = ss.has_key_groups ? (ss.key_groups.empty() ? "empty"
-                                                                  : fmt::format("{}-{}", ss.key_groups.start,
-                                                                                ss.key_groups.end_inclusive()))
-                                         : "-";
+      std::string kg =
+          ss.has_key_groups
+              ? (ss.key_groups.empty() ? "empty"
+                                       : fmt::format("{}-{}", ss.key_groups.start, ss.key_groups.end_inclusive()))
+              : "-";
       std::string handles;
       for (const auto& h : ss.handles) {
         if (!handles.empty()) handles += "; ";
@@ -107,7 +107,8 @@ std::string render_summary(const ops::InspectResult& r) {
 
   if (!r.files.empty()) {
     out += "\n";
-    Table ft({"PATH", "SIZE", "OPERATOR", "SUBTASK", "ROLE", "SCOPE", "FORM"}, {false, true, false, true, false, false, false});
+    Table ft({"PATH", "SIZE", "OPERATOR", "SUBTASK", "ROLE", "SCOPE", "FORM"},
+             {false, true, false, true, false, false, false});
     for (const auto& f : r.files) {
       std::string op_id;
       for (const auto& o : s.operators) {
@@ -116,7 +117,8 @@ std::string render_summary(const ops::InspectResult& r) {
       std::string path = f.resolved.empty() ? f.path : f.resolved;
       if (!f.local_name.empty()) path += fmt::format(" [{}]", f.local_name);
       ft.row({path, human_bytes(f.size), op_id, f.subtask < 0 ? "-" : std::to_string(f.subtask),
-              std::string(flink::role_name(f.role)), f.shared ? "shared" : "exclusive", std::string(snapshot::path_form_name(f.form))});
+              std::string(flink::role_name(f.role)), f.shared ? "shared" : "exclusive",
+              std::string(snapshot::path_form_name(f.form))});
     }
     out += ft.empty() ? "no files: all state is inline\n" : ft.str();
   }
@@ -201,7 +203,8 @@ int run_inspect(InspectArgs& a) {
   }
   for (const auto& p : list.incomplete) t.row({"-", "incomplete (no _metadata)", "-", "-", "-", "-", p.string()});
   std::fputs(t.str().c_str(), stdout);
-  std::fputs(fmt::format("{} snapshots, {} incomplete\n", list.snapshots.size(), list.incomplete.size()).c_str(), stdout);
+  std::fputs(fmt::format("{} snapshots, {} incomplete\n", list.snapshots.size(), list.incomplete.size()).c_str(),
+             stdout);
   for (const auto& l : list.snapshots) {
     if (!l.result) std::fprintf(stderr, "ckpt inspect: %s\n", l.error.c_str());
   }

@@ -4,15 +4,15 @@
 
 #include <cstdio>
 
-#include "commands.h"
-#include "output_flags.h"
-#include "path_args.h"
 #include "codec/json.h"
+#include "commands.h"
 #include "export/rocks_json.h"
 #include "io/decode_error.h"
+#include "map_flags.h"
 #include "ops/materialize.h"
 #include "ops/snapshot_input.h"
-#include "map_flags.h"
+#include "output_flags.h"
+#include "path_args.h"
 #include "render.h"
 
 namespace ckpt::cli {
@@ -38,8 +38,10 @@ std::string render(const MaterializeArgs& a, const ops::MaterializePlan& p, cons
                               a.output, p.db.files.size(), human_bytes(static_cast<int64_t>(p.db.bytes)));
   if (r) {
     std::vector<std::string> how;
-    for (auto [n, what] : {std::pair{r->placed.linked, "linked"}, {r->placed.copied, "copied"},
-                           {r->placed.cut, "cut from file-merging segments"}, {r->placed.inlined, "written from _metadata"}}) {
+    for (auto [n, what] : {std::pair{r->placed.linked, "linked"},
+                           {r->placed.copied, "copied"},
+                           {r->placed.cut, "cut from file-merging segments"},
+                           {r->placed.inlined, "written from _metadata"}}) {
       if (n) how.push_back(fmt::format("{} {}", n, what));
     }
     s += fmt::format(": {}", fmt::join(how, ", "));
@@ -63,7 +65,8 @@ std::string render(const MaterializeArgs& a, const ops::MaterializePlan& p, cons
         break;
       }
     }
-    s += fmt::format("read it with: ldb --db={} --ignore_unknown_options --column_family={} scan --hex\n", a.output, cf);
+    s +=
+        fmt::format("read it with: ldb --db={} --ignore_unknown_options --column_family={} scan --hex\n", a.output, cf);
   }
   if (r) {
     for (const auto& n : r->notes) s += "note: " + n + "\n";
@@ -72,7 +75,8 @@ std::string render(const MaterializeArgs& a, const ops::MaterializePlan& p, cons
 }
 
 int run_materialize(MaterializeArgs& a) {
-  if (a.uid.empty() == a.operator_id.empty()) return fail("materialize", "name the operator with exactly one of --uid NAME or --operator ID");
+  if (a.uid.empty() == a.operator_id.empty())
+    return fail("materialize", "name the operator with exactly one of --uid NAME or --operator ID");
   std::string bad;
   auto maps = parse_map_flags(a.maps, bad);
   if (!maps) return fail("materialize", "--map " + bad + ": expected PREFIX=DIR");

@@ -5,14 +5,14 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "output_flags.h"
-#include "path_args.h"
-#include "map_flags.h"
 #include "export/write_report_json.h"
 #include "io/decode_error.h"
+#include "map_flags.h"
 #include "ops/convert.h"
 #include "ops/pack.h"
 #include "ops/snapshot_input.h"
+#include "output_flags.h"
+#include "path_args.h"
 #include "render.h"
 
 namespace ckpt::cli {
@@ -81,7 +81,8 @@ int run_unpack(PackArgs& a) {
   }
   if (a.list) {
     Table t({"NAME", "SIZE", "XXH64"}, {false, true, false});
-    for (const auto& e : st.entries) t.row({e.name, human_bytes(static_cast<int64_t>(e.size)), fmt::format("{:016x}", e.xxh64)});
+    for (const auto& e : st.entries)
+      t.row({e.name, human_bytes(static_cast<int64_t>(e.size)), fmt::format("{:016x}", e.xxh64)});
     std::fputs(t.str().c_str(), stdout);
     std::printf("%zu files (%s), all checksums verified\n", st.entries.size(),
                 human_bytes(static_cast<int64_t>(st.bytes)).c_str());

@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "commands.h"
-#include "path_args.h"
 #include "ops/prune_plan.h"
+#include "path_args.h"
 #include "plan_cli.h"
 
 namespace ckpt::cli {
@@ -76,7 +76,8 @@ int run_prune(const PruneArgs& a) {
 
 void register_prune(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<PruneArgs>();
-  CLI::App* cmd = app.add_subcommand("prune", "Delete old checkpoints by a retention policy, never a file a kept one needs");
+  CLI::App* cmd =
+      app.add_subcommand("prune", "Delete old checkpoints by a retention policy, never a file a kept one needs");
   cmd->description(
       "Keep the newest checkpoints of each job by a restic-style policy (a checkpoint is kept when any rule keeps\n"
       "it), delete the rest in crash-safe order (their _metadata first), and collect what no kept snapshot uses\n"
@@ -86,8 +87,10 @@ void register_prune(CLI::App& app, int& exit_code) {
   cmd->add_option("--keep-within", args->within, "Keep checkpoints within DURATION of each job's newest (e.g. 24h)");
   cmd->add_option("--keep-hourly", args->hourly, "Keep the newest checkpoint of each of the last N hours (UTC)");
   cmd->add_option("--keep-daily", args->daily, "Keep the newest checkpoint of each of the last N days (UTC)");
-  cmd->add_flag("--include-savepoints", args->include_savepoints, "Rank savepoints by the policy too (else never deleted)");
-  cmd->add_option("--config", args->config, "Take N for --retain from a Flink config.yaml (state.checkpoints.num-retained)");
+  cmd->add_flag("--include-savepoints", args->include_savepoints,
+                "Rank savepoints by the policy too (else never deleted)");
+  cmd->add_option("--config", args->config,
+                  "Take N for --retain from a Flink config.yaml (state.checkpoints.num-retained)");
   cmd->callback([args, &exit_code] { exit_code = run_prune(*args); });
 }
 

@@ -5,10 +5,10 @@
 #include <memory>
 #include <optional>
 
+#include "codec/json.h"
 #include "commands.h"
 #include "output_flags.h"
 #include "path_args.h"
-#include "codec/json.h"
 #include "pipeline/config.h"
 #include "pipeline/job_control.h"
 #include "run.pb.h"
@@ -56,7 +56,8 @@ int run_savepoint(SavepointArgs& a) {
     std::printf("%s\n", path.c_str());
   }
   if (a.stop && !answer.job_ended) {
-    std::fprintf(stderr, "ckpt savepoint: %s: the savepoint is written, but the job had not ended within --timeout %s\n",
+    std::fprintf(stderr,
+                 "ckpt savepoint: %s: the savepoint is written, but the job had not ended within --timeout %s\n",
                  a.job.c_str(), a.timeout.c_str());
     return kExitProblems;
   }
@@ -69,7 +70,8 @@ void register_savepoint(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SavepointArgs>();
   CLI::App* cmd = app.add_subcommand("savepoint", "Trigger a savepoint of a running ckpt run job");
   cmd->description(
-      "Ask the running job (a job directory <state.checkpoints.dir>/<job-id>, or the job id) for a savepoint in TARGET\n"
+      "Ask the running job (a job directory <state.checkpoints.dir>/<job-id>, or the job id) for a savepoint in "
+      "TARGET\n"
       "(default: the job's state.savepoints.dir) and print its directory. --type native takes it in the backend's own\n"
       "format (RocksDB: its files, self-contained); canonical (the default) in the format every backend reads.\n"
       "--stop stops the job after it.");

@@ -8,13 +8,13 @@
 #include <optional>
 
 #include "commands.h"
-#include "output_flags.h"
-#include "path_args.h"
-#include "map_flags.h"
 #include "export/validate_json.h"
 #include "flink/metadata_reader.h"
 #include "io/decode_error.h"
+#include "map_flags.h"
 #include "ops/validate.h"
+#include "output_flags.h"
+#include "path_args.h"
 #include "render.h"
 #include "validate/rules.h"
 
@@ -60,9 +60,9 @@ class Progress {
 };
 
 std::string summary_line(const ops::SnapshotValidation& v) {
-  std::string s = fmt::format("{}: {}", v.location.metadata.empty() ? v.location.directory.string()
-                                                                     : v.location.metadata.string(),
-                              ops::status_name(v.status));
+  std::string s =
+      fmt::format("{}: {}", v.location.metadata.empty() ? v.location.directory.string() : v.location.metadata.string(),
+                  ops::status_name(v.status));
   if (v.status == ops::SnapshotValidation::Status::kUnreadable) return s + ": " + v.error;
   s += fmt::format(" ({} errors, {} warnings, {} notes", v.errors, v.warnings, v.infos);
   if (v.status != ops::SnapshotValidation::Status::kIncomplete) {
@@ -89,7 +89,8 @@ int run_validate(ValidateArgs& a) {
       return kExitOk;
     }
     Table t({"RULE", "SEVERITY", "CHECKS"});
-    for (const auto& r : validate::all_rules()) t.row({std::string(r.id), std::string(validate::severity_name(r.severity)), std::string(r.title)});
+    for (const auto& r : validate::all_rules())
+      t.row({std::string(r.id), std::string(validate::severity_name(r.severity)), std::string(r.title)});
     std::fputs(t.str().c_str(), stdout);
     return kExitOk;
   }
@@ -128,8 +129,9 @@ int run_validate(ValidateArgs& a) {
     } else if (!a.expect_from.empty()) {
       snapshot::Discovery d = snapshot::discover(a.expect_from);
       if (!d.single || d.snapshots.size() != 1) {
-        std::fprintf(stderr, "ckpt validate: --expect-from %s: expected one snapshot (a _metadata file or snapshot directory)\n",
-                     a.expect_from.c_str());
+        std::fprintf(
+            stderr, "ckpt validate: --expect-from %s: expected one snapshot (a _metadata file or snapshot directory)\n",
+            a.expect_from.c_str());
         return kExitUsage;
       }
       flink::Metadata other = flink::read_metadata_file(d.snapshots.front().metadata);
@@ -227,8 +229,10 @@ void register_validate(CLI::App& app, int& exit_code) {
       "Exit codes: 0 valid, 1 problems found, 2 usage error or unreadable input.");
   cmd->add_option("path", args->path, "_metadata file, snapshot directory, job directory or root");
   cmd->add_flag("--deep", args->deep, "Also read every referenced file: SST checksums, RocksDB files, offsets");
-  cmd->add_option("--expect", args->expect, "YAML or JSON list of the job's operators (uid or id, parallelism, maxParallelism)");
-  cmd->add_option("--expect-from", args->expect_from, "Take the job's operators from another snapshot (e.g. of the new job version)");
+  cmd->add_option("--expect", args->expect,
+                  "YAML or JSON list of the job's operators (uid or id, parallelism, maxParallelism)");
+  cmd->add_option("--expect-from", args->expect_from,
+                  "Take the job's operators from another snapshot (e.g. of the new job version)");
   add_map_option(*cmd, args->maps);
   add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--strict", args->strict, "Files on unmapped remote file systems are errors, not 'not checked'");

@@ -7,12 +7,12 @@
 #include <filesystem>
 #include <optional>
 
-#include "commands.h"
-#include "output_flags.h"
-#include "path_args.h"
 #include "codec/json.h"
+#include "commands.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"
+#include "output_flags.h"
+#include "path_args.h"
 #include "pipeline/config.h"
 #include "pipeline/job.h"
 #include "run.pb.h"
@@ -75,7 +75,8 @@ std::optional<int> resolve_run_options(RunArgs& a, bool restore, const char* cmd
 std::string latest_checkpoint(const pipeline::RunResult& r) {
   std::string latest;
   for (const auto& s : r.snapshots) {
-    if (s.ok && !s.savepoint && !s.path_or_error.empty() && std::filesystem::exists(s.path_or_error)) latest = s.path_or_error;
+    if (s.ok && !s.savepoint && !s.path_or_error.empty() && std::filesystem::exists(s.path_or_error))
+      latest = s.path_or_error;
   }
   return latest;
 }
@@ -110,7 +111,8 @@ void print_run_json(const RunArgs& a, const pipeline::RunOptions& o, const pipel
   std::fputs((json::to_json(rep, a.pretty) + "\n").c_str(), stdout);
 }
 
-void print_run_text(const pipeline::RunOptions& o, const pipeline::RunResult& r, const std::string& latest, double rate) {
+void print_run_text(const pipeline::RunOptions& o, const pipeline::RunResult& r, const std::string& latest,
+                    double rate) {
   int ok = 0, failed = 0, sp = 0;
   for (const auto& s : r.snapshots) {
     if (s.savepoint && s.ok) ++sp;
@@ -126,12 +128,14 @@ void print_run_text(const pipeline::RunOptions& o, const pipeline::RunResult& r,
     out += fmt::format("recovery    {} subtasks from local state, {} from the checkpoint storage\n", r.local_recovered,
                        r.remote_recovered);
   }
-  out += fmt::format("records     {} in {:.2f} s ({:.0f} records/s), {} restarts\n", r.records, r.seconds, rate, r.restarts);
+  out += fmt::format("records     {} in {:.2f} s ({:.0f} records/s), {} restarts\n", r.records, r.seconds, rate,
+                     r.restarts);
   if (r.input_seconds > 0 && r.seconds - r.input_seconds >= 0.01) {
     out += fmt::format("input       processed in {:.2f} s, then the final checkpoint\n", r.input_seconds);
   }
   out += fmt::format("checkpoints {} completed, {} failed; {} savepoints\n", ok, failed, sp);
-  if (!r.job_dir.empty() && std::filesystem::exists(r.job_dir)) out += fmt::format("job dir     {}\n", r.job_dir.string());
+  if (!r.job_dir.empty() && std::filesystem::exists(r.job_dir))
+    out += fmt::format("job dir     {}\n", r.job_dir.string());
   if (!latest.empty()) out += fmt::format("latest      {}\n", latest);
   for (const auto& s : r.snapshots) {
     if (s.savepoint && s.ok) out += fmt::format("savepoint   {}\n", s.path_or_error);
@@ -165,8 +169,10 @@ int run_job_command(RunArgs& a, bool restore) {
   }
   switch (r.status) {
     case pipeline::RunResult::Status::kFinished:
-    case pipeline::RunResult::Status::kStopped: return kExitOk;
-    default: return kExitProblems;
+    case pipeline::RunResult::Status::kStopped:
+      return kExitOk;
+    default:
+      return kExitProblems;
   }
 }
 
@@ -178,14 +184,18 @@ void add_job_options(CLI::App* cmd, RunArgs& a, bool restore) {
     cmd->add_option("--seed", p->seed, "Generator seed")->capture_default_str();
     cmd->add_option("--vocabulary", p->vocabulary, "Generator: distinct words")->capture_default_str();
     cmd->add_option("--zipf", p->zipf_exponent, "Generator: Zipf exponent (0 = uniform)")->capture_default_str();
-    cmd->add_option("--splits", p->generator_splits, "Generator: number of splits (like Kafka partitions)")->capture_default_str();
+    cmd->add_option("--splits", p->generator_splits, "Generator: number of splits (like Kafka partitions)")
+        ->capture_default_str();
     cmd->add_option("--events-per-second", p->events_per_second, "Generator: event-time rate")->capture_default_str();
-    cmd->add_option("--max-disorder", a.max_disorder, "Generator: max lag of a timestamp behind its split")->capture_default_str();
+    cmd->add_option("--max-disorder", a.max_disorder, "Generator: max lag of a timestamp behind its split")
+        ->capture_default_str();
     cmd->add_option("--window", a.window, "Tumbling window size")->capture_default_str();
     cmd->add_option("--allowed-lateness", a.lateness, "Allowed lateness of the windows")->capture_default_str();
-    cmd->add_option("--out-of-orderness", a.out_of_orderness, "Watermark bound (bounded out-of-orderness)")->capture_default_str();
+    cmd->add_option("--out-of-orderness", a.out_of_orderness, "Watermark bound (bounded out-of-orderness)")
+        ->capture_default_str();
   }
-  cmd->add_option("--output", p->output_dir, restore ? "Sink directory (default: the snapshot's)" : "Sink directory (committed part files)");
+  cmd->add_option("--output", p->output_dir,
+                  restore ? "Sink directory (default: the snapshot's)" : "Sink directory (committed part files)");
   cmd->add_option("--rate", a.rate, "Limit each source subtask to N records/s (0 = unlimited)");
   cmd->add_option("-p,--parallelism", a.parallelism, "Parallelism (parallelism.default)");
   cmd->add_option("-c,--config", a.config_file, "Flink config.yaml with flat keys");

@@ -2,7 +2,8 @@
 
 namespace ckpt::cli {
 
-std::optional<std::vector<snapshot::PathMapping>> parse_map_flags(const std::vector<std::string>& specs, std::string& bad) {
+std::optional<std::vector<snapshot::PathMapping>> parse_map_flags(const std::vector<std::string>& specs,
+                                                                  std::string& bad) {
   std::vector<snapshot::PathMapping> out;
   for (const auto& s : specs) {
     auto m = snapshot::parse_mapping(s);

@@ -15,7 +15,8 @@
 namespace ckpt::cli {
 
 // The mappings, or nullopt with `bad` set to the first flag value that is not PREFIX=DIR.
-std::optional<std::vector<snapshot::PathMapping>> parse_map_flags(const std::vector<std::string>& specs, std::string& bad);
+std::optional<std::vector<snapshot::PathMapping>> parse_map_flags(const std::vector<std::string>& specs,
+                                                                  std::string& bad);
 
 // Registers `--map PREFIX=DIR` (repeatable) on `cmd`, with the same help everywhere.
 void add_map_option(CLI::App& cmd, std::vector<std::string>& specs);

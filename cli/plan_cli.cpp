@@ -7,15 +7,15 @@
 #include <chrono>
 #include <cstdio>
 
-#include "commands.h"
-#include "output_flags.h"
-#include "path_args.h"
 #include "codec/json.h"
+#include "commands.h"
 #include "export/prune_json.h"
 #include "io/decode_error.h"
 #include "map_flags.h"
 #include "ops/plan_executor.h"
 #include "ops/prune_plan.h"
+#include "output_flags.h"
+#include "path_args.h"
 #include "render.h"
 
 namespace ckpt::cli {
@@ -45,8 +45,8 @@ void print_plan(const ops::PlanRun& run, const std::string& command, const std::
   const auto& g = run.graph;
   const auto& root = run.inventory.root;
   std::string out;
-  out += fmt::format("{} {}{}\npolicy: {}; grace {}s\n\n", command, root.string(), dry_run ? " (dry run: nothing deleted)" : "",
-                     policy_line, options.grace_ns / 1000000000);
+  out += fmt::format("{} {}{}\npolicy: {}; grace {}s\n\n", command, root.string(),
+                     dry_run ? " (dry run: nothing deleted)" : "", policy_line, options.grace_ns / 1000000000);
   std::vector<int64_t> freed = prune_json::bytes_by_snapshot(run);
   Table t({"CHECKPOINT", "KIND", "MODIFIED (UTC)", "DECISION", "WHY KEPT", "FREES", "PATH"},
           {true, false, false, false, false, true, false});
@@ -86,7 +86,8 @@ void print_plan(const ops::PlanRun& run, const std::string& command, const std::
   }
   if (!p.missing.empty()) {
     out += "\n";
-    Table mt({"MISSING OR SHORT (referenced by kept snapshots)", "RECORDED", "ACTUAL", "USED BY"}, {false, true, true, false});
+    Table mt({"MISSING OR SHORT (referenced by kept snapshots)", "RECORDED", "ACTUAL", "USED BY"},
+             {false, true, true, false});
     for (const auto& m : p.missing) {
       std::string users;
       for (uint32_t u : m.users) users += (users.empty() ? "" : ", ") + rel(g.snapshots[u].loc.directory, root);
@@ -102,11 +103,12 @@ void print_plan(const ops::PlanRun& run, const std::string& command, const std::
   if (!p.missing.empty()) out += fmt::format(" {} referenced files missing or short (not fixed).", p.missing.size());
   out += "\n";
   if (p.withheld) {
-    out += fmt::format("Nothing {}deleted: kept snapshots miss {} file{} (listed above), so this plan cannot be "
-                       "trusted; {} deletion{} held back. Restore the files (or fix moved references, see stderr), "
-                       "or pass --allow-missing to delete the rest anyway (dangerous).\n",
-                       dry_run ? "would be " : "", p.missing.size(), p.missing.size() == 1 ? "" : "s", p.withheld,
-                       p.withheld == 1 ? "" : "s");
+    out += fmt::format(
+        "Nothing {}deleted: kept snapshots miss {} file{} (listed above), so this plan cannot be "
+        "trusted; {} deletion{} held back. Restore the files (or fix moved references, see stderr), "
+        "or pass --allow-missing to delete the rest anyway (dangerous).\n",
+        dry_run ? "would be " : "", p.missing.size(), p.missing.size() == 1 ? "" : "s", p.withheld,
+        p.withheld == 1 ? "" : "s");
   }
   emit(out);
 }
@@ -115,9 +117,10 @@ void print_plan(const ops::PlanRun& run, const std::string& command, const std::
 std::string moved_line(const ops::MovedPrefix& m, const std::filesystem::path& root) {
   std::string what = m.missing ? fmt::format("{} of them are gone from {}", m.missing, m.from)
                                : std::string("the originals still exist");
-  return fmt::format("moved: kept checkpoints reference {} file{} under {} that sit under {} (a moved or copied "
-                     "directory; {}); they are kept. Fix the references: {}",
-                     m.files, m.files == 1 ? "" : "s", m.from, m.to, what, ops::relocation_command(m, root));
+  return fmt::format(
+      "moved: kept checkpoints reference {} file{} under {} that sit under {} (a moved or copied "
+      "directory; {}); they are kept. Fix the references: {}",
+      m.files, m.files == 1 ? "" : "s", m.from, m.to, what, ops::relocation_command(m, root));
 }
 
 std::string render_explanation(const ops::PlanRun& run, const ops::Explanation& e) {
@@ -142,8 +145,9 @@ std::string render_explanation(const ops::PlanRun& run, const ops::Explanation& 
            d.keep ? "keep (" + ops::describe_rules(d.rules) + ")" : "prune", u.operator_id,
            u.ref.ref.subtask_index < 0 ? "-" : std::to_string(u.ref.ref.subtask_index),
            std::string(flink::role_name(u.ref.ref.role)), u.local_name.empty() ? "-" : u.local_name,
-           u.ref.form == snapshot::PathForm::kRelative ? "relative"
-           : u.ref.form == snapshot::PathForm::kAbsolute ? "absolute" : "segment",
+           u.ref.form == snapshot::PathForm::kRelative   ? "relative"
+           : u.ref.form == snapshot::PathForm::kAbsolute ? "absolute"
+                                                         : "segment",
            size});
   }
   return out + t.str();
@@ -152,7 +156,8 @@ std::string render_explanation(const ops::PlanRun& run, const ops::Explanation& 
 }  // namespace
 
 void add_plan_flags(CLI::App* cmd, PlanArgs& a) {
-  cmd->add_option("root", a.root, "Job directory (holding chk-N, shared/, taskowned/) or a root holding jobs")->required();
+  cmd->add_option("root", a.root, "Job directory (holding chk-N, shared/, taskowned/) or a root holding jobs")
+      ->required();
   add_dry_run_flag(*cmd, a.dry_run, "delete", true);
   add_json_flags(*cmd, a.json, a.pretty);
   cmd->add_option("--protect", a.protect,
@@ -192,16 +197,17 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   req.mappings = std::move(*maps);
   auto grace = ops::parse_duration(a.grace);
   if (!grace) {
-    std::fprintf(stderr, "%s: --grace %s: expected a duration such as 1h, 30m, 2d or 0\n", who.c_str(), a.grace.c_str());
+    std::fprintf(stderr, "%s: --grace %s: expected a duration such as 1h, 30m, 2d or 0\n", who.c_str(),
+                 a.grace.c_str());
     return kExitUsage;
   }
   req.options.grace_ns = *grace;
   req.options.skip_unreadable = a.skip_unreadable;
   req.options.allow_missing = a.allow_missing;
   if (a.now.empty()) {
-    req.options.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+    req.options.now_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
   } else {
     int64_t s = 0;
     auto [end, ec] = std::from_chars(a.now.data(), a.now.data() + a.now.size(), s);
@@ -234,7 +240,8 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
     return kExitUsage;
   }
   for (const auto& w : run.plan.warnings) std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), w.c_str());
-  for (const auto& m : run.plan.moved) std::fprintf(stderr, "%s: %s\n", who.c_str(), moved_line(m, run.inventory.root).c_str());
+  for (const auto& m : run.plan.moved)
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), moved_line(m, run.inventory.root).c_str());
 
   if (!a.explain.empty()) {
     auto file = snapshot::local_path_of(a.explain, req.mappings);

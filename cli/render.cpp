@@ -36,8 +36,8 @@ void Table::row(std::vector<std::string> cells) {
 namespace {
 
 // One line of a table: cells padded to `w`, right-aligned where `right`, trailing blanks cut.
-void table_line(const std::vector<std::string>& cells, const std::vector<std::size_t>& w, const std::vector<bool>& right,
-                std::string& l) {
+void table_line(const std::vector<std::string>& cells, const std::vector<std::size_t>& w,
+                const std::vector<bool>& right, std::string& l) {
   l.clear();
   for (std::size_t c = 0; c < cells.size(); ++c) {
     if (c) l += "  ";
@@ -56,7 +56,8 @@ void table_line(const std::vector<std::string>& cells, const std::vector<std::si
 
 std::string Table::str() const {
   std::string out;
-  print(rows_.size(), [&](std::size_t i) { return rows_[i]; }, [&](std::string_view l) { out += l; });
+  print(
+      rows_.size(), [&](std::size_t i) { return rows_[i]; }, [&](std::string_view l) { out += l; });
   return out;
 }
 

@@ -13,7 +13,6 @@ namespace ckpt::cli {
 // 1536 -> "1.5 KiB"; exact bytes below 1 KiB.
 std::string human_bytes(int64_t bytes);
 
-
 // "2026-11-23 21:34:01" (UTC) for a Unix time, as every table shows times.
 std::string utc_time(int64_t unix_seconds);
 

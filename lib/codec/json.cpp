@@ -6,13 +6,13 @@
 
 #include <algorithm>
 #include <array>
-#include <memory>
-#include <stdexcept>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <memory>
+#include <stdexcept>
 #include <vector>
 
 namespace ckpt::json {
@@ -171,39 +171,75 @@ class Emitter {
 
   void singular(const Message& m, const Reflection* r, const FieldDescriptor* f, int depth) {
     switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32: number(r->GetInt32(m, f)); break;
-      case FieldDescriptor::CPPTYPE_INT64: quoted_number(r->GetInt64(m, f)); break;
-      case FieldDescriptor::CPPTYPE_UINT32: number(r->GetUInt32(m, f)); break;
-      case FieldDescriptor::CPPTYPE_UINT64: quoted_number(r->GetUInt64(m, f)); break;
-      case FieldDescriptor::CPPTYPE_DOUBLE: floating(r->GetDouble(m, f)); break;
-      case FieldDescriptor::CPPTYPE_FLOAT: floating(r->GetFloat(m, f)); break;
-      case FieldDescriptor::CPPTYPE_BOOL: out_ += r->GetBool(m, f) ? "true" : "false"; break;
-      case FieldDescriptor::CPPTYPE_ENUM: enum_value(f, r->GetEnumValue(m, f)); break;
+      case FieldDescriptor::CPPTYPE_INT32:
+        number(r->GetInt32(m, f));
+        break;
+      case FieldDescriptor::CPPTYPE_INT64:
+        quoted_number(r->GetInt64(m, f));
+        break;
+      case FieldDescriptor::CPPTYPE_UINT32:
+        number(r->GetUInt32(m, f));
+        break;
+      case FieldDescriptor::CPPTYPE_UINT64:
+        quoted_number(r->GetUInt64(m, f));
+        break;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        floating(r->GetDouble(m, f));
+        break;
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        floating(r->GetFloat(m, f));
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        out_ += r->GetBool(m, f) ? "true" : "false";
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM:
+        enum_value(f, r->GetEnumValue(m, f));
+        break;
       case FieldDescriptor::CPPTYPE_STRING: {
         std::string scratch;
         string_value(f, r->GetStringReference(m, f, &scratch));
         break;
       }
-      case FieldDescriptor::CPPTYPE_MESSAGE: message(r->GetMessage(m, f), depth); break;
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        message(r->GetMessage(m, f), depth);
+        break;
     }
   }
 
   void element(const Message& m, const Reflection* r, const FieldDescriptor* f, int i, int depth) {
     switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32: number(r->GetRepeatedInt32(m, f, i)); break;
-      case FieldDescriptor::CPPTYPE_INT64: quoted_number(r->GetRepeatedInt64(m, f, i)); break;
-      case FieldDescriptor::CPPTYPE_UINT32: number(r->GetRepeatedUInt32(m, f, i)); break;
-      case FieldDescriptor::CPPTYPE_UINT64: quoted_number(r->GetRepeatedUInt64(m, f, i)); break;
-      case FieldDescriptor::CPPTYPE_DOUBLE: floating(r->GetRepeatedDouble(m, f, i)); break;
-      case FieldDescriptor::CPPTYPE_FLOAT: floating(r->GetRepeatedFloat(m, f, i)); break;
-      case FieldDescriptor::CPPTYPE_BOOL: out_ += r->GetRepeatedBool(m, f, i) ? "true" : "false"; break;
-      case FieldDescriptor::CPPTYPE_ENUM: enum_value(f, r->GetRepeatedEnumValue(m, f, i)); break;
+      case FieldDescriptor::CPPTYPE_INT32:
+        number(r->GetRepeatedInt32(m, f, i));
+        break;
+      case FieldDescriptor::CPPTYPE_INT64:
+        quoted_number(r->GetRepeatedInt64(m, f, i));
+        break;
+      case FieldDescriptor::CPPTYPE_UINT32:
+        number(r->GetRepeatedUInt32(m, f, i));
+        break;
+      case FieldDescriptor::CPPTYPE_UINT64:
+        quoted_number(r->GetRepeatedUInt64(m, f, i));
+        break;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        floating(r->GetRepeatedDouble(m, f, i));
+        break;
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        floating(r->GetRepeatedFloat(m, f, i));
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        out_ += r->GetRepeatedBool(m, f, i) ? "true" : "false";
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM:
+        enum_value(f, r->GetRepeatedEnumValue(m, f, i));
+        break;
       case FieldDescriptor::CPPTYPE_STRING: {
         std::string scratch;
         string_value(f, r->GetRepeatedStringReference(m, f, i, &scratch));
         break;
       }
-      case FieldDescriptor::CPPTYPE_MESSAGE: message(r->GetRepeatedMessage(m, f, i), depth); break;
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        message(r->GetRepeatedMessage(m, f, i), depth);
+        break;
     }
   }
 
@@ -252,11 +288,21 @@ class Emitter {
       if (i > 0) out_ += ',';
       newline(depth + 1);
       switch (key->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_INT32: quoted_number(er->GetInt32(entry, key)); break;
-        case FieldDescriptor::CPPTYPE_INT64: quoted_number(er->GetInt64(entry, key)); break;
-        case FieldDescriptor::CPPTYPE_UINT32: quoted_number(er->GetUInt32(entry, key)); break;
-        case FieldDescriptor::CPPTYPE_UINT64: quoted_number(er->GetUInt64(entry, key)); break;
-        case FieldDescriptor::CPPTYPE_BOOL: out_ += er->GetBool(entry, key) ? "\"true\"" : "\"false\""; break;
+        case FieldDescriptor::CPPTYPE_INT32:
+          quoted_number(er->GetInt32(entry, key));
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          quoted_number(er->GetInt64(entry, key));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT32:
+          quoted_number(er->GetUInt32(entry, key));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT64:
+          quoted_number(er->GetUInt64(entry, key));
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          out_ += er->GetBool(entry, key) ? "\"true\"" : "\"false\"";
+          break;
         default: {
           std::string scratch;
           escape(er->GetStringReference(entry, key, &scratch));
@@ -303,13 +349,27 @@ class Emitter {
       if (c < 0x80) {
         flush_run();
         switch (c) {
-          case '"': out_ += "\\\""; break;
-          case '\\': out_ += "\\\\"; break;
-          case '\b': out_ += "\\b"; break;
-          case '\f': out_ += "\\f"; break;
-          case '\n': out_ += "\\n"; break;
-          case '\r': out_ += "\\r"; break;
-          case '\t': out_ += "\\t"; break;
+          case '"':
+            out_ += "\\\"";
+            break;
+          case '\\':
+            out_ += "\\\\";
+            break;
+          case '\b':
+            out_ += "\\b";
+            break;
+          case '\f':
+            out_ += "\\f";
+            break;
+          case '\n':
+            out_ += "\\n";
+            break;
+          case '\r':
+            out_ += "\\r";
+            break;
+          case '\t':
+            out_ += "\\t";
+            break;
           default:
             out_ += "\\u00";
             out_ += kHex[c >> 4];
@@ -423,8 +483,8 @@ void write_json(const google::protobuf::Message& msg, bool pretty, std::string_v
   const FieldDescriptor* f = msg.GetDescriptor()->FindFieldByName(std::string(streamed_field));
   if (!f || !f->is_repeated() || f->is_map() || f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
       msg.GetReflection()->FieldSize(msg, f) != 0) {
-    throw std::logic_error("write_json: " + std::string(streamed_field) + " is not an empty repeated message field of " +
-                           msg.GetDescriptor()->full_name());
+    throw std::logic_error("write_json: " + std::string(streamed_field) +
+                           " is not an empty repeated message field of " + msg.GetDescriptor()->full_name());
   }
   emit(msg, pretty, f, &next, sink);
 }
@@ -436,7 +496,8 @@ void from_json(std::string_view json, google::protobuf::Message& msg) {
   auto st = google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(json.data(), json.size()), &msg,
                                                         options);
   if (!st.ok()) {
-    throw JsonError(one_line("invalid JSON for " + msg.GetDescriptor()->full_name() + ": " + std::string(st.message())));
+    throw JsonError(
+        one_line("invalid JSON for " + msg.GetDescriptor()->full_name() + ": " + std::string(st.message())));
   }
 }
 

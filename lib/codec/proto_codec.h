@@ -69,8 +69,7 @@ void to_proto(const flink::Metadata& md, ckpt::Metadata& out, const ToProtoOptio
 
 // model -> proto, with the message allocated on `arena` (nullptr: on the heap; the caller owns
 // it then).
-ckpt::Metadata* to_proto(const flink::Metadata& md, google::protobuf::Arena* arena,
-                         const ToProtoOptions& options = {});
+ckpt::Metadata* to_proto(const flink::Metadata& md, google::protobuf::Arena* arena, const ToProtoOptions& options = {});
 
 // Options for an arena that holds the proto of a large model: blocks of 2 MiB growing to 32 MiB,
 // those of 2 MiB and more mapped with transparent huge pages where the kernel allows it (one page

@@ -29,7 +29,8 @@ class FromProto {
     md_.checkpoint_id = in.checkpoint_id();
     if (md_.checkpoint_id < 0) fail("checkpointId", fmt::format("is {}, expected >= 0", md_.checkpoint_id));
     int st = in.trailer_state();
-    if (st < 0 || st > 3) fail("trailerState", fmt::format("{} is unknown, expected ABSENT, NULL, PARSED or UNPARSED", st));
+    if (st < 0 || st > 3)
+      fail("trailerState", fmt::format("{} is unknown, expected ABSENT, NULL, PARSED or UNPARSED", st));
     md_.trailer_state = static_cast<fl::TrailerState>(st);
     if (in.has_properties()) at("properties", [&] { properties(in.properties(), md_.properties); });
     trailer(in);
@@ -102,16 +103,20 @@ class FromProto {
   void properties(const pb::Properties& p, fl::CheckpointProperties& out) {
     using P = fl::CheckpointProperties;
     if (p.has_kind()) {
-      if (p.kind() < 0 || p.kind() > 2) fail("kind", fmt::format("{} is unknown, expected CHECKPOINT, FULL_CHECKPOINT or SAVEPOINT", static_cast<int>(p.kind())));
+      if (p.kind() < 0 || p.kind() > 2)
+        fail("kind", fmt::format("{} is unknown, expected CHECKPOINT, FULL_CHECKPOINT or SAVEPOINT",
+                                 static_cast<int>(p.kind())));
       out.kind = static_cast<P::Kind>(p.kind());
     }
     if (p.has_format()) {
-      if (p.format() < 0 || p.format() > 1) fail("format", fmt::format("{} is unknown, expected CANONICAL or NATIVE", static_cast<int>(p.format())));
+      if (p.format() < 0 || p.format() > 1)
+        fail("format", fmt::format("{} is unknown, expected CANONICAL or NATIVE", static_cast<int>(p.format())));
       out.format = static_cast<P::Format>(p.format());
     }
     if (p.has_post_checkpoint_action()) {
       int a = p.post_checkpoint_action();
-      if (a < 0 || a > 2) fail("postCheckpointAction", fmt::format("{} is unknown, expected NONE, SUSPEND or TERMINATE", a));
+      if (a < 0 || a > 2)
+        fail("postCheckpointAction", fmt::format("{} is unknown, expected NONE, SUSPEND or TERMINATE", a));
       out.action = static_cast<P::Action>(a);
     }
     out.forced = p.forced();
@@ -139,16 +144,19 @@ class FromProto {
           got = fl::parse_properties_trailer(md_.trailer, parsed);
         } catch (const io::DecodeError& e) {
           fail("trailer", fmt::format("is not a Java serialization stream of one object (byte {}: {}), but "
-                                      "trailerState is PARSED", e.offset(), e.message()));
+                                      "trailerState is PARSED",
+                                      e.offset(), e.message()));
         }
         if (got != fl::TrailerState::kParsed) {
-          fail("trailerState", fmt::format("is PARSED, but ckpt classifies the trailer bytes as {}", fl::describe(got)));
+          fail("trailerState",
+               fmt::format("is PARSED, but ckpt classifies the trailer bytes as {}", fl::describe(got)));
         }
         if (!in.has_properties()) {
           md_.properties = parsed;
         } else if (!same_properties(parsed, md_.properties)) {
-          fail("properties", "differ from the properties the trailer bytes encode; remove the trailer to re-encode "
-                             "it from the properties");
+          fail("properties",
+               "differ from the properties the trailer bytes encode; remove the trailer to re-encode "
+               "it from the properties");
         }
       }
       return;
@@ -262,24 +270,36 @@ class FromProto {
 
   static const char* member_name(pb::KeyedHandle::KindCase c) {
     switch (c) {
-      case pb::KeyedHandle::kKeyGroups: return "keyGroups";
-      case pb::KeyedHandle::kIncremental: return "incremental";
-      case pb::KeyedHandle::kChangelog: return "changelog";
-      case pb::KeyedHandle::kChangelogBytes: return "changelogBytes";
-      case pb::KeyedHandle::kChangelogFiles: return "changelogFiles";
-      case pb::KeyedHandle::KIND_NOT_SET: break;
+      case pb::KeyedHandle::kKeyGroups:
+        return "keyGroups";
+      case pb::KeyedHandle::kIncremental:
+        return "incremental";
+      case pb::KeyedHandle::kChangelog:
+        return "changelog";
+      case pb::KeyedHandle::kChangelogBytes:
+        return "changelogBytes";
+      case pb::KeyedHandle::kChangelogFiles:
+        return "changelogFiles";
+      case pb::KeyedHandle::KIND_NOT_SET:
+        break;
     }
     return "(none)";
   }
 
   static const char* tags_of(pb::KeyedHandle::KindCase c) {
     switch (c) {
-      case pb::KeyedHandle::kKeyGroups: return "3, 7 or 12";
-      case pb::KeyedHandle::kIncremental: return "5 or 11";
-      case pb::KeyedHandle::kChangelog: return "8 or 14";
-      case pb::KeyedHandle::kChangelogBytes: return "9";
-      case pb::KeyedHandle::kChangelogFiles: return "10 or 13";
-      case pb::KeyedHandle::KIND_NOT_SET: break;
+      case pb::KeyedHandle::kKeyGroups:
+        return "3, 7 or 12";
+      case pb::KeyedHandle::kIncremental:
+        return "5 or 11";
+      case pb::KeyedHandle::kChangelog:
+        return "8 or 14";
+      case pb::KeyedHandle::kChangelogBytes:
+        return "9";
+      case pb::KeyedHandle::kChangelogFiles:
+        return "10 or 13";
+      case pb::KeyedHandle::KIND_NOT_SET:
+        break;
     }
     return "0";
   }
@@ -291,19 +311,37 @@ class FromProto {
     const int32_t tag = in.tag();
     K::KindCase want;
     switch (tag) {
-      case kt::kNull: want = K::KIND_NOT_SET; break;
-      case kt::kKeyGroups: case kt::kSavepointKeyGroups: case kt::kKeyGroupsV2: want = K::kKeyGroups; break;
-      case kt::kIncrementalV1: case kt::kIncrementalV2: want = K::kIncremental; break;
-      case kt::kChangelogV1: case kt::kChangelogV2: want = K::kChangelog; break;
-      case kt::kChangelogBytes: want = K::kChangelogBytes; break;
-      case kt::kChangelogFilesV1: case kt::kChangelogFilesV2: want = K::kChangelogFiles; break;
+      case kt::kNull:
+        want = K::KIND_NOT_SET;
+        break;
+      case kt::kKeyGroups:
+      case kt::kSavepointKeyGroups:
+      case kt::kKeyGroupsV2:
+        want = K::kKeyGroups;
+        break;
+      case kt::kIncrementalV1:
+      case kt::kIncrementalV2:
+        want = K::kIncremental;
+        break;
+      case kt::kChangelogV1:
+      case kt::kChangelogV2:
+        want = K::kChangelog;
+        break;
+      case kt::kChangelogBytes:
+        want = K::kChangelogBytes;
+        break;
+      case kt::kChangelogFilesV1:
+      case kt::kChangelogFilesV2:
+        want = K::kChangelogFiles;
+        break;
       default:
-        fail("tag", fmt::format("{} is not a keyed state handle tag, expected 3, 5, 7, 8, 9, 10, 11, 12, 13 or 14", tag));
+        fail("tag",
+             fmt::format("{} is not a keyed state handle tag, expected 3, 5, 7, 8, 9, 10, 11, 12, 13 or 14", tag));
     }
     if (in.kind_case() != want) {
       if (want == K::KIND_NOT_SET) {
-        fail("tag", fmt::format("is missing (0, the null handle) but {} is set, expected {}", member_name(in.kind_case()),
-                                tags_of(in.kind_case())));
+        fail("tag", fmt::format("is missing (0, the null handle) but {} is set, expected {}",
+                                member_name(in.kind_case()), tags_of(in.kind_case())));
       }
       if (in.kind_case() == K::KIND_NOT_SET) {
         fail(member_name(want), fmt::format("is missing: tag {} needs it", tag));
@@ -449,13 +487,14 @@ class FromProto {
                    t == ct::kMergedOutput || t == ct::kUntypedOutput;
       if (!known) {
         fail("type", fmt::format("{} is unknown, expected UNTYPED_INPUT, INPUT, OUTPUT, MERGED_INPUT, MERGED_OUTPUT or "
-                                 "UNTYPED_OUTPUT", t));
+                                 "UNTYPED_OUTPUT",
+                                 t));
       }
       h.type = static_cast<uint8_t>(t);
       if (h.input() != input) {
-        fail("type", fmt::format("{} is an {} channel type, but the handle is in {}",
-                                 pb::ChannelHandle::Type_Name(in.type()), input ? "output" : "input",
-                                 input ? "inputChannels" : "outputChannels"));
+        fail("type",
+             fmt::format("{} is an {} channel type, but the handle is in {}", pb::ChannelHandle::Type_Name(in.type()),
+                         input ? "output" : "input", input ? "inputChannels" : "outputChannels"));
       }
     } else {
       h.type = input ? ct::kUntypedInput : ct::kUntypedOutput;
@@ -481,7 +520,8 @@ class FromProto {
     s.finished = in.finished();
     if (in.has_legacy_duration()) s.legacy_duration = in.legacy_duration();
     for (int i = 0; i < in.legacy_operator_states_size(); ++i) {
-      s.legacy_operator_states.push_back(at("legacyOperatorStates", i, [&] { return stream(in.legacy_operator_states(i)); }));
+      s.legacy_operator_states.push_back(
+          at("legacyOperatorStates", i, [&] { return stream(in.legacy_operator_states(i)); }));
     }
     for (int i = 0; i < in.legacy_managed_chain_size(); ++i) {
       s.legacy_managed_chain.push_back(
@@ -493,7 +533,9 @@ class FromProto {
     if (in.has_managed_operator()) {
       s.managed_operator = at("managedOperator", [&] { return operator_handle(in.managed_operator()); });
     }
-    s.managed_operator_flag = in.has_managed_operator_flag() ? in.managed_operator_flag() : in.has_managed_operator() ? 1 : 0;
+    s.managed_operator_flag = in.has_managed_operator_flag() ? in.managed_operator_flag()
+                              : in.has_managed_operator()    ? 1
+                                                             : 0;
     if (in.has_raw_operator()) s.raw_operator = at("rawOperator", [&] { return operator_handle(in.raw_operator()); });
     s.raw_operator_flag = in.has_raw_operator_flag() ? in.raw_operator_flag() : in.has_raw_operator() ? 1 : 0;
     if (in.has_managed_keyed()) s.managed_keyed = at("managedKeyed", [&] { return keyed(in.managed_keyed()); });

@@ -66,7 +66,8 @@ class ToProto {
   static bool derivable_trailer(const fl::Metadata& md) {
     try {
       if (md.trailer_state == fl::TrailerState::kNull) return md.trailer == fl::encode_null_trailer();
-      if (md.trailer_state == fl::TrailerState::kParsed) return md.trailer == fl::encode_properties_trailer(md.properties);
+      if (md.trailer_state == fl::TrailerState::kParsed)
+        return md.trailer == fl::encode_properties_trailer(md.properties);
     } catch (const std::exception&) {
     }
     return false;
@@ -111,7 +112,8 @@ class ToProto {
     }
     if (auto problem = io::check_mutf8(s)) {
       if (opt_.lossless) {
-        fail(field, fmt::format("is not valid modified UTF-8: byte {}: expected {}", problem->offset, problem->message));
+        fail(field,
+             fmt::format("is not valid modified UTF-8: byte {}: expected {}", problem->offset, problem->message));
       }
       *(msg.*mut)() = io::lenient_mutf8_to_utf8(s);
       return;
@@ -239,7 +241,8 @@ class ToProto {
           range(k.range, *o.mutable_range());
           o.set_checkpointed_size(k.checkpointed_size);
           for (std::size_t i = 0; i < k.materialized.size(); ++i) {
-            at("materialized", static_cast<std::ptrdiff_t>(i), [&] { keyed(k.materialized[i], *o.add_materialized()); });
+            at("materialized", static_cast<std::ptrdiff_t>(i),
+               [&] { keyed(k.materialized[i], *o.add_materialized()); });
           }
           for (std::size_t i = 0; i < k.non_materialized.size(); ++i) {
             at("nonMaterialized", static_cast<std::ptrdiff_t>(i),
@@ -279,7 +282,8 @@ class ToProto {
             at("handles", static_cast<std::ptrdiff_t>(i), [&] {
               pb::OffsetStream& os = *o.add_handles();
               os.set_offset(k.handles[i].offset);
-              if (!k.handles[i].handle.is_null()) at("handle", [&] { stream(k.handles[i].handle, *os.mutable_handle()); });
+              if (!k.handles[i].handle.is_null())
+                at("handle", [&] { stream(k.handles[i].handle, *os.mutable_handle()); });
             });
           }
           o.set_state_size(k.state_size);

@@ -1,7 +1,7 @@
 #include "export/diff_json.h"
 
-#include "diff.pb.h"
 #include "codec/json.h"
+#include "diff.pb.h"
 #include "export/report_json.h"
 #include "report.pb.h"
 

@@ -14,9 +14,12 @@ int64_t ms(int64_t ns) { return ns / 1000000; }
 
 std::string form_name(snapshot::PathForm f) {
   switch (f) {
-    case snapshot::PathForm::kRelative: return "relative";
-    case snapshot::PathForm::kAbsolute: return "absolute";
-    case snapshot::PathForm::kSegment: return "segment";
+    case snapshot::PathForm::kRelative:
+      return "relative";
+    case snapshot::PathForm::kAbsolute:
+      return "absolute";
+    case snapshot::PathForm::kSegment:
+      return "segment";
   }
   return "?";
 }
@@ -43,8 +46,10 @@ std::vector<int64_t> bytes_by_snapshot(const ops::PlanRun& run) {
   std::vector<int64_t> out(run.graph.snapshots.size(), 0);
   const auto& dels = run.plan.deletions;
   for (const auto& d : dels) {
-    if (d.reason == ops::DeleteReason::kPrunedMetadata && !d.users.empty()) util::sat_accumulate(out[d.users[0]], d.entry.size);
-    if (d.reason == ops::DeleteReason::kReleased && d.users.size() == 1) util::sat_accumulate(out[d.users[0]], d.entry.size);
+    if (d.reason == ops::DeleteReason::kPrunedMetadata && !d.users.empty())
+      util::sat_accumulate(out[d.users[0]], d.entry.size);
+    if (d.reason == ops::DeleteReason::kReleased && d.users.size() == 1)
+      util::sat_accumulate(out[d.users[0]], d.entry.size);
     // A pruned snapshot's own file waits for exactly its `_metadata` deletion (deletion_plan.h).
     if (d.reason == ops::DeleteReason::kPrunedFile && !d.after.empty()) {
       const auto& md = dels[d.after[0]];
@@ -134,18 +139,21 @@ void write_plan_json(const ops::PlanRun& run, const std::string& command, const 
   std::vector<std::string> dir_of(g.snapshots.size());
   for (size_t i = 0; i < g.snapshots.size(); ++i) dir_of[i] = g.snapshots[i].loc.directory.string();
   size_t next = 0;
-  json::write_json(m, pretty, "deletions", [&](google::protobuf::Message& element) {
-    if (next == p.deletions.size()) return false;
-    const ops::Deletion& d = p.deletions[next++];
-    auto& pd = static_cast<ckpt::PlannedDeletion&>(element);
-    pd.set_path(d.entry.path);
-    pd.set_type(d.entry.type == ops::FsEntry::Type::kDir ? "directory" : "file");
-    pd.set_reason(std::string(ops::reason_name(d.reason)));
-    pd.set_bytes(d.entry.type == ops::FsEntry::Type::kDir ? 0 : d.entry.size);
-    pd.set_modified_unix_ms(ms(d.entry.mtime_ns));
-    for (uint32_t u : d.users) pd.add_used_by(dir_of[u]);
-    return true;
-  }, json::stdio_sink(out));
+  json::write_json(
+      m, pretty, "deletions",
+      [&](google::protobuf::Message& element) {
+        if (next == p.deletions.size()) return false;
+        const ops::Deletion& d = p.deletions[next++];
+        auto& pd = static_cast<ckpt::PlannedDeletion&>(element);
+        pd.set_path(d.entry.path);
+        pd.set_type(d.entry.type == ops::FsEntry::Type::kDir ? "directory" : "file");
+        pd.set_reason(std::string(ops::reason_name(d.reason)));
+        pd.set_bytes(d.entry.type == ops::FsEntry::Type::kDir ? 0 : d.entry.size);
+        pd.set_modified_unix_ms(ms(d.entry.mtime_ns));
+        for (uint32_t u : d.users) pd.add_used_by(dir_of[u]);
+        return true;
+      },
+      json::stdio_sink(out));
 }
 
 ckpt::FileExplanation explanation_message(const ops::PlanRun& run, const ops::Explanation& e) {

@@ -22,8 +22,7 @@ void fill_state_bytes(const ops::StateBytes& b, ckpt::StateBytes& pb);
 // One snapshot: summary, optional subtasks and files, and the complete metadata (strings that
 // UTF-8 cannot carry exactly are shown with U+FFFD; `ckpt convert --to json` is the lossless
 // export).
-void write_inspect_report(const flink::Metadata& md, const ops::InspectResult& result, bool pretty,
-                          std::FILE* out);
+void write_inspect_report(const flink::Metadata& md, const ops::InspectResult& result, bool pretty, std::FILE* out);
 
 // Many snapshots (already sorted newest first), the unreadable ones as (path, error), and
 // incomplete checkpoint directories.

@@ -13,8 +13,8 @@ namespace ckpt::validate_json {
 struct ReportInfo {
   std::string root;
   bool deep = false;
-  std::string expect;  // source of the expectation, if any
-  bool latest = false; // --latest: fill latest_valid
+  std::string expect;   // source of the expectation, if any
+  bool latest = false;  // --latest: fill latest_valid
 };
 
 // One JSON document (no trailing newline) for a whole run.

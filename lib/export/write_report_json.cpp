@@ -1,7 +1,7 @@
 #include "export/write_report_json.h"
 
-#include "convert.pb.h"
 #include "codec/json.h"
+#include "convert.pb.h"
 
 namespace ckpt::write_report_json {
 
@@ -35,8 +35,8 @@ void write_plan_report(const std::string& command, const std::string& input, con
   std::fputc('\n', out);
 }
 
-void write_unpack_report(const std::string& input, const std::string& output, const ops::UnpackStats& st,
-                         bool dry_run, bool pretty, std::FILE* out) {
+void write_unpack_report(const std::string& input, const std::string& output, const ops::UnpackStats& st, bool dry_run,
+                         bool pretty, std::FILE* out) {
   ckpt::WriteReport pb;
   pb.set_command("unpack");
   pb.set_input(input);

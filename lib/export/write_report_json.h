@@ -13,14 +13,14 @@ namespace ckpt::write_report_json {
 
 struct Outcome {
   bool dry_run = true;
-  ops::WriteStats written;      // convert
-  uint64_t archive_bytes = 0;   // pack
+  ops::WriteStats written;     // convert
+  uint64_t archive_bytes = 0;  // pack
 };
 
 void write_plan_report(const std::string& command, const std::string& input, const std::string& output,
                        const ops::SelfContainedPlan& plan, const Outcome& outcome, bool pretty, std::FILE* out);
 
-void write_unpack_report(const std::string& input, const std::string& output, const ops::UnpackStats& st,
-                         bool dry_run, bool pretty, std::FILE* out);
+void write_unpack_report(const std::string& input, const std::string& output, const ops::UnpackStats& st, bool dry_run,
+                         bool pretty, std::FILE* out);
 
 }  // namespace ckpt::write_report_json

@@ -16,38 +16,32 @@ namespace ckpt::flink {
 namespace {
 
 using Props = CheckpointProperties;
-using io::java::Node;
-using io::java::shown;
-using io::java::Value;
-using io::java::what_is;
 using io::java::kBaseHandle, io::java::kStreamMagic, io::java::kStreamVersion;
 using io::java::kScEnum, io::java::kScSerializable;
 using io::java::kTcClassDesc, io::java::kTcEndBlockData, io::java::kTcEnum, io::java::kTcNull, io::java::kTcObject,
     io::java::kTcReference, io::java::kTcString;
+using io::java::Node;
+using io::java::shown;
+using io::java::Value;
+using io::java::what_is;
 
 // ---------------------------------------------------------------------------------------------
 // The classes of the trailer (spec §10.1). Shared by the shape matcher and the encoder so that
 // what is accepted and what is written cannot drift apart.
 
 constexpr std::string_view kPropsClass = "org.apache.flink.runtime.checkpoint.CheckpointProperties";
-constexpr std::string_view kCheckpointTypeClass =
-    "org.apache.flink.runtime.checkpoint.CheckpointType";
-constexpr std::string_view kSavepointTypeClass =
-    "org.apache.flink.runtime.checkpoint.SavepointType";
-constexpr std::string_view kSharingClass =
-    "org.apache.flink.runtime.checkpoint.SnapshotType$SharingFilesStrategy";
+constexpr std::string_view kCheckpointTypeClass = "org.apache.flink.runtime.checkpoint.CheckpointType";
+constexpr std::string_view kSavepointTypeClass = "org.apache.flink.runtime.checkpoint.SavepointType";
+constexpr std::string_view kSharingClass = "org.apache.flink.runtime.checkpoint.SnapshotType$SharingFilesStrategy";
 constexpr std::string_view kFormatClass = "org.apache.flink.core.execution.SavepointFormatType";
-constexpr std::string_view kActionClass =
-    "org.apache.flink.runtime.checkpoint.SavepointType$PostCheckpointAction";
+constexpr std::string_view kActionClass = "org.apache.flink.runtime.checkpoint.SavepointType$PostCheckpointAction";
 constexpr std::string_view kEnumClass = "java.lang.Enum";
 
 constexpr std::string_view kSnapshotTypeSig = "Lorg/apache/flink/runtime/checkpoint/SnapshotType;";
 constexpr std::string_view kStringSig = "Ljava/lang/String;";
-constexpr std::string_view kSharingSig =
-    "Lorg/apache/flink/runtime/checkpoint/SnapshotType$SharingFilesStrategy;";
+constexpr std::string_view kSharingSig = "Lorg/apache/flink/runtime/checkpoint/SnapshotType$SharingFilesStrategy;";
 constexpr std::string_view kFormatSig = "Lorg/apache/flink/core/execution/SavepointFormatType;";
-constexpr std::string_view kActionSig =
-    "Lorg/apache/flink/runtime/checkpoint/SavepointType$PostCheckpointAction;";
+constexpr std::string_view kActionSig = "Lorg/apache/flink/runtime/checkpoint/SavepointType$PostCheckpointAction;";
 
 // CheckpointProperties declares its UID; the two type classes rely on the JVM's computed default,
 // which changes with any change to their members (spec §10.3).
@@ -70,8 +64,7 @@ constexpr std::array<Flag, 7> kFlags = {{
     {"unclaimed", &Props::unclaimed},
 }};
 
-constexpr std::array<std::string_view, 3> kStrategies = {"FORWARD_BACKWARD", "FORWARD",
-                                                         "NO_SHARING"};
+constexpr std::array<std::string_view, 3> kStrategies = {"FORWARD_BACKWARD", "FORWARD", "NO_SHARING"};
 constexpr std::array<std::string_view, 2> kFormats = {"CANONICAL", "NATIVE"};
 constexpr std::array<std::string_view, 3> kActions = {"NONE", "SUSPEND", "TERMINATE"};
 
@@ -102,11 +95,9 @@ class ShapeMatcher {
     if (type == nullptr) return false;
     const Node* t = type->object;
     if (t != nullptr && t->kind == Node::Kind::kObject && t->desc->text == kSavepointTypeClass) {
-      return is_object_of(t, kSavepointTypeClass, kSavepointTypeSuid, "checkpointType") &&
-             savepoint_type(*t, p);
+      return is_object_of(t, kSavepointTypeClass, kSavepointTypeSuid, "checkpointType") && savepoint_type(*t, p);
     }
-    return is_object_of(t, kCheckpointTypeClass, kCheckpointTypeSuid, "checkpointType") &&
-           checkpoint_type(*t, p);
+    return is_object_of(t, kCheckpointTypeClass, kCheckpointTypeSuid, "checkpointType") && checkpoint_type(*t, p);
   }
 
   std::string& why() { return why_; }
@@ -153,8 +144,7 @@ class ShapeMatcher {
   }
 
   bool is_object_of(const Node* n, std::string_view cls, int64_t suid, std::string_view what) {
-    if (n == nullptr)
-      return mismatch(fmt::format("{} holds null, expected a {} object", what, cls));
+    if (n == nullptr) return mismatch(fmt::format("{} holds null, expected a {} object", what, cls));
     if (n->kind != Node::Kind::kObject || n->desc->text != cls) {
       return mismatch(fmt::format("{} holds a {}, expected a {} object", what, what_is(*n), cls));
     }
@@ -171,8 +161,8 @@ class ShapeMatcher {
     for (const Value& v : obj.values) {
       if (v.field->name == name && v.field->type == type) return &v;
     }
-    mismatch(fmt::format("class {} has no {} field {}", shown(obj.desc->text),
-                         type == 'Z' ? "boolean" : "object", name));
+    mismatch(
+        fmt::format("class {} has no {} field {}", shown(obj.desc->text), type == 'Z' ? "boolean" : "object", name));
     return nullptr;
   }
 
@@ -180,16 +170,14 @@ class ShapeMatcher {
     const Value* v = field(obj, name, 'L');
     if (v == nullptr) return false;
     if (v->object == nullptr || v->object->kind != Node::Kind::kString) {
-      return mismatch(
-          fmt::format("field {} of class {} is not a string", name, shown(obj.desc->text)));
+      return mismatch(fmt::format("field {} of class {} is not a string", name, shown(obj.desc->text)));
     }
     out = v->object->text;
     return true;
   }
 
   template <std::size_t N>
-  std::optional<std::size_t> enum_field(const Node& obj, std::string_view name,
-                                        std::string_view cls,
+  std::optional<std::size_t> enum_field(const Node& obj, std::string_view name, std::string_view cls,
                                         const std::array<std::string_view, N>& constants) {
     const Value* v = field(obj, name, 'L');
     if (v == nullptr) return std::nullopt;
@@ -293,8 +281,7 @@ std::string_view enum_text(E e, const std::array<std::string_view, N>& names) {
 
 std::size_t properties_stream_length(Bytes bytes) { return io::java::parse_first_object(bytes).length; }
 
-TrailerState parse_properties_trailer(Bytes trailer, CheckpointProperties& out,
-                                      std::string* detail) {
+TrailerState parse_properties_trailer(Bytes trailer, CheckpointProperties& out, std::string* detail) {
   if (detail) detail->clear();
   const io::java::ObjectTree tree = io::java::parse_stream(trailer);
   const Node* top = tree.top;
@@ -387,8 +374,8 @@ CheckpointProperties checkpoint_properties(Retention retention, bool full) {
   return p;
 }
 
-CheckpointProperties savepoint_properties(CheckpointProperties::Format format,
-                                          CheckpointProperties::Action action, bool forced) {
+CheckpointProperties savepoint_properties(CheckpointProperties::Format format, CheckpointProperties::Action action,
+                                          bool forced) {
   Props p;
   p.forced = forced;
   p.kind = Props::Kind::kSavepoint;
@@ -404,8 +391,7 @@ std::optional<Retention> retention_of(const CheckpointProperties& props) {
     return std::array{p.discard_cancelled, p.discard_failed, p.discard_finished, p.discard_subsumed,
                       p.discard_suspended};
   };
-  for (Retention r :
-       {Retention::kNeverRetain, Retention::kRetainOnFailure, Retention::kRetainOnCancellation}) {
+  for (Retention r : {Retention::kNeverRetain, Retention::kRetainOnFailure, Retention::kRetainOnCancellation}) {
     if (discards(props) == discards(checkpoint_properties(r))) return r;
   }
   return std::nullopt;
@@ -432,20 +418,19 @@ std::string_view describe(const CheckpointProperties& props) {
 }
 
 std::string_view describe(TrailerState state) {
-  static constexpr std::array<std::string_view, 4> kNames = {"absent", "null", "parsed",
-                                                             "unparsed"};
+  static constexpr std::array<std::string_view, 4> kNames = {"absent", "null", "parsed", "unparsed"};
   return enum_text(state, kNames);
 }
 
 std::string_view describe(Retention retention) {
-  static constexpr std::array<std::string_view, 3> kNames = {
-      "NEVER_RETAIN_AFTER_TERMINATION", "RETAIN_ON_FAILURE", "RETAIN_ON_CANCELLATION"};
+  static constexpr std::array<std::string_view, 3> kNames = {"NEVER_RETAIN_AFTER_TERMINATION", "RETAIN_ON_FAILURE",
+                                                             "RETAIN_ON_CANCELLATION"};
   return enum_text(retention, kNames);
 }
 
 std::string_view type_name(CheckpointProperties::Kind kind, CheckpointProperties::Action action) {
-  static constexpr std::array<std::string_view, 3> kSavepointNames = {
-      "Savepoint", "Suspend Savepoint", "Terminate Savepoint"};
+  static constexpr std::array<std::string_view, 3> kSavepointNames = {"Savepoint", "Suspend Savepoint",
+                                                                      "Terminate Savepoint"};
   switch (kind) {
     case Props::Kind::kCheckpoint:
       return "Checkpoint";
@@ -457,12 +442,8 @@ std::string_view type_name(CheckpointProperties::Kind kind, CheckpointProperties
   return "?";
 }
 
-std::string_view format_name(CheckpointProperties::Format format) {
-  return enum_text(format, kFormats);
-}
+std::string_view format_name(CheckpointProperties::Format format) { return enum_text(format, kFormats); }
 
-std::string_view action_name(CheckpointProperties::Action action) {
-  return enum_text(action, kActions);
-}
+std::string_view action_name(CheckpointProperties::Action action) { return enum_text(action, kActions); }
 
 }  // namespace ckpt::flink

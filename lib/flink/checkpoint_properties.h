@@ -30,8 +30,7 @@ namespace ckpt::flink {
 // Throws io::DecodeError (offset relative to the first trailer byte) when the bytes are not one
 // complete, well-formed Java serialization stream of exactly one object, including when bytes
 // remain after that object. Never returns kAbsent.
-TrailerState parse_properties_trailer(Bytes trailer, CheckpointProperties& out,
-                                      std::string* detail = nullptr);
+TrailerState parse_properties_trailer(Bytes trailer, CheckpointProperties& out, std::string* detail = nullptr);
 
 // Where the trailer ends in `bytes` (the rest of a V4+ file): the length of the stream header and
 // its one top-level object, which is all Flink's ObjectInputStream.readObject consumes; bytes
@@ -63,9 +62,9 @@ CheckpointProperties checkpoint_properties(Retention retention, bool full = fals
 // A savepoint (`flink savepoint`), or a stop-with-savepoint: kSuspend for `flink stop`,
 // kTerminate for `flink stop --drain`. `forced` is set when triggered regardless of
 // concurrency limits. Savepoints discard nothing.
-CheckpointProperties savepoint_properties(
-    CheckpointProperties::Format format,
-    CheckpointProperties::Action action = CheckpointProperties::Action::kNone, bool forced = false);
+CheckpointProperties savepoint_properties(CheckpointProperties::Format format,
+                                          CheckpointProperties::Action action = CheckpointProperties::Action::kNone,
+                                          bool forced = false);
 
 // The preset whose discard flags `props` carries, for checkpoints; nullopt for savepoints and
 // for flag combinations Flink does not produce.

@@ -4,41 +4,60 @@ namespace ckpt::flink {
 
 std::string_view role_name(Role r) {
   switch (r) {
-    case Role::kCoordinator: return "coordinator";
-    case Role::kManagedOperator: return "operator";
-    case Role::kRawOperator: return "raw-operator";
-    case Role::kKeyGroups: return "keyed";
-    case Role::kIncrementalMeta: return "rocksdb-meta";
-    case Role::kShared: return "rocksdb-shared";
-    case Role::kPrivate: return "rocksdb-private";
-    case Role::kChangelog: return "changelog";
-    case Role::kInputChannel: return "input-channel";
-    case Role::kOutputChannel: return "output-channel";
-    case Role::kLegacyOperator: return "legacy-operator";
+    case Role::kCoordinator:
+      return "coordinator";
+    case Role::kManagedOperator:
+      return "operator";
+    case Role::kRawOperator:
+      return "raw-operator";
+    case Role::kKeyGroups:
+      return "keyed";
+    case Role::kIncrementalMeta:
+      return "rocksdb-meta";
+    case Role::kShared:
+      return "rocksdb-shared";
+    case Role::kPrivate:
+      return "rocksdb-private";
+    case Role::kChangelog:
+      return "changelog";
+    case Role::kInputChannel:
+      return "input-channel";
+    case Role::kOutputChannel:
+      return "output-channel";
+    case Role::kLegacyOperator:
+      return "legacy-operator";
   }
   return "?";
 }
 
 Category category_of(Role r) {
   switch (r) {
-    case Role::kCoordinator: return Category::kCoordinator;
+    case Role::kCoordinator:
+      return Category::kCoordinator;
     case Role::kManagedOperator:
     case Role::kRawOperator:
-    case Role::kLegacyOperator: return Category::kOperator;
+    case Role::kLegacyOperator:
+      return Category::kOperator;
     case Role::kInputChannel:
-    case Role::kOutputChannel: return Category::kChannel;
-    default: return Category::kKeyed;
+    case Role::kOutputChannel:
+      return Category::kChannel;
+    default:
+      return Category::kKeyed;
   }
 }
 
 int64_t stream_size(const StreamHandle& h) {
   switch (h.tag) {
-    case stream_tag::kByteStream: return static_cast<int64_t>(h.data.size());
+    case stream_tag::kByteStream:
+      return static_cast<int64_t>(h.data.size());
     case stream_tag::kFile:
     case stream_tag::kRelativeFile:
-    case stream_tag::kSegment: return h.size < 0 ? 0 : h.size;
-    case stream_tag::kKeyGroups: return h.key_groups ? stream_size(h.key_groups->delegate) : 0;
-    default: return 0;
+    case stream_tag::kSegment:
+      return h.size < 0 ? 0 : h.size;
+    case stream_tag::kKeyGroups:
+      return h.key_groups ? stream_size(h.key_groups->delegate) : 0;
+    default:
+      return 0;
   }
 }
 
@@ -67,12 +86,16 @@ int64_t keyed_state_size(const KeyedHandle& h) {
 
 int64_t keyed_checkpointed_size(const KeyedHandle& h) {
   switch (h.tag) {
-    case keyed_tag::kIncrementalV2: return std::get<IncrementalHandle>(h.body).checkpointed_size;
+    case keyed_tag::kIncrementalV2:
+      return std::get<IncrementalHandle>(h.body).checkpointed_size;
     case keyed_tag::kChangelogV1:
-    case keyed_tag::kChangelogV2: return std::get<ChangelogHandle>(h.body).checkpointed_size;
+    case keyed_tag::kChangelogV2:
+      return std::get<ChangelogHandle>(h.body).checkpointed_size;
     case keyed_tag::kChangelogFilesV1:
-    case keyed_tag::kChangelogFilesV2: return std::get<ChangelogFilesHandle>(h.body).checkpointed_size;
-    default: return keyed_state_size(h);  // Flink substitutes the full size where none is recorded
+    case keyed_tag::kChangelogFilesV2:
+      return std::get<ChangelogFilesHandle>(h.body).checkpointed_size;
+    default:
+      return keyed_state_size(h);  // Flink substitutes the full size where none is recorded
   }
 }
 

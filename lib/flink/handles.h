@@ -16,17 +16,17 @@ namespace ckpt::flink {
 
 // What a stream handle is for.
 enum class Role : uint8_t {
-  kCoordinator,        // operator coordinator state (always inline)
-  kManagedOperator,    // delegate of managed operator state
-  kRawOperator,        // delegate of raw operator state
-  kKeyGroups,          // delegate of a key-grouped keyed snapshot (tags 3, 7, 12)
-  kIncrementalMeta,    // RocksDB meta data file (tags 5, 11)
-  kShared,             // RocksDB file in the handle's shared list
-  kPrivate,            // RocksDB file in the handle's private list
-  kChangelog,          // changelog (DSTL) file (tags 10, 13)
-  kInputChannel,       // unaligned checkpoint channel state, input side
-  kOutputChannel,      // unaligned checkpoint channel state, output side
-  kLegacyOperator,     // Flink 1.2 (V1) non-partitionable operator state
+  kCoordinator,      // operator coordinator state (always inline)
+  kManagedOperator,  // delegate of managed operator state
+  kRawOperator,      // delegate of raw operator state
+  kKeyGroups,        // delegate of a key-grouped keyed snapshot (tags 3, 7, 12)
+  kIncrementalMeta,  // RocksDB meta data file (tags 5, 11)
+  kShared,           // RocksDB file in the handle's shared list
+  kPrivate,          // RocksDB file in the handle's private list
+  kChangelog,        // changelog (DSTL) file (tags 10, 13)
+  kInputChannel,     // unaligned checkpoint channel state, input side
+  kOutputChannel,    // unaligned checkpoint channel state, output side
+  kLegacyOperator,   // Flink 1.2 (V1) non-partitionable operator state
 };
 
 std::string_view role_name(Role r);
@@ -39,9 +39,9 @@ struct StreamRef {
   const StreamHandle* handle = nullptr;
   Role role = Role::kKeyGroups;
   int operator_index = -1;
-  int subtask_index = -1;        // -1 for coordinator state
-  bool raw_keyed = false;        // from the raw (not managed) keyed slot
-  Bytes local_path;              // kShared / kPrivate: the original RocksDB file name
+  int subtask_index = -1;              // -1 for coordinator state
+  bool raw_keyed = false;              // from the raw (not managed) keyed slot
+  Bytes local_path;                    // kShared / kPrivate: the original RocksDB file name
   const KeyedHandle* keyed = nullptr;  // the keyed handle this stream belongs to, if any
 };
 

@@ -62,8 +62,7 @@ int32_t java_hash_string(std::string_view utf8) {
     const std::size_t n = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : 3;
     if (i + n > units.size()) break;  // cannot happen: utf8_to_mutf8 emits whole units
     uint32_t unit = n == 1 ? lead : n == 2 ? lead & 0x1Fu : lead & 0x0Fu;
-    for (std::size_t k = 1; k < n; ++k)
-      unit = (unit << 6) | (static_cast<unsigned char>(units[i + k]) & 0x3Fu);
+    for (std::size_t k = 1; k < n; ++k) unit = (unit << 6) | (static_cast<unsigned char>(units[i + k]) & 0x3Fu);
     h = 31 * h + unit;
     i += n;
   }
@@ -89,8 +88,7 @@ KeyGroupRange range_of_subtask(int32_t max_parallelism, int32_t parallelism, int
 
 int32_t subtask_for_key_group(int32_t max_parallelism, int32_t parallelism, int32_t key_group) {
   require_parallelism(max_parallelism, parallelism);
-  require(key_group >= 0 && key_group < max_parallelism,
-          "key group must be in [0, max parallelism)");
+  require(key_group >= 0 && key_group < max_parallelism, "key group must be in [0, max parallelism)");
   // Flink: keyGroupId * parallelism / maxParallelism in int; exact while maxP <= 32768.
   return static_cast<int32_t>(int64_t{key_group} * parallelism / max_parallelism);
 }
@@ -99,8 +97,7 @@ int32_t default_max_parallelism(int32_t parallelism) {
   require(parallelism >= 1, "parallelism must be >= 1");
   // Flink: roundUpToPowerOfTwo(p + p / 2) in int, which overflows for p > ~1.4e9; clamping first
   // gives the same answer for every p Flink accepts (p <= 32768) and 32768 beyond.
-  const int64_t wanted =
-      std::min<int64_t>(int64_t{parallelism} + parallelism / 2, kMaxMaxParallelism);
+  const int64_t wanted = std::min<int64_t>(int64_t{parallelism} + parallelism / 2, kMaxMaxParallelism);
   const auto rounded = static_cast<int32_t>(std::bit_ceil(static_cast<uint64_t>(wanted)));
   return std::clamp(rounded, kMinDefaultMaxParallelism, kMaxMaxParallelism);
 }

@@ -20,12 +20,12 @@ using io::ByteReader;
 
 // Lower bounds of encoded sizes, used to reject counts that cannot fit in the bytes left before
 // anything is reserved. They are lower bounds over every version, never exact sizes.
-constexpr std::size_t kMinOperator = 29;      // id + parallelism + max parallelism + tag + count
-constexpr std::size_t kMinSubtaskEntry = 4;   // a finished marker alone
-constexpr std::size_t kMinMasterState = 8;    // magic + length
-constexpr std::size_t kMinNamedStream = 3;    // empty utf + null tag
+constexpr std::size_t kMinOperator = 29;     // id + parallelism + max parallelism + tag + count
+constexpr std::size_t kMinSubtaskEntry = 4;  // a finished marker alone
+constexpr std::size_t kMinMasterState = 8;   // magic + length
+constexpr std::size_t kMinNamedStream = 3;   // empty utf + null tag
 constexpr std::size_t kMinOperatorStateEntry = 7;
-constexpr std::size_t kMinChannel = 18;       // merged V6 handle with a null delegate
+constexpr std::size_t kMinChannel = 18;  // merged V6 handle with a null delegate
 constexpr std::size_t kMinChange = 8;
 constexpr std::size_t kMinOffsetStream = 9;
 constexpr std::size_t kMinKeyedHandle = 1;
@@ -139,8 +139,7 @@ class Reader {
       case stream_tag::kEmptySegment:
         break;
       default:
-        fail(at, fmt::format("{}: stream handle tag {} is unknown (expected 0, 1, 2, 3, 6, 15 or 16)",
-                             what, h.tag));
+        fail(at, fmt::format("{}: stream handle tag {} is unknown (expected 0, 1, 2, 3, 6, 15 or 16)", what, h.tag));
     }
     return h;
   }
@@ -277,7 +276,8 @@ class Reader {
       e.mode = r_.i8("distribution mode");
       if (e.mode < 0 || e.mode > 2) {
         fail(mode_at, fmt::format("distribution mode of state '{}' is {}, expected 0 (SPLIT_DISTRIBUTE), "
-                                  "1 (UNION) or 2 (BROADCAST)", io::mutf8_to_utf8(e.name), e.mode));
+                                  "1 (UNION) or 2 (BROADCAST)",
+                                  io::mutf8_to_utf8(e.name), e.mode));
       }
       int32_t k = r_.count("operator state offset count", 8);
       e.offsets = I64Array(r_.bytes(static_cast<uint64_t>(k) * 8, "operator state offsets"));
@@ -290,8 +290,7 @@ class Reader {
       uint64_t d_at = r_.offset();
       h.delegate = stream("file-merging delegate");
       if (h.delegate.tag != stream_tag::kSegment && h.delegate.tag != stream_tag::kEmptySegment) {
-        fail(d_at, fmt::format("file-merging operator handle delegate has tag {}, expected 15 or 16",
-                               h.delegate.tag));
+        fail(d_at, fmt::format("file-merging operator handle delegate has tag {}, expected 15 or 16", h.delegate.tag));
       }
     } else {
       h.delegate = stream("operator state delegate");
@@ -319,8 +318,8 @@ class Reader {
       bool ok = input ? (h.type == channel_type::kInput || h.type == channel_type::kMergedInput)
                       : (h.type == channel_type::kOutput || h.type == channel_type::kMergedOutput);
       if (!ok) {
-        fail(at, fmt::format("{} channel handle type {} is unknown, expected {}", input ? "input" : "output",
-                             h.type, input ? "1 or 3" : "2 or 4"));
+        fail(at, fmt::format("{} channel handle type {} is unknown, expected {}", input ? "input" : "output", h.type,
+                             input ? "1 or 3" : "2 or 4"));
       }
     } else {
       h.type = input ? channel_type::kUntypedInput : channel_type::kUntypedOutput;
@@ -346,8 +345,8 @@ class Reader {
         h.channels.push_back(c);
       }
       if (!blob.at_end()) {
-        fail(blob.offset(), fmt::format("merged channel blob has {} bytes after its last channel, expected none",
-                                        blob.remaining()));
+        fail(blob.offset(),
+             fmt::format("merged channel blob has {} bytes after its last channel, expected none", blob.remaining()));
       }
       return h;
     }
@@ -467,8 +466,9 @@ class Reader {
     at = r_.offset();
     md_.version = r_.i32("format version");
     if (md_.version == 0) {
-      fail(at, "format version 0 is a Flink 1.1 savepoint (Java-serialized state), which ckpt does not "
-               "read and Flink 1.3+ cannot restore; expected 1..7 (restore it with Flink 1.2 and take a new savepoint)");
+      fail(at,
+           "format version 0 is a Flink 1.1 savepoint (Java-serialized state), which ckpt does not "
+           "read and Flink 1.3+ cannot restore; expected 1..7 (restore it with Flink 1.2 and take a new savepoint)");
     }
     if (md_.version < kMinReadableVersion || md_.version > kMaxReadableVersion) {
       fail(at, fmt::format("format version {} is unknown, expected 1..7", md_.version));
@@ -515,7 +515,8 @@ class Reader {
       uint16_t nl = inner.u16("master state name");
       m.name = inner.bytes(nl, "master state name");
       if (auto p = io::check_mutf8(m.name)) {
-        fail(name_at + 2 + p->offset, fmt::format("master state name is not valid modified UTF-8: expected {}", p->message));
+        fail(name_at + 2 + p->offset,
+             fmt::format("master state name is not valid modified UTF-8: expected {}", p->message));
       }
     }
     uint64_t pl_at = inner.offset();
@@ -523,7 +524,8 @@ class Reader {
     if (pl < 0) fail(pl_at, fmt::format("master state payload length is {}, expected >= 0", pl));
     m.payload = inner.bytes(static_cast<uint64_t>(pl), "master state payload");
     if (!inner.at_end()) {
-      fail(inner.offset(), fmt::format("master state has {} bytes after its payload, expected none", inner.remaining()));
+      fail(inner.offset(),
+           fmt::format("master state has {} bytes after its payload, expected none", inner.remaining()));
     }
     return m;
   }
@@ -650,7 +652,9 @@ int32_t peek_metadata_version(std::string_view bytes, std::string_view label) {
     int32_t magic = r.i32("magic number");
     if (magic != kMetadataMagic) {
       throw MetadataError(fmt::format("{}: byte 0: magic number is 0x{:08X}, expected 0x4960672D: not a Flink "
-                                      "_metadata file", label, static_cast<uint32_t>(magic)), 0);
+                                      "_metadata file",
+                                      label, static_cast<uint32_t>(magic)),
+                          0);
     }
     return r.i32("format version");
   } catch (const io::DecodeError& e) {
@@ -658,8 +662,7 @@ int32_t peek_metadata_version(std::string_view bytes, std::string_view label) {
   }
 }
 
-Metadata parse_metadata(std::shared_ptr<const std::string> bytes, std::string_view label,
-                        const ReadOptions& options) {
+Metadata parse_metadata(std::shared_ptr<const std::string> bytes, std::string_view label, const ReadOptions& options) {
   using Layout = ReadOptions::ChannelLayout;
   Metadata md;
   md.storage->file = std::move(bytes);

@@ -48,7 +48,8 @@ struct ReadOptions {
 
 class MetadataError : public util::Error {
  public:
-  MetadataError(const std::string& line, uint64_t offset) : util::Error(util::ErrorKind::kInput, line), offset_(offset) {}
+  MetadataError(const std::string& line, uint64_t offset)
+      : util::Error(util::ErrorKind::kInput, line), offset_(offset) {}
   uint64_t offset() const { return offset_; }
 
  private:

@@ -57,7 +57,8 @@ class Writer {
   }
 
   void utf(Bytes s, const char* what) {
-    if (s.size() > 0xFFFF) fail(fmt::format("{} is {} bytes, more than the 65535 a Java UTF string holds", what, s.size()));
+    if (s.size() > 0xFFFF)
+      fail(fmt::format("{} is {} bytes, more than the 65535 a Java UTF string holds", what, s.size()));
     w_.u16(static_cast<uint16_t>(s.size()));
     w_.bytes(s);
   }

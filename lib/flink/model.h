@@ -95,20 +95,20 @@ struct KeyGroupRange {
 // Stream state handles (spec §5). Tags: 0 null, 1 inline bytes, 2 absolute file, 3 nested
 // key-groups handle, 6 relative file, 15 file-merging segment, 16 empty segment.
 namespace stream_tag {
-inline constexpr uint8_t kNull = 0, kByteStream = 1, kFile = 2, kKeyGroups = 3, kRelativeFile = 6,
-                         kSegment = 15, kEmptySegment = 16;
+inline constexpr uint8_t kNull = 0, kByteStream = 1, kFile = 2, kKeyGroups = 3, kRelativeFile = 6, kSegment = 15,
+                         kEmptySegment = 16;
 }
 
 struct KeyGroupsHandle;
 
 struct StreamHandle {
   uint8_t tag = stream_tag::kNull;
-  Bytes name;         // tag 1: handle name; tag 2, 6: file path; tag 15: physical file path
-  Bytes data;         // tag 1: the inline bytes
-  int64_t size = 0;   // tag 2, 6, 15: state size (tag 1: use data.size())
-  int64_t start = 0;  // tag 15: start position in the physical file
-  int32_t scope = 0;  // tag 15: 0 EXCLUSIVE, 1 SHARED
-  Bytes logical_id;   // tag 15: logical file id
+  Bytes name;                       // tag 1: handle name; tag 2, 6: file path; tag 15: physical file path
+  Bytes data;                       // tag 1: the inline bytes
+  int64_t size = 0;                 // tag 2, 6, 15: state size (tag 1: use data.size())
+  int64_t start = 0;                // tag 15: start position in the physical file
+  int32_t scope = 0;                // tag 15: 0 EXCLUSIVE, 1 SHARED
+  Bytes logical_id;                 // tag 15: logical file id
   Box<KeyGroupsHandle> key_groups;  // tag 3
 
   bool is_null() const { return tag == stream_tag::kNull; }
@@ -117,18 +117,17 @@ struct StreamHandle {
 // ---------------------------------------------------------------------------------------------
 // Keyed state handles (spec §6).
 namespace keyed_tag {
-inline constexpr int8_t kNull = 0, kKeyGroups = 3, kIncrementalV1 = 5, kSavepointKeyGroups = 7,
-                        kChangelogV1 = 8, kChangelogBytes = 9, kChangelogFilesV1 = 10,
-                        kIncrementalV2 = 11, kKeyGroupsV2 = 12, kChangelogFilesV2 = 13,
-                        kChangelogV2 = 14;
+inline constexpr int8_t kNull = 0, kKeyGroups = 3, kIncrementalV1 = 5, kSavepointKeyGroups = 7, kChangelogV1 = 8,
+                        kChangelogBytes = 9, kChangelogFilesV1 = 10, kIncrementalV2 = 11, kKeyGroupsV2 = 12,
+                        kChangelogFilesV2 = 13, kChangelogV2 = 14;
 }
 
 // Tags 3, 7, 12 (and stream tag 3): a key-group-partitioned stream with one offset per key group.
 struct KeyGroupsHandle {
   KeyGroupRange range;
-  I64Array offsets;      // range.count entries (0 if the range is empty)
+  I64Array offsets;  // range.count entries (0 if the range is empty)
   StreamHandle delegate;
-  Bytes handle_id;       // tag 12 only
+  Bytes handle_id;  // tag 12 only
 };
 
 struct NamedStream {
@@ -192,8 +191,8 @@ struct ChangelogFilesHandle {
 
 struct KeyedHandle {
   int8_t tag = keyed_tag::kNull;
-  std::variant<std::monostate, KeyGroupsHandle, IncrementalHandle, ChangelogHandle,
-               ChangelogBytesHandle, ChangelogFilesHandle>
+  std::variant<std::monostate, KeyGroupsHandle, IncrementalHandle, ChangelogHandle, ChangelogBytesHandle,
+               ChangelogFilesHandle>
       body;
 
   bool is_null() const { return tag == keyed_tag::kNull; }
@@ -228,9 +227,9 @@ struct OperatorHandle {
 // Channel state handles (spec §8).
 namespace channel_type {
 // V6 type bytes. Files of V3-V5 have no type byte: kUntypedInput / kUntypedOutput mark them.
-inline constexpr uint8_t kUntypedInput = 0, kInput = 1, kOutput = 2, kMergedInput = 3,
-                         kMergedOutput = 4, kUntypedOutput = 0x80;
-}
+inline constexpr uint8_t kUntypedInput = 0, kInput = 1, kOutput = 2, kMergedInput = 3, kMergedOutput = 4,
+                         kUntypedOutput = 0x80;
+}  // namespace channel_type
 
 struct ChannelInfo {
   int32_t a = 0;  // input: gate index; output: partition index
@@ -243,16 +242,13 @@ struct ChannelHandle {
   uint8_t type = channel_type::kUntypedInput;
   bool has_subtask_index = true;  // false: Flink 1.11 layout (spec §17.2)
   int32_t subtask_index = 0;
-  int64_t state_size = 0;          // single: this channel's bytes; merged: the sum
+  int64_t state_size = 0;  // single: this channel's bytes; merged: the sum
   StreamHandle delegate;
   std::vector<ChannelInfo> channels;  // single: exactly one; merged: the blob's entries
 
-  bool merged() const {
-    return type == channel_type::kMergedInput || type == channel_type::kMergedOutput;
-  }
+  bool merged() const { return type == channel_type::kMergedInput || type == channel_type::kMergedOutput; }
   bool input() const {
-    return type == channel_type::kUntypedInput || type == channel_type::kInput ||
-           type == channel_type::kMergedInput;
+    return type == channel_type::kUntypedInput || type == channel_type::kInput || type == channel_type::kMergedInput;
   }
 };
 

@@ -16,8 +16,7 @@ namespace ckpt::io {
 
 class ByteReader {
  public:
-  explicit ByteReader(std::string_view data, uint64_t base_offset = 0)
-      : data_(data), base_(base_offset) {}
+  explicit ByteReader(std::string_view data, uint64_t base_offset = 0) : data_(data), base_(base_offset) {}
 
   uint64_t offset() const { return base_ + pos_; }  // absolute offset in the file
   std::size_t pos() const { return pos_; }          // offset inside this reader's window
@@ -38,8 +37,7 @@ class ByteReader {
   }
   int32_t i32(const char* what) {
     need(4, what);
-    uint32_t v = (uint32_t{byte(0)} << 24) | (uint32_t{byte(1)} << 16) | (uint32_t{byte(2)} << 8) |
-                 uint32_t{byte(3)};
+    uint32_t v = (uint32_t{byte(0)} << 24) | (uint32_t{byte(1)} << 16) | (uint32_t{byte(2)} << 8) | uint32_t{byte(3)};
     pos_ += 4;
     return static_cast<int32_t>(v);
   }
@@ -68,20 +66,18 @@ class ByteReader {
   }
   void check_fits(uint64_t at, uint64_t n, std::size_t min_element_size, const char* what) const {
     if (min_element_size != 0 && n > remaining() / min_element_size) {
-      fail(at, std::string(what) + " is " + std::to_string(n) + " but only " +
-                   std::to_string(remaining()) + " bytes remain (each entry needs at least " +
-                   std::to_string(min_element_size) + ")");
+      fail(at, std::string(what) + " is " + std::to_string(n) + " but only " + std::to_string(remaining()) +
+                   " bytes remain (each entry needs at least " + std::to_string(min_element_size) + ")");
     }
   }
 
-  [[noreturn]] static void fail(uint64_t at, std::string message) {
-    throw DecodeError(at, std::move(message));
-  }
+  [[noreturn]] static void fail(uint64_t at, std::string message) { throw DecodeError(at, std::move(message)); }
 
  private:
   unsigned byte(std::size_t k) const { return static_cast<unsigned char>(data_[pos_ + k]); }
   void need(uint64_t n, const char* what) const {
-    if (n > remaining()) [[unlikely]] truncated(n, what);
+    if (n > remaining()) [[unlikely]]
+      truncated(n, what);
   }
   [[noreturn, gnu::noinline, gnu::cold]] void truncated(uint64_t n, const char* what) const {
     fail(offset(), std::string("truncated: ") + what + " needs " + std::to_string(n) + " bytes, only " +

@@ -129,7 +129,8 @@ bool lexically_within(const fs::path& p, const fs::path& dir) {
   const std::string& ps = p.native();
   const std::string& ds = dir.native();
   if (ds == "/") return true;
-  return ps.size() >= ds.size() && ps.compare(0, ds.size(), ds) == 0 && (ps.size() == ds.size() || ps[ds.size()] == '/');
+  return ps.size() >= ds.size() && ps.compare(0, ds.size(), ds) == 0 &&
+         (ps.size() == ds.size() || ps[ds.size()] == '/');
 }
 
 [[noreturn]] void fail_open(const fs::path& p, int err) {
@@ -163,7 +164,8 @@ void ReadScope::allow(const fs::path& dir) {
   std::error_code ec;
   fs::path real = fs::canonical(d, ec);
   if (!ec) add(normal_absolute(real));
-  std::sort(dirs_.begin(), dirs_.end(), [](const fs::path& a, const fs::path& b) { return a.native().size() > b.native().size(); });
+  std::sort(dirs_.begin(), dirs_.end(),
+            [](const fs::path& a, const fs::path& b) { return a.native().size() > b.native().size(); });
 }
 
 fs::path ReadScope::containing(const fs::path& p) const {
@@ -247,7 +249,9 @@ std::string ReadScope::unlink(const fs::path& p) const {
   if (!rel.parent_path().empty()) {
     int fd = open_beneath(parent.get(), rel.parent_path().string(), O_PATH | O_DIRECTORY);
     if (fd == -ENOENT) return {};
-    if (fd < 0) return p.string() + ": its directory is not reached without a symbolic link (" + std::strerror(-fd) + "); not deleted";
+    if (fd < 0)
+      return p.string() + ": its directory is not reached without a symbolic link (" + std::strerror(-fd) +
+             "); not deleted";
     parent = UniqueFd(fd);
   }
   if (::unlinkat(parent.get(), rel.filename().c_str(), 0) != 0 && errno != ENOENT) {

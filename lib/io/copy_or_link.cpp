@@ -53,7 +53,8 @@ void copy_fd_range(int in, uint64_t offset, uint64_t length, int out, const std:
       if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) break;
       fail(target, "cannot copy", errno);
     }
-    if (n == 0) throw IoError(source.string() + ": file ended before the expected " + std::to_string(length) + " bytes");
+    if (n == 0)
+      throw IoError(source.string() + ": file ended before the expected " + std::to_string(length) + " bytes");
     left -= static_cast<uint64_t>(n);
   }
   std::vector<char> buf(left ? (1u << 20) : 0);
@@ -63,7 +64,8 @@ void copy_fd_range(int in, uint64_t offset, uint64_t length, int out, const std:
       if (errno == EINTR) continue;
       fail(source, "cannot read", errno);
     }
-    if (n == 0) throw IoError(source.string() + ": file ended before the expected " + std::to_string(length) + " bytes");
+    if (n == 0)
+      throw IoError(source.string() + ": file ended before the expected " + std::to_string(length) + " bytes");
     write_all(out, buf.data(), static_cast<std::size_t>(n), target);
     in_off += n;
     left -= static_cast<uint64_t>(n);
@@ -159,7 +161,8 @@ void read_range(const ReadScope& scope, const std::filesystem::path& source, uin
       if (errno == EINTR) continue;
       fail(source, "cannot read", errno);
     }
-    if (n == 0) throw IoError(source.string() + ": file ended before the expected " + std::to_string(offset + length) + " bytes");
+    if (n == 0)
+      throw IoError(source.string() + ": file ended before the expected " + std::to_string(offset + length) + " bytes");
     sink(std::string_view(buf.data(), static_cast<std::size_t>(n)));
     pos += n;
     left -= static_cast<uint64_t>(n);

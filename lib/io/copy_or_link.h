@@ -34,8 +34,8 @@ uint64_t regular_file_size(const ReadScope& scope, const std::filesystem::path& 
 // Makes `target` hold the whole of `source`: a hard link when `prefer_link` and the file system
 // allows it (same device, no EPERM/EMLINK), else a copy (copy_file_range, which may reflink).
 // Returns what was done.
-PlaceMethod link_or_copy(const ReadScope& scope, const std::filesystem::path& source, const std::filesystem::path& target,
-                         bool prefer_link);
+PlaceMethod link_or_copy(const ReadScope& scope, const std::filesystem::path& source,
+                         const std::filesystem::path& target, bool prefer_link);
 
 // Copies [offset, offset + length) of `source` into a new file `target`. The source must be at
 // least offset + length bytes long.

@@ -20,8 +20,7 @@ class JavaStreamParser {
   const Node* parse() {
     const Node* top = parse_object();
     if (!r_.at_end()) {
-      fail(r_.offset(), fmt::format("{} bytes follow the serialized object, expected end of file",
-                                    r_.remaining()));
+      fail(r_.offset(), fmt::format("{} bytes follow the serialized object, expected end of file", r_.remaining()));
     }
     return top;
   }
@@ -48,9 +47,7 @@ class JavaStreamParser {
   uint64_t bytes_read() const { return r_.offset(); }
 
  private:
-  [[noreturn]] static void fail(uint64_t at, std::string message) {
-    io::ByteReader::fail(at, std::move(message));
-  }
+  [[noreturn]] static void fail(uint64_t at, std::string message) { io::ByteReader::fail(at, std::move(message)); }
 
   static void check_depth(uint64_t at, int depth) {
     if (depth > kMaxDepth) {
@@ -140,12 +137,10 @@ class JavaStreamParser {
       case kTcReference: {
         const Node* n = reference(at);
         if (n->kind != Node::Kind::kClassDesc) {
-          fail(at,
-               fmt::format("{} refers to a {}, expected a class descriptor", what, kind_name(*n)));
+          fail(at, fmt::format("{} refers to a {}, expected a class descriptor", what, kind_name(*n)));
         }
         if (!n->complete) {
-          fail(at, fmt::format("{} refers to class {} while it is still being defined", what,
-                               shown(n->text)));
+          fail(at, fmt::format("{} refers to class {} while it is still being defined", what, shown(n->text)));
         }
         return n;
       }
@@ -159,8 +154,8 @@ class JavaStreamParser {
     uint64_t at = r_.offset();
     const Node* n = object(depth, what);
     if (n == nullptr || n->kind != Node::Kind::kString) {
-      fail(at, fmt::format("{} is {}, expected a string", what,
-                           n == nullptr ? std::string_view("null") : kind_name(*n)));
+      fail(at,
+           fmt::format("{} is {}, expected a string", what, n == nullptr ? std::string_view("null") : kind_name(*n)));
     }
     return n;
   }
@@ -191,20 +186,17 @@ class JavaStreamParser {
       d.flags = r_.u8("class descriptor flags");
       if ((d.flags & kScSerializable) && (d.flags & kScExternalizable)) {
         fail(flags_at,
-             fmt::format("class {}: flags 0x{:02X} are both serializable and externalizable",
-                         shown(d.text), d.flags));
+             fmt::format("class {}: flags 0x{:02X} are both serializable and externalizable", shown(d.text), d.flags));
       }
       bool is_enum = (d.flags & kScEnum) != 0;
       if (is_enum && d.suid != 0) {
-        fail(flags_at, fmt::format("enum class {} has serialVersionUID {}, expected 0",
-                                   shown(d.text), d.suid));
+        fail(flags_at, fmt::format("enum class {} has serialVersionUID {}, expected 0", shown(d.text), d.suid));
       }
       uint64_t count_at = r_.offset();
       uint16_t count = r_.u16("field count");
       if (count > 0x7FFF) fail(count_at, fmt::format("field count {} is negative", int16_t(count)));
       if (is_enum && count != 0) {
-        fail(count_at,
-             fmt::format("enum class {} has {} fields, expected 0", shown(d.text), count));
+        fail(count_at, fmt::format("enum class {} has {} fields, expected 0", shown(d.text), count));
       }
       r_.check_fits(count_at, count, 3, "field count");  // type code + empty name at least
       d.fields.reserve(count);
@@ -245,12 +237,11 @@ class JavaStreamParser {
       case 'L':
       case '[':
         f.signature = string_object(depth + 1, "field type signature")->text;
-        if (f.signature.empty())
-          fail(at, fmt::format("field {} has an empty type signature", shown(f.name)));
+        if (f.signature.empty()) fail(at, fmt::format("field {} has an empty type signature", shown(f.name)));
         break;
       default:
-        fail(at, fmt::format("field {} has type code 0x{:02X}, expected one of BCDFIJSZL[",
-                             shown(f.name), static_cast<uint8_t>(f.type)));
+        fail(at, fmt::format("field {} has type code 0x{:02X}, expected one of BCDFIJSZL[", shown(f.name),
+                             static_cast<uint8_t>(f.type)));
     }
     return f;
   }

@@ -25,14 +25,13 @@ inline constexpr uint16_t kStreamMagic = 0xACED;
 inline constexpr uint16_t kStreamVersion = 5;
 inline constexpr int32_t kBaseHandle = 0x7E0000;
 
-inline constexpr uint8_t kTcNull = 0x70, kTcReference = 0x71, kTcClassDesc = 0x72, kTcObject = 0x73,
-                         kTcString = 0x74, kTcArray = 0x75, kTcClass = 0x76, kTcBlockData = 0x77,
-                         kTcEndBlockData = 0x78, kTcReset = 0x79, kTcBlockDataLong = 0x7A,
-                         kTcException = 0x7B, kTcLongString = 0x7C, kTcProxyClassDesc = 0x7D,
+inline constexpr uint8_t kTcNull = 0x70, kTcReference = 0x71, kTcClassDesc = 0x72, kTcObject = 0x73, kTcString = 0x74,
+                         kTcArray = 0x75, kTcClass = 0x76, kTcBlockData = 0x77, kTcEndBlockData = 0x78, kTcReset = 0x79,
+                         kTcBlockDataLong = 0x7A, kTcException = 0x7B, kTcLongString = 0x7C, kTcProxyClassDesc = 0x7D,
                          kTcEnum = 0x7E;
 
-inline constexpr uint8_t kScWriteMethod = 0x01, kScSerializable = 0x02, kScExternalizable = 0x04,
-                         kScBlockData = 0x08, kScEnum = 0x10;
+inline constexpr uint8_t kScWriteMethod = 0x01, kScSerializable = 0x02, kScExternalizable = 0x04, kScBlockData = 0x08,
+                         kScEnum = 0x10;
 
 // Limits of the parser. Real streams nest a handful of levels; the limits only stop hostile input
 // from exhausting the stack (nesting) or from making every object walk a long class chain
@@ -67,9 +66,9 @@ struct Node {
   const Node* desc = nullptr;  // object, enum, array, class: its class; class desc: superclass
   int64_t suid = 0;
   uint8_t flags = 0;
-  int hierarchy = 1;           // class desc: classes in the chain up to the root
-  std::vector<Field> fields;   // class desc
-  std::vector<Value> values;   // object: field values, superclass fields first
+  int hierarchy = 1;          // class desc: classes in the chain up to the root
+  std::vector<Field> fields;  // class desc
+  std::vector<Value> values;  // object: field values, superclass fields first
 };
 
 // "string", "class descriptor", "object", "enum constant", "array", "class".

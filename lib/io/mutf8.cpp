@@ -93,19 +93,17 @@ std::optional<Mutf8Problem> check_mutf8(std::string_view b) {
       ++i;
     } else if ((c & 0xE0) == 0xC0) {
       if (i + 1 >= b.size()) return Mutf8Problem{i, "a 2-byte sequence is cut off by the end of the string"};
-      if (!is_cont(static_cast<unsigned char>(b[i + 1])))
-        return Mutf8Problem{i + 1, "a continuation byte 10xxxxxx"};
+      if (!is_cont(static_cast<unsigned char>(b[i + 1]))) return Mutf8Problem{i + 1, "a continuation byte 10xxxxxx"};
       i += 2;
     } else if ((c & 0xF0) == 0xE0) {
       if (i + 2 >= b.size()) return Mutf8Problem{i, "a 3-byte sequence is cut off by the end of the string"};
-      if (!is_cont(static_cast<unsigned char>(b[i + 1])))
-        return Mutf8Problem{i + 1, "a continuation byte 10xxxxxx"};
-      if (!is_cont(static_cast<unsigned char>(b[i + 2])))
-        return Mutf8Problem{i + 2, "a continuation byte 10xxxxxx"};
+      if (!is_cont(static_cast<unsigned char>(b[i + 1]))) return Mutf8Problem{i + 1, "a continuation byte 10xxxxxx"};
+      if (!is_cont(static_cast<unsigned char>(b[i + 2]))) return Mutf8Problem{i + 2, "a continuation byte 10xxxxxx"};
       i += 3;
     } else {
-      return Mutf8Problem{i, "a lead byte 0xxxxxxx, 110xxxxx or 1110xxxx (4-byte and stray "
-                             "continuation bytes are not modified UTF-8)"};
+      return Mutf8Problem{i,
+                          "a lead byte 0xxxxxxx, 110xxxxx or 1110xxxx (4-byte and stray "
+                          "continuation bytes are not modified UTF-8)"};
     }
   }
   return std::nullopt;

@@ -45,7 +45,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 CompactPlan plan_compact(const flink::Metadata& md, const snapshot::Location& loc,
-                         const std::vector<snapshot::PathMapping>& mappings, const std::vector<fs::path>& allow_outside) {
+                         const std::vector<snapshot::PathMapping>& mappings,
+                         const std::vector<fs::path>& allow_outside) {
   CompactPlan plan;
   plan.md = md;
   plan.location = loc;
@@ -53,7 +54,8 @@ CompactPlan plan_compact(const flink::Metadata& md, const snapshot::Location& lo
   plan.allow_outside = allow_outside;
   const int nested = rocks::nested_incremental_count(md);
   std::vector<std::string> problems, outside;
-  for (auto& db : rocks::db_files_of(plan.md, loc.directory, mappings, snapshot::read_scope(loc, mappings, allow_outside))) {
+  for (auto& db :
+       rocks::db_files_of(plan.md, loc.directory, mappings, snapshot::read_scope(loc, mappings, allow_outside))) {
     for (const auto& p : db.problems) problems.push_back(db.where + ": " + p);
     outside.insert(outside.end(), db.outside.begin(), db.outside.end());
     if (!db.ok()) continue;
@@ -75,7 +77,8 @@ CompactPlan plan_compact(const flink::Metadata& md, const snapshot::Location& lo
   }
   if (!problems.empty()) throw CompactRefused(refusal_message(loc.metadata.string() + ": cannot compact", problems));
   if (nested) {
-    plan.notes.push_back(fmt::format("{} RocksDB handles inside changelog handles are carried over uncompacted", nested));
+    plan.notes.push_back(
+        fmt::format("{} RocksDB handles inside changelog handles are carried over uncompacted", nested));
   }
 
   // What is carried over: the snapshot without the compacted databases' files, planned (and
@@ -108,7 +111,8 @@ void check_compact_output(const CompactPlan& plan, const fs::path& out, bool rep
   if (!fs::exists(fs::symlink_status(out, ec))) return;
   if (!replace) throw CompactRefused(out.string() + ": already exists (use --force to replace it)");
   if (!fs::is_regular_file(fs::symlink_status(out / "_metadata", ec))) {
-    throw CompactRefused(out.string() + ": exists and is not a snapshot directory (no _metadata); not replaced even with --force");
+    throw CompactRefused(out.string() +
+                         ": exists and is not a snapshot directory (no _metadata); not replaced even with --force");
   }
 }
 
@@ -131,8 +135,8 @@ CompactedSubtask compact_one(const CompactSubtaskPlan& sp, const fs::path& dir, 
     throw CompactRefused(sp.db.where + ": " + e.what());
   }
   if (!cmp.equal) {
-    throw CompactMismatch(
-        fmt::format("{}: the compacted database differs from the original: {}; nothing written", sp.db.where, cmp.difference));
+    throw CompactMismatch(fmt::format("{}: the compacted database differs from the original: {}; nothing written",
+                                      sp.db.where, cmp.difference));
   }
   io::remove_quietly(before);
   io::remove_quietly(db);
@@ -213,7 +217,8 @@ CompactResult run_compact(const CompactPlan& plan, const fs::path& out, const Co
     for (const auto& f : result.written.files) out_name[f.source.string()] = f.name;
     for (const auto& w : work_files) {
       // A --map prefix must not capture the work files' own paths.
-      if (!out_name.count(w)) throw CompactRefused(w + ": a --map prefix matches the work directory; choose another output");
+      if (!out_name.count(w))
+        throw CompactRefused(w + ": a --map prefix matches the work directory; choose another output");
     }
     for (auto& cs : result.subtasks) {
       for (auto& f : cs.files) f.output_name = out_name[f.output_name];

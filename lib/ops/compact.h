@@ -55,21 +55,21 @@ class CompactMismatch : public util::Error {
 };
 
 struct CompactSubtaskPlan {
-  rocks::DbFiles db;          // the input files (no problems)
-  std::string operator_id;    // 32 hex
-  std::string operator_uid;   // V5+ files only
+  rocks::DbFiles db;         // the input files (no problems)
+  std::string operator_id;   // 32 hex
+  std::string operator_uid;  // V5+ files only
   int sst_before = 0;
 };
 
 struct CompactPlan {
-  flink::Metadata md;         // the input model (the plan's DbFiles point into it: do not copy a plan)
+  flink::Metadata md;  // the input model (the plan's DbFiles point into it: do not copy a plan)
   snapshot::Location location;
   std::vector<snapshot::PathMapping> mappings;
   std::vector<std::filesystem::path> allow_outside;  // --allow-outside (snapshot/read_scope.h)
-  std::vector<CompactSubtaskPlan> subtasks;  // file order
-  int files_before = 0;       // RocksDB files of the compacted subtasks
+  std::vector<CompactSubtaskPlan> subtasks;          // file order
+  int files_before = 0;                              // RocksDB files of the compacted subtasks
   uint64_t bytes_before = 0;
-  int carried_files = 0;      // every other file, carried over unchanged (meta files included)
+  int carried_files = 0;  // every other file, carried over unchanged (meta files included)
   uint64_t carried_bytes = 0;
   std::vector<std::string> notes;
 
@@ -101,12 +101,12 @@ struct CompactedFile {
 };
 
 struct CompactedSubtask {
-  int plan_index = 0;                  // into CompactPlan::subtasks
+  int plan_index = 0;  // into CompactPlan::subtasks
   int files_after = 0;
   int sst_after = 0;
   uint64_t bytes_after = 0;
   std::vector<rocks::ColumnFamilyEntries> column_families;  // verified equal before and after
-  double seconds = 0;                  // materialize + compact + verify
+  double seconds = 0;                                       // materialize + compact + verify
   std::vector<CompactedFile> files;
 };
 
@@ -118,10 +118,10 @@ struct CompactResult {
 };
 
 struct CompactRunOptions {
-  bool replace = false;   // --force: replace an existing output snapshot directory
-  bool copy = false;      // copy input files instead of hard-linking them (the output then shares
-                          // no inode with the input)
-  unsigned threads = 0;   // subtasks compacted at once (0: one per hardware thread)
+  bool replace = false;  // --force: replace an existing output snapshot directory
+  bool copy = false;     // copy input files instead of hard-linking them (the output then shares
+                         // no inode with the input)
+  unsigned threads = 0;  // subtasks compacted at once (0: one per hardware thread)
   std::function<void(const std::string&)> progress;  // one line per step; called from workers
 };
 

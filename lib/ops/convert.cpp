@@ -193,11 +193,13 @@ VersionChange change_version(flink::Metadata& md, int32_t to, PropertiesChoice c
   if (to == md.version) return vc;
   std::vector<std::string> loss;
   if (to < 2 || to > flink::kMaxReadableVersion) {
-    throw ConvertError(fmt::format("format version {} cannot be written: expected 2..{}", to, flink::kMaxReadableVersion));
+    throw ConvertError(
+        fmt::format("format version {} cannot be written: expected 2..{}", to, flink::kMaxReadableVersion));
   }
   if (md.version == 1) {
-    throw ConvertError("version 1 (Flink 1.2) files keep their layout: their per-chain operator state has no "
-                       "exact equivalent in later versions");
+    throw ConvertError(
+        "version 1 (Flink 1.2) files keep their layout: their per-chain operator state has no "
+        "exact equivalent in later versions");
   }
   for (std::size_t i = 0; i < md.operators.size(); ++i) {
     const auto& op = md.operators[i];
@@ -217,8 +219,8 @@ VersionChange change_version(flink::Metadata& md, int32_t to, PropertiesChoice c
     for (const auto& s : op.subtasks) {
       std::string where = fmt::format("{} subtask {}", op_label(op, i), s.index);
       if (md.version == 2 && s.legacy_duration != -1) {
-        loss.push_back(fmt::format("{}: the version 2 duration {} has no place in version {}", where,
-                                   s.legacy_duration, to));
+        loss.push_back(
+            fmt::format("{}: the version 2 duration {} has no place in version {}", where, s.legacy_duration, to));
       }
       if (md.version == 2 && !s.legacy_operator_states.empty()) {
         loss.push_back(fmt::format("{}: legacy (Checkpointed) operator state exists only in version 2 files", where));
@@ -238,7 +240,8 @@ VersionChange change_version(flink::Metadata& md, int32_t to, PropertiesChoice c
         for (const auto* list : {&s.input_channels, &s.output_channels}) {
           for (const auto& c : *list) {
             if (!c.has_subtask_index) {
-              loss.push_back(where + ": channel handles without a subtask index exist only in Flink 1.11 version 3 files");
+              loss.push_back(where +
+                             ": channel handles without a subtask index exist only in Flink 1.11 version 3 files");
             }
           }
         }
@@ -251,14 +254,15 @@ VersionChange change_version(flink::Metadata& md, int32_t to, PropertiesChoice c
   }
   if (to < 4 && md.version >= 4 && md.trailer_state != flink::TrailerState::kNull) {
     loss.push_back(fmt::format("the checkpoint properties ({}) exist only in version 4+ files",
-                               md.trailer_state == flink::TrailerState::kParsed ? std::string(flink::describe(md.properties))
-                                                                                : "a trailer ckpt does not understand"));
+                               md.trailer_state == flink::TrailerState::kParsed
+                                   ? std::string(flink::describe(md.properties))
+                                   : "a trailer ckpt does not understand"));
   }
   if (!loss.empty()) {
     std::sort(loss.begin(), loss.end());
     loss.erase(std::unique(loss.begin(), loss.end()), loss.end());
-    throw ConvertError(join_reasons(fmt::format("refusing to convert version {} to {}: fields would be lost", md.version, to),
-                                    loss));
+    throw ConvertError(
+        join_reasons(fmt::format("refusing to convert version {} to {}: fields would be lost", md.version, to), loss));
   }
 
   if (to < 4 && md.version >= 4) {
@@ -401,8 +405,9 @@ SelfContainedPlan plan_self_contained(const flink::Metadata& in, const snapshot:
       pf.name = whole && plain_file_name(base) && !names.count(base) ? base : flink::random_uuid(rng);
       while (names.count(pf.name)) pf.name = flink::random_uuid(rng);
       if (whole && pf.name != base) {
-        plan.notes.push_back(fmt::format("{} is stored as {} (its name {})", src.string(), pf.name,
-                                         plain_file_name(base) ? "is taken by another file" : "is not a plain file name"));
+        plan.notes.push_back(
+            fmt::format("{} is stored as {} (its name {})", src.string(), pf.name,
+                        plain_file_name(base) ? "is taken by another file" : "is not a plain file name"));
       }
       names.insert(pf.name);
       pf.source = src;
@@ -425,8 +430,8 @@ SelfContainedPlan plan_self_contained(const flink::Metadata& in, const snapshot:
   });
   if (!outside.empty()) throw io::outside_error(std::move(outside));
   if (!problems.empty()) {
-    throw ConvertError(join_reasons(fmt::format("{}: cannot make the snapshot self-contained", loc.metadata.string()),
-                                    problems));
+    throw ConvertError(
+        join_reasons(fmt::format("{}: cannot make the snapshot self-contained", loc.metadata.string()), problems));
   }
 
   int tag17 = 0;
@@ -439,25 +444,29 @@ SelfContainedPlan plan_self_contained(const flink::Metadata& in, const snapshot:
     ++tag17;
   });
   if (plan.segments_before) {
-    plan.notes.push_back(fmt::format("{} file-merging segments (tag 15) cut out into their own files", plan.segments_before));
+    plan.notes.push_back(
+        fmt::format("{} file-merging segments (tag 15) cut out into their own files", plan.segments_before));
   }
-  if (empty_segments) plan.notes.push_back(fmt::format("{} empty segments (tag 16) became empty inline handles", empty_segments));
-  if (tag17) plan.notes.push_back(fmt::format("{} file-merging operator handles (tag 17) became plain ones (tag 4)", tag17));
+  if (empty_segments)
+    plan.notes.push_back(fmt::format("{} empty segments (tag 16) became empty inline handles", empty_segments));
+  if (tag17)
+    plan.notes.push_back(fmt::format("{} file-merging operator handles (tag 17) became plain ones (tag 4)", tag17));
 
   if (md.version >= 4) {
     bool already = md.trailer_state == flink::TrailerState::kParsed &&
                    md.properties.kind == flink::CheckpointProperties::Kind::kSavepoint;
     if (!already) {
-      std::string before = md.trailer_state == flink::TrailerState::kParsed ? std::string(flink::describe(md.properties))
-                                                                            : std::string(flink::describe(md.trailer_state));
+      std::string before = md.trailer_state == flink::TrailerState::kParsed
+                               ? std::string(flink::describe(md.properties))
+                               : std::string(flink::describe(md.trailer_state));
       md.properties = savepoint_properties_for(md);
       md.trailer = md.intern(flink::encode_properties_trailer(md.properties));
       md.trailer_state = flink::TrailerState::kParsed;
       plan.notes.push_back(fmt::format("properties: {} -> {}", before, flink::describe(md.properties)));
     }
   } else {
-    plan.notes.push_back(fmt::format("version {} files record no properties: the directory is a savepoint by layout only",
-                                     md.version));
+    plan.notes.push_back(
+        fmt::format("version {} files record no properties: the directory is a savepoint by layout only", md.version));
   }
   try {
     plan.metadata = flink::write_metadata(md);
@@ -491,7 +500,8 @@ WriteStats write_self_contained(const SelfContainedPlan& plan, const fs::path& o
     if (!replace) throw io::IoError(out.string() + ": already exists (use --force to replace it)");
     struct stat st {};
     if (::lstat((out / std::string(snapshot::kMetadataFileName)).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      throw io::IoError(out.string() + ": exists and is not a snapshot directory (no _metadata); not replaced even with --force");
+      throw io::IoError(out.string() +
+                        ": exists and is not a snapshot directory (no _metadata); not replaced even with --force");
     }
   }
   WriteStats ws;
@@ -511,7 +521,8 @@ WriteStats write_self_contained(const SelfContainedPlan& plan, const fs::path& o
     io::write_file_atomically(tmp / std::string(snapshot::kMetadataFileName), plan.metadata, false);
     io::fsync_directory(tmp);
     std::vector<std::string> problems = check_self_contained(tmp);
-    if (!problems.empty()) throw ConvertError(join_reasons(out.string() + ": the written directory fails its check", problems));
+    if (!problems.empty())
+      throw ConvertError(join_reasons(out.string() + ": the written directory fails its check", problems));
     io::publish_directory(tmp, out, replace);
   } catch (...) {
     io::remove_quietly(tmp);
@@ -535,7 +546,8 @@ std::vector<std::string> check_self_contained(const fs::path& dir) {
   inside.set_description("the directory " + dir.string());
   for (const auto& f : snapshot::file_refs(md, dir)) {
     if (f.form != snapshot::PathForm::kRelative) {
-      problems.push_back(fmt::format("{}: absolute handle (tag {}), expected a relative one", f.path, f.ref.handle->tag));
+      problems.push_back(
+          fmt::format("{}: absolute handle (tag {}), expected a relative one", f.path, f.ref.handle->tag));
       continue;
     }
     if (has_dotdot(f.path) || !snapshot::is_within(f.resolved.local, dir)) {
@@ -545,7 +557,8 @@ std::vector<std::string> check_self_contained(const fs::path& dir) {
     try {
       uint64_t size = io::regular_file_size(inside, f.resolved.local);
       if (f.size >= 0 && static_cast<uint64_t>(f.size) != size) {
-        problems.push_back(fmt::format("{}: has {} bytes, the handle records {}", f.resolved.local.string(), size, f.size));
+        problems.push_back(
+            fmt::format("{}: has {} bytes, the handle records {}", f.resolved.local.string(), size, f.size));
       }
     } catch (const io::IoError& e) {
       problems.push_back(e.what());

@@ -58,9 +58,9 @@ std::optional<Relocation> parse_relocation(std::string_view spec);
 std::optional<std::string> relocate_path(std::string_view flink_path, const std::vector<Relocation>& relocations);
 
 struct RelocateStats {
-  int handles = 0;        // absolute handle paths rewritten (tags 2, 15)
-  int directories = 0;    // tag-17 task-owned / shared directories rewritten
-  int untouched = 0;      // absolute handle paths no relocation matched
+  int handles = 0;      // absolute handle paths rewritten (tags 2, 15)
+  int directories = 0;  // tag-17 task-owned / shared directories rewritten
+  int untouched = 0;    // absolute handle paths no relocation matched
 };
 
 RelocateStats relocate(flink::Metadata& md, const std::vector<Relocation>& relocations);
@@ -106,14 +106,14 @@ flink::CheckpointProperties savepoint_properties_for(const flink::Metadata& md);
 // ---- self-contained savepoint directory ------------------------------------------------------
 
 struct PlannedFile {
-  std::string name;               // file name inside the output directory
-  std::filesystem::path source;   // local file the bytes come from
-  uint64_t offset = 0;            // byte range of the source
+  std::string name;              // file name inside the output directory
+  std::filesystem::path source;  // local file the bytes come from
+  uint64_t offset = 0;           // byte range of the source
   uint64_t length = 0;
-  bool whole = true;              // the whole source (may be hard-linked); false: a cut segment
-  std::string original;           // the handle path as written in the input (UTF-8)
+  bool whole = true;     // the whole source (may be hard-linked); false: a cut segment
+  std::string original;  // the handle path as written in the input (UTF-8)
   snapshot::PathForm form = snapshot::PathForm::kRelative;
-  int handles = 0;                // handles that now point at this file
+  int handles = 0;  // handles that now point at this file
 };
 
 struct SelfContainedPlan {
@@ -124,11 +124,11 @@ struct SelfContainedPlan {
   int relative_before = 0, absolute_before = 0, segments_before = 0;
   std::vector<std::string> notes;  // properties change, renamed files, converted tag-17 handles
   std::filesystem::path source_dir;
-  io::ReadScope scope;             // where the sources may be read from (snapshot/read_scope.h)
+  io::ReadScope scope;  // where the sources may be read from (snapshot/read_scope.h)
 };
 
 struct SelfContainOptions {
-  std::vector<snapshot::PathMapping> mappings;  // remote prefixes mirrored locally (--map)
+  std::vector<snapshot::PathMapping> mappings;       // remote prefixes mirrored locally (--map)
   std::vector<std::filesystem::path> allow_outside;  // more directories sources may lie in (--allow-outside)
 };
 

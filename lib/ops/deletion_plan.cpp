@@ -4,12 +4,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <functional>
-#include <optional>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -17,13 +17,13 @@
 
 #include "flink/metadata_reader.h"
 #include "flink/operator_id.h"
-#include "io/mutf8.h"
 #include "io/decode_error.h"
+#include "io/mutf8.h"
 #include "snapshot/job_lock.h"
 #include "snapshot/layout.h"
 #include "util/parallel.h"
-#include "util/time_format.h"
 #include "util/saturating.h"
+#include "util/time_format.h"
 
 namespace fs = std::filesystem;
 
@@ -70,7 +70,9 @@ std::optional<std::pair<std::string_view, std::string_view>> split_at_job(std::s
   return std::nullopt;
 }
 
-bool regular_file(const std::string& path, struct stat& st) { return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode); }
+bool regular_file(const std::string& path, struct stat& st) {
+  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
 
 // Moved or copied directories (see deletion_plan.h). A pair (old job directory, new job directory) is
 // believed only when a file that a kept checkpoint references under the old one exists under the
@@ -150,7 +152,11 @@ struct PlanCandidate {
 // Each step reads what the steps before it left in these members.
 struct PlanningPass {
   PlanningPass(const ReferenceGraph& graph, const Inventory& inventory, Decisions decided, const PlanOptions& opts)
-      : g(graph), inv(inventory), options(opts), root(inventory.root), cutoff(opts.now_ns - opts.grace_ns),
+      : g(graph),
+        inv(inventory),
+        options(opts),
+        root(inventory.root),
+        cutoff(opts.now_ns - opts.grace_ns),
         nfiles(graph.files.size()) {
     plan.root = inv.root;
     plan.warnings = std::move(decided.warnings);
@@ -183,7 +189,7 @@ struct PlanningPass {
   std::set<std::string> unreadable_jobs;
   std::vector<char> kept_ref;
   std::vector<char> seen;
-  std::vector<Tree> extra_incomplete;  // journaled directories that are not chk-N (savepoints)
+  std::vector<Tree> extra_incomplete;         // journaled directories that are not chk-N (savepoints)
   std::map<std::string, uint64_t> journaled;  // directory -> inode when journaled
   std::vector<const Tree*> incomplete;
   std::vector<std::vector<PlanCandidate>> tree_cands, inc_cands, pool_cands;
@@ -469,7 +475,7 @@ struct PlanningPass {
   // Empties one tree: files go unless protected or young, directories go when emptied.
   void empty_tree(const Tree& t, const std::vector<PlanCandidate>& cands, DeleteReason reason,
                   std::vector<uint32_t> after, bool apply_grace, const fs::path* skip_file) {
-    Deletions& phase2 = plan.deletions;  // from index phase2_begin on
+    Deletions& phase2 = plan.deletions;            // from index phase2_begin on
     std::unordered_map<std::string, bool> dir_ok;  // directory -> everything below goes
     dir_ok[t.dir.native()] = true;
     for (const auto& c : cands) {
@@ -510,7 +516,8 @@ struct PlanningPass {
     for (const auto& c : cands) {
       if (c.entry->type == FsEntry::Type::kDir) dirs.push_back(c.entry);
     }
-    std::sort(dirs.begin(), dirs.end(), [](const FsEntry* a, const FsEntry* b) { return depth(a->path) > depth(b->path); });
+    std::sort(dirs.begin(), dirs.end(),
+              [](const FsEntry* a, const FsEntry* b) { return depth(a->path) > depth(b->path); });
     for (const FsEntry* e : dirs) {
       if (!dir_ok[e->path]) spoil(e->path);
     }
@@ -589,7 +596,8 @@ struct PlanningPass {
   // --- 5. Order and totals.
   void order_and_total() {
     sort_phase2();
-    std::stable_sort(phase3.begin(), phase3.end(), [](const FsEntry& a, const FsEntry& b) { return depth(a.path) > depth(b.path); });
+    std::stable_sort(phase3.begin(), phase3.end(),
+                     [](const FsEntry& a, const FsEntry& b) { return depth(a.path) > depth(b.path); });
     for (auto& e : phase3) {
       Deletion d;
       d.entry = std::move(e);
@@ -663,13 +671,18 @@ struct PlanningPass {
 }  // namespace
 
 std::string describe_rules(uint32_t rules) {
-  static const std::pair<uint32_t, const char*> names[] = {
-      {keep_rule::kLast, "retain"},         {keep_rule::kWithin, "keep-within"},
-      {keep_rule::kHourly, "keep-hourly"},  {keep_rule::kDaily, "keep-daily"},
-      {keep_rule::kSavepoint, "savepoint"}, {keep_rule::kProtected, "protected"},
-      {keep_rule::kGrace, "grace"},         {keep_rule::kUnmanaged, "unmanaged"},
-      {keep_rule::kUnreadable, "unreadable"}, {keep_rule::kUnsafeDir, "unsafe-directory"},
-      {keep_rule::kGc, "gc"},               {keep_rule::kNewer, "newer-than-kept"}};
+  static const std::pair<uint32_t, const char*> names[] = {{keep_rule::kLast, "retain"},
+                                                           {keep_rule::kWithin, "keep-within"},
+                                                           {keep_rule::kHourly, "keep-hourly"},
+                                                           {keep_rule::kDaily, "keep-daily"},
+                                                           {keep_rule::kSavepoint, "savepoint"},
+                                                           {keep_rule::kProtected, "protected"},
+                                                           {keep_rule::kGrace, "grace"},
+                                                           {keep_rule::kUnmanaged, "unmanaged"},
+                                                           {keep_rule::kUnreadable, "unreadable"},
+                                                           {keep_rule::kUnsafeDir, "unsafe-directory"},
+                                                           {keep_rule::kGc, "gc"},
+                                                           {keep_rule::kNewer, "newer-than-kept"}};
   std::string out;
   for (const auto& [bit, name] : names) {
     if (!(rules & bit)) continue;
@@ -685,18 +698,25 @@ std::string relocation_command(const MovedPrefix& m, const fs::path& root) {
 
 std::string_view reason_name(DeleteReason r) {
   switch (r) {
-    case DeleteReason::kPrunedMetadata: return "pruned-metadata";
-    case DeleteReason::kPrunedFile: return "pruned-file";
-    case DeleteReason::kReleased: return "released";
-    case DeleteReason::kOrphan: return "orphan";
-    case DeleteReason::kIncomplete: return "incomplete";
-    case DeleteReason::kDirectory: return "directory";
+    case DeleteReason::kPrunedMetadata:
+      return "pruned-metadata";
+    case DeleteReason::kPrunedFile:
+      return "pruned-file";
+    case DeleteReason::kReleased:
+      return "released";
+    case DeleteReason::kOrphan:
+      return "orphan";
+    case DeleteReason::kIncomplete:
+      return "incomplete";
+    case DeleteReason::kDirectory:
+      return "directory";
   }
   return "?";
 }
 
 std::string group_of(const GraphSnapshot& s) {
-  if (s.loc.dir_kind == snapshot::DirKind::kCheckpoint && !s.savepoint) return s.loc.job_dir.lexically_normal().string();
+  if (s.loc.dir_kind == snapshot::DirKind::kCheckpoint && !s.savepoint)
+    return s.loc.job_dir.lexically_normal().string();
   fs::path dir = s.loc.directory.lexically_normal();
   if (s.savepoint) {
     std::string name = dir.filename().string();
@@ -733,16 +753,18 @@ std::vector<std::string> refusals(const ReferenceGraph& g, const Inventory& inv,
   for (const auto& job : inv.jobs) {
     auto live = snapshot::live_job(job.job_dir);
     if (!live || options.grace_ns >= live->min_grace_ns) continue;
-    out.push_back(fmt::format("{}: a running job{} holds this job directory, and --grace {} is shorter than its "
-                              "checkpoint timeout: files of its in-flight checkpoint could be deleted; pass --grace {} "
-                              "or more",
-                              job.job_dir.string(), live->pid ? fmt::format(" (pid {})", live->pid) : "",
-                              util::duration_text(options.grace_ns), util::duration_text(live->min_grace_ns)));
+    out.push_back(
+        fmt::format("{}: a running job{} holds this job directory, and --grace {} is shorter than its "
+                    "checkpoint timeout: files of its in-flight checkpoint could be deleted; pass --grace {} "
+                    "or more",
+                    job.job_dir.string(), live->pid ? fmt::format(" (pid {})", live->pid) : "",
+                    util::duration_text(options.grace_ns), util::duration_text(live->min_grace_ns)));
   }
   for (const auto& s : g.snapshots) {
     if (!s.readable && !options.skip_unreadable) {
-      out.push_back(s.error + " (cannot tell which files this snapshot uses; fix it, move it away, or pass "
-                              "--skip-unreadable to keep it and everything of its job)");
+      out.push_back(s.error +
+                    " (cannot tell which files this snapshot uses; fix it, move it away, or pass "
+                    "--skip-unreadable to keep it and everything of its job)");
     }
     for (const auto& p : s.problems) {
       if (p.kind == snapshot::RefProblem::kEscapesRoot) {
@@ -775,8 +797,9 @@ fs::path checked_root(const fs::path& given) {
   }
   if (!S_ISDIR(st.st_mode)) throw io::IoError(root.string() + ": not a directory, expected a job directory or a root");
   if (::lstat((root / std::string(snapshot::kMetadataFileName)).c_str(), &st) == 0) {
-    throw io::IoError(root.string() + ": is a snapshot directory, expected the job directory holding chk-N "
-                                      "directories or a root holding jobs");
+    throw io::IoError(root.string() +
+                      ": is a snapshot directory, expected the job directory holding chk-N "
+                      "directories or a root holding jobs");
   }
   return root;
 }

@@ -76,19 +76,19 @@ enum class DeleteReason : uint8_t {
 std::string_view reason_name(DeleteReason r);  // "pruned-metadata", "released", ...
 
 struct Deletion {
-  FsEntry entry;                 // as seen when planning; re-checked before deleting
+  FsEntry entry;  // as seen when planning; re-checked before deleting
   DeleteReason reason = DeleteReason::kOrphan;
-  std::vector<uint32_t> after;   // indices of phase-1 deletions that must have succeeded
-  std::vector<uint32_t> users;   // kReleased / kPrunedMetadata: the pruned snapshot(s) concerned
+  std::vector<uint32_t> after;  // indices of phase-1 deletions that must have succeeded
+  std::vector<uint32_t> users;  // kReleased / kPrunedMetadata: the pruned snapshot(s) concerned
 };
 
 using Deletions = std::vector<Deletion, util::LargeAllocator<Deletion>>;
 
 struct SnapshotDecision {
-  uint32_t snapshot = 0;         // index into the graph
-  std::string group;             // the job (or savepoint group) the policy ranked it in
+  uint32_t snapshot = 0;  // index into the graph
+  std::string group;      // the job (or savepoint group) the policy ranked it in
   bool keep = true;
-  uint32_t rules = 0;            // keep_rule bits (0 when pruned)
+  uint32_t rules = 0;  // keep_rule bits (0 when pruned)
 };
 
 // What a policy (prune's retention, gc's keep-all) decided, one entry per graph snapshot in graph
@@ -101,8 +101,8 @@ struct Decisions {
 struct MissingFile {
   std::filesystem::path path;
   int64_t recorded_size = -1;
-  int64_t actual_size = -1;      // -1: missing; else smaller than recorded
-  std::vector<uint32_t> users;   // kept snapshots that reference it
+  int64_t actual_size = -1;     // -1: missing; else smaller than recorded
+  std::vector<uint32_t> users;  // kept snapshots that reference it
 };
 
 // A directory that was moved or copied: kept checkpoints reference files under `from` that sit
@@ -110,8 +110,8 @@ struct MissingFile {
 struct MovedPrefix {
   std::string from;
   std::string to;
-  int64_t files = 0;             // distinct referenced files found under `to`
-  int64_t missing = 0;           // of those, how many no longer exist under `from`
+  int64_t files = 0;    // distinct referenced files found under `to`
+  int64_t missing = 0;  // of those, how many no longer exist under `from`
 };
 
 // "ckpt convert --relocate FROM=TO --in-place ROOT": what rewrites the references of `m`.
@@ -119,14 +119,14 @@ std::string relocation_command(const MovedPrefix& m, const std::filesystem::path
 
 struct Plan {
   std::filesystem::path root;
-  std::vector<SnapshotDecision> snapshots;   // every snapshot of the graph, in graph order
-  Deletions deletions;                       // phase order: metadata, files, directories
-  std::vector<FsEntry> journal;              // directories the apply removes (journaled first)
-  std::vector<MissingFile> missing;          // referenced by a kept snapshot, absent or short
-  std::vector<MovedPrefix> moved;            // references that point into a moved or copied directory
-  int64_t withheld = 0;                      // deletions held back because of `missing` (fail closed)
-  std::vector<FsEntry> young;                // unreferenced, but younger than the grace period
-  std::vector<FsEntry> left;                 // unreferenced, but left alone (symbolic links, ...)
+  std::vector<SnapshotDecision> snapshots;  // every snapshot of the graph, in graph order
+  Deletions deletions;                      // phase order: metadata, files, directories
+  std::vector<FsEntry> journal;             // directories the apply removes (journaled first)
+  std::vector<MissingFile> missing;         // referenced by a kept snapshot, absent or short
+  std::vector<MovedPrefix> moved;           // references that point into a moved or copied directory
+  int64_t withheld = 0;                     // deletions held back because of `missing` (fail closed)
+  std::vector<FsEntry> young;               // unreferenced, but younger than the grace period
+  std::vector<FsEntry> left;                // unreferenced, but left alone (symbolic links, ...)
   std::vector<std::string> warnings;
   int64_t bytes_freed = 0;
   int64_t files_deleted = 0, dirs_deleted = 0;
@@ -137,13 +137,12 @@ struct PlanOptions {
   int64_t grace_ns = 3600LL * 1000000000;
   bool skip_unreadable = false;
   bool allow_missing = false;  // --allow-missing: delete the rest although kept references are missing
-  unsigned threads = 2;  // for listing pruned directories (0 = one per core)
+  unsigned threads = 2;        // for listing pruned directories (0 = one per core)
 };
 
 // Why a graph or inventory cannot be planned on (fail closed): one line per reason. Empty when
 // planning may proceed. Unreadable snapshots are listed unless options.skip_unreadable.
-std::vector<std::string> refusals(const snapshot::ReferenceGraph& g, const Inventory& inv,
-                                  const PlanOptions& options);
+std::vector<std::string> refusals(const snapshot::ReferenceGraph& g, const Inventory& inv, const PlanOptions& options);
 
 // The plan, given a decision per graph snapshot (same order as g.snapshots). Decisions of
 // snapshots under --protect, of unreadable snapshots and of snapshots whose directory is unsafe
@@ -165,10 +164,10 @@ std::string group_of(const snapshot::GraphSnapshot& s);
 // the plan for the decisions `decide` returns.
 
 struct PlanRequest {
-  std::filesystem::path root;                     // as given
-  std::vector<std::filesystem::path> protect;     // --protect
-  std::vector<snapshot::PathMapping> mappings;    // --map
-  PlanOptions options;  // options.threads also parse the `_metadata` files
+  std::filesystem::path root;                   // as given
+  std::vector<std::filesystem::path> protect;   // --protect
+  std::vector<snapshot::PathMapping> mappings;  // --map
+  PlanOptions options;                          // options.threads also parse the `_metadata` files
 };
 
 struct PlanRun {
@@ -197,7 +196,7 @@ PlanRun plan_root(const PlanRequest& request, const std::function<Decisions(cons
 // `--explain FILE`: who uses it, and what the plan does with it.
 struct FileUse {
   uint32_t snapshot = 0;
-  snapshot::FileRef ref;  // one handle (operator, subtask, role, form, size); its views are cleared
+  snapshot::FileRef ref;    // one handle (operator, subtask, role, form, size); its views are cleared
   std::string operator_id;  // 32 hex
   std::string local_name;   // RocksDB file name, when any
 };
@@ -207,6 +206,7 @@ struct Explanation {
   std::vector<FileUse> uses;     // every handle of every snapshot that references it
   std::string verdict;           // "kept", "deleted (orphan)", "younger than grace", ...
 };
-Explanation explain(const PlanRun& run, const std::filesystem::path& file, const std::vector<snapshot::PathMapping>& mappings);
+Explanation explain(const PlanRun& run, const std::filesystem::path& file,
+                    const std::vector<snapshot::PathMapping>& mappings);
 
 }  // namespace ckpt::ops

@@ -36,7 +36,8 @@ void add_props(const flink::Metadata& a, const flink::Metadata& b, std::vector<P
   cmp("checkpoint id", std::to_string(a.checkpoint_id), std::to_string(b.checkpoint_id));
   cmp("trailer", std::string(flink::describe(a.trailer_state)), std::string(flink::describe(b.trailer_state)));
   if (a.trailing != b.trailing) {
-    out.push_back({"trailing bytes", fmt::format("{} bytes", a.trailing.size()), fmt::format("{} bytes", b.trailing.size())});
+    out.push_back(
+        {"trailing bytes", fmt::format("{} bytes", a.trailing.size()), fmt::format("{} bytes", b.trailing.size())});
   }
   bool pa = a.trailer_state == flink::TrailerState::kParsed, pb = b.trailer_state == flink::TrailerState::kParsed;
   if (pa && pb) {
@@ -53,9 +54,11 @@ void add_props(const flink::Metadata& a, const flink::Metadata& b, std::vector<P
     flag("forced", x.forced, y.forced);
     flag("unclaimed", x.unclaimed, y.unclaimed);
   } else if (pa != pb) {
-    cmp("kind", pa ? std::string(flink::describe(a.properties)) : "-", pb ? std::string(flink::describe(b.properties)) : "-");
+    cmp("kind", pa ? std::string(flink::describe(a.properties)) : "-",
+        pb ? std::string(flink::describe(b.properties)) : "-");
   } else if (a.trailer_state == flink::TrailerState::kUnparsed && a.trailer != b.trailer) {
-    out.push_back({"trailer bytes", fmt::format("{} bytes", a.trailer.size()), fmt::format("{} bytes", b.trailer.size())});
+    out.push_back(
+        {"trailer bytes", fmt::format("{} bytes", a.trailer.size()), fmt::format("{} bytes", b.trailer.size())});
   }
   auto masters = [](const flink::Metadata& m) {
     std::string s;
@@ -115,7 +118,8 @@ SstSets sst_of(const flink::Metadata& md, const snapshot::Location& loc, bool si
 }  // namespace
 
 bool DiffResult::equal() const {
-  if (!properties.empty() || added.count || dropped.count || !resized_files.empty() || !sst.empty() || other) return false;
+  if (!properties.empty() || added.count || dropped.count || !resized_files.empty() || !sst.empty() || other)
+    return false;
   for (const auto& o : operators) {
     if (o.change != OperatorDiff::Change::kUnchanged) return false;
   }

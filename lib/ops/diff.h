@@ -50,12 +50,12 @@ struct OperatorDiff {
 };
 
 struct FileEntry {
-  std::string path;        // as the handle names it (UTF-8); segments: "path@start+size"
+  std::string path;                  // as the handle names it (UTF-8); segments: "path@start+size"
   int64_t size_a = -1, size_b = -1;  // recorded sizes; -1 on the side that lacks it
-  std::string operator_id;  // the first handle referring to it
+  std::string operator_id;           // the first handle referring to it
   int32_t subtask = -1;
   flink::Role role = flink::Role::kKeyGroups;
-  std::string local_name;   // RocksDB name, for incremental handles
+  std::string local_name;  // RocksDB name, for incremental handles
 };
 
 struct FileSummaryCounts {

@@ -10,8 +10,8 @@
 #include "flink/checkpoint_properties.h"
 #include "flink/operator_id.h"
 #include "io/mutf8.h"
-#include "snapshot/layout.h"
 #include "snapshot/file_refs.h"
+#include "snapshot/layout.h"
 
 namespace ckpt::ops {
 namespace {
@@ -22,20 +22,25 @@ using flink::keyed_tag::kChangelogV2;
 std::string keyed_kind(const flink::KeyedHandle& h) {
   switch (h.tag) {
     case flink::keyed_tag::kKeyGroups:
-    case flink::keyed_tag::kKeyGroupsV2: return fmt::format("key-groups (tag {})", h.tag);
-    case flink::keyed_tag::kSavepointKeyGroups: return "savepoint key-groups (tag 7)";
+    case flink::keyed_tag::kKeyGroupsV2:
+      return fmt::format("key-groups (tag {})", h.tag);
+    case flink::keyed_tag::kSavepointKeyGroups:
+      return "savepoint key-groups (tag 7)";
     case flink::keyed_tag::kIncrementalV1:
-    case flink::keyed_tag::kIncrementalV2: return fmt::format("rocksdb incremental/native (tag {})", h.tag);
+    case flink::keyed_tag::kIncrementalV2:
+      return fmt::format("rocksdb incremental/native (tag {})", h.tag);
     case kChangelogV1:
-    case kChangelogV2: return fmt::format("changelog (tag {})", h.tag);
-    case flink::keyed_tag::kChangelogBytes: return "changelog bytes (tag 9)";
-    default: return fmt::format("changelog files (tag {})", h.tag);
+    case kChangelogV2:
+      return fmt::format("changelog (tag {})", h.tag);
+    case flink::keyed_tag::kChangelogBytes:
+      return "changelog bytes (tag 9)";
+    default:
+      return fmt::format("changelog files (tag {})", h.tag);
   }
 }
 
 std::string operator_kind(const flink::OperatorHandle& h) {
-  return h.tag == flink::operator_tag::kFileMerging ? "file-merging operator state (tag 17)"
-                                                    : "operator state (tag 4)";
+  return h.tag == flink::operator_tag::kFileMerging ? "file-merging operator state (tag 17)" : "operator state (tag 4)";
 }
 
 // Backend guessed from the keyed handle kinds, the way an operator would describe the job.
@@ -133,7 +138,8 @@ OperatorSummary summarize_operator(const flink::OperatorState& op, int index, bo
   o.fully_finished = op.fully_finished();
   o.subtask_entries = static_cast<int>(op.subtasks.size());
   o.bytes.coordinator = flink::stream_size(op.coordinator);
-  if (op.coordinator.tag == flink::stream_tag::kByteStream) o.inline_bytes = flink::add_sizes(o.inline_bytes, o.bytes.coordinator);
+  if (op.coordinator.tag == flink::stream_tag::kByteStream)
+    o.inline_bytes = flink::add_sizes(o.inline_bytes, o.bytes.coordinator);
 
   for (const auto& st : op.subtasks) {
     if (st.finished) {
@@ -224,9 +230,9 @@ void classify_snapshot(const flink::Metadata& md, const snapshot::Location& loc,
     s.type = md.properties.type_name;
     bool sp = md.properties.kind == flink::CheckpointProperties::Kind::kSavepoint;
     s.kind = sp ? "savepoint" : "checkpoint";
-    s.format = sp ? std::string(md.properties.format == flink::CheckpointProperties::Format::kNative ? "native"
-                                                                                                    : "canonical")
-                  : "native";
+    s.format =
+        sp ? std::string(md.properties.format == flink::CheckpointProperties::Format::kNative ? "native" : "canonical")
+           : "native";
   } else if (loc.dir_kind == snapshot::DirKind::kCheckpoint) {
     s.kind = "checkpoint";
     s.format = "native";
@@ -244,15 +250,24 @@ void classify_snapshot(const flink::Metadata& md, const snapshot::Location& loc,
 
 std::string_view flink_releases_of_version(int32_t version) {
   switch (version) {
-    case 0: return "1.1";
-    case 1: return "1.2";
-    case 2: return "1.3-1.10";
-    case 3: return "1.11-1.15";
-    case 4: return "1.16-1.20";
-    case 5: return "2.0";
-    case 6: return "2.1+";
-    case 7: return "unreleased (FLINK-40209 pull request)";
-    default: return "unknown";
+    case 0:
+      return "1.1";
+    case 1:
+      return "1.2";
+    case 2:
+      return "1.3-1.10";
+    case 3:
+      return "1.11-1.15";
+    case 4:
+      return "1.16-1.20";
+    case 5:
+      return "2.0";
+    case 6:
+      return "2.1+";
+    case 7:
+      return "unreleased (FLINK-40209 pull request)";
+    default:
+      return "unknown";
   }
 }
 

@@ -27,9 +27,9 @@ struct StateBytes {
 
 struct OperatorSummary {
   int index = 0;
-  std::string id;    // 32 lowercase hex
-  std::string name;  // UTF-8, V5+ only
-  std::string uid;   // UTF-8, V5+ only
+  std::string id;               // 32 lowercase hex
+  std::string name;             // UTF-8, V5+ only
+  std::string uid;              // UTF-8, V5+ only
   bool uid_matches_id = false;  // id == murmur3_128(uid), when a uid is present
   int32_t parallelism = 0;
   int32_t max_parallelism = 0;
@@ -60,13 +60,13 @@ struct SubtaskSummary {
 };
 
 struct FileSummary {
-  std::string path;        // as written in the handle (UTF-8)
-  std::string resolved;    // local path it resolves to (empty for remote or inline)
-  int64_t size = 0;        // recorded state size (-1 = unknown)
+  std::string path;      // as written in the handle (UTF-8)
+  std::string resolved;  // local path it resolves to (empty for remote or inline)
+  int64_t size = 0;      // recorded state size (-1 = unknown)
   int operator_index = 0;
-  int32_t subtask = -1;    // -1: coordinator state
+  int32_t subtask = -1;  // -1: coordinator state
   flink::Role role = flink::Role::kKeyGroups;
-  bool shared = false;     // in a shared/ directory or the shared list of an incremental handle
+  bool shared = false;  // in a shared/ directory or the shared list of an incremental handle
   snapshot::PathForm form = snapshot::PathForm::kRelative;
   std::string local_name;  // original RocksDB file name, for incremental handles
 };

@@ -23,7 +23,8 @@ std::string operator_list(const flink::Metadata& md) {
   std::string s;
   for (std::size_t i = 0; i < md.operators.size() && i < 20; ++i) {
     std::string uid = io::mutf8_to_utf8(md.operators[i].uid);
-    s += fmt::format("{}{}{}", i ? ", " : "", flink::to_hex(md.operators[i].id), uid.empty() ? "" : " (uid " + uid + ")");
+    s += fmt::format("{}{}{}", i ? ", " : "", flink::to_hex(md.operators[i].id),
+                     uid.empty() ? "" : " (uid " + uid + ")");
   }
   if (md.operators.size() > 20) s += fmt::format(", ... ({} operators)", md.operators.size());
   return s.empty() ? "none" : s;
@@ -99,8 +100,8 @@ MaterializePlan plan_materialize(const flink::Metadata& md, const snapshot::Loca
     throw MaterializeError(label + ": has no keyed state (only operator or channel state, or nothing)");
   }
   if (!std::holds_alternative<flink::IncrementalHandle>(st->managed_keyed.body)) {
-    throw MaterializeError(fmt::format("{}: cannot be materialized: its keyed state is {}", label,
-                                       not_a_database(st->managed_keyed.tag)));
+    throw MaterializeError(
+        fmt::format("{}: cannot be materialized: its keyed state is {}", label, not_a_database(st->managed_keyed.tag)));
   }
   MaterializePlan plan;
   for (auto& db : rocks::db_files_of(md, loc.directory, mappings, snapshot::read_scope(loc, mappings, allow_outside))) {
@@ -148,11 +149,13 @@ void check_materialize_output(const MaterializePlan& plan, const fs::path& out, 
   if (!replace) throw MaterializeError(out.string() + ": is not empty (use --force to replace an earlier database)");
   struct stat cur {};
   if (::lstat((out / "CURRENT").c_str(), &cur) != 0 || !S_ISREG(cur.st_mode)) {
-    throw MaterializeError(out.string() + ": is not empty and holds no RocksDB database (no CURRENT); not replaced even with --force");
+    throw MaterializeError(out.string() +
+                           ": is not empty and holds no RocksDB database (no CURRENT); not replaced even with --force");
   }
 }
 
-MaterializeResult write_materialized(const MaterializePlan& plan, const fs::path& out, bool replace, bool copy, bool check) {
+MaterializeResult write_materialized(const MaterializePlan& plan, const fs::path& out, bool replace, bool copy,
+                                     bool check) {
   check_materialize_output(plan, out, replace);
   MaterializeResult r;
   fs::path tmp = io::make_temp_dir_beside(out);
@@ -164,9 +167,10 @@ MaterializeResult write_materialized(const MaterializePlan& plan, const fs::path
         for (auto* h : db.handles()) r.column_families.push_back(h->GetName());
         r.notes = db.options().notes;
       } catch (const rocks::RocksError& e) {
-        throw MaterializeCheckFailed(fmt::format("{}: the files do not form a database RocksDB opens ({}); nothing written "
-                                           "(--no-check writes them anyway)",
-                                           plan.db.where, e.what()));
+        throw MaterializeCheckFailed(
+            fmt::format("{}: the files do not form a database RocksDB opens ({}); nothing written "
+                        "(--no-check writes them anyway)",
+                        plan.db.where, e.what()));
       }
     }
     // An existing (empty, or with `replace` an earlier database) directory is swapped out.

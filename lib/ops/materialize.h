@@ -40,8 +40,7 @@ std::string refusal_message(const std::string& head, const std::vector<std::stri
 // nothing was published.
 class MaterializeCheckFailed : public MaterializeError {
  public:
-  explicit MaterializeCheckFailed(const std::string& message)
-      : MaterializeError(util::ErrorKind::kProblems, message) {}
+  explicit MaterializeCheckFailed(const std::string& message) : MaterializeError(util::ErrorKind::kProblems, message) {}
 };
 
 // Which operator: by uid (matched against the id Flink derives from it, and against the uid a
@@ -55,11 +54,11 @@ struct OperatorSelector {
 const flink::OperatorState& select_operator(const flink::Metadata& md, const OperatorSelector& sel);
 
 struct MaterializePlan {
-  rocks::DbFiles db;              // views into the Metadata given to plan_materialize: keep it alive
-  std::string operator_id;        // 32 hex
-  std::string operator_uid;       // V5+ files only
-  int8_t tag = 0;                 // keyed handle tag (5 or 11)
-  int64_t checkpoint_id = 0;      // of the handle
+  rocks::DbFiles db;          // views into the Metadata given to plan_materialize: keep it alive
+  std::string operator_id;    // 32 hex
+  std::string operator_uid;   // V5+ files only
+  int8_t tag = 0;             // keyed handle tag (5 or 11)
+  int64_t checkpoint_id = 0;  // of the handle
   std::string backend_id;
   flink::KeyGroupRange range;
   std::filesystem::path source_dir;

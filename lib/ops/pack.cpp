@@ -44,7 +44,8 @@ uint64_t get_le(const char* p, int bytes) {
 bool valid_name(std::string_view n) {
   if (n.empty() || n.size() > kMaxName || n.front() == '.') return false;
   for (char c : n) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -151,11 +152,14 @@ class ZstdReader {
   std::string read_string(std::size_t n, const char* what) {
     std::string s;
     s.reserve(n);
-    read(n, [&](std::string_view p) { s.append(p); }, what);
+    read(
+        n, [&](std::string_view p) { s.append(p); }, what);
     return s;
   }
 
-  uint64_t read_le(int bytes, const char* what) { return get_le(read_string(static_cast<std::size_t>(bytes), what).data(), bytes); }
+  uint64_t read_le(int bytes, const char* what) {
+    return get_le(read_string(static_cast<std::size_t>(bytes), what).data(), bytes);
+  }
 
   void expect_end() {
     if (pos_ != end_ || fill()) fail("data after the end record");
@@ -182,8 +186,8 @@ class ZstdReader {
       ZSTD_outBuffer ob{out_.data(), out_.size(), 0};
       std::size_t r = ZSTD_decompressStream(dctx_, &ob, &ib_);
       if (ZSTD_isError(r)) {
-        throw PackError(fmt::format("{}: not a valid zstd stream near decompressed byte {}: {}", path_.string(), offset_,
-                                    ZSTD_getErrorName(r)));
+        throw PackError(fmt::format("{}: not a valid zstd stream near decompressed byte {}: {}", path_.string(),
+                                    offset_, ZSTD_getErrorName(r)));
       }
       last_ = r;
       // A full output buffer may leave decoded bytes inside zstd: call again even without input.
@@ -307,7 +311,8 @@ UnpackStats unpack_archive(const fs::path& archive, const fs::path& out, bool re
   if (!list_only && fs::exists(fs::symlink_status(out, ec))) {
     if (!replace) throw PackError(out.string() + ": already exists (use --force to replace it)");
     if (!fs::is_regular_file(fs::symlink_status(out / std::string(snapshot::kMetadataFileName), ec))) {
-      throw PackError(out.string() + ": exists and is not a snapshot directory (no _metadata); not replaced even with --force");
+      throw PackError(out.string() +
+                      ": exists and is not a snapshot directory (no _metadata); not replaced even with --force");
     }
   }
   ZstdReader z(archive);
@@ -321,7 +326,8 @@ UnpackStats unpack_archive(const fs::path& archive, const fs::path& out, bool re
   uint64_t total = z.read_le(8, "the header");
   uint64_t note_len = z.read_le(4, "the header");
   if (note_len > kMaxNote) z.fail(fmt::format("note of {} bytes, expected at most {}", note_len, kMaxNote));
-  z.read(note_len, [](std::string_view) {}, "the header note");
+  z.read(
+      note_len, [](std::string_view) {}, "the header note");
 
   fs::path tmp;
   if (!list_only) {
@@ -351,7 +357,8 @@ UnpackStats unpack_archive(const fs::path& archive, const fs::path& out, bool re
       if (!valid_name(name)) z.fail(fmt::format("file name {:?} is not a plain file name", name));
       if (!names.insert(name).second) z.fail(fmt::format("file {} appears twice", name));
       uint64_t size = z.read_le(8, "a file record");
-      if (size > left) z.fail(fmt::format("file {} of {} bytes exceeds the {} bytes the header declares", name, size, total));
+      if (size > left)
+        z.fail(fmt::format("file {} of {} bytes exceeds the {} bytes the header declares", name, size, total));
       left -= size;
       int fd = -1;
       fs::path target;
@@ -362,10 +369,13 @@ UnpackStats unpack_archive(const fs::path& archive, const fs::path& out, bool re
       }
       io::Xxh64 h;
       try {
-        z.read(size, [&](std::string_view p) {
-          h.update(p);
-          if (fd >= 0) write_all(fd, p.data(), p.size(), target);
-        }, "file content");
+        z.read(
+            size,
+            [&](std::string_view p) {
+              h.update(p);
+              if (fd >= 0) write_all(fd, p.data(), p.size(), target);
+            },
+            "file content");
         if (fd >= 0 && ::fsync(fd) != 0) sys_fail(target, "cannot fsync");
       } catch (...) {
         if (fd >= 0) ::close(fd);

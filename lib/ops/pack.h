@@ -39,9 +39,9 @@ struct PackOptions {
 };
 
 struct PackStats {
-  uint64_t files = 0;         // including `_metadata`
-  uint64_t bytes_in = 0;      // uncompressed payload bytes
-  uint64_t bytes_out = 0;     // archive size
+  uint64_t files = 0;      // including `_metadata`
+  uint64_t bytes_in = 0;   // uncompressed payload bytes
+  uint64_t bytes_out = 0;  // archive size
 };
 
 PackStats pack_snapshot(const SelfContainedPlan& plan, const std::filesystem::path& out, bool replace,

@@ -41,9 +41,10 @@ ConvertPlan plan_convert(SnapshotInput& in, const ConvertRequest& request) {
   plan.notes = apply_format_version(in, request.version, request.properties);
   RelocateStats rs = relocate(in.md, request.relocations);
   if (!request.relocations.empty()) {
-    plan.notes.push_back(fmt::format("relocated {} absolute handle paths and {} file-merging directories; {} absolute "
-                                     "paths matched no --relocate",
-                                     rs.handles, rs.directories, rs.untouched));
+    plan.notes.push_back(
+        fmt::format("relocated {} absolute handle paths and {} file-merging directories; {} absolute "
+                    "paths matched no --relocate",
+                    rs.handles, rs.directories, rs.untouched));
   }
   if (!request.output.empty()) {
     plan.target = request.output;
@@ -61,8 +62,9 @@ ConvertPlan plan_convert(SnapshotInput& in, const ConvertRequest& request) {
     fs::path out_dir = plan.target.parent_path().empty() ? fs::path(".") : plan.target.parent_path();
     AnchorStats as = anchor_relative(in.md, in.location->directory, out_dir, request.relocations);
     if (as.made_absolute) {
-      plan.notes.push_back(fmt::format("{} relative handles became absolute: their files are not beside {} (spec §11.3)",
-                                       as.made_absolute, plan.target.string()));
+      plan.notes.push_back(
+          fmt::format("{} relative handles became absolute: their files are not beside {} (spec §11.3)",
+                      as.made_absolute, plan.target.string()));
     }
   }
   if (request.to == OutputForm::kFlink) {

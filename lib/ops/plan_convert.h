@@ -31,12 +31,12 @@ std::optional<PropertiesChoice> parse_properties_choice(std::string_view name);
 
 struct ConvertRequest {
   OutputForm to = OutputForm::kFlink;
-  int32_t version = 0;                    // 0: keep the input's format version
+  int32_t version = 0;  // 0: keep the input's format version
   PropertiesChoice properties = PropertiesChoice::kFromDirectory;
   std::vector<Relocation> relocations;
-  std::filesystem::path output;           // empty: standard output
+  std::filesystem::path output;  // empty: standard output
   bool keep_relative = false;
-  bool pretty = false;                    // JSON
+  bool pretty = false;  // JSON
 };
 
 struct ConvertPlan {

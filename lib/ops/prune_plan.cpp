@@ -38,11 +38,12 @@ std::vector<std::string> order_warnings(const snapshot::ReferenceGraph& g, const
     for (size_t j = 1; j < ks.size(); ++j) {
       const Ranked& r = ranked[ks[j]];
       if (r.time_ns < ranked[newest_lower].time_ns && r.id > ranked[newest_lower].id) {
-        out.push_back(fmt::format("{}: checkpoint times contradict their ids ({} is older than {}): times were not "
-                                  "kept by a copy or were changed; --retain ranks by id, and no checkpoint is pruned "
-                                  "while a lower id is kept",
-                                  std::string(group), g.snapshots[ranked_of[ks[j]]].loc.directory.filename().string(),
-                                  g.snapshots[ranked_of[newest_lower]].loc.directory.filename().string()));
+        out.push_back(
+            fmt::format("{}: checkpoint times contradict their ids ({} is older than {}): times were not "
+                        "kept by a copy or were changed; --retain ranks by id, and no checkpoint is pruned "
+                        "while a lower id is kept",
+                        std::string(group), g.snapshots[ranked_of[ks[j]]].loc.directory.filename().string(),
+                        g.snapshots[ranked_of[newest_lower]].loc.directory.filename().string()));
         break;
       }
       if (r.time_ns > ranked[newest_lower].time_ns) newest_lower = ks[j];
@@ -155,12 +156,23 @@ std::optional<int64_t> parse_duration(std::string_view text) {
       text.remove_prefix(2);
     } else {
       switch (rest.front()) {
-        case 's': unit = kSecond; break;
-        case 'm': unit = 60 * kSecond; break;
-        case 'h': unit = 3600 * kSecond; break;
-        case 'd': unit = 86400 * kSecond; break;
-        case 'w': unit = 7 * 86400 * kSecond; break;
-        default: return std::nullopt;
+        case 's':
+          unit = kSecond;
+          break;
+        case 'm':
+          unit = 60 * kSecond;
+          break;
+        case 'h':
+          unit = 3600 * kSecond;
+          break;
+        case 'd':
+          unit = 86400 * kSecond;
+          break;
+        case 'w':
+          unit = 7 * 86400 * kSecond;
+          break;
+        default:
+          return std::nullopt;
       }
       text.remove_prefix(1);
     }
@@ -220,8 +232,8 @@ int64_t num_retained_from_config(const std::filesystem::path& config_file) {
     if (!found || dotted == keys[0]) found = {n, line_no};
   }
   if (!found) {
-    throw std::runtime_error(config_file.string() + ": no state.checkpoints.num-retained (or " +
-                             std::string(keys[0]) + "); Flink's default is 1: pass --retain 1 to use it");
+    throw std::runtime_error(config_file.string() + ": no state.checkpoints.num-retained (or " + std::string(keys[0]) +
+                             "); Flink's default is 1: pass --retain 1 to use it");
   }
   return found->first;
 }

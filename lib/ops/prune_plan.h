@@ -12,9 +12,9 @@
 // say: a checkpoint is never pruned while a lower-id checkpoint of its job is kept (kNewer), and
 // decide() warns, once per job, when times contradict ids. Any non-empty policy therefore keeps
 // each job's highest-id checkpoint. Savepoints have no id order: they are ranked by time, and
-// only with include_savepoints (grouped by directory and job-id prefix), else always kept. Pruning reuses the gc plan (ops/deletion_plan.h) with these decisions, so a prune
-// also collects unreferenced pool files and incomplete checkpoints: that is what makes a rerun
-// after a crash converge.
+// only with include_savepoints (grouped by directory and job-id prefix), else always kept. Pruning reuses the gc plan
+// (ops/deletion_plan.h) with these decisions, so a prune also collects unreferenced pool files and incomplete
+// checkpoints: that is what makes a rerun after a crash converge.
 #pragma once
 
 #include <cstdint>

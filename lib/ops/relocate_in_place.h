@@ -25,14 +25,14 @@ namespace ckpt::ops {
 
 struct InPlaceItem {
   std::filesystem::path metadata;
-  int handles = 0;        // absolute handle paths rewritten
-  int directories = 0;    // tag-17 directories rewritten
-  bool written = false;   // false: nothing matched, or dry run, or an error
-  std::string error;      // unreadable, unwritable, or refused (one line)
+  int handles = 0;       // absolute handle paths rewritten
+  int directories = 0;   // tag-17 directories rewritten
+  bool written = false;  // false: nothing matched, or dry run, or an error
+  std::string error;     // unreadable, unwritable, or refused (one line)
 };
 
 struct InPlaceResult {
-  std::vector<InPlaceItem> snapshots;  // in discovery order
+  std::vector<InPlaceItem> snapshots;   // in discovery order
   std::vector<std::string> unsearched;  // directories discovery could not list
   int rewritten = 0, unchanged = 0, failed = 0;
 };

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "io/decode_error.h"
@@ -62,7 +62,7 @@ bool list_fd(int fd, const fs::path& dir, FsEntries& out, std::string& err) {
     ::close(fd);
     return false;
   }
-  std::string names;            // every name, NUL-terminated, back to back
+  std::string names;  // every name, NUL-terminated, back to back
   std::vector<uint32_t> starts;
   errno = 0;
   while (struct dirent* de = ::readdir(d)) {

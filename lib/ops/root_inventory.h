@@ -49,33 +49,33 @@ using FsEntries = std::vector<FsEntry, util::LargeAllocator<FsEntry>>;
 
 struct JobArea {
   std::filesystem::path job_dir;
-  FsEntries pool_files;             // regular files anywhere under shared/ and taskowned/
-  std::vector<FsEntry> symlinks;    // symbolic links inside the pools (left alone)
+  FsEntries pool_files;           // regular files anywhere under shared/ and taskowned/
+  std::vector<FsEntry> symlinks;  // symbolic links inside the pools (left alone)
 };
 
 // A directory tree listed bottom-up-ready: files and directories below `dir` (not `dir` itself).
 struct Tree {
   std::filesystem::path dir;
-  FsEntry self;                       // lstat of `dir`
-  FsEntries entries;                  // everything below, directories before their contents
-  int64_t newest_mtime_ns = 0;        // over `dir` and every entry
-  bool nested_snapshot = false;       // a `_metadata` (any type) below the top level
-  bool top_metadata = false;          // a `_metadata` entry (any type) directly in `dir`
-  std::vector<std::string> errors;    // unlistable subdirectories, too deep
+  FsEntry self;                     // lstat of `dir`
+  FsEntries entries;                // everything below, directories before their contents
+  int64_t newest_mtime_ns = 0;      // over `dir` and every entry
+  bool nested_snapshot = false;     // a `_metadata` (any type) below the top level
+  bool top_metadata = false;        // a `_metadata` entry (any type) directly in `dir`
+  std::vector<std::string> errors;  // unlistable subdirectories, too deep
 };
 
 struct Inventory {
-  std::filesystem::path root;              // absolute, lexically normal
+  std::filesystem::path root;  // absolute, lexically normal
   std::vector<JobArea> jobs;
-  std::vector<Tree> incomplete;            // chk-N directories without `_metadata`
+  std::vector<Tree> incomplete;                      // chk-N directories without `_metadata`
   std::vector<std::filesystem::path> snapshot_dirs;  // directories holding a regular `_metadata`
   struct JournalEntry {
-    std::filesystem::path dir;   // absolute, normal, inside the root
-    uint64_t ino = 0;            // the directory's inode when journaled (a recreated one differs)
+    std::filesystem::path dir;  // absolute, normal, inside the root
+    uint64_t ino = 0;           // the directory's inode when journaled (a recreated one differs)
   };
-  std::vector<JournalEntry> journal;               // directories an interrupted apply was removing
-  std::vector<std::string> errors;         // fail-closed reasons, one line each
-  std::vector<std::string> warnings;       // e.g. symbolic links to directories (not followed)
+  std::vector<JournalEntry> journal;  // directories an interrupted apply was removing
+  std::vector<std::string> errors;    // fail-closed reasons, one line each
+  std::vector<std::string> warnings;  // e.g. symbolic links to directories (not followed)
 };
 
 inline constexpr int kMaxDepth = 64;

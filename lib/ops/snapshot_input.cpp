@@ -27,10 +27,14 @@ bool looks_like_json(std::string_view b) {
 
 std::string_view input_form_name(InputForm f) {
   switch (f) {
-    case InputForm::kAuto: return "auto";
-    case InputForm::kFlink: return "flink";
-    case InputForm::kJson: return "json";
-    case InputForm::kProto: return "proto";
+    case InputForm::kAuto:
+      return "auto";
+    case InputForm::kFlink:
+      return "flink";
+    case InputForm::kJson:
+      return "json";
+    case InputForm::kProto:
+      return "proto";
   }
   return "?";
 }

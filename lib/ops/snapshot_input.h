@@ -28,9 +28,9 @@ class InputError : public util::Error {
 
 struct SnapshotInput {
   flink::Metadata md;
-  InputForm form = InputForm::kFlink;                // what was read (never kAuto)
-  std::optional<snapshot::Location> location;        // Flink input only
-  std::string label;                                 // the path as the user gave it
+  InputForm form = InputForm::kFlink;          // what was read (never kAuto)
+  std::optional<snapshot::Location> location;  // Flink input only
+  std::string label;                           // the path as the user gave it
 };
 
 // kAuto: Flink when the file starts with the `_metadata` magic (or `path` is a directory), JSON

@@ -18,10 +18,14 @@ using validate::Severity;
 
 std::string_view status_name(SnapshotValidation::Status s) {
   switch (s) {
-    case SnapshotValidation::Status::kValid: return "valid";
-    case SnapshotValidation::Status::kInvalid: return "invalid";
-    case SnapshotValidation::Status::kIncomplete: return "incomplete";
-    case SnapshotValidation::Status::kUnreadable: return "unreadable";
+    case SnapshotValidation::Status::kValid:
+      return "valid";
+    case SnapshotValidation::Status::kInvalid:
+      return "invalid";
+    case SnapshotValidation::Status::kIncomplete:
+      return "incomplete";
+    case SnapshotValidation::Status::kUnreadable:
+      return "unreadable";
   }
   return "?";
 }
@@ -62,8 +66,8 @@ SnapshotValidation incomplete(const std::filesystem::path& dir) {
   v.kind = "checkpoint";
   v.modified_unix = mtime_of(dir);
   validate::Findings f;
-  f.add("F29", "", fmt::format("{} has no _metadata: the checkpoint never completed and cannot be restored",
-                               dir.string()));
+  f.add("F29", "",
+        fmt::format("{} has no _metadata: the checkpoint never completed and cannot be restored", dir.string()));
   v.findings = std::move(f.items());
   tally(v);
   return v;
@@ -95,9 +99,9 @@ SnapshotValidation validate_bytes(std::string bytes, const snapshot::Location& l
   } catch (const flink::MetadataError& e) {
     SnapshotValidation v;
     v.location = loc;
-    v.kind = loc.dir_kind == snapshot::DirKind::kCheckpoint ? "checkpoint"
+    v.kind = loc.dir_kind == snapshot::DirKind::kCheckpoint  ? "checkpoint"
              : loc.dir_kind == snapshot::DirKind::kSavepoint ? "savepoint"
-                                                            : "unknown";
+                                                             : "unknown";
     v.modified_unix = mtime_of(loc.metadata);
     validate::Findings out;
     validate::Finding& f = out.add(validate::structural_rule_of(e.what()), fmt::format("byte {}", e.offset()),
@@ -163,9 +167,15 @@ ValidationRun validate_path(const std::filesystem::path& path, const ValidateOpt
   for (const Entry& e : entries) {
     SnapshotValidation v = e.loc ? validate_snapshot(*e.loc, options) : incomplete(e.key);
     switch (v.status) {
-      case SnapshotValidation::Status::kValid: ++run.valid; break;
-      case SnapshotValidation::Status::kUnreadable: ++run.unreadable; break;
-      default: ++run.invalid; break;
+      case SnapshotValidation::Status::kValid:
+        ++run.valid;
+        break;
+      case SnapshotValidation::Status::kUnreadable:
+        ++run.unreadable;
+        break;
+      default:
+        ++run.invalid;
+        break;
     }
     run.snapshots.push_back(std::move(v));
     if (run.snapshots.back().status == SnapshotValidation::Status::kValid && !run.latest_valid) {

@@ -25,19 +25,19 @@
 namespace ckpt::ops {
 
 struct ValidateOptions {
-  validate::FileOptions files;                   // --map, --strict, --deep, threads, progress
-  std::optional<validate::Expectation> expect;   // --expect / --expect-from
+  validate::FileOptions files;                  // --map, --strict, --deep, threads, progress
+  std::optional<validate::Expectation> expect;  // --expect / --expect-from
 };
 
 struct SnapshotValidation {
   enum class Status { kValid, kInvalid, kIncomplete, kUnreadable };
   snapshot::Location location;  // for kIncomplete: directory = the chk-N directory, metadata empty
   Status status = Status::kValid;
-  std::string error;            // kUnreadable: one line
+  std::string error;  // kUnreadable: one line
   int32_t version = 0;
   int64_t checkpoint_id = -1;
-  std::string kind;             // "checkpoint", "savepoint", "unknown"
-  int64_t modified_unix = 0;    // mtime of `_metadata` (of the directory when incomplete)
+  std::string kind;           // "checkpoint", "savepoint", "unknown"
+  int64_t modified_unix = 0;  // mtime of `_metadata` (of the directory when incomplete)
   validate::FileStats files;
   std::vector<validate::Finding> findings;  // metadata rules, then files, deep, expectation
   int errors = 0;
@@ -63,7 +63,7 @@ struct ValidationRun {
   std::vector<SnapshotValidation> snapshots;  // newest first (incomplete checkpoints included)
   std::optional<std::size_t> latest_valid;    // index of the newest valid snapshot, when asked
   int valid = 0;
-  int invalid = 0;     // kInvalid + kIncomplete
+  int invalid = 0;  // kInvalid + kIncomplete
   int unreadable = 0;
 };
 

@@ -26,8 +26,8 @@ std::vector<int64_t> append_entries(std::string& file, const std::vector<Record>
 
 }  // namespace
 
-std::vector<ChannelResult> persist_channel_state(const SnapshotLocation& loc, const std::vector<CapturedChannel>& channels,
-                                                 std::string_view what) {
+std::vector<ChannelResult> persist_channel_state(const SnapshotLocation& loc,
+                                                 const std::vector<CapturedChannel>& channels, std::string_view what) {
   std::vector<ChannelResult> out;
   std::string file;
   io::ByteWriter(file).i32(0);

@@ -22,8 +22,8 @@ struct CapturedChannel {
 };
 
 // Persists the non-empty channels; returns one result per persisted channel.
-std::vector<ChannelResult> persist_channel_state(const SnapshotLocation& loc, const std::vector<CapturedChannel>& channels,
-                                                 std::string_view what);
+std::vector<ChannelResult> persist_channel_state(const SnapshotLocation& loc,
+                                                 const std::vector<CapturedChannel>& channels, std::string_view what);
 
 // The records of one channel handle, given its delegate's bytes and its offsets.
 void read_channel_state(std::string_view file, const flink::I64Array& offsets, int32_t max_parallelism,

@@ -164,7 +164,8 @@ PersistedStream persist_file(const SnapshotLocation& loc, const fs::path& source
     out.name = flink::random_uuid(rng());
     out.size = static_cast<int64_t>(size);
     // The backend's own local files, not a snapshot's paths.
-    io::link_or_copy(io::ReadScope::unconfined(), source, loc.dir / out.name, /*prefer_link=*/false);  // fsyncs the copy
+    io::link_or_copy(io::ReadScope::unconfined(), source, loc.dir / out.name,
+                     /*prefer_link=*/false);  // fsyncs the copy
     return out;
   } catch (const io::IoError& e) {
     throw CheckpointFailure(e.what());

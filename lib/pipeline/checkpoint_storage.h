@@ -41,7 +41,7 @@ struct PersistedStream {
 struct SnapshotLocation {
   std::filesystem::path dir;  // chk-N or savepoint directory; empty: in memory only
   bool savepoint = false;
-  bool inline_only = false;   // jobmanager storage
+  bool inline_only = false;  // jobmanager storage
   int64_t memory_threshold = 0;
   int64_t max_inline_size = 0;  // jobmanager storage: max state size
   int64_t write_buffer_size = 4096;

@@ -50,8 +50,9 @@ void CompletedCheckpointStore::release(const CompletedSnapshot& s) {
   }
   // A claimed snapshot's paths are input: its shared files are deleted only inside its root and
   // through no symbolic link (snapshot/read_scope.h), never wherever a handle points.
-  const io::ReadScope scope = s.dir.empty() ? io::ReadScope()
-                                            : snapshot::read_scope(snapshot::locate(s.dir / snapshot::kMetadataFileName), {}, {});
+  const io::ReadScope scope = s.dir.empty()
+                                  ? io::ReadScope()
+                                  : snapshot::read_scope(snapshot::locate(s.dir / snapshot::kMetadataFileName), {}, {});
   for (const auto& f : shared_files(s)) {
     auto it = shared_refs_.find(f);
     if (it == shared_refs_.end()) continue;

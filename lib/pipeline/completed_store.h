@@ -26,7 +26,7 @@ struct CompletedSnapshot {
   bool savepoint = false;
   std::filesystem::path dir;  // empty: kept in memory only (jobmanager storage without a dir)
   std::shared_ptr<const flink::Metadata> metadata;
-  bool owned = true;          // false: restored in NO_CLAIM mode
+  bool owned = true;  // false: restored in NO_CLAIM mode
   flink::CheckpointProperties properties;
 };
 

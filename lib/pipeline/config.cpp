@@ -118,8 +118,8 @@ RawConfig parse_flat_yaml(std::string_view text, std::string_view label) {
     }
     if (trim(line).empty()) return;
     if (std::isspace(static_cast<unsigned char>(line.front()))) {
-      throw ConfigError(fmt::format("{}:{}: nested YAML is not supported: use Flink's flat keys (a.b.c: value)",
-                                    label, line_no));
+      throw ConfigError(
+          fmt::format("{}:{}: nested YAML is not supported: use Flink's flat keys (a.b.c: value)", label, line_no));
     }
     std::size_t colon = line.find(": ");
     if (colon == std::string_view::npos && !line.empty() && line.back() == ':') colon = line.size() - 1;
@@ -129,11 +129,13 @@ RawConfig parse_flat_yaml(std::string_view text, std::string_view label) {
     std::string_view key = trim(line.substr(0, colon));
     std::string_view value = trim(line.substr(colon + 1));
     if (value.empty()) {
-      throw ConfigError(fmt::format("{}:{}: key '{}' has no value (nested YAML is not supported)", label, line_no, key));
+      throw ConfigError(
+          fmt::format("{}:{}: key '{}' has no value (nested YAML is not supported)", label, line_no, key));
     }
     if (value.front() == '[' || value.front() == '{' || value.front() == '-' || value.front() == '|' ||
         value.front() == '>') {
-      if (value != "-" && !(value.front() == '-' && value.size() > 1 && std::isdigit(static_cast<unsigned char>(value[1])))) {
+      if (value != "-" &&
+          !(value.front() == '-' && value.size() > 1 && std::isdigit(static_cast<unsigned char>(value[1])))) {
         throw ConfigError(fmt::format("{}:{}: value of '{}' is not a scalar", label, line_no, key));
       }
     }
@@ -193,8 +195,9 @@ void set_backend(PipelineConfig& c, const std::string& v, const std::string& key
     c.storage = StorageKind::kFileSystem;
     w.push_back(fmt::format("{}: legacy '{}' = rocksdb state backend + filesystem checkpoint storage", key, v));
   } else {
-    invalid(key, v, "hashmap or rocksdb (legacy: jobmanager, filesystem, MemoryStateBackend, FsStateBackend, "
-                    "RocksDBStateBackend)");
+    invalid(key, v,
+            "hashmap or rocksdb (legacy: jobmanager, filesystem, MemoryStateBackend, FsStateBackend, "
+            "RocksDBStateBackend)");
   }
 }
 
@@ -219,7 +222,9 @@ const std::vector<Option>& options() {
          if (c.timeout_ms < 10) invalid(k, v, "at least 10 ms");
        }},
       {{"execution.checkpointing.min-pause"},
-       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.min_pause_ms = parse_duration_ms(v, k); }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.min_pause_ms = parse_duration_ms(v, k);
+       }},
       {{"execution.checkpointing.max-concurrent-checkpoints"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.max_concurrent = static_cast<int>(parse_int(v, k, 1, 1000));
@@ -228,8 +233,11 @@ const std::vector<Option>& options() {
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.tolerable_failures = static_cast<int>(parse_int(v, k, 0, INT32_MAX));
        }},
-      {{"execution.checkpointing.externalized-checkpoint-retention", "execution.checkpointing.externalized-checkpoint-retention.policy"},
-       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.retention = parse_retention(v, k); }},
+      {{"execution.checkpointing.externalized-checkpoint-retention",
+        "execution.checkpointing.externalized-checkpoint-retention.policy"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.retention = parse_retention(v, k);
+       }},
       {{"execution.checkpointing.unaligned", "execution.checkpointing.unaligned.enabled"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.unaligned = parse_bool(v, k); }},
       {{"execution.checkpointing.prefer-checkpoint-for-recovery"},
@@ -237,11 +245,17 @@ const std::vector<Option>& options() {
          c.prefer_checkpoint_for_recovery = parse_bool(v, k);
        }},
       {{"execution.checkpointing.snapshot-compression"},
-       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.snapshot_compression = parse_bool(v, k); }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.snapshot_compression = parse_bool(v, k);
+       }},
       {{"state.checkpoints.dir", "execution.checkpointing.dir"},
-       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.checkpoints_dir = local_path(k, v); }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.checkpoints_dir = local_path(k, v);
+       }},
       {{"state.savepoints.dir", "execution.checkpointing.savepoint-dir"},
-       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.savepoints_dir = local_path(k, v); }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.savepoints_dir = local_path(k, v);
+       }},
       {{"state.checkpoints.num-retained", "execution.checkpointing.num-retained"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.num_retained = static_cast<int>(parse_int(v, k, 1, INT32_MAX));
@@ -273,9 +287,13 @@ const std::vector<Option>& options() {
       {{"state.backend.incremental", "execution.checkpointing.incremental"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.incremental = parse_bool(v, k); }},
       {{"state.backend.rocksdb.localdir", "state.backend.rocksdb.local-dir"},
-       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.rocksdb_localdir = local_path(k, v); }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.rocksdb_localdir = local_path(k, v);
+       }},
       {{"state.backend.local-recovery", "execution.state-recovery.from-local"},
-       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.local_recovery = parse_bool(v, k); }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.local_recovery = parse_bool(v, k);
+       }},
       {{"taskmanager.state.local.root-dirs"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          // Flink's ConfigurationUtils.parseLocalStateDirectories: ',' or the path separator ':'.
@@ -321,7 +339,8 @@ const std::vector<Option>& options() {
          else if (u == "no_claim") c.claim_mode = ClaimMode::kNoClaim;
          else if (u == "legacy") {
            c.claim_mode = ClaimMode::kNoClaim;
-           w.push_back(fmt::format("{}: LEGACY is deprecated in Flink; for the hashmap backend it behaves as NO_CLAIM", k));
+           w.push_back(
+               fmt::format("{}: LEGACY is deprecated in Flink; for the hashmap backend it behaves as NO_CLAIM", k));
          } else {
            invalid(k, v, "CLAIM or NO_CLAIM");
          }
@@ -341,7 +360,9 @@ const std::vector<Option>& options() {
          c.restart_attempts = static_cast<int>(parse_int(v, k, 0, INT32_MAX));
        }},
       {{"restart-strategy.fixed-delay.delay"},
-       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.restart_delay_ms = parse_duration_ms(v, k); }},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.restart_delay_ms = parse_duration_ms(v, k);
+       }},
   };
   return kOptions;
 }
@@ -363,8 +384,8 @@ ResolvedConfig resolve_config(const RawConfig& raw) {
       known = true;
       auto it = chosen.find(i);
       if (it != chosen.end() && it->second.second != setting.value) {
-        out.warnings.push_back(fmt::format("{} and {} set the same option; using {}={}", it->second.first, key, key,
-                                           setting.value));
+        out.warnings.push_back(
+            fmt::format("{} and {} set the same option; using {}={}", it->second.first, key, key, setting.value));
       }
       chosen[i] = {key, setting.value};
     }
@@ -397,17 +418,18 @@ ResolvedConfig resolve_config(const RawConfig& raw) {
     out.warnings.push_back("state.backend.incremental: ignored: the hashmap backend always takes full snapshots");
   }
   if (c.local_recovery && c.backend == BackendKind::kHashMap) {
-    out.warnings.push_back("state.backend.local-recovery: ignored: the hashmap backend restores from the checkpoint "
-                           "storage only");
+    out.warnings.push_back(
+        "state.backend.local-recovery: ignored: the hashmap backend restores from the checkpoint "
+        "storage only");
   }
   if (c.unaligned && c.mode == CheckpointingMode::kAtLeastOnce) {
     out.warnings.push_back("execution.checkpointing.unaligned: ignored: unaligned checkpoints need EXACTLY_ONCE mode");
     c.unaligned = false;
   }
   if (c.unaligned && c.max_concurrent > 1) {
-    throw ConfigError(fmt::format(
-        "execution.checkpointing.max-concurrent-checkpoints: is {}, but unaligned checkpoints allow only 1",
-        c.max_concurrent));
+    throw ConfigError(
+        fmt::format("execution.checkpointing.max-concurrent-checkpoints: is {}, but unaligned checkpoints allow only 1",
+                    c.max_concurrent));
   }
   if (c.interval_ms && c.storage == StorageKind::kFileSystem && c.checkpoints_dir.empty()) {
     throw ConfigError("state.checkpoints.dir: must be set for filesystem checkpoint storage");

@@ -77,7 +77,7 @@ struct PipelineConfig {
 
   // Backend.
   BackendKind backend = BackendKind::kHashMap;
-  bool incremental = false;     // rocksdb: incremental native checkpoints (else native full)
+  bool incremental = false;      // rocksdb: incremental native checkpoints (else native full)
   std::string rocksdb_localdir;  // rocksdb working directories' parent; empty: the system temp dir
   // Local recovery (pipeline/local_state_store.h): rocksdb only; roots empty = the system temp dir.
   bool local_recovery = false;

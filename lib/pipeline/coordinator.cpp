@@ -10,7 +10,11 @@ namespace ckpt::pipeline {
 CheckpointCoordinator::CheckpointCoordinator(const PipelineConfig& config, CheckpointStorage& storage,
                                              CompletedCheckpointStore& store, int num_tasks, int64_t next_id,
                                              AssemblyInput snapshot_template)
-    : config_(config), storage_(storage), store_(store), num_tasks_(num_tasks), next_id_(next_id),
+    : config_(config),
+      storage_(storage),
+      store_(store),
+      num_tasks_(num_tasks),
+      next_id_(next_id),
       template_(std::move(snapshot_template)) {}
 
 bool CheckpointCoordinator::periodic_due(Clock::time_point now) const {
@@ -32,7 +36,8 @@ Barrier CheckpointCoordinator::trigger(const TriggerRequest& request, Clock::tim
   bool savepoint = request.kind == SnapshotKind::kSavepoint;
   if (savepoint) {
     p.properties = flink::savepoint_properties(
-        request.native_format ? flink::CheckpointProperties::Format::kNative : flink::CheckpointProperties::Format::kCanonical,
+        request.native_format ? flink::CheckpointProperties::Format::kNative
+                              : flink::CheckpointProperties::Format::kCanonical,
         request.suspend ? flink::CheckpointProperties::Action::kSuspend : flink::CheckpointProperties::Action::kNone);
     p.location = std::make_shared<SnapshotLocation>(storage_.savepoint_location(request.savepoint_target));
   } else {
@@ -118,9 +123,10 @@ std::vector<CheckpointOutcome> CheckpointCoordinator::expire(Clock::time_point n
     if (now - p.started > std::chrono::milliseconds(config_.timeout_ms)) expired.push_back(id);
   }
   for (int64_t id : expired) {
-    out.push_back(fail(pending_.at(id), fmt::format("checkpoint expired before completing (execution.checkpointing.timeout {} ms)",
-                                                   config_.timeout_ms),
-                       now));
+    out.push_back(fail(
+        pending_.at(id),
+        fmt::format("checkpoint expired before completing (execution.checkpointing.timeout {} ms)", config_.timeout_ms),
+        now));
   }
   return out;
 }

@@ -37,16 +37,16 @@ struct TriggerRequest {
   bool suspend = false;           // stop-with-savepoint
   bool native_format = false;     // savepoint: native (SavepointFormatType.NATIVE), else canonical
   std::filesystem::path savepoint_target;
-  std::string request_id;         // savepoint request to answer ("" = none)
+  std::string request_id;  // savepoint request to answer ("" = none)
 };
 
 struct CheckpointOutcome {
   enum class Kind { kCompleted, kFailed } kind = Kind::kCompleted;
   int64_t id = 0;
   TriggerRequest request;
-  std::filesystem::path dir;  // completed: where it is
-  std::string error;          // failed: why
-  bool job_must_fail = false; // tolerable failures exceeded
+  std::filesystem::path dir;   // completed: where it is
+  std::string error;           // failed: why
+  bool job_must_fail = false;  // tolerable failures exceeded
   double duration_ms = 0;
   int64_t state_bytes = 0;
 };

@@ -1,9 +1,9 @@
 #include "pipeline/file_sink.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <stdio.h>  // renameat2
 #include <sys/stat.h>
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,7 +34,9 @@ Committable deserialize_committable(std::string_view bytes) {
   c.in_progress = read_java_string(r);
   c.final_name = read_java_string(r);
   c.checkpoint_id = r.i64("committable checkpoint id");
-  auto bad = [](const std::string& n) { return n.empty() || n.find('/') != std::string::npos || n == "." || n == ".."; };
+  auto bad = [](const std::string& n) {
+    return n.empty() || n.find('/') != std::string::npos || n == "." || n == "..";
+  };
   if (bad(c.in_progress) || bad(c.final_name)) {
     throw io::DecodeError(0, "sink committable names a path outside the output directory");
   }
@@ -69,18 +71,21 @@ enum class Action { kCommit, kNothing };
 Action restored_action(const Committable& c, const std::string& output_dir) {
   const fs::path from = fs::path(c.dir) / c.in_progress;
   if (!is_part_pair(c)) {
-    throw std::runtime_error(fmt::format("sink committable {}: expected a pair .part-X.inprogress -> part-X, found -> {}; "
-                                         "nothing committed",
-                                         from.string(), c.final_name));
+    throw std::runtime_error(
+        fmt::format("sink committable {}: expected a pair .part-X.inprogress -> part-X, found -> {}; "
+                    "nothing committed",
+                    from.string(), c.final_name));
   }
   if (normal_dir(c.dir) == output_dir) return Action::kCommit;
   bool final_regular = false, unused = false;
-  if (!exists_nofollow(from, unused) && exists_nofollow(fs::path(c.dir) / c.final_name, final_regular) && final_regular) {
+  if (!exists_nofollow(from, unused) && exists_nofollow(fs::path(c.dir) / c.final_name, final_regular) &&
+      final_regular) {
     return Action::kNothing;  // committed earlier, in the directory the snapshot's job wrote to
   }
-  throw std::runtime_error(fmt::format("sink committable {}: lies outside the output directory {} (a restore renames "
-                                       "files only there); nothing committed",
-                                       from.string(), output_dir));
+  throw std::runtime_error(
+      fmt::format("sink committable {}: lies outside the output directory {} (a restore renames "
+                  "files only there); nothing committed",
+                  from.string(), output_dir));
 }
 
 }  // namespace
@@ -124,7 +129,8 @@ void FileSink::flush_buffer() {
     ssize_t w = ::write(fd_, data, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      throw std::runtime_error(fmt::format("{}: write: {}", (dir_ / current_in_progress_).string(), std::strerror(errno)));
+      throw std::runtime_error(
+          fmt::format("{}: write: {}", (dir_ / current_in_progress_).string(), std::strerror(errno)));
     }
     data += w;
     n -= static_cast<std::size_t>(w);
@@ -162,7 +168,8 @@ void FileSink::commit(const Committable& c) {
   // Never over an existing file: a part name is used once, so an existing target is not ours.
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return;
   if (errno == ENOENT && fs::exists(fs::symlink_status(to))) return;  // committed before a failure: idempotent
-  throw std::runtime_error(fmt::format("{}: cannot commit to {}: {}", from.string(), to.string(), std::strerror(errno)));
+  throw std::runtime_error(
+      fmt::format("{}: cannot commit to {}: {}", from.string(), to.string(), std::strerror(errno)));
 }
 
 void FileSink::commit_up_to(int64_t checkpoint_id) {

@@ -98,7 +98,8 @@ class HashMapBackend final : public KeyedStateBackend {
         for (const StateTable::Entry& e : t.entries()) estimate += per_entry + e.key.size();
       }
     }
-    for (const Timer& t : timers_.timers()) estimate += 8 + 2 + t.key.size() + (timer_ns_ == NamespaceKind::kVoid ? 1 : 16);
+    for (const Timer& t : timers_.timers())
+      estimate += 8 + 2 + t.key.size() + (timer_ns_ == NamespaceKind::kVoid ? 1 : 16);
     w.reserve(estimate);
     KeyedSnapshot out;
     out.range = range_;
@@ -133,7 +134,8 @@ class HashMapBackend final : public KeyedStateBackend {
       }
       return -1;
     };
-    restore_through(*this, payload, range, offsets, index, has_timers_ ? std::string_view(timer_name_) : std::string_view());
+    restore_through(*this, payload, range, offsets, index,
+                    has_timers_ ? std::string_view(timer_name_) : std::string_view());
   }
 
   int64_t num_entries() const override {

@@ -3,7 +3,8 @@
 namespace ckpt::pipeline {
 
 InputGate::InputGate(int channels, std::size_t capacity)
-    : queues_(static_cast<std::size_t>(channels)), blocked_(static_cast<std::size_t>(channels), false),
+    : queues_(static_cast<std::size_t>(channels)),
+      blocked_(static_cast<std::size_t>(channels), false),
       capacity_(capacity) {}
 
 void InputGate::push(int channel, Event e) {

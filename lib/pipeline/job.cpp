@@ -28,10 +28,14 @@ namespace fs = std::filesystem;
 
 std::string_view status_name(RunResult::Status s) {
   switch (s) {
-    case RunResult::Status::kFinished: return "FINISHED";
-    case RunResult::Status::kCancelled: return "CANCELED";
-    case RunResult::Status::kStopped: return "FINISHED (stopped with savepoint)";
-    case RunResult::Status::kFailed: return "FAILED";
+    case RunResult::Status::kFinished:
+      return "FINISHED";
+    case RunResult::Status::kCancelled:
+      return "CANCELED";
+    case RunResult::Status::kStopped:
+      return "FINISHED (stopped with savepoint)";
+    case RunResult::Status::kFailed:
+      return "FAILED";
   }
   return "?";
 }
@@ -86,13 +90,13 @@ struct Running {
   }
 };
 
-
 // One run of the job, from its restore target to the retention of its checkpoints: the set-up
 // (restore target, parameters, storage, coordinator), then attempts until one ends without a
 // failure or restarts are exhausted, then what termination does to the retained checkpoints.
 class JobRun {
  public:
-  explicit JobRun(const RunOptions& opts) : opts_(opts), cfg_(opts.config), params_(opts.params), p_(cfg_.parallelism) {}
+  explicit JobRun(const RunOptions& opts)
+      : opts_(opts), cfg_(opts.config), params_(opts.params), p_(cfg_.parallelism) {}
 
   RunResult run() {
     started_ = Clock::now();
@@ -149,14 +153,16 @@ class JobRun {
   }
 
   void check_parameters() const {
-    if (p_ > max_p_) throw std::runtime_error(fmt::format("parallelism {} exceeds the maximum parallelism {}", p_, max_p_));
+    if (p_ > max_p_)
+      throw std::runtime_error(fmt::format("parallelism {} exceeds the maximum parallelism {}", p_, max_p_));
     if (params_.output_dir.empty()) throw std::runtime_error("no output directory (--output)");
     if (plan_) {
       // Before anything is created or renamed: the snapshot's committables must name part files of
       // this job's output directory (file_sink.h).
       for (const auto& k : plan_->keyed) check_restored_committables(k.committables, params_.output_dir);
     }
-    if (params_.generate <= 0 && params_.input_dir.empty()) throw std::runtime_error("no input: give --input DIR or --generate N");
+    if (params_.generate <= 0 && params_.input_dir.empty())
+      throw std::runtime_error("no input: give --input DIR or --generate N");
     if (params_.window_ms <= 0) throw std::runtime_error("window size must be positive");
   }
 
@@ -200,7 +206,8 @@ class JobRun {
     result_.local_recovered += lo.local;
     result_.remote_recovered += lo.remote;
     if (lo.local + lo.remote == 0) return;
-    log(fmt::format("local recovery: {} subtasks from local state, {} from the checkpoint storage", lo.local, lo.remote));
+    log(fmt::format("local recovery: {} subtasks from local state, {} from the checkpoint storage", lo.local,
+                    lo.remote));
     for (const auto& f : lo.fallbacks) log(fmt::format("local recovery: {}", f));
   }
 
@@ -248,7 +255,8 @@ class JobRun {
       c.subtask = i;
       KeyedRestore kr;
       if (plan_) kr = std::move(plan_->keyed[static_cast<std::size_t>(i)]);
-      a.run.keyed.push_back(std::make_unique<KeyedTask>(c, p_, sink_uid, std::move(kr), (attempt == 0 && i == 0) ? opts_.fail_at : -1));
+      a.run.keyed.push_back(
+          std::make_unique<KeyedTask>(c, p_, sink_uid, std::move(kr), (attempt == 0 && i == 0) ? opts_.fail_at : -1));
       keyed_gates.push_back(&a.run.keyed.back()->gate());
     }
     for (int32_t i = 0; i < p_; ++i) {
@@ -256,8 +264,8 @@ class JobRun {
       c.task = i;
       c.subtask = i;
       a.run.sources.push_back(std::make_unique<SourceTask>(
-          c, plan_ ? plan_->source_splits[static_cast<std::size_t>(i)] : initial_[static_cast<std::size_t>(i)], gen_.get(),
-          keyed_gates));
+          c, plan_ ? plan_->source_splits[static_cast<std::size_t>(i)] : initial_[static_cast<std::size_t>(i)],
+          gen_.get(), keyed_gates));
     }
     for (auto& k : a.run.keyed) a.run.threads.emplace_back([t = k.get()] { t->run(); });
     for (auto& s : a.run.sources) a.run.threads.emplace_back([t = s.get()] { t->run(); });
@@ -278,7 +286,9 @@ class JobRun {
             result_.input_seconds = std::chrono::duration<double>(Clock::now() - started_).count();
           }
           break;
-        case TaskMessage::Kind::kFinished: a.finished.insert(m.task); break;
+        case TaskMessage::Kind::kFinished:
+          a.finished.insert(m.task);
+          break;
         case TaskMessage::Kind::kFailed:
           if (a.failure.empty()) a.failure = m.text;
           break;
@@ -348,7 +358,8 @@ class JobRun {
       return true;
     } catch (const std::exception& e) {
       if (!r.request_id.empty()) control_->respond(r.request_id, false, e.what());
-      log(fmt::format("{} could not be triggered: {}", r.kind == SnapshotKind::kSavepoint ? "savepoint" : "checkpoint", e.what()));
+      log(fmt::format("{} could not be triggered: {}", r.kind == SnapshotKind::kSavepoint ? "savepoint" : "checkpoint",
+                      e.what()));
       return false;
     }
   }
@@ -379,7 +390,8 @@ class JobRun {
       if (o.request.final_checkpoint) a.final_requested = false;
       if (o.request.suspend) a.stopping = false;
       if (o.job_must_fail && a.failure.empty()) {
-        a.failure = fmt::format("exceeded checkpoint tolerable failure threshold ({}): {}", cfg_.tolerable_failures, o.error);
+        a.failure =
+            fmt::format("exceeded checkpoint tolerable failure threshold ({}): {}", cfg_.tolerable_failures, o.error);
       }
     }
   }
@@ -420,20 +432,22 @@ class JobRun {
     if (plan_) prefer_local(*plan_);
     ++result_.restarts;
     log(fmt::format("restarting (attempt {} of {}) in {} ms from {}", attempt + 1, cfg_.restart_attempts,
-                    cfg_.restart_delay_ms, from ? (from->dir.empty() ? fmt::format("checkpoint {}", from->id) : from->dir.string())
-                                               : std::string("the beginning")));
+                    cfg_.restart_delay_ms,
+                    from ? (from->dir.empty() ? fmt::format("checkpoint {}", from->id) : from->dir.string())
+                         : std::string("the beginning")));
     std::this_thread::sleep_for(std::chrono::milliseconds(cfg_.restart_delay_ms));
   }
 
   // --- Termination: the configured retention of the checkpoints, local state, empty directories.
   void apply_retention() {
     flink::CheckpointProperties retention = flink::checkpoint_properties(cfg_.retention);
-    bool discard = result_.status == RunResult::Status::kFailed      ? retention.discard_failed
-                   : result_.status == RunResult::Status::kCancelled ? retention.discard_cancelled
-                                                                     : retention.discard_finished && !opts_.keep_checkpoints_on_finish;
+    bool discard = result_.status == RunResult::Status::kFailed ? retention.discard_failed
+                   : result_.status == RunResult::Status::kCancelled
+                       ? retention.discard_cancelled
+                       : retention.discard_finished && !opts_.keep_checkpoints_on_finish;
     if (discard && store_->size() > 0) {
-      log(fmt::format("discarding retained checkpoints ({} = {})", "execution.checkpointing.externalized-checkpoint-retention",
-                      flink::describe(cfg_.retention)));
+      log(fmt::format("discarding retained checkpoints ({} = {})",
+                      "execution.checkpointing.externalized-checkpoint-retention", flink::describe(cfg_.retention)));
       store_->discard_all();
     }
     // As Flink releases a job's local state with its slots: only a killed process leaves it.

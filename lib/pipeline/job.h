@@ -19,16 +19,16 @@ namespace ckpt::pipeline {
 struct RunOptions {
   JobParams params;
   PipelineConfig config;
-  std::string job_id;                              // empty: random
-  std::optional<std::filesystem::path> restore;    // `ckpt restore PATH`
-  bool params_from_snapshot = true;                // restore: take job parameters from the snapshot
-  std::optional<int64_t> rate_limit;               // restore: overrides the snapshot's (--rate)
-  int64_t fail_at = -1;                            // inject a failure after N records in keyed subtask 0
+  std::string job_id;                            // empty: random
+  std::optional<std::filesystem::path> restore;  // `ckpt restore PATH`
+  bool params_from_snapshot = true;              // restore: take job parameters from the snapshot
+  std::optional<int64_t> rate_limit;             // restore: overrides the snapshot's (--rate)
+  int64_t fail_at = -1;                          // inject a failure after N records in keyed subtask 0
   bool stop_with_savepoint_on_sigterm = false;
   // Flink discards every retained checkpoint when a job FINISHES; true keeps them (for inspection
   // and the demo). Cancellation and failure follow the configured retention either way.
   bool keep_checkpoints_on_finish = false;
-  std::function<void(const std::string&)> log;     // progress lines (may be empty)
+  std::function<void(const std::string&)> log;  // progress lines (may be empty)
 };
 
 struct SnapshotEvent {

@@ -117,8 +117,8 @@ void JobControl::respond(const std::string& request_id, bool ok, const std::stri
   }
 }
 
-SavepointAnswer request_savepoint(const std::string& job, const fs::path& target, bool stop,
-                                  std::optional<bool> native, std::chrono::milliseconds timeout) {
+SavepointAnswer request_savepoint(const std::string& job, const fs::path& target, bool stop, std::optional<bool> native,
+                                  std::chrono::milliseconds timeout) {
   std::string job_id = fs::path(job).filename().string();
   if (job_id.empty()) job_id = fs::path(job).parent_path().filename().string();
   if (!snapshot::is_job_id(job_id)) {
@@ -128,7 +128,8 @@ SavepointAnswer request_savepoint(const std::string& job, const fs::path& target
   std::string pid_text = read_text(dir / "pid");
   int pid = pid_text.empty() ? 0 : std::atoi(pid_text.c_str());
   if (pid <= 0 || !process_alive(pid)) {
-    throw std::runtime_error(fmt::format("job {} is not running on this machine (no live process in {})", job_id, dir.string()));
+    throw std::runtime_error(
+        fmt::format("job {} is not running on this machine (no live process in {})", job_id, dir.string()));
   }
   std::string id = random_hex(12);
   std::string body;

@@ -30,7 +30,7 @@ struct SavepointRequest {
 class JobControl {
  public:
   explicit JobControl(std::string job_id);  // writes the pid file
-  ~JobControl();  // removes the pid file and unread requests; keeps uncollected answers
+  ~JobControl();                            // removes the pid file and unread requests; keeps uncollected answers
   JobControl(const JobControl&) = delete;
   JobControl& operator=(const JobControl&) = delete;
 

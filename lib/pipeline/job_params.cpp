@@ -22,16 +22,15 @@ struct Field {
 
 template <auto Member>
 constexpr Field field(std::string_view key) {
-  return Field{
-      key, [](const JobParams& p) { return fmt::format("{}", p.*Member); },
-      [](JobParams& p, const std::string& v) {
-        using T = std::remove_reference_t<decltype(p.*Member)>;
-        if constexpr (std::is_same_v<T, std::string>) p.*Member = v;
-        else if constexpr (std::is_same_v<T, double>) p.*Member = std::stod(v);
-        else if constexpr (std::is_same_v<T, uint64_t>) p.*Member = std::stoull(v);
-        else if constexpr (std::is_same_v<T, int32_t>) p.*Member = std::stoi(v);
-        else p.*Member = std::stoll(v);
-      }};
+  return Field{key, [](const JobParams& p) { return fmt::format("{}", p.*Member); },
+               [](JobParams& p, const std::string& v) {
+                 using T = std::remove_reference_t<decltype(p.*Member)>;
+                 if constexpr (std::is_same_v<T, std::string>) p.*Member = v;
+                 else if constexpr (std::is_same_v<T, double>) p.*Member = std::stod(v);
+                 else if constexpr (std::is_same_v<T, uint64_t>) p.*Member = std::stoull(v);
+                 else if constexpr (std::is_same_v<T, int32_t>) p.*Member = std::stoi(v);
+                 else p.*Member = std::stoll(v);
+               }};
 }
 
 // The order is the payload's order; keys never change meaning (snapshots keep them).

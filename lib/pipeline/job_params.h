@@ -13,14 +13,14 @@ namespace ckpt::pipeline {
 struct JobParams {
   // Source: a directory of .txt / .jsonl files, or the generator when `generate` > 0.
   std::string input_dir;
-  int64_t generate = 0;            // records of the generator
+  int64_t generate = 0;  // records of the generator
   uint64_t seed = 1;
-  int32_t generator_splits = 8;    // like Kafka partitions: fixed, redistributed on rescale
-  int64_t vocabulary = 10000;      // distinct words
+  int32_t generator_splits = 8;  // like Kafka partitions: fixed, redistributed on rescale
+  int64_t vocabulary = 10000;    // distinct words
   double zipf_exponent = 1.0;
-  int64_t events_per_second = 1000;   // generator event-time rate
-  int64_t max_disorder_ms = 100;      // generator: how far a timestamp may run behind
-  int64_t rate_limit = 0;             // records/s per source subtask (0: unlimited)
+  int64_t events_per_second = 1000;  // generator event-time rate
+  int64_t max_disorder_ms = 100;     // generator: how far a timestamp may run behind
+  int64_t rate_limit = 0;            // records/s per source subtask (0: unlimited)
 
   // Event time and windows.
   int64_t out_of_orderness_ms = 200;  // bounded out-of-orderness of the watermarks

@@ -77,8 +77,8 @@ fs::path subtask_local_dir(const fs::path& root, const std::string& job_id, cons
          fmt::format("vtx_{}_sti_{}", vertex_hex, subtask);
 }
 
-TaskLocalStateStore::TaskLocalStateStore(const LocalRecoveryConfig& config, std::string job_id,
-                                         std::string vertex_hex, int32_t subtask) {
+TaskLocalStateStore::TaskLocalStateStore(const LocalRecoveryConfig& config, std::string job_id, std::string vertex_hex,
+                                         int32_t subtask) {
   std::vector<fs::path> roots = roots_of(config);
   dir_ = subtask_local_dir(roots[static_cast<std::size_t>(subtask) % roots.size()], job_id, vertex_hex, subtask);
 }

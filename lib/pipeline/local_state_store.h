@@ -80,8 +80,8 @@ class TaskLocalStateStore {
 void discard_job_local_state(const LocalRecoveryConfig& config, const std::string& job_id);
 
 struct LocalRecoveryOutcome {
-  int local = 0;   // keyed subtasks restored from their local copies
-  int remote = 0;  // keyed subtasks with native state restored from the checkpoint storage
+  int local = 0;                       // keyed subtasks restored from their local copies
+  int remote = 0;                      // keyed subtasks with native state restored from the checkpoint storage
   std::vector<std::string> fallbacks;  // one line per subtask that fell back, with the reason
 };
 

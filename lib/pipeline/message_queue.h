@@ -18,9 +18,9 @@ namespace ckpt::pipeline {
 struct TaskMessage {
   enum class Kind { kAck, kDecline, kEndOfInput, kFinished, kFailed } kind = Kind::kAck;
   int task = 0;
-  TaskAck ack;      // kAck
-  int64_t id = 0;   // kDecline: the checkpoint declined
-  std::string text; // kDecline, kFailed: the reason
+  TaskAck ack;       // kAck
+  int64_t id = 0;    // kDecline: the checkpoint declined
+  std::string text;  // kDecline, kFailed: the reason
 };
 
 // Thread-safe: any thread reports, one thread waits.

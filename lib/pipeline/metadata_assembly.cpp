@@ -14,10 +14,14 @@ namespace {
 
 flink::StreamHandle stream_of(flink::Builder& b, const PersistedStream& s) {
   switch (s.kind) {
-    case PersistedStream::Kind::kNone: return {};
-    case PersistedStream::Kind::kInline: return b.inline_bytes(s.name, s.data);
-    case PersistedStream::Kind::kFile: return b.relative_file(s.name, s.size);
-    case PersistedStream::Kind::kAbsoluteFile: return b.file(s.name, s.size);
+    case PersistedStream::Kind::kNone:
+      return {};
+    case PersistedStream::Kind::kInline:
+      return b.inline_bytes(s.name, s.data);
+    case PersistedStream::Kind::kFile:
+      return b.relative_file(s.name, s.size);
+    case PersistedStream::Kind::kAbsoluteFile:
+      return b.file(s.name, s.size);
   }
   return {};
 }
@@ -48,7 +52,8 @@ flink::Metadata assemble_metadata(const AssemblyInput& in) {
     op.id = flink::operator_id_from_uid(layout.uid);
     op.parallelism = layout.parallelism;
     op.max_parallelism = layout.max_parallelism;
-    if (!layout.coordinator_state.empty()) op.coordinator = b.inline_bytes(flink::to_hex(op.id), layout.coordinator_state);
+    if (!layout.coordinator_state.empty())
+      op.coordinator = b.inline_bytes(flink::to_hex(op.id), layout.coordinator_state);
     for (int32_t i = 0; i < layout.parallelism; ++i) {
       auto it = results.find({layout.uid, i});
       if (it == results.end()) continue;
@@ -57,7 +62,8 @@ flink::Metadata assemble_metadata(const AssemblyInput& in) {
       s.index = i;
       if (r.operator_state && r.operator_state->stream.kind != PersistedStream::Kind::kNone) {
         std::vector<flink::OperatorStateEntry> entries;
-        for (const auto& e : r.operator_state->entries) entries.push_back(b.operator_state_entry(e.name, e.mode, e.offsets));
+        for (const auto& e : r.operator_state->entries)
+          entries.push_back(b.operator_state_entry(e.name, e.mode, e.offsets));
         s.managed_operator_flag = 1;
         s.managed_operator = b.operator_handle(std::move(entries), stream_of(b, r.operator_state->stream));
       }
@@ -66,16 +72,17 @@ flink::Metadata assemble_metadata(const AssemblyInput& in) {
         std::vector<flink::NamedStream> shared, private_files;
         for (const auto& [name, st] : n.shared) shared.push_back(b.named(name, stream_of(b, st)));
         for (const auto& [name, st] : n.private_files) private_files.push_back(b.named(name, stream_of(b, st)));
-        s.managed_keyed = b.incremental(n.checkpoint_id, n.backend_id, r.keyed->range, n.checkpointed_size,
-                                        stream_of(b, n.meta), std::move(shared), std::move(private_files),
-                                        flink::random_uuid(rng));
+        s.managed_keyed =
+            b.incremental(n.checkpoint_id, n.backend_id, r.keyed->range, n.checkpointed_size, stream_of(b, n.meta),
+                          std::move(shared), std::move(private_files), flink::random_uuid(rng));
       } else if (r.keyed && r.keyed->stream.kind != PersistedStream::Kind::kNone) {
         // Canonical savepoints: tag 7 without an id; checkpoints and native savepoints of the
         // hashmap backend (spec §12.3): tag 12.
         bool canonical = in.savepoint && in.properties.format == flink::CheckpointProperties::Format::kCanonical;
-        s.managed_keyed = b.key_groups(r.keyed->range, r.keyed->offsets, stream_of(b, r.keyed->stream),
-                                       canonical ? std::string() : flink::random_uuid(rng),
-                                       canonical ? flink::keyed_tag::kSavepointKeyGroups : flink::keyed_tag::kKeyGroupsV2);
+        s.managed_keyed =
+            b.key_groups(r.keyed->range, r.keyed->offsets, stream_of(b, r.keyed->stream),
+                         canonical ? std::string() : flink::random_uuid(rng),
+                         canonical ? flink::keyed_tag::kSavepointKeyGroups : flink::keyed_tag::kKeyGroupsV2);
       }
       if (r.raw_keyed && r.raw_keyed->stream.kind != PersistedStream::Kind::kNone) {
         s.raw_keyed = b.key_groups(r.raw_keyed->range, r.raw_keyed->offsets, stream_of(b, r.raw_keyed->stream),

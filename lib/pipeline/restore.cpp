@@ -77,8 +77,8 @@ class StreamBytes {
     if (h.tag == flink::stream_tag::kByteStream) return std::make_shared<std::string>(h.data);
     auto it = paths_.find(&h);
     if (it == paths_.end()) {
-      throw std::runtime_error(fmt::format("state handle '{}' cannot be resolved to a local file",
-                                           io::mutf8_to_utf8(h.name)));
+      throw std::runtime_error(
+          fmt::format("state handle '{}' cannot be resolved to a local file", io::mutf8_to_utf8(h.name)));
     }
     auto cached = files_.find(it->second);
     if (cached != files_.end()) return cached->second;
@@ -126,7 +126,8 @@ std::vector<std::vector<std::string>> list_state_by_subtask(const flink::Operato
         for (auto& e : st.elements) dst.push_back(std::move(e));
       }
     } catch (const io::DecodeError& e) {
-      throw std::runtime_error(fmt::format("{}: byte {}: {}", bytes.path_of(s.managed_operator.delegate), e.offset(), e.message()));
+      throw std::runtime_error(
+          fmt::format("{}: byte {}: {}", bytes.path_of(s.managed_operator.delegate), e.offset(), e.message()));
     }
   }
   return out;
@@ -160,9 +161,10 @@ void keyed_pieces(const flink::OperatorState* op, StreamBytes& bytes, flink::Key
     // arithmetic below can overflow.
     auto overlaps = [&](flink::KeyGroupRange r) {
       if (r.start < 0 || r.count < 0 || static_cast<int64_t>(r.start) + r.count > op->max_parallelism) {
-        throw std::runtime_error(fmt::format("subtask {}: key-group range start {} count {} lies outside the "
-                                             "operator's key groups [0, {})",
-                                             s.index, r.start, r.count, op->max_parallelism));
+        throw std::runtime_error(
+            fmt::format("subtask {}: key-group range start {} count {} lies outside the "
+                        "operator's key groups [0, {})",
+                        s.index, r.start, r.count, op->max_parallelism));
       }
       return !r.empty() && r.end_inclusive() >= want.start && r.start <= want.end_inclusive();
     };
@@ -172,15 +174,17 @@ void keyed_pieces(const flink::OperatorState* op, StreamBytes& bytes, flink::Key
       if (const auto* inc = std::get_if<flink::IncrementalHandle>(&h->body)) {
         if (!overlaps(inc->range)) continue;
         auto db = std::find_if(dbs.begin(), dbs.end(), [&](const rocks::DbFiles& d) { return d.handle == inc; });
-        if (db == dbs.end()) throw std::runtime_error(fmt::format("subtask {}: native RocksDB handle not found", s.index));
+        if (db == dbs.end())
+          throw std::runtime_error(fmt::format("subtask {}: native RocksDB handle not found", s.index));
         native.push_back(NativePiece{md, *db, inc->range});
         continue;
       }
       const auto* kg = std::get_if<flink::KeyGroupsHandle>(&h->body);
       if (!kg) {
-        throw std::runtime_error(fmt::format("subtask {}: keyed state handle tag {} is neither a key-groups handle "
-                                             "(tags 3, 7, 12) nor a native RocksDB handle (tags 5, 11)",
-                                             s.index, h->tag));
+        throw std::runtime_error(
+            fmt::format("subtask {}: keyed state handle tag {} is neither a key-groups handle "
+                        "(tags 3, 7, 12) nor a native RocksDB handle (tags 5, 11)",
+                        s.index, h->tag));
       }
       if (!overlaps(kg->range)) continue;
       KeyedRestore::Piece p;
@@ -212,17 +216,19 @@ RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int
   const auto* counter = find_operator(md, kCounterUid);
   const auto* windows = find_operator(md, kWindowsUid);
   const auto* sink = find_operator(md, kSinkUid);
-  if (!source || !counter) throw std::runtime_error("snapshot lacks the operators 'source' and 'counter' of the pipeline");
+  if (!source || !counter)
+    throw std::runtime_error("snapshot lacks the operators 'source' and 'counter' of the pipeline");
   plan.max_parallelism = counter->max_parallelism;
   plan.old_parallelism = counter->parallelism;
   if (max_parallelism_config != 0 && max_parallelism_config != plan.max_parallelism) {
-    throw std::runtime_error(fmt::format(
-        "pipeline.max-parallelism: is {}, but the snapshot was taken with maximum parallelism {} (key groups cannot change)",
-        max_parallelism_config, plan.max_parallelism));
+    throw std::runtime_error(
+        fmt::format("pipeline.max-parallelism: is {}, but the snapshot was taken with maximum parallelism {} (key "
+                    "groups cannot change)",
+                    max_parallelism_config, plan.max_parallelism));
   }
   if (parallelism > plan.max_parallelism) {
-    throw std::runtime_error(fmt::format("parallelism {} exceeds the snapshot's maximum parallelism {}", parallelism,
-                                         plan.max_parallelism));
+    throw std::runtime_error(
+        fmt::format("parallelism {} exceeds the snapshot's maximum parallelism {}", parallelism, plan.max_parallelism));
   }
 
   // Everything the snapshot names is read from its root only (snapshot/read_scope.h).
@@ -244,7 +250,8 @@ RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int
     keyed_pieces(counter, bytes, want, snap.metadata, dbs, k.counter, k.counter_native);
     keyed_pieces(windows, bytes, want, snap.metadata, dbs, k.windows, k.windows_native);
     if (static_cast<std::size_t>(i) < committables.size()) {
-      for (const auto& e : committables[static_cast<std::size_t>(i)]) k.committables.push_back(deserialize_committable(e));
+      for (const auto& e : committables[static_cast<std::size_t>(i)])
+        k.committables.push_back(deserialize_committable(e));
     }
   }
 

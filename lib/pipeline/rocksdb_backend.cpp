@@ -1,11 +1,11 @@
 #include "pipeline/rocksdb_backend.h"
 
 #include <fmt/format.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/table.h>
-#include <rocksdb/convenience.h>
 #include <rocksdb/merge_operator.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
@@ -221,7 +221,8 @@ class RocksDbBackend final : public KeyedStateBackend {
 
   void restore(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets) override {
     std::string_view timers = has_timers_ ? std::string_view(timer_name_) : std::string_view();
-    restore_through(*this, payload, range, offsets, [this](std::string_view name) { return state_index(name); }, timers);
+    restore_through(
+        *this, payload, range, offsets, [this](std::string_view name) { return state_index(name); }, timers);
   }
 
   using KeyedStateBackend::restore_native;
@@ -287,7 +288,8 @@ class RocksDbBackend final : public KeyedStateBackend {
       last_snapshot_ = checkpoint_id;
     }
     n.persist = [uploads = uploads_, local, meta = std::move(meta), reuse = std::move(reuse), checkpoint_id,
-                 backend_id = backend_id_, incremental = options_.incremental, keep_local](const SnapshotLocation& loc) {
+                 backend_id = backend_id_, incremental = options_.incremental,
+                 keep_local](const SnapshotLocation& loc) {
       return persist_native(loc, local, meta, reuse, checkpoint_id, backend_id, incremental, keep_local, *uploads);
     };
     return n;
@@ -304,7 +306,8 @@ class RocksDbBackend final : public KeyedStateBackend {
   int64_t num_entries() const override {
     write_back_all();
     int64_t n = heap_->num_entries();
-    for (auto* h : cfs_) for_each_entry(db_.get(), h, db_dir_, [&](int32_t, std::string_view, std::string_view) { ++n; });
+    for (auto* h : cfs_)
+      for_each_entry(db_.get(), h, db_dir_, [&](int32_t, std::string_view, std::string_view) { ++n; });
     return n;
   }
 
@@ -479,8 +482,8 @@ class RocksDbBackend final : public KeyedStateBackend {
   void require_declared(const std::vector<rocksdb::ColumnFamilyHandle*>& handles, const NativePiece& piece) const {
     for (rocksdb::ColumnFamilyHandle* h : handles) {
       if (h->GetName() == rocksdb::kDefaultColumnFamilyName || state_index(h->GetName()) >= 0) continue;
-      throw io::DecodeError(0, fmt::format("{}: snapshot has state '{}' the operator does not declare",
-                                           piece.files.where, h->GetName()));
+      throw io::DecodeError(
+          0, fmt::format("{}: snapshot has state '{}' the operator does not declare", piece.files.where, h->GetName()));
     }
   }
 
@@ -507,7 +510,8 @@ class RocksDbBackend final : public KeyedStateBackend {
     rocksdb::CompactRangeOptions co;
     co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     for (rocksdb::ColumnFamilyHandle* h : handles_) {
-      for (const auto& [from, to] : outside) check(db_->DeleteRange(write_options_, h, from, to), db_dir_, "delete range");
+      for (const auto& [from, to] : outside)
+        check(db_->DeleteRange(write_options_, h, from, to), db_dir_, "delete range");
       for (const auto& [from, to] : outside) {
         rocksdb::Slice b(from), e(to);
         check(db_->CompactRange(co, h, &b, &e), db_dir_, "compact deleted range");
@@ -528,13 +532,16 @@ class RocksDbBackend final : public KeyedStateBackend {
         if (h->GetName() == rocksdb::kDefaultColumnFamilyName) continue;
         rocksdb::ColumnFamilyHandle* dst = cf(state_index(h->GetName()));
         rocksdb::WriteBatch batch;
-        for_each_entry(src.db(), h, tmp, [&](int32_t, std::string_view k, std::string_view v) {
-          check(batch.Put(dst, k, v), db_dir_, "batch put");
-          if (batch.GetDataSize() >= (1u << 20)) {
-            check(db_->Write(write_options_, &batch), db_dir_, "write");
-            batch.Clear();
-          }
-        }, range_);
+        for_each_entry(
+            src.db(), h, tmp,
+            [&](int32_t, std::string_view k, std::string_view v) {
+              check(batch.Put(dst, k, v), db_dir_, "batch put");
+              if (batch.GetDataSize() >= (1u << 20)) {
+                check(db_->Write(write_options_, &batch), db_dir_, "write");
+                batch.Clear();
+              }
+            },
+            range_);
         check(db_->Write(write_options_, &batch), db_dir_, "write");
       }
     }
@@ -562,7 +569,8 @@ class RocksDbBackend final : public KeyedStateBackend {
 
   void open(bool existing) {
     std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName};
-    if (existing) check(rocksdb::DB::ListColumnFamilies(db_options(), db_dir_.string(), &names), db_dir_, "list column families");
+    if (existing)
+      check(rocksdb::DB::ListColumnFamilies(db_options(), db_dir_.string(), &names), db_dir_, "list column families");
     std::vector<rocksdb::ColumnFamilyDescriptor> cfds;
     for (const auto& n : names) cfds.emplace_back(n, column_family_options(db_dir_));
     rocksdb::DB* raw = nullptr;
@@ -596,11 +604,11 @@ class RocksDbBackend final : public KeyedStateBackend {
   bool has_timers_ = false;
   std::string timer_name_;
   NamespaceKind timer_ns_ = NamespaceKind::kVoid;
-  std::string key_;     // current key (UTF-8)
+  std::string key_;  // current key (UTF-8)
   int32_t kg_ = 0;
-  std::string prefix_;  // key-group prefix + serialized current key
-  uint64_t key_hash_ = 0;  // StateTable::hash_key(prefix_)
-  std::string buf_;     // the RocksDB key being looked up
+  std::string prefix_;                          // key-group prefix + serialized current key
+  uint64_t key_hash_ = 0;                       // StateTable::hash_key(prefix_)
+  std::string buf_;                             // the RocksDB key being looked up
   mutable std::vector<WriteBackCache> caches_;  // per declared state
   mutable rocksdb::WriteBatch batch_;           // write_back()'s
   // The entry entry() found last (valid until the key changes or a cache is written back).
@@ -615,7 +623,8 @@ class RocksDbBackend final : public KeyedStateBackend {
 
 }  // namespace
 
-std::unique_ptr<KeyedStateBackend> make_rocksdb_backend(flink::KeyGroupRange range, const RocksBackendOptions& options) {
+std::unique_ptr<KeyedStateBackend> make_rocksdb_backend(flink::KeyGroupRange range,
+                                                        const RocksBackendOptions& options) {
   return std::make_unique<RocksDbBackend>(range, options);
 }
 

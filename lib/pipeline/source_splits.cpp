@@ -126,8 +126,8 @@ class FileSplitReader final : public SplitReader {
     if (w == std::string_view::npos || w >= line.size() || line[w] != '"') {
       bool blank = line.find_first_not_of(" \t\r\n") == std::string_view::npos;
       if (blank) return;
-      throw std::runtime_error(fmt::format("{}: line {}: expected a JSON object with \"word\": \"...\"",
-                                           path_.string(), split_.line));
+      throw std::runtime_error(
+          fmt::format("{}: line {}: expected a JSON object with \"word\": \"...\"", path_.string(), split_.line));
     }
     std::string word;
     for (std::size_t i = w + 1; i < line.size() && line[i] != '"'; ++i) {
@@ -179,7 +179,8 @@ Split deserialize_split(std::string_view bytes) {
 std::vector<Split> initial_splits(const JobParams& p) {
   std::vector<Split> out;
   if (p.generate > 0) {
-    for (int32_t j = 0; j < p.generator_splits; ++j) out.push_back({fmt::format("generator-{}-of-{}", j, p.generator_splits), 0, 0});
+    for (int32_t j = 0; j < p.generator_splits; ++j)
+      out.push_back({fmt::format("generator-{}-of-{}", j, p.generator_splits), 0, 0});
     return out;
   }
   std::error_code ec;
@@ -196,7 +197,9 @@ std::vector<Split> initial_splits(const JobParams& p) {
 }
 
 Generator::Generator(const JobParams& p, int32_t max_parallelism)
-    : seed_(p.seed), total_(p.generate), events_per_second_(std::max<int64_t>(1, p.events_per_second)),
+    : seed_(p.seed),
+      total_(p.generate),
+      events_per_second_(std::max<int64_t>(1, p.events_per_second)),
       max_disorder_(std::max<int64_t>(0, p.max_disorder_ms)) {
   int64_t v = std::max<int64_t>(1, p.vocabulary);
   words_.reserve(static_cast<std::size_t>(v));

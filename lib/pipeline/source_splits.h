@@ -24,9 +24,9 @@
 namespace ckpt::pipeline {
 
 struct Split {
-  std::string id;         // file name relative to the input dir, or "generator-<j>-of-<S>"
-  int64_t position = 0;   // byte offset / records emitted
-  int64_t line = 0;       // file splits: number of the next line
+  std::string id;        // file name relative to the input dir, or "generator-<j>-of-<S>"
+  int64_t position = 0;  // byte offset / records emitted
+  int64_t line = 0;      // file splits: number of the next line
 };
 
 // Serialized as a list-state element (formats/pipeline-state-format.md).

@@ -11,9 +11,10 @@ namespace ckpt::pipeline {
 void KeyedStateBackend::restore_native(std::span<const NativePiece> pieces) {
   if (pieces.empty()) return;
   const NativePiece& piece = pieces.front();
-  throw std::runtime_error(fmt::format("{}: a native RocksDB snapshot (tag 11) restores only with "
-                                       "state.backend.type: rocksdb",
-                                       piece.files.where));
+  throw std::runtime_error(
+      fmt::format("{}: a native RocksDB snapshot (tag 11) restores only with "
+                  "state.backend.type: rocksdb",
+                  piece.files.where));
 }
 
 void key_group_out_of_range(flink::KeyGroupRange range, int32_t key_group) {
@@ -25,7 +26,7 @@ void restore_through(KeyedStateBackend& b, std::string_view payload, flink::KeyG
                      const flink::I64Array& offsets, const std::function<int(std::string_view)>& state_index,
                      std::string_view timers) {
   const KeyedStateInfo* last = nullptr;  // the state of the previous entry and its index: states
-  int last_index = -1;                     // come in runs, so names are looked up once per run
+  int last_index = -1;                   // come in runs, so names are looked up once per run
   read_keyed_snapshot(payload, range, offsets, b.key_groups(), [&](const KeyedStateInfo& info, const KeyedEntry& e) {
     b.set_current_key(e.key, e.key_group);
     if (info.kind == KeyedStateKind::kEventTimers) {
@@ -40,7 +41,8 @@ void restore_through(KeyedStateBackend& b, std::string_view payload, flink::KeyG
       last_index = state_index(info.name);
     }
     int i = last_index;
-    if (i < 0) throw io::DecodeError(0, fmt::format("snapshot has state '{}' the operator does not declare", info.name));
+    if (i < 0)
+      throw io::DecodeError(0, fmt::format("snapshot has state '{}' the operator does not declare", info.name));
     b.update(i, e.ns, e.value);
   });
 }

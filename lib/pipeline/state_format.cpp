@@ -201,7 +201,8 @@ void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, c
   io::ByteReader h(payload);
   if (h.i32("magic") != kKeyedMagic) io::ByteReader::fail(0, "not a ckpt keyed state snapshot (magic is not CKKS)");
   int32_t version = h.i32("version");
-  if (version != kFormatVersion) io::ByteReader::fail(4, fmt::format("keyed snapshot version {} (expected 1)", version));
+  if (version != kFormatVersion)
+    io::ByteReader::fail(4, fmt::format("keyed snapshot version {} (expected 1)", version));
   uint8_t compression = h.u8("compression");
   if (compression > 1) io::ByteReader::fail(8, fmt::format("unknown compression {}", compression));
   int32_t n = h.count("state count", 9);
@@ -227,18 +228,20 @@ void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, c
     if (kg < want.start || kg > want.end_inclusive()) continue;
     int64_t off = offsets[static_cast<std::size_t>(i)];
     if (off < 0 || static_cast<uint64_t>(off) >= payload.size()) {
-      io::ByteReader::fail(0, fmt::format("key group {} offset {} is outside the {}-byte payload", kg, off, payload.size()));
+      io::ByteReader::fail(
+          0, fmt::format("key group {} offset {} is outside the {}-byte payload", kg, off, payload.size()));
     }
     io::ByteReader r(payload.substr(static_cast<std::size_t>(off)), static_cast<uint64_t>(off));
     int32_t stored = r.i32("key group");
-    if (stored != kg) io::ByteReader::fail(static_cast<uint64_t>(off), fmt::format("key group {} where {} was expected", stored, kg));
+    if (stored != kg)
+      io::ByteReader::fail(static_cast<uint64_t>(off), fmt::format("key group {} where {} was expected", stored, kg));
     std::string body_store;
     std::string_view body;
     uint64_t base = r.offset();
     if (compression == 1) {
       int32_t len = r.count("compressed length", 1);
-      body_store = zstd_decompress(r.bytes(static_cast<uint64_t>(len), "compressed key group"),
-                                   fmt::format("key group {}", kg));
+      body_store =
+          zstd_decompress(r.bytes(static_cast<uint64_t>(len), "compressed key group"), fmt::format("key group {}", kg));
       body = body_store;
     } else {
       body = r.rest();
@@ -247,7 +250,8 @@ void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, c
     for (std::size_t s = 0; s < states.size(); ++s) {
       uint64_t at = b.offset();
       uint16_t idx = b.u16("state index");
-      if (idx >= states.size()) io::ByteReader::fail(at, fmt::format("state index {} of {} states", idx, states.size()));
+      if (idx >= states.size())
+        io::ByteReader::fail(at, fmt::format("state index {} of {} states", idx, states.size()));
       const KeyedStateInfo& info = states[idx];
       int32_t count = b.count("entry count", 2);
       for (int32_t e = 0; e < count; ++e) {
@@ -297,9 +301,11 @@ OperatorStatePayload write_operator_state(const std::vector<ListStateData>& stat
 std::vector<ListStateData> read_operator_state(std::string_view payload,
                                                const std::vector<flink::OperatorStateEntry>& entries) {
   io::ByteReader h(payload);
-  if (h.i32("magic") != kOperatorMagic) io::ByteReader::fail(0, "not a ckpt operator state payload (magic is not CKOS)");
+  if (h.i32("magic") != kOperatorMagic)
+    io::ByteReader::fail(0, "not a ckpt operator state payload (magic is not CKOS)");
   int32_t version = h.i32("version");
-  if (version != kFormatVersion) io::ByteReader::fail(4, fmt::format("operator state version {} (expected 1)", version));
+  if (version != kFormatVersion)
+    io::ByteReader::fail(4, fmt::format("operator state version {} (expected 1)", version));
   int32_t n = h.count("state count", 4);
   std::vector<std::string> serializers;
   for (int32_t i = 0; i < n; ++i) {

@@ -47,7 +47,9 @@ std::unique_ptr<KeyedStateBackend> make_backend(const TaskCommon& c, const TaskL
   o.max_parallelism = c.max_parallelism;
   o.incremental = c.config->incremental;
   if (local) {
-    o.local_snapshot_dir = [local](int64_t id, const std::string& backend_id) { return local->snapshot_dir(id, backend_id); };
+    o.local_snapshot_dir = [local](int64_t id, const std::string& backend_id) {
+      return local->snapshot_dir(id, backend_id);
+    };
   }
   return make_rocksdb_backend(range, o);
 }
@@ -120,7 +122,8 @@ std::string state_label(std::string_view uid, int32_t subtask, std::string_view 
 // ---------------------------------------------------------------------------------------------
 // SourceTask
 
-SourceTask::SourceTask(TaskCommon common, std::vector<Split> splits, const Generator* gen, std::vector<InputGate*> outputs)
+SourceTask::SourceTask(TaskCommon common, std::vector<Split> splits, const Generator* gen,
+                       std::vector<InputGate*> outputs)
     : c_(common), gen_(gen), outputs_(std::move(outputs)), out_(outputs_.size()) {
   for (const Split& s : splits) {
     Active a;
@@ -176,7 +179,8 @@ void SourceTask::run() {
         auto now = std::chrono::steady_clock::now();
         if (due > now) {
           flush();
-          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(due - now, std::chrono::milliseconds(50)));
+          std::this_thread::sleep_for(
+              std::min<std::chrono::steady_clock::duration>(due - now, std::chrono::milliseconds(50)));
         }
       }
     }
@@ -311,8 +315,11 @@ void KeyedTask::run() {
     Mail m;
     while (!stop_) {
       switch (gate_.next(e, ch, m, std::chrono::milliseconds(100))) {
-        case InputGate::Next::kMail: m(); break;
-        case InputGate::Next::kTimeout: break;
+        case InputGate::Next::kMail:
+          m();
+          break;
+        case InputGate::Next::kTimeout:
+          break;
         case InputGate::Next::kEvent:
           switch (e.kind) {
             case Event::Kind::kRecords:
@@ -322,9 +329,15 @@ void KeyedTask::run() {
               }
               process(e.records);
               break;
-            case Event::Kind::kWatermark: on_watermark(ch, e.watermark); break;
-            case Event::Kind::kBarrier: on_barrier(ch, e.barrier); break;
-            case Event::Kind::kEndOfData: on_end_of_data(ch); break;
+            case Event::Kind::kWatermark:
+              on_watermark(ch, e.watermark);
+              break;
+            case Event::Kind::kBarrier:
+              on_barrier(ch, e.barrier);
+              break;
+            case Event::Kind::kEndOfData:
+              on_end_of_data(ch);
+              break;
           }
           break;
       }
@@ -440,12 +453,15 @@ void KeyedTask::snapshot_state(const Barrier& b) {
     acknowledge_or_decline(c, b.id, [&] {
       for (const Committable& cm : closed) FileSink::make_durable(cm);
       OperatorSubtaskResult cr = subtask_result(kCounterUid, c.subtask);
-      persist_keyed_parts(*b.location, std::move(*counter_snap), cr, state_label(kCounterUid, c.subtask, "keyed state"));
+      persist_keyed_parts(*b.location, std::move(*counter_snap), cr,
+                          state_label(kCounterUid, c.subtask, "keyed state"));
       cr.channels = persist_channel_state(*b.location, channels, state_label(kCounterUid, c.subtask, "channel state"));
       OperatorSubtaskResult wr = subtask_result(kWindowsUid, c.subtask);
-      persist_keyed_parts(*b.location, std::move(*windows_snap), wr, state_label(kWindowsUid, c.subtask, "keyed state"));
+      persist_keyed_parts(*b.location, std::move(*windows_snap), wr,
+                          state_label(kWindowsUid, c.subtask, "keyed state"));
       OperatorSubtaskResult sr = subtask_result(kSinkUid, c.subtask);
-      sr.operator_state = persist_list_state(*b.location, sink_state, state_label(kSinkUid, c.subtask, "operator state"));
+      sr.operator_state =
+          persist_list_state(*b.location, sink_state, state_label(kSinkUid, c.subtask, "operator state"));
       std::vector<OperatorSubtaskResult> results;
       results.push_back(std::move(cr));
       results.push_back(std::move(wr));

@@ -43,7 +43,7 @@ inline constexpr std::string_view kCommittablesStateName = "streaming_committer_
 class TaskLocalStateStore;  // pipeline/local_state_store.h (which needs this header)
 
 struct TaskCommon {
-  int task = 0;       // index in the job (sources first)
+  int task = 0;  // index in the job (sources first)
   int32_t subtask = 0;
   int32_t parallelism = 1;
   int32_t max_parallelism = 128;
@@ -149,10 +149,10 @@ class KeyedTask {
   std::vector<Record> replay_;
 
   // Barrier handling.
-  int64_t aligning_ = -1;             // exactly-once: checkpoint being aligned (or unaligned in flight)
+  int64_t aligning_ = -1;  // exactly-once: checkpoint being aligned (or unaligned in flight)
   std::vector<bool> barrier_seen_;
   int barriers_seen_ = 0;
-  std::map<int64_t, int> tracker_;    // at-least-once: barriers seen per checkpoint
+  std::map<int64_t, int> tracker_;  // at-least-once: barriers seen per checkpoint
   // Unaligned: the snapshot taken at the first barrier, waiting for the channel state.
   std::vector<CapturedChannel> captured_;
   std::vector<bool> capturing_;

@@ -4,7 +4,8 @@
 
 namespace ckpt::pipeline {
 
-WindowsOperator::WindowsOperator(KeyedStateBackend& backend, int64_t size_ms, int64_t allowed_lateness_ms, LineOut lines)
+WindowsOperator::WindowsOperator(KeyedStateBackend& backend, int64_t size_ms, int64_t allowed_lateness_ms,
+                                 LineOut lines)
     : backend_(backend), size_(size_ms), lateness_(allowed_lateness_ms), lines_(std::move(lines)) {
   state_ = backend_.declare_value_state(std::string(kWindowStateName), NamespaceKind::kTimeWindow);
   backend_.declare_timers(std::string(kWindowTimersName), NamespaceKind::kTimeWindow);

@@ -94,7 +94,7 @@ class WriteBackCache {
   std::size_t dirty_ = 0;
   std::vector<Entry> entries_;
   std::vector<std::string> long_keys_;  // keys longer than kInline
-  std::vector<uint64_t> slots_;  // 0 or (high 32 bits of the hash << 32) | (index + 1); power of two
+  std::vector<uint64_t> slots_;         // 0 or (high 32 bits of the hash << 32) | (index + 1); power of two
 };
 
 }  // namespace ckpt::pipeline

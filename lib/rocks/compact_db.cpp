@@ -23,13 +23,15 @@ CompactDbResult compact_db(const fs::path& db_dir, const fs::path& export_dir) {
     cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     cro.exclusive_manual_compaction = true;
     for (auto* h : db.handles()) {
-      db.check(db.db()->CompactRange(cro, h, nullptr, nullptr), ("cannot compact column family " + h->GetName()).c_str());
+      db.check(db.db()->CompactRange(cro, h, nullptr, nullptr),
+               ("cannot compact column family " + h->GetName()).c_str());
     }
     rocksdb::Checkpoint* raw = nullptr;
     db.check(rocksdb::Checkpoint::Create(db.db(), &raw), "cannot create a checkpoint object");
     std::unique_ptr<rocksdb::Checkpoint> cp(raw);
     // log_size_for_flush 0: flush first (nothing to flush: ckpt never writes), so no WAL is needed.
-    db.check(cp->CreateCheckpoint(export_dir.string(), 0), ("cannot write a checkpoint to " + export_dir.string()).c_str());
+    db.check(cp->CreateCheckpoint(export_dir.string(), 0),
+             ("cannot write a checkpoint to " + export_dir.string()).c_str());
   }
   for (const auto& e : fs::directory_iterator(export_dir)) {
     ExportedFile f;

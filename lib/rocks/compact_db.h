@@ -18,7 +18,7 @@ struct CompactDbResult {
   std::vector<ExportedFile> files;  // sorted by name
   uint64_t bytes = 0;
   int sst_files = 0;
-  std::vector<std::string> notes;   // assumptions made about the options (rocks/flink_options.h)
+  std::vector<std::string> notes;  // assumptions made about the options (rocks/flink_options.h)
 };
 
 // Opens the database in `db_dir` for writing (with Flink's options, automatic compactions off;

@@ -25,7 +25,8 @@ bool plain_local_name(std::string_view name) {
 
 std::string subtask_label(const flink::OperatorState& op, int32_t subtask) {
   std::string uid = io::mutf8_to_utf8(op.uid);
-  return fmt::format("operator {}{} subtask {}", flink::to_hex(op.id), uid.empty() ? "" : " (uid " + uid + ")", subtask);
+  return fmt::format("operator {}{} subtask {}", flink::to_hex(op.id), uid.empty() ? "" : " (uid " + uid + ")",
+                     subtask);
 }
 
 namespace {

@@ -33,14 +33,14 @@ enum class FileSource {
 };
 
 struct DbFile {
-  std::string name;             // original RocksDB file name
-  bool shared = false;          // from the handle's shared list (else the private list)
+  std::string name;     // original RocksDB file name
+  bool shared = false;  // from the handle's shared list (else the private list)
   FileSource source = FileSource::kFile;
-  std::filesystem::path path;   // kFile, kSegment: the local file
-  uint64_t offset = 0;          // kSegment
-  uint64_t size = 0;            // bytes of the RocksDB file
-  std::string_view bytes;       // kInline: a view into the Metadata's storage
-  std::string original;         // the handle's path (or, inline, its name) as written, UTF-8
+  std::filesystem::path path;  // kFile, kSegment: the local file
+  uint64_t offset = 0;         // kSegment
+  uint64_t size = 0;           // bytes of the RocksDB file
+  std::string_view bytes;      // kInline: a view into the Metadata's storage
+  std::string original;        // the handle's path (or, inline, its name) as written, UTF-8
 };
 
 // One incremental / native RocksDB handle of a subtask.
@@ -48,12 +48,12 @@ struct DbFiles {
   int operator_index = -1;
   int32_t subtask = -1;
   const flink::IncrementalHandle* handle = nullptr;  // points into the Metadata given
-  std::string where;            // "operator <hex> (uid U) subtask 3", for messages
-  std::vector<DbFile> files;    // shared list, then private list, in handle order
-  uint64_t bytes = 0;           // sum of the files' sizes (saturating)
+  std::string where;                                 // "operator <hex> (uid U) subtask 3", for messages
+  std::vector<DbFile> files;                         // shared list, then private list, in handle order
+  uint64_t bytes = 0;                                // sum of the files' sizes (saturating)
   std::vector<std::string> problems;
   std::vector<std::string> outside;  // files outside `scope` or behind a symlink ("<where>: <name>: <why>")
-  io::ReadScope scope;          // where `files` may be read from
+  io::ReadScope scope;               // where `files` may be read from
 
   bool ok() const { return problems.empty() && outside.empty(); }
 };

@@ -17,7 +17,7 @@ namespace {
 rocksdb::ReadOptions scan_options() {
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
-  ro.fill_cache = false;             // one pass over everything: caching would only evict
+  ro.fill_cache = false;  // one pass over everything: caching would only evict
   // No fixed readahead: an iterator merges every table file of a level-0 heavy database at once,
   // and 2 MiB per file made the scan 2x slower than RocksDB's adaptive default.
   ro.readahead_size = 0;
@@ -27,7 +27,8 @@ rocksdb::ReadOptions scan_options() {
 std::string hex_prefix(const rocksdb::Slice& s) {
   constexpr std::size_t kMax = 32;
   std::string out = "0x";
-  for (std::size_t i = 0; i < std::min(s.size(), kMax); ++i) out += fmt::format("{:02x}", static_cast<unsigned char>(s[i]));
+  for (std::size_t i = 0; i < std::min(s.size(), kMax); ++i)
+    out += fmt::format("{:02x}", static_cast<unsigned char>(s[i]));
   if (s.size() > kMax) out += fmt::format("... ({} bytes)", s.size());
   return out;
 }

@@ -17,7 +17,6 @@ namespace {
 // Flink's RocksDB backend: RocksDBKeyedStateBackend.MERGE_OPERATOR_NAME ("stringappendtest").
 constexpr const char* kFlinkMergeOperator = "StringAppendTESTOperator";
 
-
 // Options of the machine that wrote the database that must not apply here.
 void sanitize(rocksdb::ColumnFamilyOptions& cf, const fs::path& dir, bool& added_merge, bool& was_fifo) {
   cf.cf_paths.clear();
@@ -54,8 +53,8 @@ FlinkDbOptions flink_db_options(const fs::path& dir) {
   const std::vector<std::string> names = list_column_families(dir);
 
   rocksdb::ConfigOptions co;
-  co.ignore_unknown_options = true;   // FRocksDB 8.10 keys
-  co.input_strings_escaped = true;    // as OPTIONS files are written
+  co.ignore_unknown_options = true;  // FRocksDB 8.10 keys
+  co.input_strings_escaped = true;   // as OPTIONS files are written
   rocksdb::DBOptions db;
   std::vector<rocksdb::ColumnFamilyDescriptor> loaded;
   rocksdb::Status s = rocksdb::LoadLatestOptions(co, dir.string(), &db, &loaded);
@@ -82,7 +81,9 @@ FlinkDbOptions flink_db_options(const fs::path& dir) {
   std::vector<std::string> without_options;
   for (const auto& name : names) {
     auto it = std::find_if(loaded.begin(), loaded.end(), [&](const auto& d) { return d.name == name; });
-    rocksdb::ColumnFamilyOptions cf = it != loaded.end() ? it->options : fallback ? *fallback : rocksdb::ColumnFamilyOptions();
+    rocksdb::ColumnFamilyOptions cf = it != loaded.end() ? it->options
+                                      : fallback         ? *fallback
+                                                         : rocksdb::ColumnFamilyOptions();
     if (it == loaded.end() && !loaded.empty()) without_options.push_back(name);
     sanitize(cf, dir, added_merge, was_fifo);
     out.column_families.emplace_back(name, cf);
@@ -93,7 +94,8 @@ FlinkDbOptions flink_db_options(const fs::path& dir) {
     out.notes.push_back("column families without options in OPTIONS (given the default column family's): " + list);
   }
   if (added_merge && !loaded.empty()) {
-    out.notes.push_back(std::string("column families without a merge operator were given Flink's ") + kFlinkMergeOperator);
+    out.notes.push_back(std::string("column families without a merge operator were given Flink's ") +
+                        kFlinkMergeOperator);
   }
   if (was_fifo) out.notes.push_back("FIFO compaction style (which drops old files) replaced by level compaction");
   return out;

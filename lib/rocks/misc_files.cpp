@@ -83,7 +83,8 @@ std::optional<std::string> check_manifest(std::string_view b) {
     }
     if (b.size() - pos < 7) return fmt::format("byte {}: truncated record header", pos);
     uint32_t stored = unmask(le32(b, pos));
-    std::size_t len = static_cast<unsigned char>(b[pos + 4]) | static_cast<std::size_t>(static_cast<unsigned char>(b[pos + 5])) << 8;
+    std::size_t len =
+        static_cast<unsigned char>(b[pos + 4]) | static_cast<std::size_t>(static_cast<unsigned char>(b[pos + 5])) << 8;
     int type = static_cast<unsigned char>(b[pos + 6]);
     if (type == kZero && len == 0) {
       // Preallocated, never written space: the log ends here; it must be all zeros.

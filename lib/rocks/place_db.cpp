@@ -10,10 +10,14 @@ namespace ckpt::rocks {
 
 const char* place_how_name(PlaceHow h) {
   switch (h) {
-    case PlaceHow::kLink: return "link";
-    case PlaceHow::kCopy: return "copy";
-    case PlaceHow::kCut: return "cut";
-    case PlaceHow::kInline: return "inline";
+    case PlaceHow::kLink:
+      return "link";
+    case PlaceHow::kCopy:
+      return "copy";
+    case PlaceHow::kCut:
+      return "cut";
+    case PlaceHow::kInline:
+      return "inline";
   }
   return "?";
 }

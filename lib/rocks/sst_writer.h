@@ -10,8 +10,8 @@
 namespace ckpt::rocks {
 
 struct SstWriterOptions {
-  bool compress = true;            // LZ4 if RocksDB has it, else Snappy, else none
-  bool reverse_comparator = false; // tests: a table whose comparator is not Flink's
+  bool compress = true;             // LZ4 if RocksDB has it, else Snappy, else none
+  bool reverse_comparator = false;  // tests: a table whose comparator is not Flink's
   uint32_t block_size = 4096;
 };
 

@@ -38,7 +38,8 @@ bool has_metadata_magic(const fs::path& p) {
 
 void walk(const fs::path& dir, int depth, Discovery& out) {
   if (depth > kMaxDepth) {
-    out.unsearched.push_back(dir.string() + ": nested deeper than " + std::to_string(kMaxDepth) + " levels below the root");
+    out.unsearched.push_back(dir.string() + ": nested deeper than " + std::to_string(kMaxDepth) +
+                             " levels below the root");
     return;
   }
   std::error_code ec;

@@ -22,7 +22,7 @@ struct Location {
   std::filesystem::path directory;  // where relative handles resolve: the metadata's parent
   DirKind dir_kind = DirKind::kOther;
   std::optional<int64_t> checkpoint_number;  // N of a chk-N directory
-  std::filesystem::path job_dir;    // parent of a chk-N directory, when it has one
+  std::filesystem::path job_dir;             // parent of a chk-N directory, when it has one
 };
 
 struct Discovery {

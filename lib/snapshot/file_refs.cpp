@@ -6,9 +6,12 @@ namespace ckpt::snapshot {
 
 std::string_view path_form_name(PathForm f) {
   switch (f) {
-    case PathForm::kRelative: return "relative";
-    case PathForm::kAbsolute: return "absolute";
-    case PathForm::kSegment: return "segment";
+    case PathForm::kRelative:
+      return "relative";
+    case PathForm::kAbsolute:
+      return "absolute";
+    case PathForm::kSegment:
+      return "segment";
   }
   return "?";
 }

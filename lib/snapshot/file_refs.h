@@ -24,13 +24,13 @@ enum class PathForm { kRelative, kAbsolute, kSegment };
 std::string_view path_form_name(PathForm f);
 
 struct FileRef {
-  flink::StreamRef ref;         // where the handle sits (operator, subtask, role, local name)
+  flink::StreamRef ref;  // where the handle sits (operator, subtask, role, local name)
   PathForm form = PathForm::kRelative;
-  std::string path;             // the handle's path as written, converted to UTF-8
-  ResolvedPath resolved;        // local path, or remote and unmapped
-  int64_t size = 0;             // recorded state size (-1 = unknown)
-  int64_t segment_start = 0;    // file-merging segments: the chunk is [start, start + size)
-  bool shared = false;          // shared scope: incremental shared list, SHARED segment, or .../shared/...
+  std::string path;           // the handle's path as written, converted to UTF-8
+  ResolvedPath resolved;      // local path, or remote and unmapped
+  int64_t size = 0;           // recorded state size (-1 = unknown)
+  int64_t segment_start = 0;  // file-merging segments: the chunk is [start, start + size)
+  bool shared = false;        // shared scope: incremental shared list, SHARED segment, or .../shared/...
 };
 
 // Every file-backed handle of `md`, in file order (a file shared by several handles appears once
@@ -44,7 +44,7 @@ std::vector<FileRef> file_refs(const flink::Metadata& md, const std::filesystem:
 struct FileRefView {
   const flink::StreamRef* ref = nullptr;
   PathForm form = PathForm::kRelative;
-  std::string path;        // as written, UTF-8
+  std::string path;  // as written, UTF-8
   ResolvedPath::Kind kind = ResolvedPath::Kind::kLocal;
   std::string local;
   int64_t size = 0;

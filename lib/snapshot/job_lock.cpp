@@ -46,8 +46,8 @@ JobLock JobLock::acquire(const fs::path& job_dir, int64_t min_grace_ns) {
     if (err == EWOULDBLOCK) throw io::IoError(path.string() + ": another running job holds this job directory");
     throw io::IoError(path.string() + ": cannot lock: " + std::strerror(err));
   }
-  const std::string text = "pid " + std::to_string(::getpid()) + "\nmin-grace-ms " +
-                           std::to_string(min_grace_ns / 1000000) + "\n";
+  const std::string text =
+      "pid " + std::to_string(::getpid()) + "\nmin-grace-ms " + std::to_string(min_grace_ns / 1000000) + "\n";
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
     int err = errno;
     ::close(fd);

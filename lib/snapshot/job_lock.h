@@ -44,7 +44,7 @@ class JobLock {
 };
 
 struct LiveJob {
-  int64_t pid = 0;                            // 0 when the file could not be read
+  int64_t pid = 0;  // 0 when the file could not be read
   int64_t min_grace_ns = kDefaultMinGraceNs;
 };
 

@@ -65,8 +65,8 @@ class PathIndex {
 
  private:
   struct Slot {
-    uint32_t tag = 0;  // high 32 bits of the hash
-    uint32_t id = 0;   // id + 1; 0 = empty
+    uint32_t tag = 0;           // high 32 bits of the hash
+    uint32_t id = 0;            // id + 1; 0 = empty
     const char* key = nullptr;  // the key's length (4 bytes, native order), then its bytes
   };
   std::string_view store(std::string_view key);
@@ -79,7 +79,7 @@ class PathIndex {
   using Block = std::unique_ptr<char[], BlockFree>;
 
   // Slots and key bytes are read at random: huge pages where the kernel offers them.
-  std::vector<Slot, util::LargeAllocator<Slot>> slots_;  // power of two, at most half full
+  std::vector<Slot, util::LargeAllocator<Slot>> slots_;                         // power of two, at most half full
   std::vector<std::string_view, util::LargeAllocator<std::string_view>> keys_;  // by id; views into blocks_
   std::vector<uint64_t, util::LargeAllocator<uint64_t>> hashes_;  // by id: growing never reads a key again
   std::vector<Block> blocks_;

@@ -62,7 +62,8 @@ struct Uri {
 std::optional<Uri> split_uri(std::string_view p) {
   std::size_t i = 0;
   if (p.empty() || !std::isalpha(static_cast<unsigned char>(p[0]))) return std::nullopt;
-  while (i < p.size() && (std::isalnum(static_cast<unsigned char>(p[i])) || p[i] == '+' || p[i] == '-' || p[i] == '.')) ++i;
+  while (i < p.size() && (std::isalnum(static_cast<unsigned char>(p[i])) || p[i] == '+' || p[i] == '-' || p[i] == '.'))
+    ++i;
   if (i == p.size() || p[i] != ':') return std::nullopt;
   Uri u;
   u.scheme = p.substr(0, i);
@@ -181,8 +182,10 @@ UserPath local_of_user_path(std::string_view path, const std::vector<PathMapping
     return r;
   }
   if (is_file_scheme(u->scheme)) {
-    r.problem = fmt::format("a file: URI of host \"{}\" (expected file:/PATH, file:///PATH or "
-                            "file://localhost/PATH: ckpt reads this machine's files only)", u->authority);
+    r.problem = fmt::format(
+        "a file: URI of host \"{}\" (expected file:/PATH, file:///PATH or "
+        "file://localhost/PATH: ckpt reads this machine's files only)",
+        u->authority);
     return r;
   }
   r.problem = fmt::format("scheme \"{}\" is not supported yet (expected a local path or a file: URI)", u->scheme);

@@ -14,8 +14,8 @@
 namespace ckpt::snapshot {
 
 struct PathMapping {
-  std::string prefix;              // e.g. "s3://bucket/flink"
-  std::filesystem::path local_dir; // e.g. "/mnt/mirror/flink"
+  std::string prefix;               // e.g. "s3://bucket/flink"
+  std::filesystem::path local_dir;  // e.g. "/mnt/mirror/flink"
 };
 
 // Parses "PREFIX=DIR". nullopt when there is no '=' or either side is empty.

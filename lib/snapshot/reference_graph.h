@@ -25,8 +25,8 @@
 
 #include "snapshot/discovery.h"
 #include "snapshot/path_index.h"
-#include "util/large_alloc.h"
 #include "snapshot/paths.h"
+#include "util/large_alloc.h"
 
 namespace ckpt::snapshot {
 
@@ -36,30 +36,30 @@ enum class RefProblem : uint8_t {
 };
 
 struct GraphSnapshot {
-  Location loc;                  // absolute paths
+  Location loc;                     // absolute paths
   std::filesystem::path scan_root;  // the root or --protect directory it was found under
   bool protected_origin = false;    // found under a --protect directory
   bool readable = false;
-  std::string error;                // !readable: one line saying why
+  std::string error;  // !readable: one line saying why
   int64_t checkpoint_id = -1;
-  bool savepoint = false;           // properties say savepoint, or a savepoint-* directory
-  int64_t mtime_ns = 0;             // of `_metadata` (lstat); 0 when it could not be read
+  bool savepoint = false;  // properties say savepoint, or a savepoint-* directory
+  int64_t mtime_ns = 0;    // of `_metadata` (lstat); 0 when it could not be read
   int64_t metadata_bytes = 0;
   uint64_t metadata_dev = 0, metadata_ino = 0;
-  std::vector<uint32_t> files;      // ids into ReferenceGraph::files; unique, ascending
+  std::vector<uint32_t> files;  // ids into ReferenceGraph::files; unique, ascending
   struct Problem {
     RefProblem kind;
-    std::string detail;             // the handle path as written
+    std::string detail;  // the handle path as written
   };
   std::vector<Problem> problems;
 };
 
 struct GraphFile {
-  std::string_view path;       // absolute, lexically normal; the physical file for segments.
-                               // Points at the graph's index key: valid while the graph lives.
-  int64_t recorded_size = -1;  // largest end offset any handle records (segments: start + size)
-  uint32_t handles = 0;        // handles referencing it, over all snapshots (segments: per segment)
-  bool segment = false;        // referenced through file-merging segments
+  std::string_view path;            // absolute, lexically normal; the physical file for segments.
+                                    // Points at the graph's index key: valid while the graph lives.
+  int64_t recorded_size = -1;       // largest end offset any handle records (segments: start + size)
+  uint32_t handles = 0;             // handles referencing it, over all snapshots (segments: per segment)
+  bool segment = false;             // referenced through file-merging segments
   std::span<const uint32_t> users;  // snapshot indices; unique, ascending (in the graph's user_lists)
 };
 
@@ -67,25 +67,27 @@ struct GraphFile {
 struct ReferenceGraph {
   std::vector<GraphSnapshot> snapshots;
   std::vector<GraphFile, util::LargeAllocator<GraphFile>> files;  // read by id, at random
-  PathIndex index;  // path -> id into files
+  PathIndex index;                                                // path -> id into files
   std::vector<uint32_t> user_lists;  // every file's users back to back: one block, not a vector per file
 
   std::optional<uint32_t> find(std::string_view absolute_normal) const { return index.find(absolute_normal); }
-  std::optional<uint32_t> find(const std::string& absolute_normal) const { return find(std::string_view(absolute_normal)); }
+  std::optional<uint32_t> find(const std::string& absolute_normal) const {
+    return find(std::string_view(absolute_normal));
+  }
   std::optional<uint32_t> find(const std::filesystem::path& absolute_normal) const {
     return find(std::string_view(absolute_normal.native()));
   }
 };
 
 struct GraphSource {
-  std::filesystem::path root;    // scanned with discover(); made absolute
+  std::filesystem::path root;  // scanned with discover(); made absolute
   bool protected_origin = false;
 };
 
 // Discovers every snapshot under each source and resolves its references. `threads` metadata
 // files are parsed in parallel. Throws io::IoError when a source cannot be listed.
-ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources,
-                                     const std::vector<PathMapping>& mappings, unsigned threads = 2);
+ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, const std::vector<PathMapping>& mappings,
+                                     unsigned threads = 2);
 
 // Absolute and lexically normal, without a trailing separator; never resolves symbolic links.
 std::filesystem::path absolute_normal(const std::filesystem::path& p);

@@ -38,7 +38,9 @@ struct LargeAllocator {
     else ::operator delete(p);
   }
   template <typename U>
-  bool operator==(const LargeAllocator<U>&) const noexcept { return true; }
+  bool operator==(const LargeAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 
 }  // namespace ckpt::util

@@ -59,7 +59,7 @@ constexpr uint64_t size_or_zero(int64_t v) { return v > 0 ? static_cast<uint64_t
 // A uint64 figure as int64, clamped to INT64_MAX.
 constexpr int64_t clamp_to_i64(uint64_t v) {
   return v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
-                                                                         : static_cast<int64_t>(v);
+                                                                        : static_cast<int64_t>(v);
 }
 
 // a + b, or nullopt when it does not fit T.

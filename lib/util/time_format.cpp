@@ -24,8 +24,8 @@ std::string utc_rfc3339(int64_t unix_seconds) { return format_utc(unix_seconds, 
 std::string duration_text(int64_t ns) {
   if (ns <= 0) return "0s";
   static const std::pair<int64_t, const char*> units[] = {{7 * 86400000000000LL, "w"}, {86400000000000LL, "d"},
-                                                         {3600000000000LL, "h"},      {60000000000LL, "m"},
-                                                         {1000000000LL, "s"},         {1000000LL, "ms"}};
+                                                          {3600000000000LL, "h"},      {60000000000LL, "m"},
+                                                          {1000000000LL, "s"},         {1000000LL, "ms"}};
   std::string out;
   for (const auto& [unit, name] : units) {
     if (ns >= unit) {

@@ -38,10 +38,14 @@ Kind kind_of(const DeepItem& item) {
     std::string_view name = u->ref.local_path;
     if (name.ends_with(".sst")) return Kind::kSst;
     switch (rocks::misc_kind(name)) {
-      case rocks::MiscKind::kCurrent: return Kind::kCurrent;
-      case rocks::MiscKind::kManifest: return Kind::kManifest;
-      case rocks::MiscKind::kOptions: return Kind::kOptions;
-      case rocks::MiscKind::kOther: break;
+      case rocks::MiscKind::kCurrent:
+        return Kind::kCurrent;
+      case rocks::MiscKind::kManifest:
+        return Kind::kManifest;
+      case rocks::MiscKind::kOptions:
+        return Kind::kOptions;
+      case rocks::MiscKind::kOther:
+        break;
     }
   }
   return Kind::kData;
@@ -92,7 +96,8 @@ class Deep {
   int64_t run(unsigned threads, Findings& out) {
     std::vector<std::size_t> order(items_.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return items_[a].size > items_[b].size; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return items_[a].size > items_[b].size; });
     results_.assign(items_.size(), {});
     util::parallel_for(order.size(), threads, [&](std::size_t k) { check_item(order[k]); });
     int64_t bytes = 0;
@@ -157,10 +162,12 @@ class Deep {
         Kind k = kind_of(item);
         std::string bytes;
         if (!read_whole(item, first, r, bytes)) return;
-        std::optional<std::string> problem = k == Kind::kCurrent   ? rocks::check_current(bytes)
+        std::optional<std::string> problem = k == Kind::kCurrent    ? rocks::check_current(bytes)
                                              : k == Kind::kManifest ? rocks::check_manifest(bytes)
                                                                     : rocks::check_options(bytes);
-        if (problem) r.findings.push_back(make("D04", Severity::kError, item, first, fmt::format("{}: {}", label(item), *problem)));
+        if (problem)
+          r.findings.push_back(
+              make("D04", Severity::kError, item, first, fmt::format("{}: {}", label(item), *problem)));
         if (k == Kind::kCurrent) r.current = std::move(bytes);
         return;
       }
@@ -173,14 +180,16 @@ class Deep {
   // Reads a small RocksDB file whole (D06 on failure).
   bool read_whole(const DeepItem& item, const snapshot::FileRef* use, ItemResult& r, std::string& bytes) {
     if (item.size > kMaxMiscBytes) {
-      r.findings.push_back(make("D04", Severity::kError, item, use,
-                                fmt::format("{}: {} bytes, implausibly large for this kind of file", label(item), item.size)));
+      r.findings.push_back(
+          make("D04", Severity::kError, item, use,
+               fmt::format("{}: {} bytes, implausibly large for this kind of file", label(item), item.size)));
       advance(item.size);
       return false;
     }
     Fd fd(item.path);
     if (fd.get() < 0) {
-      r.findings.push_back(make("D06", Severity::kError, item, use, fmt::format("{}: {}", label(item), std::strerror(errno))));
+      r.findings.push_back(
+          make("D06", Severity::kError, item, use, fmt::format("{}: {}", label(item), std::strerror(errno))));
       advance(item.size);
       return false;
     }
@@ -209,7 +218,8 @@ class Deep {
     const snapshot::FileRef* first = item.uses.empty() ? nullptr : item.uses.front();
     Fd fd(item.path);
     if (fd.get() < 0) {
-      r.findings.push_back(make("D06", Severity::kError, item, first, fmt::format("{}: {}", label(item), std::strerror(errno))));
+      r.findings.push_back(
+          make("D06", Severity::kError, item, first, fmt::format("{}: {}", label(item), std::strerror(errno))));
       advance(item.size);
       return;
     }
@@ -222,8 +232,9 @@ class Deep {
       ssize_t n = ::read(fd.get(), buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        r.findings.push_back(make("D06", Severity::kError, item, first,
-                                  fmt::format("{}: read failed at byte {}: {}", label(item), pos, std::strerror(errno))));
+        r.findings.push_back(
+            make("D06", Severity::kError, item, first,
+                 fmt::format("{}: read failed at byte {}: {}", label(item), pos, std::strerror(errno))));
         advance(item.size > pos ? item.size - pos : 0);
         return;
       }
@@ -233,9 +244,9 @@ class Deep {
     }
     r.bytes = static_cast<int64_t>(pos);
     if (pos != item.size) {
-      r.findings.push_back(make("D06", Severity::kError, item, first,
-                                fmt::format("{}: {} bytes could be read of {} (file changed while reading?)", label(item), pos,
-                                            item.size)));
+      r.findings.push_back(make(
+          "D06", Severity::kError, item, first,
+          fmt::format("{}: {} bytes could be read of {} (file changed while reading?)", label(item), pos, item.size)));
       return;
     }
     for (const snapshot::FileRef* u : item.uses) check_offsets(item, *u, fd.get(), r);
@@ -266,9 +277,10 @@ class Deep {
       for (std::size_t i = 0; i < kg->offsets.size(); ++i) {
         int64_t o = kg->offsets[i];
         if (o > 0 && static_cast<uint64_t>(o) >= size) {
-          r.findings.push_back(make("D05", Severity::kError, item, &u,
-                                    fmt::format("{}: key group {} starts at byte {}, beyond the {}-byte file", label(item),
-                                                static_cast<int64_t>(kg->range.start) + static_cast<int64_t>(i), o, size)));
+          r.findings.push_back(
+              make("D05", Severity::kError, item, &u,
+                   fmt::format("{}: key group {} starts at byte {}, beyond the {}-byte file", label(item),
+                               static_cast<int64_t>(kg->range.start) + static_cast<int64_t>(i), o, size)));
           return;
         }
       }
@@ -283,9 +295,10 @@ class Deep {
           for (std::size_t i = 0; i < e.offsets.size(); ++i) {
             int64_t o = e.offsets[i];
             if (o < 0 || static_cast<uint64_t>(o) >= size) {
-              r.findings.push_back(make("D05", Severity::kError, item, &u,
-                                        fmt::format("{}: element {} of state \"{}\" starts at byte {}, beyond the {}-byte file",
-                                                    label(item), i, io::mutf8_to_utf8(e.name), o, size)));
+              r.findings.push_back(
+                  make("D05", Severity::kError, item, &u,
+                       fmt::format("{}: element {} of state \"{}\" starts at byte {}, beyond the {}-byte file",
+                                   label(item), i, io::mutf8_to_utf8(e.name), o, size)));
               return;
             }
           }
@@ -307,11 +320,11 @@ class Deep {
             std::optional<int32_t> len;
             if (o >= 0 && static_cast<uint64_t>(o) + 4 <= size) len = pread_i32(fd, static_cast<uint64_t>(o));
             if (!len || *len < 0 || static_cast<uint64_t>(o) + 4 + static_cast<uint64_t>(*len) > size) {
-              r.findings.push_back(make(
-                  "D07", Severity::kError, item, &u,
-                  fmt::format("{}: channel ({}, {}) buffer {} at byte {}: {}", label(item), ch.a, ch.b, i, o,
-                              len ? fmt::format("record of {} bytes does not fit the {}-byte file", *len, size)
-                                  : fmt::format("no record header inside the {}-byte file", size))));
+              r.findings.push_back(
+                  make("D07", Severity::kError, item, &u,
+                       fmt::format("{}: channel ({}, {}) buffer {} at byte {}: {}", label(item), ch.a, ch.b, i, o,
+                                   len ? fmt::format("record of {} bytes does not fit the {}-byte file", *len, size)
+                                       : fmt::format("no record header inside the {}-byte file", size))));
               return;
             }
           }
@@ -417,8 +430,8 @@ class Deep {
       if (ns->handle.tag == flink::stream_tag::kByteStream) {
         bytes = ns->handle.data;
         std::optional<std::string> problem = k == rocks::MiscKind::kCurrent    ? rocks::check_current(*bytes)
-                                              : k == rocks::MiscKind::kManifest ? rocks::check_manifest(*bytes)
-                                                                                : rocks::check_options(*bytes);
+                                             : k == rocks::MiscKind::kManifest ? rocks::check_manifest(*bytes)
+                                                                               : rocks::check_options(*bytes);
         if (problem) add("D04", Severity::kError, "", fmt::format("inline {}: {}", name, *problem));
       } else if (auto it = item_of.find(&ns->handle); it != item_of.end() && k == rocks::MiscKind::kCurrent) {
         bytes = results_[it->second].current;

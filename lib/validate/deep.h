@@ -17,7 +17,7 @@
 namespace ckpt::validate {
 
 struct DeepItem {
-  std::filesystem::path path;             // local, regular, size as recorded
+  std::filesystem::path path;  // local, regular, size as recorded
   uint64_t size = 0;
   std::vector<const snapshot::FileRef*> uses;  // every handle that references it
 };

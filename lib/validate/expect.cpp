@@ -91,8 +91,7 @@ void set_field(ExpectedOperator& op, std::string_view key, const std::string& va
     op.id = id;
   } else if (key == "name") {
     op.name = value;
-  } else if (key == "parallelism" || key == "maxParallelism" || key == "max_parallelism" ||
-             key == "max-parallelism") {
+  } else if (key == "parallelism" || key == "maxParallelism" || key == "max_parallelism" || key == "max-parallelism") {
     auto n = positive_int(value);
     if (!n) fail(label, line, fmt::format("{} \"{}\": expected a positive integer", key, value));
     (key == "parallelism" ? op.parallelism : op.max_parallelism) = n;
@@ -124,7 +123,8 @@ Expectation parse_yaml(std::string_view text, std::string_view label) {
     std::string_view body = trim(line);
     if (body.empty() || body.front() == '#' || body == "---") continue;
     std::size_t indent = line.find_first_not_of(" \t");
-    if (line.substr(0, indent).find('\t') != std::string_view::npos) fail(label, line_no, "tabs are not allowed in YAML indentation");
+    if (line.substr(0, indent).find('\t') != std::string_view::npos)
+      fail(label, line_no, "tabs are not allowed in YAML indentation");
     if (body == "operators:" && e.operators.empty() && !in_item) continue;
     if (body == "[]" || body == "operators: []") continue;
     if (body.front() == '-') {
@@ -253,8 +253,9 @@ void check_expectation(const flink::Metadata& md, const Expectation& job, Findin
     flink::OperatorId id = x.id ? *x.id : flink::operator_id_from_uid(x.uid);
     auto [it, fresh] = by_id.try_emplace(id, i);
     if (!fresh) {
-      out.add("E05", "", fmt::format("{} and {} name the same operator {} in {}", job.operators[it->second].label(),
-                                     x.label(), flink::to_hex(id), job.source));
+      out.add("E05", "",
+              fmt::format("{} and {} name the same operator {} in {}", job.operators[it->second].label(), x.label(),
+                          flink::to_hex(id), job.source));
     }
   }
 
@@ -286,17 +287,17 @@ void check_expectation(const flink::Metadata& md, const Expectation& job, Findin
     }
     int32_t effective_max = match->max_parallelism.value_or(op.max_parallelism);
     if (match->parallelism && *match->parallelism > effective_max) {
-      Finding& f = out.add("E03", where,
-                           fmt::format("job ({}) parallelism {} exceeds the max parallelism {}{}", match->label(),
-                                       *match->parallelism, effective_max,
-                                       match->max_parallelism ? "" : " it adopts from the snapshot"));
+      Finding& f = out.add(
+          "E03", where,
+          fmt::format("job ({}) parallelism {} exceeds the max parallelism {}{}", match->label(), *match->parallelism,
+                      effective_max, match->max_parallelism ? "" : " it adopts from the snapshot"));
       f.operator_id = flink::to_hex(op.id);
     }
   }
   for (std::size_t i = 0; i < job.operators.size(); ++i) {
     if (job_has_state[i]) continue;
-    out.add("E04", "", fmt::format("job operator {} has no state in the snapshot: it starts empty",
-                                   job.operators[i].label()));
+    out.add("E04", "",
+            fmt::format("job operator {} has no state in the snapshot: it starts empty", job.operators[i].label()));
   }
 }
 

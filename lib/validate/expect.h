@@ -15,15 +15,15 @@
 #include <vector>
 
 #include "flink/model.h"
-#include "validate/findings.h"
 #include "util/error.h"
+#include "validate/findings.h"
 
 namespace ckpt::validate {
 
 struct ExpectedOperator {
-  std::string uid;                    // UTF-8, may be empty when id is set
+  std::string uid;  // UTF-8, may be empty when id is set
   std::optional<flink::OperatorId> id;
-  std::string name;                   // for messages only
+  std::string name;  // for messages only
   std::optional<int32_t> parallelism;
   std::optional<int32_t> max_parallelism;  // unset: the job lets Flink pick (it adopts the snapshot's)
 

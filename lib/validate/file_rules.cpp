@@ -67,8 +67,8 @@ bool canonical_chk_name(std::string_view name) {
 
 }  // namespace
 
-void check_files(const flink::Metadata& md, const snapshot::Location& loc, const FileOptions& options,
-                 Findings& out, FileStats& stats) {
+void check_files(const flink::Metadata& md, const snapshot::Location& loc, const FileOptions& options, Findings& out,
+                 FileStats& stats) {
   std::vector<snapshot::FileRef> refs = snapshot::file_refs(md, loc.directory, options.mappings);
   std::map<fs::path, Stat> stats_by_path;
   std::map<fs::path, std::size_t> deep_index;
@@ -117,8 +117,9 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
     if (savepoint && f.form != snapshot::PathForm::kRelative && f.path.find("/shared/") != std::string::npos &&
         !shared_in_savepoint_reported) {
       shared_in_savepoint_reported = true;
-      report(f, "F27", Severity::kWarning, ps,
-             fmt::format("savepoint references {} in a checkpoint's shared/ directory: it is not self-contained", f.path));
+      report(
+          f, "F27", Severity::kWarning, ps,
+          fmt::format("savepoint references {} in a checkpoint's shared/ directory: it is not self-contained", f.path));
     }
     auto [it, fresh] = stats_by_path.try_emplace(p);
     if (fresh) {
@@ -144,7 +145,8 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
     }
     const Stat& st = it->second;
     if (st.err != 0) {
-      std::string why = st.err == ENOENT ? "does not exist" : std::error_code(st.err, std::generic_category()).message();
+      std::string why =
+          st.err == ENOENT ? "does not exist" : std::error_code(st.err, std::generic_category()).message();
       report(f, rule_id, Severity::kError, ps, fmt::format("{}: {} {}", describe(f), ps, why));
       continue;
     }
@@ -155,8 +157,8 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
     if (f.form == snapshot::PathForm::kSegment) {
       if (f.segment_start >= 0 && f.size >= 0 && (f.segment_start > st.size || f.size > st.size - f.segment_start)) {
         report(f, rule_id, Severity::kError, ps,
-               fmt::format("{}: segment of {} bytes at {} lies beyond the end of the {}-byte file", describe(f),
-                           f.size, f.segment_start, st.size));
+               fmt::format("{}: segment of {} bytes at {} lies beyond the end of the {}-byte file", describe(f), f.size,
+                           f.segment_start, st.size));
         continue;
       }
     } else if (f.size >= 0 && f.size != st.size) {
@@ -195,7 +197,8 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
     }
     std::sort(orphans.begin(), orphans.end());
     for (const auto& o : orphans) {
-      Finding& fd = out.add("F26", "", fmt::format("{} is not referenced by _metadata (left over from a failed upload?)", o));
+      Finding& fd =
+          out.add("F26", "", fmt::format("{} is not referenced by _metadata (left over from a failed upload?)", o));
       fd.file = o;
     }
   }
@@ -204,7 +207,8 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
   std::string dir_name = loc.directory.lexically_normal().filename().string();
   if (dir_name.empty()) dir_name = loc.directory.lexically_normal().parent_path().filename().string();
   if (dir_name.starts_with(snapshot::kSavepointDirPrefix) && !snapshot::is_flink_savepoint_name(dir_name)) {
-    out.add("F27", "", fmt::format("savepoint directory \"{}\" does not match savepoint-[0-9a-f]{{6}}-[0-9a-f]{{12}}", dir_name));
+    out.add("F27", "",
+            fmt::format("savepoint directory \"{}\" does not match savepoint-[0-9a-f]{{6}}-[0-9a-f]{{12}}", dir_name));
   }
   if (loc.dir_kind == snapshot::DirKind::kCheckpoint && !canonical_chk_name(dir_name)) {
     out.add("F28", "", fmt::format("checkpoint directory \"{}\" is not chk-<N> as Flink names it", dir_name));

@@ -1,5 +1,5 @@
-// Rules F23-F32 (spec §19.3; F32 is ckpt's own, snapshot/read_scope.h): the files a snapshot references, checked on this machine; and, with
-// `deep`, rules D01-D07 on their contents (validate/deep.h).
+// Rules F23-F32 (spec §19.3; F32 is ckpt's own, snapshot/read_scope.h): the files a snapshot references, checked on
+// this machine; and, with `deep`, rules D01-D07 on their contents (validate/deep.h).
 #pragma once
 
 #include <cstdint>
@@ -19,22 +19,22 @@ namespace ckpt::validate {
 using ProgressFn = std::function<void(uint64_t, uint64_t)>;
 
 struct FileOptions {
-  std::vector<snapshot::PathMapping> mappings;  // --map PREFIX=DIR
+  std::vector<snapshot::PathMapping> mappings;       // --map PREFIX=DIR
   std::vector<std::filesystem::path> allow_outside;  // --allow-outside DIR: not reported by F32
-  bool strict = false;   // unmapped remote files are errors, not "not checked"
-  bool deep = false;     // read every file (D rules)
-  unsigned threads = 0;  // deep workers; 0 = one per hardware thread
+  bool strict = false;                               // unmapped remote files are errors, not "not checked"
+  bool deep = false;                                 // read every file (D rules)
+  unsigned threads = 0;                              // deep workers; 0 = one per hardware thread
   ProgressFn progress;
 };
 
 struct FileStats {
-  int referenced = 0;    // distinct referenced files
-  int checked = 0;       // of those, found and checked on this machine
-  int not_checked = 0;   // on unmapped remote file systems
+  int referenced = 0;      // distinct referenced files
+  int checked = 0;         // of those, found and checked on this machine
+  int not_checked = 0;     // on unmapped remote file systems
   int64_t bytes_read = 0;  // deep: bytes read from referenced files
 };
 
-void check_files(const flink::Metadata& md, const snapshot::Location& loc, const FileOptions& options,
-                 Findings& out, FileStats& stats);
+void check_files(const flink::Metadata& md, const snapshot::Location& loc, const FileOptions& options, Findings& out,
+                 FileStats& stats);
 
 }  // namespace ckpt::validate

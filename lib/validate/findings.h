@@ -13,13 +13,13 @@
 namespace ckpt::validate {
 
 struct Finding {
-  std::string rule;        // stable id from rules.h, e.g. "K14"
+  std::string rule;  // stable id from rules.h, e.g. "K14"
   Severity severity = Severity::kError;
-  std::string where;       // "operator <uid or id> subtask 3", a file path, or "" for the snapshot
-  std::string message;     // one line, no trailing period
-  std::string operator_id; // 32 hex when the finding concerns one operator
-  int32_t subtask = -1;    // when it concerns one subtask
-  std::string file;        // local path (or URI) when it concerns one file
+  std::string where;        // "operator <uid or id> subtask 3", a file path, or "" for the snapshot
+  std::string message;      // one line, no trailing period
+  std::string operator_id;  // 32 hex when the finding concerns one operator
+  int32_t subtask = -1;     // when it concerns one subtask
+  std::string file;         // local path (or URI) when it concerns one file
 };
 
 // Collects findings; severity defaults to the rule's.

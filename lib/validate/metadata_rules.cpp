@@ -96,12 +96,13 @@ class Checker {
       const auto& op = md_.operators[static_cast<std::size_t>(r.operator_index)];
       if (h.tag == flink::stream_tag::kSegment) {
         if (h.scope != 0 && h.scope != 1) {
-          out_.add("S10", operator_where(op, r.subtask_index), fmt::format("segment scope is {}, expected 0 or 1", h.scope));
+          out_.add("S10", operator_where(op, r.subtask_index),
+                   fmt::format("segment scope is {}, expected 0 or 1", h.scope));
         }
         if (h.start < 0 || h.size < 0) {
           out_.add("S10", operator_where(op, r.subtask_index),
-                   fmt::format("segment of {} has start {} and size {}, expected both >= 0",
-                               io::mutf8_to_utf8(h.name), h.start, h.size));
+                   fmt::format("segment of {} has start {} and size {}, expected both >= 0", io::mutf8_to_utf8(h.name),
+                               h.start, h.size));
         }
       } else if ((h.tag == flink::stream_tag::kFile || h.tag == flink::stream_tag::kRelativeFile) && h.size < -1) {
         out_.add("S11", operator_where(op, r.subtask_index),
@@ -112,8 +113,8 @@ class Checker {
 
   void check_operator(const flink::OperatorState& op) {
     const std::string where = operator_where(op);
-    bool par_ok = op.parallelism >= 1 && op.max_parallelism >= op.parallelism &&
-                  op.max_parallelism <= flink::kMaxMaxParallelism;
+    bool par_ok =
+        op.parallelism >= 1 && op.max_parallelism >= op.parallelism && op.max_parallelism <= flink::kMaxMaxParallelism;
     if (!par_ok) {
       out_.add("K12", where,
                fmt::format("parallelism {} and max parallelism {}, expected 1 <= parallelism <= max parallelism <= {}",
@@ -206,9 +207,10 @@ class Checker {
     std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.first < b.first; });
     for (std::size_t i = 1; i < spans.size(); ++i) {
       if (spans[i].first <= spans[i - 1].last) {
-        out_.add("K14", operator_where(op),
-                 fmt::format("{} key groups of subtasks {} [{}, {}] and {} [{}, {}] overlap", slot, spans[i - 1].subtask,
-                             spans[i - 1].first, spans[i - 1].last, spans[i].subtask, spans[i].first, spans[i].last));
+        out_.add(
+            "K14", operator_where(op),
+            fmt::format("{} key groups of subtasks {} [{}, {}] and {} [{}, {}] overlap", slot, spans[i - 1].subtask,
+                        spans[i - 1].first, spans[i - 1].last, spans[i].subtask, spans[i].first, spans[i].last));
       }
     }
     // Gaps only matter when every subtask has keyed state: otherwise the missing subtasks simply
@@ -242,9 +244,9 @@ class Checker {
       int64_t group = static_cast<int64_t>(kg.range.start) + static_cast<int64_t>(i);
       if (o == -1 || o == 0) continue;
       if (o < 0 || (size >= 0 && o >= size)) {
-        out_.add("K16", where,
-                 fmt::format("offset of key group {} is {}, expected -1, 0 or inside the {}-byte stream", group, o,
-                             size));
+        out_.add(
+            "K16", where,
+            fmt::format("offset of key group {} is {}, expected -1, 0 or inside the {}-byte stream", group, o, size));
         return;
       }
       if (o < prev) {
@@ -288,8 +290,7 @@ class Checker {
       for (const auto& os : cf->handles) {
         int64_t size = known_size(os.handle);
         if (os.offset < 0 || (size >= 0 && os.offset > size)) {
-          out_.add("K16", where,
-                   fmt::format("changelog offset {} lies outside its {}-byte stream", os.offset, size));
+          out_.add("K16", where, fmt::format("changelog offset {} lies outside its {}-byte stream", os.offset, size));
         }
         check_stream(os.handle, where);
       }
@@ -298,8 +299,8 @@ class Checker {
 
   void check_incremental(const flink::KeyedHandle& k, const flink::IncrementalHandle& inc, const std::string& where) {
     if (inc.range.empty()) {
-      out_.add("K19", where, fmt::format("RocksDB handle (tag {}) has {} key groups, expected >= 1", k.tag,
-                                         inc.range.count));
+      out_.add("K19", where,
+               fmt::format("RocksDB handle (tag {}) has {} key groups, expected >= 1", k.tag, inc.range.count));
     }
     std::string backend = io::mutf8_to_utf8(inc.backend_id);
     if (!is_uuid(backend)) {
@@ -338,9 +339,9 @@ class Checker {
     for (const auto& ns : inc.shared) note(ns, true);
     for (const auto& ns : inc.private_files) note(ns, false);
     if (k.tag == flink::keyed_tag::kIncrementalV2 && sizes_known && inc.checkpointed_size > total) {
-      out_.add("K19", Severity::kWarning, where,
-               fmt::format("checkpointed size {} exceeds the {} bytes of the handle's files", inc.checkpointed_size,
-                           total));
+      out_.add(
+          "K19", Severity::kWarning, where,
+          fmt::format("checkpointed size {} exceeds the {} bytes of the handle's files", inc.checkpointed_size, total));
     }
   }
 
@@ -357,8 +358,9 @@ class Checker {
       for (std::size_t i = 0; i < e.offsets.size(); ++i) {
         int64_t o = e.offsets[i];
         if (o < 0 || (size >= 0 && o >= size)) {
-          out_.add("K17", where,
-                   fmt::format("offset {} of state \"{}\" is {}, expected inside the {}-byte stream", i, name, o, size));
+          out_.add(
+              "K17", where,
+              fmt::format("offset {} of state \"{}\" is {}, expected inside the {}-byte stream", i, name, o, size));
           break;
         }
         if (o < prev) {
@@ -380,7 +382,8 @@ class Checker {
     int64_t size = known_size(c.delegate);
     if (size < 0) return;
     if (c.merged() && c.state_size > size) {
-      out_.add("K18", where, fmt::format("merged {} state claims {} bytes of a {}-byte stream", side, c.state_size, size));
+      out_.add("K18", where,
+               fmt::format("merged {} state claims {} bytes of a {}-byte stream", side, c.state_size, size));
     }
     for (const auto& ch : c.channels) {
       if (ch.state_size < 0 || ch.state_size > size) {
@@ -409,8 +412,8 @@ class Checker {
       if (savepoint) {
         out_.add("K22", "", fmt::format("a chk-N directory holds a \"{}\"", md_.properties.type_name));
       } else if (loc_.checkpoint_number && *loc_.checkpoint_number != md_.checkpoint_id) {
-        out_.add("K22", "", fmt::format("directory chk-{} holds checkpoint {}", *loc_.checkpoint_number,
-                                        md_.checkpoint_id));
+        out_.add("K22", "",
+                 fmt::format("directory chk-{} holds checkpoint {}", *loc_.checkpoint_number, md_.checkpoint_id));
       }
     }
   }

@@ -34,14 +34,18 @@ constexpr std::array kRules{
     Rule{"K21", kWarning, "coordinator state is named after its operator id"},
     Rule{"K22", kWarning, "checkpoint/savepoint properties agree with the directory name and checkpoint id"},
     Rule{"F23", kError, "relative files exist, are regular files and have the recorded size"},
-    Rule{"F24", kError, "absolute and segment files exist, are regular files and hold the recorded bytes (a note lists files outside the job directory)"},
+    Rule{"F24", kError,
+         "absolute and segment files exist, are regular files and hold the recorded bytes (a note lists files outside "
+         "the job directory)"},
     Rule{"F26", kWarning, "every file in the snapshot directory is referenced by its _metadata"},
     Rule{"F27", kWarning, "savepoints: Flink's directory name, self-contained (no files in a checkpoint's shared/)"},
     Rule{"F28", kWarning, "chk-N and job directory names follow Flink's layout"},
     Rule{"F29", kError, "a chk-N directory holds _metadata (else the checkpoint never completed)"},
     Rule{"F30", kError, "relative paths resolve inside the snapshot directory"},
     Rule{"F31", kInfo, "files on unmapped remote file systems are not checked (--map, --strict)"},
-    Rule{"F32", kError, "handle paths resolve inside the snapshot's root, --map and --allow-outside directories, through no symbolic link"},
+    Rule{"F32", kError,
+         "handle paths resolve inside the snapshot's root, --map and --allow-outside directories, through no symbolic "
+         "link"},
     Rule{"D01", kError, "--deep: SST files open and every block checksum is correct"},
     Rule{"D02", kError, "--deep: SST table properties are readable and consistent with the file"},
     Rule{"D03", kError, "--deep: first and last SST keys lie inside the handle's key-group range"},
@@ -60,9 +64,12 @@ constexpr std::array kRules{
 
 std::string_view severity_name(Severity s) {
   switch (s) {
-    case kInfo: return "info";
-    case kWarning: return "warning";
-    case kError: return "error";
+    case kInfo:
+      return "info";
+    case kWarning:
+      return "warning";
+    case kError:
+      return "error";
   }
   return "?";
 }

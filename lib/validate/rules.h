@@ -23,9 +23,9 @@ enum class Severity : int { kInfo = 0, kWarning = 1, kError = 2 };
 std::string_view severity_name(Severity s);  // "info", "warning", "error"
 
 struct Rule {
-  std::string_view id;        // "K14"
-  Severity severity;          // default severity (a few rules report some cases at a lower one)
-  std::string_view title;     // one line, for --list-rules and the man page
+  std::string_view id;     // "K14"
+  Severity severity;       // default severity (a few rules report some cases at a lower one)
+  std::string_view title;  // one line, for --list-rules and the man page
 };
 
 // Every rule, in id order.

@@ -49,7 +49,8 @@ double rocksdb_compact(const fs::path& dir) {
   std::vector<std::string> names;
   ok(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names));
   rocksdb::ColumnFamilyOptions cfo;
-  ok(rocksdb::MergeOperator::CreateFromString(rocksdb::ConfigOptions(), "StringAppendTESTOperator", &cfo.merge_operator));
+  ok(rocksdb::MergeOperator::CreateFromString(rocksdb::ConfigOptions(), "StringAppendTESTOperator",
+                                              &cfo.merge_operator));
   cfo.disable_auto_compactions = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const auto& n : names) cfs.emplace_back(n, cfo);
@@ -88,9 +89,10 @@ int main(int argc, char** argv) {
   spec.inline_threshold = 20 * 1024;  // Flink's default: CURRENT and small files inlined
   double t0 = now_seconds();
   testsupport::RocksSnapshot snap = testsupport::write_rocks_snapshot(work / "gen", spec);
-  fmt::print("data: {} RocksDB files, {:.1f} MiB in 4 databases ({} keys written per flush, 40 flushes), "
-             "generated in {:.1f} s\n",
-             snap.rocks_files, static_cast<double>(snap.rocks_bytes) / (1 << 20), spec.db.keys_per_flush, now_seconds() - t0);
+  fmt::print(
+      "data: {} RocksDB files, {:.1f} MiB in 4 databases ({} keys written per flush, 40 flushes), "
+      "generated in {:.1f} s\n",
+      snap.rocks_files, static_cast<double>(snap.rocks_bytes) / (1 << 20), spec.db.keys_per_flush, now_seconds() - t0);
 
   const std::string shared = (snap.job_dir / "shared").string();
   timed_shell(fmt::format("cat {}/* > /dev/null", shared));  // warm the cache
@@ -129,19 +131,22 @@ int main(int argc, char** argv) {
     bytes_after += cs.bytes_after;
     for (const auto& cf : cs.column_families) entries += cf.entries;
   }
-  fmt::print("before: {} files, {:.1f} MiB; after: {} files ({} .sst), {:.1f} MiB, {} entries verified; "
-             "ratio: files {:.3f}, bytes {:.3f}\n",
-             snap.rocks_files, static_cast<double>(snap.rocks_bytes) / (1 << 20), files_after, sst_after,
-             static_cast<double>(bytes_after) / (1 << 20), entries,
-             static_cast<double>(files_after) / static_cast<double>(snap.rocks_files),
-             static_cast<double>(bytes_after) / static_cast<double>(snap.rocks_bytes));
+  fmt::print(
+      "before: {} files, {:.1f} MiB; after: {} files ({} .sst), {:.1f} MiB, {} entries verified; "
+      "ratio: files {:.3f}, bytes {:.3f}\n",
+      snap.rocks_files, static_cast<double>(snap.rocks_bytes) / (1 << 20), files_after, sst_after,
+      static_cast<double>(bytes_after) / (1 << 20), entries,
+      static_cast<double>(files_after) / static_cast<double>(snap.rocks_files),
+      static_cast<double>(bytes_after) / static_cast<double>(snap.rocks_bytes));
   fmt::print("cat of the same files (read limit):              {:.3f} s\n", cat);
   fmt::print("RocksDB Open + CompactRange, 4 databases in turn:  {:.3f} s\n", rocks);
   fmt::print("ldb compact of database 0 (of 4), 3 column families: {:.3f} s\n", ldb);
-  fmt::print("ckpt compact --threads 1:                          {:.3f} s  = {:.2f}x RocksDB's compaction, {:.1f}x cat\n",
-             times[0], times[0] / rocks, times[0] / cat);
-  fmt::print("ckpt compact (one thread per core, {} cores):       {:.3f} s  = {:.2f}x RocksDB's compaction, {:.1f}x cat\n",
-             std::thread::hardware_concurrency(), times[1], times[1] / rocks, times[1] / cat);
+  fmt::print(
+      "ckpt compact --threads 1:                          {:.3f} s  = {:.2f}x RocksDB's compaction, {:.1f}x cat\n",
+      times[0], times[0] / rocks, times[0] / cat);
+  fmt::print(
+      "ckpt compact (one thread per core, {} cores):       {:.3f} s  = {:.2f}x RocksDB's compaction, {:.1f}x cat\n",
+      std::thread::hardware_concurrency(), times[1], times[1] / rocks, times[1] / cat);
   fs::remove_all(work);
   return 0;
 }

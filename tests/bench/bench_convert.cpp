@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   snapshot::Location loc = snapshot::locate(chk / "_metadata");
   // Baseline 1: cp -r of everything the checkpoint needs (its directory and shared/).
   double cp = timed_shell(fmt::format("mkdir -p {0}/cp && cp -r {1} {2} {0}/cp/ && sync -f {0}/cp", work.string(),
-                                    chk.string(), (job / "shared").string()));
+                                      chk.string(), (job / "shared").string()));
   double t = now_seconds();
   ops::SelfContainedPlan plan = ops::plan_self_contained(md, loc, {});
   double plan_s = now_seconds() - t;
@@ -73,8 +73,9 @@ int main(int argc, char** argv) {
              plan_s);
 
   // Baseline 2: tar | zstd of the same files, same level, one worker per core.
-  double tz = timed_shell(fmt::format("tar -C {} -cf - chk-1000 shared | zstd -q -3 -T0 -o {}/base.tar.zst && sync -f {}",
-                                    job.string(), work.string(), work.string()));
+  double tz =
+      timed_shell(fmt::format("tar -C {} -cf - chk-1000 shared | zstd -q -3 -T0 -o {}/base.tar.zst && sync -f {}",
+                              job.string(), work.string(), work.string()));
   t = now_seconds();
   ops::PackStats ps = ops::pack_snapshot(plan, work / "chk.ckpt.zst", false, {});
   double pk = now_seconds() - t + plan_s;
@@ -86,8 +87,8 @@ int main(int argc, char** argv) {
   t = now_seconds();
   ops::unpack_archive(work / "chk.ckpt.zst", work / "unpacked", false);
   double up = now_seconds() - t;
-  double uz = timed_shell(fmt::format("mkdir -p {0}/untar && zstd -q -d -c {0}/base.tar.zst | tar -C {0}/untar -xf - && sync -f {0}",
-                                    work.string()));
+  double uz = timed_shell(fmt::format(
+      "mkdir -p {0}/untar && zstd -q -d -c {0}/base.tar.zst | tar -C {0}/untar -xf - && sync -f {0}", work.string()));
   fmt::print("unpack (verify + extract + check): {:.3f} s; baseline zstd -d | tar -x + sync: {:.3f} s ({:.3f}x)\n", up,
              uz, up / uz);
   fs::remove_all(work);

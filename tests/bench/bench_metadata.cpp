@@ -102,9 +102,10 @@ int main(int argc, char** argv) {
   double tr = best_of(20, [&] {
     for (const auto& p : paths) sink = io::read_file_bytes(p).size();
   });
-  std::printf("(a) all fixtures: %d of %zu files parsed, %.1f MB, %.2f ms per round, %.0f MB/s; "
-              "reading the same files (page cache): %.2f ms; parse / read = %.2fx\n",
-              parsed, files.size(), total / 1e6, ta * 1e3, total / ta / 1e6, tr * 1e3, ta / tr);
+  std::printf(
+      "(a) all fixtures: %d of %zu files parsed, %.1f MB, %.2f ms per round, %.0f MB/s; "
+      "reading the same files (page cache): %.2f ms; parse / read = %.2fx\n",
+      parsed, files.size(), total / 1e6, ta * 1e3, total / ta / 1e6, tr * 1e3, ta / tr);
 
   // (b)
   auto big = std::make_shared<const std::string>(io::read_file_bytes(largest_path));
@@ -119,10 +120,11 @@ int main(int argc, char** argv) {
       sink = static_cast<unsigned char>(copy[static_cast<size_t>(i) % copy.size()]);
     }
   });
-  std::printf("(b) largest fixture (%s, %.0f KB) x1000: %.1f ms, %.2f GB/s; copying the same bytes x1000: %.1f ms "
-              "(%.2f GB/s); parse / copy = %.1fx\n",
-              std::filesystem::path(largest_path).parent_path().filename().c_str(), big->size() / 1e3, tb * 1e3,
-              big->size() * 1000.0 / tb / 1e9, tcopy * 1e3, big->size() * 1000.0 / tcopy / 1e9, tb / tcopy);
+  std::printf(
+      "(b) largest fixture (%s, %.0f KB) x1000: %.1f ms, %.2f GB/s; copying the same bytes x1000: %.1f ms "
+      "(%.2f GB/s); parse / copy = %.1fx\n",
+      std::filesystem::path(largest_path).parent_path().filename().c_str(), big->size() / 1e3, tb * 1e3,
+      big->size() * 1000.0 / tb / 1e9, tcopy * 1e3, big->size() * 1000.0 / tcopy / 1e9, tb / tcopy);
 
   // (c)
   flink::Metadata syn = testsupport::synthetic_incremental(50, 200, 20, 3);
@@ -130,7 +132,8 @@ int main(int argc, char** argv) {
   const std::string& syn_bytes = *syn_shared;
   std::filesystem::path syn_dir = out / "synthetic-50x200" / "chk-1000";
   std::filesystem::create_directories(syn_dir);
-  std::ofstream(syn_dir / "_metadata", std::ios::binary).write(syn_bytes.data(), static_cast<std::streamsize>(syn_bytes.size()));
+  std::ofstream(syn_dir / "_metadata", std::ios::binary)
+      .write(syn_bytes.data(), static_cast<std::streamsize>(syn_bytes.size()));
   double tc = best_of(5, [&] { sink = flink::parse_metadata(syn_shared, "x").operators.size(); });
   bool same = flink::write_metadata(flink::parse_metadata(syn_bytes, "x")) == syn_bytes;
   std::printf("(c) synthetic 50x200 incremental (%.1f MB): %.1f ms, %.2f GB/s (target >= 1 GB/s), round trip %s\n",

@@ -126,10 +126,11 @@ void state_size(const fs::path& work, int64_t keys) {
   restored->restore(bytes, snap.range, flink::I64Array(raw));
   double restore_s = since(t0);
   g_sink = restored->num_entries();
-  std::printf("state %lld keys (one subtask): %.1f MiB; checkpoint %.3f s = sync snapshot %.3f s + write/fsync %.3f s "
-              "(baseline write+fsync of the same bytes %.3f s); restore %.3f s\n",
-              static_cast<long long>(keys), static_cast<double>(snap.payload.size()) / (1 << 20), sync_s + async_s, sync_s,
-              async_s, base_s, restore_s);
+  std::printf(
+      "state %lld keys (one subtask): %.1f MiB; checkpoint %.3f s = sync snapshot %.3f s + write/fsync %.3f s "
+      "(baseline write+fsync of the same bytes %.3f s); restore %.3f s\n",
+      static_cast<long long>(keys), static_cast<double>(snap.payload.size()) / (1 << 20), sync_s + async_s, sync_s,
+      async_s, base_s, restore_s);
   fs::remove_all(loc.dir);
   fs::remove_all(base.dir);
 }
@@ -150,13 +151,15 @@ void rocks_case(const fs::path& work, int64_t records, double hashmap_rate) {
   double off_rate = static_cast<double>(best_off.records) / best_off.input_seconds;
   double on_rate = static_cast<double>(best_on.records) / best_on.input_seconds;
   CheckpointStats rs = checkpoint_stats(best_on);
-  std::string vs_hashmap = hashmap_rate > 0 ? fmt::format(" ({:.1f} % of hashmap)", 100.0 * off_rate / hashmap_rate) : "";
-  std::printf("job, P=2, rocksdb, %lld records, best of 3 interleaved: checkpointing off %.2f M records/s%s "
-              "(target >= 0.5 M/s); incremental checkpoint every 1 s %.2f M records/s (%.1f %% of off; target "
-              ">= 85 %%), %d checkpoints, longest %.0f ms, largest upload %.1f MiB; load average %.2f before, "
-              "%.2f after (2 cores)\n",
-              static_cast<long long>(n), off_rate / 1e6, vs_hashmap.c_str(), on_rate / 1e6, 100.0 * on_rate / off_rate,
-              rs.completed, rs.max_ms, static_cast<double>(rs.max_bytes) / (1 << 20), load_before, load_average());
+  std::string vs_hashmap =
+      hashmap_rate > 0 ? fmt::format(" ({:.1f} % of hashmap)", 100.0 * off_rate / hashmap_rate) : "";
+  std::printf(
+      "job, P=2, rocksdb, %lld records, best of 3 interleaved: checkpointing off %.2f M records/s%s "
+      "(target >= 0.5 M/s); incremental checkpoint every 1 s %.2f M records/s (%.1f %% of off; target "
+      ">= 85 %%), %d checkpoints, longest %.0f ms, largest upload %.1f MiB; load average %.2f before, "
+      "%.2f after (2 cores)\n",
+      static_cast<long long>(n), off_rate / 1e6, vs_hashmap.c_str(), on_rate / 1e6, 100.0 * on_rate / off_rate,
+      rs.completed, rs.max_ms, static_cast<double>(rs.max_bytes) / (1 << 20), load_before, load_average());
   fs::remove_all(work / "rocks-off");
   fs::remove_all(work / "rocks-on");
 }
@@ -209,11 +212,12 @@ int main(int argc, char** argv) {
   // is latency, not a throughput cost; it is reported beside.
   double on_rate = static_cast<double>(on.records) / on.input_seconds;
   auto [completed, max_ms, max_bytes] = checkpoint_stats(on);
-  std::printf("job, P=2, checkpoint every 1 s: %.2f M records/s (%.1f %% of off; target >= 90 %%); "
-              "%d checkpoints, longest %.0f ms, largest %.1f MiB; input processed in %.2f s, job ended after the "
-              "final checkpoint at %.2f s\n",
-              on_rate / 1e6, 100.0 * on_rate / off_rate, completed, max_ms, static_cast<double>(max_bytes) / (1 << 20),
-              on.input_seconds, on.seconds);
+  std::printf(
+      "job, P=2, checkpoint every 1 s: %.2f M records/s (%.1f %% of off; target >= 90 %%); "
+      "%d checkpoints, longest %.0f ms, largest %.1f MiB; input processed in %.2f s, job ended after the "
+      "final checkpoint at %.2f s\n",
+      on_rate / 1e6, 100.0 * on_rate / off_rate, completed, max_ms, static_cast<double>(max_bytes) / (1 << 20),
+      on.input_seconds, on.seconds);
   fs::remove_all(work / "off");
   fs::remove_all(work / "on");
 

@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
     };
     ops::PlanRun run = ops::gather_root(req);
     lap("graph + inventory");
-    if (run.refusals.empty()) run.plan = ops::make_plan(run.graph, run.inventory, ops::decide(run.graph, policy), req.options);
+    if (run.refusals.empty())
+      run.plan = ops::make_plan(run.graph, run.inventory, ops::decide(run.graph, policy), req.options);
     lap("decisions + plan");
     std::FILE* null = std::fopen("/dev/null", "w");
     prune_json::write_plan_json(run, "prune", req.options, nullptr, false, null);
@@ -124,10 +125,11 @@ int main(int argc, char** argv) {
     }
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
-    std::printf("plan + --json: %.2f s wall (%.2f s CPU), peak RSS %ld MiB; %zu snapshots, %zu files in the graph, "
-                "%zu deletions, %zu refusals\n",
-                wall, cpu, ru.ru_maxrss / 1024, run.graph.snapshots.size(), run.graph.files.size(),
-                run.plan.deletions.size(), run.refusals.size());
+    std::printf(
+        "plan + --json: %.2f s wall (%.2f s CPU), peak RSS %ld MiB; %zu snapshots, %zu files in the graph, "
+        "%zu deletions, %zu refusals\n",
+        wall, cpu, ru.ru_maxrss / 1024, run.graph.snapshots.size(), run.graph.files.size(), run.plan.deletions.size(),
+        run.refusals.size());
     return 0;
   }
   if (argc == 5 && std::string(argv[1]) == "apply") {
@@ -144,9 +146,9 @@ int main(int argc, char** argv) {
     ops::ApplyResult r = ops::apply_plan(run.plan, *lock);
     ::sync();
     double wall = testsupport::now_seconds() - t0, cpu = cpu_seconds() - c0;
-    std::printf("apply: %.2f s wall (%.2f s CPU) incl. a final sync; %lld files and %lld directories deleted, %zu failures\n",
-                wall, cpu, static_cast<long long>(r.files_deleted), static_cast<long long>(r.dirs_deleted),
-                r.failures.size());
+    std::printf(
+        "apply: %.2f s wall (%.2f s CPU) incl. a final sync; %lld files and %lld directories deleted, %zu failures\n",
+        wall, cpu, static_cast<long long>(r.files_deleted), static_cast<long long>(r.dirs_deleted), r.failures.size());
     return r.ok() ? 0 : 1;
   }
   if (argc >= 3 && std::string(argv[1]) == "check") {

@@ -48,7 +48,8 @@ std::unique_ptr<KeyedStateBackend> backend(flink::KeyGroupRange range, const fs:
 // Keys of 40 pseudo-random hex characters: about 60 bytes per entry in the SST files, so that a
 // GiB is ~18 M keys rather than the ~50 M short words would need.
 std::string key_of(uint64_t i) {
-  return fmt::format("{:016x}{:016x}{:08x}", util::splitmix64(2 * i), util::splitmix64(2 * i + 1), static_cast<uint32_t>(i));
+  return fmt::format("{:016x}{:016x}{:08x}", util::splitmix64(2 * i), util::splitmix64(2 * i + 1),
+                     static_cast<uint32_t>(i));
 }
 
 void put(KeyedStateBackend& b, uint64_t i, int64_t v) {
@@ -104,9 +105,10 @@ int main(int argc, char** argv) {
   std::printf("state: %llu keys, %.2f GiB of SST files (filled in %.1f s: %.2f M puts/s)\n",
               static_cast<unsigned long long>(keys), static_cast<double>(sst_bytes(r1)) / (1 << 30), fill_s,
               static_cast<double>(keys) / fill_s / 1e6);
-  std::printf("first checkpoint: %.2f s = sync (flush + RocksDB checkpoint) %.2f s + upload and fsync %.2f s; "
-              "baseline cp + sync of the same files %.2f s (ratio %.2f)\n",
-              sync1_s + async1_s, sync1_s, async1_s, cp_s, (sync1_s + async1_s) / cp_s);
+  std::printf(
+      "first checkpoint: %.2f s = sync (flush + RocksDB checkpoint) %.2f s + upload and fsync %.2f s; "
+      "baseline cp + sync of the same files %.2f s (ratio %.2f)\n",
+      sync1_s + async1_s, sync1_s, async1_s, cp_s, (sync1_s + async1_s) / cp_s);
 
   // (b) 1 % of the keys change: the next checkpoint uploads only the new SST files.
   for (uint64_t i = 0; i < keys; i += 100) put(*b, i, -1);
@@ -122,8 +124,8 @@ int main(int argc, char** argv) {
 
   // (c) restore from checkpoint 2 (its files are in shared/ and chk-2/).
   NativePiece piece{nullptr, testsupport::native_db_files(r2, loc2, "bench"), all};
-  double cpr_s = timed_shell(fmt::format("mkdir -p {0}/cpr && cp {1}/shared/* {0}/cpr/", work.string(),
-                                         (work / "job").string()));
+  double cpr_s =
+      timed_shell(fmt::format("mkdir -p {0}/cpr && cp {1}/shared/* {0}/cpr/", work.string(), (work / "job").string()));
   t0 = now_seconds();
   auto restored = backend(all, work / "local");
   restored->restore_native(piece);

@@ -9,11 +9,11 @@
 // Usage: bench_validate DIR [GIB=2]
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -82,9 +82,9 @@ int main(int argc, char** argv) {
     }
     flink::SubtaskState st;
     st.index = s;
-    st.managed_keyed = b.incremental(1, flink::random_uuid(rng), range, static_cast<int64_t>(written),
-                                     b.inline_bytes(flink::random_uuid(rng), "meta"), std::move(shared), {},
-                                     flink::random_uuid(rng));
+    st.managed_keyed =
+        b.incremental(1, flink::random_uuid(rng), range, static_cast<int64_t>(written),
+                      b.inline_bytes(flink::random_uuid(rng), "meta"), std::move(shared), {}, flink::random_uuid(rng));
     op.subtasks.push_back(std::move(st));
   }
   md.operators.push_back(std::move(op));

@@ -33,8 +33,8 @@
 #include "io/atomic_file.h"
 #include "io/decode_error.h"
 #include "ops/convert.h"
-#include "ops/diff.h"
 #include "ops/deletion_plan.h"
+#include "ops/diff.h"
 #include "ops/inspect.h"
 #include "ops/prune_plan.h"
 #include "ops/snapshot_input.h"
@@ -116,7 +116,8 @@ void run_diff(const ckpt::flink::Metadata& md) {
 void run_convert(const ckpt::flink::Metadata& md) {
   {
     ckpt::flink::Metadata m = md;
-    (void)ckpt::ops::relocate(m, {ckpt::ops::Relocation{"/tmp", "s3://bucket/x"}, ckpt::ops::Relocation{"hdfs://nn", "/mnt"}});
+    (void)ckpt::ops::relocate(
+        m, {ckpt::ops::Relocation{"/tmp", "s3://bucket/x"}, ckpt::ops::Relocation{"hdfs://nn", "/mnt"}});
     (void)ckpt::ops::anchor_relative(m, "fuzz/chk-1", "fuzz/out", {});
     (void)ckpt::ops::savepoint_properties_for(m);
     try {
@@ -127,7 +128,8 @@ void run_convert(const ckpt::flink::Metadata& md) {
   for (int32_t to = 3; to <= 7; ++to) {
     ckpt::flink::Metadata m = md;
     try {
-      (void)ckpt::ops::change_version(m, to, ckpt::ops::PropertiesChoice::kFromDirectory, ckpt::snapshot::DirKind::kCheckpoint);
+      (void)ckpt::ops::change_version(m, to, ckpt::ops::PropertiesChoice::kFromDirectory,
+                                      ckpt::snapshot::DirKind::kCheckpoint);
     } catch (const ckpt::ops::ConvertError&) {
     }
   }
@@ -171,7 +173,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
   try {
     ckpt::flink::Metadata md = ckpt::flink::parse_metadata(bytes, "fuzz");
-    if (!skip_roundtrip && ckpt::flink::write_metadata(md) != bytes) std::abort();  // round trip is part of the contract
+    if (!skip_roundtrip && ckpt::flink::write_metadata(md) != bytes)
+      std::abort();  // round trip is part of the contract
     ckpt::snapshot::Location loc;
     loc.metadata = "fuzz/_metadata";
     loc.directory = "fuzz";

@@ -241,7 +241,8 @@ std::vector<snapshot::Location> snapshots_with_rocks_handles(const fs::path& roo
     }
     bool rocks = false;
     for (const auto& op : md.operators) {
-      for (const auto& s : op.subtasks) rocks = rocks || std::holds_alternative<flink::IncrementalHandle>(s.managed_keyed.body);
+      for (const auto& s : op.subtasks)
+        rocks = rocks || std::holds_alternative<flink::IncrementalHandle>(s.managed_keyed.body);
     }
     if (rocks) out.push_back(loc);
   }

@@ -17,10 +17,10 @@ namespace ckpt::testsupport {
 struct FlinkDbSpec {
   int32_t max_parallelism = 128;  // key-group prefix width and key assignment (spec §14)
   int32_t parallelism = 1;
-  int32_t subtask = 0;            // keys are drawn from this subtask's key-group range
-  int flushes = 6;                // each flush writes one level-0 table file per column family
+  int32_t subtask = 0;  // keys are drawn from this subtask's key-group range
+  int flushes = 6;      // each flush writes one level-0 table file per column family
   int keys_per_flush = 200;
-  int key_space = 300;            // distinct keys: later flushes overwrite, delete and append
+  int key_space = 300;  // distinct keys: later flushes overwrite, delete and append
   int value_bytes = 48;
   uint64_t seed = 1;
 };
@@ -50,8 +50,8 @@ struct RocksSnapshotSpec {
 
 struct RocksSnapshot {
   std::filesystem::path job_dir;
-  std::filesystem::path snapshot_dir;               // <job>/chk-<id>
-  std::vector<std::filesystem::path> checkpoints;   // per subtask: the RocksDB checkpoint uploaded
+  std::filesystem::path snapshot_dir;              // <job>/chk-<id>
+  std::vector<std::filesystem::path> checkpoints;  // per subtask: the RocksDB checkpoint uploaded
   uint64_t rocks_files = 0;
   uint64_t rocks_bytes = 0;
 };

@@ -30,19 +30,20 @@ flink::Metadata synthetic_incremental(int operators, int subtasks, int shared, i
       st.index = s;
       std::vector<flink::NamedStream> sh, pr;
       for (int f = 0; f < shared; ++f) {
-        sh.push_back(b.named(fmt::format("{:06}.sst", 10 + f),
-                             b.file(fmt::format("file:{}/{}/shared/{}", root, job, flink::random_uuid(rng)),
-                                    64 * 1024 * 1024 + f)));
+        sh.push_back(b.named(
+            fmt::format("{:06}.sst", 10 + f),
+            b.file(fmt::format("file:{}/{}/shared/{}", root, job, flink::random_uuid(rng)), 64 * 1024 * 1024 + f)));
       }
       const char* names[] = {"MANIFEST-000004", "OPTIONS-000009", "CURRENT"};
       for (int f = 0; f < private_files; ++f) {
-        pr.push_back(b.named(f < 3 ? names[f] : fmt::format("extra-{}", f),
-                             b.file(fmt::format("file:{}/{}/shared/{}", root, job, flink::random_uuid(rng)), 4096 + f)));
+        pr.push_back(
+            b.named(f < 3 ? names[f] : fmt::format("extra-{}", f),
+                    b.file(fmt::format("file:{}/{}/shared/{}", root, job, flink::random_uuid(rng)), 4096 + f)));
       }
       auto meta = b.relative_file(flink::random_uuid(rng), 1234);
-      st.managed_keyed = b.incremental(md.checkpoint_id, flink::random_uuid(rng),
-                                       flink::range_of_subtask(max_p, subtasks, s), 1234, std::move(meta),
-                                       std::move(sh), std::move(pr), flink::random_uuid(rng));
+      st.managed_keyed =
+          b.incremental(md.checkpoint_id, flink::random_uuid(rng), flink::range_of_subtask(max_p, subtasks, s), 1234,
+                        std::move(meta), std::move(sh), std::move(pr), flink::random_uuid(rng));
       op.subtasks.push_back(std::move(st));
     }
     md.operators.push_back(std::move(op));

@@ -29,9 +29,7 @@ void set_mtime(const fs::path& p, int64_t unix_seconds) {
   }
 }
 
-std::string random_job_id(std::mt19937_64& rng) {
-  return fmt::format("{:016x}{:016x}", rng(), rng());
-}
+std::string random_job_id(std::mt19937_64& rng) { return fmt::format("{:016x}{:016x}", rng(), rng()); }
 
 flink::Metadata history_metadata(const fs::path& job_dir, const HistoryCheckpoint& c) {
   flink::Metadata md;

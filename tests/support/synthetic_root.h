@@ -17,12 +17,12 @@ namespace ckpt::testsupport {
 // One checkpoint of a history, described by the files it uses.
 struct HistoryCheckpoint {
   int64_t id = 1;
-  int64_t mtime_s = 1700000000;                // mtime given to `_metadata` and to new files
-  std::vector<std::string> shared;             // file names in <job>/shared/ (tag 2, absolute)
-  std::vector<std::string> exclusive;          // file names in chk-N/ (tag 6, relative)
-  std::vector<std::filesystem::path> absolute; // any other absolute local paths (tag 2)
-  int subtasks = 4;                            // handles are spread over this many subtasks
-  bool savepoint = false;                      // savepoint properties in the trailer
+  int64_t mtime_s = 1700000000;                 // mtime given to `_metadata` and to new files
+  std::vector<std::string> shared;              // file names in <job>/shared/ (tag 2, absolute)
+  std::vector<std::string> exclusive;           // file names in chk-N/ (tag 6, relative)
+  std::vector<std::filesystem::path> absolute;  // any other absolute local paths (tag 2)
+  int subtasks = 4;                             // handles are spread over this many subtasks
+  bool savepoint = false;                       // savepoint properties in the trailer
 };
 
 // The `_metadata` model of `c` for a snapshot in `dir` of the job at `job_dir`: one operator,
@@ -38,9 +38,9 @@ std::filesystem::path write_history_checkpoint(const std::filesystem::path& job_
 struct IncrementalJobSpec {
   int checkpoints = 10;
   int subtasks = 4;
-  int window = 5;           // shared files each subtask's checkpoint references
-  int new_every = 1;        // each subtask uploads one new shared file every `new_every` checkpoints
-  int exclusive = 1;        // exclusive (tag-6) files per subtask per checkpoint
+  int window = 5;     // shared files each subtask's checkpoint references
+  int new_every = 1;  // each subtask uploads one new shared file every `new_every` checkpoints
+  int exclusive = 1;  // exclusive (tag-6) files per subtask per checkpoint
   int64_t first_mtime_s = 1700000000;
   int64_t interval_s = 60;
   int file_bytes = 0;

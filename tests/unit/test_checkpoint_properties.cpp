@@ -70,9 +70,7 @@ struct Java {
     return u8(0x72).utf(name).i64(suid).u8(flags).u16(fields);
   }
   Java& prim(char type, std::string_view name) { return u8(static_cast<uint8_t>(type)).utf(name); }
-  Java& ref_field(char type, std::string_view name, std::string_view sig) {
-    return prim(type, name).str(sig);
-  }
+  Java& ref_field(char type, std::string_view name, std::string_view sig) { return prim(type, name).str(sig); }
   Java& end() { return u8(0x78); }                    // TC_ENDBLOCKDATA
   Java& end_no_super() { return u8(0x78).u8(0x70); }  // empty annotation, no superclass
   Java& ref(int32_t handle) { return u8(0x71).i32(0x7E0000 + handle); }
@@ -117,9 +115,8 @@ Result classify(std::string_view bytes) {
 bool same(const Props& a, const Props& b) {
   return a.discard_cancelled == b.discard_cancelled && a.discard_failed == b.discard_failed &&
          a.discard_finished == b.discard_finished && a.discard_subsumed == b.discard_subsumed &&
-         a.discard_suspended == b.discard_suspended && a.forced == b.forced &&
-         a.unclaimed == b.unclaimed && a.kind == b.kind && a.format == b.format &&
-         a.action == b.action && a.type_name == b.type_name &&
+         a.discard_suspended == b.discard_suspended && a.forced == b.forced && a.unclaimed == b.unclaimed &&
+         a.kind == b.kind && a.format == b.format && a.action == b.action && a.type_name == b.type_name &&
          a.sharing_strategy == b.sharing_strategy;
 }
 
@@ -144,8 +141,7 @@ void check_invariants(const std::string& bytes, const Result& r) {
 // Every kind of trailer Flink writes, plus the flag and strategy variants ckpt can write.
 std::vector<Props> all_variants() {
   std::vector<Props> v;
-  for (Retention r :
-       {Retention::kNeverRetain, Retention::kRetainOnFailure, Retention::kRetainOnCancellation}) {
+  for (Retention r : {Retention::kNeverRetain, Retention::kRetainOnFailure, Retention::kRetainOnCancellation}) {
     v.push_back(checkpoint_properties(r));
     v.push_back(checkpoint_properties(r, true));
   }
@@ -166,13 +162,11 @@ std::vector<Props> all_variants() {
 
 // Spec §10.2, transcribed independently of the library's encoder.
 std::string spec_prefix() {
-  return hex("AC ED 00 05 73 72 00 38") +
-         "org.apache.flink.runtime.checkpoint.CheckpointProperties" +
-         hex("00 00 00 00 00 00 00 02 02 00 08") + hex("5A 00 10") + "discardCancelled" +
-         hex("5A 00 0D") + "discardFailed" + hex("5A 00 0F") + "discardFinished" + hex("5A 00 0F") +
-         "discardSubsumed" + hex("5A 00 10") + "discardSuspended" + hex("5A 00 06") + "forced" +
-         hex("5A 00 09") + "unclaimed" + hex("4C 00 0E") + "checkpointType" + hex("74 00 32") +
-         "Lorg/apache/flink/runtime/checkpoint/SnapshotType;" + hex("78 70");
+  return hex("AC ED 00 05 73 72 00 38") + "org.apache.flink.runtime.checkpoint.CheckpointProperties" +
+         hex("00 00 00 00 00 00 00 02 02 00 08") + hex("5A 00 10") + "discardCancelled" + hex("5A 00 0D") +
+         "discardFailed" + hex("5A 00 0F") + "discardFinished" + hex("5A 00 0F") + "discardSubsumed" + hex("5A 00 10") +
+         "discardSuspended" + hex("5A 00 06") + "forced" + hex("5A 00 09") + "unclaimed" + hex("4C 00 0E") +
+         "checkpointType" + hex("74 00 32") + "Lorg/apache/flink/runtime/checkpoint/SnapshotType;" + hex("78 70");
 }
 std::string spec_str(std::string_view s) {
   std::string out = hex("74 00");
@@ -184,25 +178,21 @@ std::string spec_enumbase() {
 }
 std::string spec_checkpoint_type(std::string_view name, std::string_view strategy) {
   return hex("73 72 00 32") + "org.apache.flink.runtime.checkpoint.CheckpointType" +
-         hex("D6 DE 4F 03 05 AE 1D 3A 02 00 02") + hex("4C 00 04") + "name" + hex("74 00 12") +
-         "Ljava/lang/String;" + hex("4C 00 14") + "sharingFilesStrategy" + hex("74 00 47") +
-         "Lorg/apache/flink/runtime/checkpoint/SnapshotType$SharingFilesStrategy;" + hex("78 70") +
-         spec_str(name) + hex("7E 72 00 45") +
-         "org.apache.flink.runtime.checkpoint.SnapshotType$SharingFilesStrategy" +
+         hex("D6 DE 4F 03 05 AE 1D 3A 02 00 02") + hex("4C 00 04") + "name" + hex("74 00 12") + "Ljava/lang/String;" +
+         hex("4C 00 14") + "sharingFilesStrategy" + hex("74 00 47") +
+         "Lorg/apache/flink/runtime/checkpoint/SnapshotType$SharingFilesStrategy;" + hex("78 70") + spec_str(name) +
+         hex("7E 72 00 45") + "org.apache.flink.runtime.checkpoint.SnapshotType$SharingFilesStrategy" +
          hex("00 00 00 00 00 00 00 00 12 00 00 78") + spec_enumbase() + spec_str(strategy);
 }
-std::string spec_savepoint_type(std::string_view format, std::string_view name,
-                                std::string_view action) {
+std::string spec_savepoint_type(std::string_view format, std::string_view name, std::string_view action) {
   return hex("73 72 00 31") + "org.apache.flink.runtime.checkpoint.SavepointType" +
-         hex("A0 87 D3 08 A4 58 14 B8 02 00 03") + hex("4C 00 0A") + "formatType" +
-         hex("74 00 35") + "Lorg/apache/flink/core/execution/SavepointFormatType;" +
-         hex("4C 00 04") + "name" + hex("74 00 12") + "Ljava/lang/String;" + hex("4C 00 14") +
-         "postCheckpointAction" + hex("74 00 48") +
+         hex("A0 87 D3 08 A4 58 14 B8 02 00 03") + hex("4C 00 0A") + "formatType" + hex("74 00 35") +
+         "Lorg/apache/flink/core/execution/SavepointFormatType;" + hex("4C 00 04") + "name" + hex("74 00 12") +
+         "Ljava/lang/String;" + hex("4C 00 14") + "postCheckpointAction" + hex("74 00 48") +
          "Lorg/apache/flink/runtime/checkpoint/SavepointType$PostCheckpointAction;" + hex("78 70") +
          hex("7E 72 00 33") + "org.apache.flink.core.execution.SavepointFormatType" +
-         hex("00 00 00 00 00 00 00 00 12 00 00 78") + spec_enumbase() + spec_str(format) +
-         spec_str(name) + hex("7E 72 00 46") +
-         "org.apache.flink.runtime.checkpoint.SavepointType$PostCheckpointAction" +
+         hex("00 00 00 00 00 00 00 00 12 00 00 78") + spec_enumbase() + spec_str(format) + spec_str(name) +
+         hex("7E 72 00 46") + "org.apache.flink.runtime.checkpoint.SavepointType$PostCheckpointAction" +
          hex("00 00 00 00 00 00 00 00 12 00 00 78") + hex("71 00 7E 00 09") + spec_str(action);
 }
 
@@ -224,14 +214,11 @@ TEST_CASE("encode_properties_trailer emits the exact bytes of spec §10.2") {
   CHECK(encode_properties_trailer(checkpoint_properties(Retention::kNeverRetain)) ==
         spec_prefix() + never + spec_checkpoint_type("Checkpoint", "FORWARD_BACKWARD"));
   CHECK(encode_properties_trailer(checkpoint_properties(Retention::kRetainOnCancellation, true)) ==
-        spec_prefix() + hex("00 00 01 01 00 00 00") +
-            spec_checkpoint_type("Full Checkpoint", "FORWARD"));
+        spec_prefix() + hex("00 00 01 01 00 00 00") + spec_checkpoint_type("Full Checkpoint", "FORWARD"));
   CHECK(encode_properties_trailer(savepoint_properties(Format::kCanonical, Action::kNone, true)) ==
-        spec_prefix() + hex("00 00 00 00 00 01 00") +
-            spec_savepoint_type("CANONICAL", "Savepoint", "NONE"));
+        spec_prefix() + hex("00 00 00 00 00 01 00") + spec_savepoint_type("CANONICAL", "Savepoint", "NONE"));
   CHECK(encode_properties_trailer(savepoint_properties(Format::kNative, Action::kSuspend)) ==
-        spec_prefix() + hex("00 00 00 00 00 00 00") +
-            spec_savepoint_type("NATIVE", "Suspend Savepoint", "SUSPEND"));
+        spec_prefix() + hex("00 00 00 00 00 00 00") + spec_savepoint_type("NATIVE", "Suspend Savepoint", "SUSPEND"));
   CHECK(encode_properties_trailer(savepoint_properties(Format::kNative, Action::kTerminate)) ==
         spec_prefix() + hex("00 00 00 00 00 00 00") +
             spec_savepoint_type("NATIVE", "Terminate Savepoint", "TERMINATE"));
@@ -272,8 +259,7 @@ TEST_CASE("encode derives the Java type name from kind and action, not from type
   CHECK(encode_properties_trailer(c) ==
         encode_properties_trailer(checkpoint_properties(Retention::kRetainOnFailure, true)));
   c.kind = Kind::kCheckpoint;
-  CHECK(encode_properties_trailer(c) ==
-        encode_properties_trailer(checkpoint_properties(Retention::kRetainOnFailure)));
+  CHECK(encode_properties_trailer(c) == encode_properties_trailer(checkpoint_properties(Retention::kRetainOnFailure)));
 }
 
 TEST_CASE("encode rejects values it cannot represent") {
@@ -319,8 +305,7 @@ TEST_CASE("presets match the table of spec §10.1") {
       {checkpoint_properties(Retention::kRetainOnCancellation), false, false, true, true, false},
       {checkpoint_properties(Retention::kRetainOnFailure, true), true, false, true, true, true},
       {savepoint_properties(Format::kCanonical), false, false, false, false, false},
-      {savepoint_properties(Format::kNative, Action::kTerminate, true), false, false, false, false,
-       false},
+      {savepoint_properties(Format::kNative, Action::kTerminate, true), false, false, false, false, false},
   };
   for (const Row& r : rows) {
     CAPTURE(describe(r.p));
@@ -349,14 +334,12 @@ TEST_CASE("presets match the table of spec §10.1") {
   CHECK(stop.action == Action::kSuspend);
   CHECK(stop.type_name == "Suspend Savepoint");
   CHECK(stop.sharing_strategy.empty());
-  CHECK(savepoint_properties(Format::kCanonical, Action::kTerminate).type_name ==
-        "Terminate Savepoint");
+  CHECK(savepoint_properties(Format::kCanonical, Action::kTerminate).type_name == "Terminate Savepoint");
   CHECK(savepoint_properties(Format::kCanonical).type_name == "Savepoint");
 }
 
 TEST_CASE("retention_of recognises the three checkpoint presets") {
-  for (Retention r :
-       {Retention::kNeverRetain, Retention::kRetainOnFailure, Retention::kRetainOnCancellation}) {
+  for (Retention r : {Retention::kNeverRetain, Retention::kRetainOnFailure, Retention::kRetainOnCancellation}) {
     CHECK(retention_of(checkpoint_properties(r)) == r);
     CHECK(retention_of(checkpoint_properties(r, true)) == r);
   }
@@ -371,10 +354,8 @@ TEST_CASE("display names") {
   CHECK(describe(checkpoint_properties(Retention::kNeverRetain, true)) == "full checkpoint");
   CHECK(describe(savepoint_properties(Format::kCanonical)) == "savepoint (canonical)");
   CHECK(describe(savepoint_properties(Format::kNative)) == "savepoint (native)");
-  CHECK(describe(savepoint_properties(Format::kNative, Action::kSuspend)) ==
-        "suspend savepoint (native)");
-  CHECK(describe(savepoint_properties(Format::kCanonical, Action::kTerminate)) ==
-        "terminate savepoint (canonical)");
+  CHECK(describe(savepoint_properties(Format::kNative, Action::kSuspend)) == "suspend savepoint (native)");
+  CHECK(describe(savepoint_properties(Format::kCanonical, Action::kTerminate)) == "terminate savepoint (canonical)");
   Props bad = savepoint_properties(Format::kCanonical);
   bad.action = static_cast<Action>(9);
   CHECK(describe(bad) == "?");
@@ -389,8 +370,7 @@ TEST_CASE("display names") {
   CHECK(describe(Retention::kRetainOnFailure) == "RETAIN_ON_FAILURE");
   CHECK(describe(Retention::kRetainOnCancellation) == "RETAIN_ON_CANCELLATION");
 
-  CHECK(type_name(Kind::kCheckpoint, Action::kTerminate) ==
-        "Checkpoint");  // action: savepoints only
+  CHECK(type_name(Kind::kCheckpoint, Action::kTerminate) == "Checkpoint");  // action: savepoints only
   CHECK(type_name(Kind::kSavepoint, Action::kSuspend) == "Suspend Savepoint");
   CHECK(format_name(Format::kNative) == "NATIVE");
   CHECK(action_name(Action::kTerminate) == "TERMINATE");
@@ -417,8 +397,7 @@ TEST_CASE("parse writes `out` only on kParsed and works without a detail string"
   const std::string other = Java().str("hello").s;
   CHECK(parse_properties_trailer(other, out) == TrailerState::kUnparsed);
   CHECK(same(out, sentinel));
-  CHECK(parse_properties_trailer(
-            encode_properties_trailer(checkpoint_properties(Retention::kNeverRetain)), out) ==
+  CHECK(parse_properties_trailer(encode_properties_trailer(checkpoint_properties(Retention::kNeverRetain)), out) ==
         TrailerState::kParsed);
   CHECK(same(out, checkpoint_properties(Retention::kNeverRetain)));
 }
@@ -436,8 +415,7 @@ std::string replaced(std::string s, std::string_view from, std::string_view to) 
 
 TEST_CASE("CheckpointProperties of an unknown shape is kUnparsed with a reason") {
   const std::string cp = encode_properties_trailer(checkpoint_properties(Retention::kNeverRetain));
-  const std::string sp =
-      encode_properties_trailer(savepoint_properties(Format::kCanonical, Action::kSuspend));
+  const std::string sp = encode_properties_trailer(savepoint_properties(Format::kCanonical, Action::kSuspend));
 
   struct Case {
     const char* what;
@@ -446,34 +424,25 @@ TEST_CASE("CheckpointProperties of an unknown shape is kUnparsed with a reason")
   };
   const Case cases[] = {
       {"CheckpointProperties UID",
-       replaced(cp, hex("00 00 00 00 00 00 00 02 02 00 08"),
-                hex("00 00 00 00 00 00 00 03 02 00 08")),
+       replaced(cp, hex("00 00 00 00 00 00 00 02 02 00 08"), hex("00 00 00 00 00 00 00 03 02 00 08")),
        "serialVersionUID 3, expected 2"},
-      {"CheckpointType UID", replaced(cp, hex("D6 DE 4F 03"), hex("D6 DE 4F 04")),
-       "serialVersionUID"},
-      {"SavepointType UID", replaced(sp, hex("A0 87 D3 08"), hex("A0 87 D3 09")),
-       "serialVersionUID"},
+      {"CheckpointType UID", replaced(cp, hex("D6 DE 4F 03"), hex("D6 DE 4F 04")), "serialVersionUID"},
+      {"SavepointType UID", replaced(sp, hex("A0 87 D3 08"), hex("A0 87 D3 09")), "serialVersionUID"},
       {"unknown CheckpointType name", replaced(cp, spec_str("Checkpoint"), spec_str("Checkpoinz")),
        "unknown name \"Checkpoinz\""},
       {"unknown strategy", replaced(cp, spec_str("FORWARD_BACKWARD"), spec_str("BACKWARD")),
        "unknown constant BACKWARD"},
-      {"unknown action", replaced(sp, spec_str("SUSPEND"), spec_str("PAUSE")),
-       "unknown constant PAUSE"},
-      {"unknown format", replaced(sp, spec_str("CANONICAL"), spec_str("CANON")),
-       "unknown constant CANON"},
-      {"name does not fit the action",
-       replaced(sp, spec_str("Suspend Savepoint"), spec_str("Terminate Savepoint")),
+      {"unknown action", replaced(sp, spec_str("SUSPEND"), spec_str("PAUSE")), "unknown constant PAUSE"},
+      {"unknown format", replaced(sp, spec_str("CANONICAL"), spec_str("CANON")), "unknown constant CANON"},
+      {"name does not fit the action", replaced(sp, spec_str("Suspend Savepoint"), spec_str("Terminate Savepoint")),
        "is named \"Terminate Savepoint\", expected \"Suspend Savepoint\""},
-      {"renamed boolean field", replaced(cp, "discardFailed", "discardFAILED"),
-       "no boolean field discardFailed"},
+      {"renamed boolean field", replaced(cp, "discardFailed", "discardFAILED"), "no boolean field discardFailed"},
       {"boolean written as 2", cp.substr(0, 0x103) + hex("02") + cp.substr(0x104),
        "not encoded the way Flink writes it (first difference at trailer byte 259)"},
       {"checkpointType null", cp.substr(0, 0x109) + hex("70"), "checkpointType holds null"},
-      {"checkpointType is the properties object itself",
-       cp.substr(0, 0x109) + hex("71 00 7E 00 02"),
+      {"checkpointType is the properties object itself", cp.substr(0, 0x109) + hex("71 00 7E 00 02"),
        "holds a object of class org.apache.flink.runtime.checkpoint.CheckpointProperties"},
-      {"checkpointType is a string", cp.substr(0, 0x109) + spec_str("Checkpoint"),
-       "holds a string \"Checkpoint\""},
+      {"checkpointType is a string", cp.substr(0, 0x109) + spec_str("Checkpoint"), "holds a string \"Checkpoint\""},
   };
   for (const Case& c : cases) {
     const std::string what = c.what;
@@ -489,21 +458,19 @@ TEST_CASE("CheckpointProperties of an unknown shape is kUnparsed with a reason")
 TEST_CASE("CheckpointProperties with an extra field is kUnparsed") {
   Java j;
   j.u8(0x73).desc("org.apache.flink.runtime.checkpoint.CheckpointProperties", 2, 0x02, 9);
-  for (const char* f : {"discardCancelled", "discardFailed", "discardFinished", "discardSubsumed",
-                        "discardSuspended", "forced", "unclaimed"}) {
+  for (const char* f : {"discardCancelled", "discardFailed", "discardFinished", "discardSubsumed", "discardSuspended",
+                        "forced", "unclaimed"}) {
     j.prim('Z', f);
   }
   j.prim('I', "zzNewField");
-  j.ref_field('L', "checkpointType", "Lorg/apache/flink/runtime/checkpoint/SnapshotType;")
-      .end_no_super();
+  j.ref_field('L', "checkpointType", "Lorg/apache/flink/runtime/checkpoint/SnapshotType;").end_no_super();
   j.raw("01 01 01 01 01 00 00").i32(7);
   const std::string cp = encode_properties_trailer(checkpoint_properties(Retention::kNeverRetain));
   j.s += cp.substr(0x109);
   Result r = classify(j.s);
   CHECK(r.outcome == Outcome::kUnparsed);
-  CHECK(
-      r.detail.find("a checkpoint CheckpointProperties, but not encoded the way Flink writes it") !=
-      std::string::npos);
+  CHECK(r.detail.find("a checkpoint CheckpointProperties, but not encoded the way Flink writes it") !=
+        std::string::npos);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -559,20 +526,13 @@ TEST_CASE("objects with fields of every primitive type, arrays and references") 
   j.prim('S', "s").prim('Z', "z");
   j.ref_field('L', "o", "Ljava/lang/Object;").ref_field('[', "a", "[I");
   j.ref_field('L', "again", "Ljava/lang/Object;");  // signature written again: a new string
-  j.end()
-      .desc("com.example.Base", 7, 0x02, 1)
-      .ref_field('L', "name", "Ljava/lang/String;")
-      .end_no_super();
+  j.end().desc("com.example.Base", 7, 0x02, 1).ref_field('L', "name", "Ljava/lang/String;").end_no_super();
   // Handles: 0 Prims desc, 1..4 signatures, 5 Base desc, 6 its signature, 7 the object.
   j.str("base first");                                                 // Base.name
   j.raw("7F").raw("00 41").raw("3F F0 00 00 00 00 00 00");             // b, c, d
   j.raw("3F 80 00 00").i32(-5).i64(INT64_MIN).raw("80 00").raw("01");  // f, i, j, s, z
   j.ref(7);                                                            // o: the object itself
-  j.u8(0x75)
-      .desc("[I", 0x4DBA602676EAB2A5LL, 0x02, 0)
-      .end_no_super()
-      .i32(3)
-      .raw("00 00 00 01 00 00 00 02 00 00 00 03");
+  j.u8(0x75).desc("[I", 0x4DBA602676EAB2A5LL, 0x02, 0).end_no_super().i32(3).raw("00 00 00 01 00 00 00 02 00 00 00 03");
   j.ref(4);  // again: the "[I" signature string
   check_other_stream(j.s, "holds a object of class com.example.Prims");
 }
@@ -648,8 +608,7 @@ TEST_CASE("malformed streams throw DecodeError") {
       {"block data at top level", hex("AC ED 00 05 77 01 00"), 4, "block data"},
       {"two objects", hex("AC ED 00 05 70 70"), 5, "1 bytes follow the serialized object"},
       {"null then garbage", hex("AC ED 00 05 70 00 01 02"), 5, "3 bytes follow"},
-      {"reference without handles", hex("AC ED 00 05 71 00 7E 00 00"), 4,
-       "reference to handle 0x7E0000"},
+      {"reference without handles", hex("AC ED 00 05 71 00 7E 00 00"), 4, "reference to handle 0x7E0000"},
       {"reference below the base", objects.s + hex("00 00 00 01") + hex("71 00 7D FF FF"), 44,
        "reference to handle 0x7DFFFF"},
       {"reference past the end", objects.s + hex("00 00 00 01") + hex("71 00 7E 00 02"), 44,
@@ -657,64 +616,45 @@ TEST_CASE("malformed streams throw DecodeError") {
       {"negative long string", Java().u8(0x7C).i64(-1).s, 4, "long string length -1"},
       {"huge long string", Java().u8(0x7C).i64(INT64_MAX).raw("41").s, 13, "truncated"},
       {"string not modified UTF-8", Java().str("\xFF").s, 7, "not valid modified UTF-8"},
-      {"class name not modified UTF-8", Java().desc("\xF0\x9F\x98\x80", 1, 2, 0).end_no_super().s,
-       7, "class name is not valid modified UTF-8"},
+      {"class name not modified UTF-8", Java().desc("\xF0\x9F\x98\x80", 1, 2, 0).end_no_super().s, 7,
+       "class name is not valid modified UTF-8"},
       {"cut-off UTF-8 sequence", Java().str("ab\xC3").s, 9, "cut off"},
       {"serializable and externalizable", Java().desc("X", 1, 0x06, 0).end_no_super().s, 16,
        "both serializable and externalizable"},
-      {"negative field count", Java().desc("X", 1, 0x02, 0x8000).s, 17,
-       "field count -32768 is negative"},
-      {"field count past the end", Java().desc("X", 1, 0x02, 100).prim('I', "a").s, 17,
-       "field count is 100"},
+      {"negative field count", Java().desc("X", 1, 0x02, 0x8000).s, 17, "field count -32768 is negative"},
+      {"field count past the end", Java().desc("X", 1, 0x02, 100).prim('I', "a").s, 17, "field count is 100"},
       {"bad field type code", Java().desc("X", 1, 0x02, 1).prim('X', "a").end_no_super().s, 19,
        "field a has type code 0x58"},
-      {"null field signature",
-       Java().desc("X", 1, 0x02, 1).prim('L', "a").raw("70").end_no_super().s, 23,
+      {"null field signature", Java().desc("X", 1, 0x02, 1).prim('L', "a").raw("70").end_no_super().s, 23,
        "field type signature is null, expected a string"},
-      {"empty field signature",
-       Java().desc("X", 1, 0x02, 1).ref_field('L', "a", "").end_no_super().s, 19,
+      {"empty field signature", Java().desc("X", 1, 0x02, 1).ref_field('L', "a", "").end_no_super().s, 19,
        "empty type signature"},
-      {"field signature is an object",
-       Java().desc("X", 1, 0x02, 1).prim('L', "a").u8(0x73).ref(0).s, 24, "still being defined"},
-      {"enum class with a UID", Java().u8(0x7E).desc("E", 5, 0x12, 0).end().s, 17,
-       "serialVersionUID 5, expected 0"},
-      {"enum class with fields", Java().u8(0x7E).desc("E", 0, 0x12, 1).prim('I', "x").s, 18,
-       "has 1 fields"},
-      {"enum of a non-enum class", Java().u8(0x7E).desc("E", 1, 0x02, 0).end_no_super().str("A").s,
-       4, "which is not an enum"},
+      {"field signature is an object", Java().desc("X", 1, 0x02, 1).prim('L', "a").u8(0x73).ref(0).s, 24,
+       "still being defined"},
+      {"enum class with a UID", Java().u8(0x7E).desc("E", 5, 0x12, 0).end().s, 17, "serialVersionUID 5, expected 0"},
+      {"enum class with fields", Java().u8(0x7E).desc("E", 0, 0x12, 1).prim('I', "x").s, 18, "has 1 fields"},
+      {"enum of a non-enum class", Java().u8(0x7E).desc("E", 1, 0x02, 0).end_no_super().str("A").s, 4,
+       "which is not an enum"},
       {"enum constant name not a string",
        Java().u8(0x7E).desc("E", 0, 0x12, 0).end().s + enum_base.s.substr(4) + hex("70"), 51,
        "enum constant name is null"},
       {"object of a null class", hex("AC ED 00 05 73 70"), 4, "class descriptor of object is null"},
-      {"object of a string",
-       objects.s + hex("00 00 00 02") + Java().str("a").s.substr(4) + hex("73 71 00 7E 00 02"), 49,
-       "refers to a string"},
-      {"class descriptor of a bad type", hex("AC ED 00 05 73 74 00 01 41"), 5,
-       "expected a class descriptor"},
-      {"superclass is itself", Java().desc("A", 1, 0x02, 0).end().ref(0).s, 20,
-       "still being defined"},
-      {"protocol-1 externalizable", Java().u8(0x73).desc("X", 1, 0x04, 0).end_no_super().s, 22,
-       "protocol 1"},
-      {"array of a non-array class",
-       Java().u8(0x75).desc("Foo", 1, 0x02, 0).end_no_super().i32(0).s, 4, "not an array type"},
-      {"array of an unknown element type",
-       Java().u8(0x75).desc("[Q", 1, 0x02, 0).end_no_super().i32(0).s, 4, "not an array type"},
-      {"negative array length", Java().u8(0x75).desc("[I", 1, 0x02, 0).end_no_super().i32(-1).s, 23,
-       "array length -1"},
-      {"array length past the end",
-       Java().u8(0x75).desc("[J", 1, 0x02, 0).end_no_super().i32(INT32_MAX).s + "12345678", 23,
-       "array length is 2147483647"},
+      {"object of a string", objects.s + hex("00 00 00 02") + Java().str("a").s.substr(4) + hex("73 71 00 7E 00 02"),
+       49, "refers to a string"},
+      {"class descriptor of a bad type", hex("AC ED 00 05 73 74 00 01 41"), 5, "expected a class descriptor"},
+      {"superclass is itself", Java().desc("A", 1, 0x02, 0).end().ref(0).s, 20, "still being defined"},
+      {"protocol-1 externalizable", Java().u8(0x73).desc("X", 1, 0x04, 0).end_no_super().s, 22, "protocol 1"},
+      {"array of a non-array class", Java().u8(0x75).desc("Foo", 1, 0x02, 0).end_no_super().i32(0).s, 4,
+       "not an array type"},
+      {"array of an unknown element type", Java().u8(0x75).desc("[Q", 1, 0x02, 0).end_no_super().i32(0).s, 4,
+       "not an array type"},
+      {"negative array length", Java().u8(0x75).desc("[I", 1, 0x02, 0).end_no_super().i32(-1).s, 23, "array length -1"},
+      {"array length past the end", Java().u8(0x75).desc("[J", 1, 0x02, 0).end_no_super().i32(INT32_MAX).s + "12345678",
+       23, "array length is 2147483647"},
       {"object array length past the end",
-       Java()
-           .u8(0x75)
-           .desc("[Ljava.lang.Object;", 1, 0x02, 0)
-           .end_no_super()
-           .i32(1 << 30)
-           .raw("70 70")
-           .s,
-       40, "array length is 1073741824"},
-      {"negative block data length",
-       Java().u8(0x73).desc("X", 1, 0x03, 0).end_no_super().raw("7A FF FF FF FF").s, 22,
+       Java().u8(0x75).desc("[Ljava.lang.Object;", 1, 0x02, 0).end_no_super().i32(1 << 30).raw("70 70").s, 40,
+       "array length is 1073741824"},
+      {"negative block data length", Java().u8(0x73).desc("X", 1, 0x03, 0).end_no_super().raw("7A FF FF FF FF").s, 22,
        "block data length -1"},
       {"unterminated annotation", Java().desc("X", 1, 0x02, 0).raw("77 01 00").s, 22, "truncated"},
   };
@@ -808,10 +748,9 @@ TEST_CASE("trailing bytes after the object throw DecodeError at the first extra 
 }
 
 TEST_CASE("every single-bit flip of the templates is handled") {
-  std::vector<std::string> trailers{
-      encode_null_trailer(),
-      encode_properties_trailer(checkpoint_properties(Retention::kNeverRetain)),
-      encode_properties_trailer(savepoint_properties(Format::kNative, Action::kSuspend))};
+  std::vector<std::string> trailers{encode_null_trailer(),
+                                    encode_properties_trailer(checkpoint_properties(Retention::kNeverRetain)),
+                                    encode_properties_trailer(savepoint_properties(Format::kNative, Action::kSuspend))};
   std::map<Outcome, int> seen;
   for (const std::string& t : trailers) {
     for (std::size_t i = 0; i < t.size(); ++i) {
@@ -871,9 +810,7 @@ TEST_CASE("random streams after the magic never crash") {
     for (std::size_t i = 0; i < len; ++i) {
       const uint64_t x = next_random(state);
       // Mostly type codes and small numbers, so that the parser gets past the first byte.
-      m.push_back(static_cast<char>(x % 3 == 0   ? 0x70 + (x >> 8) % 15
-                                    : x % 3 == 1 ? (x >> 8) % 4
-                                                 : x >> 8));
+      m.push_back(static_cast<char>(x % 3 == 0 ? 0x70 + (x >> 8) % 15 : x % 3 == 1 ? (x >> 8) % 4 : x >> 8));
     }
     Result r = classify(m);
     check_invariants(m, r);
@@ -893,8 +830,7 @@ std::string read_file(const std::filesystem::path& p) {
 // The trailer of a V4+ file, located without parsing the body: it starts at the last stream
 // header that opens a CheckpointProperties descriptor, or is a final null stream.
 std::optional<std::string> locate_trailer(const std::string& file) {
-  const std::string start =
-      hex("AC ED 00 05 73 72 00 38") + "org.apache.flink.runtime.checkpoint.CheckpointProperties";
+  const std::string start = hex("AC ED 00 05 73 72 00 38") + "org.apache.flink.runtime.checkpoint.CheckpointProperties";
   if (const auto at = file.rfind(start); at != std::string::npos) return file.substr(at);
   const std::string null_trailer = encode_null_trailer();
   if (file.size() >= null_trailer.size() &&
@@ -907,8 +843,7 @@ std::optional<std::string> locate_trailer(const std::string& file) {
 int32_t header_version(const std::string& file) {
   if (file.size() < 8 || file.compare(0, 4, hex("49 60 67 2D")) != 0) return -1;
   uint32_t v = 0;
-  for (int i = 4; i < 8; ++i)
-    v = (v << 8) | static_cast<unsigned char>(file[static_cast<std::size_t>(i)]);
+  for (int i = 4; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(file[static_cast<std::size_t>(i)]);
   return static_cast<int32_t>(v);
 }
 
@@ -925,8 +860,7 @@ std::set<std::string> real_trailers() {
 }  // namespace
 
 TEST_SUITE("fixtures") {
-  TEST_CASE("every real V4+ trailer parses and re-encodes byte for byte" *
-            doctest::skip(!fixtures::available())) {
+  TEST_CASE("every real V4+ trailer parses and re-encodes byte for byte" * doctest::skip(!fixtures::available())) {
     std::map<std::string, int> kinds;
     int files = 0;
     for (const auto& path : fixtures::all_metadata()) {
@@ -946,9 +880,7 @@ TEST_SUITE("fixtures") {
       REQUIRE(r.outcome == Outcome::kParsed);
       CHECK(encode_properties_trailer(r.props) == *trailer);
       ++kinds[std::string(describe(r.props)) + (r.props.forced ? ", forced" : "") +
-              (retention_of(r.props)
-                   ? std::string(", ") + std::string(describe(*retention_of(r.props)))
-                   : "")];
+              (retention_of(r.props) ? std::string(", ") + std::string(describe(*retention_of(r.props))) : "")];
     }
     CHECK(files >= 100);
     for (const auto& [kind, n] : kinds) MESSAGE(n << " x " << kind);

@@ -28,7 +28,8 @@ TEST_CASE("xxh64 agrees with the checksum zstd stores in its frames") {
     REQUIRE(!ZSTD_isError(r));
     // The frame ends with the low 32 bits of XXH64(content, seed 0), little endian.
     uint32_t stored = 0;
-    for (int i = 3; i >= 0; --i) stored = (stored << 8) | static_cast<unsigned char>(out[r - 4 + static_cast<std::size_t>(i)]);
+    for (int i = 3; i >= 0; --i)
+      stored = (stored << 8) | static_cast<unsigned char>(out[r - 4 + static_cast<std::size_t>(i)]);
     CHECK(stored == static_cast<uint32_t>(io::xxh64(data)));
   }
 }

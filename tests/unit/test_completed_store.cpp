@@ -51,6 +51,6 @@ TEST_CASE("completed store: a subsumed claimed checkpoint deletes shared files o
   store.add(next);  // subsumes the claimed one
 
   CHECK_FALSE(fs::exists(job / "chk-1"));
-  CHECK_FALSE(fs::exists(job / "shared/mine"));     // inside the root: released
-  CHECK(fs::exists(t / "elsewhere/victim"));        // outside, directly or through a symlink: kept
+  CHECK_FALSE(fs::exists(job / "shared/mine"));  // inside the root: released
+  CHECK(fs::exists(t / "elsewhere/victim"));     // outside, directly or through a symlink: kept
 }

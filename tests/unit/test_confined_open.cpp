@@ -48,10 +48,10 @@ TEST_CASE("open_beneath: openat2 and the O_NOFOLLOW walk agree") {
     CAPTURE(static_cast<int>(m));
     if (m == io::BeneathMethod::kOpenat2 && open_with(tr.root, "job/shared/f", m) == -ENOSYS) continue;
     CHECK(open_with(tr.root, "job/shared/f", m) == 0);
-    CHECK(open_with(tr.root, "job/link/secret", m) == -ELOOP);   // symlink in a middle component
-    CHECK(open_with(tr.root, "job/flink", m) == -ELOOP);         // symlink as the last component
+    CHECK(open_with(tr.root, "job/link/secret", m) == -ELOOP);           // symlink in a middle component
+    CHECK(open_with(tr.root, "job/flink", m) == -ELOOP);                 // symlink as the last component
     CHECK(open_with(tr.root, "job/../../outside/secret", m) == -EXDEV);  // ".." out of the directory
-    CHECK(open_with(tr.root, "/etc/passwd", m) == -EXDEV);      // absolute
+    CHECK(open_with(tr.root, "/etc/passwd", m) == -EXDEV);               // absolute
     CHECK(open_with(tr.root, "job/missing", m) == -ENOENT);
   }
   // O_PATH of a final symlink would yield the link itself: refused as well.

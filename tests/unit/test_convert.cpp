@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include "codec/json.h"
+#include "codec/proto_codec.h"
 #include "fixtures.h"
 #include "flink/builder.h"
 #include "flink/checkpoint_properties.h"
@@ -13,8 +15,6 @@
 #include "flink/metadata_reader.h"
 #include "flink/metadata_writer.h"
 #include "flink/operator_id.h"
-#include "codec/json.h"
-#include "codec/proto_codec.h"
 #include "io/atomic_file.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"
@@ -67,8 +67,8 @@ flink::Metadata file_merging_checkpoint(const fs::path& job_dir) {
     flink::SubtaskState st;
     st.index = s;
     std::vector<int64_t> offs{0};
-    st.managed_operator = b.operator_handle({b.operator_state_entry("list", flink::DistributionMode::kSplitDistribute, offs)},
-                                            seg(1000 * s, 300));
+    st.managed_operator = b.operator_handle(
+        {b.operator_state_entry("list", flink::DistributionMode::kSplitDistribute, offs)}, seg(1000 * s, 300));
     st.managed_operator.tag = flink::operator_tag::kFileMerging;
     st.managed_operator.task_owned_dir = b.str("file:" + (job_dir / "taskowned/job_x_tm_y").string());
     st.managed_operator.shared_dir = b.str("file:" + (job_dir / "shared/job_x_op_y_0_2").string());
@@ -142,7 +142,8 @@ TEST_CASE("anchor_relative keeps tag 6 only where the file is beside the output 
     }
   }
   flink::Metadata relocated = md;
-  st = ops::anchor_relative(relocated, "/data/job/chk-1000", "/new/job/chk-1000", {*ops::parse_relocation("/data=/new")});
+  st = ops::anchor_relative(relocated, "/data/job/chk-1000", "/new/job/chk-1000",
+                            {*ops::parse_relocation("/data=/new")});
   CHECK(st.kept_relative == 2);
 }
 
@@ -193,8 +194,10 @@ TEST_CASE("self-contained: incremental checkpoint with nested shared/ files beco
   fs::path job = t / "ckpts/7a3f8e2d9c1b4a5f6e7d8c9b0a1f2e3d";
   flink::Metadata md = testsupport::synthetic_incremental(2, 2, 3, 3, (t / "ckpts").string());
   // Make the shared files small and nest one level deeper, as file-merging / custom layouts do.
-  ops::relocate(md, {*ops::parse_relocation("file:" + (job / "shared").string() + "=file:" + (job / "shared/sub/dir").string())});
-  flink::visit_streams(md, [](const flink::StreamRef& r) { const_cast<flink::StreamHandle&>(*r.handle).size = 1000 + r.subtask_index; });
+  ops::relocate(
+      md, {*ops::parse_relocation("file:" + (job / "shared").string() + "=file:" + (job / "shared/sub/dir").string())});
+  flink::visit_streams(
+      md, [](const flink::StreamRef& r) { const_cast<flink::StreamHandle&>(*r.handle).size = 1000 + r.subtask_index; });
   fs::path chk = job / "chk-1000";
   testsupport::write_snapshot_on_disk(md, chk);
   snapshot::Location loc = snapshot::locate(chk / "_metadata");

@@ -39,7 +39,6 @@ namespace {
 constexpr int64_t kS = 1000000000;
 constexpr int64_t kT0 = 1700000000;  // first checkpoint time of generated histories
 
-
 ops::PlanRun plan(const fs::path& root, const ops::RetentionPolicy* policy, int64_t now_s, int64_t grace_s = 3600,
                   std::vector<fs::path> protect = {}, bool skip_unreadable = false,
                   std::vector<snapshot::PathMapping> maps = {}) {
@@ -291,9 +290,9 @@ TEST_CASE("file-merging segments: a physical file stays while any kept snapshot 
       h.size = 100;
       h.scope = 1;
       h.logical_id = b.str(fmt::format("logical-{}-{}", id, start));
-      md.operators[0].subtasks[0].raw_keyed =
-          b.key_groups(md.operators[0].subtasks[0].managed_keyed.tag ? flink::KeyGroupRange{0, 0} : flink::KeyGroupRange{},
-                       {}, std::move(h), fmt::format("kg-{}-{}", id, start));
+      md.operators[0].subtasks[0].raw_keyed = b.key_groups(
+          md.operators[0].subtasks[0].managed_keyed.tag ? flink::KeyGroupRange{0, 0} : flink::KeyGroupRange{}, {},
+          std::move(h), fmt::format("kg-{}-{}", id, start));
     }
     fs::create_directories(jd / fmt::format("chk-{}", id));
     io::write_file_atomically(jd / fmt::format("chk-{}/_metadata", id), flink::write_metadata(md));
@@ -388,7 +387,8 @@ TEST_CASE("fail closed: unreadable _metadata, escaping handles, unmapped remote 
     auto run = plan(t.path(), &p, now);
     REQUIRE(run.refusals.size() == 1);
     CHECK(run.refusals[0].find("--map") != std::string::npos);
-    auto mapped = plan(t.path(), &p, now, 3600, {}, false, {*snapshot::parse_mapping("s3://bucket/flink=" + t.path().string())});
+    auto mapped =
+        plan(t.path(), &p, now, 3600, {}, false, {*snapshot::parse_mapping("s3://bucket/flink=" + t.path().string())});
     CHECK(mapped.refusals.empty());
   }
   SUBCASE("symbolic links: never followed, never deleted; _metadata as a link is refused; root as a link") {

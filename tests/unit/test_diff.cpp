@@ -105,8 +105,10 @@ TEST_SUITE("fixtures") {
       ++n;
     }
     CHECK(n > 290);
-    auto a = ops::load_snapshot_input(fixtures::root() / "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint");
-    auto b = ops::load_snapshot_input(fixtures::root() / "new-stateful-udf-migration-itcase-flink1.20-hashmap-checkpoint");
+    auto a =
+        ops::load_snapshot_input(fixtures::root() / "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint");
+    auto b =
+        ops::load_snapshot_input(fixtures::root() / "new-stateful-udf-migration-itcase-flink1.20-hashmap-checkpoint");
     auto r = ops::diff(a, b);
     CHECK_FALSE(r.equal());
     CHECK(r.dropped.count > 0);

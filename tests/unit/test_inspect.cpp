@@ -45,7 +45,8 @@ TEST_SUITE("fixtures") {
   }
 
   TEST_CASE("inspect summarises a Flink 1.20 RocksDB checkpoint as Flink does") {
-    auto loc = snapshot::locate(fixtures::root() / "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint/_metadata");
+    auto loc =
+        snapshot::locate(fixtures::root() / "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint/_metadata");
     flink::Metadata md = flink::read_metadata_file(loc.metadata);
     ops::InspectOptions opts;
     opts.files = true;
@@ -67,7 +68,8 @@ TEST_SUITE("fixtures") {
   }
 
   TEST_CASE("operators are selected by uid, by hashed uid, or by id") {
-    auto loc = snapshot::locate(fixtures::root() / "new-stateful-udf-migration-itcase-flink1.16-hashmap-savepoint/_metadata");
+    auto loc =
+        snapshot::locate(fixtures::root() / "new-stateful-udf-migration-itcase-flink1.16-hashmap-savepoint/_metadata");
     flink::Metadata md = flink::read_metadata_file(loc.metadata);
     ops::InspectOptions opts;
     opts.uid = "CheckpointingKeyedStateFlatMap1";  // V4: no uid stored, matched through the hash (spec §15)

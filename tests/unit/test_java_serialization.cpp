@@ -124,10 +124,10 @@ TEST_CASE("java serialization: an object with primitive and reference fields, a 
   b.u8('J').utf("id");
   b.end_class();
   // handle 3: the object; its data, superclass first.
-  b.i64(42);             // Base.id
-  b.i32(-5);             // Child.count
-  b.u8(1);               // Child.flag
-  b.string("x");         // Child.name, handle 4
+  b.i64(42);      // Base.id
+  b.i32(-5);      // Child.count
+  b.u8(1);        // Child.flag
+  b.string("x");  // Child.name, handle 4
   java::ObjectTree t = java::parse_stream(b.out);
   REQUIRE(t.top != nullptr);
   const java::Node& o = *t.top;
@@ -190,7 +190,7 @@ TEST_CASE("java serialization: arrays of primitives and of objects") {
   JavaStreamBuilder o;
   o.header().u8(java::kTcArray);
   o.class_desc("[Ljava.lang.String;", 1, java::kScSerializable, 0).end_class();  // handle 0
-  o.i32(2).string("a").reference(2);  // the array is handle 1, "a" handle 2
+  o.i32(2).string("a").reference(2);                                             // the array is handle 1, "a" handle 2
   java::ObjectTree ot = java::parse_stream(o.out);
   REQUIRE(ot.top != nullptr);
   CHECK(ot.length == o.out.size());

@@ -124,8 +124,8 @@ TEST_CASE("materialize: refusals say what is wrong, and nothing is written") {
   flink::Metadata full = s.md;
   flink::Builder b(full);
   std::vector<int64_t> offs(64, 0);
-  full.operators[1].subtasks[0].managed_keyed =
-      b.key_groups(flink::range_of_subtask(128, 2, 0), offs, b.relative_file("x", 10), "id", flink::keyed_tag::kSavepointKeyGroups);
+  full.operators[1].subtasks[0].managed_keyed = b.key_groups(
+      flink::range_of_subtask(128, 2, 0), offs, b.relative_file("x", 10), "id", flink::keyed_tag::kSavepointKeyGroups);
   std::string err = error_of([&] { ops::plan_materialize(full, s.loc, by_uid("rocks"), 0, {}); });
   CHECK(err.find("cannot be materialized") != std::string::npos);
   CHECK(err.find("canonical savepoint (keyed tag 7)") != std::string::npos);

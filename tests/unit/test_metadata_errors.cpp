@@ -104,7 +104,8 @@ TEST_SUITE("fixtures") {
       CHECK(md.trailer.size() == 985 - 381);  // the 604-byte checkpoint trailer, nothing more
     }
     SUBCASE("bytes after the last operator of a V3 file are accepted and kept") {
-      std::string b = io::read_file_bytes(fixtures::root() / "new-stateful-udf-migration-itcase-flink1.15-hashmap-checkpoint/_metadata");
+      std::string b = io::read_file_bytes(fixtures::root() /
+                                          "new-stateful-udf-migration-itcase-flink1.15-hashmap-checkpoint/_metadata");
       REQUIRE(flink::peek_metadata_version(b, "x") == 3);
       CHECK(error_of(b + "zz") == "");
       CHECK(flink::parse_metadata(b + "zz", "m/_metadata").trailing == "zz");

@@ -40,18 +40,20 @@ TEST_CASE("describe_utf8_loss: the first reason a string does not survive UTF-8,
   CHECK(describe_utf8_loss("ab\xED\xA0\xBD") ==
         "holds an unpaired surrogate U+D83D at byte 2, which UTF-8 cannot carry");
   CHECK(describe_utf8_loss("\xED\xB8\x80") == "holds an unpaired surrogate U+DE00 at byte 0, which UTF-8 cannot carry");
-  CHECK(describe_utf8_loss("\xC1\x81") == "holds a non-shortest encoding of U+0041 at byte 0, which Java would re-encode");
+  CHECK(describe_utf8_loss("\xC1\x81") ==
+        "holds a non-shortest encoding of U+0041 at byte 0, which Java would re-encode");
   CHECK(describe_utf8_loss("z\xE0\x81\x81") ==
         "holds a non-shortest encoding of U+0041 at byte 1, which Java would re-encode");
   // C0 80 is how Java writes U+0000: no loss there, nor in a paired surrogate.
-  CHECK(describe_utf8_loss("\xC0\x80\xED\xA0\xBD\xED\xB8\x80") == "does not convert to UTF-8 and back to the same bytes");
+  CHECK(describe_utf8_loss("\xC0\x80\xED\xA0\xBD\xED\xB8\x80") ==
+        "does not convert to UTF-8 and back to the same bytes");
 }
 
 TEST_CASE("lenient_mutf8_to_utf8: every byte that starts no well-formed sequence becomes U+FFFD") {
   using ckpt::io::lenient_mutf8_to_utf8;
   CHECK(lenient_mutf8_to_utf8("plain") == "plain");
   CHECK(lenient_mutf8_to_utf8("ok\xFF") == "ok\xEF\xBF\xBD");
-  CHECK(lenient_mutf8_to_utf8("\xC3") == "\xEF\xBF\xBD");                 // cut-off 2-byte sequence
+  CHECK(lenient_mutf8_to_utf8("\xC3") == "\xEF\xBF\xBD");                  // cut-off 2-byte sequence
   CHECK(lenient_mutf8_to_utf8("\xC3\xA9\x80") == "\xC3\xA9\xEF\xBF\xBD");  // stray continuation byte
   CHECK(lenient_mutf8_to_utf8("x\xED\xA0\xBDy\xFF") == "x\xEF\xBF\xBDy\xEF\xBF\xBD");
 }

@@ -175,8 +175,7 @@ TEST_CASE("operator_id_from_uid matches the reference for every tail length") {
 TEST_CASE("operator_id_from_uid hashes the UTF-8 bytes it is given") {
   const std::string uid = "caf\xC3\xA9-\xE6\x97\xA5\xE6\x9C\xAC-\xF0\x9F\x98\x80";  // café-日本-😀
   CHECK(operator_id_from_uid(uid) == reference_murmur3_x64_128(uid));
-  CHECK(operator_id_from_uid(std::string("a\0b", 3)) ==
-        reference_murmur3_x64_128(std::string("a\0b", 3)));
+  CHECK(operator_id_from_uid(std::string("a\0b", 3)) == reference_murmur3_x64_128(std::string("a\0b", 3)));
   CHECK(operator_id_from_uid(std::string("a\0b", 3)) != operator_id_from_uid("ab"));
 }
 

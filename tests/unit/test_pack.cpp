@@ -106,7 +106,8 @@ TEST_CASE("unpack refuses damaged and hostile archives and leaves nothing behind
     CHECK_THROWS_WITH_AS(ops::unpack_archive(t / "bad.zst", t / "x", false), doctest::Contains(why), ops::PackError);
     CHECK_FALSE(fs::exists(t / "x"));
     int leftovers = 0;
-    for (const auto& e : fs::directory_iterator(t.path())) leftovers += e.path().filename().string().starts_with(".x.") ? 1 : 0;
+    for (const auto& e : fs::directory_iterator(t.path()))
+      leftovers += e.path().filename().string().starts_with(".x.") ? 1 : 0;
     CHECK(leftovers == 0);
   };
   refused(good.substr(0, good.size() / 2), "truncated");

@@ -18,10 +18,18 @@ TEST_CASE("path index: dense ids in insertion order, stable keys, agrees with st
   for (int round = 0; round < 200000; ++round) {
     std::string key;
     switch (rng() % 4) {
-      case 0: key = prefix + std::to_string(rng() % 50000); break;
-      case 1: key = std::string(rng() % 20, 'x'); break;
-      case 2: key = "/j/chk-" + std::to_string(rng() % 1000) + "/" + std::to_string(rng() % 300); break;
-      default: key = std::to_string(rng() % 100); break;
+      case 0:
+        key = prefix + std::to_string(rng() % 50000);
+        break;
+      case 1:
+        key = std::string(rng() % 20, 'x');
+        break;
+      case 2:
+        key = "/j/chk-" + std::to_string(rng() % 1000) + "/" + std::to_string(rng() % 300);
+        break;
+      default:
+        key = std::to_string(rng() % 100);
+        break;
     }
     auto [id, fresh] = idx.insert(key);
     auto [it, model_fresh] = model.try_emplace(key, static_cast<uint32_t>(model.size()));

@@ -40,20 +40,21 @@ TEST_CASE("is_plainly_normal: never true for a path lexically_normal would chang
 TEST_CASE("local_of_user_path: file: URIs are local paths, other schemes are named, --map reaches them") {
   using ckpt::snapshot::local_of_user_path;
   using ckpt::snapshot::PathMapping;
-  for (const char* p : {"file:/data/ck", "file:///data/ck", "file://localhost/data/ck", "FILE:///data/ck", "/data/ck"}) {
+  for (const char* p :
+       {"file:/data/ck", "file:///data/ck", "file://localhost/data/ck", "FILE:///data/ck", "/data/ck"}) {
     CAPTURE(p);
     auto u = local_of_user_path(p);
     CHECK(u.ok());
     CHECK(u.local == "/data/ck");
   }
-  CHECK(local_of_user_path("chk-3").local == "chk-3");          // relative stays relative
+  CHECK(local_of_user_path("chk-3").local == "chk-3");  // relative stays relative
   CHECK(local_of_user_path("file:chk-3").local == "chk-3");
-  CHECK(local_of_user_path("a:b").local == "a:b");              // not a URI: a file name with a colon
+  CHECK(local_of_user_path("a:b").local == "a:b");                // not a URI: a file name with a colon
   CHECK(local_of_user_path("./s3://b/x").local == "./s3://b/x");  // a relative path, however odd
   CHECK(local_of_user_path("-").local == "-");
-  for (const char* p : {"s3://bucket/ck", "s3a://b/x", "s3p://b/x", "gs://b/x", "hdfs://nn:8020/x", "abfs://c@a/x",
-                        "abfss://c@a/x", "wasb://c@a/x", "wasbs://c@a/x", "oss://b/x", "viewfs://c/x", "hdfs:/x",
-                        "s3://bucket"}) {
+  for (const char* p :
+       {"s3://bucket/ck", "s3a://b/x", "s3p://b/x", "gs://b/x", "hdfs://nn:8020/x", "abfs://c@a/x", "abfss://c@a/x",
+        "wasb://c@a/x", "wasbs://c@a/x", "oss://b/x", "viewfs://c/x", "hdfs:/x", "s3://bucket"}) {
     CAPTURE(p);
     auto u = local_of_user_path(p);
     CHECK_FALSE(u.ok());
@@ -79,8 +80,8 @@ TEST_CASE("local_of_user_path: file: URIs are local paths, other schemes are nam
 }
 
 TEST_CASE("resolve_absolute: the three file: forms of a handle path are local; remote ones need a mapping") {
-  using ckpt::snapshot::ResolvedPath;
   using ckpt::snapshot::resolve_absolute;
+  using ckpt::snapshot::ResolvedPath;
   for (const char* p : {"file:/data/ck/x", "file:///data/ck/x", "file://localhost/data/ck/x", "/data/ck/x"}) {
     CAPTURE(p);
     ResolvedPath r = resolve_absolute(p, {});

@@ -22,12 +22,14 @@ TEST_CASE("pipeline config: durations and memory sizes use Flink's syntax") {
 }
 
 TEST_CASE("pipeline config: flat YAML with comments and quotes; nesting is refused with the line") {
-  RawConfig raw = parse_flat_yaml("# comment\nstate.checkpoints.dir: \"/tmp/x\"\n\nexecution.checkpointing.interval: 1s # every second\n",
-                                  "config.yaml");
+  RawConfig raw = parse_flat_yaml(
+      "# comment\nstate.checkpoints.dir: \"/tmp/x\"\n\nexecution.checkpointing.interval: 1s # every second\n",
+      "config.yaml");
   CHECK(raw.at("state.checkpoints.dir").value == "/tmp/x");
   CHECK(raw.at("execution.checkpointing.interval").value == "1s");
   CHECK(raw.at("execution.checkpointing.interval").origin == "config.yaml:4");
-  CHECK_THROWS_WITH_AS(parse_flat_yaml("state:\n  backend: hashmap\n", "c.yaml"), doctest::Contains("c.yaml:1"), ConfigError);
+  CHECK_THROWS_WITH_AS(parse_flat_yaml("state:\n  backend: hashmap\n", "c.yaml"), doctest::Contains("c.yaml:1"),
+                       ConfigError);
   CHECK_THROWS_AS(parse_flat_yaml("just words\n", "c.yaml"), ConfigError);
 }
 
@@ -62,7 +64,8 @@ TEST_CASE("pipeline config: invalid values name the key; unknown keys warn") {
   CHECK_THROWS_WITH_AS(resolve_config(raw), doctest::Contains("state.checkpoints.num-retained"), ConfigError);
   raw.clear();
   apply_override(raw, "execution.checkpointing.data-inline-threshold=2mb");
-  CHECK_THROWS_WITH_AS(resolve_config(raw), doctest::Contains("execution.checkpointing.data-inline-threshold"), ConfigError);
+  CHECK_THROWS_WITH_AS(resolve_config(raw), doctest::Contains("execution.checkpointing.data-inline-threshold"),
+                       ConfigError);
   raw.clear();
   apply_override(raw, "execution.checkpointing.mode=SOMETIMES");
   CHECK_THROWS_WITH_AS(resolve_config(raw), doctest::Contains("execution.checkpointing.mode"), ConfigError);
@@ -125,9 +128,9 @@ TEST_CASE("pipeline config: directory values are read as Flink paths; unreachabl
   CHECK(resolve({{"taskmanager.state.local.root-dirs", "file:///l1, /l2:/l3,file://localhost/l4"}}).local_root_dirs ==
         std::vector<std::string>{"/l1", "/l2", "/l3", "/l4"});
   // Every remote scheme is refused with the key, the value and the scheme.
-  for (const char* v : {"s3://bucket/ck", "s3a://b/ck", "s3p://b/ck", "gs://b/ck", "hdfs://nn:8020/ck", "abfs://c@a/ck",
-                        "abfss://c@a/ck", "wasb://c@a/ck", "wasbs://c@a/ck", "oss://b/ck", "viewfs://cluster/ck",
-                        "myfs://x/ck"}) {
+  for (const char* v :
+       {"s3://bucket/ck", "s3a://b/ck", "s3p://b/ck", "gs://b/ck", "hdfs://nn:8020/ck", "abfs://c@a/ck",
+        "abfss://c@a/ck", "wasb://c@a/ck", "wasbs://c@a/ck", "oss://b/ck", "viewfs://cluster/ck", "myfs://x/ck"}) {
     CAPTURE(v);
     std::string scheme(v, std::string_view(v).find(':'));
     CHECK_THROWS_WITH_AS(resolve({{"state.checkpoints.dir", v}}),
@@ -136,9 +139,10 @@ TEST_CASE("pipeline config: directory values are read as Flink paths; unreachabl
                              .c_str(),
                          ConfigError);
   }
-  CHECK_THROWS_WITH_AS(resolve({{"state.savepoints.dir", "gs://b/sp"}}), doctest::Contains("'state.savepoints.dir'"), ConfigError);
-  CHECK_THROWS_WITH_AS(resolve({{"taskmanager.state.local.root-dirs", "/x,hdfs://nn/y"}}), doctest::Contains("\"hdfs\""),
+  CHECK_THROWS_WITH_AS(resolve({{"state.savepoints.dir", "gs://b/sp"}}), doctest::Contains("'state.savepoints.dir'"),
                        ConfigError);
-  CHECK_THROWS_WITH_AS(resolve({{"state.checkpoints.dir", "file://otherhost/ck"}}), doctest::Contains("host \"otherhost\""),
-                       ConfigError);
+  CHECK_THROWS_WITH_AS(resolve({{"taskmanager.state.local.root-dirs", "/x,hdfs://nn/y"}}),
+                       doctest::Contains("\"hdfs\""), ConfigError);
+  CHECK_THROWS_WITH_AS(resolve({{"state.checkpoints.dir", "file://otherhost/ck"}}),
+                       doctest::Contains("host \"otherhost\""), ConfigError);
 }

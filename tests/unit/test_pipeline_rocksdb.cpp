@@ -46,9 +46,7 @@ std::unique_ptr<KeyedStateBackend> declared(std::unique_ptr<KeyedStateBackend> b
   return b;
 }
 
-int32_t kg_of(const std::string& key) {
-  return flink::key_group_for_hash(flink::java_hash_string(key), kMaxP);
-}
+int32_t kg_of(const std::string& key) { return flink::key_group_for_hash(flink::java_hash_string(key), kMaxP); }
 
 void put(KeyedStateBackend& b, const std::string& key, int64_t v) {
   b.set_current_key(key, kg_of(key));
@@ -338,7 +336,8 @@ TEST_CASE("pipeline rocksdb: the write-back cache evicts and checkpoints exactly
     write_java_string(k, kw.first);
     write_namespace(k, NamespaceKind::kTimeWindow, Namespace{kw.second, kw.second + 1000});
     std::string be(8, '\0');
-    for (int i = 0; i < 8; ++i) be[static_cast<std::size_t>(i)] = static_cast<char>((static_cast<uint64_t>(n) >> (56 - 8 * i)) & 0xFF);
+    for (int i = 0; i < 8; ++i)
+      be[static_cast<std::size_t>(i)] = static_cast<char>((static_cast<uint64_t>(n) >> (56 - 8 * i)) & 0xFF);
     auto it = v.entries.find(k);
     REQUIRE(it != v.entries.end());
     CHECK(it->second == be);

@@ -29,7 +29,9 @@ std::string be(const std::vector<int64_t>& v) {
 TEST_CASE("pipeline state: StringSerializer bytes are Flink's StringValue encoding") {
   std::string out;
   write_java_string(out, "abc");
-  CHECK(out == std::string("\x04" "abc", 4));
+  CHECK(out == std::string("\x04"
+                           "abc",
+                           4));
   out.clear();
   write_java_string(out, "\xC3\xA9");  // U+00E9: one UTF-16 unit 0xE9 -> varint E9 01
   CHECK(out == std::string("\x02\xE9\x01", 3));
@@ -141,7 +143,7 @@ TEST_CASE("pipeline state: channel state uses Flink's file layout (version 0, le
   ch[0].records = recs;
   ch[1].b = 1;
   auto results = persist_channel_state(mem, ch, "test");
-  REQUIRE(results.size() == 1);  // empty channels get no handle
+  REQUIRE(results.size() == 1);           // empty channels get no handle
   CHECK(results[0].offsets.size() == 3);  // 1024-record buffers
   CHECK(results[0].offsets[0] == 4);
   std::vector<Record> back;

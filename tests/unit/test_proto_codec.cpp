@@ -241,8 +241,8 @@ flink::Metadata every_handle_kind(int32_t version) {
     s.managed_operator = m.op_handle(flink::operator_tag::kStream);
     s.raw_operator_flag = 1;
     s.raw_operator = m.op_handle(flink::operator_tag::kFileMerging);
-    s.managed_keyed = m.keyed(kt::kKeyGroupsV2, m.kg(0, 4, m.file("file:/ckpt/job/chk-42/kg", 1000),
-                                                     "11111111-2222-4333-8444-555555555555"));
+    s.managed_keyed = m.keyed(
+        kt::kKeyGroupsV2, m.kg(0, 4, m.file("file:/ckpt/job/chk-42/kg", 1000), "11111111-2222-4333-8444-555555555555"));
     s.raw_keyed = m.keyed(kt::kSavepointKeyGroups, m.kg(0, 4, m.inline_bytes("raw-kg", "raw keyed bytes")));
     s.input_channels.push_back(m.channel(ct::kInput, 0));
     s.input_channels.push_back(m.channel(ct::kMergedInput, 1));
@@ -548,7 +548,10 @@ TEST_CASE("synthetic legacy layouts round-trip: V1, V2, V3 of Flink 1.11, V4 unp
       op.subtasks.emplace_back();
       md.operators.push_back(std::move(op));
       if (version == 4) {
-        md.trailer = m.s(std::string("\xAC\xED\x00\x05\x74\x00\x03" "abc", 10));  // TC_STRING "abc"
+        md.trailer =
+            m.s(std::string("\xAC\xED\x00\x05\x74\x00\x03"
+                            "abc",
+                            10));  // TC_STRING "abc"
         md.trailer_state = flink::TrailerState::kUnparsed;
       } else {
         md.trailer = m.s(flink::encode_null_trailer());
@@ -657,7 +660,8 @@ TEST_CASE("to_proto: inconsistent models are refused") {
   flink::Metadata md = every_handle_kind(6);
   SUBCASE("keyed tag without its body") {
     md.operators[0].subtasks[0].managed_keyed.tag = flink::keyed_tag::kIncrementalV2;
-    CHECK(contains(to_proto_error(md), "operators[0].subtasks[0].managedKeyed.tag: keyed handle tag 11 does not carry"));
+    CHECK(
+        contains(to_proto_error(md), "operators[0].subtasks[0].managedKeyed.tag: keyed handle tag 11 does not carry"));
   }
   SUBCASE("unknown tags") {
     md.operators[0].subtasks[0].raw_keyed.tag = 4;
@@ -685,7 +689,8 @@ TEST_CASE("from_proto: errors name the field path") {
   }
   SUBCASE("unknown keyed tag") {
     sub->mutable_managed_keyed()->set_tag(4);
-    CHECK(contains(from_proto_error(pb), "operators[0].subtasks[0].managedKeyed.tag: 4 is not a keyed state handle tag"));
+    CHECK(
+        contains(from_proto_error(pb), "operators[0].subtasks[0].managedKeyed.tag: 4 is not a keyed state handle tag"));
   }
   SUBCASE("keyed tag and body disagree") {
     sub->mutable_managed_keyed()->set_tag(11);
@@ -706,11 +711,13 @@ TEST_CASE("from_proto: errors name the field path") {
   }
   SUBCASE("operator handle tag") {
     sub->mutable_managed_operator()->set_tag(3);
-    CHECK(contains(from_proto_error(pb), "operators[0].subtasks[0].managedOperator.tag: 3 is not an operator state handle tag"));
+    CHECK(contains(from_proto_error(pb),
+                   "operators[0].subtasks[0].managedOperator.tag: 3 is not an operator state handle tag"));
     pb = good;
     auto* h = pb.mutable_operators(0)->mutable_subtasks(0)->mutable_raw_operator();
     h->set_tag(0);
-    CHECK(contains(from_proto_error(pb), "rawOperator.tag: is missing (0, the null handle) but the handle has content"));
+    CHECK(
+        contains(from_proto_error(pb), "rawOperator.tag: is missing (0, the null handle) but the handle has content"));
   }
   SUBCASE("distribution mode") {
     sub->mutable_managed_operator()->mutable_states(2)->set_mode(static_cast<ckpt::OperatorStateEntry::Mode>(5));
@@ -718,13 +725,15 @@ TEST_CASE("from_proto: errors name the field path") {
   }
   SUBCASE("offsets per key group") {
     sub->mutable_managed_keyed()->mutable_key_groups()->add_offsets(1);
-    CHECK(from_proto_error(pb) == "operators[0].subtasks[0].managedKeyed.keyGroups.offsets: has 5 entries for a "
-                                  "range of 4 key groups, expected one per key group");
+    CHECK(from_proto_error(pb) ==
+          "operators[0].subtasks[0].managedKeyed.keyGroups.offsets: has 5 entries for a "
+          "range of 4 key groups, expected one per key group");
   }
   SUBCASE("channel type of the wrong list, single channel with two entries") {
     sub->mutable_input_channels(0)->set_type(ckpt::ChannelHandle::OUTPUT);
-    CHECK(from_proto_error(pb) == "operators[0].subtasks[0].inputChannels[0].type: OUTPUT is an output channel type, "
-                                  "but the handle is in inputChannels");
+    CHECK(from_proto_error(pb) ==
+          "operators[0].subtasks[0].inputChannels[0].type: OUTPUT is an output channel type, "
+          "but the handle is in inputChannels");
     pb = good;
     auto* c = pb.mutable_operators(0)->mutable_subtasks(0)->mutable_output_channels(0);
     *c->add_channels() = c->channels(0);
@@ -743,7 +752,8 @@ TEST_CASE("from_proto: errors name the field path") {
   }
   SUBCASE("fully finished operators") {
     pb.mutable_operators(0)->set_fully_finished(true);
-    CHECK(contains(from_proto_error(pb), "operators[0].subtasks: has 2 entries, but a fully finished operator has none"));
+    CHECK(
+        contains(from_proto_error(pb), "operators[0].subtasks: has 2 entries, but a fully finished operator has none"));
     pb = good;
     pb.mutable_operators(2)->set_finished_marker(3);
     CHECK(contains(from_proto_error(pb), "operators[2].finishedMarker: 3 contradicts fullyFinished true"));
@@ -786,13 +796,19 @@ TEST_CASE("from_proto: errors name the field path") {
     *pb.mutable_operators(2)->mutable_coordinator() = good.operators(0).coordinator();
     CHECK(contains(from_proto_error(pb), "operators[2].coordinator: is set, but a fully finished operator"));
     pb = good;
-    pb.mutable_operators(0)->mutable_subtasks(0)->mutable_managed_keyed()->mutable_key_groups()->mutable_range()->set_count(-1);
+    pb.mutable_operators(0)
+        ->mutable_subtasks(0)
+        ->mutable_managed_keyed()
+        ->mutable_key_groups()
+        ->mutable_range()
+        ->set_count(-1);
     CHECK(contains(from_proto_error(pb), "operators[0].subtasks[0].managedKeyed.keyGroups.range.count: is -1"));
     pb = good;
     auto* cl = pb.mutable_operators(1)->mutable_subtasks(1)->mutable_managed_keyed()->mutable_changelog();
     *cl->mutable_non_materialized(0) = cl->materialized(0);
-    CHECK(from_proto_error(pb) == "operators[1].subtasks[1].managedKeyed.changelog.nonMaterialized[0].tag: 12 is not a "
-                                  "changelog increment, expected 9, 10 or 13");
+    CHECK(from_proto_error(pb) ==
+          "operators[1].subtasks[1].managedKeyed.changelog.nonMaterialized[0].tag: 12 is not a "
+          "changelog increment, expected 9, 10 or 13");
     pb = good;
     auto* raw = pb.mutable_operators(0)->mutable_subtasks(0)->mutable_raw_operator();
     raw->mutable_delegate()->mutable_relative_file()->set_path("x");
@@ -861,7 +877,9 @@ TEST_CASE("JSON: the proto3 mapping") {
   CHECK(contains(j, "\x7F é \\u2028 \xF0\x9F\x98\x80 bad:\\ufffd\""));
   CHECK(contains(j, R"("payload":"/wA=")"));
   CHECK(contains(j, R"({"payload":"YWJj"},{"payload":"YWJjZA=="})"));
-  CHECK(contains(j, R"("subtasks":[{"index":0,"managedOperator":{"tag":4,"states":[{"mode":"SPLIT_DISTRIBUTE","offsets":["-9223372036854775808","9223372036854775807"]},{"mode":42}]}}])"));
+  CHECK(contains(
+      j,
+      R"("subtasks":[{"index":0,"managedOperator":{"tag":4,"states":[{"mode":"SPLIT_DISTRIBUTE","offsets":["-9223372036854775808","9223372036854775807"]},{"mode":42}]}}])"));
   CHECK(!contains(j, "refCheckpointId"));
   // Parses back; the invalid UTF-8 byte became U+FFFD, so compare after fixing it up.
   ckpt::Metadata back;
@@ -931,8 +949,8 @@ TEST_CASE("JSON: a streamed repeated field prints the bytes of the whole message
     }
   }
   // The streamed field must be empty in the message.
-  CHECK_THROWS(json::write_json(pb, false, "operators", [](google::protobuf::Message&) { return false; },
-                                [](std::string_view) {}));
+  CHECK_THROWS(json::write_json(
+      pb, false, "operators", [](google::protobuf::Message&) { return false; }, [](std::string_view) {}));
 }
 
 TEST_CASE("JSON: parse errors are one line naming the problem") {

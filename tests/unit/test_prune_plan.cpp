@@ -93,8 +93,7 @@ TEST_CASE("ties on time are broken by checkpoint id") {
 
 TEST_CASE("keep-within is relative to the job's newest checkpoint, hourly/daily keep one per bucket") {
   const int64_t h = 3600 * kS;
-  std::vector<ops::Ranked> e = {{"a", 100 * h + 10, 1}, {"a", 100 * h + 20, 2}, {"a", 101 * h, 3},
-                                {"a", 130 * h, 4}};
+  std::vector<ops::Ranked> e = {{"a", 100 * h + 10, 1}, {"a", 100 * h + 20, 2}, {"a", 101 * h, 3}, {"a", 130 * h, 4}};
   ops::RetentionPolicy p;
   p.within_ns = 2 * h;
   auto r = ops::apply_policy(e, p);
@@ -161,7 +160,8 @@ TEST_CASE("property: apply_policy equals the brute-force model on random histori
         continue;
       }
       const ops::Ranked& o = e[it->second];
-      bool newer = savepoints ? (e[i].time_ns > o.time_ns || (e[i].time_ns == o.time_ns && e[i].id > o.id)) : e[i].id > o.id;
+      bool newer =
+          savepoints ? (e[i].time_ns > o.time_ns || (e[i].time_ns == o.time_ns && e[i].id > o.id)) : e[i].id > o.id;
       if (newer) newest[e[i].group] = i;
     }
     for (auto& [g, i] : newest) CHECK(got[i] != 0);
@@ -198,7 +198,8 @@ TEST_CASE("num-retained from Flink configuration files") {
     return dir / "config.yaml";
   };
   CHECK(ops::num_retained_from_config(write("state.checkpoints.num-retained: 3\n")) == 3);
-  CHECK(ops::num_retained_from_config(write("# c\nstate:\n  checkpoints:\n    dir: file:///x\n    num-retained: 5 # x\n")) == 5);
+  CHECK(ops::num_retained_from_config(
+            write("# c\nstate:\n  checkpoints:\n    dir: file:///x\n    num-retained: 5 # x\n")) == 5);
   CHECK(ops::num_retained_from_config(write("execution:\n  checkpointing:\n    num-retained: '4'\n")) == 4);
   CHECK(ops::num_retained_from_config(
             write("state.checkpoints.num-retained: 2\nexecution.checkpointing.num-retained: 6\n")) == 6);

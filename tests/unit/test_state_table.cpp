@@ -11,7 +11,9 @@ using ckpt::pipeline::StateTable;
 
 namespace {
 
-uint64_t h(const std::string& key, const Namespace& ns) { return StateTable::hash_entry(StateTable::hash_key(key), ns); }
+uint64_t h(const std::string& key, const Namespace& ns) {
+  return StateTable::hash_entry(StateTable::hash_key(key), ns);
+}
 
 }  // namespace
 

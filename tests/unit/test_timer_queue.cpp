@@ -22,7 +22,8 @@ TEST_CASE("TimerQueue pops in (timestamp, key group, key, namespace) order and i
   for (int op = 0; op < 100000; ++op) {
     if (rng() % 3 != 0 || model.empty()) {
       int k = static_cast<int>(rng() % 500);
-      Timer t{static_cast<int64_t>(rng() % 50), k % 16, "w" + std::to_string(k), Namespace{static_cast<int64_t>(rng() % 3), 7}};
+      Timer t{static_cast<int64_t>(rng() % 50), k % 16, "w" + std::to_string(k),
+              Namespace{static_cast<int64_t>(rng() % 3), 7}};
       model.insert({t.timestamp, t.key_group, t.key, t.ns.start, t.ns.end});
       q.add(t);
     } else {

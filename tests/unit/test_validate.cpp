@@ -179,7 +179,9 @@ TEST_SUITE("fixtures") {
     int rocks = 0;
     for (const auto& e : fs::directory_iterator(fixtures::root())) {
       std::string name = e.path().filename().string();
-      if (name.find("rocksdb-checkpoint") == std::string::npos && name.find("rocksdb-savepoint-native") == std::string::npos) continue;
+      if (name.find("rocksdb-checkpoint") == std::string::npos &&
+          name.find("rocksdb-savepoint-native") == std::string::npos)
+        continue;
       if (!fs::exists(e.path() / "_metadata")) continue;
       ops::ValidateOptions o;
       o.files.deep = true;
@@ -415,7 +417,8 @@ TEST_SUITE("fixtures") {
       ops::ValidationRun run = ops::validate_path(t.path() / "job2", {});
       REQUIRE(run.snapshots.size() == 2);
       bool found = false;
-      for (const auto& v : run.snapshots) found |= v.status == ops::SnapshotValidation::Status::kIncomplete && has(v, "F29");
+      for (const auto& v : run.snapshots)
+        found |= v.status == ops::SnapshotValidation::Status::kIncomplete && has(v, "F29");
       CHECK(found);
       CHECK(run.invalid == 1);
       CHECK(run.valid == 1);
@@ -430,7 +433,8 @@ TEST_SUITE("fixtures") {
       fs::path mirror = copy_fixture(t, kHeap16, "mirror/job/chk-2");
       flink::Metadata md2 = read(fixture(kHeap16));
       flink::Builder b2(md2);
-      first_key_groups(md2)->delegate = b2.file("s3://bucket/flink/job/chk-2/bb49315e-93ba-4924-9743-236feee8a484", 609);
+      first_key_groups(md2)->delegate =
+          b2.file("s3://bucket/flink/job/chk-2/bb49315e-93ba-4924-9743-236feee8a484", 609);
       auto loc = loc_of(fixture(kHeap16));
       auto v = ops::validate_metadata(md2, loc, {});
       CHECK(has(v, "F31", Severity::kInfo));
@@ -522,7 +526,8 @@ TEST_SUITE("fixtures") {
       }
       CHECK(rocks::check_current("MANIFEST-000004\n") == std::nullopt);
       CHECK(rocks::check_current("garbage\n").has_value());
-      CHECK(rocks::check_options("[Version]\n rocksdb_version=1\n[DBOptions]\n[CFOptions \"default\"]\n") == std::nullopt);
+      CHECK(rocks::check_options("[Version]\n rocksdb_version=1\n[DBOptions]\n[CFOptions \"default\"]\n") ==
+            std::nullopt);
       CHECK(rocks::check_options("hello").has_value());
       for (const auto& [name, p] : file_of) {
         if (name.starts_with("MANIFEST-")) {

@@ -107,9 +107,10 @@ TEST_SUITE("fixtures") {
         CHECK(secs < 30);
       }
     }
-    MESSAGE(fmt::format("{} fixtures, {} validations: {} truncations (all reported), {} bit flips ({} detected; "
-                        "flips inside inline payloads or uncompressed state bytes are undetectable), slowest {:.2f}s",
-                        fixtures_done, runs, truncations, flips, flips_detected, slowest));
+    MESSAGE(
+        fmt::format("{} fixtures, {} validations: {} truncations (all reported), {} bit flips ({} detected; "
+                    "flips inside inline payloads or uncompressed state bytes are undetectable), slowest {:.2f}s",
+                    fixtures_done, runs, truncations, flips, flips_detected, slowest));
     CHECK(runs > 0);
   }
 }
