@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git clang-format
   clang libclang-rt-14-dev              # fuzz preset (libFuzzer) and sanitizer runtimes
   libcli11-dev libfmt-dev libzstd-dev doctest-dev libxxhash-dev
   librocksdb-dev rocksdb-tools          # RocksDB library, plus ldb/sst_dump for tests and benchmarks

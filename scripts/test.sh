@@ -11,6 +11,14 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
+echo "== format (clang-format, .clang-format)" >&2
+# Every C++ file as .clang-format lays it out; `git ls-files` where this is a clone, else find.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -z '*.cpp' '*.h' | xargs -0 clang-format --dry-run --Werror
+else
+  find cli lib tests -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+fi
+
 echo "== build (ci preset: -O2, -Werror)" >&2
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$jobs"
