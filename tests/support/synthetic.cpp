@@ -8,6 +8,7 @@
 #include "flink/checkpoint_properties.h"
 #include "flink/key_groups.h"
 #include "flink/operator_id.h"
+#include "snapshot/discovery.h"
 
 namespace ckpt::testsupport {
 
@@ -52,6 +53,14 @@ flink::Metadata synthetic_incremental(int operators, int subtasks, int shared, i
   md.trailer = md.intern(flink::encode_properties_trailer(md.properties));
   md.trailer_state = flink::TrailerState::kParsed;
   return md;
+}
+
+ops::SnapshotInput input_named(flink::Metadata md, const char* label) {
+  ops::SnapshotInput in;
+  in.md = std::move(md);
+  in.label = label;
+  in.location = snapshot::locate(std::string("/nowhere/") + label + "/_metadata");
+  return in;
 }
 
 }  // namespace ckpt::testsupport

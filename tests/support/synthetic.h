@@ -5,6 +5,7 @@
 #include <string>
 
 #include "flink/model.h"
+#include "ops/snapshot_input.h"
 
 namespace ckpt::testsupport {
 
@@ -12,5 +13,9 @@ namespace ckpt::testsupport {
 // `private_files` private files under `file:/<root>/<job>/shared/`, plus a small meta file.
 flink::Metadata synthetic_incremental(int operators, int subtasks, int shared, int private_files,
                                       const std::string& root = "/mnt/flink/checkpoints");
+
+// `md` as a command's input that was read from "/nowhere/<label>/_metadata" (a location that
+// exists only by name: for diff and other commands that never open the files).
+ops::SnapshotInput input_named(flink::Metadata md, const char* label);
 
 }  // namespace ckpt::testsupport

@@ -12,20 +12,8 @@
 
 using namespace ckpt;
 
-namespace {
-
-ops::SnapshotInput input(flink::Metadata md, const char* label) {
-  ops::SnapshotInput in;
-  in.md = std::move(md);
-  in.label = label;
-  in.location = snapshot::locate(std::string("/nowhere/") + label + "/_metadata");
-  return in;
-}
-
-}  // namespace
-
 TEST_CASE("diff of a snapshot with itself is equal") {
-  auto a = input(testsupport::synthetic_incremental(2, 2, 3, 2), "chk-1");
+  auto a = testsupport::input_named(testsupport::synthetic_incremental(2, 2, 3, 2), "chk-1");
   auto r = ops::diff(a, a);
   CHECK(r.equal());
   CHECK(r.shared.count == 2 * 2 * 6);
@@ -49,7 +37,7 @@ TEST_CASE("diff reports operators, rescaling, sizes, files and sst changes") {
   extra.max_parallelism = 128;
   mb.operators.push_back(extra);
 
-  auto r = ops::diff(input(ma, "a"), input(mb, "b"));
+  auto r = ops::diff(testsupport::input_named(ma, "a"), testsupport::input_named(mb, "b"));
   CHECK_FALSE(r.equal());
   REQUIRE(r.properties.size() == 1);
   CHECK(r.properties[0].field == "checkpoint id");
@@ -83,7 +71,7 @@ TEST_CASE("diff sees differences no summary shows") {
   flink::Metadata mb = ma;
   auto& inc = std::get<flink::IncrementalHandle>(mb.operators[0].subtasks[0].managed_keyed.body);
   inc.backend_id = mb.intern("another-backend");
-  auto r = ops::diff(input(ma, "a"), input(mb, "b"));
+  auto r = ops::diff(testsupport::input_named(ma, "a"), testsupport::input_named(mb, "b"));
   CHECK(r.other);
   CHECK_FALSE(r.equal());
 }

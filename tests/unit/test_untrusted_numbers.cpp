@@ -38,14 +38,6 @@ flink::Metadata with_sizes(int64_t size) {
   return flink::parse_metadata(flink::write_metadata(md), "test");
 }
 
-ops::SnapshotInput input(flink::Metadata md, const char* label) {
-  ops::SnapshotInput in;
-  in.md = std::move(md);
-  in.label = label;
-  in.location = snapshot::locate(std::string("/nowhere/") + label + "/_metadata");
-  return in;
-}
-
 }  // namespace
 
 TEST_CASE("INT64_MAX sizes: inspect totals saturate") {
@@ -59,7 +51,7 @@ TEST_CASE("INT64_MAX sizes: inspect totals saturate") {
 }
 
 TEST_CASE("INT64_MAX sizes: diff's file sums and totals saturate") {
-  auto a = input(with_sizes(INT64_MAX), "chk-1");
+  auto a = testsupport::input_named(with_sizes(INT64_MAX), "chk-1");
   auto same = ops::diff(a, a);
   CHECK(same.equal());
   CHECK(same.shared.bytes == INT64_MAX);
@@ -67,7 +59,7 @@ TEST_CASE("INT64_MAX sizes: diff's file sums and totals saturate") {
 
   // Against a snapshot of small sizes with other paths: every file dropped and added.
   flink::Metadata small = testsupport::synthetic_incremental(2, 2, 3, 2, "/elsewhere");
-  auto b = input(std::move(small), "chk-2");
+  auto b = testsupport::input_named(std::move(small), "chk-2");
   auto r = ops::diff(a, b);
   CHECK_FALSE(r.equal());
   CHECK(r.dropped.bytes == INT64_MAX);
