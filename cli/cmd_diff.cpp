@@ -141,14 +141,8 @@ std::string render_text(const ops::DiffResult& r) {
 
 int run_diff(DiffArgs& a) {
   if (auto e = localise_path_args({&a.a, &a.b})) return fail("diff", *e);
-  ops::SnapshotInput x, y;
-  try {
-    x = ops::load_snapshot_input(a.a);
-    y = ops::load_snapshot_input(a.b);
-  } catch (const ops::InputError& e) {
-    std::fprintf(stderr, "ckpt diff: %s\n", e.what());
-    return kExitUsage;
-  }
+  ops::SnapshotInput x = ops::load_snapshot_input(a.a);
+  ops::SnapshotInput y = ops::load_snapshot_input(a.b);
   ops::DiffResult r = ops::diff(x, y);
   if (a.json) diff_json::write_diff_report(r, a.pretty, stdout);
   else std::fputs((a.stat ? render_stat(r) : render_text(r)).c_str(), stdout);

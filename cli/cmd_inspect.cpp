@@ -127,24 +127,19 @@ std::string render_summary(const ops::InspectResult& r) {
 
 // One snapshot: the full summary (with --subtasks, --files, --uid, --operator) or its JSON report.
 int inspect_one(const InspectArgs& a, const snapshot::Location& loc) {
-  try {
-    flink::Metadata md = flink::read_metadata_file(loc.metadata);
-    ops::InspectResult r = ops::inspect(md, loc, a.options);
-    if (a.json) {
-      report_json::write_inspect_report(md, r, a.pretty, stdout);
-      return kExitOk;
-    }
-    if ((a.options.uid || a.options.operator_id) && r.summary.operators.empty()) {
-      std::fprintf(stderr, "ckpt inspect: no operator matches %s\n",
-                   a.options.uid ? ("uid " + *a.options.uid).c_str() : ("id " + *a.options.operator_id).c_str());
-      return kExitProblems;
-    }
-    std::fputs(render_summary(r).c_str(), stdout);
+  flink::Metadata md = flink::read_metadata_file(loc.metadata);
+  ops::InspectResult r = ops::inspect(md, loc, a.options);
+  if (a.json) {
+    report_json::write_inspect_report(md, r, a.pretty, stdout);
     return kExitOk;
-  } catch (const flink::MetadataError& e) {
-    std::fprintf(stderr, "ckpt inspect: %s\n", e.what());
-    return kExitUsage;
   }
+  if ((a.options.uid || a.options.operator_id) && r.summary.operators.empty()) {
+    std::fprintf(stderr, "ckpt inspect: no operator matches %s\n",
+                 a.options.uid ? ("uid " + *a.options.uid).c_str() : ("id " + *a.options.operator_id).c_str());
+    return kExitProblems;
+  }
+  std::fputs(render_summary(r).c_str(), stdout);
+  return kExitOk;
 }
 
 int run_inspect(InspectArgs& a) {
@@ -158,13 +153,7 @@ int run_inspect(InspectArgs& a) {
     }
     a.options.operator_id = flink::to_hex(*id);
   }
-  snapshot::Discovery d;
-  try {
-    d = snapshot::discover(a.path);
-  } catch (const io::IoError& e) {
-    std::fprintf(stderr, "ckpt inspect: %s\n", e.what());
-    return kExitUsage;
-  }
+  snapshot::Discovery d = snapshot::discover(a.path);
   if (d.single && d.snapshots.empty()) {
     std::fprintf(stderr, "ckpt inspect: %s: incomplete checkpoint: no _metadata (the checkpoint never completed)\n",
                  d.incomplete.front().c_str());

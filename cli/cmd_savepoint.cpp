@@ -28,13 +28,7 @@ struct SavepointArgs {
 
 int run_savepoint(SavepointArgs& a) {
   if (auto e = localise_path_args({&a.job, &a.target})) return fail("savepoint", *e);
-  int64_t timeout_ms = 0;
-  try {
-    timeout_ms = pipeline::parse_duration_ms(a.timeout, "--timeout");
-  } catch (const pipeline::ConfigError& e) {
-    std::fprintf(stderr, "ckpt savepoint: %s\n", e.what());
-    return kExitUsage;
-  }
+  const int64_t timeout_ms = pipeline::parse_duration_ms(a.timeout, "--timeout");
   pipeline::SavepointAnswer answer;
   try {
     std::optional<bool> native;

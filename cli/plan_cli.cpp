@@ -220,19 +220,14 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   const bool apply = !a.dry_run && a.explain.empty();
   std::optional<ops::RootLock> lock;
   ops::PlanRun run;
-  try {
-    if (apply) {
-      lock = ops::RootLock::try_acquire(ops::checked_root(a.root));
-      if (!lock) {
-        std::fprintf(stderr, "%s: %s: another ckpt prune or gc is working on this root\n", who.c_str(), a.root.c_str());
-        return kExitUsage;
-      }
+  if (apply) {
+    lock = ops::RootLock::try_acquire(ops::checked_root(a.root));
+    if (!lock) {
+      std::fprintf(stderr, "%s: %s: another ckpt prune or gc is working on this root\n", who.c_str(), a.root.c_str());
+      return kExitUsage;
     }
-    run = ops::plan_root(req, decide);
-  } catch (const io::IoError& e) {
-    std::fprintf(stderr, "%s: %s\n", who.c_str(), e.what());
-    return kExitUsage;
   }
+  run = ops::plan_root(req, decide);
   if (!run.refusals.empty()) {
     for (const auto& r : run.refusals) std::fprintf(stderr, "%s: refused: %s\n", who.c_str(), r.c_str());
     std::fprintf(stderr, "%s: nothing deleted (%zu reason%s above)\n", who.c_str(), run.refusals.size(),
