@@ -23,6 +23,12 @@ struct Location {
   DirKind dir_kind = DirKind::kOther;
   std::optional<int64_t> checkpoint_number;  // N of a chk-N directory
   std::filesystem::path job_dir;             // parent of a chk-N directory, when it has one
+  // For a snapshot in an object store (store_discovery.h): the paths above are URIs
+  // ("s3://bucket/ck/JOB/chk-5/_metadata"), and the `_metadata` size and time come from the
+  // listing, not from stat(2).
+  bool in_object_store = false;
+  uint64_t listed_bytes = 0;
+  int64_t listed_mtime_ns = 0;
 };
 
 struct Discovery {

@@ -16,15 +16,16 @@ import sys
 ALLOWED = {
     "util": set(),
     "io": {"util"},
+    "storage": {"io", "util"},
     "flink": {"io", "util"},
     "codec": {"flink", "io", "util"},
-    "snapshot": {"flink", "io", "util"},
-    "rocks": {"snapshot", "flink", "io", "util"},
-    "validate": {"rocks", "snapshot", "codec", "flink", "io", "util"},
-    "ops": {"validate", "rocks", "snapshot", "codec", "flink", "io", "util"},
-    "export": {"ops", "validate", "rocks", "snapshot", "codec", "flink", "io", "util"},
-    "pipeline": {"rocks", "snapshot", "flink", "io", "util"},
-    "cli": {"export", "ops", "validate", "rocks", "snapshot", "codec", "flink", "io", "util", "pipeline"},
+    "snapshot": {"storage", "flink", "io", "util"},
+    "rocks": {"snapshot", "flink", "io", "util", "storage"},
+    "validate": {"rocks", "snapshot", "codec", "flink", "io", "util", "storage"},
+    "ops": {"storage", "validate", "rocks", "snapshot", "codec", "flink", "io", "util"},
+    "export": {"storage", "ops", "validate", "rocks", "snapshot", "codec", "flink", "io", "util"},
+    "pipeline": {"rocks", "snapshot", "flink", "io", "util", "storage"},
+    "cli": {"storage", "export", "ops", "validate", "rocks", "snapshot", "codec", "flink", "io", "util", "pipeline"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([A-Za-z_]+)/')
 
