@@ -51,7 +51,11 @@ struct Transfer {
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t bytes = size * n;
-  if (t->response.body.size() + bytes > t->limit) {
+  long status = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  // An error document is read whole (up to 64 KiB) to name S3's error code, whatever the limit.
+  uint64_t limit = status >= 300 ? std::max<uint64_t>(t->limit, 64 << 10) : t->limit;
+  if (t->response.body.size() + bytes > limit) {
     t->over_limit = true;
     return 0;  // aborts the transfer: the answer is longer than the caller allows
   }
@@ -207,7 +211,6 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
                                                   std::to_string(q.range->first + q.range->second - 1))
                                                      .c_str());
     }
-    t->headers = curl_slist_append(t->headers, "Expect:");  // no 100-continue round trip
     curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
     curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());
     curl_easy_setopt(e, CURLOPT_USERNAME, settings_.access_key.c_str());
