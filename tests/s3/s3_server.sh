@@ -107,6 +107,7 @@ start)
   done
 
   rm -f "$dir/proxy.port"
+  : >"$dir/proxy.log"
   setsid python3 "$here/strict_proxy.py" --port 0 --port-file "$dir/proxy.port" --upstream "127.0.0.1:$s3port" \
     --s3rver-dir "$dir/data" --key "$ACCESS_KEY:$SECRET_KEY" --log "$dir/proxy.log" \
     </dev/null >"$dir/proxy.out" 2>&1 &

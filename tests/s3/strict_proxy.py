@@ -450,7 +450,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if st == 200:
                     raise S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
                                   Condition="If-None-Match")
-                del fwd_headers["If-None-Match"]
+                fwd_headers = {k: v for k, v in fwd_headers.items() if k.lower() != "if-none-match"}
                 status, headers, data = self.forward(self.command, upstream, fwd_headers, body)
         else:
             status, headers, data = self.forward(self.command, upstream, fwd_headers, body)
