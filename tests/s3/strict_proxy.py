@@ -33,7 +33,8 @@ Admin endpoints (unsigned, never forwarded):
       Faults apply to signed S3 requests only. fail_list_page N: the N-th page of a
       ListObjectsV2 listing (page 1 has no continuation-token) answers 500, always.
       deny_delete_keys: DeleteObjects answers AccessDenied for the keys starting with one of them.
-  GET /__stats          request counts by operation, method and status, and TCP connections;
+  GET /__stats          S3 request counts by operation, method and status, injected faults, and
+                        TCP connections accepted (admin ones included);
   DELETE /__stats       resets them.
 
 Usage: strict_proxy.py --port P --upstream 127.0.0.1:Q [--s3rver-dir DIR] [--log FILE]
@@ -257,8 +258,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Server", "AmazonS3")
         if not head or not have_len:
             self.send_header("Content-Length", str(len(body)))
-        if cut:
-            self.send_header("Connection", "close")
         self.end_headers()
         if head:
             return
