@@ -13,10 +13,12 @@
 #include "io/decode_error.h"
 #include "ops/inspect.h"
 #include "ops/list_snapshots.h"
+#include "ops/snapshot_source.h"
 #include "output_flags.h"
 #include "path_args.h"
 #include "render.h"
 #include "snapshot/discovery.h"
+#include "storage_flags.h"
 
 namespace ckpt::cli {
 namespace {
@@ -28,6 +30,7 @@ struct InspectArgs {
   ops::InspectOptions options;
   std::string uid;
   std::string operator_id;
+  std::vector<std::string> defines;
 };
 
 std::string operator_label(const ops::OperatorSummary& o) {
@@ -126,8 +129,8 @@ std::string render_summary(const ops::InspectResult& r) {
 }
 
 // One snapshot: the full summary (with --subtasks, --files, --uid, --operator) or its JSON report.
-int inspect_one(const InspectArgs& a, const snapshot::Location& loc) {
-  flink::Metadata md = flink::read_metadata_file(loc.metadata);
+int inspect_one(const InspectArgs& a, ops::SnapshotSource& source, const snapshot::Location& loc) {
+  flink::Metadata md = source.read(loc);
   ops::InspectResult r = ops::inspect(md, loc, a.options);
   if (a.json) {
     report_json::write_inspect_report(md, r, a.pretty, stdout);
@@ -143,7 +146,12 @@ int inspect_one(const InspectArgs& a, const snapshot::Location& loc) {
 }
 
 int run_inspect(InspectArgs& a) {
-  if (auto e = localise_path_args({&a.path})) return fail("inspect", *e);
+  if (!ops::is_object_store_path(a.path)) {
+    if (auto e = localise_path_args({&a.path})) return fail("inspect", *e);
+  }
+  std::string bad;
+  auto config = parse_storage_config(a.defines, bad);
+  if (!config) return fail("inspect", "-D " + bad + ": expected KEY=VALUE");
   if (!a.uid.empty()) a.options.uid = a.uid;
   if (!a.operator_id.empty()) {
     auto id = flink::parse_operator_id(a.operator_id);
@@ -153,15 +161,16 @@ int run_inspect(InspectArgs& a) {
     }
     a.options.operator_id = flink::to_hex(*id);
   }
-  snapshot::Discovery d = snapshot::discover(a.path);
+  ops::SnapshotSource source(a.path, *config);
+  snapshot::Discovery d = source.discover();
   if (d.single && d.snapshots.empty()) {
     std::fprintf(stderr, "ckpt inspect: %s: incomplete checkpoint: no _metadata (the checkpoint never completed)\n",
                  d.incomplete.front().c_str());
     return kExitUsage;
   }
-  if (d.single) return inspect_one(a, d.snapshots.front());
+  if (d.single) return inspect_one(a, source, d.snapshots.front());
 
-  ops::SnapshotList list = ops::list_snapshots(d);
+  ops::SnapshotList list = ops::list_snapshots(d, &source);
   int rc = list.unreadable || !list.unsearched.empty() ? kExitUsage : kExitOk;
   for (const std::string& why : list.unsearched) {
     std::fprintf(stderr, "ckpt inspect: %s: snapshots there are not listed\n", why.c_str());
@@ -215,6 +224,7 @@ void register_inspect(CLI::App& app, int& exit_code) {
   cmd->add_flag("--files", args->options.files, "Every referenced file: size, owner, shared or exclusive, path form");
   cmd->add_option("--uid", args->uid, "Only the operator with this uid (matched by name or by its hashed id)");
   cmd->add_option("--operator", args->operator_id, "Only the operator with this id (32 hex characters)");
+  add_storage_config_option(*cmd, args->defines);
   cmd->callback([args, &exit_code] { exit_code = run_inspect(*args); });
 }
 

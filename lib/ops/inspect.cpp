@@ -280,7 +280,12 @@ InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, 
   s.checkpoint_id = md.checkpoint_id;
   s.trailer = md.trailer_state;
   s.master_states = static_cast<int>(md.masters.size());
-  s.modified_unix = mtime_of(loc.metadata, s.metadata_bytes);
+  if (loc.in_object_store) {
+    s.metadata_bytes = static_cast<int64_t>(loc.listed_bytes);
+    s.modified_unix = loc.listed_mtime_ns / 1'000'000'000;
+  } else {
+    s.modified_unix = mtime_of(loc.metadata, s.metadata_bytes);
+  }
 
   bool has_savepoint_handles = false;
   for (std::size_t oi = 0; oi < md.operators.size(); ++oi) {

@@ -6,7 +6,7 @@
 
 namespace ckpt::ops {
 
-SnapshotList list_snapshots(const snapshot::Discovery& found) {
+SnapshotList list_snapshots(const snapshot::Discovery& found, SnapshotSource* source) {
   SnapshotList out;
   out.incomplete = found.incomplete;
   out.unsearched = found.unsearched;
@@ -14,7 +14,7 @@ SnapshotList list_snapshots(const snapshot::Discovery& found) {
   for (const auto& loc : found.snapshots) {
     ListedSnapshot l{loc, std::nullopt, {}};
     try {
-      flink::Metadata md = flink::read_metadata_file(loc.metadata);
+      flink::Metadata md = source ? source->read(loc) : flink::read_metadata_file(loc.metadata);
       l.result = inspect(md, loc, InspectOptions{});
     } catch (const flink::MetadataError& e) {
       l.error = e.what();

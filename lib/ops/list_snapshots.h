@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ops/inspect.h"
+#include "ops/snapshot_source.h"
 #include "snapshot/discovery.h"
 
 namespace ckpt::ops {
@@ -27,7 +28,8 @@ struct SnapshotList {
 
 // Reads every snapshot of `found` (summaries only: InspectOptions{}), then orders them by
 // `_metadata` modification time, newest first, then checkpoint id (highest first), then path;
-// unreadable snapshots sort as the oldest.
-SnapshotList list_snapshots(const snapshot::Discovery& found);
+// unreadable snapshots sort as the oldest. `source` reads each `_metadata` (an object store's);
+// without one, local files are read.
+SnapshotList list_snapshots(const snapshot::Discovery& found, SnapshotSource* source = nullptr);
 
 }  // namespace ckpt::ops

@@ -1,0 +1,40 @@
+// Where a command's snapshots are read from: the local file system or an object store, named by
+// the user's path (`/data/ck/JOB`, `s3://bucket/ck/JOB/chk-5`). One object gives discovery and
+// the bytes of each `_metadata`, so that a command reads both the same way from either place.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "flink/model.h"
+#include "snapshot/discovery.h"
+#include "storage/open_store.h"
+
+namespace ckpt::ops {
+
+class SnapshotSource {
+ public:
+  // `config`: Flink configuration keys (s3.endpoint, s3.access-key, ...; storage/s3_settings.h).
+  // Throws util::Error (kUsage) for a malformed URI or missing credentials.
+  explicit SnapshotSource(std::string_view user_path, const std::map<std::string, std::string>& config = {});
+
+  bool in_object_store() const { return opened_.uri.has_value(); }
+  storage::ObjectStore& store() { return *opened_.store; }
+
+  // What the path names (snapshot::discover locally, snapshot::discover_in_store remotely).
+  snapshot::Discovery discover();
+
+  // The parsed `_metadata` of a discovered snapshot. Throws flink::MetadataError naming the
+  // file (and byte offset) when it cannot be read or parsed.
+  flink::Metadata read(const snapshot::Location& loc);
+
+ private:
+  std::string path_;
+  storage::OpenedStore opened_;
+};
+
+// True when `path` names an object store (s3://, s3a://, s3p://, gs://).
+bool is_object_store_path(std::string_view path);
+
+}  // namespace ckpt::ops
