@@ -7,15 +7,18 @@
 #include "export/diff_json.h"
 #include "ops/diff.h"
 #include "ops/snapshot_input.h"
+#include "ops/snapshot_source.h"
 #include "output_flags.h"
 #include "path_args.h"
 #include "render.h"
+#include "storage_flags.h"
 #include "util/saturating.h"
 
 namespace ckpt::cli {
 namespace {
 
 struct DiffArgs {
+  std::vector<std::string> defines;
   std::string a, b;
   bool stat = false;
   bool json = false;
@@ -140,9 +143,15 @@ std::string render_text(const ops::DiffResult& r) {
 }
 
 int run_diff(DiffArgs& a) {
-  if (auto e = localise_path_args({&a.a, &a.b})) return fail("diff", *e);
-  ops::SnapshotInput x = ops::load_snapshot_input(a.a);
-  ops::SnapshotInput y = ops::load_snapshot_input(a.b);
+  for (std::string* p : {&a.a, &a.b}) {
+    if (ops::is_object_store_path(*p)) continue;
+    if (auto e = localise_path_args({p})) return fail("diff", *e);
+  }
+  std::string bad;
+  auto config = parse_storage_config(a.defines, bad);
+  if (!config) return fail("diff", "-D " + bad + ": expected KEY=VALUE");
+  ops::SnapshotInput x = ops::load_snapshot_input(a.a, ops::InputForm::kAuto, *config);
+  ops::SnapshotInput y = ops::load_snapshot_input(a.b, ops::InputForm::kAuto, *config);
   ops::DiffResult r = ops::diff(x, y);
   if (a.json) diff_json::write_diff_report(r, a.pretty, stdout);
   else std::fputs((a.stat ? render_stat(r) : render_text(r)).c_str(), stdout);
@@ -160,6 +169,7 @@ void register_diff(CLI::App& app, int& exit_code) {
       "RocksDB .sst files that changed. Exit 0 when equal, 1 when different, 2 on errors (as diff(1)).");
   cmd->add_option("a", args->a, "First snapshot (_metadata file, snapshot directory or JSON export)")->required();
   cmd->add_option("b", args->b, "Second snapshot")->required();
+  add_storage_config_option(*cmd, args->defines);
   cmd->add_flag("--stat", args->stat, "Print a short summary only");
   add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_diff(*args); });

@@ -11,6 +11,7 @@
 #include "flink/metadata_reader.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"
+#include "ops/snapshot_source.h"
 
 namespace ckpt::ops {
 namespace {
@@ -46,7 +47,44 @@ std::optional<InputForm> parse_input_form(std::string_view name) {
   return std::nullopt;
 }
 
-SnapshotInput load_snapshot_input(const std::filesystem::path& path, InputForm form) {
+namespace {
+
+SnapshotInput load_from_store(const std::string& uri, InputForm form,
+                              const std::map<std::string, std::string>& config) {
+  if (form != InputForm::kAuto && form != InputForm::kFlink) {
+    throw InputError(uri + ": exports are read from local files; an object store holds Flink snapshots");
+  }
+  SnapshotSource source(uri, config);
+  snapshot::Discovery d;
+  try {
+    d = source.discover();
+  } catch (const util::Error& e) {
+    throw InputError(e.what());
+  }
+  if (d.snapshots.size() != 1 || !d.single) {
+    if (d.snapshots.empty() && !d.incomplete.empty()) {
+      throw InputError(uri + ": incomplete checkpoint: no _metadata (the checkpoint never completed)");
+    }
+    throw InputError(uri + ": names " + std::to_string(d.snapshots.size()) +
+                     " snapshots, expected one snapshot prefix or _metadata object");
+  }
+  SnapshotInput in;
+  in.label = uri;
+  in.location = d.snapshots.front();
+  try {
+    in.md = source.read(*in.location);
+  } catch (const flink::MetadataError& e) {
+    throw InputError(e.what());
+  }
+  in.form = InputForm::kFlink;
+  return in;
+}
+
+}  // namespace
+
+SnapshotInput load_snapshot_input(const std::filesystem::path& path, InputForm form,
+                                  const std::map<std::string, std::string>& config) {
+  if (is_object_store_path(path.native())) return load_from_store(path.native(), form, config);
   SnapshotInput in;
   in.label = path.string();
   struct stat st {};

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -35,7 +36,10 @@ struct SnapshotInput {
 
 // kAuto: Flink when the file starts with the `_metadata` magic (or `path` is a directory), JSON
 // when the first non-blank byte is '{'; binary protobuf must be asked for with kProto.
-SnapshotInput load_snapshot_input(const std::filesystem::path& path, InputForm form = InputForm::kAuto);
+// An object-store URI (s3://...) names a Flink snapshot read through the store; `config` holds
+// its Flink keys (storage/s3_settings.h).
+SnapshotInput load_snapshot_input(const std::filesystem::path& path, InputForm form = InputForm::kAuto,
+                                  const std::map<std::string, std::string>& config = {});
 
 // "flink", "json", "proto" ("auto" for kAuto). parse_input_form: nullopt for anything else.
 std::string_view input_form_name(InputForm f);

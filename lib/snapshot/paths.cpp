@@ -205,6 +205,13 @@ ResolvedPath resolve_absolute(std::string_view flink_path, const std::vector<Pat
 
 ResolvedPath resolve_relative(std::string_view relative, const std::filesystem::path& snapshot_dir) {
   ResolvedPath r;
+  if (snapshot_dir.native().find("://") != std::string::npos) {
+    // A snapshot in an object store (snapshot/store_discovery.h): the file is the object beside
+    // its `_metadata`, named by URI; the store's own lookup checks it, not the local file system.
+    r.kind = ResolvedPath::Kind::kRemoteUnmapped;
+    r.uri = snapshot_dir.native() + "/" + std::string(relative);
+    return r;
+  }
   r.uri = std::string(relative);
   r.local = std::filesystem::path(local_of_relative(relative, snapshot_dir));
   return r;
