@@ -13,7 +13,10 @@ constexpr uint64_t kMaxMetadataBytes = uint64_t{1} << 30;
 
 }  // namespace
 
-bool is_object_store_path(std::string_view path) { return storage::parse_object_uri(path).has_value(); }
+bool is_object_store_path(std::string_view path) {
+  size_t colon = path.find("://");
+  return colon != std::string_view::npos && storage::is_object_store_scheme(path.substr(0, colon));
+}
 
 SnapshotSource::SnapshotSource(std::string_view user_path, const std::map<std::string, std::string>& config)
     : path_(user_path), opened_(storage::open_store(user_path, config)) {}

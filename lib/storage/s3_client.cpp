@@ -254,11 +254,8 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
     const S3Request& q = requests[t.index];
     S3Response& r = t.response;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
-    std::string what = uri(q.key);
-    std::string op = q.method;
-    for (const auto& [k, v] : q.query) {
-      if (k == "delete" || k == "uploads" || k == "list-type" || k == "partNumber") op += " ?" + k;
-    }
+    std::string what = uri(q.subject.empty() ? q.key : q.subject);
+    std::string op = q.operation.empty() ? q.method : q.operation;
     std::string failure;
     bool retry = false;
     util::ErrorKind kind = util::ErrorKind::kIo;

@@ -21,8 +21,10 @@
 namespace ckpt::storage {
 
 struct S3Request {
-  std::string method = "GET";                              // GET, HEAD, PUT, POST, DELETE
-  std::string key;                                         // the object; empty for a request on the bucket
+  std::string operation;       // S3's name for it, for messages: "GetObject", "ListObjectsV2 page 2"
+  std::string subject;         // the key messages name when it is not `key` (a listed prefix)
+  std::string method = "GET";  // GET, HEAD, PUT, POST, DELETE
+  std::string key;             // the object; empty for a request on the bucket
   std::vector<std::pair<std::string, std::string>> query;  // unencoded; sent sorted, as signed
   std::vector<std::string> headers;                        // "name: value", signed when x-amz-*
   std::string body;

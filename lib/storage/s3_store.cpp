@@ -18,10 +18,12 @@ void S3Store::list(std::string_view prefix, const std::function<void(std::span<c
   std::string token;
   for (int n = 1;; ++n) {
     S3Request q;
+    q.operation = "ListObjectsV2 page " + std::to_string(n);
+    q.subject = std::string(prefix);
     q.query = {{"list-type", "2"}, {"prefix", std::string(prefix)}};
     if (!token.empty()) q.query.emplace_back("continuation-token", token);
     S3Response r = client_->perform(q);
-    std::string what = uri(prefix) + ": listing page " + std::to_string(n);
+    std::string what = uri(prefix) + ": " + q.operation;
     s3xml::ListPage p = s3xml::parse_list(r.body, what);
     for (const ObjectInfo& o : p.objects) {
       if (!o.key.starts_with(prefix)) {
@@ -36,6 +38,7 @@ void S3Store::list(std::string_view prefix, const std::function<void(std::span<c
 
 std::optional<ObjectInfo> S3Store::stat(std::string_view key) {
   S3Request q;
+  q.operation = "HeadObject";
   q.method = "HEAD";
   q.key = std::string(key);
   q.not_found_is_answer = true;
@@ -52,6 +55,7 @@ std::optional<ObjectInfo> S3Store::stat(std::string_view key) {
 
 std::string S3Store::read(std::string_view key, uint64_t max_bytes) {
   S3Request q;
+  q.operation = "GetObject";
   q.key = std::string(key);
   q.max_response = max_bytes;
   return client_->perform(q).body;
@@ -60,6 +64,7 @@ std::string S3Store::read(std::string_view key, uint64_t max_bytes) {
 std::string S3Store::read_range(std::string_view key, uint64_t offset, uint64_t length) {
   if (length == 0) return {};
   S3Request q;
+  q.operation = "GetObject (range)";
   q.key = std::string(key);
   q.range = {offset, length};
   q.max_response = length;
@@ -78,6 +83,7 @@ void S3Store::write_atomic(std::string_view key, std::string_view bytes, bool ov
   }
   if (bytes.size() > client_->settings().part_size) return write_multipart(key, bytes, headers);
   S3Request q;
+  q.operation = "PutObject";
   q.method = "PUT";
   q.key = std::string(key);
   q.body = std::string(bytes);
@@ -87,12 +93,14 @@ void S3Store::write_atomic(std::string_view key, std::string_view bytes, bool ov
 
 void S3Store::write_multipart(std::string_view key, std::string_view bytes, const std::vector<std::string>& headers) {
   S3Request init;
+  init.operation = "CreateMultipartUpload";
   init.method = "POST";
   init.key = std::string(key);
   init.query = {{"uploads", ""}};
   std::string upload_id = s3xml::parse_upload_id(client_->perform(init).body, uri(key) + ": CreateMultipartUpload");
   auto abort = [&] {
     S3Request q;
+    q.operation = "AbortMultipartUpload";
     q.method = "DELETE";
     q.key = std::string(key);
     q.query = {{"uploadId", upload_id}};
@@ -102,6 +110,7 @@ void S3Store::write_multipart(std::string_view key, std::string_view bytes, cons
   std::vector<S3Request> parts;
   for (uint64_t off = 0; off < bytes.size(); off += part) {
     S3Request q;
+    q.operation = "UploadPart " + std::to_string(parts.size() + 1);
     q.method = "PUT";
     q.key = std::string(key);
     q.query = {{"partNumber", std::to_string(parts.size() + 1)}, {"uploadId", upload_id}};
@@ -120,6 +129,7 @@ void S3Store::write_multipart(std::string_view key, std::string_view bytes, cons
     etags.push_back(it->second);
   }
   S3Request complete;
+  complete.operation = "CompleteMultipartUpload";
   complete.method = "POST";
   complete.key = std::string(key);
   complete.query = {{"uploadId", upload_id}};
@@ -139,6 +149,7 @@ void S3Store::write_multipart(std::string_view key, std::string_view bytes, cons
 
 void S3Store::copy(std::string_view from_key, std::string_view to_key) {
   S3Request q;
+  q.operation = "CopyObject";
   q.method = "PUT";
   q.key = std::string(to_key);
   std::string source = uri(from_key);
@@ -155,6 +166,8 @@ std::vector<DeleteFailure> S3Store::remove(std::span<const std::string> keys) {
   std::vector<S3Request> batches;
   for (size_t i = 0; i < keys.size(); i += kDeleteBatch) {
     S3Request q;
+    q.operation = "DeleteObjects";
+    q.subject = keys[i];  // the batch's first key
     q.method = "POST";
     q.query = {{"delete", ""}};
     q.body = s3xml::delete_request(keys.subspan(i, std::min(kDeleteBatch, keys.size() - i)));
