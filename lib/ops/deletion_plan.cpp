@@ -21,6 +21,7 @@
 #include "io/mutf8.h"
 #include "snapshot/job_lock.h"
 #include "snapshot/layout.h"
+#include "util/error.h"
 #include "util/parallel.h"
 #include "util/saturating.h"
 #include "util/time_format.h"
@@ -607,7 +608,7 @@ struct PlanningPass {
     for (const auto& d : plan.deletions) {
       // Belt and braces: every rule above only produces entries found under the root.
       if (!snapshot::is_within_str(d.entry.path, root.native()) || d.entry.path == root.native()) {
-        throw std::logic_error("plan would delete outside the root: " + d.entry.path);
+        throw util::Error(util::ErrorKind::kInternal, "plan would delete outside the root: " + d.entry.path);
       }
       if (d.entry.type == FsEntry::Type::kDir) {
         plan.dirs_deleted++;

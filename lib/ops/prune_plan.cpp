@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "io/file_bytes.h"
+#include "util/error.h"
 
 namespace ckpt::ops {
 namespace {
@@ -183,12 +184,7 @@ std::optional<int64_t> parse_duration(std::string_view text) {
 }
 
 int64_t num_retained_from_config(const std::filesystem::path& config_file) {
-  std::string text;
-  try {
-    text = io::read_file_bytes(config_file, 1 << 24);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(e.what());
-  }
+  const std::string text = io::read_file_bytes(config_file, 1 << 24);
   static const std::string_view keys[] = {"execution.checkpointing.num-retained", "state.checkpoints.num-retained"};
   // Nested YAML: a stack of (indent, key) gives the dotted path of each `key: value` line.
   std::vector<std::pair<size_t, std::string>> stack;
@@ -225,15 +221,17 @@ int64_t num_retained_from_config(const std::filesystem::path& config_file) {
     int64_t n = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || end != value.data() + value.size() || n < 1) {
-      throw std::runtime_error(config_file.string() + ": line " + std::to_string(line_no) + ": " + dotted + ": '" +
-                               std::string(value) + "', expected a positive integer");
+      throw util::Error(util::ErrorKind::kUsage, config_file.string() + ": line " + std::to_string(line_no) + ": " +
+                                                     dotted + ": '" + std::string(value) +
+                                                     "', expected a positive integer");
     }
     // The 2.x key wins over its deprecated 1.x alias, as in Flink.
     if (!found || dotted == keys[0]) found = {n, line_no};
   }
   if (!found) {
-    throw std::runtime_error(config_file.string() + ": no state.checkpoints.num-retained (or " + std::string(keys[0]) +
-                             "); Flink's default is 1: pass --retain 1 to use it");
+    throw util::Error(util::ErrorKind::kUsage, config_file.string() + ": no state.checkpoints.num-retained (or " +
+                                                   std::string(keys[0]) +
+                                                   "); Flink's default is 1: pass --retain 1 to use it");
   }
   return found->first;
 }
