@@ -96,15 +96,16 @@ std::vector<uint32_t> apply_policy(const std::vector<Ranked>& entries, const Ret
         --daily_left;
       }
     }
-    // Never prune a checkpoint while keeping a lower-id one of the same job.
-    std::optional<int64_t> lowest_kept;
-    for (size_t i : idx) {
-      if (entries[i].by_id && rules[i] && (!lowest_kept || entries[i].id < *lowest_kept)) lowest_kept = entries[i].id;
-    }
-    for (size_t i : idx) {
-      if (entries[i].by_id && !rules[i] && lowest_kept && entries[i].id > *lowest_kept) rules[i] = keep_rule::kNewer;
-    }
   }
+  // Never prune a checkpoint while keeping a lower-id one of the same job.
+  std::vector<IdRanked> by_id;
+  std::vector<size_t> entry_of;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].by_id) continue;
+    by_id.push_back({entries[i].group, entries[i].id, rules[i] != 0});
+    entry_of.push_back(i);
+  }
+  for (size_t k : newer_than_kept(by_id)) rules[entry_of[k]] = keep_rule::kNewer;
   return rules;
 }
 
