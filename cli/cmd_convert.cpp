@@ -9,7 +9,6 @@
 #include "commands.h"
 #include "export/write_report_json.h"
 #include "io/atomic_file.h"
-#include "io/decode_error.h"
 #include "map_flags.h"
 #include "ops/convert.h"
 #include "ops/plan_convert.h"
@@ -18,6 +17,7 @@
 #include "output_flags.h"
 #include "path_args.h"
 #include "render.h"
+#include "util/error.h"
 
 namespace fs = std::filesystem;
 
@@ -104,13 +104,7 @@ int run_in_place(const ConvertArgs& a, const std::vector<ops::Relocation>& reloc
                 "--in-place rewrites the _metadata files where they are: -o, --self-contained, --to, "
                 "--format-version, --map and --allow-outside do not apply");
   }
-  ops::InPlaceResult r;
-  try {
-    r = ops::relocate_in_place(a.input, relocs, a.dry_run);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ckpt convert: %s\n", e.what());
-    return kExitUsage;
-  }
+  const ops::InPlaceResult r = ops::relocate_in_place(a.input, relocs, a.dry_run);
   for (const auto& u : r.unsearched) std::fprintf(stderr, "ckpt convert: not searched: %s\n", u.c_str());
   for (const auto& item : r.snapshots) {
     if (!item.error.empty()) {
@@ -168,14 +162,7 @@ int run_convert(ConvertArgs& a) {
   }
   if (!to_stdout) req.output = a.output;
 
-  ops::SnapshotInput in;
-  try {
-    in = ops::load_snapshot_input(a.input, *from);
-  } catch (const ops::InputError& e) {
-    std::fprintf(stderr, "ckpt convert: %s\n", e.what());
-    return kExitUsage;
-  }
-
+  ops::SnapshotInput in = ops::load_snapshot_input(a.input, *from);
   try {
     if (!a.self_contained.empty()) {
       print_notes(ops::apply_format_version(in, req.version, req.properties), stderr);
@@ -201,15 +188,9 @@ int run_convert(ConvertArgs& a) {
       print_notes(plan.notes, stdout);
     }
     return kExitOk;
-  } catch (const ops::ConvertError& e) {
-    std::fprintf(stderr, "ckpt convert: %s\n", e.what());
-    return kExitProblems;
   } catch (const codec::CodecError& e) {
-    std::fprintf(stderr, "ckpt convert: %s: %s\n", a.input.c_str(), e.what());
-    return kExitProblems;
-  } catch (const io::IoError& e) {
-    std::fprintf(stderr, "ckpt convert: %s\n", e.what());
-    return kExitUsage;
+    // Adds the input's name: the encoder knows only the field.
+    throw util::Error(e.kind(), a.input + ": " + e.what());
   }
 }
 

@@ -8,6 +8,7 @@
 #include "ops/prune_plan.h"
 #include "path_args.h"
 #include "plan_cli.h"
+#include "util/error.h"
 
 namespace ckpt::cli {
 namespace {
@@ -50,9 +51,9 @@ int run_prune(const PruneArgs& a) {
     if (auto e = localise_path_args({&config})) return fail("prune", "--config " + *e);
     try {
       policy.last = ops::num_retained_from_config(config);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "ckpt prune: --config: %s\n", e.what());
-      return kExitUsage;
+    } catch (const util::Error& e) {
+      // Adds the flag: the reader knows only the file.
+      throw util::Error(e.kind(), std::string("--config: ") + e.what());
     }
   }
   if (policy.empty()) {

@@ -29,15 +29,10 @@ struct SavepointArgs {
 int run_savepoint(SavepointArgs& a) {
   if (auto e = localise_path_args({&a.job, &a.target})) return fail("savepoint", *e);
   const int64_t timeout_ms = pipeline::parse_duration_ms(a.timeout, "--timeout");
-  pipeline::SavepointAnswer answer;
-  try {
-    std::optional<bool> native;
-    if (!a.type.empty()) native = a.type == "native";
-    answer = pipeline::request_savepoint(a.job, a.target, a.stop, native, std::chrono::milliseconds(timeout_ms));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ckpt savepoint: %s\n", e.what());
-    return kExitUsage;
-  }
+  std::optional<bool> native;
+  if (!a.type.empty()) native = a.type == "native";
+  const pipeline::SavepointAnswer answer =
+      pipeline::request_savepoint(a.job, a.target, a.stop, native, std::chrono::milliseconds(timeout_ms));
   const std::string& path = answer.path;
   if (a.json) {
     SavepointReport r;

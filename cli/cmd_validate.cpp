@@ -16,6 +16,7 @@
 #include "output_flags.h"
 #include "path_args.h"
 #include "render.h"
+#include "util/error.h"
 #include "validate/rules.h"
 
 namespace ckpt::cli {
@@ -139,28 +140,26 @@ int run_validate(ValidateArgs& a) {
       expect_source = d.snapshots.front().metadata.string();
     }
   } catch (const validate::ExpectError& e) {
-    std::fprintf(stderr, "ckpt validate: --expect %s\n", e.what());
-    return kExitUsage;
+    // These three add the flag: the readers know only the file.
+    throw util::Error(e.kind(), std::string("--expect ") + e.what());
   } catch (const flink::MetadataError& e) {
-    std::fprintf(stderr, "ckpt validate: --expect-from: %s\n", e.what());
-    return kExitUsage;
+    throw util::Error(e.kind(), std::string("--expect-from: ") + e.what());
   } catch (const io::IoError& e) {
-    std::fprintf(stderr, "ckpt validate: --expect-from: %s\n", e.what());
-    return kExitUsage;
+    throw util::Error(e.kind(), std::string("--expect-from: ") + e.what());
   }
 
   auto progress = std::make_shared<Progress>();
   if (a.deep && ::isatty(STDERR_FILENO)) opt.files.progress = [progress](uint64_t d, uint64_t t) { (*progress)(d, t); };
 
   ops::ValidationRun run;
-  try {
+  {
+    // The progress line goes also when validate_path throws, before main prints the error.
+    struct ClearProgress {
+      Progress& p;
+      ~ClearProgress() { p.clear(); }
+    } clear_progress{*progress};
     run = ops::validate_path(a.path, opt, a.latest);
-  } catch (const io::IoError& e) {
-    progress->clear();
-    std::fprintf(stderr, "ckpt validate: %s\n", e.what());
-    return kExitUsage;
   }
-  progress->clear();
 
   int rc = run.unreadable ? kExitUsage : (run.invalid ? kExitProblems : kExitOk);
   if (a.latest) rc = run.latest_valid ? kExitOk : (run.unreadable ? kExitUsage : kExitProblems);

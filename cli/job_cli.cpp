@@ -9,7 +9,6 @@
 
 #include "codec/json.h"
 #include "commands.h"
-#include "io/decode_error.h"
 #include "io/file_bytes.h"
 #include "output_flags.h"
 #include "path_args.h"
@@ -20,41 +19,28 @@
 namespace ckpt::cli {
 namespace {
 
-// Fills `o` from the flags and Flink's configuration keys. Returns an exit code when the
-// command cannot run (the error line is printed), nothing when it can.
+// Fills `o` from the flags and Flink's configuration keys. Returns an exit code when a path
+// argument cannot be used (the error line is printed), nothing when the command can run; a bad
+// configuration throws (ConfigError, io::IoError) to main.
 std::optional<int> resolve_run_options(RunArgs& a, bool restore, const char* cmd, pipeline::RunOptions& o,
                                        std::vector<std::string>& warnings) {
   if (auto e = localise_path_args({&a.restore_path, &a.config_file, &a.params.input_dir, &a.params.output_dir})) {
     std::fprintf(stderr, "%s: %s\n", cmd, e->c_str());
     return kExitUsage;
   }
-  try {
-    pipeline::RawConfig raw;
-    if (!a.config_file.empty()) {
-      std::string text;
-      try {
-        text = io::read_file_bytes(a.config_file);
-      } catch (const io::IoError& e) {
-        std::fprintf(stderr, "%s: %s\n", cmd, e.what());
-        return kExitUsage;
-      }
-      raw = pipeline::parse_flat_yaml(text, a.config_file);
-    }
-    for (const auto& d : a.defines) pipeline::apply_override(raw, d);
-    if (a.parallelism > 0) raw["parallelism.default"] = {std::to_string(a.parallelism), "--parallelism"};
-    if (a.claim) raw["execution.state-recovery.claim-mode"] = {"CLAIM", "--claim"};
-    pipeline::ResolvedConfig rc = pipeline::resolve_config(raw);
-    o.config = rc.config;
-    warnings = rc.warnings;
-    o.params = a.params;
-    o.params.window_ms = pipeline::parse_duration_ms(a.window, "--window");
-    o.params.allowed_lateness_ms = pipeline::parse_duration_ms(a.lateness, "--allowed-lateness");
-    o.params.out_of_orderness_ms = pipeline::parse_duration_ms(a.out_of_orderness, "--out-of-orderness");
-    o.params.max_disorder_ms = pipeline::parse_duration_ms(a.max_disorder, "--max-disorder");
-  } catch (const pipeline::ConfigError& e) {
-    std::fprintf(stderr, "%s: %s\n", cmd, e.what());
-    return kExitUsage;
-  }
+  pipeline::RawConfig raw;
+  if (!a.config_file.empty()) raw = pipeline::parse_flat_yaml(io::read_file_bytes(a.config_file), a.config_file);
+  for (const auto& d : a.defines) pipeline::apply_override(raw, d);
+  if (a.parallelism > 0) raw["parallelism.default"] = {std::to_string(a.parallelism), "--parallelism"};
+  if (a.claim) raw["execution.state-recovery.claim-mode"] = {"CLAIM", "--claim"};
+  pipeline::ResolvedConfig rc = pipeline::resolve_config(raw);
+  o.config = rc.config;
+  warnings = rc.warnings;
+  o.params = a.params;
+  o.params.window_ms = pipeline::parse_duration_ms(a.window, "--window");
+  o.params.allowed_lateness_ms = pipeline::parse_duration_ms(a.lateness, "--allowed-lateness");
+  o.params.out_of_orderness_ms = pipeline::parse_duration_ms(a.out_of_orderness, "--out-of-orderness");
+  o.params.max_disorder_ms = pipeline::parse_duration_ms(a.max_disorder, "--max-disorder");
   for (const auto& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cmd, w.c_str());
   if (a.rate >= 0) {
     o.params.rate_limit = a.rate;
@@ -152,13 +138,7 @@ int run_job_command(RunArgs& a, bool restore) {
   std::vector<std::string> warnings;
   if (auto code = resolve_run_options(a, restore, cmd, o, warnings)) return *code;
 
-  pipeline::RunResult r;
-  try {
-    r = pipeline::run_job(o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", cmd, e.what());
-    return kExitUsage;
-  }
+  const pipeline::RunResult r = pipeline::run_job(o);
 
   const std::string latest = latest_checkpoint(r);
   double rate = r.seconds > 0 ? static_cast<double>(r.records) / r.seconds : 0;

@@ -42,6 +42,11 @@ int main(int argc, char** argv) {
   ckpt::cli::register_materialize(app, exit_code);
   ckpt::cli::register_compact(app, exit_code);
   one_value_per_flag(app);
+  auto command = [&app] {
+    std::string name = "ckpt";
+    for (const CLI::App* sub : app.get_subcommands()) name += " " + sub->get_name();
+    return name;
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -50,12 +55,11 @@ int main(int argc, char** argv) {
   } catch (const ckpt::util::Error& e) {
     // The one place an error's kind becomes an exit status (util/error.h); a command catches only
     // where it adds to the message or recovers.
-    std::string command = "ckpt";
-    for (const CLI::App* sub : app.get_subcommands()) command += " " + sub->get_name();
-    std::fprintf(stderr, "%s: %s\n", command.c_str(), e.what());
+    std::fprintf(stderr, "%s: %s\n", command().c_str(), e.what());
     return ckpt::util::exit_code_of(e.kind());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "ckpt: %s\n", e.what());
+    // Not a util::Error (std::filesystem, std::bad_alloc, a library's own): the same line, exit 2.
+    std::fprintf(stderr, "%s: %s\n", command().c_str(), e.what());
     return ckpt::cli::kExitUsage;
   }
   return exit_code;

@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "util/error.h"
+
 namespace ckpt::json {
 namespace {
 
@@ -483,8 +485,9 @@ void write_json(const google::protobuf::Message& msg, bool pretty, std::string_v
   const FieldDescriptor* f = msg.GetDescriptor()->FindFieldByName(std::string(streamed_field));
   if (!f || !f->is_repeated() || f->is_map() || f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
       msg.GetReflection()->FieldSize(msg, f) != 0) {
-    throw std::logic_error("write_json: " + std::string(streamed_field) +
-                           " is not an empty repeated message field of " + msg.GetDescriptor()->full_name());
+    throw util::Error(util::ErrorKind::kInternal, "write_json: " + std::string(streamed_field) +
+                                                      " is not an empty repeated message field of " +
+                                                      msg.GetDescriptor()->full_name());
   }
   emit(msg, pretty, f, &next, sink);
 }

@@ -11,6 +11,7 @@
 #include "io/byte_writer.h"
 #include "io/decode_error.h"
 #include "io/java_serialization.h"
+#include "util/error.h"
 
 namespace ckpt::flink {
 namespace {
@@ -265,8 +266,8 @@ std::string_view strategy_for(const Props& props) {
     return props.kind == Props::Kind::kFullCheckpoint ? kStrategies[1] : kStrategies[0];
   }
   if (!index_of(kStrategies, props.sharing_strategy)) {
-    throw std::invalid_argument("unknown sharing strategy \"" + shown(props.sharing_strategy) +
-                                "\", expected FORWARD_BACKWARD, FORWARD or NO_SHARING");
+    throw util::Error(util::ErrorKind::kInput, "unknown sharing strategy \"" + shown(props.sharing_strategy) +
+                                                   "\", expected FORWARD_BACKWARD, FORWARD or NO_SHARING");
   }
   return props.sharing_strategy;
 }
@@ -310,7 +311,7 @@ std::string encode_properties_trailer(const CheckpointProperties& props) {
   std::string_view name = type_name(props.kind, props.action);
   bool savepoint = props.kind == Props::Kind::kSavepoint;
   if (name == "?" || (savepoint && format_name(props.format) == "?")) {
-    throw std::invalid_argument("checkpoint properties hold an out-of-range enum value");
+    throw util::Error(util::ErrorKind::kInput, "checkpoint properties hold an out-of-range enum value");
   }
   std::string_view strategy = savepoint ? std::string_view() : strategy_for(props);
 

@@ -42,7 +42,7 @@ std::size_t properties_stream_length(Bytes bytes);
 // `kind` and, for savepoints, `action`: `type_name` is output only (filled by the parser and
 // the presets) and is ignored here. `sharing_strategy` is used for the two checkpoint kinds; empty
 // means the strategy Flink pairs with the kind (Checkpoint: FORWARD_BACKWARD, Full Checkpoint:
-// FORWARD). Throws std::invalid_argument for a strategy that is not one of the three Flink
+// FORWARD). Throws util::Error (kInput) for a strategy that is not one of the three Flink
 // constants, or for enum values outside their enumerators.
 std::string encode_properties_trailer(const CheckpointProperties& props);
 

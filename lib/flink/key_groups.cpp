@@ -7,12 +7,13 @@
 #include <string>
 
 #include "io/mutf8.h"
+#include "util/error.h"
 
 namespace ckpt::flink {
 namespace {
 
 void require(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(what);
+  if (!ok) throw util::Error(util::ErrorKind::kInternal, what);
 }
 
 void require_parallelism(int32_t max_parallelism, int32_t parallelism) {

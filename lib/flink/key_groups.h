@@ -6,7 +6,8 @@
 // Flink does. They also accept any positive maxParallelism a corrupt file may carry: products are
 // taken in 64 bits, so results stay the mathematically intended ones where Flink would have
 // overflowed (Flink never gets there: it rejects maxParallelism > 32768 when a job is built).
-// Arguments outside the documented preconditions throw std::invalid_argument, never divide by zero.
+// Arguments outside the documented preconditions throw util::Error (kInternal), never divide by
+// zero.
 #pragma once
 
 #include <cstdint>

@@ -22,6 +22,7 @@
 #include "rocks/place_db.h"
 #include "snapshot/read_scope.h"
 #include "snapshot/reference_graph.h"
+#include "util/error.h"
 #include "util/parallel.h"
 #include "util/saturating.h"
 
@@ -35,7 +36,7 @@ flink::IncrementalHandle& handle_at(flink::Metadata& md, const rocks::DbFiles& d
   for (auto& s : md.operators.at(static_cast<std::size_t>(db.operator_index)).subtasks) {
     if (s.index == db.subtask && !s.finished) return std::get<flink::IncrementalHandle>(s.managed_keyed.body);
   }
-  throw std::logic_error("compact: planned subtask vanished from the model");
+  throw util::Error(util::ErrorKind::kInternal, "compact: planned subtask vanished from the model");
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {

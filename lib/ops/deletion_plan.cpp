@@ -21,6 +21,7 @@
 #include "io/mutf8.h"
 #include "snapshot/job_lock.h"
 #include "snapshot/layout.h"
+#include "util/error.h"
 #include "util/parallel.h"
 #include "util/saturating.h"
 #include "util/time_format.h"
@@ -233,23 +234,17 @@ struct PlanningPass {
   // Never prune a checkpoint while a lower-id checkpoint of its job stays, whichever rule keeps
   // that one (the policy's own kNewer covers the policy; this covers grace, unsafe directories...).
   void keep_newer() {
-    std::map<std::string_view, int64_t> lowest_kept;
-    auto ranked = [&](const SnapshotDecision& d) {
-      const GraphSnapshot& s = g.snapshots[d.snapshot];
-      return s.readable && !s.savepoint && s.loc.dir_kind == snapshot::DirKind::kCheckpoint;
-    };
-    for (const auto& d : decisions) {
-      if (!d.keep || !ranked(d)) continue;
-      auto [it, fresh] = lowest_kept.emplace(d.group, g.snapshots[d.snapshot].checkpoint_id);
-      if (!fresh) it->second = std::min(it->second, g.snapshots[d.snapshot].checkpoint_id);
-    }
+    std::vector<IdRanked> ranked;
+    std::vector<SnapshotDecision*> decision_of;
     for (auto& d : decisions) {
-      if (d.keep || !ranked(d)) continue;
-      auto it = lowest_kept.find(d.group);
-      if (it != lowest_kept.end() && g.snapshots[d.snapshot].checkpoint_id > it->second) {
-        d.keep = true;
-        d.rules |= keep_rule::kNewer;
-      }
+      const GraphSnapshot& s = g.snapshots[d.snapshot];
+      if (!s.readable || s.savepoint || s.loc.dir_kind != snapshot::DirKind::kCheckpoint) continue;
+      ranked.push_back({d.group, s.checkpoint_id, d.keep});
+      decision_of.push_back(&d);
+    }
+    for (size_t k : newer_than_kept(ranked)) {
+      decision_of[k]->keep = true;
+      decision_of[k]->rules |= keep_rule::kNewer;
     }
   }
 
@@ -607,7 +602,7 @@ struct PlanningPass {
     for (const auto& d : plan.deletions) {
       // Belt and braces: every rule above only produces entries found under the root.
       if (!snapshot::is_within_str(d.entry.path, root.native()) || d.entry.path == root.native()) {
-        throw std::logic_error("plan would delete outside the root: " + d.entry.path);
+        throw util::Error(util::ErrorKind::kInternal, "plan would delete outside the root: " + d.entry.path);
       }
       if (d.entry.type == FsEntry::Type::kDir) {
         plan.dirs_deleted++;
@@ -669,6 +664,22 @@ struct PlanningPass {
 };
 
 }  // namespace
+
+std::vector<size_t> newer_than_kept(const std::vector<IdRanked>& entries) {
+  std::map<std::string_view, int64_t> lowest_kept;
+  for (const IdRanked& e : entries) {
+    if (!e.kept) continue;
+    auto [it, fresh] = lowest_kept.emplace(e.group, e.id);
+    if (!fresh) it->second = std::min(it->second, e.id);
+  }
+  std::vector<size_t> out;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].kept) continue;
+    auto it = lowest_kept.find(entries[i].group);
+    if (it != lowest_kept.end() && entries[i].id > it->second) out.push_back(i);
+  }
+  return out;
+}
 
 std::string describe_rules(uint32_t rules) {
   static const std::pair<uint32_t, const char*> names[] = {{keep_rule::kLast, "retain"},

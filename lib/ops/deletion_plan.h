@@ -38,6 +38,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ops/root_inventory.h"
@@ -97,6 +98,17 @@ struct Decisions {
   std::vector<SnapshotDecision> snapshots;
   std::vector<std::string> warnings;  // e.g. checkpoint times that contradict their ids
 };
+
+// One checkpoint as the rule "no checkpoint is pruned above a kept id" sees it.
+struct IdRanked {
+  std::string_view group;  // its job
+  int64_t id = 0;          // its checkpoint id
+  bool kept = false;
+};
+
+// The rule, in one place for prune's policy (apply_policy) and the plan (make_plan): the indices
+// of the entries that are not kept while a lower-id entry of their group is (to keep, as kNewer).
+std::vector<size_t> newer_than_kept(const std::vector<IdRanked>& entries);
 
 struct MissingFile {
   std::filesystem::path path;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "io/file_bytes.h"
+#include "util/error.h"
 
 namespace ckpt::ops {
 namespace {
@@ -95,15 +96,16 @@ std::vector<uint32_t> apply_policy(const std::vector<Ranked>& entries, const Ret
         --daily_left;
       }
     }
-    // Never prune a checkpoint while keeping a lower-id one of the same job.
-    std::optional<int64_t> lowest_kept;
-    for (size_t i : idx) {
-      if (entries[i].by_id && rules[i] && (!lowest_kept || entries[i].id < *lowest_kept)) lowest_kept = entries[i].id;
-    }
-    for (size_t i : idx) {
-      if (entries[i].by_id && !rules[i] && lowest_kept && entries[i].id > *lowest_kept) rules[i] = keep_rule::kNewer;
-    }
   }
+  // Never prune a checkpoint while keeping a lower-id one of the same job.
+  std::vector<IdRanked> by_id;
+  std::vector<size_t> entry_of;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].by_id) continue;
+    by_id.push_back({entries[i].group, entries[i].id, rules[i] != 0});
+    entry_of.push_back(i);
+  }
+  for (size_t k : newer_than_kept(by_id)) rules[entry_of[k]] = keep_rule::kNewer;
   return rules;
 }
 
@@ -183,12 +185,7 @@ std::optional<int64_t> parse_duration(std::string_view text) {
 }
 
 int64_t num_retained_from_config(const std::filesystem::path& config_file) {
-  std::string text;
-  try {
-    text = io::read_file_bytes(config_file, 1 << 24);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(e.what());
-  }
+  const std::string text = io::read_file_bytes(config_file, 1 << 24);
   static const std::string_view keys[] = {"execution.checkpointing.num-retained", "state.checkpoints.num-retained"};
   // Nested YAML: a stack of (indent, key) gives the dotted path of each `key: value` line.
   std::vector<std::pair<size_t, std::string>> stack;
@@ -225,15 +222,17 @@ int64_t num_retained_from_config(const std::filesystem::path& config_file) {
     int64_t n = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || end != value.data() + value.size() || n < 1) {
-      throw std::runtime_error(config_file.string() + ": line " + std::to_string(line_no) + ": " + dotted + ": '" +
-                               std::string(value) + "', expected a positive integer");
+      throw util::Error(util::ErrorKind::kUsage, config_file.string() + ": line " + std::to_string(line_no) + ": " +
+                                                     dotted + ": '" + std::string(value) +
+                                                     "', expected a positive integer");
     }
     // The 2.x key wins over its deprecated 1.x alias, as in Flink.
     if (!found || dotted == keys[0]) found = {n, line_no};
   }
   if (!found) {
-    throw std::runtime_error(config_file.string() + ": no state.checkpoints.num-retained (or " + std::string(keys[0]) +
-                             "); Flink's default is 1: pass --retain 1 to use it");
+    throw util::Error(util::ErrorKind::kUsage, config_file.string() + ": no state.checkpoints.num-retained (or " +
+                                                   std::string(keys[0]) +
+                                                   "); Flink's default is 1: pass --retain 1 to use it");
   }
   return found->first;
 }

@@ -60,8 +60,8 @@ std::optional<int64_t> parse_duration(std::string_view text);
 
 // N from a Flink configuration file: `execution.checkpointing.num-retained` (2.x) or
 // `state.checkpoints.num-retained` (1.x), as a flat key or as nested YAML (config.yaml) or in
-// the legacy flink-conf.yaml `key: value` form. Throws std::runtime_error naming the file and the
-// line when the value is not a positive integer or the key is absent.
+// the legacy flink-conf.yaml `key: value` form. Throws util::Error (kUsage) naming the file and
+// the line when the value is not a positive integer or the key is absent.
 int64_t num_retained_from_config(const std::filesystem::path& config_file);
 
 }  // namespace ckpt::ops

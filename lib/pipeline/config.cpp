@@ -201,8 +201,32 @@ void set_backend(PipelineConfig& c, const std::string& v, const std::string& key
   }
 }
 
-const std::vector<Option>& options() {
-  static const std::vector<Option> kOptions = {
+// Flink's ConfigurationUtils.parseLocalStateDirectories: ',' or the path separator ':'. A URI
+// (file:///x) is one entry, where Flink would split it at its ':'.
+void set_local_root_dirs(PipelineConfig& c, const std::string& v, const std::string& k, std::vector<std::string>&) {
+  c.local_root_dirs.clear();
+  auto add = [&](std::string_view t) {
+    t = trim(t);
+    if (!t.empty()) c.local_root_dirs.push_back(local_path(k, t));
+  };
+  for (std::string_view rest = v; !rest.empty();) {
+    std::size_t comma = std::min(rest.find(','), rest.size());
+    std::string_view item = trim(rest.substr(0, comma));
+    rest.remove_prefix(std::min(comma + 1, rest.size()));
+    if (snapshot::starts_with_uri(item)) {
+      add(item);
+      continue;
+    }
+    for (std::size_t colon; (colon = item.find(':')) != std::string_view::npos; item.remove_prefix(colon + 1)) {
+      add(item.substr(0, colon));
+    }
+    add(item);
+  }
+}
+
+// The options of checkpointing: interval, mode, timeouts, retention, directories.
+std::vector<Option> checkpointing_options() {
+  return {
       {{"execution.checkpointing.interval"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          int64_t ms = parse_duration_ms(v, k);
@@ -260,6 +284,12 @@ const std::vector<Option>& options() {
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.num_retained = static_cast<int>(parse_int(v, k, 1, INT32_MAX));
        }},
+  };
+}
+
+// The options of the checkpoint storage and the state backends, local recovery and savepoint format.
+std::vector<Option> state_options() {
+  return {
       {{"state.checkpoint-storage", "execution.checkpointing.storage"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          std::string l = lower(v);
@@ -294,29 +324,7 @@ const std::vector<Option>& options() {
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.local_recovery = parse_bool(v, k);
        }},
-      {{"taskmanager.state.local.root-dirs"},
-       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
-         // Flink's ConfigurationUtils.parseLocalStateDirectories: ',' or the path separator ':'.
-         // A URI (file:///x) is one entry, where Flink would split it at its ':'.
-         c.local_root_dirs.clear();
-         auto add = [&](std::string_view t) {
-           t = trim(t);
-           if (!t.empty()) c.local_root_dirs.push_back(local_path(k, t));
-         };
-         for (std::string_view rest = v; !rest.empty();) {
-           std::size_t comma = std::min(rest.find(','), rest.size());
-           std::string_view item = trim(rest.substr(0, comma));
-           rest.remove_prefix(std::min(comma + 1, rest.size()));
-           if (snapshot::starts_with_uri(item)) {
-             add(item);
-             continue;
-           }
-           for (std::size_t colon; (colon = item.find(':')) != std::string_view::npos; item.remove_prefix(colon + 1)) {
-             add(item.substr(0, colon));
-           }
-           add(item);
-         }
-       }},
+      {{"taskmanager.state.local.root-dirs"}, set_local_root_dirs},
       {{"kubernetes.operator.savepoint.format.type"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          std::string l = lower(v);
@@ -324,6 +332,12 @@ const std::vector<Option>& options() {
          else if (l == "canonical" || l == "default") c.native_savepoints = false;
          else invalid(k, v, "CANONICAL, NATIVE or DEFAULT");
        }},
+  };
+}
+
+// The options of the job: parallelism, restore mode, restarts.
+std::vector<Option> job_options() {
+  return {
       {{"parallelism.default"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.parallelism = static_cast<int>(parse_int(v, k, 1, 1024));
@@ -364,6 +378,17 @@ const std::vector<Option>& options() {
          c.restart_delay_ms = parse_duration_ms(v, k);
        }},
   };
+}
+
+// Every option, in the order resolve_config applies them.
+const std::vector<Option>& options() {
+  static const std::vector<Option> kOptions = [] {
+    std::vector<Option> all;
+    for (std::vector<Option> part : {checkpointing_options(), state_options(), job_options()}) {
+      for (Option& o : part) all.push_back(std::move(o));
+    }
+    return all;
+  }();
   return kOptions;
 }
 

@@ -14,6 +14,7 @@
 #include "io/byte_reader.h"
 #include "io/byte_writer.h"
 #include "pipeline/state_format.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 namespace fs = std::filesystem;
@@ -71,10 +72,10 @@ enum class Action { kCommit, kNothing };
 Action restored_action(const Committable& c, const std::string& output_dir) {
   const fs::path from = fs::path(c.dir) / c.in_progress;
   if (!is_part_pair(c)) {
-    throw std::runtime_error(
-        fmt::format("sink committable {}: expected a pair .part-X.inprogress -> part-X, found -> {}; "
-                    "nothing committed",
-                    from.string(), c.final_name));
+    throw util::Error(util::ErrorKind::kRefused,
+                      fmt::format("sink committable {}: expected a pair .part-X.inprogress -> part-X, found -> {}; "
+                                  "nothing committed",
+                                  from.string(), c.final_name));
   }
   if (normal_dir(c.dir) == output_dir) return Action::kCommit;
   bool final_regular = false, unused = false;
@@ -82,10 +83,10 @@ Action restored_action(const Committable& c, const std::string& output_dir) {
       final_regular) {
     return Action::kNothing;  // committed earlier, in the directory the snapshot's job wrote to
   }
-  throw std::runtime_error(
-      fmt::format("sink committable {}: lies outside the output directory {} (a restore renames "
-                  "files only there); nothing committed",
-                  from.string(), output_dir));
+  throw util::Error(util::ErrorKind::kRefused,
+                    fmt::format("sink committable {}: lies outside the output directory {} (a restore renames "
+                                "files only there); nothing committed",
+                                from.string(), output_dir));
 }
 
 }  // namespace
@@ -100,7 +101,9 @@ FileSink::FileSink(fs::path dir, int32_t subtask, std::string uid)
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (!ec) dir_ = fs::absolute(dir_, ec);
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot create output directory: {}", dir_.string(), ec.message()));
+  if (ec)
+    throw util::Error(util::ErrorKind::kIo,
+                      fmt::format("{}: cannot create output directory: {}", dir_.string(), ec.message()));
 }
 
 FileSink::~FileSink() {
@@ -121,7 +124,7 @@ void FileSink::flush_buffer() {
     current_in_progress_ = "." + base + ".inprogress";
     fs::path p = dir_ / current_in_progress_;
     fd_ = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw std::runtime_error(fmt::format("{}: open: {}", p.string(), std::strerror(errno)));
+    if (fd_ < 0) throw util::Error(util::ErrorKind::kIo, fmt::format("{}: open: {}", p.string(), std::strerror(errno)));
   }
   const char* data = buffer_.data();
   std::size_t n = buffer_.size();
@@ -129,8 +132,8 @@ void FileSink::flush_buffer() {
     ssize_t w = ::write(fd_, data, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      throw std::runtime_error(
-          fmt::format("{}: write: {}", (dir_ / current_in_progress_).string(), std::strerror(errno)));
+      throw util::Error(util::ErrorKind::kIo,
+                        fmt::format("{}: write: {}", (dir_ / current_in_progress_).string(), std::strerror(errno)));
     }
     data += w;
     n -= static_cast<std::size_t>(w);
@@ -154,12 +157,13 @@ void FileSink::make_durable(const Committable& c) {
   if (fd < 0) {
     // Committed meanwhile (a restore committing what an earlier attempt recorded) is durable.
     if (errno == ENOENT && fs::exists(fs::path(c.dir) / c.final_name)) return;
-    throw std::runtime_error(fmt::format("{}: cannot open to fsync: {}", p.string(), std::strerror(errno)));
+    throw util::Error(util::ErrorKind::kIo,
+                      fmt::format("{}: cannot open to fsync: {}", p.string(), std::strerror(errno)));
   }
   int rc = ::fsync(fd);
   int err = errno;
   ::close(fd);
-  if (rc != 0) throw std::runtime_error(fmt::format("{}: fsync: {}", p.string(), std::strerror(err)));
+  if (rc != 0) throw util::Error(util::ErrorKind::kIo, fmt::format("{}: fsync: {}", p.string(), std::strerror(err)));
 }
 
 void FileSink::commit(const Committable& c) {
@@ -168,8 +172,8 @@ void FileSink::commit(const Committable& c) {
   // Never over an existing file: a part name is used once, so an existing target is not ours.
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return;
   if (errno == ENOENT && fs::exists(fs::symlink_status(to))) return;  // committed before a failure: idempotent
-  throw std::runtime_error(
-      fmt::format("{}: cannot commit to {}: {}", from.string(), to.string(), std::strerror(errno)));
+  throw util::Error(util::ErrorKind::kIo,
+                    fmt::format("{}: cannot commit to {}: {}", from.string(), to.string(), std::strerror(errno)));
 }
 
 void FileSink::commit_up_to(int64_t checkpoint_id) {

@@ -35,7 +35,7 @@ struct Committable {
 std::string serialize_committable(const Committable& c);
 Committable deserialize_committable(std::string_view bytes);
 
-// Throws std::runtime_error, one line naming the committable's file, unless every committable in
+// Throws util::Error (kRefused), one line naming the committable's file, unless every committable in
 // `restored` is a part file of `output_dir` or an already committed one elsewhere (see above).
 // Only lstat(2)s; touches nothing.
 void check_restored_committables(const std::vector<Committable>& restored, const std::filesystem::path& output_dir);
@@ -54,7 +54,7 @@ class FileSink {
   // is not yet durable: the checkpoint's asynchronous part calls make_durable() on it before it
   // acknowledges (Flink fsyncs in the task thread; this keeps the fsync off the record path).
   std::vector<Committable> prepare_commit(int64_t checkpoint_id);
-  // fsync(2) of a committable's in-progress file. Throws std::runtime_error naming the file.
+  // fsync(2) of a committable's in-progress file. Throws util::Error (kIo) naming the file.
   static void make_durable(const Committable& c);
   // Checkpoint `checkpoint_id` completed: commits every pending committable up to it.
   void commit_up_to(int64_t checkpoint_id);

@@ -22,6 +22,7 @@
 #include "pipeline/state_format.h"
 #include "pipeline/tasks.h"
 #include "pipeline/thread_executor.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 namespace fs = std::filesystem;
@@ -154,16 +155,17 @@ class JobRun {
 
   void check_parameters() const {
     if (p_ > max_p_)
-      throw std::runtime_error(fmt::format("parallelism {} exceeds the maximum parallelism {}", p_, max_p_));
-    if (params_.output_dir.empty()) throw std::runtime_error("no output directory (--output)");
+      throw util::Error(util::ErrorKind::kUsage,
+                        fmt::format("parallelism {} exceeds the maximum parallelism {}", p_, max_p_));
+    if (params_.output_dir.empty()) throw util::Error(util::ErrorKind::kUsage, "no output directory (--output)");
     if (plan_) {
       // Before anything is created or renamed: the snapshot's committables must name part files of
       // this job's output directory (file_sink.h).
       for (const auto& k : plan_->keyed) check_restored_committables(k.committables, params_.output_dir);
     }
     if (params_.generate <= 0 && params_.input_dir.empty())
-      throw std::runtime_error("no input: give --input DIR or --generate N");
-    if (params_.window_ms <= 0) throw std::runtime_error("window size must be positive");
+      throw util::Error(util::ErrorKind::kUsage, "no input: give --input DIR or --generate N");
+    if (params_.window_ms <= 0) throw util::Error(util::ErrorKind::kUsage, "window size must be positive");
   }
 
   // Splits, local recovery, checkpoint storage, the store of completed checkpoints, the generator

@@ -61,7 +61,7 @@ struct RunResult {
   int remote_recovered = 0;
 };
 
-// Throws std::runtime_error / ConfigError for problems found before the job starts (bad restore
+// Throws util::Error (ConfigError, io::IoError, ...) for problems found before the job starts (bad restore
 // target, unreadable snapshot, invalid parameters); everything after start is in RunResult.
 RunResult run_job(const RunOptions& options);
 

@@ -14,6 +14,7 @@
 #include "io/file_bytes.h"
 #include "pipeline/checkpoint_storage.h"
 #include "snapshot/layout.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 namespace fs = std::filesystem;
@@ -122,13 +123,15 @@ SavepointAnswer request_savepoint(const std::string& job, const fs::path& target
   std::string job_id = fs::path(job).filename().string();
   if (job_id.empty()) job_id = fs::path(job).parent_path().filename().string();
   if (!snapshot::is_job_id(job_id)) {
-    throw std::runtime_error(fmt::format("{}: not a job directory or job id (expected 32 hex characters)", job));
+    throw util::Error(util::ErrorKind::kUsage,
+                      fmt::format("{}: not a job directory or job id (expected 32 hex characters)", job));
   }
   fs::path dir = runtime_dir_of(job_id);
   std::string pid_text = read_text(dir / "pid");
   int pid = pid_text.empty() ? 0 : std::atoi(pid_text.c_str());
   if (pid <= 0 || !process_alive(pid)) {
-    throw std::runtime_error(
+    throw util::Error(
+        util::ErrorKind::kUsage,
         fmt::format("job {} is not running on this machine (no live process in {})", job_id, dir.string()));
   }
   std::string id = random_hex(12);
@@ -137,7 +140,7 @@ SavepointAnswer request_savepoint(const std::string& job, const fs::path& target
   body += stop ? "stop=1\n" : "stop=0\n";
   if (native) body += *native ? "type=native\n" : "type=canonical\n";
   io::write_file_atomically(dir / ("request-" + id), body);
-  if (::kill(pid, SIGUSR1) != 0) throw std::runtime_error(fmt::format("cannot signal process {}", pid));
+  if (::kill(pid, SIGUSR1) != 0) throw util::Error(util::ErrorKind::kIo, fmt::format("cannot signal process {}", pid));
   auto deadline = std::chrono::steady_clock::now() + timeout;
   fs::path response = dir / ("response-" + id);
   std::optional<std::string> text;
@@ -145,10 +148,11 @@ SavepointAnswer request_savepoint(const std::string& job, const fs::path& target
     if (!process_alive(pid)) {
       // The job may have answered and ended between the two looks: its answer outlives it.
       if ((text = take_answer(response))) break;
-      throw std::runtime_error(fmt::format("job {} ended before answering", job_id));
+      throw util::Error(util::ErrorKind::kInternal, fmt::format("job {} ended before answering", job_id));
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      throw std::runtime_error(fmt::format("no answer from job {} within {} ms", job_id, timeout.count()));
+      throw util::Error(util::ErrorKind::kInternal,
+                        fmt::format("no answer from job {} within {} ms", job_id, timeout.count()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -156,7 +160,7 @@ SavepointAnswer request_savepoint(const std::string& job, const fs::path& target
   std::string status = text->substr(0, nl);
   std::string rest = nl == std::string::npos ? "" : text->substr(nl + 1);
   while (!rest.empty() && rest.back() == '\n') rest.pop_back();
-  if (status != "ok") throw std::runtime_error(fmt::format("savepoint failed: {}", rest));
+  if (status != "ok") throw util::Error(util::ErrorKind::kInternal, fmt::format("savepoint failed: {}", rest));
   SavepointAnswer answer;
   answer.path = rest;
   if (stop) {

@@ -47,7 +47,7 @@ struct SavepointAnswer {
 };
 
 // Client side: `job` is a job directory (…/<job-id>) or a job id. Returns the savepoint path;
-// throws std::runtime_error with a one-line reason (no such running job, failure, timeout).
+// throws util::Error with a one-line reason (no such running job, failure, timeout).
 // `native`: the savepoint format (unset: the job's kubernetes.operator.savepoint.format.type).
 // With `stop`, after the answer it also waits (within the same timeout) until the job's process
 // has ended, so that a caller can restore right away; `job_ended` says whether it did.

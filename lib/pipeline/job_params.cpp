@@ -7,6 +7,7 @@
 #include <string>
 #include <type_traits>
 
+#include "util/error.h"
 #include "util/lines.h"
 
 namespace ckpt::pipeline {
@@ -63,7 +64,8 @@ JobParams decode_job_params(std::string_view payload) {
   util::for_each_line(payload, [&](std::string_view line, int line_no) {
     if (line.empty()) return;
     std::size_t eq = line.find('=');
-    if (eq == std::string_view::npos) throw std::runtime_error(fmt::format("job parameters line {}: no '='", line_no));
+    if (eq == std::string_view::npos)
+      throw util::Error(util::ErrorKind::kInput, fmt::format("job parameters line {}: no '='", line_no));
     std::string_view key = line.substr(0, eq);
     std::string v(line.substr(eq + 1));
     for (const Field& f : kFields) {
@@ -71,7 +73,8 @@ JobParams decode_job_params(std::string_view payload) {
       try {
         f.decode(p, v);
       } catch (const std::logic_error&) {
-        throw std::runtime_error(fmt::format("job parameters line {}: bad value for {}: '{}'", line_no, key, v));
+        throw util::Error(util::ErrorKind::kInput,
+                          fmt::format("job parameters line {}: bad value for {}: '{}'", line_no, key, v));
       }
     }
     // Unknown keys come from newer versions: ignored.

@@ -34,7 +34,7 @@ struct JobParams {
 inline constexpr std::string_view kJobMasterStateName = "ckpt-pipeline-job";
 
 std::string encode_job_params(const JobParams& p);
-// Throws std::runtime_error naming the bad line.
+// Throws util::Error (kInput) naming the bad line.
 JobParams decode_job_params(std::string_view payload);
 
 }  // namespace ckpt::pipeline

@@ -20,6 +20,7 @@
 #include "snapshot/file_refs.h"
 #include "snapshot/layout.h"
 #include "snapshot/read_scope.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 namespace fs = std::filesystem;
@@ -28,7 +29,8 @@ snapshot::Location locate_restore_target(const fs::path& path) {
   snapshot::Discovery d = snapshot::discover(path);
   if (d.single) {
     if (d.snapshots.empty()) {
-      throw std::runtime_error(fmt::format("{}: incomplete checkpoint (no _metadata)", path.string()));
+      throw util::Error(util::ErrorKind::kInput,
+                        fmt::format("{}: incomplete checkpoint (no _metadata)", path.string()));
     }
     return d.snapshots.front();
   }
@@ -38,7 +40,9 @@ snapshot::Location locate_restore_target(const fs::path& path) {
     if (!loc.checkpoint_number) continue;
     if (!best || *loc.checkpoint_number > *best->checkpoint_number) best = &loc;
   }
-  if (!best) throw std::runtime_error(fmt::format("{}: no complete checkpoint to restore from", path.string()));
+  if (!best)
+    throw util::Error(util::ErrorKind::kInput,
+                      fmt::format("{}: no complete checkpoint to restore from", path.string()));
   return *best;
 }
 
@@ -77,8 +81,8 @@ class StreamBytes {
     if (h.tag == flink::stream_tag::kByteStream) return std::make_shared<std::string>(h.data);
     auto it = paths_.find(&h);
     if (it == paths_.end()) {
-      throw std::runtime_error(
-          fmt::format("state handle '{}' cannot be resolved to a local file", io::mutf8_to_utf8(h.name)));
+      throw util::Error(util::ErrorKind::kInput,
+                        fmt::format("state handle '{}' cannot be resolved to a local file", io::mutf8_to_utf8(h.name)));
     }
     auto cached = files_.find(it->second);
     if (cached != files_.end()) return cached->second;
@@ -87,8 +91,9 @@ class StreamBytes {
     auto bytes = std::make_shared<std::string>();
     uint64_t size = io::regular_file_size(scope_, it->second);
     if (size > kMaxStateFile) {
-      throw std::runtime_error(fmt::format("{}: {} bytes, more than the {} a state file of this pipeline may have",
-                                           it->second.string(), size, kMaxStateFile));
+      throw util::Error(util::ErrorKind::kInput,
+                        fmt::format("{}: {} bytes, more than the {} a state file of this pipeline may have",
+                                    it->second.string(), size, kMaxStateFile));
     }
     bytes->reserve(static_cast<std::size_t>(size));
     io::read_range(scope_, it->second, 0, size, [&](std::string_view piece) { bytes->append(piece); });
@@ -116,7 +121,8 @@ std::vector<std::vector<std::string>> list_state_by_subtask(const flink::Operato
   for (const auto& s : op->subtasks) {
     if (s.finished || s.managed_operator.is_null()) continue;
     if (s.index < 0 || s.index >= op->parallelism) {
-      throw std::runtime_error(fmt::format("subtask index {} outside parallelism {}", s.index, op->parallelism));
+      throw util::Error(util::ErrorKind::kInput,
+                        fmt::format("subtask index {} outside parallelism {}", s.index, op->parallelism));
     }
     auto payload = bytes.get(s.managed_operator.delegate);
     try {
@@ -126,7 +132,8 @@ std::vector<std::vector<std::string>> list_state_by_subtask(const flink::Operato
         for (auto& e : st.elements) dst.push_back(std::move(e));
       }
     } catch (const io::DecodeError& e) {
-      throw std::runtime_error(
+      throw util::Error(
+          util::ErrorKind::kInput,
           fmt::format("{}: byte {}: {}", bytes.path_of(s.managed_operator.delegate), e.offset(), e.message()));
     }
   }
@@ -161,10 +168,10 @@ void keyed_pieces(const flink::OperatorState* op, StreamBytes& bytes, flink::Key
     // arithmetic below can overflow.
     auto overlaps = [&](flink::KeyGroupRange r) {
       if (r.start < 0 || r.count < 0 || static_cast<int64_t>(r.start) + r.count > op->max_parallelism) {
-        throw std::runtime_error(
-            fmt::format("subtask {}: key-group range start {} count {} lies outside the "
-                        "operator's key groups [0, {})",
-                        s.index, r.start, r.count, op->max_parallelism));
+        throw util::Error(util::ErrorKind::kInput,
+                          fmt::format("subtask {}: key-group range start {} count {} lies outside the "
+                                      "operator's key groups [0, {})",
+                                      s.index, r.start, r.count, op->max_parallelism));
       }
       return !r.empty() && r.end_inclusive() >= want.start && r.start <= want.end_inclusive();
     };
@@ -175,16 +182,17 @@ void keyed_pieces(const flink::OperatorState* op, StreamBytes& bytes, flink::Key
         if (!overlaps(inc->range)) continue;
         auto db = std::find_if(dbs.begin(), dbs.end(), [&](const rocks::DbFiles& d) { return d.handle == inc; });
         if (db == dbs.end())
-          throw std::runtime_error(fmt::format("subtask {}: native RocksDB handle not found", s.index));
+          throw util::Error(util::ErrorKind::kInput,
+                            fmt::format("subtask {}: native RocksDB handle not found", s.index));
         native.push_back(NativePiece{md, *db, inc->range});
         continue;
       }
       const auto* kg = std::get_if<flink::KeyGroupsHandle>(&h->body);
       if (!kg) {
-        throw std::runtime_error(
-            fmt::format("subtask {}: keyed state handle tag {} is neither a key-groups handle "
-                        "(tags 3, 7, 12) nor a native RocksDB handle (tags 5, 11)",
-                        s.index, h->tag));
+        throw util::Error(util::ErrorKind::kInput,
+                          fmt::format("subtask {}: keyed state handle tag {} is neither a key-groups handle "
+                                      "(tags 3, 7, 12) nor a native RocksDB handle (tags 5, 11)",
+                                      s.index, h->tag));
       }
       if (!overlaps(kg->range)) continue;
       KeyedRestore::Piece p;
@@ -208,7 +216,8 @@ RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int
     if (io::mutf8_to_utf8(m.name) == kJobMasterStateName) master = &m;
   }
   if (!master) {
-    throw std::runtime_error("not a snapshot of the ckpt pipeline: no 'ckpt-pipeline-job' master state");
+    throw util::Error(util::ErrorKind::kInput,
+                      "not a snapshot of the ckpt pipeline: no 'ckpt-pipeline-job' master state");
   }
   plan.params = decode_job_params(master->payload);
 
@@ -217,17 +226,19 @@ RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int
   const auto* windows = find_operator(md, kWindowsUid);
   const auto* sink = find_operator(md, kSinkUid);
   if (!source || !counter)
-    throw std::runtime_error("snapshot lacks the operators 'source' and 'counter' of the pipeline");
+    throw util::Error(util::ErrorKind::kInput, "snapshot lacks the operators 'source' and 'counter' of the pipeline");
   plan.max_parallelism = counter->max_parallelism;
   plan.old_parallelism = counter->parallelism;
   if (max_parallelism_config != 0 && max_parallelism_config != plan.max_parallelism) {
-    throw std::runtime_error(
+    throw util::Error(
+        util::ErrorKind::kUsage,
         fmt::format("pipeline.max-parallelism: is {}, but the snapshot was taken with maximum parallelism {} (key "
                     "groups cannot change)",
                     max_parallelism_config, plan.max_parallelism));
   }
   if (parallelism > plan.max_parallelism) {
-    throw std::runtime_error(
+    throw util::Error(
+        util::ErrorKind::kUsage,
         fmt::format("parallelism {} exceeds the snapshot's maximum parallelism {}", parallelism, plan.max_parallelism));
   }
 

@@ -32,12 +32,12 @@ struct RestorePlan {
 };
 
 // The snapshot a path names: a `_metadata` file, a chk-N or savepoint directory, or a job
-// directory (its latest complete checkpoint). Throws io::IoError / std::runtime_error with a
+// directory (its latest complete checkpoint). Throws util::Error (io::IoError, kInput) with a
 // one-line reason.
 snapshot::Location locate_restore_target(const std::filesystem::path& path);
 
 // Plans the restore of `snapshot` at `parallelism`. `max_parallelism_config` 0 = take the
-// snapshot's; otherwise it must match. Throws std::runtime_error naming the problem.
+// snapshot's; otherwise it must match. Throws util::Error naming the problem.
 RestorePlan plan_restore(const CompletedSnapshot& snapshot, int32_t parallelism, int32_t max_parallelism_config);
 
 // Reads `_metadata` at `loc` into a CompletedSnapshot (owned = false).

@@ -25,6 +25,7 @@
 #include "pipeline/write_back_cache.h"
 #include "rocks/flink_options.h"
 #include "rocks/place_db.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 namespace fs = std::filesystem;
@@ -229,7 +230,7 @@ class RocksDbBackend final : public KeyedStateBackend {
   void restore_native(std::span<const NativePiece> pieces) override {
     for (const NativePiece& p : pieces) {
       if (!p.files.outside.empty()) throw io::outside_error(p.files.outside);
-      if (!p.files.ok()) throw std::runtime_error(p.files.problems.front());
+      if (!p.files.ok()) throw util::Error(util::ErrorKind::kInput, p.files.problems.front());
     }
     // The pieces' entries go into the database under the caches: empty them first.
     write_back_all();

@@ -86,7 +86,7 @@ struct RocksBackendOptions {
   std::function<std::filesystem::path(int64_t checkpoint_id, const std::string& backend_id)> local_snapshot_dir;
 };
 
-// Throws std::runtime_error when the database cannot be created.
+// Throws rocks::RocksError when the database cannot be created.
 std::unique_ptr<KeyedStateBackend> make_rocksdb_backend(flink::KeyGroupRange range, const RocksBackendOptions& options);
 
 }  // namespace ckpt::pipeline

@@ -11,6 +11,7 @@
 #include "io/byte_reader.h"
 #include "io/byte_writer.h"
 #include "pipeline/state_format.h"
+#include "util/error.h"
 #include "util/hash.h"
 
 namespace ckpt::pipeline {
@@ -65,10 +66,10 @@ class FileSplitReader final : public SplitReader {
   FileSplitReader(Split s, const fs::path& path, bool jsonl, int32_t max_parallelism)
       : split_(std::move(s)), path_(path), jsonl_(jsonl), max_parallelism_(max_parallelism) {
     f_ = std::fopen(path.c_str(), "rb");
-    if (!f_) throw std::runtime_error(fmt::format("{}: cannot open input file", path.string()));
+    if (!f_) throw util::Error(util::ErrorKind::kInput, fmt::format("{}: cannot open input file", path.string()));
     if (std::fseek(f_, static_cast<long>(split_.position), SEEK_SET) != 0) {
       std::fclose(f_);
-      throw std::runtime_error(fmt::format("{}: cannot seek to {}", path.string(), split_.position));
+      throw util::Error(util::ErrorKind::kInput, fmt::format("{}: cannot seek to {}", path.string(), split_.position));
     }
   }
   ~FileSplitReader() override {
@@ -126,7 +127,8 @@ class FileSplitReader final : public SplitReader {
     if (w == std::string_view::npos || w >= line.size() || line[w] != '"') {
       bool blank = line.find_first_not_of(" \t\r\n") == std::string_view::npos;
       if (blank) return;
-      throw std::runtime_error(
+      throw util::Error(
+          util::ErrorKind::kInput,
           fmt::format("{}: line {}: expected a JSON object with \"word\": \"...\"", path_.string(), split_.line));
     }
     std::string word;
@@ -140,7 +142,8 @@ class FileSplitReader final : public SplitReader {
       if (end < line.size() && line[end] == '-') ++end;
       while (end < line.size() && std::isdigit(static_cast<unsigned char>(line[end]))) ++end;
       if (end == t) {
-        throw std::runtime_error(fmt::format("{}: line {}: \"ts\" is not an integer", path_.string(), split_.line));
+        throw util::Error(util::ErrorKind::kInput,
+                          fmt::format("{}: line {}: \"ts\" is not an integer", path_.string(), split_.line));
       }
       ts = std::stoll(std::string(line.substr(t, end - t)));
     }
@@ -190,7 +193,9 @@ std::vector<Split> initial_splits(const JobParams& p) {
     std::string ext = e.path().extension().string();
     if (ext == ".txt" || ext == ".jsonl") names.push_back(e.path().filename().string());
   }
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot list input directory: {}", p.input_dir, ec.message()));
+  if (ec)
+    throw util::Error(util::ErrorKind::kInput,
+                      fmt::format("{}: cannot list input directory: {}", p.input_dir, ec.message()));
   std::sort(names.begin(), names.end());
   for (auto& n : names) out.push_back({n, 0, 0});
   return out;
@@ -241,7 +246,7 @@ std::unique_ptr<SplitReader> open_split(const Split& s, const JobParams& p, cons
   if (gen) {
     int32_t j = 0, count = 0;
     if (std::sscanf(s.id.c_str(), "generator-%d-of-%d", &j, &count) != 2 || count <= 0 || j < 0 || j >= count) {
-      throw std::runtime_error(fmt::format("split '{}' is not a generator split", s.id));
+      throw util::Error(util::ErrorKind::kInput, fmt::format("split '{}' is not a generator split", s.id));
     }
     return std::make_unique<GeneratorSplitReader>(s, gen, j, count);
   }

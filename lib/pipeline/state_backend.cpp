@@ -5,21 +5,21 @@
 #include <stdexcept>
 
 #include "io/decode_error.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 
 void KeyedStateBackend::restore_native(std::span<const NativePiece> pieces) {
   if (pieces.empty()) return;
   const NativePiece& piece = pieces.front();
-  throw std::runtime_error(
-      fmt::format("{}: a native RocksDB snapshot (tag 11) restores only with "
-                  "state.backend.type: rocksdb",
-                  piece.files.where));
+  throw util::Error(util::ErrorKind::kUsage, fmt::format("{}: a native RocksDB snapshot (tag 11) restores only with "
+                                                         "state.backend.type: rocksdb",
+                                                         piece.files.where));
 }
 
 void key_group_out_of_range(flink::KeyGroupRange range, int32_t key_group) {
-  throw std::logic_error(
-      fmt::format("key group {} outside backend range {}-{}", key_group, range.start, range.end_inclusive()));
+  throw util::Error(util::ErrorKind::kInternal, fmt::format("key group {} outside backend range {}-{}", key_group,
+                                                            range.start, range.end_inclusive()));
 }
 
 void restore_through(KeyedStateBackend& b, std::string_view payload, flink::KeyGroupRange range,

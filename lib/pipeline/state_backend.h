@@ -100,12 +100,12 @@ class KeyedStateBackend {
   virtual void notify_checkpoint_complete(int64_t /*id*/) {}
   // Adds the key groups inside key_groups() of native snapshots: every old subtask's piece at
   // once, so that a backend may take one of them as its database (rescaling). Throws
-  // std::runtime_error when the backend cannot read native snapshots (and there are some).
+  // util::Error (kUsage) when the backend cannot read native snapshots (and there are some).
   virtual void restore_native(std::span<const NativePiece> pieces);
   void restore_native(const NativePiece& piece) { restore_native(std::span<const NativePiece>(&piece, 1)); }
 };
 
-// Throws std::logic_error unless `key_group` is inside `range` (a key routed to the wrong subtask).
+// Throws util::Error (kInternal) unless `key_group` is inside `range` (a key routed to the wrong subtask).
 // Inline: it runs once per record.
 [[noreturn]] void key_group_out_of_range(flink::KeyGroupRange range, int32_t key_group);
 inline void require_key_group(flink::KeyGroupRange range, int32_t key_group) {

@@ -6,6 +6,7 @@
 #include "flink/key_groups.h"
 #include "io/byte_writer.h"
 #include "io/mutf8.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 namespace {
@@ -363,7 +364,7 @@ void deserialize_buffer(std::string_view bytes, std::vector<Record>& out, int32_
 std::string zstd_compress(std::string_view in) {
   std::string out(ZSTD_compressBound(in.size()), '\0');
   std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 1);
-  if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  if (ZSTD_isError(n)) throw util::Error(util::ErrorKind::kInternal, std::string("zstd: ") + ZSTD_getErrorName(n));
   out.resize(n);
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "util/error.h"
+
 namespace ckpt::pipeline {
 namespace {
 
@@ -62,7 +64,8 @@ void StateTable::put(std::string_view key, const Namespace& ns, uint64_t h, int6
 
 void StateTable::insert_absent(std::string_view key, const Namespace& ns, uint64_t h, int64_t value) {
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-  if (entries_.size() >= UINT32_MAX - 1) throw std::length_error("state table: more than 2^32 entries in a key group");
+  if (entries_.size() >= UINT32_MAX - 1)
+    throw util::Error(util::ErrorKind::kInput, "state table: more than 2^32 entries in a key group");
   entries_.push_back(Entry{std::string(key), ns, value, h});
   std::size_t mask = slots_.size() - 1;
   std::size_t i = home(h, mask);

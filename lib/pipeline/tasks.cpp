@@ -10,6 +10,7 @@
 #include "pipeline/local_state_store.h"
 #include "pipeline/rocksdb_backend.h"
 #include "pipeline/state_format.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 
@@ -356,7 +357,8 @@ void KeyedTask::process(const std::vector<Record>& records) {
   processed_ += static_cast<int64_t>(records.size());
   if (fail_at_ >= 0 && processed_ >= fail_at_) {
     fail_at_ = -1;
-    throw std::runtime_error(fmt::format("injected failure (--fail-at) after {} records", processed_));
+    throw util::Error(util::ErrorKind::kInternal,
+                      fmt::format("injected failure (--fail-at) after {} records", processed_));
   }
 }
 
@@ -418,7 +420,8 @@ void KeyedTask::on_barrier(int channel, const Barrier& b) {
       }
     }
   }
-  if (barrier_seen_[ch]) throw std::logic_error(fmt::format("second barrier {} on channel {}", b.id, channel));
+  if (barrier_seen_[ch])
+    throw util::Error(util::ErrorKind::kInternal, fmt::format("second barrier {} on channel {}", b.id, channel));
   barrier_seen_[ch] = true;
   ++barriers_seen_;
   if (b.unaligned) {

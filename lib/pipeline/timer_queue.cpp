@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "pipeline/state_table.h"
+#include "util/error.h"
 
 namespace ckpt::pipeline {
 namespace {
@@ -44,7 +45,7 @@ TimerQueue::Grouped TimerQueue::group_by_key_group(int32_t first, int32_t count)
   g.starts.assign(static_cast<std::size_t>(std::max(count, 0)) + 1, 0);
   for (const Timer& t : heap_) {
     if (t.key_group < first || t.key_group >= first + count)
-      throw std::logic_error("timer outside the key-group range");
+      throw util::Error(util::ErrorKind::kInternal, "timer outside the key-group range");
     ++g.starts[static_cast<std::size_t>(t.key_group - first) + 1];
   }
   for (std::size_t i = 1; i < g.starts.size(); ++i) g.starts[i] += g.starts[i - 1];

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "util/error.h"
+
 namespace ckpt::rocks {
 
 struct SstWriter::Impl {
@@ -20,7 +22,7 @@ struct SstWriter::Impl {
 
 namespace {
 void check(const rocksdb::Status& s, const char* what) {
-  if (!s.ok()) throw std::runtime_error(std::string(what) + ": " + s.ToString());
+  if (!s.ok()) throw util::Error(util::ErrorKind::kIo, std::string(what) + ": " + s.ToString());
 }
 }  // namespace
 

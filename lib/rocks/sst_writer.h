@@ -17,7 +17,7 @@ struct SstWriterOptions {
 
 class SstWriter {
  public:
-  // Throws std::runtime_error when the file cannot be created.
+  // Throws util::Error (kIo) when the file cannot be created.
   SstWriter(const std::filesystem::path& path, const SstWriterOptions& options = {});
   ~SstWriter();
   SstWriter(const SstWriter&) = delete;

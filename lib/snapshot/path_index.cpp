@@ -4,6 +4,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "util/error.h"
+
 namespace ckpt::snapshot {
 namespace {
 
@@ -18,7 +20,8 @@ std::string_view stored_key(const char* p) {
 }  // namespace
 
 std::string_view PathIndex::store(std::string_view key) {
-  if (key.size() > UINT32_MAX - sizeof(uint32_t)) throw std::length_error("path index: key too long");
+  if (key.size() > UINT32_MAX - sizeof(uint32_t))
+    throw util::Error(util::ErrorKind::kInput, "path index: key too long");
   const std::size_t need = sizeof(uint32_t) + key.size();
   if (block_used_ + need > block_size_) {
     block_size_ = std::max(kBlockBytes, need);
@@ -74,7 +77,7 @@ std::pair<uint32_t, bool> PathIndex::insert(std::string_view key, uint64_t h) {
     if (s.id == 0) break;
     if (s.tag == tag && stored_key(s.key) == key) return {s.id - 1, false};
   }
-  if (keys_.size() >= UINT32_MAX - 1) throw std::length_error("path index: too many keys");
+  if (keys_.size() >= UINT32_MAX - 1) throw util::Error(util::ErrorKind::kInput, "path index: too many keys");
   std::string_view stored = store(key);
   const auto id = static_cast<uint32_t>(keys_.size());
   keys_.push_back(stored.substr(sizeof(uint32_t)));

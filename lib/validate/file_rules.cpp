@@ -65,6 +65,40 @@ bool canonical_chk_name(std::string_view name) {
   return n && name == fmt::format("{}{}", snapshot::kCheckpointDirPrefix, *n);
 }
 
+// F26: leftovers in the snapshot directory. Single-file savepoints (not named _metadata) sit in
+// arbitrary directories and are skipped.
+void check_leftovers(const snapshot::Location& loc, const std::set<fs::path>& referenced_local, Findings& out) {
+  if (loc.metadata.filename() != snapshot::kMetadataFileName) return;
+  std::error_code ec;
+  std::vector<std::string> orphans;
+  for (const auto& e : fs::directory_iterator(loc.directory, ec)) {
+    std::error_code sec;
+    if (!e.is_regular_file(sec) || e.is_symlink(sec)) continue;
+    if (e.path().filename() == snapshot::kMetadataFileName) continue;
+    if (referenced_local.count(fs::absolute(e.path()).lexically_normal())) continue;
+    orphans.push_back(e.path().string());
+  }
+  std::sort(orphans.begin(), orphans.end());
+  for (const auto& o : orphans) {
+    Finding& fd =
+        out.add("F26", "", fmt::format("{} is not referenced by _metadata (left over from a failed upload?)", o));
+    fd.file = o;
+  }
+}
+
+// F27, F28: directory names.
+void check_directory_names(const snapshot::Location& loc, Findings& out) {
+  std::string dir_name = loc.directory.lexically_normal().filename().string();
+  if (dir_name.empty()) dir_name = loc.directory.lexically_normal().parent_path().filename().string();
+  if (dir_name.starts_with(snapshot::kSavepointDirPrefix) && !snapshot::is_flink_savepoint_name(dir_name)) {
+    out.add("F27", "",
+            fmt::format("savepoint directory \"{}\" does not match savepoint-[0-9a-f]{{6}}-[0-9a-f]{{12}}", dir_name));
+  }
+  if (loc.dir_kind == snapshot::DirKind::kCheckpoint && !canonical_chk_name(dir_name)) {
+    out.add("F28", "", fmt::format("checkpoint directory \"{}\" is not chk-<N> as Flink names it", dir_name));
+  }
+}
+
 }  // namespace
 
 void check_files(const flink::Metadata& md, const snapshot::Location& loc, const FileOptions& options, Findings& out,
@@ -183,36 +217,8 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
     fd.file = foreign;
   }
 
-  // F26: leftovers in the snapshot directory. Single-file savepoints (not named _metadata) sit in
-  // arbitrary directories and are skipped.
-  if (loc.metadata.filename() == snapshot::kMetadataFileName) {
-    std::error_code ec;
-    std::vector<std::string> orphans;
-    for (const auto& e : fs::directory_iterator(loc.directory, ec)) {
-      std::error_code sec;
-      if (!e.is_regular_file(sec) || e.is_symlink(sec)) continue;
-      if (e.path().filename() == snapshot::kMetadataFileName) continue;
-      if (referenced_local.count(fs::absolute(e.path()).lexically_normal())) continue;
-      orphans.push_back(e.path().string());
-    }
-    std::sort(orphans.begin(), orphans.end());
-    for (const auto& o : orphans) {
-      Finding& fd =
-          out.add("F26", "", fmt::format("{} is not referenced by _metadata (left over from a failed upload?)", o));
-      fd.file = o;
-    }
-  }
-
-  // F27, F28: directory names.
-  std::string dir_name = loc.directory.lexically_normal().filename().string();
-  if (dir_name.empty()) dir_name = loc.directory.lexically_normal().parent_path().filename().string();
-  if (dir_name.starts_with(snapshot::kSavepointDirPrefix) && !snapshot::is_flink_savepoint_name(dir_name)) {
-    out.add("F27", "",
-            fmt::format("savepoint directory \"{}\" does not match savepoint-[0-9a-f]{{6}}-[0-9a-f]{{12}}", dir_name));
-  }
-  if (loc.dir_kind == snapshot::DirKind::kCheckpoint && !canonical_chk_name(dir_name)) {
-    out.add("F28", "", fmt::format("checkpoint directory \"{}\" is not chk-<N> as Flink names it", dir_name));
-  }
+  check_leftovers(loc, referenced_local, out);
+  check_directory_names(loc, out);
 
   if (options.deep) {
     stats.bytes_read = check_deep(md, deep_items, options.threads, options.progress, out);

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "util/error.h"
+
 namespace ckpt::validate {
 namespace {
 
@@ -80,7 +82,7 @@ const Rule& rule(std::string_view id) {
   for (const Rule& r : kRules) {
     if (r.id == id) return r;
   }
-  throw std::out_of_range("unknown validate rule " + std::string(id));
+  throw util::Error(util::ErrorKind::kInternal, "unknown validate rule " + std::string(id));
 }
 
 }  // namespace ckpt::validate

@@ -31,7 +31,7 @@ struct Rule {
 // Every rule, in id order.
 std::span<const Rule> all_rules();
 
-// The rule with this id; throws std::out_of_range for an unknown id (a programming error).
+// The rule with this id; throws util::Error (kInternal) for an unknown id (a programming error).
 const Rule& rule(std::string_view id);
 
 }  // namespace ckpt::validate

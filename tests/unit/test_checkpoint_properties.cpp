@@ -18,6 +18,7 @@
 #include "fixtures.h"
 #include "flink/checkpoint_properties.h"
 #include "io/decode_error.h"
+#include "util/error.h"
 
 using namespace ckpt::flink;
 using Props = CheckpointProperties;
@@ -265,19 +266,19 @@ TEST_CASE("encode derives the Java type name from kind and action, not from type
 TEST_CASE("encode rejects values it cannot represent") {
   Props p = checkpoint_properties(Retention::kNeverRetain);
   p.sharing_strategy = "BACKWARD";
-  CHECK_THROWS_AS(encode_properties_trailer(p), std::invalid_argument);
+  CHECK_THROWS_AS(encode_properties_trailer(p), ckpt::util::Error);
   p.sharing_strategy = "forward";  // the constant names are case-sensitive
-  CHECK_THROWS_AS(encode_properties_trailer(p), std::invalid_argument);
+  CHECK_THROWS_AS(encode_properties_trailer(p), ckpt::util::Error);
 
   Props bad_kind = checkpoint_properties(Retention::kNeverRetain);
   bad_kind.kind = static_cast<Kind>(7);
-  CHECK_THROWS_AS(encode_properties_trailer(bad_kind), std::invalid_argument);
+  CHECK_THROWS_AS(encode_properties_trailer(bad_kind), ckpt::util::Error);
   Props bad_action = savepoint_properties(Format::kNative);
   bad_action.action = static_cast<Action>(3);
-  CHECK_THROWS_AS(encode_properties_trailer(bad_action), std::invalid_argument);
+  CHECK_THROWS_AS(encode_properties_trailer(bad_action), ckpt::util::Error);
   Props bad_format = savepoint_properties(Format::kNative);
   bad_format.format = static_cast<Format>(2);
-  CHECK_THROWS_AS(encode_properties_trailer(bad_format), std::invalid_argument);
+  CHECK_THROWS_AS(encode_properties_trailer(bad_format), ckpt::util::Error);
 }
 
 TEST_CASE("the null trailer") {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "flink/key_groups.h"
+#include "util/error.h"
 
 using namespace ckpt::flink;
 
@@ -136,8 +137,8 @@ TEST_CASE("key_group_for_hash stays in [0, maxParallelism)") {
     }
   }
   CHECK(key_group_for_hash(12345, 1) == 0);
-  CHECK_THROWS_AS(key_group_for_hash(0, 0), std::invalid_argument);
-  CHECK_THROWS_AS(key_group_for_hash(0, -128), std::invalid_argument);
+  CHECK_THROWS_AS(key_group_for_hash(0, 0), ckpt::util::Error);
+  CHECK_THROWS_AS(key_group_for_hash(0, -128), ckpt::util::Error);
 }
 
 TEST_CASE("range_of_subtask matches the ranges of spec §14.1") {
@@ -199,16 +200,16 @@ TEST_CASE("subtask arithmetic is exact beyond Flink's int range") {
 }
 
 TEST_CASE("range and subtask functions reject arguments outside their preconditions") {
-  CHECK_THROWS_AS(range_of_subtask(128, 0, 0), std::invalid_argument);
-  CHECK_THROWS_AS(range_of_subtask(128, -1, 0), std::invalid_argument);
-  CHECK_THROWS_AS(range_of_subtask(4, 5, 0), std::invalid_argument);
-  CHECK_THROWS_AS(range_of_subtask(0, 0, 0), std::invalid_argument);
-  CHECK_THROWS_AS(range_of_subtask(128, 4, 4), std::invalid_argument);
-  CHECK_THROWS_AS(range_of_subtask(128, 4, -1), std::invalid_argument);
-  CHECK_THROWS_AS(subtask_for_key_group(128, 4, 128), std::invalid_argument);
-  CHECK_THROWS_AS(subtask_for_key_group(128, 4, -1), std::invalid_argument);
-  CHECK_THROWS_AS(subtask_for_key_group(128, 0, 0), std::invalid_argument);
-  CHECK_THROWS_AS(subtask_for_key_group(2, 3, 0), std::invalid_argument);
+  CHECK_THROWS_AS(range_of_subtask(128, 0, 0), ckpt::util::Error);
+  CHECK_THROWS_AS(range_of_subtask(128, -1, 0), ckpt::util::Error);
+  CHECK_THROWS_AS(range_of_subtask(4, 5, 0), ckpt::util::Error);
+  CHECK_THROWS_AS(range_of_subtask(0, 0, 0), ckpt::util::Error);
+  CHECK_THROWS_AS(range_of_subtask(128, 4, 4), ckpt::util::Error);
+  CHECK_THROWS_AS(range_of_subtask(128, 4, -1), ckpt::util::Error);
+  CHECK_THROWS_AS(subtask_for_key_group(128, 4, 128), ckpt::util::Error);
+  CHECK_THROWS_AS(subtask_for_key_group(128, 4, -1), ckpt::util::Error);
+  CHECK_THROWS_AS(subtask_for_key_group(128, 0, 0), ckpt::util::Error);
+  CHECK_THROWS_AS(subtask_for_key_group(2, 3, 0), ckpt::util::Error);
 }
 
 TEST_CASE("default_max_parallelism matches spec §14.1") {
@@ -224,8 +225,8 @@ TEST_CASE("default_max_parallelism matches spec §14.1") {
   CHECK(default_max_parallelism(21846) == 32768);
   CHECK(default_max_parallelism(32768) == kMaxMaxParallelism);
   CHECK(default_max_parallelism(INT32_MAX) == kMaxMaxParallelism);
-  CHECK_THROWS_AS(default_max_parallelism(0), std::invalid_argument);
-  CHECK_THROWS_AS(default_max_parallelism(-5), std::invalid_argument);
+  CHECK_THROWS_AS(default_max_parallelism(0), ckpt::util::Error);
+  CHECK_THROWS_AS(default_max_parallelism(-5), ckpt::util::Error);
   for (int32_t p = 1; p <= 40000; ++p) {
     const int32_t m = default_max_parallelism(p);
     if (m < 128 || m > 32768 || (m & (m - 1)) != 0) FAIL("not a power of two in range: p=" << p);
