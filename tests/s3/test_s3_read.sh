@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The read-only commands on s3:// against the local S3 (s3rver behind the strict SigV4 proxy):
+# inspect (one snapshot, a root listing, --json, --files), diff, and their bad inputs: a wrong
+# secret, a missing bucket or object, no credentials, a listing that fails on page 2, and
+# injected faults (503, SlowDown, GETs cut half-way) that must change nothing in the output.
+# Snapshots are made by the bundled pipeline (RocksDB incremental, so that checkpoints share
+# files in shared/), relocated to their s3:// home with `ckpt convert --relocate` and uploaded.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../cli/lib.sh
+. "$here/../cli/lib.sh" "$1" "$2"
+# shellcheck source=lib_s3.sh
+. "$here/lib_s3.sh"
+
+s3_start
+B=ckpt-read
+s3_mb "$B" || fail "mb $B"
+
+# --- a RocksDB incremental job that keeps three checkpoints ----------------------------------
+d=$TMP/local
+"$CKPT" run --generate 60000 --vocabulary 500 -p 2 --keep-checkpoints --output "$d/out" \
+  -D execution.checkpointing.interval=40ms -D "state.checkpoints.dir=$d/ck" -D state.checkpoints.num-retained=3 \
+  -D state.backend.type=rocksdb -D state.backend.incremental=true -D "state.backend.rocksdb.localdir=$TMP/rdb" \
+  >"$TMP/run.log" 2>&1 || { fail "pipeline run"; cat "$TMP/run.log" >&2; }
+job=$(basename "$(ls -d "$d"/ck/*/ | head -1)")
+n_local=$(ls -d "$d/ck/$job"/chk-*/_metadata | wc -l)
+[ "$n_local" -ge 2 ] || fail "the job kept $n_local checkpoints, expected at least 2"
+# Its s3:// twin: the handles name s3://$B/ck/... as a job writing there would.
+cp -r "$d/ck" "$TMP/s3copy"
+expect_exit 0 -- "$CKPT" convert --relocate "$d/ck=s3://$B/ck" --in-place "$TMP/s3copy/$job"
+oracle_roundtrip "$TMP"/s3copy/"$job"/chk-*/_metadata
+s3_put_dir "$TMP/s3copy" "s3://$B/ck" || fail "upload"
+latest=$(latest_checkpoint "$d/ck")
+latest_name=$(basename "$latest")
+
+# --- inspect ----------------------------------------------------------------------------------
+expect_exit 0 -- "$CKPT" inspect "s3://$B/ck"
+expect_out "$n_local snapshots, 0 incomplete"
+expect_out "s3://$B/ck/$job/$latest_name"
+expect_exit 0 -- "$CKPT" inspect "s3://$B/ck/$job/$latest_name"
+expect_out "snapshot    s3://$B/ck/$job/$latest_name/_metadata"
+expect_out "backend     rocksdb-incremental"
+# The same snapshot, read from the bucket and from the local copy: the same metadata.
+"$CKPT" inspect --json "$TMP/s3copy/$job/$latest_name" >"$TMP/local.json"
+expect_exit 0 -- "$CKPT" inspect --json "s3a://$B/ck/$job/$latest_name/_metadata"
+cp "$TMP/out" "$TMP/remote.json"
+python3 - "$TMP/local.json" "$TMP/remote.json" <<'PY' || fail "inspect --json: the bucket's and the local copy's metadata differ"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["snapshot"]["metadata"] == b["snapshot"]["metadata"], "metadata"
+for k in ("checkpointId", "version", "backend", "bytes", "files", "metadataBytes"):
+    assert a["summary"].get(k) == b["summary"].get(k), k
+assert b["summary"]["path"].startswith("s3a://"), b["summary"]["path"]
+PY
+checks=$((checks + 1))
+expect_exit 0 -- "$CKPT" inspect --files "s3://$B/ck/$job/$latest_name"
+expect_out "s3://$B/ck/$job/shared/"
+# Virtual-host addressing (curl resolves *.localhost to 127.0.0.1 itself).
+port=${AWS_ENDPOINT_URL##*:}
+expect_exit 0 -- env AWS_ENDPOINT_URL="http://s3.localhost:$port" "$CKPT" inspect "s3://$B/ck"
+expect_out "$n_local snapshots"
+# Flink's keys on the command line win over the environment.
+expect_exit 0 -- env AWS_ENDPOINT_URL=http://127.0.0.1:1 "$CKPT" inspect -D "s3.endpoint=$AWS_ENDPOINT_URL" \
+  -D s3.path.style.access=true "s3://$B/ck/$job"
+
+# --- diff -------------------------------------------------------------------------------------
+expect_exit 0 -- "$CKPT" diff "s3://$B/ck/$job/$latest_name" "$TMP/s3copy/$job/$latest_name"
+expect_out "equal"
+older=$(ls -d "$d/ck/$job"/chk-* | grep -v "/$latest_name\$" | head -1)
+expect_exit 1 -- "$CKPT" diff "s3://$B/ck/$job/$(basename "$older")" "s3://$B/ck/$job/$latest_name"
+
+# --- bad input: one line naming the object, exit 2 ---------------------------------------------
+expect_exit 2 -- env AWS_SECRET_ACCESS_KEY=wrong "$CKPT" inspect "s3://$B/ck"
+expect_err "s3://$B/ck/: .*HTTP 403 SignatureDoesNotMatch"
+[ "$(wc -l <"$TMP/err")" = 1 ] || fail "a wrong secret gives one line, got: $(cat "$TMP/err")"
+checks=$((checks + 1))
+expect_exit 2 -- "$CKPT" inspect "s3://no-such-bucket/ck"
+expect_err "s3://no-such-bucket/ck/: .*HTTP 404 NoSuchBucket"
+expect_exit 2 -- "$CKPT" inspect "s3://$B/ck/$job/chk-999999/_metadata"
+expect_err "s3://$B/ck/$job/chk-999999/_metadata: no such object"
+expect_exit 2 -- "$CKPT" inspect "s3://$B/nothing-here"
+expect_err "no objects under this prefix"
+expect_exit 2 -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
+  AWS_CONFIG_FILE=/nonexistent "$CKPT" inspect "s3://$B/ck"
+expect_err "no credentials found"
+expect_exit 2 -- "$CKPT" inspect -D nokeyvalue "s3://$B/ck"
+expect_exit 2 -- "$CKPT" inspect "s3:///ck"
+expect_err "no bucket"
+
+# A listing that fails on its second page (1,500 more objects make two pages) is an error, never
+# a short listing.
+mkdir -p "$TMP/many/ck/extra"
+for i in $(seq 1 1500); do : >"$TMP/many/ck/extra/f$i"; done
+s3_put_dir "$TMP/many/ck" "s3://$B/ck" || fail "upload of 1,500 objects"
+expect_exit 0 -- "$CKPT" inspect "s3://$B/ck"
+expect_out "$n_local snapshots, 0 incomplete"
+s3_faults '{"fail_list_page": 2}' >/dev/null
+expect_exit 2 -- "$CKPT" inspect "s3://$B/ck"
+expect_err "s3://$B/ck/: listing page 2|s3://$B/ck/: GET \\?list-type: HTTP 500"
+s3_faults clear >/dev/null
+
+# Faults the client must ride out: the same answer as without them.
+"$CKPT" inspect "s3://$B/ck" >"$TMP/clean.txt" 2>&1
+"$CKPT" inspect --files --json "s3://$B/ck/$job/$latest_name" >"$TMP/clean.json" 2>&1
+s3_faults '{"error_rate": 0.15, "error_status": 503, "slowdown_rate": 0.1, "cut_get_rate": 0.3, "seed": 7}' >/dev/null
+expect_exit 0 -- "$CKPT" inspect "s3://$B/ck"
+cmp -s "$TMP/out" "$TMP/clean.txt" || fail "inspect under faults differs from inspect without them"
+expect_exit 0 -- "$CKPT" inspect --files --json "s3://$B/ck/$job/$latest_name"
+cmp -s "$TMP/out" "$TMP/clean.json" || fail "inspect --json under faults differs"
+checks=$((checks + 2))
+s3_faults clear >/dev/null
+
+finish
