@@ -144,7 +144,7 @@ std::string render_text(const ops::DiffResult& r) {
 
 int run_diff(DiffArgs& a) {
   for (std::string* p : {&a.a, &a.b}) {
-    if (ops::is_object_store_path(*p)) continue;
+    if (read_in_object_store(*p)) continue;
     if (auto e = localise_path_args({p})) return fail("diff", *e);
   }
   std::string bad;

@@ -146,7 +146,7 @@ int inspect_one(const InspectArgs& a, ops::SnapshotSource& source, const snapsho
 }
 
 int run_inspect(InspectArgs& a) {
-  if (!ops::is_object_store_path(a.path)) {
+  if (!read_in_object_store(a.path)) {
     if (auto e = localise_path_args({&a.path})) return fail("inspect", *e);
   }
   std::string bad;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "ops/snapshot_source.h"
+
 namespace ckpt::cli {
 namespace {
 
@@ -20,6 +22,16 @@ std::optional<std::string> localise(std::string& arg, const std::vector<snapshot
 }
 
 }  // namespace
+
+bool read_in_object_store(const std::string& path, const std::vector<snapshot::PathMapping>* maps) {
+  if (!ops::is_object_store_path(path)) return false;
+  if (maps) {
+    for (const auto& m : *maps) {
+      if (path.starts_with(m.prefix)) return false;  // a local mirror the user named
+    }
+  }
+  return true;
+}
 
 std::optional<std::string> localise_path_args(std::initializer_list<std::string*> args,
                                               const std::vector<snapshot::PathMapping>* maps) {

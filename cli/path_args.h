@@ -18,6 +18,10 @@ namespace ckpt::cli {
 // and the error line says how a --map would reach an unmapped one.
 std::optional<std::string> localise_path_args(std::initializer_list<std::string*> args,
                                               const std::vector<snapshot::PathMapping>* maps = nullptr);
+// True when `path` is an object-store URI (s3://, s3a://, s3p://, gs://) that no `--map` mapping
+// covers: the command reads it through the store (storage/), and it is left as it is.
+bool read_in_object_store(const std::string& path, const std::vector<snapshot::PathMapping>* maps = nullptr);
+
 std::optional<std::string> localise_path_args(std::vector<std::string>& args,
                                               const std::vector<snapshot::PathMapping>* maps = nullptr);
 

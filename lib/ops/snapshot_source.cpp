@@ -1,6 +1,8 @@
 #include "ops/snapshot_source.h"
 
 #include "flink/metadata_reader.h"
+#include "io/file_bytes.h"
+#include "snapshot/layout.h"
 #include "snapshot/store_discovery.h"
 #include "storage/object_uri.h"
 
@@ -23,20 +25,59 @@ SnapshotSource::SnapshotSource(std::string_view user_path, const std::map<std::s
 
 snapshot::Discovery SnapshotSource::discover() {
   if (!in_object_store()) return snapshot::discover(path_);
-  return snapshot::discover_in_store(*opened_.store, opened_.key);
+  std::string key = opened_.key;
+  while (!key.empty() && key.back() == '/') key.pop_back();
+  if (!key.empty() && key.ends_with(snapshot::kMetadataFileName)) {
+    return snapshot::discover_in_store(*opened_.store, opened_.key);
+  }
+  // One listing serves discovery and, later, every lookup of a file under it.
+  listed_prefix_ = key.empty() ? "" : key + "/";
+  std::vector<storage::ObjectInfo> objects = storage::list_all(*opened_.store, listed_prefix_);
+  listed_any_ = true;
+  listed_.clear();
+  for (const auto& o : objects) listed_.emplace(o.key, o.size);
+  if (objects.empty()) {
+    throw util::Error(util::ErrorKind::kInput,
+                      opened_.store->uri(key) + ": no objects under this prefix (is the bucket or prefix right?)");
+  }
+  return snapshot::discover_in_listing(*opened_.store, key, objects);
+}
+
+std::string SnapshotSource::read_bytes(const snapshot::Location& loc) {
+  if (!loc.in_object_store) return io::read_file_bytes(loc.metadata);
+  std::string uri = loc.metadata.string();
+  auto parsed = storage::parse_object_uri(uri);
+  return opened_.store->read(parsed ? parsed->key : uri, kMaxMetadataBytes);
 }
 
 flink::Metadata SnapshotSource::read(const snapshot::Location& loc) {
   if (!loc.in_object_store) return flink::read_metadata_file(loc.metadata);
-  std::string uri = loc.metadata.string();
-  auto parsed = storage::parse_object_uri(uri);
   std::string bytes;
   try {
-    bytes = opened_.store->read(parsed ? parsed->key : uri, kMaxMetadataBytes);
+    bytes = read_bytes(loc);
   } catch (const util::Error& e) {
     throw flink::MetadataError(e.what(), 0);
   }
-  return flink::parse_metadata(std::move(bytes), uri);
+  return flink::parse_metadata(std::move(bytes), loc.metadata.string());
+}
+
+validate::RemoteLookup SnapshotSource::remote_lookup() {
+  if (!in_object_store()) return {};
+  return [this](const std::string& uri) {
+    validate::RemoteStat out;
+    auto u = storage::parse_object_uri(uri);
+    if (!u || !storage::same_bucket(*u, *opened_.uri)) return out;  // another store: never followed
+    if (listed_any_ && u->key.starts_with(listed_prefix_)) {
+      auto it = listed_.find(u->key);
+      out.kind = it == listed_.end() ? validate::RemoteStat::Kind::kMissing : validate::RemoteStat::Kind::kFound;
+      out.size = it == listed_.end() ? 0 : static_cast<int64_t>(it->second);
+      return out;
+    }
+    auto st = opened_.store->stat(u->key);
+    out.kind = st ? validate::RemoteStat::Kind::kFound : validate::RemoteStat::Kind::kMissing;
+    out.size = st ? static_cast<int64_t>(st->size) : 0;
+    return out;
+  };
 }
 
 }  // namespace ckpt::ops

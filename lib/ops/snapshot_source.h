@@ -6,10 +6,13 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "flink/model.h"
 #include "snapshot/discovery.h"
 #include "storage/open_store.h"
+#include "validate/file_rules.h"
 
 namespace ckpt::ops {
 
@@ -28,10 +31,21 @@ class SnapshotSource {
   // The parsed `_metadata` of a discovered snapshot. Throws flink::MetadataError naming the
   // file (and byte offset) when it cannot be read or parsed.
   flink::Metadata read(const snapshot::Location& loc);
+  // The `_metadata` bytes, unparsed. Throws util::Error naming the object or file.
+  std::string read_bytes(const snapshot::Location& loc);
+
+  // For snapshots in an object store: what the store says of a URI a handle names (validate's
+  // F23/F24 there). Objects under the prefix discover() listed are answered from that listing;
+  // others of the same bucket by one HEAD each; another bucket or scheme is unreachable (never
+  // followed). Empty for local paths.
+  validate::RemoteLookup remote_lookup();
 
  private:
   std::string path_;
   storage::OpenedStore opened_;
+  std::string listed_prefix_;  // "" with listed_ empty: nothing listed yet
+  bool listed_any_ = false;
+  std::unordered_map<std::string, uint64_t> listed_;  // key -> size, from discover()'s listing
 };
 
 // True when `path` names an object store (s3://, s3a://, s3p://, gs://).

@@ -32,6 +32,14 @@ std::string_view status_name(SnapshotValidation::Status s) {
 
 namespace {
 
+int64_t mtime_of(const std::filesystem::path& p);
+
+// The `_metadata` time of a snapshot: from the store's listing, or lstat(2) of the local file.
+int64_t mtime_of(const snapshot::Location& loc) {
+  if (loc.in_object_store) return loc.listed_mtime_ns / 1'000'000'000;
+  return mtime_of(loc.metadata);
+}
+
 int64_t mtime_of(const std::filesystem::path& p) {
   struct stat st {};
   if (::lstat(p.c_str(), &st) != 0) return 0;
@@ -82,7 +90,7 @@ SnapshotValidation validate_metadata(const flink::Metadata& md, const snapshot::
   v.version = md.version;
   v.checkpoint_id = md.checkpoint_id;
   v.kind = kind_of(md, loc);
-  v.modified_unix = mtime_of(loc.metadata);
+  v.modified_unix = mtime_of(loc);
   validate::Findings out;
   validate::check_metadata(md, loc, out);
   validate::check_files(md, loc, options.files, out, v.files);
@@ -102,7 +110,7 @@ SnapshotValidation validate_bytes(std::string bytes, const snapshot::Location& l
     v.kind = loc.dir_kind == snapshot::DirKind::kCheckpoint  ? "checkpoint"
              : loc.dir_kind == snapshot::DirKind::kSavepoint ? "savepoint"
                                                              : "unknown";
-    v.modified_unix = mtime_of(loc.metadata);
+    v.modified_unix = mtime_of(loc);
     validate::Findings out;
     validate::Finding& f = out.add(validate::structural_rule_of(e.what()), fmt::format("byte {}", e.offset()),
                                    fmt::format("Flink cannot read it: {}", e.what()));
@@ -114,11 +122,12 @@ SnapshotValidation validate_bytes(std::string bytes, const snapshot::Location& l
   return validate_metadata(md, loc, options);
 }
 
-SnapshotValidation validate_snapshot(const snapshot::Location& loc, const ValidateOptions& options) {
+SnapshotValidation validate_snapshot(const snapshot::Location& loc, const ValidateOptions& options,
+                                     SnapshotSource* source) {
   std::string bytes;
   try {
-    bytes = io::read_file_bytes(loc.metadata);
-  } catch (const io::IoError& e) {
+    bytes = source ? source->read_bytes(loc) : io::read_file_bytes(loc.metadata);
+  } catch (const util::Error& e) {
     SnapshotValidation v;
     v.location = loc;
     v.status = SnapshotValidation::Status::kUnreadable;
@@ -132,7 +141,10 @@ SnapshotValidation validate_snapshot(const snapshot::Location& loc, const Valida
 ValidationRun validate_path(const std::filesystem::path& path, const ValidateOptions& options,
                             bool stop_at_first_valid) {
   ValidationRun run;
-  run.discovery = snapshot::discover(path);
+  SnapshotSource source(path.native(), options.storage_config);
+  run.discovery = source.discover();
+  ValidateOptions with_store = options;
+  with_store.files.remote = source.remote_lookup();
 
   // Newest first: by `_metadata` mtime, then by checkpoint number (copies often share mtimes).
   struct Entry {
@@ -143,7 +155,7 @@ ValidationRun validate_path(const std::filesystem::path& path, const ValidateOpt
   };
   std::vector<Entry> entries;
   for (const auto& loc : run.discovery.snapshots) {
-    entries.push_back({mtime_of(loc.metadata), loc.checkpoint_number.value_or(-1), loc.metadata, &loc});
+    entries.push_back({mtime_of(loc), loc.checkpoint_number.value_or(-1), loc.metadata, &loc});
   }
   for (const auto& dir : run.discovery.incomplete) {
     entries.push_back({mtime_of(dir), snapshot::checkpoint_number(dir.filename().string()).value_or(-1), dir, nullptr});
@@ -165,7 +177,7 @@ ValidationRun validate_path(const std::filesystem::path& path, const ValidateOpt
     run.snapshots.push_back(std::move(v));
   }
   for (const Entry& e : entries) {
-    SnapshotValidation v = e.loc ? validate_snapshot(*e.loc, options) : incomplete(e.key);
+    SnapshotValidation v = e.loc ? validate_snapshot(*e.loc, with_store, &source) : incomplete(e.key);
     switch (v.status) {
       case SnapshotValidation::Status::kValid:
         ++run.valid;

@@ -12,11 +12,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "flink/model.h"
+#include "ops/snapshot_source.h"
 #include "snapshot/discovery.h"
 #include "validate/expect.h"
 #include "validate/file_rules.h"
@@ -25,8 +27,9 @@
 namespace ckpt::ops {
 
 struct ValidateOptions {
-  validate::FileOptions files;                  // --map, --strict, --deep, threads, progress
-  std::optional<validate::Expectation> expect;  // --expect / --expect-from
+  validate::FileOptions files;                        // --map, --strict, --deep, threads, progress
+  std::optional<validate::Expectation> expect;        // --expect / --expect-from
+  std::map<std::string, std::string> storage_config;  // -D: the object store's Flink keys
 };
 
 struct SnapshotValidation {
@@ -56,7 +59,9 @@ SnapshotValidation validate_metadata(const flink::Metadata& md, const snapshot::
 SnapshotValidation validate_bytes(std::string bytes, const snapshot::Location& loc, const ValidateOptions& options);
 
 // Reads and validates the snapshot at `loc` (kUnreadable when `_metadata` cannot be read).
-SnapshotValidation validate_snapshot(const snapshot::Location& loc, const ValidateOptions& options);
+// `source`: where the `_metadata` is read from (an object store's); local files without one.
+SnapshotValidation validate_snapshot(const snapshot::Location& loc, const ValidateOptions& options,
+                                     SnapshotSource* source = nullptr);
 
 struct ValidationRun {
   snapshot::Discovery discovery;

@@ -19,6 +19,7 @@ std::string_view path_form_name(PathForm f) {
 void visit_file_refs(const flink::Metadata& md, const std::filesystem::path& snapshot_dir,
                      const std::vector<PathMapping>& mappings, const std::function<void(FileRefView&)>& visit) {
   FileRefView f;
+  const bool in_store = snapshot_dir.native().find("://") != std::string::npos;
   flink::visit_streams(md, [&](const flink::StreamRef& r) {
     const flink::StreamHandle& h = *r.handle;
     if (!flink::is_file_backed(h)) return;
@@ -34,7 +35,13 @@ void visit_file_refs(const flink::Metadata& md, const std::filesystem::path& sna
     f.kind = ResolvedPath::Kind::kLocal;
     if (h.tag == flink::stream_tag::kRelativeFile) {
       f.form = PathForm::kRelative;
-      local_of_relative_to(f.path, snapshot_dir, f.local);
+      if (in_store) {
+        // A snapshot in an object store: the object beside its `_metadata`, by URI.
+        f.kind = ResolvedPath::Kind::kRemoteUnmapped;
+        f.local.assign(snapshot_dir.native()).append("/").append(f.path);
+      } else {
+        local_of_relative_to(f.path, snapshot_dir, f.local);
+      }
     } else {
       f.form = h.tag == flink::stream_tag::kSegment ? PathForm::kSegment : PathForm::kAbsolute;
       f.segment_start = h.start;
@@ -57,7 +64,7 @@ std::vector<FileRef> file_refs(const flink::Metadata& md, const std::filesystem:
     f.ref = *v.ref;
     f.form = v.form;
     f.resolved.kind = v.kind;
-    f.resolved.uri = v.path;
+    f.resolved.uri = v.kind == ResolvedPath::Kind::kRemoteUnmapped && !v.local.empty() ? v.local : v.path;
     if (v.kind == ResolvedPath::Kind::kLocal) f.resolved.local = std::filesystem::path(std::move(v.local));
     f.path = std::move(v.path);
     f.size = v.size;

@@ -46,7 +46,8 @@ struct FileRefView {
   PathForm form = PathForm::kRelative;
   std::string path;  // as written, UTF-8
   ResolvedPath::Kind kind = ResolvedPath::Kind::kLocal;
-  std::string local;
+  std::string local;  // kLocal: the local path; kRemoteUnmapped: empty, or (a relative path of a
+                      // snapshot in an object store) the object's URI
   int64_t size = 0;
   int64_t segment_start = 0;
   bool shared = false;

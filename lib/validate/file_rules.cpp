@@ -99,6 +99,38 @@ void check_directory_names(const snapshot::Location& loc, Findings& out) {
   }
 }
 
+// F23/F24 for a file in the snapshot's object store: present, and as long as its handle says.
+template <typename Report>
+void check_remote(const snapshot::FileRef& f, const RemoteStat& st, bool fresh, const snapshot::Location& loc,
+                  Report& report, FileStats& stats) {
+  const std::string& uri = f.resolved.uri;
+  const char* rule_id = f.form == snapshot::PathForm::kRelative ? "F23" : "F24";
+  if (fresh) ++stats.referenced;
+  if (f.form == snapshot::PathForm::kRelative && !uri.starts_with(loc.directory.native() + "/")) {
+    report(f, "F30", Severity::kError, uri,
+           fmt::format("relative path \"{}\" resolves to {}, outside the snapshot directory", f.path, uri));
+    return;
+  }
+  if (st.kind == RemoteStat::Kind::kMissing) {
+    report(f, rule_id, Severity::kError, uri, fmt::format("{}: {} does not exist", describe(f), uri));
+    return;
+  }
+  if (f.form == snapshot::PathForm::kSegment) {
+    if (f.segment_start >= 0 && f.size >= 0 && (f.segment_start > st.size || f.size > st.size - f.segment_start)) {
+      report(f, rule_id, Severity::kError, uri,
+             fmt::format("{}: segment of {} bytes at {} lies beyond the end of the {}-byte object", describe(f), f.size,
+                         f.segment_start, st.size));
+      return;
+    }
+  } else if (f.size >= 0 && f.size != st.size) {
+    report(f, rule_id, Severity::kError, uri,
+           fmt::format("{}: {} has {} bytes, the handle records {}{}", describe(f), uri, st.size, f.size,
+                       st.size < f.size ? " (truncated)" : ""));
+    return;
+  }
+  if (fresh) ++stats.checked;
+}
+
 }  // namespace
 
 void check_files(const flink::Metadata& md, const snapshot::Location& loc, const FileOptions& options, Findings& out,
@@ -130,7 +162,16 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
     fill(fd, md, f, file);
   };
 
+  std::map<std::string, RemoteStat> remote_by_uri;
   for (const snapshot::FileRef& f : refs) {
+    if (f.resolved.kind == snapshot::ResolvedPath::Kind::kRemoteUnmapped && options.remote) {
+      auto [it, fresh] = remote_by_uri.try_emplace(f.resolved.uri);
+      if (fresh) it->second = options.remote(f.resolved.uri);
+      if (it->second.kind != RemoteStat::Kind::kUnreachable) {
+        check_remote(f, it->second, fresh, loc, report, stats);
+        continue;
+      }
+    }
     if (f.resolved.kind == snapshot::ResolvedPath::Kind::kRemoteUnmapped) {
       if (remote_reported.insert(f.resolved.uri).second) {
         ++stats.referenced;

@@ -18,6 +18,15 @@ namespace ckpt::validate {
 // thread, but never concurrently.
 using ProgressFn = std::function<void(uint64_t, uint64_t)>;
 
+// What an object store says of a file a handle names by URI (a snapshot read from s3://).
+struct RemoteStat {
+  enum class Kind { kUnreachable, kMissing, kFound };
+  Kind kind = Kind::kUnreachable;  // kUnreachable: another store or bucket, never followed
+  int64_t size = 0;
+};
+// Looks a URI up in the snapshot's own store; throws util::Error when the store cannot answer.
+using RemoteLookup = std::function<RemoteStat(const std::string& uri)>;
+
 struct FileOptions {
   std::vector<snapshot::PathMapping> mappings;       // --map PREFIX=DIR
   std::vector<std::filesystem::path> allow_outside;  // --allow-outside DIR: not reported by F32
@@ -25,6 +34,7 @@ struct FileOptions {
   bool deep = false;                                 // read every file (D rules)
   unsigned threads = 0;                              // deep workers; 0 = one per hardware thread
   ProgressFn progress;
+  RemoteLookup remote;  // set for snapshots in an object store: their URIs are checked there
 };
 
 struct FileStats {

@@ -69,6 +69,22 @@ expect_out "equal"
 older=$(ls -d "$d/ck/$job"/chk-* | grep -v "/$latest_name\$" | head -1)
 expect_exit 1 -- "$CKPT" diff "s3://$B/ck/$job/$(basename "$older")" "s3://$B/ck/$job/$latest_name"
 
+# --- validate: the F rules from the listing -------------------------------------------------------
+expect_exit 0 -- "$CKPT" validate "s3://$B/ck"
+expect_out "s3://$B/ck/$job/$latest_name/_metadata: valid"
+expect_exit 0 -- "$CKPT" validate --json "s3://$B/ck/$job/$latest_name/_metadata"
+expect_exit 2 -- "$CKPT" validate --deep "s3://$B/ck/$job/$latest_name"
+expect_err "--deep is not supported on object storage yet"
+# A shared file the latest checkpoint needs, deleted: F24 names the object, exit 1.
+victim=$("$CKPT" inspect --files "s3://$B/ck/$job/$latest_name" | grep -o "s3://$B/ck/$job/shared/[0-9a-f-]*" | head -1)
+[ -n "$victim" ] || fail "no shared file to remove"
+s3_aws s3 cp --only-show-errors "$victim" "$TMP/victim"
+s3_aws s3 rm --only-show-errors "$victim"
+expect_exit 1 -- "$CKPT" validate "s3://$B/ck/$job/$latest_name"
+expect_out "F24 .*$victim does not exist"
+s3_aws s3 cp --only-show-errors "$TMP/victim" "$victim"
+expect_exit 0 -- "$CKPT" validate "s3://$B/ck/$job/$latest_name"
+
 # --- bad input: one line naming the object, exit 2 ---------------------------------------------
 expect_exit 2 -- env AWS_SECRET_ACCESS_KEY=wrong "$CKPT" inspect "s3://$B/ck"
 expect_err "s3://$B/ck/: .*HTTP 403 SignatureDoesNotMatch"
