@@ -25,7 +25,7 @@ struct SnapshotList {
   int unreadable = 0;
 };
 
-// Reads every snapshot of `found` (summaries only: InspectOptions{}), then orders them by
+// Reads every snapshot of `found` (summaries only, on small arenas), then orders them by
 // `_metadata` modification time, newest first, then checkpoint id (highest first), then path;
 // unreadable snapshots sort as the oldest.
 SnapshotList list_snapshots(const snapshot::Discovery& found);
