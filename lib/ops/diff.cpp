@@ -84,40 +84,41 @@ std::string file_key(const snapshot::FileRef& f) {
   return f.path;
 }
 
-ckpt::DiffFile entry_of(const flink::Metadata& md, const snapshot::FileRef& f, std::string key, bool side_b) {
-  ckpt::DiffFile e;
-  e.set_path(std::move(key));
-  e.set_size_a(side_b ? -1 : f.size);
-  e.set_size_b(side_b ? f.size : -1);
+// A file as one side names it (the first handle referring to it). Made into a DiffFile only when
+// the report lists it: a side of a large snapshot holds ~10^5 of these.
+struct SideFile {
+  flink::StreamRef ref;
+  int64_t size = 0;
+};
+
+void fill(const flink::Metadata& md, const std::string& key, const SideFile& f, int64_t size_a, int64_t size_b,
+          ckpt::DiffFile& e) {
+  e.set_path(key);
+  e.set_size_a(size_a);
+  e.set_size_b(size_b);
   e.set_operator_id(flink::to_hex(md.operators[static_cast<std::size_t>(f.ref.operator_index)].id));
   e.set_subtask(f.ref.subtask_index);
   e.set_role(std::string(flink::role_name(f.ref.role)));
   e.set_local_name(io::mutf8_to_utf8(f.ref.local_path));
-  return e;
 }
 
-// Every file, by file key: the first handle referring to it.
-std::map<std::string, ckpt::DiffFile> files_of(const flink::Metadata& md, const snapshot::Location& loc, bool side_b) {
-  std::map<std::string, ckpt::DiffFile> out;
-  for (const auto& f : snapshot::file_refs(md, loc.directory)) {
-    std::string key = file_key(f);
-    if (out.count(key)) continue;
-    out.emplace(key, entry_of(md, f, key, side_b));
-  }
+// Every file, by file key.
+std::map<std::string, SideFile> files_of(const flink::Metadata& md, const snapshot::Location& loc) {
+  std::map<std::string, SideFile> out;
+  for (const auto& f : snapshot::file_refs(md, loc.directory)) out.try_emplace(file_key(f), SideFile{f.ref, f.size});
   return out;
 }
 
 // (operator id, subtask) -> .sst files of its incremental handles, by file key.
-using SstSets = std::map<std::pair<std::string, int32_t>, std::map<std::string, ckpt::DiffFile>>;
+using SstSets = std::map<std::pair<std::string, int32_t>, std::map<std::string, SideFile>>;
 
-SstSets sst_of(const flink::Metadata& md, const snapshot::Location& loc, bool side_b) {
+SstSets sst_of(const flink::Metadata& md, const snapshot::Location& loc) {
   SstSets out;
   for (const auto& f : snapshot::file_refs(md, loc.directory)) {
     if (f.ref.role != flink::Role::kShared && f.ref.role != flink::Role::kPrivate) continue;
     if (!io::mutf8_to_utf8(f.ref.local_path).ends_with(".sst")) continue;
-    std::string key = file_key(f);
-    ckpt::DiffFile e = entry_of(md, f, key, side_b);
-    out[{e.operator_id(), e.subtask()}].emplace(std::move(key), std::move(e));
+    std::string id = flink::to_hex(md.operators[static_cast<std::size_t>(f.ref.operator_index)].id);
+    out[{std::move(id), f.ref.subtask_index}].emplace(file_key(f), SideFile{f.ref, f.size});
   }
   return out;
 }
@@ -236,34 +237,30 @@ ckpt::DiffReport diff(const SnapshotInput& ia, const SnapshotInput& ib) {
 
   ckpt::FileDiff& files = *r.mutable_files();
   int64_t shared_bytes = 0, added_bytes = 0, dropped_bytes = 0;
-  auto fa = files_of(ia.md, la, false), fb = files_of(ib.md, lb, true);
-  for (auto& [k, e] : fa) {
+  auto fa = files_of(ia.md, la), fb = files_of(ib.md, lb);
+  for (const auto& [k, e] : fa) {
     auto it = fb.find(k);
     if (it == fb.end()) {
       files.set_dropped_count(files.dropped_count() + 1);
-      util::sat_accumulate(dropped_bytes, std::max<int64_t>(e.size_a(), 0));
-      *files.add_dropped() = e;
+      util::sat_accumulate(dropped_bytes, std::max<int64_t>(e.size, 0));
+      fill(ia.md, k, e, e.size, -1, *files.add_dropped());
       continue;
     }
     files.set_shared_count(files.shared_count() + 1);
-    util::sat_accumulate(shared_bytes, std::max<int64_t>(it->second.size_b(), 0));
-    if (it->second.size_b() != e.size_a()) {
-      ckpt::DiffFile* x = files.add_resized();
-      *x = e;
-      x->set_size_b(it->second.size_b());
-    }
+    util::sat_accumulate(shared_bytes, std::max<int64_t>(it->second.size, 0));
+    if (it->second.size != e.size) fill(ia.md, k, e, e.size, it->second.size, *files.add_resized());
   }
-  for (auto& [k, e] : fb) {
+  for (const auto& [k, e] : fb) {
     if (fa.count(k)) continue;
     files.set_added_count(files.added_count() + 1);
-    util::sat_accumulate(added_bytes, std::max<int64_t>(e.size_b(), 0));
-    *files.add_added() = e;
+    util::sat_accumulate(added_bytes, std::max<int64_t>(e.size, 0));
+    fill(ib.md, k, e, -1, e.size, *files.add_added());
   }
   files.set_shared_bytes(shared_bytes);
   files.set_added_bytes(added_bytes);
   files.set_dropped_bytes(dropped_bytes);
 
-  SstSets xa = sst_of(ia.md, la, false), xb = sst_of(ib.md, lb, true);
+  SstSets xa = sst_of(ia.md, la), xb = sst_of(ib.md, lb);
   std::set<std::pair<std::string, int32_t>> keys;
   for (const auto& [k, v] : xa) keys.insert(k);
   for (const auto& [k, v] : xb) keys.insert(k);
@@ -275,10 +272,10 @@ ckpt::DiffReport diff(const SnapshotInput& ia, const SnapshotInput& ib) {
     const auto& sb_set = xb[k];
     for (const auto& [p, e] : sb_set) {
       if (sa_set.count(p)) c.set_kept(c.kept() + 1);
-      else *c.add_added() = e;
+      else fill(ib.md, p, e, -1, e.size, *c.add_added());
     }
     for (const auto& [p, e] : sa_set) {
-      if (!sb_set.count(p)) *c.add_removed() = e;
+      if (!sb_set.count(p)) fill(ia.md, p, e, e.size, -1, *c.add_removed());
     }
     if (!c.added().empty() || !c.removed().empty()) *r.add_sst() = std::move(c);
   }
