@@ -3,8 +3,8 @@
 
 #include <cstdio>
 
+#include "codec/json.h"
 #include "commands.h"
-#include "export/diff_json.h"
 #include "ops/diff.h"
 #include "ops/snapshot_input.h"
 #include "ops/snapshot_source.h"
@@ -34,111 +34,112 @@ std::string delta(int64_t a, int64_t b) {
 
 std::string size_of(int64_t s) { return s < 0 ? "?" : human_bytes(s); }
 
-std::string op_label(const ops::OperatorDiff& o) {
-  const std::string& uid = o.uid_b.empty() ? o.uid_a : o.uid_b;
-  const std::string& name = o.name_b.empty() ? o.name_a : o.name_b;
+std::string op_label(const ckpt::OperatorDiff& o) {
+  const std::string& uid = o.uid_b().empty() ? o.uid_a() : o.uid_b();
+  const std::string& name = o.name_b().empty() ? o.name_a() : o.name_b();
   if (!uid.empty()) return uid;
   return name.empty() ? "-" : name;
 }
 
-std::string render_stat(const ops::DiffResult& r) {
+std::string render_stat(const ckpt::DiffReport& r) {
   int added = 0, removed = 0, changed = 0, rescaled = 0;
-  for (const auto& o : r.operators) {
-    if (o.change == ops::OperatorDiff::Change::kAdded) ++added;
-    if (o.change == ops::OperatorDiff::Change::kRemoved) ++removed;
-    if (o.change == ops::OperatorDiff::Change::kChanged) {
+  for (const auto& o : r.operators()) {
+    if (o.change() == ckpt::OperatorDiff::ADDED) ++added;
+    if (o.change() == ckpt::OperatorDiff::REMOVED) ++removed;
+    if (o.change() == ckpt::OperatorDiff::CHANGED) {
       ++changed;
       if (o.rescaled()) ++rescaled;
     }
   }
   int sst_add = 0, sst_rm = 0;
-  for (const auto& c : r.sst) {
-    sst_add += static_cast<int>(c.added.size());
-    sst_rm += static_cast<int>(c.removed.size());
+  for (const auto& c : r.sst()) {
+    sst_add += c.added_size();
+    sst_rm += c.removed_size();
   }
+  const ckpt::FileDiff& f = r.files();
   std::string out;
-  out += fmt::format("properties  {} changed\n", r.properties.size());
+  out += fmt::format("properties  {} changed\n", r.properties_size());
   out += fmt::format("operators   {} added, {} removed, {} changed ({} rescaled)\n", added, removed, changed, rescaled);
-  out += fmt::format("state       {} -> {} ({})\n", human_bytes(r.total_a.total()), human_bytes(r.total_b.total()),
-                     delta(r.total_a.total(), r.total_b.total()));
-  out += fmt::format("files       {} shared ({}), {} new ({}), {} dropped ({}), {} resized\n", r.shared.count,
-                     human_bytes(r.shared.bytes), r.added.count, human_bytes(r.added.bytes), r.dropped.count,
-                     human_bytes(r.dropped.bytes), r.resized_files.size());
-  if (!r.sst.empty())
-    out += fmt::format("sst         {} added, {} removed in {} subtasks\n", sst_add, sst_rm, r.sst.size());
-  if (r.other) out += "other       the _metadata encodings differ (handle ids, offsets or inline state)\n";
+  out += fmt::format("state       {} -> {} ({})\n", human_bytes(r.total_a().total()), human_bytes(r.total_b().total()),
+                     delta(r.total_a().total(), r.total_b().total()));
+  out += fmt::format("files       {} shared ({}), {} new ({}), {} dropped ({}), {} resized\n", f.shared_count(),
+                     human_bytes(f.shared_bytes()), f.added_count(), human_bytes(f.added_bytes()), f.dropped_count(),
+                     human_bytes(f.dropped_bytes()), f.resized_size());
+  if (r.sst_size() > 0)
+    out += fmt::format("sst         {} added, {} removed in {} subtasks\n", sst_add, sst_rm, r.sst_size());
+  if (r.other()) out += "other       the _metadata encodings differ (handle ids, offsets or inline state)\n";
   out += r.equal() ? "equal\n" : "different\n";
   return out;
 }
 
-std::string render_text(const ops::DiffResult& r) {
+std::string render_text(const ckpt::DiffReport& r) {
   std::string out;
-  out += fmt::format("--- a {}\n+++ b {}\n", r.label_a, r.label_b);
+  out += fmt::format("--- a {}\n+++ b {}\n", r.a(), r.b());
   if (r.equal()) return out + "equal\n";
-  if (!r.properties.empty()) {
+  if (r.properties_size() > 0) {
     out += "\nproperties\n";
     Table t({"FIELD", "A", "B"});
-    for (const auto& p : r.properties) t.row({p.field, p.a, p.b});
+    for (const auto& p : r.properties()) t.row({p.field(), p.a(), p.b()});
     out += t.str();
   }
-  bool any_op = false;
   Table ot({"", "OPERATOR", "UID / NAME", "PAR/MAX", "STATE A", "STATE B", "DELTA"},
            {false, false, false, false, true, true, true});
   std::string subtask_lines;
-  for (const auto& o : r.operators) {
-    if (o.change == ops::OperatorDiff::Change::kUnchanged) continue;
-    any_op = true;
-    std::string mark = o.change == ops::OperatorDiff::Change::kAdded     ? "+"
-                       : o.change == ops::OperatorDiff::Change::kRemoved ? "-"
-                                                                         : "~";
+  for (const auto& o : r.operators()) {
+    const bool added = o.change() == ckpt::OperatorDiff::ADDED, removed = o.change() == ckpt::OperatorDiff::REMOVED;
+    std::string mark = added ? "+" : removed ? "-" : "~";
     std::string par;
-    if (o.change == ops::OperatorDiff::Change::kAdded) par = fmt::format("{}/{}", o.parallelism_b, o.max_parallelism_b);
-    else if (o.change == ops::OperatorDiff::Change::kRemoved)
-      par = fmt::format("{}/{}", o.parallelism_a, o.max_parallelism_a);
+    if (added) par = fmt::format("{}/{}", o.parallelism_b(), o.max_parallelism_b());
+    else if (removed) par = fmt::format("{}/{}", o.parallelism_a(), o.max_parallelism_a());
     else if (o.rescaled())
-      par = fmt::format("{}/{} -> {}/{}", o.parallelism_a, o.max_parallelism_a, o.parallelism_b, o.max_parallelism_b);
-    else par = fmt::format("{}/{}", o.parallelism_b, o.max_parallelism_b);
+      par = fmt::format("{}/{} -> {}/{}", o.parallelism_a(), o.max_parallelism_a(), o.parallelism_b(),
+                        o.max_parallelism_b());
+    else par = fmt::format("{}/{}", o.parallelism_b(), o.max_parallelism_b());
     std::string label = op_label(o);
-    if (o.change == ops::OperatorDiff::Change::kChanged && o.renamed()) {
-      label = fmt::format("{} -> {}", o.uid_a.empty() ? o.name_a : o.uid_a, o.uid_b.empty() ? o.name_b : o.uid_b);
+    if (!added && !removed && ops::renamed(o)) {
+      label = fmt::format("{} -> {}", o.uid_a().empty() ? o.name_a() : o.uid_a(),
+                          o.uid_b().empty() ? o.name_b() : o.uid_b());
     }
-    bool has_a = o.change != ops::OperatorDiff::Change::kAdded, has_b = o.change != ops::OperatorDiff::Change::kRemoved;
-    ot.row({mark, o.id, label, par, has_a ? human_bytes(o.a.total()) : "-", has_b ? human_bytes(o.b.total()) : "-",
-            delta(o.a.total(), o.b.total())});
-    if (o.change == ops::OperatorDiff::Change::kChanged) {
-      for (const auto& s : o.subtasks) {
-        subtask_lines +=
-            fmt::format("  {} subtask {}: {} -> {} ({})\n", o.id, s.index, s.in_a ? human_bytes(s.a.total()) : "absent",
-                        s.in_b ? human_bytes(s.b.total()) : "absent", delta(s.a.total(), s.b.total()));
+    ot.row({mark, o.id(), label, par, added ? "-" : human_bytes(o.bytes_a().total()),
+            removed ? "-" : human_bytes(o.bytes_b().total()), delta(o.bytes_a().total(), o.bytes_b().total())});
+    if (!added && !removed) {
+      for (const auto& s : o.subtasks()) {
+        subtask_lines += fmt::format("  {} subtask {}: {} -> {} ({})\n", o.id(), s.index(),
+                                     s.in_a() ? human_bytes(s.bytes_a().total()) : "absent",
+                                     s.in_b() ? human_bytes(s.bytes_b().total()) : "absent",
+                                     delta(s.bytes_a().total(), s.bytes_b().total()));
       }
     }
   }
-  if (any_op) {
+  if (r.operators_size() > 0) {
     out += "\noperators\n" + ot.str();
     if (!subtask_lines.empty()) out += "\nsubtasks\n" + subtask_lines;
   }
+  const ckpt::StateBytes &ta = r.total_a(), &tb = r.total_b();
   out += fmt::format("\nstate\n  {} -> {} ({}): keyed {}, operator {}, channel {}, coordinator {}\n",
-                     human_bytes(r.total_a.total()), human_bytes(r.total_b.total()),
-                     delta(r.total_a.total(), r.total_b.total()), delta(r.total_a.keyed, r.total_b.keyed),
-                     delta(r.total_a.operator_state, r.total_b.operator_state),
-                     delta(r.total_a.channel, r.total_b.channel), delta(r.total_a.coordinator, r.total_b.coordinator));
-  out += fmt::format("\nfiles\n  {} shared by both ({}), {} new in b ({}), {} dropped from a ({})\n", r.shared.count,
-                     human_bytes(r.shared.bytes), r.added.count, human_bytes(r.added.bytes), r.dropped.count,
-                     human_bytes(r.dropped.bytes));
-  for (const auto& f : r.new_files) out += fmt::format("  + {} ({})\n", f.path, size_of(f.size_b));
-  for (const auto& f : r.dropped_files) out += fmt::format("  - {} ({})\n", f.path, size_of(f.size_a));
-  for (const auto& f : r.resized_files)
-    out += fmt::format("  ~ {} ({} -> {})\n", f.path, size_of(f.size_a), size_of(f.size_b));
-  if (!r.sst.empty()) {
+                     human_bytes(ta.total()), human_bytes(tb.total()), delta(ta.total(), tb.total()),
+                     delta(ta.keyed(), tb.keyed()), delta(ta.operator_(), tb.operator_()),
+                     delta(ta.channel(), tb.channel()), delta(ta.coordinator(), tb.coordinator()));
+  const ckpt::FileDiff& f = r.files();
+  out += fmt::format("\nfiles\n  {} shared by both ({}), {} new in b ({}), {} dropped from a ({})\n", f.shared_count(),
+                     human_bytes(f.shared_bytes()), f.added_count(), human_bytes(f.added_bytes()), f.dropped_count(),
+                     human_bytes(f.dropped_bytes()));
+  for (const auto& e : f.added()) out += fmt::format("  + {} ({})\n", e.path(), size_of(e.size_b()));
+  for (const auto& e : f.dropped()) out += fmt::format("  - {} ({})\n", e.path(), size_of(e.size_a()));
+  for (const auto& e : f.resized())
+    out += fmt::format("  ~ {} ({} -> {})\n", e.path(), size_of(e.size_a()), size_of(e.size_b()));
+  if (r.sst_size() > 0) {
     out += "\nrocksdb sst files\n";
-    for (const auto& c : r.sst) {
-      out += fmt::format("  {} subtask {}: {} added, {} removed, {} kept\n", c.operator_id, c.subtask, c.added.size(),
-                         c.removed.size(), c.kept);
-      for (const auto& f : c.added) out += fmt::format("    + {} ({}) {}\n", f.local_name, size_of(f.size_b), f.path);
-      for (const auto& f : c.removed) out += fmt::format("    - {} ({}) {}\n", f.local_name, size_of(f.size_a), f.path);
+    for (const auto& c : r.sst()) {
+      out += fmt::format("  {} subtask {}: {} added, {} removed, {} kept\n", c.operator_id(), c.subtask(),
+                         c.added_size(), c.removed_size(), c.kept());
+      for (const auto& e : c.added())
+        out += fmt::format("    + {} ({}) {}\n", e.local_name(), size_of(e.size_b()), e.path());
+      for (const auto& e : c.removed())
+        out += fmt::format("    - {} ({}) {}\n", e.local_name(), size_of(e.size_a()), e.path());
     }
   }
-  if (r.other) out += "\nother\n  the _metadata encodings differ (handle ids, key-group offsets or inline state)\n";
+  if (r.other()) out += "\nother\n  the _metadata encodings differ (handle ids, key-group offsets or inline state)\n";
   return out;
 }
 
@@ -152,9 +153,11 @@ int run_diff(DiffArgs& a) {
   if (!config) return fail("diff", "-D " + bad + ": expected KEY=VALUE");
   ops::SnapshotInput x = ops::load_snapshot_input(a.a, ops::InputForm::kAuto, *config);
   ops::SnapshotInput y = ops::load_snapshot_input(a.b, ops::InputForm::kAuto, *config);
-  ops::DiffResult r = ops::diff(x, y);
-  if (a.json) diff_json::write_diff_report(r, a.pretty, stdout);
-  else std::fputs((a.stat ? render_stat(r) : render_text(r)).c_str(), stdout);
+  ckpt::DiffReport r = ops::diff(x, y);
+  if (a.json) {
+    json::write_json(r, a.pretty, stdout);
+    std::fputc('\n', stdout);
+  } else std::fputs((a.stat ? render_stat(r) : render_text(r)).c_str(), stdout);
   return r.equal() ? kExitOk : kExitProblems;
 }
 

@@ -33,95 +33,88 @@ struct InspectArgs {
   std::vector<std::string> defines;
 };
 
-std::string operator_label(const ops::OperatorSummary& o) {
-  if (!o.uid.empty() && !o.name.empty() && o.uid != o.name) return fmt::format("{} ({})", o.uid, o.name);
-  if (!o.uid.empty()) return o.uid;
-  return o.name.empty() ? "-" : o.name;
+std::string operator_label(const ckpt::OperatorSummary& o) {
+  if (!o.uid().empty() && !o.name().empty() && o.uid() != o.name()) return fmt::format("{} ({})", o.uid(), o.name());
+  if (!o.uid().empty()) return o.uid();
+  return o.name().empty() ? "-" : o.name();
+}
+
+// report.proto's range: the last key group before the first one is an empty range (a range of
+// no key groups at INT32_MIN, which the end clamps to, shows as that one key group).
+std::string key_groups(const ckpt::SubtaskSummary& ss) {
+  if (!ss.has_key_groups()) return "-";
+  if (ss.key_group_end() < ss.key_group_start()) return "empty";
+  return fmt::format("{}-{}", ss.key_group_start(), ss.key_group_end());
 }
 
 std::string render_summary(const ops::InspectResult& r) {
-  const ops::SnapshotSummary& s = r.summary;
+  const ckpt::SnapshotSummary& s = r.summary();
   std::string out;
-  out += fmt::format("snapshot    {}\n", s.location.metadata.string());
-  out += fmt::format("format      version {} (written by Flink {})\n", s.version, s.flink_releases);
-  out += fmt::format("checkpoint  {}\n", s.checkpoint_id);
-  std::string kind = s.kind;
-  if (!s.format.empty()) kind += fmt::format(" ({})", s.format);
-  if (!s.type.empty()) kind += fmt::format(", type \"{}\"", s.type);
+  out += fmt::format("snapshot    {}\n", s.path());
+  out += fmt::format("format      version {} (written by Flink {})\n", s.version(), s.flink_releases());
+  out += fmt::format("checkpoint  {}\n", s.checkpoint_id());
+  std::string kind = s.kind();
+  if (!s.format().empty()) kind += fmt::format(" ({})", s.format());
+  if (!s.type().empty()) kind += fmt::format(", type \"{}\"", s.type());
   out += fmt::format("kind        {}\n", kind);
-  if (s.properties) {
-    const auto& p = *s.properties;
-    if (auto ret = flink::retention_of(p)) {
-      out += fmt::format("retention   {}\n", flink::describe(*ret));
-    }
-    if (p.forced) out += "forced      yes\n";
-    if (p.unclaimed) out += "unclaimed   yes (restored in NO_CLAIM mode)\n";
-  } else if (s.trailer == flink::TrailerState::kUnparsed) {
+  if (r.properties) {
+    if (!s.retention().empty()) out += fmt::format("retention   {}\n", s.retention());
+    if (r.properties->forced) out += "forced      yes\n";
+    if (r.properties->unclaimed) out += "unclaimed   yes (restored in NO_CLAIM mode)\n";
+  } else if (s.trailer() == flink::describe(flink::TrailerState::kUnparsed)) {
     out += "properties  present but not understood (kept verbatim)\n";
   }
-  if (!s.backend.empty()) out += fmt::format("backend     {}\n", s.backend);
-  out +=
-      fmt::format("state       {} (keyed {}, operator {}, channel {}, coordinator {}); inline {}; {} files\n",
-                  human_bytes(s.bytes.total()), human_bytes(s.bytes.keyed), human_bytes(s.bytes.operator_state),
-                  human_bytes(s.bytes.channel), human_bytes(s.bytes.coordinator), human_bytes(s.inline_bytes), s.files);
-  out += fmt::format("metadata    {}, modified {} UTC", human_bytes(s.metadata_bytes), utc_time(s.modified_unix));
-  if (s.master_states) out += fmt::format(", {} master states", s.master_states);
+  if (!s.backend().empty()) out += fmt::format("backend     {}\n", s.backend());
+  const ckpt::StateBytes& b = s.bytes();
+  out += fmt::format("state       {} (keyed {}, operator {}, channel {}, coordinator {}); inline {}; {} files\n",
+                     human_bytes(b.total()), human_bytes(b.keyed()), human_bytes(b.operator_()),
+                     human_bytes(b.channel()), human_bytes(b.coordinator()), human_bytes(s.inline_bytes()), s.files());
+  out += fmt::format("metadata    {}, modified {} UTC", human_bytes(s.metadata_bytes()), utc_time(r.modified_unix));
+  if (s.master_states()) out += fmt::format(", {} master states", s.master_states());
   out += "\n\n";
 
   Table t({"OPERATOR", "UID / NAME", "PAR/MAX", "SUBTASKS", "KEYED", "OPERATOR", "CHANNEL", "COORD", "INLINE", "FILES"},
           {false, false, true, true, true, true, true, true, true, true});
-  for (const auto& o : s.operators) {
-    std::string subtasks = o.fully_finished ? "finished" : fmt::format("{}/{}", o.subtasks_with_state, o.parallelism);
-    if (o.finished_subtasks) subtasks += fmt::format(" ({} fin)", o.finished_subtasks);
-    t.row({o.id, operator_label(o), fmt::format("{}/{}", o.parallelism, o.max_parallelism), subtasks,
-           human_bytes(o.bytes.keyed), human_bytes(o.bytes.operator_state), human_bytes(o.bytes.channel),
-           human_bytes(o.bytes.coordinator), human_bytes(o.inline_bytes), std::to_string(o.files)});
+  for (const auto& o : s.operators()) {
+    std::string subtasks =
+        o.fully_finished() ? "finished" : fmt::format("{}/{}", o.subtasks_with_state(), o.parallelism());
+    if (o.finished_subtasks()) subtasks += fmt::format(" ({} fin)", o.finished_subtasks());
+    t.row({o.id(), operator_label(o), fmt::format("{}/{}", o.parallelism(), o.max_parallelism()), subtasks,
+           human_bytes(o.bytes().keyed()), human_bytes(o.bytes().operator_()), human_bytes(o.bytes().channel()),
+           human_bytes(o.bytes().coordinator()), human_bytes(o.inline_bytes()), std::to_string(o.files())});
   }
   out += t.str();
 
-  if (!r.subtasks.empty()) {
+  const ckpt::InspectReport& rep = *r.report;
+  if (rep.subtasks_size() > 0) {
     out += "\n";
     Table st({"OPERATOR", "SUBTASK", "KEY GROUPS", "STATE", "INLINE", "HANDLES"},
              {false, true, false, true, true, false});
-    for (const auto& ss : r.subtasks) {
-      std::string op_id;
-      for (const auto& o : s.operators) {
-        if (o.index == ss.operator_index) op_id = o.id;
-      }
-      if (ss.finished) {
-        st.row({op_id, std::to_string(ss.index), "-", "-", "-", "finished"});
+    for (const auto& ss : rep.subtasks()) {
+      if (ss.finished()) {
+        st.row({ss.operator_id(), std::to_string(ss.index()), "-", "-", "-", "finished"});
         continue;
       }
-      std::string kg =
-          ss.has_key_groups
-              ? (ss.key_groups.empty() ? "empty"
-                                       : fmt::format("{}-{}", ss.key_groups.start, ss.key_groups.end_inclusive()))
-              : "-";
       std::string handles;
-      for (const auto& h : ss.handles) {
+      for (const auto& h : ss.handles()) {
         if (!handles.empty()) handles += "; ";
-        handles += fmt::format("{}: {} {}", h.slot, h.kind, human_bytes(h.bytes));
+        handles += fmt::format("{}: {} {}", h.slot(), h.kind(), human_bytes(h.bytes()));
       }
-      st.row({op_id, std::to_string(ss.index), kg, human_bytes(ss.bytes.total()), human_bytes(ss.inline_bytes),
-              handles.empty() ? "-" : handles});
+      st.row({ss.operator_id(), std::to_string(ss.index()), key_groups(ss), human_bytes(ss.bytes().total()),
+              human_bytes(ss.inline_bytes()), handles.empty() ? "-" : handles});
     }
     out += st.str();
   }
 
-  if (!r.files.empty()) {
+  if (rep.files_size() > 0) {
     out += "\n";
     Table ft({"PATH", "SIZE", "OPERATOR", "SUBTASK", "ROLE", "SCOPE", "FORM"},
              {false, true, false, true, false, false, false});
-    for (const auto& f : r.files) {
-      std::string op_id;
-      for (const auto& o : s.operators) {
-        if (o.index == f.operator_index) op_id = o.id;
-      }
-      std::string path = f.resolved.empty() ? f.path : f.resolved;
-      if (!f.local_name.empty()) path += fmt::format(" [{}]", f.local_name);
-      ft.row({path, human_bytes(f.size), op_id, f.subtask < 0 ? "-" : std::to_string(f.subtask),
-              std::string(flink::role_name(f.role)), f.shared ? "shared" : "exclusive",
-              std::string(snapshot::path_form_name(f.form))});
+    for (const auto& f : rep.files()) {
+      std::string path = f.resolved().empty() ? f.path() : f.resolved();
+      if (!f.local_name().empty()) path += fmt::format(" [{}]", f.local_name());
+      ft.row({path, human_bytes(f.size()), f.operator_id(), f.subtask() < 0 ? "-" : std::to_string(f.subtask()),
+              f.role(), f.shared() ? "shared" : "exclusive", f.form()});
     }
     out += ft.empty() ? "no files: all state is inline\n" : ft.str();
   }
@@ -131,12 +124,14 @@ std::string render_summary(const ops::InspectResult& r) {
 // One snapshot: the full summary (with --subtasks, --files, --uid, --operator) or its JSON report.
 int inspect_one(const InspectArgs& a, ops::SnapshotSource& source, const snapshot::Location& loc) {
   flink::Metadata md = source.read(loc);
-  ops::InspectResult r = ops::inspect(md, loc, a.options);
+  ops::InspectOptions options = a.options;
+  options.large_arena = a.json || options.subtasks || options.files;  // the table of a summary is small
+  ops::InspectResult r = ops::inspect(md, loc, options);
   if (a.json) {
     report_json::write_inspect_report(md, r, a.pretty, stdout);
     return kExitOk;
   }
-  if ((a.options.uid || a.options.operator_id) && r.summary.operators.empty()) {
+  if ((a.options.uid || a.options.operator_id) && r.summary().operators().empty()) {
     std::fprintf(stderr, "ckpt inspect: no operator matches %s\n",
                  a.options.uid ? ("uid " + *a.options.uid).c_str() : ("id " + *a.options.operator_id).c_str());
     return kExitProblems;
@@ -194,10 +189,10 @@ int run_inspect(InspectArgs& a) {
       t.row({"?", "unreadable", "?", "-", "-", "-", l.location.metadata.string()});
       continue;
     }
-    const auto& s = l.result->summary;
-    std::string kind = s.kind + (s.format.empty() ? "" : " (" + s.format + ")");
-    t.row({std::to_string(s.checkpoint_id), kind, std::to_string(s.version), utc_time(s.modified_unix),
-           human_bytes(s.bytes.total()), std::to_string(s.operators.size()), s.location.directory.string()});
+    const auto& s = l.result->summary();
+    std::string kind = s.kind() + (s.format().empty() ? "" : " (" + s.format() + ")");
+    t.row({std::to_string(s.checkpoint_id()), kind, std::to_string(s.version()), utc_time(l.result->modified_unix),
+           human_bytes(s.bytes().total()), std::to_string(s.operators_size()), s.directory()});
   }
   for (const auto& p : list.incomplete) t.row({"-", "incomplete (no _metadata)", "-", "-", "-", "-", p.string()});
   std::fputs(t.str().c_str(), stdout);

@@ -1,5 +1,6 @@
-// JSON of the reports of formats/report.proto (`ckpt inspect --json`): the ops result is copied
-// into the proto message and printed with the proto3 JSON mapping (formats/json-mapping.md).
+// JSON of the reports of formats/report.proto (`ckpt inspect --json`): ops::inspect builds the
+// messages; this adds the complete metadata and prints them with the proto3 JSON mapping
+// (formats/json-mapping.md).
 #pragma once
 
 #include <cstdio>
@@ -10,19 +11,12 @@
 #include "flink/model.h"
 #include "ops/inspect.h"
 
-namespace ckpt {
-class StateBytes;  // formats/report.proto
-}
-
 namespace ckpt::report_json {
-
-// The four state categories and their total, as every report prints them.
-void fill_state_bytes(const ops::StateBytes& b, ckpt::StateBytes& pb);
 
 // One snapshot: summary, optional subtasks and files, and the complete metadata (strings that
 // UTF-8 cannot carry exactly are shown with U+FFFD; `ckpt convert --to json` is the lossless
-// export).
-void write_inspect_report(const flink::Metadata& md, const ops::InspectResult& result, bool pretty, std::FILE* out);
+// export). Fills `result.report->snapshot`.
+void write_inspect_report(const flink::Metadata& md, ops::InspectResult& result, bool pretty, std::FILE* out);
 
 // Many snapshots (already sorted newest first), the unreadable ones as (path, error), and
 // incomplete checkpoint directories.

@@ -4,14 +4,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
 #include <map>
 #include <unordered_set>
+#include <vector>
 
+#include "codec/proto_codec.h"
 #include "flink/checkpoint_properties.h"
 #include "flink/operator_id.h"
 #include "io/mutf8.h"
 #include "snapshot/file_refs.h"
 #include "snapshot/layout.h"
+#include "util/time_format.h"
 
 namespace ckpt::ops {
 namespace {
@@ -74,30 +79,38 @@ bool selected(const flink::OperatorState& op, const InspectOptions& o) {
   return true;
 }
 
-// What one subtask that has not finished holds, handle by handle. Notes the backend its keyed
-// handles suggest and whether any is a savepoint's key-groups handle.
-SubtaskSummary summarize_subtask(const flink::SubtaskState& st, int operator_index, std::string& backend,
-                                 bool& has_savepoint_handles) {
-  SubtaskSummary ss;
-  ss.operator_index = operator_index;
-  ss.index = st.index;
+void add_handle(ckpt::SubtaskSummary& ss, const char* slot, std::string kind, int64_t bytes) {
+  ckpt::HandleSummary* h = ss.add_handles();
+  h->set_slot(slot);
+  h->set_kind(std::move(kind));
+  h->set_bytes(bytes);
+}
+
+// What one subtask that has not finished holds, handle by handle, into `ss` (its operator id and
+// index already set). Notes the backend its keyed handles suggest and whether any is a savepoint's
+// key-groups handle.
+void summarize_subtask(const flink::SubtaskState& st, ckpt::SubtaskSummary& ss, std::string& backend,
+                       bool& has_savepoint_handles) {
+  ckpt::StateBytes& bytes = *ss.mutable_bytes();
   auto add_keyed = [&](const flink::KeyedHandle& k, const char* slot) {
     if (k.is_null()) return;
     note_backend(k, backend);
     if (k.tag == flink::keyed_tag::kSavepointKeyGroups) has_savepoint_handles = true;
     int64_t b = flink::keyed_state_size(k);
-    ss.bytes.keyed = flink::add_sizes(ss.bytes.keyed, b);
-    if (!ss.has_key_groups) {
-      ss.key_groups = flink::keyed_range(k);
-      ss.has_key_groups = true;
+    bytes.set_keyed(flink::add_sizes(bytes.keyed(), b));
+    if (!ss.has_key_groups()) {
+      flink::KeyGroupRange g = flink::keyed_range(k);
+      ss.set_has_key_groups(true);
+      ss.set_key_group_start(g.start);
+      ss.set_key_group_end(g.end_inclusive());
     }
-    ss.handles.push_back({slot, keyed_kind(k), b});
+    add_handle(ss, slot, keyed_kind(k), b);
   };
   auto add_operator = [&](const flink::OperatorHandle& h, const char* slot) {
     if (h.is_null()) return;
     int64_t b = flink::stream_size(h.delegate);
-    ss.bytes.operator_state = flink::add_sizes(ss.bytes.operator_state, b);
-    ss.handles.push_back({slot, operator_kind(h), b});
+    bytes.set_operator_(flink::add_sizes(bytes.operator_(), b));
+    add_handle(ss, slot, operator_kind(h), b);
   };
   add_keyed(st.managed_keyed, "managed keyed");
   add_keyed(st.raw_keyed, "raw keyed");
@@ -107,143 +120,153 @@ SubtaskSummary summarize_subtask(const flink::SubtaskState& st, int operator_ind
   for (const auto& h : st.legacy_raw_chain) add_operator(h, "raw operator (chained)");
   for (const auto& h : st.legacy_operator_states) {
     int64_t b = flink::stream_size(h);
-    ss.bytes.operator_state = flink::add_sizes(ss.bytes.operator_state, b);
-    if (!h.is_null()) ss.handles.push_back({"legacy operator", "stream", b});
+    bytes.set_operator_(flink::add_sizes(bytes.operator_(), b));
+    if (!h.is_null()) add_handle(ss, "legacy operator", "stream", b);
   }
   auto add_channels = [&](const std::vector<flink::ChannelHandle>& list, const char* slot) {
     if (list.empty()) return;
     int64_t b = 0;
     for (const auto& c : list) b = flink::add_sizes(b, c.state_size);
-    ss.bytes.channel = flink::add_sizes(ss.bytes.channel, b);
-    ss.handles.push_back({slot, fmt::format("{} channel handles", list.size()), b});
+    bytes.set_channel(flink::add_sizes(bytes.channel(), b));
+    add_handle(ss, slot, fmt::format("{} channel handles", list.size()), b);
   };
   add_channels(st.input_channels, "input channels");
   add_channels(st.output_channels, "output channels");
-  return ss;
+  set_total(bytes);
 }
 
-// One operator's summary (`sel`: it is selected). Adds its subtasks' summaries to res.subtasks when
-// selected and asked for, and its sizes to the snapshot's.
-OperatorSummary summarize_operator(const flink::OperatorState& op, int index, bool sel, const InspectOptions& options,
-                                   InspectResult& res, bool& has_savepoint_handles) {
-  SnapshotSummary& s = res.summary;
-  OperatorSummary o;
-  o.index = index;
-  o.id = flink::to_hex(op.id);
-  o.name = io::mutf8_to_utf8(op.name);
-  o.uid = io::mutf8_to_utf8(op.uid);
-  o.uid_matches_id = !op.uid.empty() && flink::operator_id_from_uid(o.uid) == op.id;
-  o.parallelism = op.parallelism;
-  o.max_parallelism = op.max_parallelism;
-  o.fully_finished = op.fully_finished();
-  o.subtask_entries = static_cast<int>(op.subtasks.size());
-  o.bytes.coordinator = flink::stream_size(op.coordinator);
-  if (op.coordinator.tag == flink::stream_tag::kByteStream)
-    o.inline_bytes = flink::add_sizes(o.inline_bytes, o.bytes.coordinator);
+void add_bytes(ckpt::StateBytes& into, const ckpt::StateBytes& b) {
+  into.set_keyed(flink::add_sizes(into.keyed(), b.keyed()));
+  into.set_operator_(flink::add_sizes(into.operator_(), b.operator_()));
+  into.set_channel(flink::add_sizes(into.channel(), b.channel()));
+  into.set_coordinator(flink::add_sizes(into.coordinator(), b.coordinator()));
+}
 
+// The summaries the inspection builds and the positions that join them to the model.
+struct Builder {
+  ckpt::InspectReport& report;
+  const InspectOptions& options;
+  std::string backend;
+  bool has_savepoint_handles = false;
+  std::vector<ckpt::OperatorSummary*> op_of;  // by operator index; null: not selected
+  std::map<std::pair<int, int32_t>, ckpt::SubtaskSummary*> subtask_at;
+};
+
+// One operator's summary (`o`: in the report when selected, else a scratch message). Adds its
+// subtasks' summaries to the report when selected and asked for, and its sizes to the snapshot's.
+void summarize_operator(const flink::OperatorState& op, int index, bool sel, ckpt::OperatorSummary& o, Builder& b) {
+  ckpt::SnapshotSummary& s = *b.report.mutable_summary();
+  o.set_index(index);
+  o.set_id(flink::to_hex(op.id));
+  o.set_name(io::mutf8_to_utf8(op.name));
+  o.set_uid(io::mutf8_to_utf8(op.uid));
+  o.set_uid_matches_id(!op.uid.empty() && flink::operator_id_from_uid(o.uid()) == op.id);
+  o.set_parallelism(op.parallelism);
+  o.set_max_parallelism(op.max_parallelism);
+  o.set_fully_finished(op.fully_finished());
+  o.set_subtask_entries(static_cast<int32_t>(op.subtasks.size()));
+  ckpt::StateBytes& bytes = *o.mutable_bytes();
+  bytes.set_coordinator(flink::stream_size(op.coordinator));
+  if (op.coordinator.tag == flink::stream_tag::kByteStream) o.set_inline_bytes(bytes.coordinator());
+
+  bool keep = sel && b.options.subtasks;
+  ckpt::SubtaskSummary scratch;
   for (const auto& st : op.subtasks) {
+    ckpt::SubtaskSummary& ss = keep ? *b.report.add_subtasks() : scratch;
+    if (!keep) ss.Clear();
+    ss.set_operator_id(o.id());
+    ss.set_index(st.index);
+    ss.set_key_group_end(-1);  // no key groups: the empty range at 0
+    ss.mutable_bytes();
     if (st.finished) {
-      ++o.finished_subtasks;
-      if (sel && options.subtasks) {
-        SubtaskSummary ss;
-        ss.operator_index = o.index;
-        ss.index = st.index;
-        ss.finished = true;
-        res.subtasks.push_back(std::move(ss));
-      }
+      o.set_finished_subtasks(o.finished_subtasks() + 1);
+      ss.set_finished(true);
       continue;
     }
-    SubtaskSummary ss = summarize_subtask(st, o.index, s.backend, has_savepoint_handles);
-    if (ss.bytes.total() > 0 || !ss.handles.empty()) ++o.subtasks_with_state;
-    o.bytes.keyed = flink::add_sizes(o.bytes.keyed, ss.bytes.keyed);
-    o.bytes.operator_state = flink::add_sizes(o.bytes.operator_state, ss.bytes.operator_state);
-    o.bytes.channel = flink::add_sizes(o.bytes.channel, ss.bytes.channel);
-    if (sel && options.subtasks) res.subtasks.push_back(std::move(ss));
+    summarize_subtask(st, ss, b.backend, b.has_savepoint_handles);
+    if (ss.bytes().total() > 0 || ss.handles_size() > 0) o.set_subtasks_with_state(o.subtasks_with_state() + 1);
+    add_bytes(bytes, ss.bytes());
+    if (keep) b.subtask_at[{index, st.index}] = &ss;
   }
-  s.bytes.keyed = flink::add_sizes(s.bytes.keyed, o.bytes.keyed);
-  s.bytes.operator_state = flink::add_sizes(s.bytes.operator_state, o.bytes.operator_state);
-  s.bytes.channel = flink::add_sizes(s.bytes.channel, o.bytes.channel);
-  s.bytes.coordinator = flink::add_sizes(s.bytes.coordinator, o.bytes.coordinator);
-  return o;
+  set_total(bytes);
+  add_bytes(*s.mutable_bytes(), bytes);
 }
 
-// Files and inline bytes, from the one enumeration every command shares. `op_pos`: the position
-// of each operator in res.summary.operators, -1 when not selected.
-void count_files_and_inline_bytes(const flink::Metadata& md, const std::vector<int>& op_pos, InspectResult& res) {
-  SnapshotSummary& s = res.summary;
-  std::map<std::pair<int, int32_t>, std::size_t> subtask_pos;
-  for (std::size_t i = 0; i < res.subtasks.size(); ++i) {
-    subtask_pos[{res.subtasks[i].operator_index, res.subtasks[i].index}] = i;
-  }
+// Files and inline bytes, from the one enumeration every command shares.
+void count_files_and_inline_bytes(const flink::Metadata& md, Builder& b) {
+  ckpt::SnapshotSummary& s = *b.report.mutable_summary();
   // Files are counted by their path as written in the handles.
   std::unordered_set<std::string_view> snapshot_files;
   // Counting distinct files needs no allocation: handle paths are views into the file, and a
   // file is named by the same bytes wherever it is referenced. Streams come operator by operator.
   std::unordered_set<std::string_view> op_files;
   int current_op = -1;
+  int32_t files = 0;
+  int64_t inline_bytes = 0;
   flink::visit_streams(md, [&](const flink::StreamRef& r) {
     const flink::StreamHandle& h = *r.handle;
-    int pos = op_pos[r.operator_index];
+    ckpt::OperatorSummary* o = b.op_of[static_cast<std::size_t>(r.operator_index)];
     if (flink::is_file_backed(h)) {
       if (r.operator_index != current_op) {
         op_files.clear();
         current_op = r.operator_index;
       }
-      if (snapshot_files.insert(h.name).second) ++s.files;
-      if (op_files.insert(h.name).second && pos >= 0) ++s.operators[pos].files;
+      if (snapshot_files.insert(h.name).second) ++files;
+      if (op_files.insert(h.name).second && o) o->set_files(o->files() + 1);
       return;
     }
     if (h.tag != flink::stream_tag::kByteStream || r.role == flink::Role::kCoordinator) return;
     auto n = static_cast<int64_t>(h.data.size());
-    s.inline_bytes = flink::add_sizes(s.inline_bytes, n);
-    if (pos >= 0) s.operators[pos].inline_bytes = flink::add_sizes(s.operators[pos].inline_bytes, n);
-    if (auto it = subtask_pos.find({r.operator_index, r.subtask_index}); it != subtask_pos.end()) {
-      res.subtasks[it->second].inline_bytes = flink::add_sizes(res.subtasks[it->second].inline_bytes, n);
+    inline_bytes = flink::add_sizes(inline_bytes, n);
+    if (o) o->set_inline_bytes(flink::add_sizes(o->inline_bytes(), n));
+    if (auto it = b.subtask_at.find({r.operator_index, r.subtask_index}); it != b.subtask_at.end()) {
+      it->second->set_inline_bytes(flink::add_sizes(it->second->inline_bytes(), n));
     }
   });
+  s.set_files(files);
+  s.set_inline_bytes(inline_bytes);
 }
 
 // Every file the selected operators reference, for --files.
-void list_files(const flink::Metadata& md, const snapshot::Location& loc, const std::vector<int>& op_pos,
-                InspectResult& res) {
-  for (auto& f : snapshot::file_refs(md, loc.directory)) {
-    if (op_pos[f.ref.operator_index] < 0) continue;
-    FileSummary fs;
-    fs.operator_index = f.ref.operator_index;
-    fs.subtask = f.ref.subtask_index;
-    fs.role = f.ref.role;
-    fs.local_name = io::mutf8_to_utf8(f.ref.local_path);
-    fs.size = f.size;
-    fs.path = std::move(f.path);
-    if (f.resolved.kind == snapshot::ResolvedPath::Kind::kLocal) fs.resolved = f.resolved.local.string();
-    fs.shared = f.shared;
-    fs.form = f.form;
-    res.files.push_back(std::move(fs));
+void list_files(const flink::Metadata& md, const snapshot::Location& loc, Builder& b) {
+  auto refs = snapshot::file_refs(md, loc.directory);
+  b.report.mutable_files()->Reserve(static_cast<int>(std::min<std::size_t>(refs.size(), INT32_MAX)));
+  for (auto& f : refs) {
+    const ckpt::OperatorSummary* o = b.op_of[static_cast<std::size_t>(f.ref.operator_index)];
+    if (!o) continue;
+    ckpt::FileSummary* fs = b.report.add_files();
+    fs->set_path(std::move(f.path));
+    if (f.resolved.kind == snapshot::ResolvedPath::Kind::kLocal) fs->set_resolved(f.resolved.local.string());
+    fs->set_size(f.size);
+    fs->set_operator_id(o->id());
+    fs->set_subtask(f.ref.subtask_index);
+    fs->set_role(std::string(flink::role_name(f.ref.role)));
+    fs->set_shared(f.shared);
+    fs->set_form(std::string(snapshot::path_form_name(f.form)));
+    fs->set_local_name(io::mutf8_to_utf8(f.ref.local_path));
   }
 }
 
 // Kind and format: the trailer when there is one, else the directory name and handle kinds.
 void classify_snapshot(const flink::Metadata& md, const snapshot::Location& loc, bool has_savepoint_handles,
-                       SnapshotSummary& s) {
+                       ckpt::SnapshotSummary& s) {
   if (md.trailer_state == flink::TrailerState::kParsed) {
-    s.properties = md.properties;
-    s.type = md.properties.type_name;
+    s.set_type(md.properties.type_name);
     bool sp = md.properties.kind == flink::CheckpointProperties::Kind::kSavepoint;
-    s.kind = sp ? "savepoint" : "checkpoint";
-    s.format =
-        sp ? std::string(md.properties.format == flink::CheckpointProperties::Format::kNative ? "native" : "canonical")
-           : "native";
+    s.set_kind(sp ? "savepoint" : "checkpoint");
+    s.set_format(sp && md.properties.format != flink::CheckpointProperties::Format::kNative ? "canonical" : "native");
+    if (auto r = flink::retention_of(md.properties)) s.set_retention(std::string(flink::describe(*r)));
   } else if (loc.dir_kind == snapshot::DirKind::kCheckpoint) {
-    s.kind = "checkpoint";
-    s.format = "native";
+    s.set_kind("checkpoint");
+    s.set_format("native");
   } else if (loc.dir_kind == snapshot::DirKind::kSavepoint || has_savepoint_handles || md.version <= 2) {
     // Before Flink 1.15 every savepoint was canonical.
-    s.kind = "savepoint";
-    if (has_savepoint_handles || md.version <= 3) s.format = "canonical";
+    s.set_kind("savepoint");
+    if (has_savepoint_handles || md.version <= 3) s.set_format("canonical");
   } else {
-    s.kind = "unknown";
+    s.set_kind("unknown");
   }
-  if (md.trailer_state == flink::TrailerState::kNull) s.type = "none (written without properties)";
+  if (md.trailer_state == flink::TrailerState::kNull) s.set_type("none (written without properties)");
 }
 
 }  // namespace
@@ -271,35 +294,52 @@ std::string_view flink_releases_of_version(int32_t version) {
   }
 }
 
+void set_total(ckpt::StateBytes& b) {
+  b.set_total(
+      flink::add_sizes(flink::add_sizes(b.keyed(), b.operator_()), flink::add_sizes(b.channel(), b.coordinator())));
+}
+
 InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, const InspectOptions& options) {
   InspectResult res;
-  SnapshotSummary& s = res.summary;
-  s.location = loc;
-  s.version = md.version;
-  s.flink_releases = std::string(flink_releases_of_version(md.version));
-  s.checkpoint_id = md.checkpoint_id;
-  s.trailer = md.trailer_state;
-  s.master_states = static_cast<int>(md.masters.size());
-  if (loc.in_object_store) {
-    s.metadata_bytes = static_cast<int64_t>(loc.listed_bytes);
-    s.modified_unix = loc.listed_mtime_ns / 1'000'000'000;
-  } else {
-    s.modified_unix = mtime_of(loc.metadata, s.metadata_bytes);
-  }
+  res.arena = options.large_arena ? std::make_unique<google::protobuf::Arena>(codec::large_arena_options())
+                                  : std::make_unique<google::protobuf::Arena>();
+  res.report = google::protobuf::Arena::CreateMessage<ckpt::InspectReport>(res.arena.get());
+  res.location = loc;
+  if (md.trailer_state == flink::TrailerState::kParsed) res.properties = md.properties;
 
-  bool has_savepoint_handles = false;
+  ckpt::SnapshotSummary& s = *res.report->mutable_summary();
+  s.set_path(loc.metadata.string());
+  s.set_directory(loc.directory.string());
+  s.set_version(md.version);
+  s.set_flink_releases(std::string(flink_releases_of_version(md.version)));
+  s.set_checkpoint_id(md.checkpoint_id);
+  s.set_trailer(std::string(flink::describe(md.trailer_state)));
+  s.set_master_states(static_cast<int32_t>(md.masters.size()));
+  int64_t metadata_bytes = 0;
+  if (loc.in_object_store) {  // from the store's listing
+    metadata_bytes = static_cast<int64_t>(loc.listed_bytes);
+    res.modified_unix = loc.listed_mtime_ns / 1'000'000'000;
+  } else {
+    res.modified_unix = mtime_of(loc.metadata, metadata_bytes);
+  }
+  s.set_metadata_bytes(metadata_bytes);
+  s.set_modified(util::utc_rfc3339(res.modified_unix));
+
+  Builder b{*res.report, options, {}, false, std::vector<ckpt::OperatorSummary*>(md.operators.size()), {}};
+  ckpt::OperatorSummary scratch;
   for (std::size_t oi = 0; oi < md.operators.size(); ++oi) {
     const flink::OperatorState& op = md.operators[oi];
     bool sel = selected(op, options);
-    OperatorSummary o = summarize_operator(op, static_cast<int>(oi), sel, options, res, has_savepoint_handles);
-    if (sel) s.operators.push_back(std::move(o));
+    ckpt::OperatorSummary& o = sel ? *s.add_operators() : scratch;
+    if (!sel) o.Clear();
+    summarize_operator(op, static_cast<int>(oi), sel, o, b);
+    if (sel) b.op_of[oi] = &o;
   }
-  std::vector<int> op_pos(md.operators.size(), -1);
-  for (std::size_t i = 0; i < s.operators.size(); ++i) op_pos[s.operators[i].index] = static_cast<int>(i);
-  count_files_and_inline_bytes(md, op_pos, res);
-  if (options.files) list_files(md, loc, op_pos, res);
-  classify_snapshot(md, loc, has_savepoint_handles, s);
-  if (s.backend == "keyed-stream") s.backend = "heap";
+  set_total(*s.mutable_bytes());
+  count_files_and_inline_bytes(md, b);
+  if (options.files) list_files(md, loc, b);
+  classify_snapshot(md, loc, b.has_savepoint_handles, s);
+  s.set_backend(b.backend == "keyed-stream" ? "heap" : b.backend);
   return res;
 }
 

@@ -15,7 +15,9 @@ SnapshotList list_snapshots(const snapshot::Discovery& found, SnapshotSource* so
     ListedSnapshot l{loc, std::nullopt, {}};
     try {
       flink::Metadata md = source ? source->read(loc) : flink::read_metadata_file(loc.metadata);
-      l.result = inspect(md, loc, InspectOptions{});
+      InspectOptions summary_only;
+      summary_only.large_arena = false;  // hundreds of snapshots: small blocks
+      l.result = inspect(md, loc, summary_only);
     } catch (const flink::MetadataError& e) {
       l.error = e.what();
       ++out.unreadable;
@@ -23,11 +25,11 @@ SnapshotList list_snapshots(const snapshot::Discovery& found, SnapshotSource* so
     out.snapshots.push_back(std::move(l));
   }
   std::sort(out.snapshots.begin(), out.snapshots.end(), [](const ListedSnapshot& x, const ListedSnapshot& y) {
-    int64_t tx = x.result ? x.result->summary.modified_unix : 0;
-    int64_t ty = y.result ? y.result->summary.modified_unix : 0;
+    int64_t tx = x.result ? x.result->modified_unix : 0;
+    int64_t ty = y.result ? y.result->modified_unix : 0;
     if (tx != ty) return tx > ty;
-    int64_t ix = x.result ? x.result->summary.checkpoint_id : -1;
-    int64_t iy = y.result ? y.result->summary.checkpoint_id : -1;
+    int64_t ix = x.result ? x.result->summary().checkpoint_id() : -1;
+    int64_t iy = y.result ? y.result->summary().checkpoint_id() : -1;
     if (ix != iy) return ix > iy;
     return x.location.metadata < y.location.metadata;
   });

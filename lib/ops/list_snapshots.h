@@ -26,7 +26,7 @@ struct SnapshotList {
   int unreadable = 0;
 };
 
-// Reads every snapshot of `found` (summaries only: InspectOptions{}), then orders them by
+// Reads every snapshot of `found` (summaries only, on small arenas), then orders them by
 // `_metadata` modification time, newest first, then checkpoint id (highest first), then path;
 // unreadable snapshots sort as the oldest. `source` reads each `_metadata` (an object store's);
 // without one, local files are read.

@@ -112,7 +112,7 @@ TEST_CASE("compact: many small tables become one per column family; same entries
   CHECK(after.properties.kind == flink::CheckpointProperties::Kind::kSavepoint);
   CHECK(after.properties.format == flink::CheckpointProperties::Format::kNative);
   auto rep = ops::inspect(after, snapshot::locate(out / "_metadata"), {});
-  CHECK(rep.summary.bytes.keyed > 0);
+  CHECK(rep.summary().bytes().keyed() > 0);
   for (std::size_t s = 0; s < 3; ++s) {
     const auto& hb = std::get<flink::IncrementalHandle>(md.operators[1].subtasks[s].managed_keyed.body);
     const auto& ha = std::get<flink::IncrementalHandle>(after.operators[1].subtasks[s].managed_keyed.body);
@@ -213,7 +213,7 @@ TEST_SUITE("fixtures") {
       CHECK(after.operators.size() == md.operators.size());
       auto a = ops::inspect(md, loc, {});
       auto b = ops::inspect(after, snapshot::locate(out / "_metadata"), {});
-      CHECK(a.summary.bytes.operator_state == b.summary.bytes.operator_state);
+      CHECK(a.summary().bytes().operator_() == b.summary().bytes().operator_());
       CHECK(rocks_contents(snapshot::locate(out / "_metadata"), t / "scratch") == rocks_contents(loc, t / "scratch"));
       CHECK(testsupport::tree_fingerprint(loc.directory) == before);
       fs::remove_all(out);

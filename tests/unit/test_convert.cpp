@@ -231,7 +231,7 @@ TEST_CASE("self-contained: incremental checkpoint with nested shared/ files beco
   }
   CHECK(locals_in == locals_out);
   auto a = ops::inspect(md, loc, {}), b = ops::inspect(out, snapshot::locate(t / "moved/_metadata"), {});
-  CHECK(a.summary.bytes.total() == b.summary.bytes.total());
+  CHECK(a.summary().bytes().total() == b.summary().bytes().total());
 
   // --force replaces a previous output atomically; copies when asked.
   auto ws2 = ops::write_self_contained(plan, t / "moved", true, true);
@@ -352,7 +352,7 @@ TEST_SUITE("fixtures") {
       flink::Metadata again = flink::read_metadata_file(t / "moved/_metadata");
       CHECK(again.operators.size() == md.operators.size());
       auto a = ops::inspect(md, loc, {}), b = ops::inspect(again, snapshot::locate(t / "moved/_metadata"), {});
-      CHECK(a.summary.bytes.total() == b.summary.bytes.total());
+      CHECK(a.summary().bytes().total() == b.summary().bytes().total());
       if (md.version >= 4) CHECK(again.properties.kind == flink::CheckpointProperties::Kind::kSavepoint);
       // ckpt validate passes on the moved output whenever it passes on the input.
       auto vin = ops::validate_metadata(md, loc, {});

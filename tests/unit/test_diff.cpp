@@ -16,8 +16,8 @@ TEST_CASE("diff of a snapshot with itself is equal") {
   auto a = testsupport::input_named(testsupport::synthetic_incremental(2, 2, 3, 2), "chk-1");
   auto r = ops::diff(a, a);
   CHECK(r.equal());
-  CHECK(r.shared.count == 2 * 2 * 6);
-  CHECK(r.added.count == 0);
+  CHECK(r.files().shared_count() == 2 * 2 * 6);
+  CHECK(r.files().added_count() == 0);
 }
 
 TEST_CASE("diff reports operators, rescaling, sizes, files and sst changes") {
@@ -39,31 +39,31 @@ TEST_CASE("diff reports operators, rescaling, sizes, files and sst changes") {
 
   auto r = ops::diff(testsupport::input_named(ma, "a"), testsupport::input_named(mb, "b"));
   CHECK_FALSE(r.equal());
-  REQUIRE(r.properties.size() == 1);
-  CHECK(r.properties[0].field == "checkpoint id");
+  REQUIRE(r.properties_size() == 1);
+  CHECK(r.properties(0).field() == "checkpoint id");
   int added = 0, changed = 0, rescaled = 0;
-  for (const auto& o : r.operators) {
-    added += o.change == ops::OperatorDiff::Change::kAdded;
-    changed += o.change == ops::OperatorDiff::Change::kChanged;
-    rescaled += o.change == ops::OperatorDiff::Change::kChanged && o.rescaled();
+  for (const auto& o : r.operators()) {
+    added += o.change() == ckpt::OperatorDiff::ADDED;
+    changed += o.change() == ckpt::OperatorDiff::CHANGED;
+    rescaled += o.change() == ckpt::OperatorDiff::CHANGED && o.rescaled();
   }
   CHECK(added == 1);
   CHECK(changed == 2);  // op 0 (sizes), op 1 (rescaled)
   CHECK(rescaled == 1);
-  CHECK(r.added.count == 1);
-  CHECK(r.dropped.count == 1);
-  CHECK(r.added.bytes == 1234);
-  REQUIRE(r.sst.size() == 1);
-  CHECK(r.sst[0].subtask == 0);
-  REQUIRE(r.sst[0].added.size() == 1);
-  CHECK(r.sst[0].added[0].local_name == "000099.sst");
-  REQUIRE(r.sst[0].removed.size() == 1);
-  CHECK(r.sst[0].removed[0].local_name == "000011.sst");
-  CHECK(r.sst[0].kept == 2);
-  const auto& op0 = r.operators[0];
-  REQUIRE(op0.subtasks.size() == 1);
-  CHECK(op0.subtasks[0].index == 0);
-  CHECK(op0.subtasks[0].b.keyed - op0.subtasks[0].a.keyed == 1234 - (64 * 1024 * 1024 + 1));
+  CHECK(r.files().added_count() == 1);
+  CHECK(r.files().dropped_count() == 1);
+  CHECK(r.files().added_bytes() == 1234);
+  REQUIRE(r.sst_size() == 1);
+  CHECK(r.sst(0).subtask() == 0);
+  REQUIRE(r.sst(0).added_size() == 1);
+  CHECK(r.sst(0).added(0).local_name() == "000099.sst");
+  REQUIRE(r.sst(0).removed_size() == 1);
+  CHECK(r.sst(0).removed(0).local_name() == "000011.sst");
+  CHECK(r.sst(0).kept() == 2);
+  const auto& op0 = r.operators(0);
+  REQUIRE(op0.subtasks_size() == 1);
+  CHECK(op0.subtasks(0).index() == 0);
+  CHECK(op0.subtasks(0).bytes_b().keyed() - op0.subtasks(0).bytes_a().keyed() == 1234 - (64 * 1024 * 1024 + 1));
 }
 
 TEST_CASE("diff sees differences no summary shows") {
@@ -72,7 +72,7 @@ TEST_CASE("diff sees differences no summary shows") {
   auto& inc = std::get<flink::IncrementalHandle>(mb.operators[0].subtasks[0].managed_keyed.body);
   inc.backend_id = mb.intern("another-backend");
   auto r = ops::diff(testsupport::input_named(ma, "a"), testsupport::input_named(mb, "b"));
-  CHECK(r.other);
+  CHECK(r.other());
   CHECK_FALSE(r.equal());
 }
 
@@ -99,7 +99,7 @@ TEST_SUITE("fixtures") {
         ops::load_snapshot_input(fixtures::root() / "new-stateful-udf-migration-itcase-flink1.20-hashmap-checkpoint");
     auto r = ops::diff(a, b);
     CHECK_FALSE(r.equal());
-    CHECK(r.dropped.count > 0);
-    CHECK_FALSE(r.sst.empty());
+    CHECK(r.files().dropped_count() > 0);
+    CHECK_FALSE(r.sst().empty());
   }
 }

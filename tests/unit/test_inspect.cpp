@@ -33,9 +33,9 @@ TEST_SUITE("fixtures") {
       ops::InspectOptions all;
       all.subtasks = all.files = true;
       ops::InspectResult r = ops::inspect(md, loc, all);
-      CHECK(r.summary.operators.size() == md.operators.size());
-      CHECK(r.summary.kind != "");
-      for (const auto& f : r.files) CHECK(!f.path.empty());
+      CHECK(static_cast<std::size_t>(r.summary().operators_size()) == md.operators.size());
+      CHECK(r.summary().kind() != "");
+      for (const auto& f : r.report->files()) CHECK(!f.path().empty());
       CHECK_NOTHROW(report_json::write_inspect_report(md, r, false, null));
       ++ok;
     }
@@ -51,20 +51,20 @@ TEST_SUITE("fixtures") {
     ops::InspectOptions opts;
     opts.files = true;
     ops::InspectResult r = ops::inspect(md, loc, opts);
-    CHECK(r.summary.version == 4);
-    CHECK(r.summary.flink_releases == "1.16-1.20");
-    CHECK(r.summary.kind == "checkpoint");
-    CHECK(r.summary.backend == "rocksdb");
-    CHECK(r.summary.operators.size() == 8);
+    CHECK(r.summary().version() == 4);
+    CHECK(r.summary().flink_releases() == "1.16-1.20");
+    CHECK(r.summary().kind() == "checkpoint");
+    CHECK(r.summary().backend() == "rocksdb");
+    CHECK(r.summary().operators_size() == 8);
     // Every file the metadata names is in the directory, with the recorded size.
     int files = 0;
-    for (const auto& f : r.files) {
-      CHECK(f.form == snapshot::PathForm::kRelative);
-      CHECK(std::filesystem::file_size(f.resolved) == static_cast<uintmax_t>(f.size));
+    for (const auto& f : r.report->files()) {
+      CHECK(f.form() == "relative");
+      CHECK(std::filesystem::file_size(f.resolved()) == static_cast<uintmax_t>(f.size()));
       ++files;
     }
     CHECK(files > 0);
-    CHECK(r.summary.files == files);  // no file is named twice in this checkpoint
+    CHECK(r.summary().files() == files);  // no file is named twice in this checkpoint
   }
 
   TEST_CASE("operators are selected by uid, by hashed uid, or by id") {
@@ -74,11 +74,11 @@ TEST_SUITE("fixtures") {
     ops::InspectOptions opts;
     opts.uid = "CheckpointingKeyedStateFlatMap1";  // V4: no uid stored, matched through the hash (spec §15)
     auto r = ops::inspect(md, loc, opts);
-    REQUIRE(r.summary.operators.size() == 1);
-    CHECK(r.summary.operators[0].id == "d5c8b168c6cbfe8c507a10f88b325243");
+    REQUIRE(r.summary().operators_size() == 1);
+    CHECK(r.summary().operators(0).id() == "d5c8b168c6cbfe8c507a10f88b325243");
     opts.uid.reset();
     opts.operator_id = "41e91aae0bee218c44306cf7d21940ad";
     r = ops::inspect(md, loc, opts);
-    REQUIRE(r.summary.operators.size() == 1);
+    REQUIRE(r.summary().operators_size() == 1);
   }
 }

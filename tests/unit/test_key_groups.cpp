@@ -143,7 +143,7 @@ TEST_CASE("key_group_for_hash stays in [0, maxParallelism)") {
 
 TEST_CASE("range_of_subtask matches the ranges of spec §14.1") {
   auto range = [](int32_t max_p, int32_t p, int32_t i) {
-    const KeyGroupRange r = range_of_subtask(max_p, p, i);
+    const auto r = range_of_subtask(max_p, p, i);
     return std::vector<int32_t>{r.start, r.end_inclusive()};
   };
   CHECK(range(128, 3, 0) == std::vector<int32_t>{0, 42});
@@ -165,7 +165,7 @@ TEST_CASE("subtask ranges partition the key groups and agree with subtask_for_ke
   auto check_partition = [](int32_t max_p, int32_t p) {
     int32_t next = 0;
     for (int32_t i = 0; i < p; ++i) {
-      const KeyGroupRange r = range_of_subtask(max_p, p, i);
+      const auto r = range_of_subtask(max_p, p, i);
       if (r.start != next || r.count < 1) return false;  // p <= maxP: never empty
       for (int32_t kg = r.start; kg <= r.end_inclusive(); ++kg) {
         if (subtask_for_key_group(max_p, p, kg) != i) return false;
@@ -189,7 +189,7 @@ TEST_CASE("subtask ranges partition the key groups and agree with subtask_for_ke
 
 TEST_CASE("subtask arithmetic is exact beyond Flink's int range") {
   // Flink would overflow int here (and never gets here: it caps maxParallelism at 32768).
-  const KeyGroupRange last = range_of_subtask(INT32_MAX, 3, 2);
+  const auto last = range_of_subtask(INT32_MAX, 3, 2);
   CHECK(last.end_inclusive() == INT32_MAX - 1);
   CHECK(last.start == 1431655765);
   CHECK(range_of_subtask(INT32_MAX, INT32_MAX, INT32_MAX - 1).start == INT32_MAX - 1);

@@ -45,27 +45,27 @@ TEST_CASE("INT64_MAX sizes: inspect totals saturate") {
   ops::InspectOptions all;
   all.subtasks = all.files = true;
   ops::InspectResult r = ops::inspect(md, snapshot::locate("/nowhere/chk-1/_metadata"), all);
-  CHECK(r.summary.bytes.keyed == INT64_MAX);
-  CHECK(r.summary.bytes.total() == INT64_MAX);
-  for (const auto& o : r.summary.operators) CHECK(o.bytes.total() == INT64_MAX);
+  CHECK(r.summary().bytes().keyed() == INT64_MAX);
+  CHECK(r.summary().bytes().total() == INT64_MAX);
+  for (const auto& o : r.summary().operators()) CHECK(o.bytes().total() == INT64_MAX);
 }
 
 TEST_CASE("INT64_MAX sizes: diff's file sums and totals saturate") {
   auto a = testsupport::input_named(with_sizes(INT64_MAX), "chk-1");
   auto same = ops::diff(a, a);
   CHECK(same.equal());
-  CHECK(same.shared.bytes == INT64_MAX);
-  CHECK(same.total_a.total() == INT64_MAX);
+  CHECK(same.files().shared_bytes() == INT64_MAX);
+  CHECK(same.total_a().total() == INT64_MAX);
 
   // Against a snapshot of small sizes with other paths: every file dropped and added.
   flink::Metadata small = testsupport::synthetic_incremental(2, 2, 3, 2, "/elsewhere");
   auto b = testsupport::input_named(std::move(small), "chk-2");
   auto r = ops::diff(a, b);
   CHECK_FALSE(r.equal());
-  CHECK(r.dropped.bytes == INT64_MAX);
-  CHECK(r.added.bytes > 0);
+  CHECK(r.files().dropped_bytes() == INT64_MAX);
+  CHECK(r.files().added_bytes() > 0);
   auto back = ops::diff(b, a);
-  CHECK(back.added.bytes == INT64_MAX);
+  CHECK(back.files().added_bytes() == INT64_MAX);
 }
 
 TEST_CASE("extreme sizes and segment offsets: file_refs, relocation and version changes do not overflow") {
