@@ -116,12 +116,6 @@ int run_validate(ValidateArgs& a) {
     std::fprintf(stderr, "ckpt validate: --map %s: expected PREFIX=DIR\n", bad.c_str());
     return kExitUsage;
   }
-  if (a.deep && read_in_object_store(a.path, &*maps)) {
-    // Not silently shallow: the D rules read local files, and object reads are not wired yet.
-    return fail("validate", a.path +
-                                ": --deep is not supported on object storage yet; validate a local copy, or "
-                                "leave out --deep for the F rules (objects present, sizes as recorded)");
-  }
   if (!read_in_object_store(a.path, &*maps)) {
     if (auto e = localise_path_args({&a.path}, &*maps)) return fail("validate", *e);
   }

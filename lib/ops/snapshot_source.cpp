@@ -61,23 +61,32 @@ flink::Metadata SnapshotSource::read(const snapshot::Location& loc) {
   return flink::parse_metadata(std::move(bytes), loc.metadata.string());
 }
 
-validate::RemoteLookup SnapshotSource::remote_lookup() {
-  if (!in_object_store()) return {};
-  return [this](const std::string& uri) {
-    validate::RemoteStat out;
-    auto u = storage::parse_object_uri(uri);
-    if (!u || !storage::same_bucket(*u, *opened_.uri)) return out;  // another store: never followed
-    if (listed_any_ && u->key.starts_with(listed_prefix_)) {
-      auto it = listed_.find(u->key);
-      out.kind = it == listed_.end() ? validate::RemoteStat::Kind::kMissing : validate::RemoteStat::Kind::kFound;
-      out.size = it == listed_.end() ? 0 : static_cast<int64_t>(it->second);
-      return out;
-    }
-    auto st = opened_.store->stat(u->key);
-    out.kind = st ? validate::RemoteStat::Kind::kFound : validate::RemoteStat::Kind::kMissing;
-    out.size = st ? static_cast<int64_t>(st->size) : 0;
+validate::RemoteStat SnapshotSource::stat(const std::string& uri) {
+  validate::RemoteStat out;
+  auto u = storage::parse_object_uri(uri);
+  if (!u || !opened_.uri || !storage::same_bucket(*u, *opened_.uri)) return out;  // never followed
+  if (listed_any_ && u->key.starts_with(listed_prefix_)) {
+    auto it = listed_.find(u->key);
+    out.kind = it == listed_.end() ? validate::RemoteStat::Kind::kMissing : validate::RemoteStat::Kind::kFound;
+    out.size = it == listed_.end() ? 0 : static_cast<int64_t>(it->second);
     return out;
-  };
+  }
+  auto st = opened_.store->stat(u->key);
+  out.kind = st ? validate::RemoteStat::Kind::kFound : validate::RemoteStat::Kind::kMissing;
+  out.size = st ? static_cast<int64_t>(st->size) : 0;
+  return out;
+}
+
+void SnapshotSource::download(const std::vector<std::string>& uris, const std::vector<std::string>& files) {
+  std::vector<std::string> keys;
+  for (const std::string& uri : uris) {
+    auto u = storage::parse_object_uri(uri);
+    if (!u || !opened_.uri || !storage::same_bucket(*u, *opened_.uri)) {
+      throw util::Error(util::ErrorKind::kInternal, uri + ": not an object of " + opened_.uri->str());
+    }
+    keys.push_back(u->key);
+  }
+  opened_.store->download(keys, files);
 }
 
 }  // namespace ckpt::ops

@@ -16,7 +16,7 @@
 
 namespace ckpt::ops {
 
-class SnapshotSource {
+class SnapshotSource final : public validate::RemoteFiles {
  public:
   // `config`: Flink configuration keys (s3.endpoint, s3.access-key, ...; storage/s3_settings.h).
   // Throws util::Error (kUsage) for a malformed URI or missing credentials.
@@ -34,11 +34,13 @@ class SnapshotSource {
   // The `_metadata` bytes, unparsed. Throws util::Error naming the object or file.
   std::string read_bytes(const snapshot::Location& loc);
 
-  // For snapshots in an object store: what the store says of a URI a handle names (validate's
-  // F23/F24 there). Objects under the prefix discover() listed are answered from that listing;
-  // others of the same bucket by one HEAD each; another bucket or scheme is unreachable (never
-  // followed). Empty for local paths.
-  validate::RemoteLookup remote_lookup();
+  // For snapshots in an object store, the store as validate checks files there (F23/F24, and
+  // the D rules on downloaded copies); nullptr for local paths. stat(): objects under the prefix
+  // discover() listed are answered from that listing, others of the same bucket by one HEAD
+  // each; another bucket or scheme is unreachable (never followed).
+  validate::RemoteFiles* remote_files() { return in_object_store() ? this : nullptr; }
+  validate::RemoteStat stat(const std::string& uri) override;
+  void download(const std::vector<std::string>& uris, const std::vector<std::string>& files) override;
 
  private:
   std::string path_;

@@ -144,7 +144,7 @@ ValidationRun validate_path(const std::filesystem::path& path, const ValidateOpt
   SnapshotSource source(path.native(), options.storage_config);
   run.discovery = source.discover();
   ValidateOptions with_store = options;
-  with_store.files.remote = source.remote_lookup();
+  with_store.files.remote = source.remote_files();
 
   // Newest first: by `_metadata` mtime, then by checkpoint number (copies often share mtimes).
   struct Entry {

@@ -109,6 +109,14 @@ void LocalStore::copy(std::string_view from_key, std::string_view to_key) {
   write_atomic(to_key, bytes, true);
 }
 
+void LocalStore::download(std::span<const std::string> keys, std::span<const std::string> files) {
+  for (size_t i = 0; i < keys.size() && i < files.size(); ++i) {
+    std::error_code ec;
+    fs::copy_file(keys[i], files[i], fs::copy_options::overwrite_existing, ec);
+    if (ec) throw io::IoError(keys[i] + ": cannot copy to " + files[i] + ": " + ec.message());
+  }
+}
+
 std::vector<DeleteFailure> LocalStore::remove(std::span<const std::string> keys) {
   std::vector<DeleteFailure> failed;
   for (const std::string& k : keys) {

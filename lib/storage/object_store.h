@@ -62,6 +62,10 @@ class ObjectStore {
   // Server-side copy where the store has one.
   virtual void copy(std::string_view from_key, std::string_view to_key) = 0;
 
+  // Copies each object `keys[i]` to the local file `files[i]` (created or truncated), several at
+  // a time where the store can. Throws on the first object that cannot be copied, naming it.
+  virtual void download(std::span<const std::string> keys, std::span<const std::string> files) = 0;
+
   // Deletes the keys (in batches where the store has them). Returns those it could not delete.
   virtual std::vector<DeleteFailure> remove(std::span<const std::string> keys) = 0;
 };

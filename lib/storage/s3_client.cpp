@@ -45,6 +45,8 @@ struct Transfer {
   S3Response response;
   uint64_t limit = 0;
   bool over_limit = false;
+  std::FILE* sink = nullptr;  // S3Request::download_to, rewritten on each attempt
+  bool sink_failed = false;
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
@@ -55,6 +57,13 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
   // An error document is read whole (up to 64 KiB) to name S3's error code, whatever the limit.
   uint64_t limit = status >= 300 ? std::max<uint64_t>(t->limit, 64 << 10) : t->limit;
+  if (t->sink && status < 300) {
+    if (std::fwrite(data, 1, bytes, t->sink) != bytes) {
+      t->sink_failed = true;
+      return 0;
+    }
+    return bytes;
+  }
   if (t->response.body.size() + bytes > limit) {
     t->over_limit = true;
     return 0;  // aborts the transfer: the answer is longer than the caller allows
@@ -200,6 +209,10 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
     } else {
       t->easy = curl_easy_init();
     }
+    if (!q.download_to.empty()) {
+      t->sink = std::fopen(q.download_to.c_str(), "wb");
+      if (!t->sink) t->sink_failed = true;  // reported when the transfer ends
+    }
     CURL* e = t->easy;
     for (const auto& h : q.headers) t->headers = curl_slist_append(t->headers, h.c_str());
     t->headers = curl_slist_append(t->headers, ("x-amz-content-sha256: " + sha256_hex(q.body)).c_str());
@@ -259,7 +272,11 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
     std::string failure;
     bool retry = false;
     util::ErrorKind kind = util::ErrorKind::kIo;
-    if (t.over_limit) {
+    if (t.sink && std::fclose(t.sink) != 0) t.sink_failed = true;
+    t.sink = nullptr;
+    if (t.sink_failed) {
+      failure = what + ": " + op + ": cannot write " + q.download_to + ": " + std::strerror(errno);
+    } else if (t.over_limit) {
       failure = what + ": " + op + ": the answer is longer than " + std::to_string(t.limit) + " bytes";
       kind = util::ErrorKind::kInput;
     } else if (code != CURLE_OK) {

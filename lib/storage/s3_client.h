@@ -31,6 +31,7 @@ struct S3Request {
   std::optional<std::pair<uint64_t, uint64_t>> range;  // offset, length (length > 0)
   uint64_t max_response = uint64_t{64} << 20;          // a longer body is an error, not an allocation
   bool not_found_is_answer = false;                    // HEAD/GET of a key that may not exist
+  std::string download_to;  // GET: the body goes to this local file (rewritten on each attempt)
 };
 
 struct S3Response {

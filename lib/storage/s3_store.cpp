@@ -162,6 +162,20 @@ void S3Store::copy(std::string_view from_key, std::string_view to_key) {
   }
 }
 
+void S3Store::download(std::span<const std::string> keys, std::span<const std::string> files) {
+  std::vector<S3Request> gets;
+  for (size_t i = 0; i < keys.size() && i < files.size(); ++i) {
+    S3Request q;
+    q.operation = "GetObject";
+    q.key = keys[i];
+    q.download_to = files[i];
+    gets.push_back(std::move(q));
+  }
+  for (const S3Response& r : client_->perform_all(gets)) {
+    if (!r.ok()) fail(r);
+  }
+}
+
 std::vector<DeleteFailure> S3Store::remove(std::span<const std::string> keys) {
   std::vector<S3Request> batches;
   for (size_t i = 0; i < keys.size(); i += kDeleteBatch) {

@@ -6,12 +6,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
 #include <string>
 #include <system_error>
 
 #include "flink/operator_id.h"
+#include "io/decode_error.h"
 #include "snapshot/file_refs.h"
 #include "snapshot/layout.h"
 #include "snapshot/read_scope.h"
@@ -101,7 +104,7 @@ void check_directory_names(const snapshot::Location& loc, Findings& out) {
 
 // F23/F24 for a file in the snapshot's object store: present, and as long as its handle says.
 template <typename Report>
-void check_remote(const snapshot::FileRef& f, const RemoteStat& st, bool fresh, const snapshot::Location& loc,
+bool check_remote(const snapshot::FileRef& f, const RemoteStat& st, bool fresh, const snapshot::Location& loc,
                   Report& report, FileStats& stats) {
   const std::string& uri = f.resolved.uri;
   const char* rule_id = f.form == snapshot::PathForm::kRelative ? "F23" : "F24";
@@ -109,26 +112,67 @@ void check_remote(const snapshot::FileRef& f, const RemoteStat& st, bool fresh, 
   if (f.form == snapshot::PathForm::kRelative && !uri.starts_with(loc.directory.native() + "/")) {
     report(f, "F30", Severity::kError, uri,
            fmt::format("relative path \"{}\" resolves to {}, outside the snapshot directory", f.path, uri));
-    return;
+    return false;
   }
   if (st.kind == RemoteStat::Kind::kMissing) {
     report(f, rule_id, Severity::kError, uri, fmt::format("{}: {} does not exist", describe(f), uri));
-    return;
+    return false;
   }
   if (f.form == snapshot::PathForm::kSegment) {
     if (f.segment_start >= 0 && f.size >= 0 && (f.segment_start > st.size || f.size > st.size - f.segment_start)) {
       report(f, rule_id, Severity::kError, uri,
              fmt::format("{}: segment of {} bytes at {} lies beyond the end of the {}-byte object", describe(f), f.size,
                          f.segment_start, st.size));
-      return;
+      return false;
     }
   } else if (f.size >= 0 && f.size != st.size) {
     report(f, rule_id, Severity::kError, uri,
            fmt::format("{}: {} has {} bytes, the handle records {}{}", describe(f), uri, st.size, f.size,
                        st.size < f.size ? " (truncated)" : ""));
-    return;
+    return false;
   }
   if (fresh) ++stats.checked;
+  return true;
+}
+
+// The D rules on objects: downloaded to a private temporary directory, checked there, and every
+// finding renamed back to the object's URI. The directory goes whatever happens.
+int64_t check_deep_remote(const flink::Metadata& md, std::vector<DeepItem>& items, RemoteFiles& remote,
+                          const FileOptions& options, Findings& out) {
+  std::string pattern = (fs::temp_directory_path() / "ckpt-deep-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw io::IoError(pattern + ": cannot create: " + std::strerror(errno));
+  const fs::path dir = pattern;
+  struct RemoveDir {
+    fs::path d;
+    ~RemoveDir() {
+      std::error_code ec;
+      fs::remove_all(d, ec);
+    }
+  } cleanup{dir};
+  std::vector<std::string> uris, files;
+  std::map<std::string, std::string> uri_of;  // local copy -> object
+  for (auto& item : items) {
+    std::string uri = item.path.string();
+    if (uri.find("://") == std::string::npos) continue;  // a local file (a --map mirror)
+    std::string local = (dir / std::to_string(uris.size())).string();
+    uris.push_back(uri);
+    files.push_back(local);
+    uri_of[local] = uri;
+    item.path = local;
+  }
+  remote.download(uris, files);
+  Findings local;
+  int64_t bytes = check_deep(md, items, options.threads, options.progress, local);
+  for (Finding& f : local.items()) {
+    for (const auto& [file, uri] : uri_of) {
+      if (f.file == file) f.file = uri;
+      for (size_t at = f.message.find(file); at != std::string::npos; at = f.message.find(file, at + uri.size())) {
+        f.message.replace(at, file.size(), uri);
+      }
+    }
+    out.items().push_back(std::move(f));
+  }
+  return bytes;
 }
 
 }  // namespace
@@ -163,12 +207,18 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
   };
 
   std::map<std::string, RemoteStat> remote_by_uri;
+  std::set<std::string> remote_deep;  // deep items that are objects (downloaded before the D rules)
   for (const snapshot::FileRef& f : refs) {
     if (f.resolved.kind == snapshot::ResolvedPath::Kind::kRemoteUnmapped && options.remote) {
       auto [it, fresh] = remote_by_uri.try_emplace(f.resolved.uri);
-      if (fresh) it->second = options.remote(f.resolved.uri);
+      if (fresh) it->second = options.remote->stat(f.resolved.uri);
       if (it->second.kind != RemoteStat::Kind::kUnreachable) {
-        check_remote(f, it->second, fresh, loc, report, stats);
+        if (check_remote(f, it->second, fresh, loc, report, stats) && options.deep) {
+          auto [di, new_item] = deep_index.try_emplace(f.resolved.uri, deep_items.size());
+          if (new_item) deep_items.push_back(DeepItem{f.resolved.uri, static_cast<uint64_t>(it->second.size), {}});
+          deep_items[di->second].uses.push_back(&f);
+          remote_deep.insert(f.resolved.uri);
+        }
         continue;
       }
     }
@@ -262,7 +312,11 @@ void check_files(const flink::Metadata& md, const snapshot::Location& loc, const
   check_directory_names(loc, out);
 
   if (options.deep) {
-    stats.bytes_read = check_deep(md, deep_items, options.threads, options.progress, out);
+    if (remote_deep.empty()) {
+      stats.bytes_read = check_deep(md, deep_items, options.threads, options.progress, out);
+    } else {
+      stats.bytes_read = check_deep_remote(md, deep_items, *options.remote, options, out);
+    }
   }
 }
 

@@ -24,8 +24,16 @@ struct RemoteStat {
   Kind kind = Kind::kUnreachable;  // kUnreachable: another store or bucket, never followed
   int64_t size = 0;
 };
-// Looks a URI up in the snapshot's own store; throws util::Error when the store cannot answer.
-using RemoteLookup = std::function<RemoteStat(const std::string& uri)>;
+// The object store of a snapshot read from s3:// (ops::SnapshotSource is one).
+class RemoteFiles {
+ public:
+  virtual ~RemoteFiles() = default;
+  // What the store says of `uri`; throws util::Error when it cannot answer.
+  virtual RemoteStat stat(const std::string& uri) = 0;
+  // Copies the objects to local files (for the D rules), several at a time; throws naming the
+  // first object that cannot be copied.
+  virtual void download(const std::vector<std::string>& uris, const std::vector<std::string>& files) = 0;
+};
 
 struct FileOptions {
   std::vector<snapshot::PathMapping> mappings;       // --map PREFIX=DIR
@@ -34,7 +42,7 @@ struct FileOptions {
   bool deep = false;                                 // read every file (D rules)
   unsigned threads = 0;                              // deep workers; 0 = one per hardware thread
   ProgressFn progress;
-  RemoteLookup remote;  // set for snapshots in an object store: their URIs are checked there
+  RemoteFiles* remote = nullptr;  // set for snapshots in an object store: their URIs are checked there
 };
 
 struct FileStats {

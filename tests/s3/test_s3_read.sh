@@ -73,8 +73,17 @@ expect_exit 1 -- "$CKPT" diff "s3://$B/ck/$job/$(basename "$older")" "s3://$B/ck
 expect_exit 0 -- "$CKPT" validate "s3://$B/ck"
 expect_out "s3://$B/ck/$job/$latest_name/_metadata: valid"
 expect_exit 0 -- "$CKPT" validate --json "s3://$B/ck/$job/$latest_name/_metadata"
-expect_exit 2 -- "$CKPT" validate --deep "s3://$B/ck/$job/$latest_name"
-expect_err "--deep is not supported on object storage yet"
+# --deep: every referenced object downloaded (in parallel) and checked: SST block checksums.
+expect_exit 0 -- "$CKPT" validate --deep "s3://$B/ck/$job/$latest_name"
+expect_out "valid .*KiB read"
+sst=$("$CKPT" inspect --files "s3://$B/ck/$job/$latest_name" | grep '\.sst\]' | grep -o "s3://$B/ck/$job/shared/[0-9a-f-]*" | head -1)
+s3_aws s3 cp --only-show-errors "$sst" "$TMP/sst"
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[100] ^= 0xff; open(sys.argv[2], "wb").write(b)' \
+  "$TMP/sst" "$TMP/sst.bad"
+s3_aws s3 cp --only-show-errors "$TMP/sst.bad" "$sst"
+expect_exit 1 -- "$CKPT" validate --deep "s3://$B/ck/$job/$latest_name"
+expect_out "D01 .*$sst .*block checksum mismatch"
+s3_aws s3 cp --only-show-errors "$TMP/sst" "$sst"
 # A shared file the latest checkpoint needs, deleted: F24 names the object, exit 1.
 victim=$("$CKPT" inspect --files "s3://$B/ck/$job/$latest_name" | grep -o "s3://$B/ck/$job/shared/[0-9a-f-]*" | head -1)
 [ -n "$victim" ] || fail "no shared file to remove"

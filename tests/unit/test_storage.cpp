@@ -67,6 +67,7 @@ class FakeStore final : public storage::ObjectStore {
   std::string read_range(std::string_view, uint64_t, uint64_t) override { return {}; }
   void write_atomic(std::string_view, std::string_view, bool) override {}
   void copy(std::string_view, std::string_view) override {}
+  void download(std::span<const std::string>, std::span<const std::string>) override {}
   std::vector<storage::DeleteFailure> remove(std::span<const std::string>) override { return {}; }
 };
 
