@@ -11,6 +11,7 @@ SnapshotList list_snapshots(const snapshot::Discovery& found, SnapshotSource* so
   out.incomplete = found.incomplete;
   out.unsearched = found.unsearched;
   out.snapshots.reserve(found.snapshots.size());
+  if (source) source->prefetch(found.snapshots);
   for (const auto& loc : found.snapshots) {
     ListedSnapshot l{loc, std::nullopt, {}};
     try {

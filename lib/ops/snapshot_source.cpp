@@ -1,5 +1,7 @@
 #include "ops/snapshot_source.h"
 
+#include <algorithm>
+
 #include "flink/metadata_reader.h"
 #include "io/file_bytes.h"
 #include "snapshot/layout.h"
@@ -43,9 +45,37 @@ snapshot::Discovery SnapshotSource::discover() {
   return snapshot::discover_in_listing(*opened_.store, key, objects);
 }
 
+void SnapshotSource::prefetch(const std::vector<snapshot::Location>& locations) {
+  if (!in_object_store()) return;
+  // Every fetched object is held until it is read: `_metadata` objects are small next to the
+  // state they describe (KiBs to a few MiB). Slices bound one failure's cost to its slice.
+  constexpr size_t kSlice = 256;
+  std::vector<std::string> uris, keys;
+  for (const auto& loc : locations) {
+    auto u = storage::parse_object_uri(loc.metadata.native());
+    if (!u) continue;
+    uris.push_back(loc.metadata.native());
+    keys.push_back(u->key);
+  }
+  for (size_t i = 0; i < keys.size(); i += kSlice) {
+    size_t n = std::min(kSlice, keys.size() - i);
+    try {
+      auto bytes = opened_.store->read_all(std::span<const std::string>(keys).subspan(i, n), kMaxMetadataBytes);
+      for (size_t j = 0; j < n; ++j) prefetched_[uris[i + j]] = std::move(bytes[j]);
+    } catch (const util::Error&) {
+      // One object failed: read() reads them one by one and reports the one that fails.
+    }
+  }
+}
+
 std::string SnapshotSource::read_bytes(const snapshot::Location& loc) {
   if (!loc.in_object_store) return io::read_file_bytes(loc.metadata);
   std::string uri = loc.metadata.string();
+  if (auto it = prefetched_.find(uri); it != prefetched_.end()) {
+    std::string bytes = std::move(it->second);
+    prefetched_.erase(it);
+    return bytes;
+  }
   auto parsed = storage::parse_object_uri(uri);
   return opened_.store->read(parsed ? parsed->key : uri, kMaxMetadataBytes);
 }

@@ -34,6 +34,11 @@ class SnapshotSource final : public validate::RemoteFiles {
   // The `_metadata` bytes, unparsed. Throws util::Error naming the object or file.
   std::string read_bytes(const snapshot::Location& loc);
 
+  // Fetches the `_metadata` objects of `locations` in parallel (an object store's round trips
+  // dominate a root's listing otherwise); read() and read_bytes() then take them from memory,
+  // once each. Objects that cannot be fetched are left for read() to report. No-op locally.
+  void prefetch(const std::vector<snapshot::Location>& locations);
+
   // For snapshots in an object store, the store as validate checks files there (F23/F24, and
   // the D rules on downloaded copies); nullptr for local paths. stat(): objects under the prefix
   // discover() listed are answered from that listing, others of the same bucket by one HEAD
@@ -47,7 +52,8 @@ class SnapshotSource final : public validate::RemoteFiles {
   storage::OpenedStore opened_;
   std::string listed_prefix_;  // "" with listed_ empty: nothing listed yet
   bool listed_any_ = false;
-  std::unordered_map<std::string, uint64_t> listed_;  // key -> size, from discover()'s listing
+  std::unordered_map<std::string, uint64_t> listed_;         // key -> size, from discover()'s listing
+  std::unordered_map<std::string, std::string> prefetched_;  // `_metadata` URI -> bytes
 };
 
 // True when `path` names an object store (s3://, s3a://, s3p://, gs://).

@@ -143,6 +143,7 @@ ValidationRun validate_path(const std::filesystem::path& path, const ValidateOpt
   ValidationRun run;
   SnapshotSource source(path.native(), options.storage_config);
   run.discovery = source.discover();
+  source.prefetch(run.discovery.snapshots);
   ValidateOptions with_store = options;
   with_store.files.remote = source.remote_files();
 

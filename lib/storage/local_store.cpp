@@ -68,6 +68,12 @@ std::string LocalStore::read(std::string_view key, uint64_t max_bytes) {
   return io::read_file_bytes(std::string(key), max_bytes);
 }
 
+std::vector<std::string> LocalStore::read_all(std::span<const std::string> keys, uint64_t max_bytes) {
+  std::vector<std::string> out;
+  for (const std::string& k : keys) out.push_back(read(k, max_bytes));
+  return out;
+}
+
 std::string LocalStore::read_range(std::string_view key, uint64_t offset, uint64_t length) {
   std::string k(key);
   int fd = ::open(k.c_str(), O_RDONLY | O_CLOEXEC);

@@ -14,6 +14,7 @@ class LocalStore final : public ObjectStore {
   void list(std::string_view prefix, const std::function<void(std::span<const ObjectInfo>)>& page) override;
   std::optional<ObjectInfo> stat(std::string_view key) override;
   std::string read(std::string_view key, uint64_t max_bytes) override;
+  std::vector<std::string> read_all(std::span<const std::string> keys, uint64_t max_bytes) override;
   std::string read_range(std::string_view key, uint64_t offset, uint64_t length) override;
   void write_atomic(std::string_view key, std::string_view bytes, bool overwrite) override;
   void copy(std::string_view from_key, std::string_view to_key) override;

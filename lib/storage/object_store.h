@@ -52,6 +52,10 @@ class ObjectStore {
   // `max_bytes`: a length read from untrusted input never sizes an allocation unchecked.
   virtual std::string read(std::string_view key, uint64_t max_bytes) = 0;
 
+  // Several whole objects, read several at a time where the store can; results in key order.
+  // Throws on the first object that cannot be read, as read() does.
+  virtual std::vector<std::string> read_all(std::span<const std::string> keys, uint64_t max_bytes) = 0;
+
   // `length` bytes at `offset` (fewer only at the end of the object).
   virtual std::string read_range(std::string_view key, uint64_t offset, uint64_t length) = 0;
 

@@ -61,6 +61,23 @@ std::string S3Store::read(std::string_view key, uint64_t max_bytes) {
   return client_->perform(q).body;
 }
 
+std::vector<std::string> S3Store::read_all(std::span<const std::string> keys, uint64_t max_bytes) {
+  std::vector<S3Request> gets;
+  for (const std::string& k : keys) {
+    S3Request q;
+    q.operation = "GetObject";
+    q.key = k;
+    q.max_response = max_bytes;
+    gets.push_back(std::move(q));
+  }
+  std::vector<std::string> out;
+  for (S3Response& r : client_->perform_all(gets)) {
+    if (!r.ok()) fail(r);
+    out.push_back(std::move(r.body));
+  }
+  return out;
+}
+
 std::string S3Store::read_range(std::string_view key, uint64_t offset, uint64_t length) {
   if (length == 0) return {};
   S3Request q;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in one process each, every figure beside its baseline from the same run.
 # Usage: bash tests/bench/run.sh [SECTION...]
-#   sections: metadata, validate, convert, prune, pipeline, pipeline-rocksdb, rocksdb, compact;
-#   default: all but pipeline-rocksdb (which pipeline includes)
+#   sections: metadata, validate, convert, prune, pipeline, pipeline-rocksdb, rocksdb, compact, s3;
+#   default: all but pipeline-rocksdb (which pipeline includes) and s3 (needs s3rver: install-deps)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 fixtures=${CKPT_FIXTURES:-../shared/fixtures/flink}
@@ -148,4 +148,62 @@ if [[ " $SECTIONS " == *" compact "* ]]; then
   # files and RocksDB's own CompactRange / ldb compact of the same databases.
   echo "== compact (~300 MiB, ~500 table files)"
   "$bin/tests/bench/bench_compact" "$work" "${CKPT_BENCH_COMPACT_MB:-300}"
+fi
+
+if [[ " $SECTIONS " == *" s3 "* ]]; then
+  # Against the tests' local S3 (s3rver behind tests/s3/strict_proxy.py, which checks every SigV4
+  # signature), so both ckpt and its baselines pay the same proxy: the ratios, not the absolute
+  # figures, say how ckpt uses S3.
+  echo "== object storage (local S3 on 127.0.0.1: s3rver behind the strict SigV4 proxy)"
+  s3dir="$work/s3"
+  rm -rf "$s3dir" && mkdir -p "$s3dir"
+  bash tests/s3/s3_server.sh start "$s3dir" --bucket ckpt-bench >/dev/null
+  trap 'bash tests/s3/s3_server.sh stop "$s3dir" >/dev/null 2>&1' EXIT
+  # shellcheck disable=SC1091
+  . "$s3dir/env"
+  best3() { # best of 3 wall-clock times of a command, in ns
+    local b=0 t0 t1
+    for _ in 1 2 3; do t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); if [ $b -eq 0 ] || [ $((t1 - t0)) -lt $b ]; then b=$((t1 - t0)); fi; done
+    echo $b
+  }
+  # 1. A root of N checkpoints x S subtasks (default 1,000 x 100: ~100,000 objects), as the local
+  #    prune benchmark makes it, relocated to its s3:// home and uploaded.
+  n=${CKPT_BENCH_S3_CHECKPOINTS:-1000}; st=${CKPT_BENCH_S3_SUBTASKS:-100}
+  src="$work/s3-src-$n-$st"
+  if [ ! -d "$src" ]; then
+    "$bin/tests/bench/bench_prune" gen "$src.tmp" "$n" "$st" 5 2 11 >/dev/null
+    for job in "$src.tmp"/*/; do "$bin/ckpt" convert --relocate "$src.tmp=s3://ckpt-bench/root" --in-place "$job" >/dev/null; done
+    mv "$src.tmp" "$src"
+  fi
+  "$bin/tests/bench/bench_s3" put-dir "$src" s3://ckpt-bench/root | sed 's/^/upload (bench_s3 put-dir): /'
+  objects=$("$bin/tests/bench/bench_s3" list s3://ckpt-bench/root | cut -d' ' -f1)
+  t_list=$(best3 "$bin/tests/bench/bench_s3" list s3://ckpt-bench/root)
+  t_awsls=$(best3 /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" s3 ls --recursive s3://ckpt-bench/root/)
+  t_inspect=$(best3 "$bin/ckpt" inspect s3://ckpt-bench/root)
+  /usr/bin/time -f "%M" -o "$work/s3-inspect.rss" "$bin/ckpt" inspect s3://ckpt-bench/root > /dev/null
+  echo "root: $objects objects, $n checkpoints"
+  echo "bare paged listing (ckpt's client, bench_s3 list): $(secs $t_list) s; aws s3 ls --recursive: $(secs $t_awsls) s"
+  echo "ckpt inspect of the root (listing + every _metadata): $(secs $t_inspect) s = $(awk -v a=$t_inspect -v b=$t_list 'BEGIN{printf "%.2f", a/b}')x the bare listing; peak RSS $(( $(cat "$work/s3-inspect.rss") / 1024 )) MiB"
+  if "$bin/ckpt" gc --dry-run --grace 0s s3://ckpt-bench/root > /dev/null 2>&1; then
+    t_gc=$(best3 "$bin/ckpt" gc --dry-run s3://ckpt-bench/root)
+    /usr/bin/time -f "%M" -o "$work/s3-gc.rss" "$bin/ckpt" gc --dry-run s3://ckpt-bench/root > /dev/null
+    echo "ckpt gc --dry-run: $(secs $t_gc) s = $(awk -v a=$t_gc -v b=$t_list 'BEGIN{printf "%.2f", a/b}')x the bare listing (target <= 1.5); peak RSS $(( $(cat "$work/s3-gc.rss") / 1024 )) MiB (target <= 300)"
+  else
+    echo "ckpt gc --dry-run on s3://: not available in this build"
+  fi
+  # 2. validate --deep of SST objects against `aws s3 cp --recursive` of the same objects to a local
+  #    directory (what operators do today before checking), in the same run.
+  data="$work/validate-ssts-s3"
+  gib=${CKPT_BENCH_S3_VALIDATE_GIB:-1.0}
+  [ -f "$data/_metadata" ] || "$bin/tests/bench/bench_validate" "$data" "$gib" >/dev/null
+  "$bin/tests/bench/bench_s3" put-dir "$data" s3://ckpt-bench/ssts | sed 's/^/upload (bench_s3 put-dir): /'
+  bytes=$(du -cb "$data"/*.sst | tail -1 | cut -f1)
+  cp_once() { rm -rf "$work/s3-cp"; /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp --recursive --quiet s3://ckpt-bench/ssts "$work/s3-cp"; }
+  t_cp=$(best3 cp_once)
+  rm -rf "$work/s3-cp"
+  t_deep=$(best3 "$bin/ckpt" validate --deep s3://ckpt-bench/ssts)
+  mb() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.0f", b / 1048576 / (t / 1e9) }'; }
+  echo "SST objects: $(awk -v b="$bytes" 'BEGIN { printf "%.2f", b / 1073741824 }') GiB"
+  echo "aws s3 cp --recursive to a local directory: $(secs $t_cp) s ($(mb $t_cp) MiB/s)"
+  echo "ckpt validate --deep s3://:                 $(secs $t_deep) s ($(mb $t_deep) MiB/s) = $(awk -v a=$t_cp -v b=$t_deep 'BEGIN{printf "%.2f", a/b}')x aws s3 cp's throughput (target >= 1)"
 fi

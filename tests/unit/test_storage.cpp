@@ -65,6 +65,7 @@ class FakeStore final : public storage::ObjectStore {
   }
   std::string read(std::string_view, uint64_t) override { return {}; }
   std::string read_range(std::string_view, uint64_t, uint64_t) override { return {}; }
+  std::vector<std::string> read_all(std::span<const std::string>, uint64_t) override { return {}; }
   void write_atomic(std::string_view, std::string_view, bool) override {}
   void copy(std::string_view, std::string_view) override {}
   void download(std::span<const std::string>, std::span<const std::string>) override {}
