@@ -113,6 +113,84 @@ bool retryable_status(long status, const std::string& code) {
          code == "RequestTimeout" || code == "InternalError";
 }
 
+// What became of a finished transfer: nothing (success), or the one-line failure, whether it is
+// worth another attempt, and its kind.
+struct Outcome {
+  std::string failure;
+  bool retry = false;
+  util::ErrorKind kind = util::ErrorKind::kIo;
+};
+
+Outcome outcome_of(Transfer& t, const S3Request& q, CURLcode code, const std::string& what) {
+  Outcome o;
+  S3Response& r = t.response;
+  const std::string op = q.operation.empty() ? q.method : q.operation;
+  if (t.sink && std::fclose(t.sink) != 0) t.sink_failed = true;
+  t.sink = nullptr;
+  if (t.sink_failed) {
+    o.failure = what + ": " + op + ": cannot write " + q.download_to + ": " + std::strerror(errno);
+  } else if (t.over_limit) {
+    o.failure = what + ": " + op + ": the answer is longer than " + std::to_string(t.limit) + " bytes";
+    o.kind = util::ErrorKind::kInput;
+  } else if (code != CURLE_OK) {
+    o.failure = what + ": " + op + ": " + (t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code)) + " (" +
+                t.url.substr(0, t.url.find('?')) + ")";
+    o.retry = retryable_curl(code);
+  } else if (r.status >= 300 && !(r.status == 404 && q.not_found_is_answer)) {
+    auto body = s3xml::parse_error(r.body);
+    std::string code_text = body ? body->code : "";
+    o.failure = what + ": " + op + ": HTTP " + std::to_string(r.status) + (code_text.empty() ? "" : " " + code_text) +
+                (body && !body->message.empty() ? ": " + body->message : "");
+    o.retry = retryable_status(r.status, code_text);
+    if (r.status == 404 && (code_text == "NoSuchKey" || code_text.empty())) o.kind = util::ErrorKind::kInput;
+    if (code_text == "NoSuchBucket") o.kind = util::ErrorKind::kUsage;
+  }
+  return o;
+}
+
+// Sets up `t.easy` for `q`: signing, headers, body, callbacks and timeouts.
+void configure(Transfer& t, const S3Request& q, const S3Settings& s, const std::string& sigv4) {
+  CURL* e = t.easy;
+  for (const auto& h : q.headers) t.headers = curl_slist_append(t.headers, h.c_str());
+  t.headers = curl_slist_append(t.headers, ("x-amz-content-sha256: " + sha256_hex(q.body)).c_str());
+  if (!s.session_token.empty()) {
+    t.headers = curl_slist_append(t.headers, ("x-amz-security-token: " + s.session_token).c_str());
+  }
+  if (q.range) {
+    t.headers = curl_slist_append(t.headers, ("Range: bytes=" + std::to_string(q.range->first) + "-" +
+                                              std::to_string(q.range->first + q.range->second - 1))
+                                                 .c_str());
+  }
+  curl_easy_setopt(e, CURLOPT_URL, t.url.c_str());
+  curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl_easy_setopt(e, CURLOPT_USERNAME, s.access_key.c_str());
+  curl_easy_setopt(e, CURLOPT_PASSWORD, s.secret_key.c_str());
+  if (q.method == "HEAD") {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (q.method != "GET") {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q.method.c_str());
+  }
+  if (q.method == "PUT" || q.method == "POST") {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(q.body.size()));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, q.body.data());
+    bool typed = std::any_of(q.headers.begin(), q.headers.end(),
+                             [](const std::string& h) { return h.starts_with("Content-Type:"); });
+    if (!typed) t.headers = curl_slist_append(t.headers, "Content-Type: application/octet-stream");
+  }
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
+  // A stalled transfer (no byte for 30 s) is a timeout to retry, whatever its size.
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+}
+
 }  // namespace
 
 std::string s3_encode(std::string_view s, bool keep_slash) {
@@ -213,45 +291,8 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
       t->sink = std::fopen(q.download_to.c_str(), "wb");
       if (!t->sink) t->sink_failed = true;  // reported when the transfer ends
     }
+    configure(*t, q, settings_, sigv4);
     CURL* e = t->easy;
-    for (const auto& h : q.headers) t->headers = curl_slist_append(t->headers, h.c_str());
-    t->headers = curl_slist_append(t->headers, ("x-amz-content-sha256: " + sha256_hex(q.body)).c_str());
-    if (!settings_.session_token.empty()) {
-      t->headers = curl_slist_append(t->headers, ("x-amz-security-token: " + settings_.session_token).c_str());
-    }
-    if (q.range) {
-      t->headers = curl_slist_append(t->headers, ("Range: bytes=" + std::to_string(q.range->first) + "-" +
-                                                  std::to_string(q.range->first + q.range->second - 1))
-                                                     .c_str());
-    }
-    curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
-    curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());
-    curl_easy_setopt(e, CURLOPT_USERNAME, settings_.access_key.c_str());
-    curl_easy_setopt(e, CURLOPT_PASSWORD, settings_.secret_key.c_str());
-    if (q.method == "HEAD") {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (q.method != "GET") {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q.method.c_str());
-    }
-    if (q.method == "PUT" || q.method == "POST") {
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(q.body.size()));
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, q.body.data());
-      bool typed = std::any_of(q.headers.begin(), q.headers.end(),
-                               [](const std::string& h) { return h.starts_with("Content-Type:"); });
-      if (!typed) t->headers = curl_slist_append(t->headers, "Content-Type: application/octet-stream");
-    }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buffer);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
-    // A stalled transfer (no byte for 30 s) is a timeout to retry, whatever its size.
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
     curl_multi_add_handle(impl_->multi, e);
     ++requests_sent_;
     active.push_back(std::move(t));
@@ -267,31 +308,10 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
     const S3Request& q = requests[t.index];
     S3Response& r = t.response;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
-    std::string what = uri(q.subject.empty() ? q.key : q.subject);
-    std::string op = q.operation.empty() ? q.method : q.operation;
-    std::string failure;
-    bool retry = false;
-    util::ErrorKind kind = util::ErrorKind::kIo;
-    if (t.sink && std::fclose(t.sink) != 0) t.sink_failed = true;
-    t.sink = nullptr;
-    if (t.sink_failed) {
-      failure = what + ": " + op + ": cannot write " + q.download_to + ": " + std::strerror(errno);
-    } else if (t.over_limit) {
-      failure = what + ": " + op + ": the answer is longer than " + std::to_string(t.limit) + " bytes";
-      kind = util::ErrorKind::kInput;
-    } else if (code != CURLE_OK) {
-      failure = what + ": " + op + ": " + (t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code)) + " (" +
-                t.url.substr(0, t.url.find('?')) + ")";
-      retry = retryable_curl(code);
-    } else if (r.status >= 300 && !(r.status == 404 && q.not_found_is_answer)) {
-      auto body = s3xml::parse_error(r.body);
-      std::string code_text = body ? body->code : "";
-      failure = what + ": " + op + ": HTTP " + std::to_string(r.status) + (code_text.empty() ? "" : " " + code_text) +
-                (body && !body->message.empty() ? ": " + body->message : "");
-      retry = retryable_status(r.status, code_text);
-      if (r.status == 404 && (code_text == "NoSuchKey" || code_text.empty())) kind = util::ErrorKind::kInput;
-      if (code_text == "NoSuchBucket") kind = util::ErrorKind::kUsage;
-    }
+    Outcome o = outcome_of(t, q, code, uri(q.subject.empty() ? q.key : q.subject));
+    std::string& failure = o.failure;
+    const bool retry = o.retry;
+    const util::ErrorKind kind = o.kind;
     if (!failure.empty() && retry && t.attempt + 1 < settings_.max_attempts) {
       waiting.emplace_back(Clock::now() + backoff(t.attempt), t.index, t.attempt + 1);
       return;
