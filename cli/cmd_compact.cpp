@@ -14,11 +14,13 @@
 #include "output_flags.h"
 #include "path_args.h"
 #include "render.h"
+#include "storage_flags.h"
 
 namespace ckpt::cli {
 namespace {
 
 struct CompactArgs {
+  std::vector<std::string> defines;
   std::string input;
   std::string output;
   std::vector<std::string> maps, allow_outside;
@@ -77,7 +79,10 @@ int run_compact(CompactArgs& a) {
   std::string bad;
   auto maps = parse_map_flags(a.maps, bad);
   if (!maps) return fail("compact", "--map " + bad + ": expected PREFIX=DIR");
-  if (auto e = localise_path_args({&a.input}, &*maps)) return fail("compact", *e);
+  auto storage_config = parse_storage_config(a.defines, bad);
+  if (!storage_config) return fail("compact", "-D " + bad + ": expected KEY=VALUE");
+  std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
+  if (auto e = localise_input(a.input, *maps, *storage_config, staged)) return fail("compact", *e);
   if (auto e = localise_path_args({&a.output})) return fail("compact", *e);
   auto allowed = parse_allow_outside(a.allow_outside);
   if (!allowed) return fail("compact", "--allow-outside: expected a directory, got an empty value");
@@ -119,6 +124,7 @@ void register_compact(CLI::App& app, int& exit_code) {
   cmd->add_option("snapshot", args->input, "Snapshot directory or _metadata file")->required();
   cmd->add_option("-o,--output", args->output, "Directory to create")->required();
   add_map_option(*cmd, args->maps);
+  add_storage_config_option(*cmd, args->defines);
   add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_option("--threads", args->threads, "Subtasks compacted at once (default: one per core)");
   cmd->add_flag("--copy", args->copy,

@@ -17,6 +17,7 @@
 #include "output_flags.h"
 #include "path_args.h"
 #include "render.h"
+#include "storage_flags.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -25,6 +26,7 @@ namespace ckpt::cli {
 namespace {
 
 struct ConvertArgs {
+  std::vector<std::string> defines;
   std::string input;
   std::string from = "auto";
   std::string to = "flink";
@@ -142,8 +144,16 @@ int run_convert(ConvertArgs& a) {
   std::string bad;
   auto parsed = parse_map_flags(a.maps, bad);
   if (!parsed) return fail("convert", "--map " + bad + ": expected PREFIX=DIR");
-  const std::vector<snapshot::PathMapping>& maps = *parsed;
-  if (auto e = localise_path_args({&a.input}, &maps)) return fail("convert", *e);
+  std::vector<snapshot::PathMapping> maps = *parsed;
+  if (a.in_place && read_in_object_store(a.input, &maps)) {
+    return fail("convert", a.input +
+                               ": --in-place rewrites local files; an object store's snapshot cannot be rewritten "
+                               "in place yet");
+  }
+  auto storage_config = parse_storage_config(a.defines, bad);
+  if (!storage_config) return fail("convert", "-D " + bad + ": expected KEY=VALUE");
+  std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
+  if (auto e = localise_input(a.input, maps, *storage_config, staged)) return fail("convert", *e);
   if (a.in_place) return run_in_place(a, req.relocations);
   if (auto e = localise_path_args({&a.output, &a.self_contained})) return fail("convert", *e);
   auto allowed = parse_allow_outside(a.allow_outside);
@@ -217,6 +227,7 @@ void register_convert(CLI::App& app, int& exit_code) {
   cmd->add_option("--self-contained", args->self_contained,
                   "Write a self-contained savepoint-style directory OUT holding every referenced file");
   add_map_option(*cmd, args->maps);
+  add_storage_config_option(*cmd, args->defines);
   add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag(
       "--keep-relative", args->keep_relative,

@@ -14,11 +14,13 @@
 #include "output_flags.h"
 #include "path_args.h"
 #include "render.h"
+#include "storage_flags.h"
 
 namespace ckpt::cli {
 namespace {
 
 struct MaterializeArgs {
+  std::vector<std::string> defines;
   std::string input;
   std::string uid;
   std::string operator_id;
@@ -80,7 +82,10 @@ int run_materialize(MaterializeArgs& a) {
   std::string bad;
   auto maps = parse_map_flags(a.maps, bad);
   if (!maps) return fail("materialize", "--map " + bad + ": expected PREFIX=DIR");
-  if (auto e = localise_path_args({&a.input}, &*maps)) return fail("materialize", *e);
+  auto storage_config = parse_storage_config(a.defines, bad);
+  if (!storage_config) return fail("materialize", "-D " + bad + ": expected KEY=VALUE");
+  std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
+  if (auto e = localise_input(a.input, *maps, *storage_config, staged)) return fail("materialize", *e);
   if (auto e = localise_path_args({&a.output})) return fail("materialize", *e);
   auto allowed = parse_allow_outside(a.allow_outside);
   if (!allowed) return fail("materialize", "--allow-outside: expected a directory, got an empty value");
@@ -122,6 +127,7 @@ void register_materialize(CLI::App& app, int& exit_code) {
   cmd->add_option("--operator", args->operator_id, "The operator's id (32 hex digits)");
   cmd->add_option("--subtask", args->subtask, "Subtask index")->required();
   add_map_option(*cmd, args->maps);
+  add_storage_config_option(*cmd, args->defines);
   add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--copy", args->copy, "Copy table files instead of hard-linking them");
   cmd->add_flag("--force", args->force, "Replace DIR if it holds a RocksDB database (never other data)");

@@ -14,11 +14,13 @@
 #include "output_flags.h"
 #include "path_args.h"
 #include "render.h"
+#include "storage_flags.h"
 
 namespace ckpt::cli {
 namespace {
 
 struct PackArgs {
+  std::vector<std::string> defines;
   std::string input, output;
   std::vector<std::string> maps, allow_outside;
   int level = 3;
@@ -31,8 +33,11 @@ int run_pack(PackArgs& a) {
   std::string bad;
   auto parsed = parse_map_flags(a.maps, bad);
   if (!parsed) return fail("pack", "--map " + bad + ": expected PREFIX=DIR", kExitUsage);
-  const std::vector<snapshot::PathMapping>& maps = *parsed;
-  if (auto e = localise_path_args({&a.input}, &maps)) return fail("pack", *e, kExitUsage);
+  std::vector<snapshot::PathMapping> maps = *parsed;
+  auto storage_config = parse_storage_config(a.defines, bad);
+  if (!storage_config) return fail("pack", "-D " + bad + ": expected KEY=VALUE");
+  std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
+  if (auto e = localise_input(a.input, maps, *storage_config, staged)) return fail("pack", *e);
   if (auto e = localise_path_args({&a.output})) return fail("pack", *e, kExitUsage);
   auto allowed = parse_allow_outside(a.allow_outside);
   if (!allowed) return fail("pack", "--allow-outside: expected a directory, got an empty value", kExitUsage);
@@ -107,6 +112,7 @@ void register_pack(CLI::App& app, int& exit_code) {
   cmd->add_option("--level", args->level, "zstd compression level 1..19 (default 3)");
   cmd->add_option("--threads", args->threads, "zstd worker threads (default: one per core)");
   add_map_option(*cmd, args->maps);
+  add_storage_config_option(*cmd, args->defines);
   add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_flag("--force", args->force, "Replace an existing archive");
   add_dry_run_flag(*cmd, args->dry_run, "write");

@@ -33,6 +33,16 @@ bool read_in_object_store(const std::string& path, const std::vector<snapshot::P
   return true;
 }
 
+std::optional<std::string> localise_input(std::string& input, std::vector<snapshot::PathMapping>& maps,
+                                          const std::map<std::string, std::string>& config,
+                                          std::unique_ptr<ops::StagedSnapshot>& staged) {
+  if (!read_in_object_store(input, &maps)) return localise_path_args({&input}, &maps);
+  staged = std::make_unique<ops::StagedSnapshot>(input, config);
+  input = staged->local_path().string();
+  maps.insert(maps.end(), staged->mappings().begin(), staged->mappings().end());
+  return std::nullopt;
+}
+
 std::optional<std::string> localise_path_args(std::initializer_list<std::string*> args,
                                               const std::vector<snapshot::PathMapping>* maps) {
   for (std::string* a : args) {

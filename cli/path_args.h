@@ -4,10 +4,13 @@
 #pragma once
 
 #include <initializer_list>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "ops/staged_snapshot.h"
 #include "snapshot/paths.h"
 
 namespace ckpt::cli {
@@ -21,6 +24,15 @@ std::optional<std::string> localise_path_args(std::initializer_list<std::string*
 // True when `path` is an object-store URI (s3://, s3a://, s3p://, gs://) that no `--map` mapping
 // covers: the command reads it through the store (storage/), and it is left as it is.
 bool read_in_object_store(const std::string& path, const std::vector<snapshot::PathMapping>* maps = nullptr);
+
+// The input snapshot of a command that reads a snapshot's files as local files (pack, convert,
+// materialize, compact): an object-store URI no --map covers is staged in a private temporary
+// copy (`staged`, removed when it goes), `input` becomes the copy and `maps` gains its bucket;
+// anything else is localised as localise_path_args does. Staging errors are thrown
+// (util::Error, naming the object).
+std::optional<std::string> localise_input(std::string& input, std::vector<snapshot::PathMapping>& maps,
+                                          const std::map<std::string, std::string>& config,
+                                          std::unique_ptr<ops::StagedSnapshot>& staged);
 
 std::optional<std::string> localise_path_args(std::vector<std::string>& args,
                                               const std::vector<snapshot::PathMapping>* maps = nullptr);

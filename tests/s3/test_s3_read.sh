@@ -94,6 +94,36 @@ expect_out "F24 .*$victim does not exist"
 s3_aws s3 cp --only-show-errors "$TMP/victim" "$victim"
 expect_exit 0 -- "$CKPT" validate "s3://$B/ck/$job/$latest_name"
 
+# --- the commands that read a snapshot's files: from a staged copy of the objects ----------------
+remote="s3://$B/ck/$job/$latest_name"
+expect_exit 0 -- "$CKPT" pack "$remote" "$TMP/p.ckpt"
+expect_exit 0 -- "$CKPT" unpack "$TMP/p.ckpt" "$TMP/unpacked"
+oracle_roundtrip "$TMP/unpacked/_metadata"
+expect_exit 0 -- "$CKPT" validate --deep "$TMP/unpacked"
+expect_exit 0 -- "$CKPT" convert "$remote" --self-contained "$TMP/sc"
+expect_exit 0 -- "$CKPT" validate --deep "$TMP/sc"
+oracle_roundtrip "$TMP/sc/_metadata"
+expect_exit 0 -- "$CKPT" compact "$remote" --output "$TMP/compacted"
+expect_out "verified: every column family"
+oracle_roundtrip "$TMP/compacted/_metadata"
+op=$("$CKPT" inspect --json "$remote" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(next(o["id"] for o in d["summary"]["operators"] if int(o.get("bytes", {}).get("keyed", 0)) > 0))')
+expect_exit 0 -- "$CKPT" materialize "$remote" "$TMP/db" --operator "$op" --subtask 0
+[ -f "$TMP/db/CURRENT" ] || fail "materialize from s3:// made no RocksDB database"
+checks=$((checks + 1))
+ls -d "${TMPDIR:-/tmp}"/ckpt-stage-* >/dev/null 2>&1 && fail "a staged copy was left behind"
+checks=$((checks + 1))
+expect_exit 2 -- "$CKPT" convert --in-place --relocate a=b "$remote"
+expect_err "cannot be rewritten in place yet"
+# A referenced object that is gone: the staging names it, exit 2, nothing written.
+s3_aws s3 mv --only-show-errors "$victim" "$TMP/victim2"
+expect_exit 2 -- "$CKPT" pack "$remote" "$TMP/p2.ckpt"
+expect_err "$victim: GetObject: HTTP 404"
+[ ! -e "$TMP/p2.ckpt" ] || fail "pack wrote an archive although an object was missing"
+checks=$((checks + 1))
+s3_aws s3 cp --only-show-errors "$TMP/victim2" "$victim"
+
 # --- bad input: one line naming the object, exit 2 ---------------------------------------------
 expect_exit 2 -- env AWS_SECRET_ACCESS_KEY=wrong "$CKPT" inspect "s3://$B/ck"
 expect_err "s3://$B/ck/: .*HTTP 403 SignatureDoesNotMatch"
