@@ -10,6 +10,7 @@
 #include "map_flags.h"
 #include "ops/convert.h"
 #include "ops/pack.h"
+#include "ops/published_output.h"
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
 #include "path_args.h"
@@ -77,9 +78,21 @@ int run_pack(PackArgs& a) {
 }
 
 int run_unpack(PackArgs& a) {
-  if (auto e = localise_path_args({&a.input, &a.output})) return fail("unpack", *e, kExitUsage);
+  std::string bad;
+  auto storage_config = parse_storage_config(a.defines, bad);
+  if (!storage_config) return fail("unpack", "-D " + bad + ": expected KEY=VALUE");
+  // OUT in an object store: extracted and verified here first, then uploaded with `_metadata` last.
+  std::unique_ptr<ops::PublishedOutput> remote_out;
+  if (!a.list && read_in_object_store(a.output)) {
+    remote_out = std::make_unique<ops::PublishedOutput>(a.output, *storage_config, a.force);
+  } else if (auto e = localise_path_args({&a.output})) {
+    return fail("unpack", *e, kExitUsage);
+  }
+  if (auto e = localise_path_args({&a.input})) return fail("unpack", *e, kExitUsage);
   if (a.output.empty() && !a.list) return fail("unpack", "OUT is required (or --list)", kExitUsage);
-  ops::UnpackStats st = ops::unpack_archive(a.input, a.output, a.force, a.list);
+  ops::UnpackStats st = ops::unpack_archive(
+      a.input, remote_out ? remote_out->local_dir() : std::filesystem::path(a.output), a.force, a.list);
+  if (remote_out) remote_out->publish();
   if (a.json) {
     write_report_json::write_unpack_report(a.input, a.output, st, a.list, a.pretty, stdout);
     return kExitOk;
@@ -126,9 +139,10 @@ void register_pack(CLI::App& app, int& exit_code) {
       "result is a self-contained savepoint-style directory. Hostile archives are refused: only plain file\n"
       "names, bounded sizes; nothing appears under OUT unless everything verified.");
   ucmd->add_option("archive", uargs->input, "Archive written by ckpt pack")->required();
-  ucmd->add_option("out", uargs->output, "Directory to create");
+  ucmd->add_option("out", uargs->output, "Directory to create, or an s3:// prefix to fill");
   ucmd->add_flag("--list", uargs->list, "Verify the archive and list its files; extract nothing");
   ucmd->add_flag("--force", uargs->force, "Replace an existing snapshot directory OUT");
+  add_storage_config_option(*ucmd, uargs->defines);
   add_json_flags(*ucmd, uargs->json, uargs->pretty);
   ucmd->callback([uargs, &exit_code] { exit_code = run_unpack(*uargs); });
 }

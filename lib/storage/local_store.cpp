@@ -123,6 +123,11 @@ void LocalStore::download(std::span<const std::string> keys, std::span<const std
   }
 }
 
+void LocalStore::upload(std::span<const std::string> files, std::span<const std::string> keys) {
+  for (size_t i = 0; i < keys.size() && i < files.size(); ++i)
+    write_atomic(keys[i], io::read_file_bytes(files[i]), true);
+}
+
 std::vector<DeleteFailure> LocalStore::remove(std::span<const std::string> keys) {
   std::vector<DeleteFailure> failed;
   for (const std::string& k : keys) {

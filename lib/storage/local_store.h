@@ -19,6 +19,7 @@ class LocalStore final : public ObjectStore {
   void write_atomic(std::string_view key, std::string_view bytes, bool overwrite) override;
   void copy(std::string_view from_key, std::string_view to_key) override;
   void download(std::span<const std::string> keys, std::span<const std::string> files) override;
+  void upload(std::span<const std::string> files, std::span<const std::string> keys) override;
   std::vector<DeleteFailure> remove(std::span<const std::string> keys) override;
 };
 

@@ -70,6 +70,10 @@ class ObjectStore {
   // a time where the store can. Throws on the first object that cannot be copied, naming it.
   virtual void download(std::span<const std::string> keys, std::span<const std::string> files) = 0;
 
+  // Publishes each local file `files[i]` as the object `keys[i]` (each one whole, as
+  // write_atomic), several at a time where the store can. Throws on the first that fails.
+  virtual void upload(std::span<const std::string> files, std::span<const std::string> keys) = 0;
+
   // Deletes the keys (in batches where the store has them). Returns those it could not delete.
   virtual std::vector<DeleteFailure> remove(std::span<const std::string> keys) = 0;
 };

@@ -69,6 +69,7 @@ class FakeStore final : public storage::ObjectStore {
   void write_atomic(std::string_view, std::string_view, bool) override {}
   void copy(std::string_view, std::string_view) override {}
   void download(std::span<const std::string>, std::span<const std::string>) override {}
+  void upload(std::span<const std::string>, std::span<const std::string>) override {}
   std::vector<storage::DeleteFailure> remove(std::span<const std::string>) override { return {}; }
 };
 

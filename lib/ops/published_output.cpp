@@ -1,0 +1,58 @@
+#include "ops/published_output.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "io/decode_error.h"
+#include "snapshot/layout.h"
+
+namespace ckpt::ops {
+namespace fs = std::filesystem;
+
+PublishedOutput::PublishedOutput(const std::string& uri, const std::map<std::string, std::string>& config, bool replace)
+    : uri_(uri), opened_(storage::open_store(uri, config)) {
+  while (!opened_.key.empty() && opened_.key.back() == '/') opened_.key.pop_back();
+  if (!replace) {
+    bool any = false;
+    opened_.store->list(opened_.key.empty() ? "" : opened_.key + "/",
+                        [&](std::span<const storage::ObjectInfo> page) { any = any || !page.empty(); });
+    if (any) throw util::Error(util::ErrorKind::kUsage, uri + ": already holds objects (--force replaces them)");
+  }
+  std::string pattern = (fs::temp_directory_path() / "ckpt-out-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw io::IoError(pattern + ": cannot create: " + std::strerror(errno));
+  tmp_ = pattern;
+  local_ = tmp_ / "out";
+}
+
+PublishedOutput::~PublishedOutput() {
+  std::error_code ec;
+  fs::remove_all(tmp_, ec);
+}
+
+uint64_t PublishedOutput::publish() {
+  std::vector<std::string> files, keys;
+  std::string metadata_file, metadata_key;
+  const std::string base = opened_.key.empty() ? "" : opened_.key + "/";
+  for (const auto& e : fs::recursive_directory_iterator(local_)) {
+    if (!e.is_regular_file() || e.is_symlink()) continue;
+    std::string rel = e.path().lexically_relative(local_).generic_string();
+    if (rel == snapshot::kMetadataFileName) {
+      metadata_file = e.path().string();
+      metadata_key = base + rel;
+      continue;
+    }
+    files.push_back(e.path().string());
+    keys.push_back(base + rel);
+  }
+  opened_.store->upload(files, keys);
+  if (!metadata_file.empty()) {  // last: the snapshot is complete only once it exists
+    std::vector<std::string> f{metadata_file}, k{metadata_key};
+    opened_.store->upload(f, k);
+  }
+  return keys.size() + (metadata_file.empty() ? 0 : 1);
+}
+
+}  // namespace ckpt::ops

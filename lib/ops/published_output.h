@@ -1,0 +1,38 @@
+// An output directory in an object store, for the commands that write a snapshot directory
+// (unpack, convert --self-contained, compact): the command writes into a private local directory
+// under TMPDIR, and publish() uploads it under the output prefix, every object but `_metadata`
+// first and `_metadata` last, so that the snapshot exists for readers only once it is whole (as
+// Flink's own checkpoints do). A prefix that already holds objects is refused unless `replace`.
+// The local directory goes with the object.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "storage/open_store.h"
+
+namespace ckpt::ops {
+
+class PublishedOutput {
+ public:
+  // Throws util::Error: a malformed URI, missing credentials (kUsage), a non-empty prefix without
+  // `replace` (kUsage), a failed listing (kIo).
+  PublishedOutput(const std::string& uri, const std::map<std::string, std::string>& config, bool replace);
+  ~PublishedOutput();
+  PublishedOutput(const PublishedOutput&) = delete;
+  PublishedOutput& operator=(const PublishedOutput&) = delete;
+
+  // Where the command writes (absent until it does).
+  const std::filesystem::path& local_dir() const { return local_; }
+  // Uploads local_dir() to the prefix; returns the objects written.
+  uint64_t publish();
+
+ private:
+  std::string uri_;
+  storage::OpenedStore opened_;
+  std::filesystem::path tmp_, local_;
+};
+
+}  // namespace ckpt::ops
