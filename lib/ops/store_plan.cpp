@@ -249,15 +249,18 @@ Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
 // ---------------------------------------------------------------------------------------------
 
 StoreRoot::StoreRoot(std::string_view uri, const std::map<std::string, std::string>& config)
-    : opened_(storage::open_store(uri, config)) {
-  if (!opened_.uri) throw util::Error(util::ErrorKind::kUsage, std::string(uri) + ": not an object-store URI");
+    : StoreRoot(storage::open_store(uri, config)) {}
+
+StoreRoot::StoreRoot(storage::OpenedStore opened) : opened_(std::move(opened)) {
+  if (!opened_.uri) throw util::Error(util::ErrorKind::kUsage, opened_.key + ": not an object-store URI");
   scheme_ = opened_.uri->scheme;
   bucket_ = opened_.uri->bucket;
   key_ = opened_.uri->key;
   while (!key_.empty() && key_.back() == '/') key_.pop_back();
   if (key_.empty() || !plain_key(key_)) {
-    throw util::Error(util::ErrorKind::kUsage,
-                      std::string(uri) + ": name a prefix inside the bucket (a job or a root of jobs), not the bucket");
+    throw util::Error(
+        util::ErrorKind::kUsage,
+        opened_.uri->str() + ": name a prefix inside the bucket (a job or a root of jobs), not the bucket");
   }
   vbucket_ = std::string(kVirtualBase) + bucket_;
   vroot_ = vbucket_ + "/" + key_;
@@ -384,6 +387,8 @@ std::optional<StoreLease> StoreLease::try_acquire(StoreRoot& root, const std::st
         text = root.store().read(key, 4096);
       } catch (const util::Error&) {
       }
+      // Our own write, whose answer was lost and retried into a 412.
+      if (text == body) return StoreLease(&root);
       int64_t expires = INT64_MAX;
       auto pos = text.find("expires_unix=");
       if (pos != std::string::npos) expires = std::strtoll(text.c_str() + pos + 13, nullptr, 10);

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ops/deletion_plan.h"
@@ -38,6 +39,8 @@ class StoreRoot {
  public:
   // Throws util::Error (kUsage) for a malformed URI or missing credentials.
   StoreRoot(std::string_view uri, const std::map<std::string, std::string>& config);
+  // An opened store (tests give an in-memory one); `opened.uri` must be set.
+  explicit StoreRoot(storage::OpenedStore opened);
 
   storage::ObjectStore& store() { return *opened_.store; }
   const std::string& key() const { return key_; }  // the root prefix, without a trailing '/'
@@ -91,7 +94,10 @@ class StoreLease {
   static std::optional<StoreLease> try_acquire(StoreRoot& root, const std::string& command, int64_t ttl_s,
                                                std::string& holder);
   StoreLease(StoreLease&& o) noexcept : root_(o.root_) { o.root_ = nullptr; }
-  StoreLease& operator=(StoreLease&&) = delete;
+  StoreLease& operator=(StoreLease&& o) noexcept {
+    std::swap(root_, o.root_);
+    return *this;
+  }
   StoreLease(const StoreLease&) = delete;
   ~StoreLease() { release(); }
   void release() noexcept;
