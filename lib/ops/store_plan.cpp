@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -223,10 +224,14 @@ Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
   for (auto& loc : d.snapshots) locs.push_back(virtualised(root, std::move(loc)));
   std::vector<snapshot::PathMapping> maps = root.mappings();
   maps.insert(maps.end(), request.mappings.begin(), request.mappings.end());
-  snapshot::MetadataReader read = [&root](const snapshot::Location& loc) {
+  // The graph parses on several threads; the store's client is used by one at a time (its
+  // requests are parallel inside one call), the parse runs outside the lock.
+  std::mutex store_mu;
+  snapshot::MetadataReader read = [&root, &store_mu](const snapshot::Location& loc) {
     auto key = root.key_of(loc.metadata.native());
     std::string bytes;
     try {
+      std::lock_guard<std::mutex> lock(store_mu);
       bytes = root.store().read(key ? *key : loc.metadata.native(), kMaxMetadataBytes);
     } catch (const util::Error& e) {
       throw flink::MetadataError(e.what(), 0);

@@ -14,7 +14,8 @@ s3_mb "$B" || fail "mb $B"
 
 # --- a RocksDB incremental job keeping several checkpoints, relocated to s3://$B/ck ----------
 d=$TMP/local
-"$CKPT" run --generate 60000 --vocabulary 500 -p 2 --keep-checkpoints --output "$d/out" \
+"$CKPT" run --generate 60000 --vocabulary 500 -p 2 --rate 20000 --keep-checkpoints --output "$d/out" \
+  -D state.storage.fs.memory-threshold=1kb \
   -D execution.checkpointing.interval=40ms -D "state.checkpoints.dir=$d/ck" -D state.checkpoints.num-retained=3 \
   -D state.backend.type=rocksdb -D state.backend.incremental=true -D "state.backend.rocksdb.localdir=$TMP/rdb" \
   >"$TMP/run.log" 2>&1 || { fail "pipeline run"; cat "$TMP/run.log" >&2; }
@@ -46,8 +47,10 @@ grep -q ckpt-gc.lease "$TMP/after.txt" && fail "lease left behind"
 checks=$((checks + 3))
 
 # --- a kept checkpoint missing a shared object: exit 1, nothing deleted -----------------------
-victim=$(s3_ls "s3://$B/ck/$job/shared/" | head -1)
-s3_aws s3 cp "s3://$B/$victim" "$TMP/victim" >/dev/null
+s3_ls "s3://$B/ck/$job/shared/" >"$TMP/shared.txt"
+victim=$(head -1 "$TMP/shared.txt")
+[ -n "$victim" ] || fail "the job has no objects in shared/"
+s3_aws s3 cp "s3://$B/$victim" "$TMP/victim" >/dev/null || fail "download of $victim"
 s3_aws s3 rm "s3://$B/$victim" >/dev/null
 echo stray >"$TMP/stray"; s3_aws s3 cp "$TMP/stray" "s3://$B/ck/$job/shared/orphan-x" >/dev/null
 sleep 1
@@ -78,7 +81,8 @@ expires_unix=$(($(date +%s) + 3600))" >"$TMP/lease"
 s3_aws s3 cp "$TMP/lease" "s3://$B/ck/.ckpt-gc.lease" >/dev/null
 expect_exit 2 -- "$CKPT" gc --grace 0s "s3://$B/ck"
 expect_err "holds the lease"
-s3_ls "s3://$B/ck/$job/shared/" | grep -q "old-1\$" || fail "a refused run deleted"
+s3_ls "s3://$B/ck/$job/shared/" >"$TMP/shared.txt"
+grep -q "old-1\$" "$TMP/shared.txt" || fail "a refused run deleted"
 s3_aws s3 rm "s3://$B/ck/.ckpt-gc.lease" >/dev/null
 
 # --- deny_delete_keys: the key reported, exit non-zero, nothing else lost ------------------------
@@ -86,14 +90,16 @@ s3_faults '{"deny_delete_keys": ["ck/'"$job"'/shared/old-1"]}' >/dev/null
 expect_exit 1 -- "$CKPT" gc --grace 0s "s3://$B/ck"
 expect_err "not deleted: s3://$B/ck/$job/shared/old-1.*AccessDenied"
 s3_faults clear >/dev/null
-s3_ls "s3://$B/ck/$job/shared/" | grep -q "old-1\$" || fail "the denied key is gone"
+s3_ls "s3://$B/ck/$job/shared/" >"$TMP/shared.txt"
+grep -q "old-1\$" "$TMP/shared.txt" || fail "the denied key is gone"
 checks=$((checks + 1))
 
 # --- faults (503s, SlowDown) change nothing in the result -----------------------------------------
 s3_faults '{"error_rate": 0.2, "error_status": 503, "slowdown_rate": 0.1, "seed": 3}' >/dev/null
 expect_exit 0 -- "$CKPT" gc --grace 0s "s3://$B/ck"
 s3_faults clear >/dev/null
-s3_ls "s3://$B/ck/$job/shared/" | grep -q "old-" && fail "gc under faults left orphans"
+s3_ls "s3://$B/ck/$job/shared/" >"$TMP/shared.txt"
+grep -q "old-" "$TMP/shared.txt" && fail "gc under faults left orphans"
 checks=$((checks + 1))
 
 # --- prune --retain 1: older checkpoints' exclusive objects go, shared files of the kept stay ------
@@ -107,7 +113,8 @@ s3_aws s3 rm "s3://$B/ck/.ckpt-gc.lease" >/dev/null 2>&1  # a killed run's lease
 expect_exit 0 -- "$CKPT" prune --retain 1 --grace 0s "s3://$B/ck"
 expect_exit 0 -- "$CKPT" gc --grace 0s "s3://$B/ck"
 [ "$(s3_ls "s3://$B/ck/$job/" | grep -c '/_metadata$')" = 1 ] || fail "prune --retain 1 left more than one checkpoint"
-s3_ls "s3://$B/ck/$job/" | grep -q "/$latest_name/_metadata\$" || fail "prune removed the latest checkpoint"
+s3_ls "s3://$B/ck/$job/" >"$TMP/job.txt"
+grep -q "/$latest_name/_metadata\$" "$TMP/job.txt" || fail "prune removed the latest checkpoint"
 expect_exit 0 -- "$CKPT" inspect "s3://$B/ck/$job/$latest_name"
 # Every shared object the kept checkpoint references is still there.
 "$CKPT" inspect --files "s3://$B/ck/$job/$latest_name" | grep -o "s3://$B/ck/$job/shared/[^ ]*" | sort -u >"$TMP/refs"
