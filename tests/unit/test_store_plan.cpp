@@ -92,14 +92,14 @@ struct StoreFixture {
   std::unique_ptr<ops::StoreRoot> root;
   testsupport::SyntheticJob job;
 
-  explicit StoreFixture(int checkpoints) {
+  explicit StoreFixture(int checkpoints, const std::string& handles_at = "s3://b/ck") {
     testsupport::IncrementalJobSpec spec;
     spec.checkpoints = checkpoints;
     spec.subtasks = 3;
     spec.window = 4;
     spec.new_every = 2;
     job = testsupport::make_incremental_job(t.path(), spec);
-    auto rel = ops::relocate_in_place(job.job_dir, {{t.path().string(), "s3://b/ck"}}, false);
+    auto rel = ops::relocate_in_place(job.job_dir, {{t.path().string(), handles_at}}, false);
     REQUIRE(rel.failed == 0);
     auto mem = std::make_unique<MemBucket>();
     store = mem.get();
@@ -285,6 +285,25 @@ TEST_CASE("store plan: the lease refuses a second run and is released") {
   f.store->put("ck/.ckpt-gc.lease", "owner=ckpt gc\nexpires_unix=1\n", kStoreT0 * kNsPerS);
   auto c = ops::StoreLease::try_acquire(*f.root, "gc", 3600, holder);
   CHECK(c);
+}
+
+TEST_CASE("store plan: s3a:// and s3p:// handles reach the same objects; another bucket refuses") {
+  for (const char* scheme : {"s3a", "s3p"}) {
+    CAPTURE(scheme);
+    StoreFixture f(4, std::string(scheme) + "://b/ck");
+    auto run = f.plan(1);
+    REQUIRE(run.refusals.empty());
+    CHECK(run.plan.missing.empty());
+    CHECK(run.plan.withheld == 0);
+    CHECK(!run.plan.deletions.empty());
+  }
+  StoreFixture f(4, "s3://other-bucket/ck");
+  auto run = f.plan(1);
+  CHECK_FALSE(run.refusals.empty());
+  CHECK(run.plan.deletions.empty());
+  bool names_it = false;
+  for (const auto& r : run.refusals) names_it = names_it || r.find("s3://other-bucket/ck") != std::string::npos;
+  CHECK(names_it);
 }
 
 }  // namespace store_plan_test
