@@ -208,8 +208,8 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
     std::fprintf(stderr, "%s: -D %s: expected KEY=VALUE\n", who.c_str(), bad.c_str());
     return kExitUsage;
   }
-  if (!a.protect.empty() || !a.explain.empty()) {
-    std::fprintf(stderr, "%s: --protect and --explain are not supported on an object-store root yet\n", who.c_str());
+  if (!a.explain.empty()) {
+    std::fprintf(stderr, "%s: --explain is not supported on an object-store root yet\n", who.c_str());
     return kExitUsage;
   }
   ops::StoreRoot root(a.root, *config);
@@ -226,6 +226,7 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
     }
   }
   ops::StorePlanRequest req;
+  req.protect = a.protect;
   req.mappings = maps;
   req.options = options;
   ops::PlanRun run = ops::plan_store_root(root, req, decide);
@@ -288,7 +289,7 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   // --explain FILE may name a remote file on purpose (which snapshots use it): resolved below.
   std::optional<std::string> path_error = std::nullopt;
   if (!store_root) path_error = localise_path_args({&a.root}, &*maps);
-  if (!path_error) path_error = localise_path_args(a.protect, &*maps);
+  if (!path_error && !store_root) path_error = localise_path_args(a.protect, &*maps);
   if (path_error) {
     std::fprintf(stderr, "%s: %s\n", who.c_str(), path_error->c_str());
     return kExitUsage;

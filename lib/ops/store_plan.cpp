@@ -220,8 +220,24 @@ Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
   ListingScanner{run.inventory, entries}.walk(root.virtual_root(), 0, entries.size(), 0);
   for (const auto& s : skipped) run.inventory.warnings.push_back(s + ": key not a plain path, left alone");
   snapshot::Discovery d = snapshot::discover_in_listing(root.store(), root.key(), out.objects);
-  std::vector<snapshot::Location> locs;
-  for (auto& loc : d.snapshots) locs.push_back(virtualised(root, std::move(loc)));
+  std::vector<snapshot::LocatedSnapshot> locs;
+  for (auto& loc : d.snapshots) locs.push_back({virtualised(root, std::move(loc)), root.virtual_root(), false});
+  // --protect prefixes of the same bucket: their snapshots are kept, and so is what they use.
+  for (const auto& p : request.protect) {
+    auto u = storage::parse_object_uri(p);
+    std::string key = u ? u->key : std::string();
+    while (!key.empty() && key.back() == '/') key.pop_back();
+    if (!u || !root.same_bucket(*u) || !plain_key(key)) {
+      throw util::Error(util::ErrorKind::kUsage, "--protect " + p + ": on an object-store root, name a prefix of " +
+                                                     root.display(root.virtual_path("")));
+    }
+    snapshot::Discovery pd = snapshot::discover_in_store(root.store(), key);
+    for (auto& loc : pd.snapshots) {
+      snapshot::Location v = virtualised(root, std::move(loc));
+      fs::path scan = v.metadata.native() == root.virtual_path(key) ? v.directory : fs::path(root.virtual_path(key));
+      locs.push_back({std::move(v), std::move(scan), true});
+    }
+  }
   std::vector<snapshot::PathMapping> maps = root.mappings();
   maps.insert(maps.end(), request.mappings.begin(), request.mappings.end());
   // The graph parses on several threads; the store's client is used by one at a time (its
@@ -238,8 +254,7 @@ Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
     }
     return flink::parse_metadata(std::move(bytes), root.display(loc.metadata.native()));
   };
-  run.graph = snapshot::build_reference_graph(std::move(locs), fs::path(root.virtual_root()), maps, read,
-                                              request.options.threads);
+  run.graph = snapshot::build_reference_graph(std::move(locs), maps, read, request.options.threads);
   PlanOptions opts = request.options;
   opts.fs = nullptr;
   ListingFs lfs(root, out.objects);
@@ -270,6 +285,8 @@ StoreRoot::StoreRoot(storage::OpenedStore opened) : opened_(std::move(opened)) {
   vbucket_ = std::string(kVirtualBase) + bucket_;
   vroot_ = vbucket_ + "/" + key_;
 }
+
+bool StoreRoot::same_bucket(const storage::ObjectUri& u) const { return storage::same_bucket(*opened_.uri, u); }
 
 std::string StoreRoot::uri() const { return scheme_ + "://" + bucket_ + "/" + key_; }
 

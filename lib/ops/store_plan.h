@@ -46,6 +46,7 @@ class StoreRoot {
   const std::string& key() const { return key_; }  // the root prefix, without a trailing '/'
   const std::string& virtual_root() const { return vroot_; }
   std::string uri() const;  // the root as the user wrote it (scheme kept), normalised
+  bool same_bucket(const storage::ObjectUri& u) const;
 
   std::string virtual_path(std::string_view key) const;                    // of an object key
   std::optional<std::string> key_of(std::string_view virtual_path) const;  // nullopt outside the bucket
@@ -78,6 +79,7 @@ class ListingFs final : public PlanFs {
 };
 
 struct StorePlanRequest {
+  std::vector<std::string> protect;             // --protect: prefixes of the same bucket (URIs)
   std::vector<snapshot::PathMapping> mappings;  // --map (after the bucket's own)
   PlanOptions options;
 };

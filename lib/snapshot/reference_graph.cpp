@@ -142,13 +142,21 @@ ReferenceGraph build_graph(const std::vector<Job>& jobs, const std::vector<PathM
 
 }  // namespace
 
-ReferenceGraph build_reference_graph(std::vector<Location> locs, const std::filesystem::path& scan_root,
-                                     const std::vector<PathMapping>& mappings, const MetadataReader& read,
-                                     unsigned threads) {
-  static const GraphSource source{};
+ReferenceGraph build_reference_graph(std::vector<LocatedSnapshot> snaps, const std::vector<PathMapping>& mappings,
+                                     const MetadataReader& read, unsigned threads) {
+  static const GraphSource kept_source{{}, false};
+  static const GraphSource protected_source{{}, true};
   std::vector<Job> jobs;
-  jobs.reserve(locs.size());
-  for (Location& loc : locs) jobs.push_back({std::move(loc), &source, scan_root});
+  std::unordered_map<std::string, size_t> seen;  // a --protect prefix may lie inside the root
+  for (LocatedSnapshot& s : snaps) {
+    const GraphSource* src = s.protected_origin ? &protected_source : &kept_source;
+    auto [it, fresh] = seen.try_emplace(s.loc.metadata.native(), jobs.size());
+    if (!fresh) {
+      if (s.protected_origin) jobs[it->second].src = src;
+      continue;
+    }
+    jobs.push_back({std::move(s.loc), src, std::move(s.scan_root)});
+  }
   return build_graph(jobs, mappings, threads, &read);
 }
 

@@ -95,9 +95,13 @@ ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, co
 // virtual absolute paths and (in_object_store) the listed size and time of their `_metadata`,
 // whose identity is (kObjectDev, object_identity(path)); `read` parses one `_metadata`.
 using MetadataReader = std::function<flink::Metadata(const Location&)>;
-ReferenceGraph build_reference_graph(std::vector<Location> locs, const std::filesystem::path& scan_root,
-                                     const std::vector<PathMapping>& mappings, const MetadataReader& read,
-                                     unsigned threads = 2);
+struct LocatedSnapshot {
+  Location loc;
+  std::filesystem::path scan_root;  // the root or --protect prefix it was found under (virtual)
+  bool protected_origin = false;
+};
+ReferenceGraph build_reference_graph(std::vector<LocatedSnapshot> snaps, const std::vector<PathMapping>& mappings,
+                                     const MetadataReader& read, unsigned threads = 2);
 
 // The identity (FsEntry dev/ino) of an object at a virtual path: no inode, so a hash of the path.
 inline constexpr uint64_t kObjectDev = 0x53330000;

@@ -117,8 +117,10 @@ struct StoreFixture {
     root = std::make_unique<ops::StoreRoot>(std::move(opened));
   }
 
-  ops::PlanRun plan(int retain) {
+  ops::PlanRun plan(int retain, std::vector<std::string> protect = {}, bool allow_missing = false) {
     ops::StorePlanRequest req;
+    req.protect = std::move(protect);
+    req.options.allow_missing = allow_missing;
     req.options.now_ns = (kStoreT0 + 86400) * kNsPerS;
     req.options.grace_ns = 3600 * kNsPerS;
     if (retain == 0) return ops::plan_store_root(*root, req, ops::keep_all);
@@ -304,6 +306,36 @@ TEST_CASE("store plan: s3a:// and s3p:// handles reach the same objects; another
   bool names_it = false;
   for (const auto& r : run.refusals) names_it = names_it || r.find("s3://other-bucket/ck") != std::string::npos;
   CHECK(names_it);
+}
+
+TEST_CASE("store plan: --protect a prefix of the bucket keeps what its snapshots use") {
+  StoreFixture f(5);
+  auto run = f.plan(1);
+  REQUIRE(run.refusals.empty());
+  // A savepoint outside the root made from the oldest (pruned) checkpoint's `_metadata`.
+  const std::string job = "ck/" + f.job.job_dir.filename().string();
+  std::string oldest = job + "/chk-1/_metadata";
+  REQUIRE(f.store->objects.count(oldest));
+  f.store->put("sp/savepoint-0001/_metadata", f.store->objects[oldest].second, kStoreT0 * kNsPerS);
+  std::set<std::string> released;
+  for (const auto& d : run.plan.deletions) {
+    if (d.reason == ops::DeleteReason::kReleased) released.insert(*f.root->key_of(d.entry.path));
+  }
+  std::set<std::string> used_by_oldest;
+  for (const auto& s : f.job.checkpoints.front().shared) used_by_oldest.insert(job + "/shared/" + s);
+  bool some = false;
+  for (const auto& k : used_by_oldest) some = some || released.count(k);
+  REQUIRE(some);
+  // Its relative (exclusive) files are not under sp/: missing, so allow_missing to see the rest.
+  auto prot = f.plan(1, {"s3p://b/sp"}, true);
+  REQUIRE(prot.refusals.empty());
+  bool found = false;
+  for (const auto& s : prot.graph.snapshots)
+    found = found || (s.protected_origin && s.loc.metadata.native().ends_with("sp/savepoint-0001/_metadata"));
+  CHECK(found);
+  auto gone = deleted_keys(*f.root, prot.plan);
+  for (const auto& k : used_by_oldest) CHECK(gone.count(k) == 0);
+  CHECK_THROWS_AS(f.plan(1, {"s3://other/sp"}), util::Error);
 }
 
 }  // namespace store_plan_test
