@@ -121,6 +121,9 @@ expect_exit 0 -- "$CKPT" inspect "s3://$B/ck/$job/$latest_name"
 s3_ls "s3://$B/ck/$job/shared/" | sed "s|^|s3://$B/|" | sort >"$TMP/have"
 [ -z "$(comm -23 "$TMP/refs" "$TMP/have")" ] || fail "prune deleted a shared object the kept checkpoint uses"
 checks=$((checks + 3))
+# --map still plans on a local mirror of the prefix (nothing is asked of the store).
+expect_exit 0 -- "$CKPT" gc --dry-run --grace 0s --map "s3://$B/ck=$TMP/s3copy" "s3://$B/ck"
+expect_out "gc $TMP/s3copy"
 [ "$n_ck" -ge 2 ] || fail "the job kept $n_ck checkpoints, expected at least 2"
 
 finish
