@@ -14,9 +14,12 @@
 #include "map_flags.h"
 #include "ops/plan_executor.h"
 #include "ops/prune_plan.h"
+#include "ops/snapshot_source.h"
+#include "ops/store_plan.h"
 #include "output_flags.h"
 #include "path_args.h"
 #include "render.h"
+#include "storage_flags.h"
 
 namespace ckpt::cli {
 namespace {
@@ -173,7 +176,97 @@ void add_plan_flags(CLI::App* cmd, PlanArgs& a) {
   cmd->add_option("--explain", a.explain, "Say which snapshots use FILE and what the plan does with it");
   cmd->add_option("--now", a.now, "Pretend the time is UNIX_SECONDS (for tests and reproducible plans)");
   cmd->add_flag("--verbose,-v", a.verbose, "List every deletion also when applying");
+  add_storage_config_option(*cmd, a.defines);
 }
+
+namespace {
+
+// Writes what `write` prints with the virtual paths of `root` spelled as its URIs.
+void emit_displayed(const ops::StoreRoot& root, std::FILE* to, const std::function<void(std::FILE*)>& write) {
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* mem = ::open_memstream(&buf, &len);
+  if (!mem) {
+    write(to);
+    return;
+  }
+  write(mem);
+  std::fclose(mem);
+  std::string text = root.display(std::string_view(buf, len));
+  std::free(buf);
+  std::fwrite(text.data(), 1, text.size(), to);
+}
+
+// prune and gc on an object-store root (ops/store_plan.h).
+int run_store_plan(const std::string& command, const PlanArgs& a, const std::string& policy_line,
+                   const std::function<ops::Decisions(const snapshot::ReferenceGraph&)>& decide,
+                   std::vector<snapshot::PathMapping> maps, const ops::PlanOptions& options) {
+  const std::string who = "ckpt " + command;
+  std::string bad;
+  auto config = parse_storage_config(a.defines, bad);
+  if (!config) {
+    std::fprintf(stderr, "%s: -D %s: expected KEY=VALUE\n", who.c_str(), bad.c_str());
+    return kExitUsage;
+  }
+  if (!a.explain.empty()) {
+    std::fprintf(stderr, "%s: --explain is not supported on an object-store root yet\n", who.c_str());
+    return kExitUsage;
+  }
+  ops::StoreRoot root(a.root, *config);
+  const bool apply = !a.dry_run;
+  std::optional<ops::StoreLease> lease;
+  if (apply) {
+    std::string holder;
+    // Long enough for a large apply; a crashed run's lease stops blocking after it.
+    lease = ops::StoreLease::try_acquire(root, command, 6 * 3600, holder);
+    if (!lease) {
+      std::fprintf(stderr, "%s: %s: another ckpt prune or gc holds the lease %s/%s (%s)\n", who.c_str(),
+                   root.uri().c_str(), root.uri().c_str(), ops::kLeaseName, holder.c_str());
+      return kExitUsage;
+    }
+  }
+  ops::StorePlanRequest req;
+  req.protect = a.protect;
+  req.mappings = maps;
+  req.options = options;
+  ops::PlanRun run = ops::plan_store_root(root, req, decide);
+  if (!run.refusals.empty()) {
+    for (const auto& r : run.refusals) std::fprintf(stderr, "%s: refused: %s\n", who.c_str(), r.c_str());
+    std::fprintf(stderr, "%s: nothing deleted (%zu reason%s above)\n", who.c_str(), run.refusals.size(),
+                 run.refusals.size() == 1 ? "" : "s");
+    return kExitUsage;
+  }
+  for (const auto& w : run.plan.warnings)
+    std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), root.display(w).c_str());
+  for (const auto& m : run.plan.moved)
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), root.display(moved_line(m, run.inventory.root)).c_str());
+  std::optional<ops::ApplyResult> outcome;
+  if (apply) outcome = ops::apply_store_plan(run, root, maps);
+  emit_displayed(root, stdout, [&](std::FILE* out) {
+    if (a.json) {
+      prune_json::write_plan_json(run, command, options, outcome ? &*outcome : nullptr, a.pretty, out);
+      std::fputs("\n", out);
+      return;
+    }
+    print_plan(run, command, policy_line, options, !apply, !apply || a.verbose, out);
+    if (outcome) {
+      std::fputs(fmt::format("Deleted {} objects, freed {} ({} bytes).\n", outcome->files_deleted,
+                             human_bytes(outcome->bytes_freed), outcome->bytes_freed)
+                     .c_str(),
+                 out);
+    }
+  });
+  if (outcome) {
+    for (const auto& f : outcome->failures) {
+      std::fprintf(stderr, "%s: not deleted: %s: %s\n", who.c_str(), f.path.c_str(), f.why.c_str());
+    }
+  }
+  if (lease) lease->release();
+  bool problems = !run.plan.missing.empty() || (outcome && !outcome->ok());
+  return problems ? kExitProblems : kExitOk;
+}
+
+}  // namespace
 
 int run_plan_command(const std::string& command, PlanArgs a, const std::string& policy_line,
                      const std::function<ops::Decisions(const snapshot::ReferenceGraph&)>& decide) {
@@ -185,9 +278,18 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
     std::fprintf(stderr, "%s: --map %s: expected PREFIX=DIR\n", who.c_str(), bad.c_str());
     return kExitUsage;
   }
+  // An object-store root no --map mirrors is planned on the store itself.
+  bool store_root = ops::is_object_store_path(a.root);
+  for (const auto& m : *maps) {
+    if (a.root.starts_with(m.prefix) && (a.root.size() == m.prefix.size() || a.root[m.prefix.size()] == '/')) {
+      store_root = false;
+    }
+  }
+  std::vector<snapshot::PathMapping> user_maps = *maps;
   // --explain FILE may name a remote file on purpose (which snapshots use it): resolved below.
-  std::optional<std::string> path_error = localise_path_args({&a.root}, &*maps);
-  if (!path_error) path_error = localise_path_args(a.protect, &*maps);
+  std::optional<std::string> path_error = std::nullopt;
+  if (!store_root) path_error = localise_path_args({&a.root}, &*maps);
+  if (!path_error && !store_root) path_error = localise_path_args(a.protect, &*maps);
   if (path_error) {
     std::fprintf(stderr, "%s: %s\n", who.c_str(), path_error->c_str());
     return kExitUsage;
@@ -217,6 +319,7 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
     }
     req.options.now_ns = s * 1000000000;
   }
+  if (store_root) return run_store_plan(command, a, policy_line, decide, std::move(user_maps), req.options);
   const bool apply = !a.dry_run && a.explain.empty();
   std::optional<ops::RootLock> lock;
   ops::PlanRun run;

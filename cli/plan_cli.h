@@ -25,6 +25,7 @@ struct PlanArgs {
   bool skip_unreadable = false;
   bool allow_missing = false;
   bool verbose = false;
+  std::vector<std::string> defines;  // -D KEY=VALUE: the object store's settings
 };
 
 void add_plan_flags(CLI::App* cmd, PlanArgs& a);

@@ -71,8 +71,42 @@ std::optional<std::pair<std::string_view, std::string_view>> split_at_job(std::s
   return std::nullopt;
 }
 
-bool regular_file(const std::string& path, struct stat& st) {
-  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+class LocalFs final : public PlanFs {
+ public:
+  std::optional<FsEntry> lstat(const std::string& path) const override {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+    return entry(path, st);
+  }
+  std::optional<FsEntry> stat(const std::string& path) const override {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return entry(path, st);
+  }
+  Tree list_tree(const fs::path& dir) const override { return ops::list_tree(dir); }
+  bool directories() const override { return true; }
+
+ private:
+  static FsEntry entry(const std::string& path, const struct stat& st) {
+    FsEntry e;
+    e.path = path;
+    e.type = S_ISREG(st.st_mode)   ? FsEntry::Type::kFile
+             : S_ISDIR(st.st_mode) ? FsEntry::Type::kDir
+             : S_ISLNK(st.st_mode) ? FsEntry::Type::kSymlink
+                                   : FsEntry::Type::kOther;
+    e.size = st.st_size;
+    e.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    e.dev = st.st_dev;
+    e.ino = st.st_ino;
+    return e;
+  }
+};
+
+bool regular_file(const PlanFs& pfs, const std::string& path, FsEntry& st) {
+  auto e = pfs.lstat(path);
+  if (!e || e->type != FsEntry::Type::kFile) return false;
+  st = std::move(*e);
+  return true;
 }
 
 // Moved or copied directories (see deletion_plan.h). A pair (old job directory, new job directory) is
@@ -80,8 +114,9 @@ bool regular_file(const std::string& path, struct stat& st) {
 // new one by the same layout; it becomes a prefix at the checkpoints directory when the job
 // directory kept its name (a moved state.checkpoints.dir), else at the job directory. Every kept
 // reference under a moved prefix has its file at the new place handed to `protect`.
-std::vector<MovedPrefix> find_moved_prefixes(const ReferenceGraph& g, const std::vector<char>& kept_ref,
-                                             const std::function<void(const struct stat&)>& protect) {
+std::vector<MovedPrefix> find_moved_prefixes(const PlanFs& pfs, const ReferenceGraph& g,
+                                             const std::vector<char>& kept_ref,
+                                             const std::function<void(const FsEntry&)>& protect) {
   std::vector<std::string> job_of(g.snapshots.size());
   for (size_t i = 0; i < g.snapshots.size(); ++i) {
     const GraphSnapshot& s = g.snapshots[i];
@@ -90,7 +125,7 @@ std::vector<MovedPrefix> find_moved_prefixes(const ReferenceGraph& g, const std:
     }
   }
   std::set<std::pair<std::string, std::string>> pairs;
-  struct stat st {};
+  FsEntry st;
   for (size_t f = 0; f < g.files.size(); ++f) {
     if (!kept_ref[f]) continue;
     const std::string_view p = g.files[f].path;
@@ -107,7 +142,7 @@ std::vector<MovedPrefix> find_moved_prefixes(const ReferenceGraph& g, const std:
     std::pair<std::string, std::string> pair{std::string(split->first), *job};
     if (pairs.count(pair)) continue;
     // The same name and at least the recorded size: a copy of the file, not a namesake.
-    if (regular_file(*job + "/" + std::string(split->second), st) && st.st_size >= g.files[f].recorded_size) {
+    if (regular_file(pfs, *job + "/" + std::string(split->second), st) && st.size >= g.files[f].recorded_size) {
       pairs.insert(std::move(pair));
     }
   }
@@ -131,11 +166,10 @@ std::vector<MovedPrefix> find_moved_prefixes(const ReferenceGraph& g, const std:
       if (!snapshot::is_within_normal(p, m.from) || p.size() == m.from.size()) continue;
       mapped = m.to;
       mapped.append(p.substr(m.from.size()));
-      if (!regular_file(mapped, st)) continue;
+      if (!regular_file(pfs, mapped, st)) continue;
       protect(st);
       ++m.files;
-      struct stat old {};
-      if (::lstat(std::string(p).c_str(), &old) != 0) ++m.missing;
+      if (!pfs.lstat(std::string(p))) ++m.missing;
     }
   }
   std::erase_if(moved, [](const MovedPrefix& m) { return m.files == 0; });
@@ -157,6 +191,7 @@ struct PlanningPass {
         inv(inventory),
         options(opts),
         root(inventory.root),
+        pfs(opts.fs ? *opts.fs : local_fs()),
         cutoff(opts.now_ns - opts.grace_ns),
         nfiles(graph.files.size()) {
     plan.root = inv.root;
@@ -181,6 +216,7 @@ struct PlanningPass {
   const Inventory& inv;
   const PlanOptions& options;
   const fs::path& root;
+  const PlanFs& pfs;
   const int64_t cutoff;
   const size_t nfiles;
 
@@ -259,7 +295,7 @@ struct PlanningPass {
     }
     util::parallel_for(to_list.size(), options.threads, [&](size_t i) {
       const uint32_t si = to_list[i];
-      pruned_trees[si] = list_tree(g.snapshots[si].loc.directory.lexically_normal());
+      pruned_trees[si] = pfs.list_tree(g.snapshots[si].loc.directory.lexically_normal());
     });
     for (auto& d : decisions) {
       if (d.keep) continue;
@@ -316,9 +352,9 @@ struct PlanningPass {
     for (const auto& d : inv.snapshot_dirs) covered.insert(d.lexically_normal().native());
     for (const auto& j : inv.journal) {
       if (covered.count(j.dir.native()) || !snapshot::is_within(j.dir, root) || j.dir == root) continue;
-      struct stat st {};
-      if (::lstat(j.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_ino != j.ino) continue;
-      Tree t = list_tree(j.dir);
+      auto st = pfs.lstat(j.dir.native());
+      if (!st || st->type != FsEntry::Type::kDir || st->ino != j.ino) continue;
+      Tree t = pfs.list_tree(j.dir);
       if (t.top_metadata || t.nested_snapshot || !t.errors.empty()) continue;
       extra_incomplete.push_back(std::move(t));
     }
@@ -370,8 +406,8 @@ struct PlanningPass {
   bool present(uint32_t u) {
     if (still_there[u] < 0) {
       const GraphSnapshot& s = g.snapshots[u];
-      struct stat st {};
-      still_there[u] = ::lstat(s.loc.metadata.c_str(), &st) == 0 && st.st_ino == s.metadata_ino;
+      auto st = pfs.lstat(s.loc.metadata.native());
+      still_there[u] = st && st->ino == s.metadata_ino;
     }
     return still_there[u] == 1;
   }
@@ -392,16 +428,17 @@ struct PlanningPass {
     still_there.assign(g.snapshots.size(), -1);
     for (uint32_t f = 0; f < nfiles; ++f) {
       if (!kept_ref[f] || seen[f]) continue;
-      struct stat st {};
       const std::string path(g.files[f].path);
-      if (::stat(path.c_str(), &st) != 0) {
+      errno = 0;
+      auto st = pfs.stat(path);
+      if (!st) {
         if (errno == ENOENT || errno == ENOTDIR) note_missing(f, -1);
         else plan.warnings.push_back(path + ": cannot stat a referenced file: " + std::strerror(errno));
         continue;
       }
-      protected_ids.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)});
-      if (S_ISREG(st.st_mode) && g.files[f].recorded_size >= 0 && st.st_size < g.files[f].recorded_size) {
-        note_missing(f, st.st_size);
+      protected_ids.insert({st->dev, st->ino});
+      if (st->type == FsEntry::Type::kFile && g.files[f].recorded_size >= 0 && st->size < g.files[f].recorded_size) {
+        note_missing(f, st->size);
       }
     }
     auto check_size = [&](const PlanCandidate& c) {
@@ -415,8 +452,8 @@ struct PlanningPass {
         for (const auto& c : cands) check_size(c);
       }
     }
-    plan.moved = find_moved_prefixes(g, kept_ref, [&](const struct stat& st) {
-      protected_ids.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)});
+    plan.moved = find_moved_prefixes(pfs, g, kept_ref, [&](const FsEntry& st) {
+      protected_ids.insert({st.dev, st.ino});
     });
     // A missing reference's file may sit elsewhere under the root under its own name (a UUID in
     // shared/): never delete a file of that name, whatever else the plan thinks of it.
@@ -517,8 +554,9 @@ struct PlanningPass {
       if (!dir_ok[e->path]) spoil(e->path);
     }
     for (const FsEntry* e : dirs) {
-      if (dir_ok[e->path]) phase3.push_back(*e);
+      if (dir_ok[e->path] && pfs.directories()) phase3.push_back(*e);
     }
+    if (!pfs.directories()) return;  // an object store: a prefix vanishes with its last object
     if (dir_ok[t.dir.native()]) {
       phase3.push_back(t.self);
       plan.journal.push_back(t.self);
@@ -665,6 +703,11 @@ struct PlanningPass {
 
 }  // namespace
 
+const PlanFs& local_fs() {
+  static const LocalFs fs;
+  return fs;
+}
+
 std::vector<size_t> newer_than_kept(const std::vector<IdRanked>& entries) {
   std::map<std::string_view, int64_t> lowest_kept;
   for (const IdRanked& e : entries) {
@@ -762,6 +805,7 @@ std::vector<std::string> refusals(const ReferenceGraph& g, const Inventory& inv,
     }
   }
   for (const auto& job : inv.jobs) {
+    if (options.fs && !options.fs->directories()) break;  // no `ckpt run` writes to an object store
     auto live = snapshot::live_job(job.job_dir);
     if (!live || options.grace_ns >= live->min_grace_ns) continue;
     out.push_back(

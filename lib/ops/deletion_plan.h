@@ -144,12 +144,33 @@ struct Plan {
   int64_t files_deleted = 0, dirs_deleted = 0;
 };
 
+// The file-system touches of planning, behind one seam: the local file system (the default,
+// lstat/stat and list_tree through O_NOFOLLOW descriptors) or an object store's listing
+// (ops/store_plan.h), whose objects are files under a virtual absolute path and has no
+// directories. Paths are absolute and normal, as the graph and inventory spell them.
+class PlanFs {
+ public:
+  virtual ~PlanFs() = default;
+  // The entry itself (a symbolic link is not followed); nullopt when absent (errno set).
+  virtual std::optional<FsEntry> lstat(const std::string& path) const = 0;
+  // Following symbolic links; nullopt when absent or unreachable (errno set).
+  virtual std::optional<FsEntry> stat(const std::string& path) const = 0;
+  virtual Tree list_tree(const std::filesystem::path& dir) const = 0;
+  // False on an object store: a "directory" is a prefix, nothing to remove or journal, and no
+  // `ckpt run` job lock to read.
+  virtual bool directories() const = 0;
+};
+
+// The local file system.
+const PlanFs& local_fs();
+
 struct PlanOptions {
   int64_t now_ns = 0;
   int64_t grace_ns = 3600LL * 1000000000;
   bool skip_unreadable = false;
   bool allow_missing = false;  // --allow-missing: delete the rest although kept references are missing
   unsigned threads = 2;        // for listing pruned directories (0 = one per core)
+  const PlanFs* fs = nullptr;  // nullptr: local_fs()
 };
 
 // Why a graph or inventory cannot be planned on (fail closed): one line per reason. Empty when

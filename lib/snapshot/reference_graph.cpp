@@ -48,7 +48,7 @@ struct Parsed {
 // Fills `out`, which a worker reuses from one snapshot to the next: its buffers keep their
 // capacity (a fresh 100 KB path buffer per snapshot cost page faults, not just copies).
 void parse_one(const Location& loc, const GraphSource& src, const fs::path& scan_root,
-               const std::vector<PathMapping>& mappings, Parsed& out) {
+               const std::vector<PathMapping>& mappings, const MetadataReader* read, Parsed& out) {
   out.snap = GraphSnapshot();
   out.paths.clear();
   out.refs.clear();
@@ -58,14 +58,19 @@ void parse_one(const Location& loc, const GraphSource& src, const fs::path& scan
   s.protected_origin = src.protected_origin;
   s.savepoint = loc.dir_kind == DirKind::kSavepoint;
   struct stat st {};
-  if (::lstat(loc.metadata.c_str(), &st) == 0) {
+  if (loc.in_object_store) {
+    s.mtime_ns = loc.listed_mtime_ns;
+    s.metadata_bytes = static_cast<int64_t>(loc.listed_bytes);
+    s.metadata_dev = kObjectDev;
+    s.metadata_ino = object_identity(loc.metadata.native());
+  } else if (::lstat(loc.metadata.c_str(), &st) == 0) {
     s.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     s.metadata_bytes = st.st_size;
     s.metadata_dev = st.st_dev;
     s.metadata_ino = st.st_ino;
   }
   try {
-    flink::Metadata md = flink::read_metadata_file(loc.metadata);
+    flink::Metadata md = read ? (*read)(loc) : flink::read_metadata_file(loc.metadata);
     s.readable = true;
     s.checkpoint_id = md.checkpoint_id;
     if (md.trailer_state == flink::TrailerState::kParsed &&
@@ -112,13 +117,51 @@ std::optional<fs::path> local_path_of(const std::string& user_path, const std::v
   return absolute_normal(u.local);
 }
 
+uint64_t object_identity(std::string_view path) {
+  // FNV-1a, then splitmix's finaliser: stable within a run, which is all identity needs here.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : path) h = (h ^ c) * 1099511628211ull;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  return h | 1;
+}
+
+namespace {
+
+struct Job {
+  Location loc;
+  const GraphSource* src;
+  fs::path scan_root;
+};
+
+ReferenceGraph build_graph(const std::vector<Job>& jobs, const std::vector<PathMapping>& mappings, unsigned threads,
+                           const MetadataReader* read);
+
+}  // namespace
+
+ReferenceGraph build_reference_graph(std::vector<LocatedSnapshot> snaps, const std::vector<PathMapping>& mappings,
+                                     const MetadataReader& read, unsigned threads) {
+  static const GraphSource kept_source{{}, false};
+  static const GraphSource protected_source{{}, true};
+  std::vector<Job> jobs;
+  std::unordered_map<std::string, size_t> seen;  // a --protect prefix may lie inside the root
+  for (LocatedSnapshot& s : snaps) {
+    const GraphSource* src = s.protected_origin ? &protected_source : &kept_source;
+    auto [it, fresh] = seen.try_emplace(s.loc.metadata.native(), jobs.size());
+    if (!fresh) {
+      if (s.protected_origin) jobs[it->second].src = src;
+      continue;
+    }
+    jobs.push_back({std::move(s.loc), src, std::move(s.scan_root)});
+  }
+  return build_graph(jobs, mappings, threads, &read);
+}
+
 ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, const std::vector<PathMapping>& mappings,
                                      unsigned threads) {
-  struct Job {
-    Location loc;
-    const GraphSource* src;
-    fs::path scan_root;
-  };
   std::vector<Job> jobs;
   std::unordered_map<std::string, size_t> seen;  // a --protect directory may lie inside the root
   for (const GraphSource& src : sources) {
@@ -133,7 +176,13 @@ ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, co
       jobs.push_back({std::move(loc), &src, root});
     }
   }
+  return build_graph(jobs, mappings, threads, nullptr);
+}
 
+namespace {
+
+ReferenceGraph build_graph(const std::vector<Job>& jobs, const std::vector<PathMapping>& mappings, unsigned threads,
+                           const MetadataReader* read) {
   ReferenceGraph g;
   g.snapshots.resize(jobs.size());
   std::mutex mu;
@@ -143,7 +192,7 @@ ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, co
     for (;;) {
       size_t i = next.fetch_add(1);
       if (i >= jobs.size()) return;
-      parse_one(jobs[i].loc, *jobs[i].src, jobs[i].scan_root, mappings, p);
+      parse_one(jobs[i].loc, *jobs[i].src, jobs[i].scan_root, mappings, read, p);
       GraphSnapshot& s = g.snapshots[i];
       s = std::move(p.snap);
       s.files.reserve(p.refs.size());
@@ -196,5 +245,7 @@ ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, co
   }
   return g;
 }
+
+}  // namespace
 
 }  // namespace ckpt::snapshot

@@ -17,12 +17,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "flink/model.h"
 #include "snapshot/discovery.h"
 #include "snapshot/path_index.h"
 #include "snapshot/paths.h"
@@ -88,6 +90,22 @@ struct GraphSource {
 // files are parsed in parallel. Throws io::IoError when a source cannot be listed.
 ReferenceGraph build_reference_graph(const std::vector<GraphSource>& sources, const std::vector<PathMapping>& mappings,
                                      unsigned threads = 2);
+
+// The same over snapshots found elsewhere (an object store, ops/store_plan.h): `locs` carry
+// virtual absolute paths and (in_object_store) the listed size and time of their `_metadata`,
+// whose identity is (kObjectDev, object_identity(path)); `read` parses one `_metadata`.
+using MetadataReader = std::function<flink::Metadata(const Location&)>;
+struct LocatedSnapshot {
+  Location loc;
+  std::filesystem::path scan_root;  // the root or --protect prefix it was found under (virtual)
+  bool protected_origin = false;
+};
+ReferenceGraph build_reference_graph(std::vector<LocatedSnapshot> snaps, const std::vector<PathMapping>& mappings,
+                                     const MetadataReader& read, unsigned threads = 2);
+
+// The identity (FsEntry dev/ino) of an object at a virtual path: no inode, so a hash of the path.
+inline constexpr uint64_t kObjectDev = 0x53330000;
+uint64_t object_identity(std::string_view path);
 
 // Absolute and lexically normal, without a trailing separator; never resolves symbolic links.
 std::filesystem::path absolute_normal(const std::filesystem::path& p);

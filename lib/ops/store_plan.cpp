@@ -1,0 +1,556 @@
+#include "ops/store_plan.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "flink/metadata_reader.h"
+#include "snapshot/file_refs.h"
+#include "snapshot/layout.h"
+#include "snapshot/store_discovery.h"
+#include "storage/object_uri.h"
+#include "util/error.h"
+#include "util/saturating.h"
+
+namespace fs = std::filesystem;
+
+namespace ckpt::ops {
+namespace {
+
+constexpr const char* kVirtualBase = "/.ckpt-object-store/";
+constexpr uint64_t kMaxMetadataBytes = uint64_t{1} << 30;
+constexpr int kGatherRetries = 3;
+
+std::string_view name_of(std::string_view key) {
+  size_t slash = key.rfind('/');
+  return slash == std::string_view::npos ? key : key.substr(slash + 1);
+}
+
+// A key the virtual path spells faithfully: no empty, "." or ".." component, no trailing '/'
+// (a "directory marker"). Others are never candidates (a warning names them).
+bool plain_key(std::string_view k) {
+  if (k.empty() || k.back() == '/' || k.front() == '/') return false;
+  size_t i = 0;
+  while (i <= k.size()) {
+    size_t j = k.find('/', i);
+    if (j == std::string_view::npos) j = k.size();
+    std::string_view c = k.substr(i, j - i);
+    if (c.empty() || c == "." || c == "..") return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+FsEntry entry_of(const StoreRoot& root, const storage::ObjectInfo& o) {
+  FsEntry e;
+  e.path = root.virtual_path(o.key);
+  e.type = FsEntry::Type::kFile;
+  e.size = static_cast<int64_t>(std::min<uint64_t>(o.size, INT64_MAX));
+  e.mtime_ns = o.modified_unix_ns;
+  e.dev = snapshot::kObjectDev;
+  e.ino = snapshot::object_identity(e.path);
+  return e;
+}
+
+// A Tree of the entries [lo, hi) under `dir` (virtual), all files.
+template <typename It>
+Tree tree_of(const std::string& dir, It lo, It hi) {
+  Tree t;
+  t.dir = dir;
+  t.self.path = dir;
+  t.self.type = FsEntry::Type::kDir;
+  t.self.dev = snapshot::kObjectDev;
+  t.self.ino = snapshot::object_identity(dir + "/");
+  for (It it = lo; it != hi; ++it) {
+    const FsEntry& e = *it;
+    t.newest_mtime_ns = std::max(t.newest_mtime_ns, e.mtime_ns);
+    if (e.name() == snapshot::kMetadataFileName) {
+      if (e.parent() == dir) t.top_metadata = true;
+      else t.nested_snapshot = true;
+    }
+    t.entries.push_back(e);
+  }
+  t.self.mtime_ns = t.newest_mtime_ns;
+  return t;
+}
+
+// Scanner over the sorted entries (virtual paths), with scan_root's rules.
+struct ListingScanner {
+  Inventory& inv;
+  const std::vector<FsEntry>& all;
+
+  void walk(const std::string& dir, size_t lo, size_t hi, int depth) {
+    if (depth > kMaxDepth) {
+      inv.errors.push_back(dir + ": nested deeper than " + std::to_string(kMaxDepth) + " levels");
+      return;
+    }
+    const std::string base = dir + "/";
+    struct Child {
+      std::string name;
+      size_t lo, hi;
+    };
+    std::vector<Child> children;
+    bool has_metadata = false;
+    for (size_t i = lo; i < hi;) {
+      std::string_view rel = std::string_view(all[i].path).substr(base.size());
+      size_t slash = rel.find('/');
+      if (slash == std::string_view::npos) {
+        if (rel == snapshot::kMetadataFileName) has_metadata = true;
+        ++i;
+        continue;
+      }
+      std::string prefix = base + std::string(rel.substr(0, slash + 1));
+      size_t j = i;
+      while (j < hi && std::string_view(all[j].path).starts_with(prefix)) ++j;
+      children.push_back({std::string(rel.substr(0, slash)), i, j});
+      i = j;
+    }
+    if (has_metadata) {
+      inv.snapshot_dirs.emplace_back(dir);
+      return;
+    }
+    bool job = false, has_shared = false, has_owned = false;
+    for (const auto& c : children) {
+      if (snapshot::checkpoint_number(c.name)) job = true;
+      if (c.name == snapshot::kSharedDirName) has_shared = true;
+      if (c.name == snapshot::kTaskOwnedDirName) has_owned = true;
+    }
+    job = job || (has_shared && has_owned);
+    JobArea area;
+    area.job_dir = dir;
+    for (const auto& c : children) {
+      const std::string cdir = base + c.name;
+      if (job && (c.name == snapshot::kSharedDirName || c.name == snapshot::kTaskOwnedDirName)) {
+        Tree t = tree_of(cdir, all.begin() + static_cast<ptrdiff_t>(c.lo), all.begin() + static_cast<ptrdiff_t>(c.hi));
+        if (t.nested_snapshot || t.top_metadata) {
+          inv.errors.push_back(cdir + ": holds a _metadata object; refusing to treat it as a state pool");
+        }
+        for (auto& f : t.entries) area.pool_files.push_back(std::move(f));
+        continue;
+      }
+      if (snapshot::checkpoint_number(c.name)) {
+        bool complete = false;
+        const std::string md = cdir + "/" + std::string(snapshot::kMetadataFileName);
+        for (size_t k = c.lo; k < c.hi && !complete; ++k) complete = all[k].path == md;
+        if (complete) {
+          walk(cdir, c.lo, c.hi, depth + 1);
+          continue;
+        }
+        Tree t = tree_of(cdir, all.begin() + static_cast<ptrdiff_t>(c.lo), all.begin() + static_cast<ptrdiff_t>(c.hi));
+        if (t.nested_snapshot) {
+          inv.errors.push_back(cdir + ": incomplete checkpoint prefix holds a nested _metadata");
+          continue;
+        }
+        inv.incomplete.push_back(std::move(t));
+        continue;
+      }
+      walk(cdir, c.lo, c.hi, depth + 1);
+    }
+    if (job) inv.jobs.push_back(std::move(area));
+  }
+};
+
+std::vector<FsEntry> entries_of(const StoreRoot& root, const std::vector<storage::ObjectInfo>& objects,
+                                std::vector<std::string>* skipped) {
+  std::vector<FsEntry> out;
+  out.reserve(objects.size());
+  const std::string lease = root.key() + "/" + kLeaseName;
+  for (const auto& o : objects) {
+    if (o.key == lease) continue;
+    if (!plain_key(o.key)) {
+      if (skipped) skipped->push_back(root.display(root.virtual_path("")) + o.key);
+      continue;
+    }
+    out.push_back(entry_of(root, o));
+  }
+  std::sort(out.begin(), out.end(), [](const FsEntry& a, const FsEntry& b) { return a.path < b.path; });
+  return out;
+}
+
+std::vector<storage::ObjectInfo> list_root(StoreRoot& root) {
+  std::vector<storage::ObjectInfo> objects = storage::list_all(root.store(), root.key() + "/");
+  if (objects.empty()) {
+    throw util::Error(util::ErrorKind::kIo,
+                      root.uri() + ": no objects under this prefix (is the bucket or prefix right?)");
+  }
+  for (const auto& o : objects) {
+    if (o.key == root.key() + "/" + std::string(snapshot::kMetadataFileName)) {
+      throw util::Error(util::ErrorKind::kIo, root.uri() +
+                                                  ": is a snapshot prefix, expected the job prefix holding chk-N "
+                                                  "or a root holding jobs");
+    }
+  }
+  return objects;
+}
+
+snapshot::Location virtualised(const StoreRoot& root, snapshot::Location loc) {
+  auto conv = [&](const fs::path& p) -> fs::path {
+    if (p.empty()) return p;
+    auto u = storage::parse_object_uri(p.native());
+    return u ? fs::path(root.virtual_path(u->key)) : p;
+  };
+  loc.metadata = conv(loc.metadata);
+  loc.directory = conv(loc.directory);
+  loc.job_dir = conv(loc.job_dir);
+  return loc;
+}
+
+struct Gathered {
+  PlanRun run;
+  std::vector<storage::ObjectInfo> objects;
+};
+
+Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
+  Gathered out;
+  out.objects = list_root(root);
+  PlanRun& run = out.run;
+  std::vector<std::string> skipped;
+  std::vector<FsEntry> entries = entries_of(root, out.objects, &skipped);
+  run.inventory.root = root.virtual_root();
+  ListingScanner{run.inventory, entries}.walk(root.virtual_root(), 0, entries.size(), 0);
+  for (const auto& s : skipped) run.inventory.warnings.push_back(s + ": key not a plain path, left alone");
+  snapshot::Discovery d = snapshot::discover_in_listing(root.store(), root.key(), out.objects);
+  std::vector<snapshot::LocatedSnapshot> locs;
+  for (auto& loc : d.snapshots) locs.push_back({virtualised(root, std::move(loc)), root.virtual_root(), false});
+  // --protect prefixes of the same bucket: their snapshots are kept, and so is what they use.
+  for (const auto& p : request.protect) {
+    auto u = storage::parse_object_uri(p);
+    std::string key = u ? u->key : std::string();
+    while (!key.empty() && key.back() == '/') key.pop_back();
+    if (!u || !root.same_bucket(*u) || !plain_key(key)) {
+      throw util::Error(util::ErrorKind::kUsage, "--protect " + p + ": on an object-store root, name a prefix of " +
+                                                     root.display(root.virtual_path("")));
+    }
+    snapshot::Discovery pd = snapshot::discover_in_store(root.store(), key);
+    for (auto& loc : pd.snapshots) {
+      snapshot::Location v = virtualised(root, std::move(loc));
+      fs::path scan = v.metadata.native() == root.virtual_path(key) ? v.directory : fs::path(root.virtual_path(key));
+      locs.push_back({std::move(v), std::move(scan), true});
+    }
+  }
+  std::vector<snapshot::PathMapping> maps = root.mappings();
+  maps.insert(maps.end(), request.mappings.begin(), request.mappings.end());
+  // The graph parses on several threads; the store's client is used by one at a time (its
+  // requests are parallel inside one call), the parse runs outside the lock.
+  std::mutex store_mu;
+  snapshot::MetadataReader read = [&root, &store_mu](const snapshot::Location& loc) {
+    auto key = root.key_of(loc.metadata.native());
+    std::string bytes;
+    try {
+      std::lock_guard<std::mutex> lock(store_mu);
+      bytes = root.store().read(key ? *key : loc.metadata.native(), kMaxMetadataBytes);
+    } catch (const util::Error& e) {
+      throw flink::MetadataError(e.what(), 0);
+    }
+    return flink::parse_metadata(std::move(bytes), root.display(loc.metadata.native()));
+  };
+  run.graph = snapshot::build_reference_graph(std::move(locs), maps, read, request.options.threads);
+  PlanOptions opts = request.options;
+  opts.fs = nullptr;
+  ListingFs lfs(root, out.objects);
+  opts.fs = &lfs;
+  run.refusals = refusals(run.graph, run.inventory, opts);
+  for (auto& r : run.refusals) r = root.display(r);
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+StoreRoot::StoreRoot(std::string_view uri, const std::map<std::string, std::string>& config)
+    : StoreRoot(storage::open_store(uri, config)) {}
+
+StoreRoot::StoreRoot(storage::OpenedStore opened) : opened_(std::move(opened)) {
+  if (!opened_.uri) throw util::Error(util::ErrorKind::kUsage, opened_.key + ": not an object-store URI");
+  scheme_ = opened_.uri->scheme;
+  bucket_ = opened_.uri->bucket;
+  key_ = opened_.uri->key;
+  while (!key_.empty() && key_.back() == '/') key_.pop_back();
+  if (key_.empty() || !plain_key(key_)) {
+    throw util::Error(
+        util::ErrorKind::kUsage,
+        opened_.uri->str() + ": name a prefix inside the bucket (a job or a root of jobs), not the bucket");
+  }
+  vbucket_ = std::string(kVirtualBase) + bucket_;
+  vroot_ = vbucket_ + "/" + key_;
+}
+
+bool StoreRoot::same_bucket(const storage::ObjectUri& u) const { return storage::same_bucket(*opened_.uri, u); }
+
+std::string StoreRoot::uri() const { return scheme_ + "://" + bucket_ + "/" + key_; }
+
+std::string StoreRoot::virtual_path(std::string_view key) const {
+  if (key.empty()) return vbucket_ + "/";
+  return vbucket_ + "/" + std::string(key);
+}
+
+std::optional<std::string> StoreRoot::key_of(std::string_view v) const {
+  if (v.size() <= vbucket_.size() + 1 || !v.starts_with(vbucket_) || v[vbucket_.size()] != '/') return std::nullopt;
+  return std::string(v.substr(vbucket_.size() + 1));
+}
+
+std::string StoreRoot::display(std::string_view v) const {
+  // Virtual paths inside messages too: every occurrence of the bucket's virtual directory.
+  std::string out;
+  const std::string from = vbucket_;
+  const std::string to = scheme_ + "://" + bucket_;
+  size_t i = 0;
+  for (;;) {
+    size_t j = v.find(from, i);
+    if (j == std::string_view::npos) break;
+    out.append(v.substr(i, j - i));
+    out += to;
+    i = j + from.size();
+  }
+  out.append(v.substr(i));
+  return out;
+}
+
+std::vector<snapshot::PathMapping> StoreRoot::mappings() const {
+  std::vector<snapshot::PathMapping> m;
+  const bool gs = scheme_ == "gs" || scheme_ == "GS";
+  for (const char* s : gs ? std::vector<const char*>{"gs"} : std::vector<const char*>{"s3", "s3a", "s3p"}) {
+    m.push_back({std::string(s) + "://" + bucket_, fs::path(vbucket_)});
+  }
+  return m;
+}
+
+Inventory inventory_of_listing(const StoreRoot& root, const std::vector<storage::ObjectInfo>& objects) {
+  Inventory inv;
+  inv.root = root.virtual_root();
+  std::vector<FsEntry> entries = entries_of(root, objects, nullptr);
+  ListingScanner{inv, entries}.walk(root.virtual_root(), 0, entries.size(), 0);
+  return inv;
+}
+
+ListingFs::ListingFs(StoreRoot& root, const std::vector<storage::ObjectInfo>& objects)
+    : root_(root), entries_(entries_of(root, objects, nullptr)) {}
+
+std::optional<FsEntry> ListingFs::lstat(const std::string& path) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), path,
+                             [](const FsEntry& e, const std::string& p) { return e.path < p; });
+  if (it != entries_.end() && it->path == path) return *it;
+  const std::string& vr = root_.virtual_root();
+  const bool under_root = path.size() > vr.size() && path.starts_with(vr) && path[vr.size()] == '/';
+  auto key = root_.key_of(path);
+  if (!under_root && key && plain_key(*key)) {
+    // In the bucket, outside the listed root: one HEAD (a reference to a sibling prefix).
+    if (auto o = root_.store().stat(*key)) return entry_of(root_, *o);
+  }
+  errno = ENOENT;
+  return std::nullopt;
+}
+
+Tree ListingFs::list_tree(const fs::path& dir) const {
+  const std::string prefix = dir.native() + "/";
+  auto lo = std::lower_bound(entries_.begin(), entries_.end(), prefix,
+                             [](const FsEntry& e, const std::string& p) { return e.path < p; });
+  auto hi = lo;
+  while (hi != entries_.end() && hi->path.starts_with(prefix)) ++hi;
+  Tree t = tree_of(dir.native(), lo, hi);
+  if (lo == hi) t.errors.push_back(root_.display(dir.native()) + ": no objects under this prefix");
+  return t;
+}
+
+PlanRun plan_store_root(StoreRoot& root, const StorePlanRequest& request,
+                        const std::function<Decisions(const snapshot::ReferenceGraph&)>& decide) {
+  Gathered g = gather_store(root, request);
+  for (int retry = 0; retry < kGatherRetries && !g.run.refusals.empty(); ++retry) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 << retry));
+    Gathered again = gather_store(root, request);
+    const bool same = again.run.refusals == g.run.refusals;
+    g = std::move(again);
+    if (same) break;
+  }
+  if (g.run.refusals.empty()) {
+    ListingFs lfs(root, g.objects);
+    PlanOptions opts = request.options;
+    opts.fs = &lfs;
+    g.run.plan = make_plan(g.run.graph, g.run.inventory, decide(g.run.graph), opts);
+  }
+  return std::move(g.run);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+std::optional<StoreLease> StoreLease::try_acquire(StoreRoot& root, const std::string& command, int64_t ttl_s,
+                                                  std::string& holder) {
+  const std::string key = root.key() + "/" + kLeaseName;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string body = fmt::format("owner=ckpt {}\nhost={}\npid={}\nexpires_unix={}\n", command, host,
+                                       static_cast<long>(::getpid()), now + ttl_s);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      root.store().write_atomic(key, body, false);
+      return StoreLease(&root);
+    } catch (const util::Error&) {
+      // Exists (412 or seen by the pre-check), or the store failed: look at what is there.
+      std::optional<storage::ObjectInfo> there = root.store().stat(key);
+      if (!there) {
+        if (attempt == 0) continue;
+        throw;
+      }
+      std::string text;
+      try {
+        text = root.store().read(key, 4096);
+      } catch (const util::Error&) {
+      }
+      // Our own write, whose answer was lost and retried into a 412.
+      if (text == body) return StoreLease(&root);
+      int64_t expires = INT64_MAX;
+      auto pos = text.find("expires_unix=");
+      if (pos != std::string::npos) expires = std::strtoll(text.c_str() + pos + 13, nullptr, 10);
+      if (expires > now || attempt > 0) {
+        holder = text.empty() ? "unreadable lease" : text;
+        std::replace(holder.begin(), holder.end(), '\n', ' ');
+        return std::nullopt;
+      }
+      // Expired: a run that died. Remove it and try once more (the conditional write decides
+      // between two runs doing the same).
+      root.store().remove(std::vector<std::string>{key});
+    }
+  }
+  return std::nullopt;
+}
+
+void StoreLease::release() noexcept {
+  if (!root_) return;
+  try {
+    root_->store().remove(std::vector<std::string>{root_->key() + "/" + kLeaseName});
+  } catch (...) {
+    // An unreleased lease expires; the next run says so.
+  }
+  root_ = nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// No journal on an object store: the local journal exists because removing a directory makes its
+// mtime our own, so a rerun would see it young. Here nothing has a directory mtime: a pruned chk-N
+// whose `_metadata` went in phase 1 is an incomplete prefix whose objects keep their old
+// LastModified, and released pool objects are unreferenced and old, so a rerun removes them.
+
+ApplyResult apply_store_plan(const PlanRun& run, StoreRoot& root, const std::vector<snapshot::PathMapping>& user_maps) {
+  ApplyResult result;
+  const Plan& plan = run.plan;
+  if (plan.deletions.empty()) return result;
+  // Re-check: one fresh listing.
+  std::vector<storage::ObjectInfo> now = list_root(root);
+  std::unordered_map<std::string, const storage::ObjectInfo*> by_key;
+  for (const auto& o : now) by_key.emplace(o.key, &o);
+  std::unordered_set<std::string> deleting;
+  for (const auto& d : plan.deletions) deleting.insert(d.entry.path);
+  std::unordered_map<std::string, const snapshot::GraphSnapshot*> known;
+  for (const auto& s : run.graph.snapshots) known.emplace(s.loc.metadata.native(), &s);
+  std::vector<snapshot::PathMapping> maps = root.mappings();
+  maps.insert(maps.end(), user_maps.begin(), user_maps.end());
+  for (const auto& o : now) {
+    if (name_of(o.key) != snapshot::kMetadataFileName || !plain_key(o.key)) continue;
+    const std::string v = root.virtual_path(o.key);
+    if (deleting.count(v)) continue;  // a pruned snapshot's own `_metadata`
+    auto it = known.find(v);
+    if (it != known.end() && it->second->mtime_ns == o.modified_unix_ns &&
+        it->second->metadata_bytes == static_cast<int64_t>(o.size)) {
+      continue;  // unchanged since planning
+    }
+    // New or rewritten since planning: it must not use what the plan deletes.
+    std::string why;
+    try {
+      flink::Metadata md = flink::parse_metadata(root.store().read(o.key, kMaxMetadataBytes), root.display(v));
+      const fs::path dir = fs::path(v).parent_path();
+      snapshot::visit_file_refs(md, dir, maps, [&](snapshot::FileRefView& f) {
+        if (why.empty() && f.kind == snapshot::ResolvedPath::Kind::kLocal && deleting.count(f.local)) {
+          why = root.display(f.local);
+        }
+      });
+    } catch (const std::exception& e) {
+      why = std::string("cannot read it: ") + e.what();
+    }
+    if (!why.empty()) {
+      throw util::Error(util::ErrorKind::kRefused, root.display(v) + ": appeared or changed since planning and uses " +
+                                                       why + ", which the plan deletes; nothing deleted (run again)");
+    }
+  }
+
+  const char* crash_env = std::getenv("CKPT_TEST_CRASH_AFTER");
+  const int64_t crash_after = crash_env ? std::strtoll(crash_env, nullptr, 10) : 0;
+  int64_t done = 0;
+  auto remove_some = [&](const std::vector<size_t>& idx, std::vector<char>& ok) {
+    // Whole list at once (S3Store::remove batches and parallelises); with the crash hook, in
+    // slices ending exactly at the N-th deletion.
+    size_t from = 0;
+    while (from < idx.size()) {
+      size_t to = idx.size();
+      if (crash_after > 0 && done < crash_after) to = std::min(to, from + static_cast<size_t>(crash_after - done));
+      std::vector<std::string> keys;
+      for (size_t k = from; k < to; ++k) keys.push_back(*root.key_of(plan.deletions[idx[k]].entry.path));
+      std::vector<storage::DeleteFailure> failed = root.store().remove(keys);
+      std::unordered_map<std::string, std::string> why;
+      for (auto& f : failed) why.emplace(f.key, f.reason);
+      for (size_t k = from; k < to; ++k) {
+        const Deletion& d = plan.deletions[idx[k]];
+        auto w = why.find(keys[k - from]);
+        if (w != why.end()) {
+          result.failures.push_back({root.display(d.entry.path), w->second});
+          continue;
+        }
+        ok[idx[k]] = 1;
+        ++done;
+        result.files_deleted++;
+        util::sat_accumulate(result.bytes_freed, d.entry.size);
+      }
+      if (crash_after > 0 && done >= crash_after) ::kill(::getpid(), SIGKILL);
+      from = to;
+    }
+  };
+  std::vector<char> ok(plan.deletions.size(), 0);
+  std::vector<size_t> phase1, phase2;
+  for (size_t i = 0; i < plan.deletions.size(); ++i) {
+    const Deletion& d = plan.deletions[i];
+    if (d.entry.type != FsEntry::Type::kFile) continue;  // no directories on an object store
+    auto key = root.key_of(d.entry.path);
+    if (!key || !(*key).starts_with(root.key() + "/")) {
+      throw util::Error(util::ErrorKind::kInternal, "plan would delete outside the root: " + d.entry.path);
+    }
+    auto it = by_key.find(*key);
+    if (it == by_key.end()) {
+      ok[i] = 1;  // already gone: a rerun, or its job deleted it
+      continue;
+    }
+    if (static_cast<int64_t>(it->second->size) != d.entry.size || it->second->modified_unix_ns != d.entry.mtime_ns) {
+      result.failures.push_back({root.display(d.entry.path), "changed since planning"});
+      continue;
+    }
+    (d.reason == DeleteReason::kPrunedMetadata ? phase1 : phase2).push_back(i);
+  }
+  // Phase 1: the pruned snapshots' `_metadata`, waited for before anything else.
+  remove_some(phase1, ok);
+  std::vector<size_t> go;
+  for (size_t i : phase2) {
+    const Deletion& d = plan.deletions[i];
+    bool ready = true;
+    for (uint32_t a : d.after) ready = ready && ok[a];
+    if (!ready) {
+      result.failures.push_back({root.display(d.entry.path), "prerequisite failed (its snapshot's _metadata stays)"});
+      continue;
+    }
+    go.push_back(i);
+  }
+  remove_some(go, ok);
+  return result;
+}
+
+}  // namespace ckpt::ops
