@@ -64,6 +64,13 @@ class MemBucket final : public storage::ObjectStore {
     put(std::string(key), std::string(bytes), kStoreT0 * kNsPerS);
   }
   void copy(std::string_view, std::string_view) override {}
+  std::vector<std::string> read_all(std::span<const std::string> keys, uint64_t max) override {
+    std::vector<std::string> out;
+    for (const auto& k : keys) out.push_back(read(k, max));
+    return out;
+  }
+  void download(std::span<const std::string>, std::span<const std::string>) override {}
+  void upload(std::span<const std::string>, std::span<const std::string>) override {}
   std::vector<storage::DeleteFailure> remove(std::span<const std::string> keys) override {
     remove_calls.emplace_back(keys.begin(), keys.end());
     std::vector<storage::DeleteFailure> out;
