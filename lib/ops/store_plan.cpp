@@ -240,15 +240,40 @@ Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
   }
   std::vector<snapshot::PathMapping> maps = root.mappings();
   maps.insert(maps.end(), request.mappings.begin(), request.mappings.end());
+  // Every `_metadata` fetched first, many requests in flight (one at a time, the round trips
+  // made a plan several times its listing); a slice that fails is left to the reader below,
+  // which names the object that cannot be read.
+  std::unordered_map<std::string, std::string> fetched;
+  {
+    std::vector<std::string> keys;
+    for (const auto& l : locs) {
+      if (auto key = root.key_of(l.loc.metadata.native())) keys.push_back(*key);
+    }
+    constexpr size_t kSlice = 256;
+    for (size_t i = 0; i < keys.size(); i += kSlice) {
+      auto slice = std::span<const std::string>(keys).subspan(i, std::min(kSlice, keys.size() - i));
+      try {
+        auto bytes = root.store().read_all(slice, kMaxMetadataBytes);
+        for (size_t j = 0; j < slice.size(); ++j) fetched[slice[j]] = std::move(bytes[j]);
+      } catch (const util::Error&) {
+      }
+    }
+  }
   // The graph parses on several threads; the store's client is used by one at a time (its
   // requests are parallel inside one call), the parse runs outside the lock.
   std::mutex store_mu;
-  snapshot::MetadataReader read = [&root, &store_mu](const snapshot::Location& loc) {
+  snapshot::MetadataReader read = [&root, &store_mu, &fetched](const snapshot::Location& loc) {
     auto key = root.key_of(loc.metadata.native());
     std::string bytes;
     try {
       std::lock_guard<std::mutex> lock(store_mu);
-      bytes = root.store().read(key ? *key : loc.metadata.native(), kMaxMetadataBytes);
+      auto it = key ? fetched.find(*key) : fetched.end();
+      if (it != fetched.end()) {
+        bytes = std::move(it->second);
+        fetched.erase(it);
+      } else {
+        bytes = root.store().read(key ? *key : loc.metadata.native(), kMaxMetadataBytes);
+      }
     } catch (const util::Error& e) {
       throw flink::MetadataError(e.what(), 0);
     }
