@@ -48,23 +48,17 @@ snapshot::Discovery SnapshotSource::discover() {
 void SnapshotSource::prefetch(const std::vector<snapshot::Location>& locations) {
   if (!in_object_store()) return;
   // Every fetched object is held until it is read: `_metadata` objects are small next to the
-  // state they describe (KiBs to a few MiB). Slices bound one failure's cost to its slice.
-  constexpr size_t kSlice = 256;
-  std::vector<std::string> uris, keys;
+  // state they describe (KiBs to a few MiB).
+  std::vector<std::string> keys;
+  std::unordered_map<std::string, std::string> uri_of;
   for (const auto& loc : locations) {
     auto u = storage::parse_object_uri(loc.metadata.native());
     if (!u) continue;
-    uris.push_back(loc.metadata.native());
     keys.push_back(u->key);
+    uri_of[u->key] = loc.metadata.native();
   }
-  for (size_t i = 0; i < keys.size(); i += kSlice) {
-    size_t n = std::min(kSlice, keys.size() - i);
-    try {
-      auto bytes = opened_.store->read_all(std::span<const std::string>(keys).subspan(i, n), kMaxMetadataBytes);
-      for (size_t j = 0; j < n; ++j) prefetched_[uris[i + j]] = std::move(bytes[j]);
-    } catch (const util::Error&) {
-      // One object failed: read() reads them one by one and reports the one that fails.
-    }
+  for (auto& [key, bytes] : storage::prefetch(*opened_.store, keys, kMaxMetadataBytes)) {
+    prefetched_[uri_of[key]] = std::move(bytes);
   }
 }
 

@@ -243,22 +243,12 @@ Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
   // Every `_metadata` fetched first, many requests in flight (one at a time, the round trips
   // made a plan several times its listing); a slice that fails is left to the reader below,
   // which names the object that cannot be read.
-  std::unordered_map<std::string, std::string> fetched;
-  {
-    std::vector<std::string> keys;
-    for (const auto& l : locs) {
-      if (auto key = root.key_of(l.loc.metadata.native())) keys.push_back(*key);
-    }
-    constexpr size_t kSlice = 256;
-    for (size_t i = 0; i < keys.size(); i += kSlice) {
-      auto slice = std::span<const std::string>(keys).subspan(i, std::min(kSlice, keys.size() - i));
-      try {
-        auto bytes = root.store().read_all(slice, kMaxMetadataBytes);
-        for (size_t j = 0; j < slice.size(); ++j) fetched[slice[j]] = std::move(bytes[j]);
-      } catch (const util::Error&) {
-      }
-    }
+  std::vector<std::string> metadata_keys;
+  for (const auto& l : locs) {
+    if (auto key = root.key_of(l.loc.metadata.native())) metadata_keys.push_back(*key);
   }
+  std::unordered_map<std::string, std::string> fetched =
+      storage::prefetch(root.store(), metadata_keys, kMaxMetadataBytes);
   // The graph parses on several threads; the store's client is used by one at a time (its
   // requests are parallel inside one call), the parse runs outside the lock.
   std::mutex store_mu;

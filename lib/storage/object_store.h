@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace ckpt::storage {
@@ -80,5 +81,11 @@ class ObjectStore {
 
 // Every object under `prefix`, collected (for callers that need the whole listing at once).
 std::vector<ObjectInfo> list_all(ObjectStore& store, std::string_view prefix);
+
+// The objects `keys`, read with read_all() in slices of a few hundred, key -> bytes. Best
+// effort: the objects of a slice that fails are absent, for the caller's one-by-one read to
+// report the one that cannot be read.
+std::unordered_map<std::string, std::string> prefetch(ObjectStore& store, std::span<const std::string> keys,
+                                                      uint64_t max_bytes);
 
 }  // namespace ckpt::storage
