@@ -72,14 +72,18 @@ checks=$((checks + 1))
 [ -z "$(ls -A "$TMP/cwd")" ] || fail "a refused run created in the working directory: $(ls -A "$TMP/cwd")"
 
 # Unreachable schemes on the command line: exit 2, one line; with --map the line says how.
-expect_exit 2 -- "$CKPT" inspect s3://bucket/flink/ck
-expect_err "^ckpt inspect: s3://bucket/flink/ck: scheme \"s3\" is not supported yet \(expected a local path or a file: URI\)$"
+# Object stores are reachable (tests/s3 runs them against a server); without credentials they
+# are refused in one line naming where ckpt looked, before any request.
+nocreds=(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE=/nonexistent
+         AWS_CONFIG_FILE=/nonexistent)
+expect_exit 2 -- "${nocreds[@]}" "$CKPT" inspect s3://bucket/flink/ck
+expect_err "^ckpt inspect: s3://: no credentials found: looked at .*AWS_ACCESS_KEY_ID"
 expect_exit 2 -- "$CKPT" validate hdfs://nn:8020/flink/ck
 expect_err "^ckpt validate: hdfs://nn:8020/flink/ck: scheme \"hdfs\" is not supported yet \(expected a local path or a file: URI\); to read a local copy of it, add --map hdfs://nn:8020=DIR$"
-expect_exit 2 -- "$CKPT" prune --retain 1 gs://b/ck
-expect_err "^ckpt prune: gs://b/ck: scheme \"gs\" is not supported yet .*add --map gs://b=DIR$"
-expect_exit 2 -- "$CKPT" gc s3a://b/ck
-expect_err "^ckpt gc: s3a://b/ck: scheme \"s3a\""
+expect_exit 2 -- "${nocreds[@]}" "$CKPT" prune --retain 1 gs://b/ck
+expect_err "^ckpt prune: gs://: no credentials found"
+expect_exit 2 -- "${nocreds[@]}" "$CKPT" gc s3a://b/ck
+expect_err "^ckpt gc: s3a://: no credentials found"
 expect_exit 2 -- "$CKPT" diff "$latest" oss://b/ck/chk-1
 expect_err "^ckpt diff: oss://b/ck/chk-1: scheme \"oss\""
 expect_exit 2 -- "$CKPT" convert "$latest" -o s3://b/out/_metadata
