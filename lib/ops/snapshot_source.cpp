@@ -27,22 +27,16 @@ SnapshotSource::SnapshotSource(std::string_view user_path, const std::map<std::s
 
 snapshot::Discovery SnapshotSource::discover() {
   if (!in_object_store()) return snapshot::discover(path_);
-  std::string key = opened_.key;
-  while (!key.empty() && key.back() == '/') key.pop_back();
-  if (!key.empty() && key.ends_with(snapshot::kMetadataFileName)) {
-    return snapshot::discover_in_store(*opened_.store, opened_.key);
-  }
   // One listing serves discovery and, later, every lookup of a file under it.
-  listed_prefix_ = key.empty() ? "" : key + "/";
-  std::vector<storage::ObjectInfo> objects = storage::list_all(*opened_.store, listed_prefix_);
-  listed_any_ = true;
+  std::optional<snapshot::PrefixListing> listing;  // absent when one `_metadata` was named
+  snapshot::Discovery d = snapshot::discover_in_store(*opened_.store, opened_.key, &listing);
+  listed_prefix_.reset();
   listed_.clear();
-  for (const auto& o : objects) listed_.emplace(o.key, o.size);
-  if (objects.empty()) {
-    throw util::Error(util::ErrorKind::kInput,
-                      opened_.store->uri(key) + ": no objects under this prefix (is the bucket or prefix right?)");
+  if (listing) {
+    listed_prefix_ = std::move(listing->prefix);
+    for (const auto& o : listing->objects) listed_.emplace(o.key, o.size);
   }
-  return snapshot::discover_in_listing(*opened_.store, key, objects);
+  return d;
 }
 
 void SnapshotSource::prefetch(const std::vector<snapshot::Location>& locations) {
@@ -89,7 +83,7 @@ validate::RemoteStat SnapshotSource::stat(const std::string& uri) {
   validate::RemoteStat out;
   auto u = storage::parse_object_uri(uri);
   if (!u || !opened_.uri || !storage::same_bucket(*u, *opened_.uri)) return out;  // never followed
-  if (listed_any_ && u->key.starts_with(listed_prefix_)) {
+  if (listed_prefix_ && u->key.starts_with(*listed_prefix_)) {
     auto it = listed_.find(u->key);
     out.kind = it == listed_.end() ? validate::RemoteStat::Kind::kMissing : validate::RemoteStat::Kind::kFound;
     out.size = it == listed_.end() ? 0 : static_cast<int64_t>(it->second);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -50,8 +51,7 @@ class SnapshotSource final : public validate::RemoteFiles {
  private:
   std::string path_;
   storage::OpenedStore opened_;
-  std::string listed_prefix_;  // "" with listed_ empty: nothing listed yet
-  bool listed_any_ = false;
+  std::optional<std::string> listed_prefix_;                 // what discover() listed, when it listed a prefix
   std::unordered_map<std::string, uint64_t> listed_;         // key -> size, from discover()'s listing
   std::unordered_map<std::string, std::string> prefetched_;  // `_metadata` URI -> bytes
 };

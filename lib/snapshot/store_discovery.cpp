@@ -112,18 +112,21 @@ Discovery discover_in_listing(const storage::ObjectStore& store, std::string_vie
   return out;
 }
 
-Discovery discover_in_store(storage::ObjectStore& store, std::string_view key) {
+Discovery discover_in_store(storage::ObjectStore& store, std::string_view key, std::optional<PrefixListing>* listed) {
   std::string k = trimmed(key);
   // A named object is one snapshot; anything else is a prefix to list.
   if (!k.empty() && name_of(k) == kMetadataFileName) {
     if (auto o = store.stat(k)) return discover_in_listing(store, k, {*o});
     throw io::IoError(store.uri(k) + ": no such object");
   }
-  std::vector<storage::ObjectInfo> objects = storage::list_all(store, k.empty() ? "" : k + "/");
+  std::string prefix = k.empty() ? "" : k + "/";
+  std::vector<storage::ObjectInfo> objects = storage::list_all(store, prefix);
   if (objects.empty()) {
     throw io::IoError(store.uri(k) + ": no objects under this prefix (is the bucket or prefix right?)");
   }
-  return discover_in_listing(store, k, objects);
+  Discovery d = discover_in_listing(store, k, objects);
+  if (listed) listed->emplace(PrefixListing{std::move(prefix), std::move(objects)});
+  return d;
 }
 
 }  // namespace ckpt::snapshot

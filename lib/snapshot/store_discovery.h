@@ -9,6 +9,8 @@
 // listed size and time of their `_metadata`.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,7 +19,14 @@
 
 namespace ckpt::snapshot {
 
-Discovery discover_in_store(storage::ObjectStore& store, std::string_view key);
+// `listed` (when given) receives the listing when a prefix was listed (not when `key` named one
+// `_metadata` object): the prefix ("" or ending in '/') and every object under it.
+struct PrefixListing {
+  std::string prefix;
+  std::vector<storage::ObjectInfo> objects;
+};
+Discovery discover_in_store(storage::ObjectStore& store, std::string_view key,
+                            std::optional<PrefixListing>* listed = nullptr);
 
 // The same from an existing listing of the prefix `key` (prune and gc list once for both).
 Discovery discover_in_listing(const storage::ObjectStore& store, std::string_view key,
