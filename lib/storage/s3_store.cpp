@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <charconv>
+
 #include "io/file_bytes.h"
 #include "storage/s3_xml.h"
 #include "util/error.h"
@@ -47,7 +49,11 @@ std::optional<ObjectInfo> S3Store::stat(std::string_view key) {
   if (r.status == 404) return std::nullopt;
   ObjectInfo o;
   o.key = std::string(key);
-  o.size = std::stoull(r.headers.count("content-length") ? r.headers["content-length"] : "0");
+  const std::string length = r.headers.count("content-length") ? r.headers["content-length"] : "0";
+  auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), o.size);
+  if (ec != std::errc() || end != length.data() + length.size()) {
+    throw util::Error(util::ErrorKind::kIo, uri(key) + ": HeadObject: Content-Length \"" + length + "\" is not a size");
+  }
   if (auto it = r.headers.find("last-modified"); it != r.headers.end()) {
     o.modified_unix_ns = static_cast<int64_t>(curl_getdate(it->second.c_str(), nullptr)) * 1'000'000'000;
   }
