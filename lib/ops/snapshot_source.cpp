@@ -13,7 +13,6 @@ namespace {
 
 // The largest `_metadata` ckpt reads from a store (local files have the reader's own bound).
 // Flink's biggest in the fixtures is a few MiB; 1 GiB leaves room and bounds the allocation.
-constexpr uint64_t kMaxMetadataBytes = uint64_t{1} << 30;
 
 }  // namespace
 
@@ -51,7 +50,7 @@ void SnapshotSource::prefetch(const std::vector<snapshot::Location>& locations) 
     keys.push_back(u->key);
     uri_of[u->key] = loc.metadata.native();
   }
-  for (auto& [key, bytes] : storage::prefetch(*opened_.store, keys, kMaxMetadataBytes)) {
+  for (auto& [key, bytes] : storage::prefetch(*opened_.store, keys, snapshot::kMaxMetadataObjectBytes)) {
     prefetched_[uri_of[key]] = std::move(bytes);
   }
 }
@@ -65,7 +64,7 @@ std::string SnapshotSource::read_bytes(const snapshot::Location& loc) {
     return bytes;
   }
   auto parsed = storage::parse_object_uri(uri);
-  return opened_.store->read(parsed ? parsed->key : uri, kMaxMetadataBytes);
+  return opened_.store->read(parsed ? parsed->key : uri, snapshot::kMaxMetadataObjectBytes);
 }
 
 flink::Metadata SnapshotSource::read(const snapshot::Location& loc) {

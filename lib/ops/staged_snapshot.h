@@ -1,18 +1,17 @@
 // A local copy of one snapshot that lives in an object store, for the commands that read a
-// snapshot's files as local files (pack, convert, materialize, compact): its `_metadata` and
-// every object of its bucket that the handles name are downloaded (several at a time) into a
-// private temporary directory, under their keys, so that the copy has the bucket's layout (the
-// snapshot's root, relative handles and `shared/` keep their meaning). The bucket's URIs (under
-// s3://, s3a:// and s3p:// alike) are mapped onto the copy. Handles into another bucket are not
-// fetched: the command refuses them as it refuses any unmapped remote path.
+// snapshot's files as local files (pack, convert, materialize, compact): the snapshot a URI names
+// (one `_metadata` object or snapshot prefix) is discovered and copied with snapshot::StoreCopy,
+// which says what the copy holds.
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "snapshot/paths.h"
+#include "snapshot/store_copy.h"
 
 namespace ckpt::ops {
 
@@ -20,22 +19,19 @@ class StagedSnapshot {
  public:
   // Throws util::Error naming the object when the snapshot or a referenced object cannot be read.
   StagedSnapshot(const std::string& uri, const std::map<std::string, std::string>& config);
-  ~StagedSnapshot();
   StagedSnapshot(const StagedSnapshot&) = delete;
   StagedSnapshot& operator=(const StagedSnapshot&) = delete;
 
   // The local path that stands for `uri` (the `_metadata` file or the snapshot directory).
   const std::filesystem::path& local_path() const { return local_path_; }
   // The bucket, as each scheme names it, onto the copy.
-  const std::vector<snapshot::PathMapping>& mappings() const { return mappings_; }
-  uint64_t objects() const { return objects_; }
-  uint64_t bytes() const { return bytes_; }
+  const std::vector<snapshot::PathMapping>& mappings() const { return copy_->mappings(); }
+  uint64_t objects() const { return copy_->objects(); }
+  uint64_t bytes() const { return copy_->bytes(); }
 
  private:
-  std::filesystem::path dir_;
+  std::unique_ptr<snapshot::StoreCopy> copy_;
   std::filesystem::path local_path_;
-  std::vector<snapshot::PathMapping> mappings_;
-  uint64_t objects_ = 0, bytes_ = 0;
 };
 
 }  // namespace ckpt::ops

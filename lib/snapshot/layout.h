@@ -13,6 +13,10 @@ inline constexpr std::string_view kTaskOwnedDirName = "taskowned";
 inline constexpr std::string_view kCheckpointDirPrefix = "chk-";
 inline constexpr std::string_view kSavepointDirPrefix = "savepoint-";
 
+// The largest `_metadata` object read from an object store into memory: a bound on what a
+// listing's size (untrusted) may make us allocate.
+inline constexpr uint64_t kMaxMetadataObjectBytes = uint64_t{1} << 30;
+
 // N for a directory named "chk-N" (decimal, no sign, no padding required), else nullopt.
 std::optional<int64_t> checkpoint_number(std::string_view dir_name);
 
