@@ -27,7 +27,11 @@ struct SavepointArgs {
 };
 
 int run_savepoint(SavepointArgs& a) {
-  if (auto e = localise_path_args({&a.job, &a.target})) return fail("savepoint", *e);
+  // A job directory or target in an object store stays a URI (the job writes there).
+  for (std::string* arg : {&a.job, &a.target}) {
+    if (read_in_object_store(*arg)) continue;
+    if (auto e = localise_path_args({arg})) return fail("savepoint", *e);
+  }
   const int64_t timeout_ms = pipeline::parse_duration_ms(a.timeout, "--timeout");
   std::optional<bool> native;
   if (!a.type.empty()) native = a.type == "native";

@@ -24,7 +24,12 @@ namespace {
 // configuration throws (ConfigError, io::IoError) to main.
 std::optional<int> resolve_run_options(RunArgs& a, bool restore, const char* cmd, pipeline::RunOptions& o,
                                        std::vector<std::string>& warnings) {
-  if (auto e = localise_path_args({&a.restore_path, &a.config_file, &a.params.input_dir, &a.params.output_dir})) {
+  // A snapshot in an object store is restored from there (pipeline/restore.h).
+  std::string local_restore;
+  if (!read_in_object_store(a.restore_path)) std::swap(local_restore, a.restore_path);
+  auto e = localise_path_args({&local_restore, &a.config_file, &a.params.input_dir, &a.params.output_dir});
+  if (!local_restore.empty()) a.restore_path = local_restore;
+  if (e) {
     std::fprintf(stderr, "%s: %s\n", cmd, e->c_str());
     return kExitUsage;
   }
@@ -55,16 +60,6 @@ std::optional<int> resolve_run_options(RunArgs& a, bool restore, const char* cmd
     o.log = [cmd](const std::string& line) { std::fprintf(stderr, "%s: %s\n", cmd, line.c_str()); };
   }
   return std::nullopt;
-}
-
-// The newest completed checkpoint still on disk (Flink may have subsumed the older ones).
-std::string latest_checkpoint(const pipeline::RunResult& r) {
-  std::string latest;
-  for (const auto& s : r.snapshots) {
-    if (s.ok && !s.savepoint && !s.path_or_error.empty() && std::filesystem::exists(s.path_or_error))
-      latest = s.path_or_error;
-  }
-  return latest;
 }
 
 void print_run_json(const RunArgs& a, const pipeline::RunOptions& o, const pipeline::RunResult& r,
@@ -120,7 +115,7 @@ void print_run_text(const pipeline::RunOptions& o, const pipeline::RunResult& r,
     out += fmt::format("input       processed in {:.2f} s, then the final checkpoint\n", r.input_seconds);
   }
   out += fmt::format("checkpoints {} completed, {} failed; {} savepoints\n", ok, failed, sp);
-  if (!r.job_dir.empty() && std::filesystem::exists(r.job_dir))
+  if (!r.job_dir.empty() && (std::filesystem::exists(r.job_dir) || !latest.empty()))
     out += fmt::format("job dir     {}\n", r.job_dir.string());
   if (!latest.empty()) out += fmt::format("latest      {}\n", latest);
   for (const auto& s : r.snapshots) {
@@ -140,7 +135,7 @@ int run_job_command(RunArgs& a, bool restore) {
 
   const pipeline::RunResult r = pipeline::run_job(o);
 
-  const std::string latest = latest_checkpoint(r);
+  const std::string& latest = r.latest_checkpoint;
   double rate = r.seconds > 0 ? static_cast<double>(r.records) / r.seconds : 0;
   if (a.json) {
     print_run_json(a, o, r, warnings, latest, rate);

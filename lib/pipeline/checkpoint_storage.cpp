@@ -14,6 +14,7 @@
 #include "io/decode_error.h"
 #include "io/file_bytes.h"
 #include "snapshot/layout.h"
+#include "storage/open_store.h"
 
 namespace ckpt::pipeline {
 namespace fs = std::filesystem;
@@ -53,13 +54,49 @@ std::string random_hex(int chars) {
   return out;
 }
 
+std::shared_ptr<storage::ObjectStore> open_snapshot_store(const std::string& dir,
+                                                          const std::map<std::string, std::string>& settings,
+                                                          std::string& key) {
+  if (!storage::parse_object_uri(dir)) return nullptr;
+  storage::OpenedStore opened = storage::open_store(dir, settings);
+  key = opened.key;
+  while (key.ends_with('/')) key.pop_back();
+  return std::shared_ptr<storage::ObjectStore>(std::move(opened.store));
+}
+
+namespace {
+
+std::string child_key(const std::string& key, std::string_view name) {
+  return key.empty() ? std::string(name) : key + "/" + std::string(name);
+}
+
+}  // namespace
+
 CheckpointStorage::CheckpointStorage(const PipelineConfig& config, std::string job_id)
     : config_(config), job_id_(std::move(job_id)) {
-  if (!config_.checkpoints_dir.empty()) job_dir_ = fs::path(config_.checkpoints_dir) / job_id_;
+  if (config_.checkpoints_dir.empty()) return;
+  std::string root_key;
+  store_ = open_snapshot_store(config_.checkpoints_dir, config_.storage_settings, root_key);
+  if (store_) {
+    job_key_ = child_key(root_key, job_id_);
+    job_dir_ = store_->uri(job_key_);
+  } else {
+    job_dir_ = fs::path(config_.checkpoints_dir) / job_id_;
+  }
 }
 
 void CheckpointStorage::initialize() {
   if (job_dir_.empty()) return;
+  if (store_) {
+    // Nothing to create; one listing checks the bucket and the credentials before the job
+    // starts, so that a typo is one line now rather than a failed checkpoint later.
+    try {
+      store_->list(job_key_ + "/", [](std::span<const storage::ObjectInfo>) {});
+    } catch (const util::Error& e) {
+      throw io::IoError(fmt::format("{}: cannot use the checkpoint directory: {}", job_dir_.string(), e.what()));
+    }
+    return;
+  }
   std::error_code ec;
   fs::create_directories(job_dir_ / snapshot::kSharedDirName, ec);
   if (!ec) fs::create_directories(job_dir_ / snapshot::kTaskOwnedDirName, ec);
@@ -73,8 +110,13 @@ SnapshotLocation CheckpointStorage::checkpoint_location(int64_t checkpoint_id) c
   loc.memory_threshold = config_.memory_threshold;
   loc.max_inline_size = config_.jobmanager_max_state_size;
   loc.write_buffer_size = std::max(config_.write_buffer_size, config_.memory_threshold);
-  if (!job_dir_.empty()) {
-    loc.dir = job_dir_ / fmt::format("{}{}", snapshot::kCheckpointDirPrefix, checkpoint_id);
+  const std::string name = fmt::format("{}{}", snapshot::kCheckpointDirPrefix, checkpoint_id);
+  if (store_) {
+    loc.store = store_;
+    loc.key = child_key(job_key_, name);
+    loc.dir = store_->uri(loc.key);
+  } else if (!job_dir_.empty()) {
+    loc.dir = job_dir_ / name;
     std::error_code ec;
     fs::create_directories(loc.dir, ec);
     if (ec) throw CheckpointFailure(fmt::format("{}: cannot create: {}", loc.dir.string(), ec.message()));
@@ -91,6 +133,30 @@ SnapshotLocation CheckpointStorage::savepoint_location(const fs::path& target) c
   loc.savepoint = true;
   loc.memory_threshold = config_.memory_threshold;
   loc.write_buffer_size = std::max(config_.write_buffer_size, config_.memory_threshold);
+  std::string base_key;
+  try {
+    loc.store = open_snapshot_store(base.string(), config_.storage_settings, base_key);
+  } catch (const util::Error& e) {
+    throw CheckpointFailure(e.what());
+  }
+  if (loc.store) {
+    // No directory to create: a name nothing is stored under yet (Flink's 10 attempts).
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      loc.key = child_key(base_key,
+                          fmt::format("{}{}-{}", snapshot::kSavepointDirPrefix, job_id_.substr(0, 6), random_hex(12)));
+      bool taken = false;
+      try {
+        loc.store->list(loc.key + "/", [&](std::span<const storage::ObjectInfo> page) { taken |= !page.empty(); });
+      } catch (const util::Error& e) {
+        throw CheckpointFailure(e.what());
+      }
+      if (!taken) {
+        loc.dir = loc.store->uri(loc.key);
+        return loc;
+      }
+    }
+    throw CheckpointFailure(fmt::format("{}: cannot find a fresh savepoint name", base.string()));
+  }
   std::error_code ec;
   fs::create_directories(base, ec);
   if (ec) throw CheckpointFailure(fmt::format("{}: cannot create: {}", base.string(), ec.message()));
@@ -107,6 +173,15 @@ SnapshotLocation CheckpointStorage::savepoint_location(const fs::path& target) c
 
 void CheckpointStorage::discard(const SnapshotLocation& loc) {
   if (loc.dir.empty()) return;
+  if (loc.store) {
+    try {
+      std::vector<std::string> keys;
+      for (const auto& o : storage::list_all(*loc.store, loc.key + "/")) keys.push_back(o.key);
+      (void)loc.store->remove(keys);  // best effort: what stays is gc's to find
+    } catch (const std::exception&) {
+    }
+    return;
+  }
   std::error_code ec;
   fs::remove_all(loc.dir, ec);
 }
@@ -130,8 +205,18 @@ PersistedStream persist(const SnapshotLocation& loc, std::string_view bytes, std
   }
   if (out.size <= loc.memory_threshold || loc.dir.empty()) {
     out.kind = PersistedStream::Kind::kInline;
-    out.name = loc.dir.empty() ? uuid : fmt::format("file:{}/{}", fs::absolute(loc.dir).string(), uuid);
+    out.name = loc.dir.empty() ? uuid : absolute_file_name(loc, uuid);
     out.data.assign(bytes);
+    return out;
+  }
+  out.kind = PersistedStream::Kind::kFile;
+  out.name = uuid;
+  if (loc.store) {
+    try {
+      loc.store->write_atomic(child_key(loc.key, uuid), bytes, /*overwrite=*/false);
+    } catch (const util::Error& e) {
+      throw CheckpointFailure(e.what());
+    }
     return out;
   }
   fs::path path = loc.dir / uuid;
@@ -148,8 +233,6 @@ PersistedStream persist(const SnapshotLocation& loc, std::string_view bytes, std
     throw;
   }
   ::close(fd);
-  out.kind = PersistedStream::Kind::kFile;
-  out.name = uuid;
   return out;
 }
 
@@ -163,11 +246,16 @@ PersistedStream persist_file(const SnapshotLocation& loc, const fs::path& source
     out.kind = PersistedStream::Kind::kFile;
     out.name = flink::random_uuid(rng());
     out.size = static_cast<int64_t>(size);
+    if (loc.store) {
+      const std::string file = source.string(), key = child_key(loc.key, out.name);
+      loc.store->upload(std::span(&file, 1), std::span(&key, 1));
+      return out;
+    }
     // The backend's own local files, not a snapshot's paths.
     io::link_or_copy(io::ReadScope::unconfined(), source, loc.dir / out.name,
                      /*prefer_link=*/false);  // fsyncs the copy
     return out;
-  } catch (const io::IoError& e) {
+  } catch (const util::Error& e) {
     throw CheckpointFailure(e.what());
   }
 }
@@ -175,10 +263,33 @@ PersistedStream persist_file(const SnapshotLocation& loc, const fs::path& source
 void write_metadata_file(const SnapshotLocation& loc, std::string_view bytes) {
   if (loc.dir.empty()) return;
   try {
-    io::write_file_atomically(loc.dir / snapshot::kMetadataFileName, bytes, /*overwrite=*/false);
-  } catch (const io::IoError& e) {
+    if (loc.store) {
+      loc.store->write_atomic(child_key(loc.key, snapshot::kMetadataFileName), bytes, /*overwrite=*/false);
+    } else {
+      io::write_file_atomically(loc.dir / snapshot::kMetadataFileName, bytes, /*overwrite=*/false);
+    }
+  } catch (const util::Error& e) {
     throw CheckpointFailure(e.what());
   }
+}
+
+SnapshotLocation shared_location(const SnapshotLocation& loc) {
+  SnapshotLocation out = loc;
+  if (loc.store) {
+    std::string_view parent(loc.key);
+    std::size_t slash = parent.rfind('/');
+    parent = slash == std::string_view::npos ? std::string_view() : parent.substr(0, slash);
+    out.key = child_key(std::string(parent), snapshot::kSharedDirName);
+    out.dir = loc.store->uri(out.key);
+  } else {
+    out.dir = loc.dir.parent_path() / snapshot::kSharedDirName;
+  }
+  return out;
+}
+
+std::string absolute_file_name(const SnapshotLocation& loc, std::string_view name) {
+  if (loc.store) return loc.store->uri(child_key(loc.key, name));
+  return fmt::format("file:{}/{}", fs::absolute(loc.dir).string(), name);
 }
 
 }  // namespace ckpt::pipeline

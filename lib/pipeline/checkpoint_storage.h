@@ -7,10 +7,18 @@
 // do not depend on any Metadata; the coordinator turns them into handles when it assembles the
 // `_metadata`. State files are written and fsynced before the task acknowledges; `_metadata` is
 // written last and atomically, so a chk-N without `_metadata` is simply incomplete.
+//
+// The checkpoint and savepoint directories may be object-store URIs (s3://bucket/prefix): the
+// same layout is then written as objects (storage/object_store.h), each state file one atomic
+// PUT, `_metadata` last with a conditional write (never over an existing one). There are no
+// directories to create, and no job lock: the lock is a local flock(2), and on a store the grace
+// period alone protects a running job's files from prune and gc (ckpt-gc(1)).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -18,6 +26,7 @@
 
 #include "pipeline/config.h"
 #include "snapshot/job_lock.h"
+#include "storage/object_store.h"
 #include "util/error.h"
 
 namespace ckpt::pipeline {
@@ -39,7 +48,9 @@ struct PersistedStream {
 };
 
 struct SnapshotLocation {
-  std::filesystem::path dir;  // chk-N or savepoint directory; empty: in memory only
+  std::filesystem::path dir;  // chk-N or savepoint directory (a URI in a store); empty: in memory only
+  std::shared_ptr<storage::ObjectStore> store;  // set when `dir` is in an object store
+  std::string key;                              // then: the key of `dir` (no trailing slash)
   bool savepoint = false;
   bool inline_only = false;  // jobmanager storage
   int64_t memory_threshold = 0;
@@ -52,8 +63,11 @@ class CheckpointStorage {
   CheckpointStorage(const PipelineConfig& config, std::string job_id);
 
   const std::string& job_id() const { return job_id_; }
-  // <checkpoints dir>/<job id>; empty when checkpoints are kept in memory only.
+  // <checkpoints dir>/<job id> (a URI in an object store); empty when checkpoints are kept in
+  // memory only.
   const std::filesystem::path& job_dir() const { return job_dir_; }
+  // The object store the job directory is in; nullptr on local disk.
+  const std::shared_ptr<storage::ObjectStore>& store() const { return store_; }
 
   // Creates the job directory with shared/ and taskowned/ (filesystem storage, or jobmanager
   // storage with a checkpoint directory, which writes `_metadata` files only), and holds its job
@@ -66,13 +80,15 @@ class CheckpointStorage {
   // CheckpointFailure when neither is set.
   SnapshotLocation savepoint_location(const std::filesystem::path& target) const;
 
-  // Removes a snapshot directory (failed, subsumed or discarded checkpoints).
+  // Removes a snapshot directory (failed, subsumed or discarded checkpoints); best effort.
   static void discard(const SnapshotLocation& loc);
 
  private:
   PipelineConfig config_;
   std::string job_id_;
   std::filesystem::path job_dir_;
+  std::shared_ptr<storage::ObjectStore> store_;
+  std::string job_key_;
   std::optional<snapshot::JobLock> lock_;
 };
 
@@ -86,8 +102,21 @@ PersistedStream persist(const SnapshotLocation& loc, std::string_view bytes, std
 // bytes never pass through user space, so write-buffer-size (a stream buffer) does not apply.
 PersistedStream persist_file(const SnapshotLocation& loc, const std::filesystem::path& source, std::string_view what);
 
-// Writes `_metadata` atomically (temp file, fsync, rename, fsync dir).
+// Writes `_metadata` atomically (temp file, fsync, rename, fsync dir; in a store one conditional
+// PUT), never over an existing one.
 void write_metadata_file(const SnapshotLocation& loc, std::string_view bytes);
+
+// The location of the job's shared/ directory beside the checkpoint directory `loc`.
+SnapshotLocation shared_location(const SnapshotLocation& loc);
+
+// The Flink path of file `name` in `loc`: "file:/abs/dir/name", or the object's URI.
+std::string absolute_file_name(const SnapshotLocation& loc, std::string_view name);
+
+// The object store a checkpoint or savepoint directory `dir` names, with its key (no trailing
+// slash); nullptr for a local directory. Throws util::Error (kUsage) for missing credentials.
+std::shared_ptr<storage::ObjectStore> open_snapshot_store(const std::string& dir,
+                                                          const std::map<std::string, std::string>& settings,
+                                                          std::string& key);
 
 // A new random job id / savepoint suffix (lowercase hex of `chars` digits).
 std::string random_hex(int chars);

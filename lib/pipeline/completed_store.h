@@ -6,7 +6,9 @@
 // NO_CLAIM mode are never owned: they are neither registered nor deleted. Savepoints are not
 // kept here (they never subsume checkpoints and belong to the user). Shared files are deleted only
 // inside the snapshot's root, through no symbolic link (io::ReadScope::unlink): a snapshot
-// restored in CLAIM mode cannot make the job delete a file elsewhere.
+// restored in CLAIM mode cannot make the job delete a file elsewhere. In an object store the same
+// order holds (`_metadata` first, then the unreferenced shared objects, then the rest of chk-N),
+// and only objects of the snapshot's own bucket under its root prefix are deleted.
 #pragma once
 
 #include <cstdint>
@@ -18,13 +20,15 @@
 #include <vector>
 
 #include "flink/model.h"
+#include "storage/object_store.h"
 
 namespace ckpt::pipeline {
 
 struct CompletedSnapshot {
   int64_t id = 0;
   bool savepoint = false;
-  std::filesystem::path dir;  // empty: kept in memory only (jobmanager storage without a dir)
+  std::filesystem::path dir;                    // empty: kept in memory only (jobmanager storage without a dir)
+  std::shared_ptr<storage::ObjectStore> store;  // set when `dir` is an object-store URI
   std::shared_ptr<const flink::Metadata> metadata;
   bool owned = true;  // false: restored in NO_CLAIM mode
   flink::CheckpointProperties properties;
@@ -42,14 +46,14 @@ class CompletedCheckpointStore {
   // Job termination whose properties say "discard": deletes every owned retained checkpoint.
   void discard_all();
 
-  // Reference count of a shared file (for tests).
-  int references(const std::filesystem::path& file) const;
+  // Reference count of a shared file, by its local path or object URI (for tests).
+  int references(const std::string& file) const;
 
  private:
   void release(const CompletedSnapshot& s);
   int num_retained_;
   std::deque<CompletedSnapshot> retained_;
-  std::map<std::filesystem::path, int> shared_refs_;
+  std::map<std::string, int> shared_refs_;  // local path or object URI -> references
 };
 
 }  // namespace ckpt::pipeline

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "snapshot/paths.h"
+#include "storage/object_uri.h"
 #include "util/lines.h"
 
 namespace ckpt::pipeline {
@@ -30,12 +31,26 @@ std::string lower(std::string_view s) {
 }
 
 // A path value, read as Flink reads a Path (snapshot::local_of_user_path): `file:` URIs are local
-// paths; a file system ckpt cannot reach yet (s3://, hdfs://, ...) is refused here, before the
-// job would create a local directory named after the scheme.
+// paths; a file system ckpt cannot reach (s3://, hdfs://, ...) is refused here, before the job
+// would create a local directory named after the scheme.
 std::string local_path(std::string_view key, std::string_view value) {
   snapshot::UserPath p = snapshot::local_of_user_path(trim(value));
   if (!p.ok()) throw ConfigError(fmt::format("invalid value '{}' for key '{}': {}", value, key, p.problem));
   return p.local;
+}
+
+// A checkpoint or savepoint directory, read as Flink reads a Path: an object-store URI (s3://,
+// s3a://, s3p://, gs://) stays a URI, without a trailing '/'; `file:` URIs are local paths
+// (snapshot::local_of_user_path); a file system ckpt cannot reach (hdfs://, ...) is refused here,
+// before the job would create a local directory named after the scheme.
+std::string snapshot_dir(std::string_view key, std::string_view value) {
+  std::string problem;
+  if (auto u = storage::parse_object_uri(trim(value), &problem)) {
+    while (u->key.ends_with('/')) u->key.pop_back();
+    return u->str();
+  }
+  if (!problem.empty()) throw ConfigError(fmt::format("invalid value '{}' for key '{}': {}", value, key, problem));
+  return local_path(key, value);
 }
 
 int64_t parse_int(std::string_view value, std::string_view key, int64_t min, int64_t max) {
@@ -274,11 +289,11 @@ std::vector<Option> checkpointing_options() {
        }},
       {{"state.checkpoints.dir", "execution.checkpointing.dir"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
-         c.checkpoints_dir = local_path(k, v);
+         c.checkpoints_dir = snapshot_dir(k, v);
        }},
       {{"state.savepoints.dir", "execution.checkpointing.savepoint-dir"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
-         c.savepoints_dir = local_path(k, v);
+         c.savepoints_dir = snapshot_dir(k, v);
        }},
       {{"state.checkpoints.num-retained", "execution.checkpointing.num-retained"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
@@ -413,6 +428,12 @@ ResolvedConfig resolve_config(const RawConfig& raw) {
             fmt::format("{} and {} set the same option; using {}={}", it->second.first, key, key, setting.value));
       }
       chosen[i] = {key, setting.value};
+    }
+    if (key.starts_with("s3.")) {
+      // The object store's settings (storage/s3_settings.h), for a checkpoint or savepoint
+      // directory on s3://: Flink hands every s3.* key to its S3 file systems.
+      c.storage_settings[key] = setting.value;
+      known = true;
     }
     if (!known) out.warnings.push_back(fmt::format("{} ({}): unknown key, ignored", key, setting.origin));
   }

@@ -67,8 +67,9 @@ struct PipelineConfig {
   bool snapshot_compression = false;
 
   // Storage.
-  std::string checkpoints_dir;  // empty: none
+  std::string checkpoints_dir;  // empty: none; a local path or an object-store URI (s3://bucket/key)
   std::string savepoints_dir;
+  std::map<std::string, std::string> storage_settings;  // s3.* keys, for directories in an object store
   int num_retained = 1;
   StorageKind storage = StorageKind::kJobManager;
   int64_t memory_threshold = 20 * 1024;

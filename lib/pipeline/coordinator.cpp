@@ -89,11 +89,14 @@ std::optional<CheckpointOutcome> CheckpointCoordinator::acknowledge(TaskAck ack,
       }
     }
     out.dir = p.location->dir;
+    out.store = p.location->store;
+    out.metadata = md;
     out.duration_ms = std::chrono::duration<double, std::milli>(now - p.started).count();
     if (!in.savepoint) {
       CompletedSnapshot cs;
       cs.id = p.id;
       cs.dir = p.location->dir;
+      cs.store = p.location->store;
       cs.metadata = md;
       cs.properties = p.properties;
       cs.owned = true;

@@ -44,9 +44,11 @@ struct CheckpointOutcome {
   enum class Kind { kCompleted, kFailed } kind = Kind::kCompleted;
   int64_t id = 0;
   TriggerRequest request;
-  std::filesystem::path dir;   // completed: where it is
-  std::string error;           // failed: why
-  bool job_must_fail = false;  // tolerable failures exceeded
+  std::filesystem::path dir;                        // completed: where it is (a URI in an object store)
+  std::shared_ptr<storage::ObjectStore> store;      // completed: the store `dir` is in, if any
+  std::shared_ptr<const flink::Metadata> metadata;  // completed: what its `_metadata` holds
+  std::string error;                                // failed: why
+  bool job_must_fail = false;                       // tolerable failures exceeded
   double duration_ms = 0;
   int64_t state_bytes = 0;
 };

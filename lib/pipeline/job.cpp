@@ -139,8 +139,9 @@ class JobRun {
   void load_restore_target() {
     max_p_ = cfg_.max_parallelism != 0 ? cfg_.max_parallelism : flink::default_max_parallelism(p_);
     if (!opts_.restore) return;
-    snapshot::Location loc = locate_restore_target(*opts_.restore);
-    restored_ = load_snapshot(loc);
+    std::shared_ptr<storage::ObjectStore> store;
+    snapshot::Location loc = locate_restore_target(opts_.restore->string(), cfg_.storage_settings, store);
+    restored_ = load_snapshot(loc, std::move(store));
     plan_ = plan_restore(*restored_, p_, cfg_.max_parallelism);
     if (opts_.params_from_snapshot) {
       std::string output = params_.output_dir;
@@ -380,7 +381,15 @@ class JobRun {
       log(fmt::format("{} {} completed in {:.0f} ms ({} bytes){}", sp ? "savepoint" : "checkpoint", o.id, o.duration_ms,
                       o.state_bytes, o.dir.empty() ? "" : ": " + o.dir.string()));
       if (sp) {
-        savepoints_.push_back(load_snapshot(snapshot::locate(o.dir / "_metadata")));
+        CompletedSnapshot saved;
+        saved.id = o.id;
+        saved.savepoint = true;
+        saved.dir = o.dir;
+        saved.store = o.store;
+        saved.metadata = o.metadata;
+        saved.properties = o.metadata->properties;
+        saved.owned = false;
+        savepoints_.push_back(std::move(saved));
         if (!o.request.request_id.empty()) control_->respond(o.request.request_id, true, o.dir.string());
       }
       bool last = o.request.final_checkpoint || o.request.suspend;
@@ -452,9 +461,10 @@ class JobRun {
                       "execution.checkpointing.externalized-checkpoint-retention", flink::describe(cfg_.retention)));
       store_->discard_all();
     }
+    if (const CompletedSnapshot* latest = store_->latest()) result_.latest_checkpoint = latest->dir.string();
     // As Flink releases a job's local state with its slots: only a killed process leaves it.
     if (local_recovery_.enabled) discard_job_local_state(local_recovery_, result_.job_id);
-    if (!result_.job_dir.empty() && store_->size() == 0) {
+    if (!result_.job_dir.empty() && !storage_->store() && store_->size() == 0) {
       remove_if_empty(result_.job_dir / "shared");
       remove_if_empty(result_.job_dir / "taskowned");
       remove_if_empty(result_.job_dir);

@@ -47,6 +47,7 @@ struct RunResult {
   std::filesystem::path job_dir;
   std::string restored_from;
   std::vector<SnapshotEvent> snapshots;
+  std::string latest_checkpoint;  // the newest checkpoint retained when the job ended; empty: none
   int restarts = 0;
   int64_t records = 0;
   double seconds = 0;

@@ -14,6 +14,7 @@
 #include "io/file_bytes.h"
 #include "pipeline/checkpoint_storage.h"
 #include "snapshot/layout.h"
+#include "storage/object_uri.h"
 #include "util/error.h"
 
 namespace ckpt::pipeline {
@@ -136,7 +137,11 @@ SavepointAnswer request_savepoint(const std::string& job, const fs::path& target
   }
   std::string id = random_hex(12);
   std::string body;
-  if (!target.empty()) body += "target=" + fs::absolute(target).string() + "\n";
+  if (!target.empty()) {
+    // A directory in an object store is a URI: only a local one is made absolute (the job runs
+    // in another working directory).
+    body += "target=" + (storage::parse_object_uri(target.string()) ? target : fs::absolute(target)).string() + "\n";
+  }
   body += stop ? "stop=1\n" : "stop=0\n";
   if (native) body += *native ? "type=native\n" : "type=canonical\n";
   io::write_file_atomically(dir / ("request-" + id), body);

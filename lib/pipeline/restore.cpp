@@ -8,29 +8,35 @@
 
 #include "flink/key_groups.h"
 #include "flink/metadata_reader.h"
+#include "flink/metadata_writer.h"
 #include "flink/operator_id.h"
 #include "io/copy_or_link.h"
 #include "io/decode_error.h"
 #include "io/file_bytes.h"
 #include "io/mutf8.h"
 #include "pipeline/channel_state.h"
+#include "pipeline/checkpoint_storage.h"
 #include "pipeline/file_sink.h"
 #include "pipeline/state_format.h"
 #include "rocks/db_files.h"
 #include "snapshot/file_refs.h"
 #include "snapshot/layout.h"
 #include "snapshot/read_scope.h"
+#include "snapshot/store_discovery.h"
+#include "storage/object_uri.h"
 #include "util/error.h"
 
 namespace ckpt::pipeline {
 namespace fs = std::filesystem;
 
-snapshot::Location locate_restore_target(const fs::path& path) {
-  snapshot::Discovery d = snapshot::discover(path);
+snapshot::Location locate_restore_target(const std::string& path, const std::map<std::string, std::string>& settings,
+                                         std::shared_ptr<storage::ObjectStore>& store) {
+  std::string key;
+  store = open_snapshot_store(path, settings, key);
+  snapshot::Discovery d = store ? snapshot::discover_in_store(*store, key) : snapshot::discover(path);
   if (d.single) {
     if (d.snapshots.empty()) {
-      throw util::Error(util::ErrorKind::kInput,
-                        fmt::format("{}: incomplete checkpoint (no _metadata)", path.string()));
+      throw util::Error(util::ErrorKind::kInput, fmt::format("{}: incomplete checkpoint (no _metadata)", path));
     }
     return d.snapshots.front();
   }
@@ -41,17 +47,25 @@ snapshot::Location locate_restore_target(const fs::path& path) {
     if (!best || *loc.checkpoint_number > *best->checkpoint_number) best = &loc;
   }
   if (!best)
-    throw util::Error(util::ErrorKind::kInput,
-                      fmt::format("{}: no complete checkpoint to restore from", path.string()));
+    throw util::Error(util::ErrorKind::kInput, fmt::format("{}: no complete checkpoint to restore from", path));
   return *best;
 }
 
-CompletedSnapshot load_snapshot(const snapshot::Location& loc) {
+CompletedSnapshot load_snapshot(const snapshot::Location& loc, std::shared_ptr<storage::ObjectStore> store) {
   CompletedSnapshot s;
-  auto md = std::make_shared<flink::Metadata>(flink::read_metadata_file(loc.metadata));
+  std::shared_ptr<flink::Metadata> md;
+  if (store) {
+    const std::string uri = loc.metadata.native();
+    auto u = storage::parse_object_uri(uri);
+    md = std::make_shared<flink::Metadata>(
+        flink::parse_metadata(store->read(u ? u->key : uri, snapshot::kMaxMetadataObjectBytes), uri));
+  } else {
+    md = std::make_shared<flink::Metadata>(flink::read_metadata_file(loc.metadata));
+  }
   s.id = md->checkpoint_id;
   s.savepoint = md->properties.kind == flink::CheckpointProperties::Kind::kSavepoint;
   s.dir = loc.directory;
+  s.store = std::move(store);
   s.properties = md->properties;
   s.metadata = std::move(md);
   s.owned = false;
@@ -71,9 +85,11 @@ const flink::OperatorState* find_operator(const flink::Metadata& md, std::string
 // Bytes of stream handles, read once per file.
 class StreamBytes {
  public:
-  StreamBytes(const flink::Metadata& md, const fs::path& dir, io::ReadScope scope) : scope_(std::move(scope)) {
+  StreamBytes(const flink::Metadata& md, const fs::path& dir, const std::vector<snapshot::PathMapping>& mappings,
+              io::ReadScope scope)
+      : scope_(std::move(scope)) {
     if (dir.empty()) return;
-    for (const auto& f : snapshot::file_refs(md, dir)) {
+    for (const auto& f : snapshot::file_refs(md, dir, mappings)) {
       if (f.resolved.kind == snapshot::ResolvedPath::Kind::kLocal) paths_[f.ref.handle] = f.resolved.local;
     }
   }
@@ -242,10 +258,22 @@ RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int
         fmt::format("parallelism {} exceeds the snapshot's maximum parallelism {}", parallelism, plan.max_parallelism));
   }
 
+  // A snapshot in an object store is read from a local copy of the objects it names, with its
+  // bucket mapped onto the copy.
+  fs::path dir = snap.dir;
+  std::vector<snapshot::PathMapping> mappings;
+  if (snap.store) {
+    snapshot::Location at;
+    at.directory = snap.dir;
+    at.metadata = snap.dir / snapshot::kMetadataFileName;
+    plan.staged = std::make_shared<const snapshot::StoreCopy>(*snap.store, at, flink::write_metadata(md), md);
+    dir = plan.staged->local_of(snap.dir.string());
+    mappings = plan.staged->mappings();
+  }
   // Everything the snapshot names is read from its root only (snapshot/read_scope.h).
   io::ReadScope scope;
-  if (!snap.dir.empty()) scope = snapshot::read_scope(snapshot::locate(snap.dir / snapshot::kMetadataFileName), {}, {});
-  StreamBytes bytes(md, snap.dir, scope);
+  if (!dir.empty()) scope = snapshot::read_scope(snapshot::locate(dir / snapshot::kMetadataFileName), mappings, {});
+  StreamBytes bytes(md, dir, mappings, scope);
   auto splits = redistribute(list_state_by_subtask(source, kSplitsStateName, bytes), parallelism);
   for (auto& v : splits) {
     auto& dst = plan.source_splits.emplace_back();
@@ -253,7 +281,7 @@ RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int
   }
   auto committables = redistribute(list_state_by_subtask(sink, kCommittablesStateName, bytes), parallelism);
 
-  std::vector<rocks::DbFiles> dbs = rocks::db_files_of(md, snap.dir, {}, scope);  // native RocksDB handles
+  std::vector<rocks::DbFiles> dbs = rocks::db_files_of(md, dir, mappings, scope);  // native RocksDB handles
   plan.keyed.resize(static_cast<std::size_t>(parallelism));
   for (int32_t i = 0; i < parallelism; ++i) {
     auto& k = plan.keyed[static_cast<std::size_t>(i)];

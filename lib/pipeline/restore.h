@@ -10,7 +10,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "flink/model.h"
@@ -19,6 +21,7 @@
 #include "pipeline/source_splits.h"
 #include "pipeline/tasks.h"
 #include "snapshot/discovery.h"
+#include "snapshot/store_copy.h"
 
 namespace ckpt::pipeline {
 
@@ -29,18 +32,24 @@ struct RestorePlan {
   JobParams params;
   std::vector<std::vector<Split>> source_splits;  // per new source subtask
   std::vector<KeyedRestore> keyed;                // per new keyed subtask
+  // A snapshot in an object store is read from a local copy, which the native RocksDB pieces
+  // point into: it lives as long as the plan.
+  std::shared_ptr<const snapshot::StoreCopy> staged;
 };
 
 // The snapshot a path names: a `_metadata` file, a chk-N or savepoint directory, or a job
 // directory (its latest complete checkpoint). Throws util::Error (io::IoError, kInput) with a
 // one-line reason.
-snapshot::Location locate_restore_target(const std::filesystem::path& path);
+// An object-store URI (s3://...) is discovered in its store (opened with `settings`, the s3.*
+// keys), which `store` receives; it stays nullptr for a local path.
+snapshot::Location locate_restore_target(const std::string& path, const std::map<std::string, std::string>& settings,
+                                         std::shared_ptr<storage::ObjectStore>& store);
 
 // Plans the restore of `snapshot` at `parallelism`. `max_parallelism_config` 0 = take the
 // snapshot's; otherwise it must match. Throws util::Error naming the problem.
 RestorePlan plan_restore(const CompletedSnapshot& snapshot, int32_t parallelism, int32_t max_parallelism_config);
 
-// Reads `_metadata` at `loc` into a CompletedSnapshot (owned = false).
-CompletedSnapshot load_snapshot(const snapshot::Location& loc);
+// Reads `_metadata` at `loc` (in `store` when it is set) into a CompletedSnapshot (owned = false).
+CompletedSnapshot load_snapshot(const snapshot::Location& loc, std::shared_ptr<storage::ObjectStore> store = nullptr);
 
 }  // namespace ckpt::pipeline

@@ -367,8 +367,7 @@ class RocksDbBackend final : public KeyedStateBackend {
     // every file into the savepoint directory (EXCLUSIVE scope: relative handles, relocatable).
     bool sst_shared = incremental && !loc.dir.empty() && !loc.inline_only;
     bool shared_dir = sst_shared && !loc.savepoint;
-    SnapshotLocation shared_loc = loc;
-    if (shared_dir) shared_loc.dir = loc.dir.parent_path() / "shared";
+    const SnapshotLocation shared_loc = shared_dir ? shared_location(loc) : loc;
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(local)) files.push_back(e.path());
     std::sort(files.begin(), files.end());
@@ -377,7 +376,7 @@ class RocksDbBackend final : public KeyedStateBackend {
       PersistedStream st = persist_file(to_shared ? shared_loc : loc, p, p.filename().string());
       if (st.kind == PersistedStream::Kind::kFile && to_shared) {
         st.kind = PersistedStream::Kind::kAbsoluteFile;
-        st.name = "file:" + fs::absolute(shared_loc.dir / st.name).string();
+        st.name = absolute_file_name(shared_loc, st.name);
       }
       r.checkpointed_size += st.size;
       return st;

@@ -111,7 +111,7 @@ TEST_CASE("pipeline config: legacy backend names map as the seed's table says") 
   CHECK_FALSE(l.config.incremental);
 }
 
-TEST_CASE("pipeline config: directory values are read as Flink paths; unreachable schemes are refused") {
+TEST_CASE("pipeline config: directory values are read as Flink paths; object stores kept, other schemes refused") {
   auto resolve = [](std::initializer_list<std::pair<const char*, const char*>> kv) {
     RawConfig raw;
     for (auto [k, v] : kv) apply_override(raw, std::string(k) + "=" + v);
@@ -127,10 +127,26 @@ TEST_CASE("pipeline config: directory values are read as Flink paths; unreachabl
   // Local recovery roots: ',' or ':' separate entries, but a URI is one entry.
   CHECK(resolve({{"taskmanager.state.local.root-dirs", "file:///l1, /l2:/l3,file://localhost/l4"}}).local_root_dirs ==
         std::vector<std::string>{"/l1", "/l2", "/l3", "/l4"});
-  // Every remote scheme is refused with the key, the value and the scheme.
-  for (const char* v :
-       {"s3://bucket/ck", "s3a://b/ck", "s3p://b/ck", "gs://b/ck", "hdfs://nn:8020/ck", "abfs://c@a/ck",
-        "abfss://c@a/ck", "wasb://c@a/ck", "wasbs://c@a/ck", "oss://b/ck", "viewfs://cluster/ck", "myfs://x/ck"}) {
+  // Object stores are written there: the URI is kept (without a trailing '/'), and the s3.* keys
+  // go to the store, not to the unknown-key warnings.
+  CHECK(resolve({{"state.checkpoints.dir", "s3://bucket/ck/"}}).checkpoints_dir == "s3://bucket/ck");
+  CHECK(resolve({{"execution.checkpointing.dir", "s3a://b/ck"}}).checkpoints_dir == "s3a://b/ck");
+  CHECK(resolve({{"state.savepoints.dir", "gs://b/sp"}}).savepoints_dir == "gs://b/sp");
+  {
+    RawConfig raw;
+    apply_override(raw, "s3.endpoint=http://127.0.0.1:9000");
+    apply_override(raw, "state.checkpoints.dir=s3p://b/ck");
+    ResolvedConfig rc = resolve_config(raw);
+    CHECK(rc.config.storage_settings.at("s3.endpoint") == "http://127.0.0.1:9000");
+    CHECK(rc.warnings.empty());
+  }
+  CHECK_THROWS_WITH_AS(resolve({{"state.checkpoints.dir", "s3:///ck"}}), doctest::Contains("'state.checkpoints.dir'"),
+                       ConfigError);
+  CHECK_THROWS_WITH_AS(resolve({{"state.backend.rocksdb.localdir", "s3://b/rocks"}}), doctest::Contains("\"s3\""),
+                       ConfigError);
+  // Every other remote scheme is refused with the key, the value and the scheme.
+  for (const char* v : {"hdfs://nn:8020/ck", "abfs://c@a/ck", "abfss://c@a/ck", "wasb://c@a/ck", "wasbs://c@a/ck",
+                        "oss://b/ck", "viewfs://cluster/ck", "myfs://x/ck"}) {
     CAPTURE(v);
     std::string scheme(v, std::string_view(v).find(':'));
     CHECK_THROWS_WITH_AS(resolve({{"state.checkpoints.dir", v}}),
@@ -139,7 +155,7 @@ TEST_CASE("pipeline config: directory values are read as Flink paths; unreachabl
                              .c_str(),
                          ConfigError);
   }
-  CHECK_THROWS_WITH_AS(resolve({{"state.savepoints.dir", "gs://b/sp"}}), doctest::Contains("'state.savepoints.dir'"),
+  CHECK_THROWS_WITH_AS(resolve({{"state.savepoints.dir", "hdfs://b/sp"}}), doctest::Contains("'state.savepoints.dir'"),
                        ConfigError);
   CHECK_THROWS_WITH_AS(resolve({{"taskmanager.state.local.root-dirs", "/x,hdfs://nn/y"}}),
                        doctest::Contains("\"hdfs\""), ConfigError);
