@@ -218,12 +218,15 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
   if (apply) {
     std::string holder;
     // Long enough for a large apply; a crashed run's lease stops blocking after it.
-    lease = ops::StoreLease::try_acquire(root, command, 6 * 3600, holder);
+    std::string taken_over;
+    lease = ops::StoreLease::try_acquire(root, command, 6 * 3600, holder, &taken_over);
     if (!lease) {
       std::fprintf(stderr, "%s: %s: another ckpt prune or gc holds the lease %s/%s (%s)\n", who.c_str(),
                    root.uri().c_str(), root.uri().c_str(), ops::kLeaseName, holder.c_str());
       return kExitUsage;
     }
+    if (!taken_over.empty())
+      std::fprintf(stderr, "%s: note: took over the lease of %s\n", who.c_str(), taken_over.c_str());
   }
   ops::StorePlanRequest req;
   req.protect = a.protect;

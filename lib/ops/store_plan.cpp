@@ -400,7 +400,7 @@ PlanRun plan_store_root(StoreRoot& root, const StorePlanRequest& request,
 // ---------------------------------------------------------------------------------------------
 
 std::optional<StoreLease> StoreLease::try_acquire(StoreRoot& root, const std::string& command, int64_t ttl_s,
-                                                  std::string& holder) {
+                                                  std::string& holder, std::string* taken_over) {
   const std::string key = root.key() + "/" + kLeaseName;
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -426,16 +426,27 @@ std::optional<StoreLease> StoreLease::try_acquire(StoreRoot& root, const std::st
       }
       // Our own write, whose answer was lost and retried into a 412.
       if (text == body) return StoreLease(&root);
-      int64_t expires = INT64_MAX;
-      auto pos = text.find("expires_unix=");
-      if (pos != std::string::npos) expires = std::strtoll(text.c_str() + pos + 13, nullptr, 10);
-      if (expires > now || attempt > 0) {
-        holder = text.empty() ? "unreadable lease" : text;
-        std::replace(holder.begin(), holder.end(), '\n', ' ');
-        return std::nullopt;
-      }
-      // Expired: a run that died. Remove it and try once more (the conditional write decides
-      // between two runs doing the same).
+      auto field = [&](std::string_view name) -> std::string {
+        std::size_t pos = text.starts_with(name) ? 0 : text.find("\n" + std::string(name));
+        if (pos == std::string::npos) return "";
+        pos = text.find('=', pos) + 1;
+        return text.substr(pos, text.find('\n', pos) - pos);
+      };
+      const std::string expires_text = field("expires_unix="), pid_text = field("pid=");
+      const int64_t expires = expires_text.empty() ? INT64_MAX : std::strtoll(expires_text.c_str(), nullptr, 10);
+      const long pid = pid_text.empty() ? 0 : std::strtol(pid_text.c_str(), nullptr, 10);
+      // A run of this host whose process is gone (killed, crashed) holds nothing any more: a
+      // rerun takes over at once instead of waiting for the expiry.
+      const bool dead_here =
+          field("host=") == host && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+      holder = text.empty() ? "unreadable lease" : text;
+      std::replace(holder.begin(), holder.end(), '\n', ' ');
+      if ((expires > now && !dead_here) || attempt > 0) return std::nullopt;
+      if (taken_over)
+        *taken_over =
+            fmt::format("{} ({})", dead_here ? "a run on this host that has ended" : "an expired lease", holder);
+      // Remove it and try once more (the conditional write decides between two runs doing the
+      // same).
       root.store().remove(std::vector<std::string>{key});
     }
   }

@@ -92,9 +92,11 @@ PlanRun plan_store_root(StoreRoot& root, const StorePlanRequest& request,
 // The lease of a root for the lifetime of the object (released by release() or the destructor).
 class StoreLease {
  public:
-  // nullopt (and `holder` describing the live lease) when another run holds it.
+  // nullopt (and `holder` describing the live lease) when another run holds it. A lease that has
+  // expired, or that a process of this host holds which no longer exists (a killed run), is
+  // taken over; `taken_over` (when given) then says whose it was, else it stays empty.
   static std::optional<StoreLease> try_acquire(StoreRoot& root, const std::string& command, int64_t ttl_s,
-                                               std::string& holder);
+                                               std::string& holder, std::string* taken_over = nullptr);
   StoreLease(StoreLease&& o) noexcept : root_(o.root_) { o.root_ = nullptr; }
   StoreLease& operator=(StoreLease&& o) noexcept {
     std::swap(root_, o.root_);
