@@ -154,6 +154,15 @@ if [[ " $SECTIONS " == *" s3 "* ]]; then
   # Against the tests' local S3 (s3rver behind tests/s3/strict_proxy.py, which checks every SigV4
   # signature), so both ckpt and its baselines pay the same proxy: the ratios, not the absolute
   # figures, say how ckpt uses S3.
+  # Duration (2 cores shared with two compiling jobs, load 5-10, 2026-12-03): ~4-5 min with
+  # CKPT_BENCH_S3_CHECKPOINTS=100 CKPT_BENCH_S3_VALIDATE_GIB=0.05 (the trees cached). Full scale
+  # (the defaults), estimated from those runs, not run: about 1 hour, the first run ~6 min more
+  # to generate the trees (kept in $CKPT_BENCH_DIR). Most of it: uploading ~200,000 objects
+  # (100,297 + 2 x 49,995) at 250-400 PUT/s, ~10 min; aws s3 rm of 49,995 keys, one request each
+  # at ~100/s, ~18 min; gc apply ~12 min; aws s3 ls --recursive of 100,297 objects 3 times, ~5
+  # min. s3rver's delete reads the key's directory (readdir, ~140 ms at 100,000 entries) to remove
+  # it when empty, so deleting the abandoned job's ~17,000 shared/ objects costs both gc and aws
+  # ~10 min of server time; that estimate is the least certain.
   echo "== object storage (local S3 on 127.0.0.1: s3rver behind the strict SigV4 proxy)"
   s3dir="$work/s3"
   rm -rf "$s3dir" && mkdir -p "$s3dir"
