@@ -1,5 +1,6 @@
 // The S3 client's bare operations, timed, as the baselines of the s3 section of run.sh:
 //   bench_s3 list URI          one full paged listing (ListObjectsV2), objects and seconds
+//   bench_s3 keys URI          every key below URI, relative to it, one a line (untimed)
 //   bench_s3 put-dir DIR URI   uploads every file below DIR (bounded parallel PUTs)
 // Credentials and endpoint come from the environment, as for ckpt itself.
 #include <chrono>
@@ -34,6 +35,15 @@ int list(const std::string& uri) {
   });
   std::printf("%llu objects, %llu bytes listed in %.3f s\n", static_cast<unsigned long long>(objects),
               static_cast<unsigned long long>(bytes), seconds_since(t0));
+  return 0;
+}
+
+int keys(const std::string& uri) {
+  auto opened = storage::open_store(uri);
+  std::string prefix = opened.key.empty() || opened.key.back() == '/' ? opened.key : opened.key + "/";
+  opened.store->list(prefix, [&](std::span<const storage::ObjectInfo> page) {
+    for (const auto& o : page) std::printf("%s\n", o.key.c_str() + prefix.size());
+  });
   return 0;
 }
 
@@ -75,10 +85,11 @@ int main(int argc, char** argv) {
   try {
     if (argc == 3 && std::string(argv[1]) == "list") return list(argv[2]);
     if (argc == 4 && std::string(argv[1]) == "put-dir") return put_dir(argv[2], argv[3]);
+    if (argc == 3 && std::string(argv[1]) == "keys") return keys(argv[2]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_s3: %s\n", e.what());
     return 2;
   }
-  std::fprintf(stderr, "usage: bench_s3 list URI | put-dir DIR URI\n");
+  std::fprintf(stderr, "usage: bench_s3 list URI | keys URI | put-dir DIR URI\n");
   return 2;
 }

@@ -154,6 +154,15 @@ if [[ " $SECTIONS " == *" s3 "* ]]; then
   # Against the tests' local S3 (s3rver behind tests/s3/strict_proxy.py, which checks every SigV4
   # signature), so both ckpt and its baselines pay the same proxy: the ratios, not the absolute
   # figures, say how ckpt uses S3.
+  # Duration (2 cores shared with two compiling jobs, load 5-10, 2026-12-03): ~4-5 min with
+  # CKPT_BENCH_S3_CHECKPOINTS=100 CKPT_BENCH_S3_VALIDATE_GIB=0.05 (the trees cached). Full scale
+  # (the defaults), estimated from those runs, not run: about 1 hour, the first run ~6 min more
+  # to generate the trees (kept in $CKPT_BENCH_DIR). Most of it: uploading ~200,000 objects
+  # (100,297 + 2 x 49,995) at 250-400 PUT/s, ~10 min; aws s3 rm of 49,995 keys, one request each
+  # at ~100/s, ~18 min; gc apply ~12 min; aws s3 ls --recursive of 100,297 objects 3 times, ~5
+  # min. s3rver's delete reads the key's directory (readdir, ~140 ms at 100,000 entries) to remove
+  # it when empty, so deleting the abandoned job's ~17,000 shared/ objects costs both gc and aws
+  # ~10 min of server time; that estimate is the least certain.
   echo "== object storage (local S3 on 127.0.0.1: s3rver behind the strict SigV4 proxy)"
   s3dir="$work/s3"
   rm -rf "$s3dir" && mkdir -p "$s3dir"
@@ -166,9 +175,11 @@ if [[ " $SECTIONS " == *" s3 "* ]]; then
     for _ in 1 2 3; do t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); if [ $b -eq 0 ] || [ $((t1 - t0)) -lt $b ]; then b=$((t1 - t0)); fi; done
     echo $b
   }
-  # 1. A root of N checkpoints x S subtasks (default 1,000 x 100: ~100,000 objects), as the local
-  #    prune benchmark makes it, relocated to its s3:// home and uploaded.
-  n=${CKPT_BENCH_S3_CHECKPOINTS:-1000}; st=${CKPT_BENCH_S3_SUBTASKS:-100}
+  # 1. A root of N checkpoints x S subtasks, as the local prune benchmark makes it (a window of 5
+  #    shared files per subtask, a new one every 2nd checkpoint), relocated to its s3:// home and
+  #    uploaded: N*S exclusive + 5*S + (N-1)*S/2 shared + N _metadata objects. The default,
+  #    1,000 x 66, is 100,297 objects (the issue's 100,000 objects in 1,000 checkpoints).
+  n=${CKPT_BENCH_S3_CHECKPOINTS:-1000}; st=${CKPT_BENCH_S3_SUBTASKS:-66}
   src="$work/s3-src-$n-$st"
   if [ ! -d "$src" ]; then
     "$bin/tests/bench/bench_prune" gen "$src.tmp" "$n" "$st" 5 2 11 >/dev/null
@@ -181,7 +192,7 @@ if [[ " $SECTIONS " == *" s3 "* ]]; then
   t_awsls=$(best3 /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" s3 ls --recursive s3://ckpt-bench/root/)
   t_inspect=$(best3 "$bin/ckpt" inspect s3://ckpt-bench/root)
   /usr/bin/time -f "%M" -o "$work/s3-inspect.rss" "$bin/ckpt" inspect s3://ckpt-bench/root > /dev/null
-  echo "root: $objects objects, $n checkpoints"
+  echo "root: $objects objects, $n checkpoints x $st subtasks"
   echo "bare paged listing (ckpt's client, bench_s3 list): $(secs $t_list) s; aws s3 ls --recursive: $(secs $t_awsls) s"
   echo "ckpt inspect of the root (listing + every _metadata): $(secs $t_inspect) s = $(awk -v a=$t_inspect -v b=$t_list 'BEGIN{printf "%.2f", a/b}')x the bare listing; peak RSS $(( $(cat "$work/s3-inspect.rss") / 1024 )) MiB"
   if "$bin/ckpt" gc --dry-run --grace 0s s3://ckpt-bench/root > /dev/null 2>&1; then
@@ -191,10 +202,80 @@ if [[ " $SECTIONS " == *" s3 "* ]]; then
   else
     echo "ckpt gc --dry-run on s3://: not available in this build"
   fi
-  # 2. validate --deep of SST objects against `aws s3 cp --recursive` of the same objects to a local
+  # 2. gc apply of ~50,000 deletions against `aws s3 rm --recursive` of the same objects, from the
+  #    same bucket state. A second job of G checkpoints x S subtasks (default G = 50.2% of N: 502 x
+  #    66, 49,995 objects) is added to the root with no _metadata at all (a job whose checkpoints
+  #    never completed): every object of it is garbage for gc (incomplete chk-N, unreferenced
+  #    shared/), nothing else in the root is. gc applies (`--grace 0s`: the objects are seconds
+  #    old), then the same job is uploaded again (same keys, same bytes) and `aws s3 rm --recursive`
+  #    of its prefix deletes it. Both end in the same state. Each is timed once (a deletion cannot be
+  #    repeated), end to end: gc's listing of the whole root, its _metadata reads, the fresh listing
+  #    before deleting and DeleteObjects in batches of 1000; aws's listing of the job's prefix and one
+  #    DeleteObject per key (10 threads, its default). The job's own prefix matters on s3rver: its
+  #    delete scans the key's directory (readdir) to remove empty ones, so deleting from a shared/
+  #    that also held kept objects would cost gc more than aws for the server's sake alone.
+  g=${CKPT_BENCH_S3_GC_CHECKPOINTS:-$((n * 502 / 1000))}
+  gsrc="$work/s3-gc-src-$g-$st"
+  if [ ! -d "$gsrc" ]; then
+    "$bin/tests/bench/bench_prune" gen "$gsrc.tmp" "$g" "$st" 5 2 12 >/dev/null
+    for job in "$gsrc.tmp"/*/; do "$bin/ckpt" convert --relocate "$gsrc.tmp=s3://ckpt-bench/root" --in-place "$job" >/dev/null; done
+    find "$gsrc.tmp" -name _metadata -delete
+    mv "$gsrc.tmp" "$gsrc"
+  fi
+  gjob=$(basename "$(ls -d "$gsrc"/*/ | head -1)")
+  # The keys, from the local trees (listing a 150,000-object root through the proxy takes minutes).
+  (cd "$src" && find . -type f | sed 's|^\./||' | sort) > "$work/s3-root-keys"
+  (cd "$gsrc" && find . -type f | sed 's|^\./||' | sort) > "$work/s3-gc-job-keys"
+  sort -m "$work/s3-root-keys" "$work/s3-gc-job-keys" > "$work/s3-gc-before"
+  "$bin/tests/bench/bench_s3" put-dir "$gsrc" s3://ckpt-bench/root | sed 's/^/upload of the abandoned job (bench_s3 put-dir): /'
+  sleep 1.1  # LastModified has one-second precision: --grace 0s needs the objects a second old
+  /usr/bin/time -f "%e" -o "$work/s3-gcplan.time" \
+    "$bin/ckpt" gc --dry-run --json --grace 0s s3://ckpt-bench/root > "$work/s3-gc-plan.json"
+  python3 - "$work/s3-gc-plan.json" s3://ckpt-bench/root/ <<'PY' | sort > "$work/s3-gc-planned"
+import json, sys
+d, root = json.load(open(sys.argv[1])), sys.argv[2]
+for x in d["deletions"]:
+    if x["type"] != "directory":
+        assert x["path"].startswith(root), x["path"]
+        print(x["path"][len(root):])
+PY
+  t0=$(now_ns)
+  gc_rc=0; "$bin/ckpt" gc --grace 0s s3://ckpt-bench/root > "$work/s3-gc-apply.out" 2>&1 || gc_rc=$?
+  t1=$(now_ns)
+  t_gcapply=$((t1 - t0))
+  "$bin/tests/bench/bench_s3" keys s3://ckpt-bench/root | sort > "$work/s3-gc-after"
+  comm -23 "$work/s3-gc-before" "$work/s3-gc-after" > "$work/s3-gc-deleted"
+  gc_deleted=$(wc -l < "$work/s3-gc-deleted")
+  "$bin/tests/bench/bench_s3" put-dir "$gsrc" s3://ckpt-bench/root | sed 's/^/upload of the same job again (bench_s3 put-dir): /'
+  t0=$(now_ns)
+  /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" s3 rm --recursive "s3://ckpt-bench/root/$gjob/" > "$work/s3-rm.out"
+  t1=$(now_ns)
+  t_awsrm=$((t1 - t0))
+  sed -n 's|^delete: s3://ckpt-bench/root/||p' "$work/s3-rm.out" | sort > "$work/s3-rm-deleted"
+  aws_deleted=$(wc -l < "$work/s3-rm-deleted")
+  "$bin/tests/bench/bench_s3" keys s3://ckpt-bench/root | sort > "$work/s3-rm-after"
+  echo "gc apply: an abandoned job of $g checkpoints x $st subtasks, no _metadata, $(wc -l < "$work/s3-gc-job-keys")" \
+       "objects, beside the $n-checkpoint job; root: $(wc -l < "$work/s3-gc-before") objects"
+  echo "ckpt gc --dry-run --json of that root (untimed above, for scale): $(cat "$work/s3-gcplan.time") s," \
+       "$(wc -l < "$work/s3-gc-planned") objects planned"
+  echo "ckpt gc --grace 0s (apply, exit $gc_rc): $(secs $t_gcapply) s, $gc_deleted objects deleted" \
+       "(gc says: $(grep '^Deleted' "$work/s3-gc-apply.out" | tail -1))"
+  echo "aws s3 rm --recursive of the job's prefix (baseline): $(secs $t_awsrm) s, $aws_deleted objects deleted"
+  if cmp -s "$work/s3-gc-planned" "$work/s3-gc-job-keys" && cmp -s "$work/s3-gc-deleted" "$work/s3-gc-job-keys" \
+     && cmp -s "$work/s3-rm-deleted" "$work/s3-gc-job-keys" && cmp -s "$work/s3-gc-after" "$work/s3-root-keys" \
+     && cmp -s "$work/s3-rm-after" "$work/s3-root-keys"; then
+    echo "same objects: gc planned and deleted exactly the abandoned job's $gc_deleted keys, aws s3 rm the same keys;" \
+         "both left the first job's $(wc -l < "$work/s3-root-keys") objects"
+  else
+    echo "WARNING: gc's plan ($(wc -l < "$work/s3-gc-planned")), gc's deletions ($gc_deleted), aws s3 rm's" \
+         "($aws_deleted) and the job's keys ($(wc -l < "$work/s3-gc-job-keys")) are not one set, or a root was left" \
+         "different from the first job's"
+  fi
+  echo "ckpt gc apply / aws s3 rm: $(awk -v a=$t_gcapply -v b=$t_awsrm 'BEGIN{printf "%.2f", a/b}')x (target <= 1)"
+  # 3. validate --deep of SST objects against `aws s3 cp --recursive` of the same objects to a local
   #    directory (what operators do today before checking), in the same run.
-  data="$work/validate-ssts-s3"
   gib=${CKPT_BENCH_S3_VALIDATE_GIB:-1.0}
+  data="$work/validate-ssts-s3-$gib"
   [ -f "$data/_metadata" ] || "$bin/tests/bench/bench_validate" "$data" "$gib" >/dev/null
   "$bin/tests/bench/bench_s3" put-dir "$data" s3://ckpt-bench/ssts | sed 's/^/upload (bench_s3 put-dir): /'
   bytes=$(du -cb "$data"/*.sst | tail -1 | cut -f1)
