@@ -63,7 +63,7 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
                            std::optional<int64_t> mtime_ns) {
   std::filesystem::path tmp = temp_sibling(target, "tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) fail(tmp, "cannot create");
+  if (fd < 0) fail(target, "cannot create");
   std::size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -73,7 +73,7 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
       ::close(fd);
       ::unlink(tmp.c_str());
       errno = saved;
-      fail(tmp, "cannot write");
+      fail(target, "cannot write");
     }
     done += static_cast<std::size_t>(n);
   }
@@ -82,7 +82,7 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
     ::close(fd);
     ::unlink(tmp.c_str());
     errno = saved;
-    fail(tmp, "cannot fsync");
+    fail(target, "cannot fsync");
   }
   if (mtime_ns) {
     const struct timespec times[2] = {{0, UTIME_OMIT}, {*mtime_ns / 1000000000, *mtime_ns % 1000000000}};
@@ -91,7 +91,7 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
       ::close(fd);
       ::unlink(tmp.c_str());
       errno = saved;
-      fail(tmp, "cannot set the modification time");
+      fail(target, "cannot set the modification time");
     }
   }
   ::close(fd);

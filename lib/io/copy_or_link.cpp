@@ -173,7 +173,7 @@ std::filesystem::path make_temp_dir_beside(const std::filesystem::path& target) 
   for (int attempt = 0; attempt < 16; ++attempt) {
     std::filesystem::path tmp = io::temp_sibling(target, "tmp");
     if (::mkdir(tmp.c_str(), 0755) == 0) return tmp;
-    if (errno != EEXIST) fail(tmp, "cannot create directory", errno);
+    if (errno != EEXIST) fail(target, "cannot create directory", errno);  // users know the target, not the temp
   }
   throw IoError(target.string() + ": cannot create a temporary directory beside it");
 }

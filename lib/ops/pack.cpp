@@ -218,7 +218,7 @@ fs::path temp_file_beside(const fs::path& target, int& fd) {
     fs::path tmp = parent / fmt::format(".{}.{:016x}.tmp", target.filename().string(), rng());
     fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd >= 0) return tmp;
-    if (errno != EEXIST) sys_fail(tmp, "cannot create");
+    if (errno != EEXIST) sys_fail(target, "cannot create");  // users know the target, not the temp
   }
   throw PackError(target.string() + ": cannot create a temporary file beside it");
 }
@@ -239,7 +239,7 @@ PackStats pack_snapshot(const SelfContainedPlan& plan, const fs::path& out, bool
   int fd = -1;
   fs::path tmp = temp_file_beside(out, fd);
   try {
-    ZstdWriter z(fd, tmp, options);
+    ZstdWriter z(fd, out, options);  // errors name the archive, not its temp file
     std::string head(kMagic);
     put_le(head, kFormatVersion, 4);
     put_le(head, 0, 4);  // flags
@@ -290,7 +290,7 @@ PackStats pack_snapshot(const SelfContainedPlan& plan, const fs::path& out, bool
     z.write(end);
     z.finish();
     st.bytes_out = z.written();
-    if (::fsync(fd) != 0) sys_fail(tmp, "cannot fsync");
+    if (::fsync(fd) != 0) sys_fail(out, "cannot fsync");
     ::close(fd);
     fd = -1;
     io::publish_file(tmp, out, replace);

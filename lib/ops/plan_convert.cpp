@@ -57,13 +57,15 @@ ConvertPlan plan_convert(SnapshotInput& in, const ConvertRequest& request) {
       throw io::IoError(plan.target.string() + ": is the input file (inputs are never modified)");
     }
   }
-  // A relative handle written into another directory would name another file (spec §11.3).
+  // A relative handle written into another directory would name another file: Flink resolves it
+  // against the directory of its `_metadata`.
   if (request.to == OutputForm::kFlink && in.location && !plan.target.empty() && !request.keep_relative) {
     fs::path out_dir = plan.target.parent_path().empty() ? fs::path(".") : plan.target.parent_path();
     AnchorStats as = anchor_relative(in.md, in.location->directory, out_dir, request.relocations);
     if (as.made_absolute) {
       plan.notes.push_back(
-          fmt::format("{} relative handles became absolute: their files are not beside {} (spec §11.3)",
+          fmt::format("{} relative handles became absolute: their files are not beside {} (Flink resolves a "
+                      "relative handle against the directory of its _metadata)",
                       as.made_absolute, plan.target.string()));
     }
   }

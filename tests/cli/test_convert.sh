@@ -218,4 +218,19 @@ expect_exit 2 -- "$CKPT" convert "$TMP/nonexistent"
 expect_err "cannot access"
 expect_exit 0 -- "$CKPT" convert --help
 expect_out "--self-contained"
+
+# Errors name what the user gave, never a temporary file beside it.
+for out in "-o $TMP/missing/dir/" "-o $TMP/missing/dir/x" "--self-contained $TMP/missing/dir/x"; do
+  # shellcheck disable=SC2086
+  expect_exit 2 -- "$CKPT" convert "$PL_HEAP" $out
+  expect_err "^ckpt convert: $TMP/missing/dir/x?: cannot create"
+  checks=$((checks + 1))
+  grep -q '\.tmp' "$TMP/err" && fail "an error names a temporary file: $(cat "$TMP/err")"
+done
+expect_exit 2 -- "$CKPT" pack "$PL_HEAP" "$TMP/missing/x.ckpt"
+expect_err "$TMP/missing/x.ckpt: cannot create"
+# Notes speak of Flink's behaviour, not of internal documents.
+expect_exit 0 -- "$CKPT" convert "$PL_HEAP" -o "$TMP/elsewhere._metadata"
+checks=$((checks + 1))
+grep -q "§\|spec" "$TMP/out" "$TMP/err" && fail "convert cites an internal document: $(cat "$TMP/out" "$TMP/err")"
 finish
