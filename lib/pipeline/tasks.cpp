@@ -149,6 +149,18 @@ void SourceTask::run() {
         if (mailbox_.next(e, ch, m, std::chrono::milliseconds(100)) == InputGate::Next::kMail) m();
         continue;
       }
+      if (c_.params->rate_limit > 0) {
+        // Ahead of the rate: wait in slices of at most 50 ms, answering mail (barriers, cancel)
+        // in between, and read nothing more until the records emitted so far are due.
+        auto due = started_ + std::chrono::microseconds(emitted_ * 1'000'000 / c_.params->rate_limit);
+        auto now = std::chrono::steady_clock::now();
+        if (due > now) {
+          flush();
+          std::this_thread::sleep_for(
+              std::min<std::chrono::steady_clock::duration>(due - now, std::chrono::milliseconds(50)));
+          continue;
+        }
+      }
       // One chunk from the next active split, round robin.
       std::size_t n = splits_.size();
       std::size_t k = 0;
@@ -175,15 +187,6 @@ void SourceTask::run() {
       since_watermark_ += static_cast<int64_t>(chunk.size());
       emitted_ += static_cast<int64_t>(chunk.size());
       if (since_watermark_ >= kWatermarkEvery) maybe_emit_watermark();
-      if (c_.params->rate_limit > 0) {
-        auto due = started_ + std::chrono::microseconds(emitted_ * 1'000'000 / c_.params->rate_limit);
-        auto now = std::chrono::steady_clock::now();
-        if (due > now) {
-          flush();
-          std::this_thread::sleep_for(
-              std::min<std::chrono::steady_clock::duration>(due - now, std::chrono::milliseconds(50)));
-        }
-      }
     }
   } catch (const Cancelled&) {
   } catch (const std::exception& e) {

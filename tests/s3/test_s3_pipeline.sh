@@ -77,7 +77,7 @@ for backend in hashmap rocksdb-incremental; do
     opts+=(-D state.backend.type=rocksdb -D state.backend.incremental=true -D "state.backend.rocksdb.localdir=$TMP/rdb")
   # 10 % of the requests answered 503 / SlowDown: the client's retries absorb them.
   [ "$backend" = hashmap ] && s3_faults '{"error_rate": 0.1, "slowdown_rate": 0.05}' >/dev/null
-  "$CKPT" run "${JOB[@]}" --rate 8000 --output "$out" "${opts[@]}" >"$TMP/run-$backend" 2>&1 &
+  "$CKPT" run "${JOB[@]}" --rate 2000 --output "$out" "${opts[@]}" >"$TMP/run-$backend" 2>&1 &
   pid=$!
   wait_for_s3_checkpoints "$ck/" 4 "$pid"
   kill -9 "$pid" 2>/dev/null
@@ -113,7 +113,7 @@ done
 # --- savepoints into the store, restored from it --------------------------------------------
 ck=s3://$B/ck-sp
 export CKPT_RUNTIME_DIR=$TMP/runtime
-"$CKPT" run "${JOB[@]}" --rate 2000 --output "$TMP/out-sp" --stop-with-savepoint-on-sigterm \
+"$CKPT" run "${JOB[@]}" --rate 300 --output "$TMP/out-sp" --stop-with-savepoint-on-sigterm \
   -D execution.checkpointing.interval=50ms -D "state.checkpoints.dir=$ck" -D "state.savepoints.dir=s3://$B/sp" \
   -D state.backend.type=rocksdb -D state.backend.incremental=true -D "state.backend.rocksdb.localdir=$TMP/rdb" \
   -D state.storage.fs.memory-threshold=1kb >"$TMP/run-sp" 2>&1 &
