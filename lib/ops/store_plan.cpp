@@ -18,7 +18,9 @@
 #include "snapshot/file_refs.h"
 #include "snapshot/layout.h"
 #include "snapshot/store_discovery.h"
+#include "storage/background_prefetch.h"
 #include "storage/object_uri.h"
+#include "storage/open_store.h"
 #include "util/error.h"
 #include "util/saturating.h"
 
@@ -177,8 +179,14 @@ std::vector<FsEntry> entries_of(const StoreRoot& root, const std::vector<storage
   return out;
 }
 
-std::vector<storage::ObjectInfo> list_root(StoreRoot& root) {
-  std::vector<storage::ObjectInfo> objects = storage::list_all(root.store(), root.key() + "/");
+// Every object under the root; `on_page` sees each page as it arrives.
+std::vector<storage::ObjectInfo> list_root(
+    StoreRoot& root, const std::function<void(std::span<const storage::ObjectInfo>)>& on_page = {}) {
+  std::vector<storage::ObjectInfo> objects;
+  root.store().list(root.key() + "/", [&](std::span<const storage::ObjectInfo> page) {
+    if (on_page) on_page(page);
+    objects.insert(objects.end(), page.begin(), page.end());
+  });
   if (objects.empty()) {
     throw util::Error(util::ErrorKind::kIo,
                       root.uri() + ": no objects under this prefix (is the bucket or prefix right?)");
@@ -212,7 +220,15 @@ struct Gathered {
 
 Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
   Gathered out;
-  out.objects = list_root(root);
+  // Each `_metadata` the listing shows is read by a second client while the listing goes on
+  // (a plan is then about its listing's time, not listing + reads).
+  storage::BackgroundPrefetch early(root.another_client(), kMaxMetadataBytes);
+  const std::string metadata_suffix = "/" + std::string(snapshot::kMetadataFileName);
+  out.objects = list_root(root, [&](std::span<const storage::ObjectInfo> page) {
+    for (const auto& o : page) {
+      if (o.key.ends_with(metadata_suffix)) early.add(o.key);
+    }
+  });
   PlanRun& run = out.run;
   std::vector<std::string> skipped;
   std::vector<FsEntry> entries = entries_of(root, out.objects, &skipped);
@@ -243,12 +259,14 @@ Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
   // Every `_metadata` fetched first, many requests in flight (one at a time, the round trips
   // made a plan several times its listing); a slice that fails is left to the reader below,
   // which names the object that cannot be read.
+  std::unordered_map<std::string, std::string> fetched = early.take();
   std::vector<std::string> metadata_keys;
   for (const auto& l : locs) {
-    if (auto key = root.key_of(l.loc.metadata.native())) metadata_keys.push_back(*key);
+    auto key = root.key_of(l.loc.metadata.native());
+    if (key && !fetched.contains(*key)) metadata_keys.push_back(*key);
   }
-  std::unordered_map<std::string, std::string> fetched =
-      storage::prefetch(root.store(), metadata_keys, kMaxMetadataBytes);
+  for (auto& [k, v] : storage::prefetch(root.store(), metadata_keys, kMaxMetadataBytes))
+    fetched.emplace(k, std::move(v));
   // The graph parses on several threads; the store's client is used by one at a time (its
   // requests are parallel inside one call), the parse runs outside the lock.
   std::mutex store_mu;
@@ -284,7 +302,14 @@ Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
 // ---------------------------------------------------------------------------------------------
 
 StoreRoot::StoreRoot(std::string_view uri, const std::map<std::string, std::string>& config)
-    : StoreRoot(storage::open_store(uri, config)) {}
+    : StoreRoot(storage::open_store(uri, config)) {
+  config_ = config;
+}
+
+std::unique_ptr<storage::ObjectStore> StoreRoot::another_client() const {
+  if (!config_) return nullptr;
+  return storage::open_store(uri(), *config_).store;
+}
 
 StoreRoot::StoreRoot(storage::OpenedStore opened) : opened_(std::move(opened)) {
   if (!opened_.uri) throw util::Error(util::ErrorKind::kUsage, opened_.key + ": not an object-store URI");

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,9 +54,13 @@ class StoreRoot {
   std::string display(std::string_view virtual_path) const;                // "s3://bucket/key"; other paths as they are
   // s3/s3a/s3p (or gs) of this bucket -> the virtual bucket directory.
   std::vector<snapshot::PathMapping> mappings() const;
+  // Another client of the same store, for a second thread (a client serves one thread at a
+  // time); nullptr when the root was given as an opened store.
+  std::unique_ptr<storage::ObjectStore> another_client() const;
 
  private:
   storage::OpenedStore opened_;
+  std::optional<std::map<std::string, std::string>> config_;  // set when opened from a URI
   std::string scheme_, bucket_, key_, vbucket_, vroot_;
 };
 
