@@ -1,8 +1,5 @@
 #include "storage/s3_client.h"
 
-#include <curl/curl.h>
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -10,16 +7,13 @@
 #include <random>
 #include <thread>
 
+#include "storage/client_libraries.h"
 #include "storage/s3_xml.h"
 
 namespace ckpt::storage {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct GlobalInit {
-  GlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-};
 
 std::string hex(const unsigned char* p, size_t n) {
   static const char* digits = "0123456789abcdef";
@@ -32,7 +26,7 @@ std::string hex(const unsigned char* p, size_t n) {
 }
 
 void digest(const EVP_MD* md, std::string_view bytes, unsigned char* out, unsigned* len) {
-  EVP_Digest(bytes.data(), bytes.size(), out, len, md, nullptr);
+  crypto_library().digest(bytes.data(), bytes.size(), out, len, md, nullptr);
 }
 
 // One transfer in flight: the request it serves, its attempt, and what came back so far.
@@ -54,7 +48,7 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t bytes = size * n;
   long status = 0;
-  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_library().easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
   // An error document is read whole (up to 64 KiB) to name S3's error code, whatever the limit.
   uint64_t limit = status >= 300 ? std::max<uint64_t>(t->limit, 64 << 10) : t->limit;
   if (t->sink && status < 300) {
@@ -133,8 +127,8 @@ Outcome outcome_of(Transfer& t, const S3Request& q, CURLcode code, const std::st
     o.failure = what + ": " + op + ": the answer is longer than " + std::to_string(t.limit) + " bytes";
     o.kind = util::ErrorKind::kInput;
   } else if (code != CURLE_OK) {
-    o.failure = what + ": " + op + ": " + (t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code)) + " (" +
-                t.url.substr(0, t.url.find('?')) + ")";
+    o.failure = what + ": " + op + ": " + (t.error_buffer[0] ? t.error_buffer : curl_library().easy_strerror(code)) +
+                " (" + t.url.substr(0, t.url.find('?')) + ")";
     o.retry = retryable_curl(code);
   } else if (r.status >= 300 && !(r.status == 404 && q.not_found_is_answer)) {
     auto body = s3xml::parse_error(r.body);
@@ -151,44 +145,44 @@ Outcome outcome_of(Transfer& t, const S3Request& q, CURLcode code, const std::st
 // Sets up `t.easy` for `q`: signing, headers, body, callbacks and timeouts.
 void configure(Transfer& t, const S3Request& q, const S3Settings& s, const std::string& sigv4) {
   CURL* e = t.easy;
-  for (const auto& h : q.headers) t.headers = curl_slist_append(t.headers, h.c_str());
-  t.headers = curl_slist_append(t.headers, ("x-amz-content-sha256: " + sha256_hex(q.body)).c_str());
+  for (const auto& h : q.headers) t.headers = curl_library().slist_append(t.headers, h.c_str());
+  t.headers = curl_library().slist_append(t.headers, ("x-amz-content-sha256: " + sha256_hex(q.body)).c_str());
   if (!s.session_token.empty()) {
-    t.headers = curl_slist_append(t.headers, ("x-amz-security-token: " + s.session_token).c_str());
+    t.headers = curl_library().slist_append(t.headers, ("x-amz-security-token: " + s.session_token).c_str());
   }
   if (q.range) {
-    t.headers = curl_slist_append(t.headers, ("Range: bytes=" + std::to_string(q.range->first) + "-" +
-                                              std::to_string(q.range->first + q.range->second - 1))
-                                                 .c_str());
+    t.headers = curl_library().slist_append(t.headers, ("Range: bytes=" + std::to_string(q.range->first) + "-" +
+                                                        std::to_string(q.range->first + q.range->second - 1))
+                                                           .c_str());
   }
-  curl_easy_setopt(e, CURLOPT_URL, t.url.c_str());
-  curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());
-  curl_easy_setopt(e, CURLOPT_USERNAME, s.access_key.c_str());
-  curl_easy_setopt(e, CURLOPT_PASSWORD, s.secret_key.c_str());
+  curl_library().easy_setopt(e, CURLOPT_URL, t.url.c_str());
+  curl_library().easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl_library().easy_setopt(e, CURLOPT_USERNAME, s.access_key.c_str());
+  curl_library().easy_setopt(e, CURLOPT_PASSWORD, s.secret_key.c_str());
   if (q.method == "HEAD") {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    curl_library().easy_setopt(e, CURLOPT_NOBODY, 1L);
   } else if (q.method != "GET") {
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q.method.c_str());
+    curl_library().easy_setopt(e, CURLOPT_CUSTOMREQUEST, q.method.c_str());
   }
   if (q.method == "PUT" || q.method == "POST") {
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(q.body.size()));
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, q.body.data());
+    curl_library().easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(q.body.size()));
+    curl_library().easy_setopt(e, CURLOPT_POSTFIELDS, q.body.data());
     bool typed = std::any_of(q.headers.begin(), q.headers.end(),
                              [](const std::string& h) { return h.starts_with("Content-Type:"); });
-    if (!typed) t.headers = curl_slist_append(t.headers, "Content-Type: application/octet-stream");
+    if (!typed) t.headers = curl_library().slist_append(t.headers, "Content-Type: application/octet-stream");
   }
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
+  curl_library().easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+  curl_library().easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_library().easy_setopt(e, CURLOPT_WRITEDATA, &t);
+  curl_library().easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_library().easy_setopt(e, CURLOPT_HEADERDATA, &t);
+  curl_library().easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
+  curl_library().easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_library().easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
   // A stalled transfer (no byte for 30 s) is a timeout to retry, whatever its size.
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+  curl_library().easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_library().easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
+  curl_library().easy_setopt(e, CURLOPT_PRIVATE, &t);
 }
 
 }  // namespace
@@ -213,16 +207,16 @@ std::string s3_encode(std::string_view s, bool keep_slash) {
 std::string sha256_hex(std::string_view bytes) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned len = 0;
-  digest(EVP_sha256(), bytes, out, &len);
+  digest(crypto_library().sha256(), bytes, out, &len);
   return hex(out, len);
 }
 
 std::string md5_base64(std::string_view bytes) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned len = 0;
-  digest(EVP_md5(), bytes, out, &len);
+  digest(crypto_library().md5(), bytes, out, &len);
   unsigned char b64[64];
-  int n = EVP_EncodeBlock(b64, out, static_cast<int>(len));
+  int n = crypto_library().encode_block(b64, out, static_cast<int>(len));
   return std::string(reinterpret_cast<char*>(b64), static_cast<size_t>(n));
 }
 
@@ -231,16 +225,15 @@ struct S3Client::Impl {
   std::vector<CURL*> idle;  // easy handles kept between requests: their connections stay alive
   std::mt19937_64 rng{std::random_device{}()};
   ~Impl() {
-    for (CURL* e : idle) curl_easy_cleanup(e);
-    if (multi) curl_multi_cleanup(multi);
+    for (CURL* e : idle) curl_library().easy_cleanup(e);
+    if (multi) curl_library().multi_cleanup(multi);
   }
 };
 
 S3Client::S3Client(S3Settings settings, std::string scheme, std::string bucket)
     : settings_(std::move(settings)), scheme_(std::move(scheme)), bucket_(std::move(bucket)), impl_(new Impl) {
-  static GlobalInit init;
-  impl_->multi = curl_multi_init();
-  curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(settings_.parallelism));
+  impl_->multi = curl_library().multi_init();
+  curl_library().multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(settings_.parallelism));
 }
 
 S3Client::~S3Client() = default;
@@ -283,9 +276,9 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
     if (!impl_->idle.empty()) {
       t->easy = impl_->idle.back();
       impl_->idle.pop_back();
-      curl_easy_reset(t->easy);
+      curl_library().easy_reset(t->easy);
     } else {
-      t->easy = curl_easy_init();
+      t->easy = curl_library().easy_init();
     }
     if (!q.download_to.empty()) {
       t->sink = std::fopen(q.download_to.c_str(), "wb");
@@ -293,7 +286,7 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
     }
     configure(*t, q, settings_, sigv4);
     CURL* e = t->easy;
-    curl_multi_add_handle(impl_->multi, e);
+    curl_library().multi_add_handle(impl_->multi, e);
     ++requests_sent_;
     active.push_back(std::move(t));
   };
@@ -307,7 +300,7 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
   auto finish = [&](Transfer& t, CURLcode code) {
     const S3Request& q = requests[t.index];
     S3Response& r = t.response;
-    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_library().easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
     Outcome o = outcome_of(t, q, code, uri(q.subject.empty() ? q.key : q.subject));
     std::string& failure = o.failure;
     const bool retry = o.retry;
@@ -341,16 +334,16 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
       start(index, attempt);
     }
     int running = 0;
-    curl_multi_perform(impl_->multi, &running);
+    curl_library().multi_perform(impl_->multi, &running);
     int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(impl_->multi, &left)) {
+    while (CURLMsg* m = curl_library().multi_info_read(impl_->multi, &left)) {
       if (m->msg != CURLMSG_DONE) continue;
       Transfer* t = nullptr;
-      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &t);
+      curl_library().easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &t);
       CURLcode code = m->data.result;
-      curl_multi_remove_handle(impl_->multi, t->easy);
+      curl_library().multi_remove_handle(impl_->multi, t->easy);
       finish(*t, code);
-      curl_slist_free_all(t->headers);
+      curl_library().slist_free_all(t->headers);
       impl_->idle.push_back(t->easy);
       active.erase(std::find_if(active.begin(), active.end(), [&](const auto& p) { return p.get() == t; }));
     }
@@ -358,7 +351,7 @@ std::vector<S3Response> S3Client::perform_all(const std::vector<S3Request>& requ
       auto next = std::get<0>(*std::min_element(waiting.begin(), waiting.end()));
       std::this_thread::sleep_until(next);
     } else if (!active.empty()) {
-      curl_multi_poll(impl_->multi, nullptr, 0, 50, nullptr);
+      curl_library().multi_poll(impl_->multi, nullptr, 0, 50, nullptr);
     }
   }
   return out;

@@ -1,10 +1,9 @@
 #include "storage/s3_store.h"
 
-#include <curl/curl.h>
-
 #include <charconv>
 
 #include "io/file_bytes.h"
+#include "storage/client_libraries.h"
 #include "storage/s3_xml.h"
 #include "util/error.h"
 
@@ -55,7 +54,7 @@ std::optional<ObjectInfo> S3Store::stat(std::string_view key) {
     throw util::Error(util::ErrorKind::kIo, uri(key) + ": HeadObject: Content-Length \"" + length + "\" is not a size");
   }
   if (auto it = r.headers.find("last-modified"); it != r.headers.end()) {
-    o.modified_unix_ns = static_cast<int64_t>(curl_getdate(it->second.c_str(), nullptr)) * 1'000'000'000;
+    o.modified_unix_ns = static_cast<int64_t>(curl_library().getdate(it->second.c_str(), nullptr)) * 1'000'000'000;
   }
   return o;
 }

@@ -1,25 +1,23 @@
 #include "storage/s3_xml.h"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include <charconv>
 #include <cstring>
 #include <ctime>
 #include <memory>
 
+#include "storage/client_libraries.h"
 #include "util/error.h"
 
 namespace ckpt::storage::s3xml {
 namespace {
 
-using Doc = std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)>;
+using Doc = std::unique_ptr<xmlDoc, decltype(&::xmlFreeDoc)>;
 
 Doc parse(std::string_view xml) {
-  if (xml.size() > static_cast<size_t>(INT32_MAX)) return Doc(nullptr, &xmlFreeDoc);
-  return Doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "s3.xml", nullptr,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING),
-             &xmlFreeDoc);
+  if (xml.size() > static_cast<size_t>(INT32_MAX)) return Doc(nullptr, xml_library().free_doc);
+  return Doc(xml_library().read_memory(xml.data(), static_cast<int>(xml.size()), "s3.xml", nullptr,
+                                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING),
+             xml_library().free_doc);
 }
 
 bool named(const xmlNode* n, const char* name) {
@@ -44,7 +42,7 @@ std::string child_text(const xmlNode* n, const char* name) {
 }
 
 const xmlNode* root_named(const Doc& doc, const char* name, std::string_view what) {
-  const xmlNode* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
+  const xmlNode* root = doc ? xml_library().doc_get_root_element(doc.get()) : nullptr;
   if (!root || !named(root, name)) {
     throw util::Error(util::ErrorKind::kIo, std::string(what) + ": expected an XML <" + name + "> document");
   }
@@ -156,7 +154,7 @@ std::string parse_upload_id(std::string_view xml, std::string_view what) {
 std::optional<ErrorBody> parse_error(std::string_view xml) {
   if (xml.empty()) return std::nullopt;
   Doc doc = parse(xml);
-  const xmlNode* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
+  const xmlNode* root = doc ? xml_library().doc_get_root_element(doc.get()) : nullptr;
   if (!root || !named(root, "Error")) return std::nullopt;
   return ErrorBody{child_text(root, "Code"), child_text(root, "Message")};
 }
