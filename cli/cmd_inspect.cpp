@@ -10,6 +10,7 @@
 #include "flink/checkpoint_properties.h"
 #include "flink/metadata_reader.h"
 #include "flink/operator_id.h"
+#include "inspect_root.h"
 #include "io/decode_error.h"
 #include "ops/inspect.h"
 #include "ops/list_snapshots.h"
@@ -31,6 +32,7 @@ struct InspectArgs {
   std::string uid;
   std::string operator_id;
   std::vector<std::string> defines;
+  RootListingArgs root;
 };
 
 std::string operator_label(const ckpt::OperatorSummary& o) {
@@ -156,6 +158,14 @@ int run_inspect(InspectArgs& a) {
     }
     a.options.operator_id = flink::to_hex(*id);
   }
+  if (a.root.summary || !a.root.who_uses.empty()) {
+    if (read_in_object_store(a.path)) {
+      return fail("inspect", a.path + ": --summary and --who-uses read local roots only (for now)");
+    }
+    if (a.root.summary && !a.root.who_uses.empty()) return fail("inspect", "--summary and --who-uses: give one");
+    return a.root.summary ? print_root_summary(a.path, a.json, a.pretty)
+                          : print_who_uses(a.path, a.root.who_uses, a.json, a.pretty);
+  }
   ops::SnapshotSource source(a.path, *config);
   snapshot::Discovery d = source.discover();
   if (d.single && d.snapshots.empty()) {
@@ -163,9 +173,17 @@ int run_inspect(InspectArgs& a) {
                  d.incomplete.front().c_str());
     return kExitUsage;
   }
-  if (d.single) return inspect_one(a, source, d.snapshots.front());
+  if (d.single) {
+    if (root_options_given(a.root)) {
+      return fail(
+          "inspect",
+          a.path + ": --job, --kind, --since, --limit and --sort filter a root's listing; this is one snapshot");
+    }
+    return inspect_one(a, source, d.snapshots.front());
+  }
 
   ops::SnapshotList list = ops::list_snapshots(d, &source);
+  if (auto e = filter_listing(a.root, list)) return fail("inspect", *e);
   int rc = list.unreadable || !list.unsearched.empty() ? kExitUsage : kExitOk;
   for (const std::string& why : list.unsearched) {
     std::fprintf(stderr, "ckpt inspect: %s: snapshots there are not listed\n", why.c_str());
@@ -219,6 +237,7 @@ void register_inspect(CLI::App& app, int& exit_code) {
   cmd->add_flag("--files", args->options.files, "Every referenced file: size, owner, shared or exclusive, path form");
   cmd->add_option("--uid", args->uid, "Only the operator with this uid (matched by name or by its hashed id)");
   cmd->add_option("--operator", args->operator_id, "Only the operator with this id (32 hex characters)");
+  add_root_listing_options(*cmd, args->root);
   add_storage_config_option(*cmd, args->defines);
   cmd->callback([args, &exit_code] { exit_code = run_inspect(*args); });
 }
