@@ -13,6 +13,7 @@ packages=(
   openjdk-17-jre-headless               # runs ../shared/tools/flink-oracle (Flink's own _metadata code) in tests
   libcurl4-openssl-dev libxml2-dev libssl-dev       # the S3 client (libcurl with SigV4; XML of S3's answers)
   awscli                                 # S3 tests upload with it; benchmarks compare against `aws s3`
+  jq                                     # the README tour pipes JSON through it (tests/cli/test_readme_tour.sh)
 )
 # Node.js runs s3rver, the local S3 server of the S3 tests (tests/s3): Debian's nodejs, unless a
 # `node` (e.g. NodeSource's) already works.
