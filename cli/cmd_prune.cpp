@@ -9,6 +9,7 @@
 #include "path_args.h"
 #include "plan_cli.h"
 #include "util/error.h"
+#include "util/flink_units.h"
 
 namespace ckpt::cli {
 namespace {
@@ -34,10 +35,10 @@ int run_prune(const PruneArgs& a) {
   policy.hourly = a.hourly;
   policy.daily = a.daily;
   if (!a.within.empty()) {
-    auto d = ops::parse_duration(a.within);
+    auto d = util::parse_duration_ns(a.within);
     if (!d) {
-      std::fprintf(stderr, "ckpt prune: --keep-within %s: expected a duration such as 24h, 90m or 7d\n",
-                   a.within.c_str());
+      std::fprintf(stderr, "ckpt prune: --keep-within %s: expected %s\n", a.within.c_str(),
+                   std::string(util::kDurationSyntax).c_str());
       return kExitUsage;
     }
     policy.within_ns = *d;
