@@ -51,7 +51,9 @@ int run_prune(const PruneArgs& a) {
     std::string config = a.config;
     if (auto e = localise_path_args({&config})) return fail("prune", "--config " + *e);
     try {
-      policy.last = ops::num_retained_from_config(config);
+      std::string warning;
+      policy.last = ops::num_retained_from_config(config, &warning);
+      if (!warning.empty()) std::fprintf(stderr, "ckpt prune: warning: --config %s\n", warning.c_str());
     } catch (const util::Error& e) {
       // Adds the flag: the reader knows only the file.
       throw util::Error(e.kind(), std::string("--config: ") + e.what());

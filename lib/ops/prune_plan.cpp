@@ -141,10 +141,17 @@ Decisions decide(const snapshot::ReferenceGraph& g, const RetentionPolicy& polic
   return out;
 }
 
-int64_t num_retained_from_config(const std::filesystem::path& config_file) {
+int64_t num_retained_from_config(const std::filesystem::path& config_file, std::string* warning) {
   const io::FlinkConfig config = io::read_flink_config(config_file);
   // Flink 2.x's key first: it wins over its deprecated 1.x key, as in Flink.
   static const std::string_view keys[] = {"execution.checkpointing.num-retained", "state.checkpoints.num-retained"};
+  auto current = config.find(std::string(keys[0]));
+  auto deprecated = config.find(std::string(keys[1]));
+  if (warning && current != config.end() && deprecated != config.end() &&
+      current->second.value != deprecated->second.value) {
+    *warning = fmt::format("{}: {}={} and {}={} set the same option; using {} ({} is deprecated)", config_file.string(),
+                           keys[1], deprecated->second.value, keys[0], current->second.value, keys[0], keys[1]);
+  }
   for (std::string_view key : keys) {
     auto it = config.find(std::string(key));
     if (it == config.end()) continue;

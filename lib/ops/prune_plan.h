@@ -59,6 +59,7 @@ Decisions decide(const snapshot::ReferenceGraph& g, const RetentionPolicy& polic
 // `state.checkpoints.num-retained` (1.x; the 2.x key wins when both are set), read by
 // io::read_flink_config (nested or flat YAML). Throws util::Error (kUsage) naming the file and
 // the line when the value is not a positive integer or the key is absent.
-int64_t num_retained_from_config(const std::filesystem::path& config_file);
+// `warning` (when given) receives a line when both keys are set with different values.
+int64_t num_retained_from_config(const std::filesystem::path& config_file, std::string* warning = nullptr);
 
 }  // namespace ckpt::ops

@@ -57,6 +57,7 @@ expect_err "default is 1"
 printf 'state.checkpoints.num-retained: 2\nexecution:\n  checkpointing:\n    num-retained: 5\n' > "$TMP/both.yaml"
 expect_exit 0 -- "$CKPT" prune "$root" --config "$TMP/both.yaml" --dry-run --now $NOW
 expect_out "retain 5 \(from"
+expect_err "warning: --config .*both.yaml: state.checkpoints.num-retained=2 and execution.checkpointing.num-retained=5 set the same option; using execution.checkpointing.num-retained"
 printf 'execution:\n  checkpointing:\n    num-retained: [5\n' > "$TMP/broken.yaml"
 expect_exit 2 -- "$CKPT" prune "$root" --config "$TMP/broken.yaml" --dry-run
 expect_err "broken.yaml:[0-9]+: invalid YAML"
