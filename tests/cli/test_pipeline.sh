@@ -76,6 +76,15 @@ expect_exit 0 -- "$CKPT" restore "$from" --claim -p 2 "${OPTS[@]}"
 checks=$((checks + 1))
 [ ! -e "$from/_metadata" ] || fail "CLAIM restore kept the subsumed checkpoint $from"
 same_output "$TMP/o3" "claim restore"
+# The same, Flink's way: run -s, the claim mode under its deprecated key.
+OPTS=(-D execution.checkpointing.interval=40ms -D "state.checkpoints.dir=$TMP/ck3b" "${KEEP[@]}")
+"$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o3b" --rate 15000 "${OPTS[@]}" >/dev/null 2>&1 &
+pid=$!; wait_for_checkpoints "$TMP/ck3b" 3 $pid; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+from=$(latest_checkpoint "$TMP/ck3b")
+expect_exit 0 -- "$CKPT" run -s "$from" -p 2 -D execution.savepoint-restore-mode=CLAIM "${OPTS[@]}"
+checks=$((checks + 1))
+[ ! -e "$from/_metadata" ] || fail "CLAIM restore (run -s, execution.savepoint-restore-mode) kept $from"
+same_output "$TMP/o3b" "claim restore by run -s"
 
 # --- at-least-once: everything, plus only duplicates -------------------------------------------
 CK=$TMP/ck4
