@@ -9,6 +9,7 @@
 #include "path_args.h"
 #include "plan_cli.h"
 #include "util/error.h"
+#include "util/flink_units.h"
 
 namespace ckpt::cli {
 namespace {
@@ -34,10 +35,10 @@ int run_prune(const PruneArgs& a) {
   policy.hourly = a.hourly;
   policy.daily = a.daily;
   if (!a.within.empty()) {
-    auto d = ops::parse_duration(a.within);
+    auto d = util::parse_duration_ns(a.within);
     if (!d) {
-      std::fprintf(stderr, "ckpt prune: --keep-within %s: expected a duration such as 24h, 90m or 7d\n",
-                   a.within.c_str());
+      std::fprintf(stderr, "ckpt prune: --keep-within %s: expected %s\n", a.within.c_str(),
+                   std::string(util::kDurationSyntax).c_str());
       return kExitUsage;
     }
     policy.within_ns = *d;
@@ -50,7 +51,9 @@ int run_prune(const PruneArgs& a) {
     std::string config = a.config;
     if (auto e = localise_path_args({&config})) return fail("prune", "--config " + *e);
     try {
-      policy.last = ops::num_retained_from_config(config);
+      std::string warning;
+      policy.last = ops::num_retained_from_config(config, &warning);
+      if (!warning.empty()) std::fprintf(stderr, "ckpt prune: warning: --config %s\n", warning.c_str());
     } catch (const util::Error& e) {
       // Adds the flag: the reader knows only the file.
       throw util::Error(e.kind(), std::string("--config: ") + e.what());

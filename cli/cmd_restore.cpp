@@ -12,9 +12,11 @@ void register_restore(CLI::App& app, int& exit_code) {
   CLI::App* restore = app.add_subcommand("restore", "Resume the bundled job from a checkpoint or savepoint");
   restore->description(
       "Resume the bundled job from a chk-N directory, a savepoint directory, a _metadata file or a job directory\n"
-      "(its latest checkpoint). Job parameters come from the snapshot; -p rescales.");
+      "(its latest checkpoint); the short form of `ckpt run -s PATH`.\n"
+      "From the snapshot: the job's parameters (input, windows, output directory), its state, the maximum\n"
+      "parallelism, and the state backend unless state.backend.type is set (native RocksDB state: rocksdb).\n"
+      "Given again: the configuration (-c, -D: checkpointing, directories, restart strategy), -p, the claim mode.");
   restore->add_option("path", restore_args->restore_path, "chk-N, savepoint, _metadata or job directory")->required();
-  restore->add_flag("--claim", restore_args->claim, "CLAIM mode: the new job owns (and may delete) the snapshot");
   add_job_options(restore, *restore_args, true);
   restore->callback([restore_args, &exit_code] { exit_code = run_job_command(*restore_args, true); });
 }

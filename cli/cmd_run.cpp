@@ -12,7 +12,8 @@ void register_run(CLI::App& app, int& exit_code) {
   CLI::App* run = app.add_subcommand("run", "Run the bundled streaming job with Flink-style checkpoints");
   run->description(
       "Run source -> keyBy(word) -> counter -> windows -> sink with exactly-once checkpoints in Flink's layout.\n"
-      "Checkpoint options are Flink's keys, from -c config.yaml and -D key=value (see man ckpt-run).");
+      "Checkpoint options are Flink's keys, from -c config.yaml and -D key=value (see man ckpt-run).\n"
+      "Without --output the results are printed on stdout. -s PATH restores from a checkpoint or savepoint.");
   add_job_options(run, *run_args, false);
   run->callback([run_args, &exit_code] { exit_code = run_job_command(*run_args, false); });
 }

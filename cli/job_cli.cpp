@@ -3,55 +3,81 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 
 #include "codec/json.h"
 #include "commands.h"
 #include "io/file_bytes.h"
+#include "io/flink_config.h"
 #include "output_flags.h"
 #include "path_args.h"
 #include "pipeline/config.h"
 #include "pipeline/job.h"
 #include "run.pb.h"
+#include "util/error.h"
 
 namespace ckpt::cli {
 namespace {
 
-// Fills `o` from the flags and Flink's configuration keys. Returns an exit code when a path
-// argument cannot be used (the error line is printed), nothing when the command can run; a bad
-// configuration throws (ConfigError, io::IoError) to main.
-std::optional<int> resolve_run_options(RunArgs& a, bool restore, const char* cmd, pipeline::RunOptions& o,
+// Fills `o` from the flags and Flink's configuration keys. Returns an exit code when a flag or a
+// path argument cannot be used (the error line is printed), nothing when the command can run; a
+// bad configuration throws (ConfigError, io::IoError) to main.
+std::optional<int> resolve_run_options(RunArgs& a, const char* cmd, pipeline::RunOptions& o,
                                        std::vector<std::string>& warnings) {
-  // A snapshot in an object store is restored from there (pipeline/restore.h).
-  std::string local_restore;
-  if (!read_in_object_store(a.restore_path)) std::swap(local_restore, a.restore_path);
-  auto e = localise_path_args({&local_restore, &a.config_file, &a.params.input_dir, &a.params.output_dir});
-  if (!local_restore.empty()) a.restore_path = local_restore;
-  if (e) {
+  if (a.parallelism && *a.parallelism < 1) {
+    std::fprintf(stderr, "%s: -p %d: expected a parallelism of at least 1\n", cmd, *a.parallelism);
+    return kExitUsage;
+  }
+  if (a.params.generate > 0 && !a.params.input_dir.empty()) {
+    std::fprintf(stderr, "%s: give either --generate N or --input DIR, not both\n", cmd);
+    return kExitUsage;
+  }
+  if (auto e = localise_path_args({&a.config_file, &a.params.input_dir, &a.params.output_dir})) {
     std::fprintf(stderr, "%s: %s\n", cmd, e->c_str());
     return kExitUsage;
   }
   pipeline::RawConfig raw;
-  if (!a.config_file.empty()) raw = pipeline::parse_flat_yaml(io::read_file_bytes(a.config_file), a.config_file);
+  if (!a.config_file.empty()) raw = pipeline::raw_config_of(io::read_flink_config(a.config_file), a.config_file);
   for (const auto& d : a.defines) pipeline::apply_override(raw, d);
-  if (a.parallelism > 0) raw["parallelism.default"] = {std::to_string(a.parallelism), "--parallelism"};
+  if (a.parallelism) raw["parallelism.default"] = {std::to_string(*a.parallelism), "--parallelism"};
   if (a.claim) raw["execution.state-recovery.claim-mode"] = {"CLAIM", "--claim"};
+  if (a.allow_non_restored)
+    raw["execution.state-recovery.ignore-unclaimed-state"] = {"true", "--allowNonRestoredState"};
+  if (!a.restore_path.empty()) raw["execution.state-recovery.path"] = {a.restore_path, "--fromSavepoint"};
   pipeline::ResolvedConfig rc = pipeline::resolve_config(raw);
   o.config = rc.config;
   warnings = rc.warnings;
+  for (const auto& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cmd, w.c_str());
+
+  // The snapshot to restore (-s, `ckpt restore PATH` or execution.state-recovery.path); one in an
+  // object store is restored from there (pipeline/restore.h).
+  std::string restore_path = o.config.restore_path;
+  if (!restore_path.empty()) {
+    if (a.params.generate > 0 || !a.params.input_dir.empty()) {
+      std::fprintf(stderr, "%s: a restored job reads the input of its snapshot: drop --generate / --input\n", cmd);
+      return kExitUsage;
+    }
+    if (!read_in_object_store(restore_path)) {
+      if (auto e = localise_path_args({&restore_path})) {
+        std::fprintf(stderr, "%s: %s\n", cmd, e->c_str());
+        return kExitUsage;
+      }
+    }
+    o.restore = restore_path;
+  }
   o.params = a.params;
   o.params.window_ms = pipeline::parse_duration_ms(a.window, "--window");
   o.params.allowed_lateness_ms = pipeline::parse_duration_ms(a.lateness, "--allowed-lateness");
   o.params.out_of_orderness_ms = pipeline::parse_duration_ms(a.out_of_orderness, "--out-of-orderness");
   o.params.max_disorder_ms = pipeline::parse_duration_ms(a.max_disorder, "--max-disorder");
-  for (const auto& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cmd, w.c_str());
   if (a.rate >= 0) {
     o.params.rate_limit = a.rate;
     o.rate_limit = a.rate;
   }
-  if (restore) o.restore = a.restore_path;
   o.job_id = a.job_id;
   o.fail_at = a.fail_at;
   o.stop_with_savepoint_on_sigterm = a.stop_on_sigterm;
@@ -92,8 +118,8 @@ void print_run_json(const RunArgs& a, const pipeline::RunOptions& o, const pipel
   std::fputs((json::to_json(rep, a.pretty) + "\n").c_str(), stdout);
 }
 
-void print_run_text(const pipeline::RunOptions& o, const pipeline::RunResult& r, const std::string& latest,
-                    double rate) {
+void print_run_text(const pipeline::RunOptions& o, const pipeline::RunResult& r, const std::string& latest, double rate,
+                    std::FILE* to) {
   int ok = 0, failed = 0, sp = 0;
   for (const auto& s : r.snapshots) {
     if (s.savepoint && s.ok) ++sp;
@@ -122,8 +148,40 @@ void print_run_text(const pipeline::RunOptions& o, const pipeline::RunResult& r,
     if (s.savepoint && s.ok) out += fmt::format("savepoint   {}\n", s.path_or_error);
   }
   out += fmt::format("output      {}\n", o.params.output_dir.empty() ? "(from the snapshot)" : o.params.output_dir);
-  std::fputs(out.c_str(), stdout);
+  std::fputs(out.c_str(), to);
 }
+
+// The sink directory of a run without --output: a fresh directory of the system's temp dir,
+// removed with everything in it when the command ends.
+struct ScratchOutput {
+  std::filesystem::path dir;
+  ScratchOutput() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "ckpt-run-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      throw util::Error(util::ErrorKind::kIo, fmt::format("{}: cannot create a directory for the results", tmpl));
+    }
+    dir = tmpl;
+  }
+  ScratchOutput(const ScratchOutput&) = delete;
+  ScratchOutput& operator=(const ScratchOutput&) = delete;
+  ~ScratchOutput() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  // The committed part files, in name order.
+  void print_results() const {
+    std::vector<std::filesystem::path> parts;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      if (e.is_regular_file() && e.path().filename().string().starts_with("part-")) parts.push_back(e.path());
+    }
+    std::sort(parts.begin(), parts.end());
+    for (const auto& p : parts) {
+      const std::string bytes = io::read_file_bytes(p);
+      std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+    }
+    std::fflush(stdout);
+  }
+};
 
 }  // namespace
 
@@ -131,16 +189,37 @@ int run_job_command(RunArgs& a, bool restore) {
   const char* cmd = restore ? "ckpt restore" : "ckpt run";
   pipeline::RunOptions o;
   std::vector<std::string> warnings;
-  if (auto code = resolve_run_options(a, restore, cmd, o, warnings)) return *code;
+  if (auto code = resolve_run_options(a, cmd, o, warnings)) return *code;
+
+  // No --output and nothing to restore: the results go to stdout (as Flink's WordCount example
+  // prints them), from a sink directory of the system's temp dir removed afterwards; the summary
+  // goes to stderr.
+  std::optional<ScratchOutput> scratch;
+  if (!o.restore && o.params.output_dir.empty()) {
+    if (a.json) {
+      std::fprintf(stderr, "%s: --json needs --output DIR (without it, the results are printed on stdout)\n", cmd);
+      return kExitUsage;
+    }
+    scratch.emplace();
+    o.params.output_dir = scratch->dir.string();
+  }
 
   const pipeline::RunResult r = pipeline::run_job(o);
+  for (const auto& w : r.warnings) {
+    std::fprintf(stderr, "%s: warning: %s\n", cmd, w.c_str());
+    warnings.push_back(w);
+  }
 
   const std::string& latest = r.latest_checkpoint;
   double rate = r.seconds > 0 ? static_cast<double>(r.records) / r.seconds : 0;
   if (a.json) {
     print_run_json(a, o, r, warnings, latest, rate);
+  } else if (scratch) {
+    scratch->print_results();
+    o.params.output_dir = "stdout";  // the summary's output line
+    print_run_text(o, r, latest, rate, stderr);
   } else {
-    print_run_text(o, r, latest, rate);
+    print_run_text(o, r, latest, rate, stdout);
   }
   switch (r.status) {
     case pipeline::RunResult::Status::kFinished:
@@ -169,11 +248,22 @@ void add_job_options(CLI::App* cmd, RunArgs& a, bool restore) {
     cmd->add_option("--out-of-orderness", a.out_of_orderness, "Watermark bound (bounded out-of-orderness)")
         ->capture_default_str();
   }
+  if (!restore) {
+    cmd->add_option("-s,--fromSavepoint", a.restore_path,
+                    "Restore from this checkpoint or savepoint (execution.state-recovery.path), as ckpt restore does");
+  }
+  cmd->add_flag("-n,--allowNonRestoredState", a.allow_non_restored,
+                "Skip snapshot state of operators the job does not have "
+                "(execution.state-recovery.ignore-unclaimed-state)");
+  cmd->add_flag("--claim", a.claim,
+                "CLAIM mode: the job owns (and may delete) the restored checkpoint "
+                "(execution.state-recovery.claim-mode)");
   cmd->add_option("--output", p->output_dir,
-                  restore ? "Sink directory (default: the snapshot's)" : "Sink directory (committed part files)");
+                  restore ? "Sink directory (default: the snapshot's)"
+                          : "Sink directory (committed part files); without it, the results are printed on stdout");
   cmd->add_option("--rate", a.rate, "Limit each source subtask to N records/s (0 = unlimited)");
-  cmd->add_option("-p,--parallelism", a.parallelism, "Parallelism (parallelism.default)");
-  cmd->add_option("-c,--config", a.config_file, "Flink config.yaml with flat keys");
+  cmd->add_option("-p,--parallelism", a.parallelism, "Parallelism, at least 1 (parallelism.default)");
+  cmd->add_option("-c,--config", a.config_file, "Flink config.yaml (nested or flat keys)");
   cmd->add_option("-D", a.defines, "Configuration override key=value (repeatable)");
   cmd->add_option("--job-id", a.job_id, "Job id (32 hex; default random)");
   cmd->add_option("--fail-at", a.fail_at, "Inject a task failure after N records in keyed subtask 0 (first attempt)");

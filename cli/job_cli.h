@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,8 @@ struct RunArgs {
   std::string restore_path;
   pipeline::JobParams params;
   std::string window = "10s", lateness = "0", out_of_orderness = "200ms", max_disorder = "100ms";
-  int parallelism = 0;
-  int64_t rate = -1;  // --rate; -1: not given
+  std::optional<int> parallelism;  // -p; refused below 1
+  int64_t rate = -1;               // --rate; -1: not given
   std::string config_file;
   std::vector<std::string> defines;
   std::string job_id;
@@ -25,6 +26,7 @@ struct RunArgs {
   bool stop_on_sigterm = false;
   bool keep_checkpoints = false;
   bool claim = false;
+  bool allow_non_restored = false;
   bool json = false;
   bool pretty = false;
   bool verbose = false;

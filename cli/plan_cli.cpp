@@ -20,6 +20,7 @@
 #include "path_args.h"
 #include "render.h"
 #include "storage_flags.h"
+#include "util/flink_units.h"
 
 namespace ckpt::cli {
 namespace {
@@ -167,7 +168,8 @@ void add_plan_flags(CLI::App* cmd, PlanArgs& a) {
                   "Also keep every file used by snapshots under DIR (repeatable), e.g. a savepoint a job was "
                   "restored from in CLAIM or LEGACY mode");
   add_map_option(*cmd, a.maps);
-  cmd->add_option("--grace", a.grace, "Touch nothing modified more recently than this (default 1h; e.g. 30m, 2h, 0)");
+  cmd->add_option("--grace", a.grace,
+                  "Touch nothing modified more recently than this (default 1h; Flink's syntax: 30 min, 30min, 2 h, 0)");
   cmd->add_flag("--skip-unreadable", a.skip_unreadable,
                 "Keep snapshots whose _metadata cannot be read, and everything of their jobs, instead of refusing");
   cmd->add_flag("--allow-missing", a.allow_missing,
@@ -300,10 +302,10 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   req.root = a.root;
   for (const auto& p : a.protect) req.protect.emplace_back(p);
   req.mappings = std::move(*maps);
-  auto grace = ops::parse_duration(a.grace);
+  auto grace = util::parse_duration_ns(a.grace);
   if (!grace) {
-    std::fprintf(stderr, "%s: --grace %s: expected a duration such as 1h, 30m, 2d or 0\n", who.c_str(),
-                 a.grace.c_str());
+    std::fprintf(stderr, "%s: --grace %s: expected %s\n", who.c_str(), a.grace.c_str(),
+                 std::string(util::kDurationSyntax).c_str());
     return kExitUsage;
   }
   req.options.grace_ns = *grace;

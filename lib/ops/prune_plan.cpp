@@ -7,7 +7,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "io/file_bytes.h"
+#include "io/flink_config.h"
 #include "util/error.h"
 
 namespace ckpt::ops {
@@ -141,100 +141,33 @@ Decisions decide(const snapshot::ReferenceGraph& g, const RetentionPolicy& polic
   return out;
 }
 
-std::optional<int64_t> parse_duration(std::string_view text) {
-  text = trim(text);
-  if (text.empty()) return std::nullopt;
-  if (text == "0") return 0;
-  int64_t total = 0;
-  while (!text.empty()) {
-    int64_t n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc() || n < 0 || end == text.data() + text.size()) return std::nullopt;
-    text.remove_prefix(static_cast<size_t>(end - text.data()));
-    int64_t unit = 0;
-    std::string_view rest = text;
-    if (rest.starts_with("ms")) {
-      unit = kSecond / 1000;
-      text.remove_prefix(2);
-    } else {
-      switch (rest.front()) {
-        case 's':
-          unit = kSecond;
-          break;
-        case 'm':
-          unit = 60 * kSecond;
-          break;
-        case 'h':
-          unit = 3600 * kSecond;
-          break;
-        case 'd':
-          unit = 86400 * kSecond;
-          break;
-        case 'w':
-          unit = 7 * 86400 * kSecond;
-          break;
-        default:
-          return std::nullopt;
-      }
-      text.remove_prefix(1);
-    }
-    if (n > (INT64_MAX - total) / unit) return std::nullopt;
-    total += n * unit;
-  }
-  return total;
-}
-
-int64_t num_retained_from_config(const std::filesystem::path& config_file) {
-  const std::string text = io::read_file_bytes(config_file, 1 << 24);
+int64_t num_retained_from_config(const std::filesystem::path& config_file, std::string* warning) {
+  const io::FlinkConfig config = io::read_flink_config(config_file);
+  // Flink 2.x's key first: it wins over its deprecated 1.x key, as in Flink.
   static const std::string_view keys[] = {"execution.checkpointing.num-retained", "state.checkpoints.num-retained"};
-  // Nested YAML: a stack of (indent, key) gives the dotted path of each `key: value` line.
-  std::vector<std::pair<size_t, std::string>> stack;
-  std::optional<std::pair<int64_t, int>> found;  // value, line
-  int line_no = 0;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string_view line(text.data() + pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    size_t indent = line.find_first_not_of(' ');
-    if (indent == std::string_view::npos) continue;
-    std::string_view body = trim(line);
-    if (body.empty() || body.front() == '-') continue;
-    size_t colon = body.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string key(trim(body.substr(0, colon)));
-    std::string_view value = trim(body.substr(colon + 1));
-    while (!stack.empty() && stack.back().first >= indent) stack.pop_back();
-    std::string dotted;
-    for (const auto& [i, k] : stack) dotted += k + ".";
-    dotted += key;
-    if (value.empty()) {
-      stack.emplace_back(indent, key);
-      continue;
-    }
-    if (std::find(std::begin(keys), std::end(keys), dotted) == std::end(keys)) continue;
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
+  auto current = config.find(std::string(keys[0]));
+  auto deprecated = config.find(std::string(keys[1]));
+  if (warning && current != config.end() && deprecated != config.end() &&
+      current->second.value != deprecated->second.value) {
+    *warning = fmt::format("{}: {}={} and {}={} set the same option; using {} ({} is deprecated)", config_file.string(),
+                           keys[1], deprecated->second.value, keys[0], current->second.value, keys[0], keys[1]);
+  }
+  for (std::string_view key : keys) {
+    auto it = config.find(std::string(key));
+    if (it == config.end()) continue;
+    std::string_view value = trim(it->second.value);
     int64_t n = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || end != value.data() + value.size() || n < 1) {
-      throw util::Error(util::ErrorKind::kUsage, config_file.string() + ": line " + std::to_string(line_no) + ": " +
-                                                     dotted + ": '" + std::string(value) +
-                                                     "', expected a positive integer");
+      throw util::Error(util::ErrorKind::kUsage,
+                        fmt::format("{}:{}: {}: '{}', expected a positive integer", config_file.string(),
+                                    it->second.line, key, it->second.value));
     }
-    // The 2.x key wins over its deprecated 1.x alias, as in Flink.
-    if (!found || dotted == keys[0]) found = {n, line_no};
+    return n;
   }
-  if (!found) {
-    throw util::Error(util::ErrorKind::kUsage, config_file.string() + ": no state.checkpoints.num-retained (or " +
-                                                   std::string(keys[0]) +
-                                                   "); Flink's default is 1: pass --retain 1 to use it");
-  }
-  return found->first;
+  throw util::Error(util::ErrorKind::kUsage,
+                    fmt::format("{}: no {} (or {}); Flink's default is 1: pass --retain 1 to use it",
+                                config_file.string(), keys[1], keys[0]));
 }
 
 }  // namespace ckpt::ops

@@ -55,13 +55,11 @@ std::vector<uint32_t> apply_policy(const std::vector<Ranked>& entries, const Ret
 // times contradict its checkpoint ids. Grace and forced keeps are added by make_plan.
 Decisions decide(const snapshot::ReferenceGraph& g, const RetentionPolicy& policy);
 
-// "24h", "90m", "7d", "1h30m", "45s", "2w", "0": nanoseconds. nullopt on anything else.
-std::optional<int64_t> parse_duration(std::string_view text);
-
 // N from a Flink configuration file: `execution.checkpointing.num-retained` (2.x) or
-// `state.checkpoints.num-retained` (1.x), as a flat key or as nested YAML (config.yaml) or in
-// the legacy flink-conf.yaml `key: value` form. Throws util::Error (kUsage) naming the file and
+// `state.checkpoints.num-retained` (1.x; the 2.x key wins when both are set), read by
+// io::read_flink_config (nested or flat YAML). Throws util::Error (kUsage) naming the file and
 // the line when the value is not a positive integer or the key is absent.
-int64_t num_retained_from_config(const std::filesystem::path& config_file);
+// `warning` (when given) receives a line when both keys are set with different values.
+int64_t num_retained_from_config(const std::filesystem::path& config_file, std::string* warning = nullptr);
 
 }  // namespace ckpt::ops

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 
 #include "snapshot/paths.h"
 #include "storage/object_uri.h"
-#include "util/lines.h"
+#include "util/flink_units.h"
 
 namespace ckpt::pipeline {
 namespace {
@@ -63,6 +65,14 @@ int64_t parse_int(std::string_view value, std::string_view key, int64_t min, int
   return out;
 }
 
+double parse_double(std::string_view value, std::string_view key) {
+  std::string v(trim(value));
+  char* end = nullptr;
+  double out = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+  if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(out)) invalid(key, value, "a number");
+  return out;
+}
+
 bool parse_bool(std::string_view value, std::string_view key) {
   std::string v = lower(trim(value));
   if (v == "true") return true;
@@ -70,95 +80,23 @@ bool parse_bool(std::string_view value, std::string_view key) {
   invalid(key, value, "true or false");
 }
 
-// Splits "123 unit" into number and unit.
-std::pair<int64_t, std::string> number_and_unit(std::string_view value, std::string_view key,
-                                                std::string_view expected) {
-  std::string_view v = trim(value);
-  std::size_t i = 0;
-  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
-  if (i == 0) invalid(key, value, expected);
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + i, n);
-  if (ec != std::errc() || p != v.data() + i) invalid(key, value, expected);
-  return {n, lower(trim(v.substr(i)))};
-}
-
 }  // namespace
 
 int64_t parse_duration_ms(std::string_view value, std::string_view key) {
-  constexpr std::string_view kExpected = "a duration such as 500ms, 1 s, 10 min (no unit: milliseconds)";
-  auto [n, unit] = number_and_unit(value, key, kExpected);
-  int64_t factor = 0;
-  if (unit.empty() || unit == "ms" || unit == "milli" || unit == "millis" || unit == "millisecond" ||
-      unit == "milliseconds") {
-    factor = 1;
-  } else if (unit == "s" || unit == "sec" || unit == "secs" || unit == "second" || unit == "seconds") {
-    factor = 1000;
-  } else if (unit == "min" || unit == "m" || unit == "minute" || unit == "minutes") {
-    factor = 60'000;
-  } else if (unit == "h" || unit == "hour" || unit == "hours") {
-    factor = 3'600'000;
-  } else if (unit == "d" || unit == "day" || unit == "days") {
-    factor = 86'400'000;
-  } else {
-    invalid(key, value, kExpected);
-  }
-  if (n > INT64_MAX / factor) invalid(key, value, kExpected);
-  return n * factor;
+  auto ms = util::parse_duration_ms(value);
+  if (!ms) invalid(key, value, util::kDurationSyntax);
+  return *ms;
 }
 
 int64_t parse_memory_size(std::string_view value, std::string_view key) {
-  constexpr std::string_view kExpected = "a memory size such as 4096, 20 kb, 1 mb";
-  auto [n, unit] = number_and_unit(value, key, kExpected);
-  int64_t factor = 0;
-  if (unit.empty() || unit == "b" || unit == "bytes") factor = 1;
-  else if (unit == "k" || unit == "kb" || unit == "kibibytes") factor = int64_t{1} << 10;
-  else if (unit == "m" || unit == "mb" || unit == "mebibytes") factor = int64_t{1} << 20;
-  else if (unit == "g" || unit == "gb" || unit == "gibibytes") factor = int64_t{1} << 30;
-  else if (unit == "t" || unit == "tb" || unit == "tebibytes") factor = int64_t{1} << 40;
-  else invalid(key, value, kExpected);
-  if (n > INT64_MAX / factor) invalid(key, value, kExpected);
-  return n * factor;
+  auto bytes = util::parse_memory_size(value);
+  if (!bytes) invalid(key, value, util::kMemorySizeSyntax);
+  return *bytes;
 }
 
-RawConfig parse_flat_yaml(std::string_view text, std::string_view label) {
+RawConfig raw_config_of(const io::FlinkConfig& file, std::string_view label) {
   RawConfig out;
-  util::for_each_line(text, [&](std::string_view line, int line_no) {
-    // Strip comments that start a line or follow whitespace (values may contain '#').
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      if (line[i] == '#' && (i == 0 || std::isspace(static_cast<unsigned char>(line[i - 1])))) {
-        line = line.substr(0, i);
-        break;
-      }
-    }
-    if (trim(line).empty()) return;
-    if (std::isspace(static_cast<unsigned char>(line.front()))) {
-      throw ConfigError(
-          fmt::format("{}:{}: nested YAML is not supported: use Flink's flat keys (a.b.c: value)", label, line_no));
-    }
-    std::size_t colon = line.find(": ");
-    if (colon == std::string_view::npos && !line.empty() && line.back() == ':') colon = line.size() - 1;
-    if (colon == std::string_view::npos) {
-      throw ConfigError(fmt::format("{}:{}: expected 'key: value'", label, line_no));
-    }
-    std::string_view key = trim(line.substr(0, colon));
-    std::string_view value = trim(line.substr(colon + 1));
-    if (value.empty()) {
-      throw ConfigError(
-          fmt::format("{}:{}: key '{}' has no value (nested YAML is not supported)", label, line_no, key));
-    }
-    if (value.front() == '[' || value.front() == '{' || value.front() == '-' || value.front() == '|' ||
-        value.front() == '>') {
-      if (value != "-" &&
-          !(value.front() == '-' && value.size() > 1 && std::isdigit(static_cast<unsigned char>(value[1])))) {
-        throw ConfigError(fmt::format("{}:{}: value of '{}' is not a scalar", label, line_no, key));
-      }
-    }
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    out[std::string(key)] = RawSetting{std::string(value), fmt::format("{}:{}", label, line_no)};
-  });
+  for (const auto& [key, entry] : file) out[key] = RawSetting{entry.value, fmt::format("{}:{}", label, entry.line)};
   return out;
 }
 
@@ -176,7 +114,7 @@ using Setter = std::function<void(PipelineConfig&, const std::string& value, con
                                   std::vector<std::string>& warnings)>;
 
 struct Option {
-  std::vector<std::string_view> names;  // canonical (seed) name first, then aliases
+  std::vector<std::string_view> names;  // Flink 2.x's current key first, then its deprecated keys
   Setter set;
 };
 
@@ -191,6 +129,7 @@ flink::Retention parse_retention(const std::string& v, const std::string& key) {
 
 void set_backend(PipelineConfig& c, const std::string& v, const std::string& key, std::vector<std::string>& w) {
   std::string l = lower(v);
+  c.backend_configured = true;
   if (l == "hashmap" || l == "org.apache.flink.runtime.state.hashmap.hashmapstatebackend") {
     c.backend = BackendKind::kHashMap;
   } else if (l == "rocksdb" || l == "org.apache.flink.contrib.streaming.state.embeddedrocksdbstatebackend") {
@@ -216,8 +155,9 @@ void set_backend(PipelineConfig& c, const std::string& v, const std::string& key
   }
 }
 
-// Flink's ConfigurationUtils.parseLocalStateDirectories: ',' or the path separator ':'. A URI
-// (file:///x) is one entry, where Flink would split it at its ':'.
+// Flink's ConfigurationUtils.parseLocalStateDirectories: ',' or the path separator ':'; also ';',
+// the separator of a YAML list's items (io/flink_config.h). A URI (file:///x) is one entry, where
+// Flink would split it at its ':'.
 void set_local_root_dirs(PipelineConfig& c, const std::string& v, const std::string& k, std::vector<std::string>&) {
   c.local_root_dirs.clear();
   auto add = [&](std::string_view t) {
@@ -225,7 +165,7 @@ void set_local_root_dirs(PipelineConfig& c, const std::string& v, const std::str
     if (!t.empty()) c.local_root_dirs.push_back(local_path(k, t));
   };
   for (std::string_view rest = v; !rest.empty();) {
-    std::size_t comma = std::min(rest.find(','), rest.size());
+    std::size_t comma = std::min(rest.find_first_of(",;"), rest.size());
     std::string_view item = trim(rest.substr(0, comma));
     rest.remove_prefix(std::min(comma + 1, rest.size()));
     if (snapshot::starts_with_uri(item)) {
@@ -277,7 +217,7 @@ std::vector<Option> checkpointing_options() {
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.retention = parse_retention(v, k);
        }},
-      {{"execution.checkpointing.unaligned", "execution.checkpointing.unaligned.enabled"},
+      {{"execution.checkpointing.unaligned.enabled", "execution.checkpointing.unaligned"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.unaligned = parse_bool(v, k); }},
       {{"execution.checkpointing.prefer-checkpoint-for-recovery"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
@@ -287,15 +227,15 @@ std::vector<Option> checkpointing_options() {
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.snapshot_compression = parse_bool(v, k);
        }},
-      {{"state.checkpoints.dir", "execution.checkpointing.dir"},
+      {{"execution.checkpointing.dir", "state.checkpoints.dir", "state.backend.fs.checkpointdir"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.checkpoints_dir = snapshot_dir(k, v);
        }},
-      {{"state.savepoints.dir", "execution.checkpointing.savepoint-dir"},
+      {{"execution.checkpointing.savepoint-dir", "state.savepoints.dir", "savepoints.state.backend.fs.dir"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.savepoints_dir = snapshot_dir(k, v);
        }},
-      {{"state.checkpoints.num-retained", "execution.checkpointing.num-retained"},
+      {{"execution.checkpointing.num-retained", "state.checkpoints.num-retained"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.num_retained = static_cast<int>(parse_int(v, k, 1, INT32_MAX));
        }},
@@ -305,20 +245,20 @@ std::vector<Option> checkpointing_options() {
 // The options of the checkpoint storage and the state backends, local recovery and savepoint format.
 std::vector<Option> state_options() {
   return {
-      {{"state.checkpoint-storage", "execution.checkpointing.storage"},
+      {{"execution.checkpointing.storage", "state.checkpoint-storage"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          std::string l = lower(v);
          if (l == "jobmanager") c.storage = StorageKind::kJobManager;
          else if (l == "filesystem") c.storage = StorageKind::kFileSystem;
          else invalid(k, v, "jobmanager or filesystem");
        }},
-      {{"state.storage.fs.memory-threshold", "execution.checkpointing.data-inline-threshold",
+      {{"execution.checkpointing.data-inline-threshold", "state.storage.fs.memory-threshold",
         "state.backend.fs.memory-threshold"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.memory_threshold = parse_memory_size(v, k);
          if (c.memory_threshold > (1 << 20)) invalid(k, v, "at most 1 mb (Flink's maximum inline threshold)");
        }},
-      {{"state.storage.fs.write-buffer-size", "execution.checkpointing.write-buffer-size",
+      {{"execution.checkpointing.write-buffer-size", "state.storage.fs.write-buffer-size",
         "state.backend.fs.write-buffer-size"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.write_buffer_size = parse_memory_size(v, k);
@@ -329,17 +269,17 @@ std::vector<Option> state_options() {
          c.jobmanager_max_state_size = parse_memory_size(v, k);
        }},
       {{"state.backend.type", "state.backend"}, set_backend},
-      {{"state.backend.incremental", "execution.checkpointing.incremental"},
+      {{"execution.checkpointing.incremental", "state.backend.incremental"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) { c.incremental = parse_bool(v, k); }},
       {{"state.backend.rocksdb.localdir", "state.backend.rocksdb.local-dir"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.rocksdb_localdir = local_path(k, v);
        }},
-      {{"state.backend.local-recovery", "execution.state-recovery.from-local"},
+      {{"execution.state-recovery.from-local", "state.backend.local-recovery"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.local_recovery = parse_bool(v, k);
        }},
-      {{"taskmanager.state.local.root-dirs"}, set_local_root_dirs},
+      {{"execution.checkpointing.local-backup.dirs", "taskmanager.state.local.root-dirs"}, set_local_root_dirs},
       {{"kubernetes.operator.savepoint.format.type"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          std::string l = lower(v);
@@ -361,7 +301,13 @@ std::vector<Option> job_options() {
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.max_parallelism = static_cast<int>(parse_int(v, k, 1, 32768));
        }},
-      {{"execution.savepoint-restore-mode", "execution.state-recovery.claim-mode"},
+      {{"execution.state-recovery.path", "execution.savepoint.path"},
+       [](PipelineConfig& c, const std::string& v, const std::string&, auto&) { c.restore_path = trim(v); }},
+      {{"execution.state-recovery.ignore-unclaimed-state", "execution.savepoint.ignore-unclaimed-state"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.allow_non_restored_state = parse_bool(v, k);
+       }},
+      {{"execution.state-recovery.claim-mode", "execution.savepoint-restore-mode"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, std::vector<std::string>& w) {
          std::string u = lower(v);
          if (u == "claim") c.claim_mode = ClaimMode::kClaim;
@@ -376,21 +322,59 @@ std::vector<Option> job_options() {
        }},
       {{"restart-strategy.type", "restart-strategy"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
-         std::string l = lower(v);
-         if (l == "none" || l == "off" || l == "disable") c.restart_attempts = 0;
-         else if (l == "fixed-delay" || l == "fixeddelay") {
-           if (c.restart_attempts == 0) c.restart_attempts = 1;
-         } else {
-           invalid(k, v, "none or fixed-delay");
-         }
+         auto kind = restart_strategy_kind(trim(v));
+         if (!kind) invalid(k, v, "none, fixed-delay, failure-rate or exponential-delay");
+         c.restart.kind = *kind;
        }},
       {{"restart-strategy.fixed-delay.attempts"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
-         c.restart_attempts = static_cast<int>(parse_int(v, k, 0, INT32_MAX));
+         c.restart.fixed_attempts = static_cast<int>(parse_int(v, k, 0, INT32_MAX));
        }},
       {{"restart-strategy.fixed-delay.delay"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
-         c.restart_delay_ms = parse_duration_ms(v, k);
+         c.restart.fixed_delay_ms = parse_duration_ms(v, k);
+       }},
+      {{"restart-strategy.failure-rate.max-failures-per-interval"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.restart.max_failures_per_interval = static_cast<int>(parse_int(v, k, 1, INT32_MAX));
+       }},
+      {{"restart-strategy.failure-rate.failure-rate-interval"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.restart.failure_rate_interval_ms = parse_duration_ms(v, k);
+         if (c.restart.failure_rate_interval_ms < 1) invalid(k, v, "at least 1 ms");
+       }},
+      {{"restart-strategy.failure-rate.delay"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.restart.failure_rate_delay_ms = parse_duration_ms(v, k);
+       }},
+      {{"restart-strategy.exponential-delay.initial-backoff"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.restart.initial_backoff_ms = parse_duration_ms(v, k);
+         if (c.restart.initial_backoff_ms < 1) invalid(k, v, "at least 1 ms");
+       }},
+      {{"restart-strategy.exponential-delay.max-backoff"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.restart.max_backoff_ms = parse_duration_ms(v, k);
+         if (c.restart.max_backoff_ms < 1) invalid(k, v, "at least 1 ms");
+       }},
+      {{"restart-strategy.exponential-delay.backoff-multiplier"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.restart.backoff_multiplier = parse_double(v, k);
+         if (!(c.restart.backoff_multiplier > 1)) invalid(k, v, "a number greater than 1");
+       }},
+      {{"restart-strategy.exponential-delay.reset-backoff-threshold"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.restart.reset_backoff_threshold_ms = parse_duration_ms(v, k);
+         if (c.restart.reset_backoff_threshold_ms < 1) invalid(k, v, "at least 1 ms");
+       }},
+      {{"restart-strategy.exponential-delay.jitter-factor"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.restart.jitter_factor = parse_double(v, k);
+         if (!(c.restart.jitter_factor >= 0 && c.restart.jitter_factor <= 1)) invalid(k, v, "a number in [0, 1]");
+       }},
+      {{"restart-strategy.exponential-delay.attempts-before-reset-backoff"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.restart.attempts_before_reset = static_cast<int>(parse_int(v, k, 1, INT32_MAX));
        }},
   };
 }
@@ -412,22 +396,34 @@ const std::vector<Option>& options() {
 ResolvedConfig resolve_config(const RawConfig& raw) {
   ResolvedConfig out;
   PipelineConfig& c = out.config;
-  // Which canonical option each raw key sets; a key given under two names is ambiguous only if
-  // the values differ (the alias then wins deterministically by name order, with a warning).
-  std::map<std::size_t, std::pair<std::string, std::string>> chosen;  // option index -> key, value
+  // Which option each raw key sets. When an option is given under its current key and a
+  // deprecated one, the current key wins, as in Flink (Configuration reads the key first, its
+  // deprecated keys only when the key is absent); different values are warned about.
+  struct Chosen {
+    std::size_t name_index;
+    std::string key, value;
+  };
+  std::map<std::size_t, Chosen> chosen;  // option index -> the key used
   bool storage_set = false;
   for (const auto& [key, setting] : raw) {
     bool known = false;
     for (std::size_t i = 0; i < options().size(); ++i) {
       const auto& names = options()[i].names;
-      if (std::find(names.begin(), names.end(), key) == names.end()) continue;
+      auto at = std::find(names.begin(), names.end(), key);
+      if (at == names.end()) continue;
       known = true;
+      auto n = static_cast<std::size_t>(at - names.begin());
       auto it = chosen.find(i);
-      if (it != chosen.end() && it->second.second != setting.value) {
-        out.warnings.push_back(
-            fmt::format("{} and {} set the same option; using {}={}", it->second.first, key, key, setting.value));
+      if (it != chosen.end() && it->second.value != setting.value) {
+        const Chosen& other = it->second;
+        const bool key_wins = n < other.name_index;
+        const std::string& used = key_wins ? key : other.key;
+        const std::string& used_value = key_wins ? setting.value : other.value;
+        out.warnings.push_back(fmt::format("{}={} and {}={} set the same option; using {} ({} is deprecated)",
+                                           other.key, other.value, key, setting.value, used + "=" + used_value,
+                                           key_wins ? other.key : key));
       }
-      chosen[i] = {key, setting.value};
+      if (it == chosen.end() || n < it->second.name_index) chosen[i] = Chosen{n, key, setting.value};
     }
     if (key.starts_with("s3.")) {
       // The object store's settings (storage/s3_settings.h), for a checkpoint or savepoint
@@ -438,16 +434,15 @@ ResolvedConfig resolve_config(const RawConfig& raw) {
     if (!known) out.warnings.push_back(fmt::format("{} ({}): unknown key, ignored", key, setting.origin));
   }
   // The backend (whose legacy names also choose a storage) is applied first; the rest in table
-  // order, so that restart-strategy.type is seen before its attempts and an explicit
-  // state.checkpoint-storage overrides a legacy backend name.
+  // order, so that an explicit execution.checkpointing.storage overrides a legacy backend name.
   auto apply = [&](bool backend) {
     for (std::size_t i = 0; i < options().size(); ++i) {
       bool is_backend = options()[i].names.front() == "state.backend.type";
       if (is_backend != backend) continue;
       auto it = chosen.find(i);
       if (it == chosen.end()) continue;
-      if (options()[i].names.front() == "state.checkpoint-storage") storage_set = true;
-      options()[i].set(c, it->second.second, it->second.first, out.warnings);
+      if (options()[i].names.front() == "execution.checkpointing.storage") storage_set = true;
+      options()[i].set(c, it->second.value, it->second.key, out.warnings);
     }
   };
   std::size_t warnings_before = out.warnings.size();
@@ -460,13 +455,23 @@ ResolvedConfig resolve_config(const RawConfig& raw) {
     c.storage = legacy_storage ? legacy_kind
                                : (c.checkpoints_dir.empty() ? StorageKind::kJobManager : StorageKind::kFileSystem);
   }
-  if (c.incremental && c.backend == BackendKind::kHashMap) {
-    out.warnings.push_back("state.backend.incremental: ignored: the hashmap backend always takes full snapshots");
-  }
-  if (c.local_recovery && c.backend == BackendKind::kHashMap) {
+  // (Unset, a restore may take the snapshot's RocksDB backend, where the options apply.)
+  const bool hashmap = c.backend == BackendKind::kHashMap && (c.backend_configured || c.restore_path.empty());
+  if (c.incremental && hashmap) {
     out.warnings.push_back(
-        "state.backend.local-recovery: ignored: the hashmap backend restores from the checkpoint "
-        "storage only");
+        "execution.checkpointing.incremental (state.backend.incremental): ignored: the hashmap backend always "
+        "takes full snapshots");
+  }
+  if (c.local_recovery && hashmap) {
+    out.warnings.push_back(
+        "execution.state-recovery.from-local (state.backend.local-recovery): ignored: the hashmap backend "
+        "restores from the checkpoint storage only");
+  }
+  if (c.restart.kind == RestartStrategyConfig::Kind::kExponentialDelay &&
+      c.restart.initial_backoff_ms > c.restart.max_backoff_ms) {
+    throw ConfigError(
+        fmt::format("restart-strategy.exponential-delay.initial-backoff: is {} ms, more than max-backoff ({} ms)",
+                    c.restart.initial_backoff_ms, c.restart.max_backoff_ms));
   }
   if (c.unaligned && c.mode == CheckpointingMode::kAtLeastOnce) {
     out.warnings.push_back("execution.checkpointing.unaligned: ignored: unaligned checkpoints need EXACTLY_ONCE mode");
@@ -478,7 +483,8 @@ ResolvedConfig resolve_config(const RawConfig& raw) {
                     c.max_concurrent));
   }
   if (c.interval_ms && c.storage == StorageKind::kFileSystem && c.checkpoints_dir.empty()) {
-    throw ConfigError("state.checkpoints.dir: must be set for filesystem checkpoint storage");
+    throw ConfigError(
+        "execution.checkpointing.dir (state.checkpoints.dir): must be set for filesystem checkpoint storage");
   }
   return out;
 }

@@ -1,13 +1,14 @@
-// Configuration of the bundled pipeline, read the way Flink reads it: a `config.yaml` of flat
-// `key: value` lines plus `-D key=value` overrides (later wins), keys from the seed's option list
-// (`state.checkpoints.dir`, `state.checkpoint-storage`, ...) with the Flink 1.20+
-// `execution.checkpointing.*` names accepted as aliases.
+// Configuration of the bundled pipeline, read the way Flink reads it: a config.yaml (nested or
+// flat keys, io/flink_config.h) plus `-D key=value` overrides (later wins), each option under
+// Flink 2.x's current key (`execution.checkpointing.dir`, ...) or its deprecated keys
+// (`state.checkpoints.dir`, ...).
 //
 // Contract:
-//  * parse_flat_yaml() accepts the subset of YAML Flink's flat config uses: `key: value` lines,
-//    `#` comments, blank lines, optional single or double quotes around the value. Nested maps,
-//    lists and multi-line values are rejected with ConfigError naming the file and line.
-//  * resolve_config() maps aliases to their canonical key, validates every value with its type
+//  * raw_config_of() takes the entries of a configuration file (io::read_flink_config), each with
+//    its origin "file:line".
+//  * resolve_config() maps deprecated keys to their option; when an option is given under two of
+//    its keys, the current key wins (as in Flink), with a warning if the values differ. It
+//    validates every value with its type
 //    (duration, memory size, integer, boolean, enum) and returns typed settings. An invalid value
 //    is a ConfigError whose message names the key as the user wrote it. Unknown keys do not fail:
 //    they are returned in `warnings` (Flink logs and ignores them too).
@@ -26,6 +27,8 @@
 #include <vector>
 
 #include "flink/checkpoint_properties.h"
+#include "io/flink_config.h"
+#include "pipeline/restart_strategy.h"
 #include "util/error.h"
 
 namespace ckpt::pipeline {
@@ -42,8 +45,8 @@ struct RawSetting {
 };
 using RawConfig = std::map<std::string, RawSetting>;
 
-// Parses a flat YAML file's text. `label` names the file in errors.
-RawConfig parse_flat_yaml(std::string_view text, std::string_view label);
+// The entries of a configuration file; `label` (the file's name) goes into their origins.
+RawConfig raw_config_of(const io::FlinkConfig& file, std::string_view label);
 
 // Applies one "-D key=value" override. Throws ConfigError when there is no '='.
 void apply_override(RawConfig& raw, std::string_view key_equals_value);
@@ -78,8 +81,9 @@ struct PipelineConfig {
 
   // Backend.
   BackendKind backend = BackendKind::kHashMap;
-  bool incremental = false;      // rocksdb: incremental native checkpoints (else native full)
-  std::string rocksdb_localdir;  // rocksdb working directories' parent; empty: the system temp dir
+  bool backend_configured = false;  // state.backend.type given; else a restore takes the snapshot's
+  bool incremental = false;         // rocksdb: incremental native checkpoints (else native full)
+  std::string rocksdb_localdir;     // rocksdb working directories' parent; empty: the system temp dir
   // Local recovery (pipeline/local_state_store.h): rocksdb only; roots empty = the system temp dir.
   bool local_recovery = false;
   std::vector<std::string> local_root_dirs;
@@ -92,12 +96,13 @@ struct PipelineConfig {
   int parallelism = 1;
   int max_parallelism = 0;  // 0: Flink's default for the parallelism (or the snapshot's)
 
-  // Restore.
+  // Restore (execution.state-recovery.*).
+  std::string restore_path;               // .path: the snapshot to start from; empty: none
+  bool allow_non_restored_state = false;  // .ignore-unclaimed-state (Flink's -n)
   ClaimMode claim_mode = ClaimMode::kNoClaim;
 
-  // Restart strategy: fixed delay with `restart_attempts` (0 = no restarts).
-  int restart_attempts = 0;
-  int64_t restart_delay_ms = 1000;
+  // Restart strategy (restart-strategy.*; pipeline/restart_strategy.h).
+  RestartStrategyConfig restart;
 };
 
 struct ResolvedConfig {
@@ -107,7 +112,8 @@ struct ResolvedConfig {
 
 ResolvedConfig resolve_config(const RawConfig& raw);
 
-// Parsers of Flink's value syntaxes (exposed for tests). Throw ConfigError naming `key`.
+// Flink's value syntaxes (util/flink_units.h) for a key or flag: ConfigError naming `key` when
+// the value is not one.
 int64_t parse_duration_ms(std::string_view value, std::string_view key);  // "200ms", "1 s", "10 min", "500"
 int64_t parse_memory_size(std::string_view value, std::string_view key);  // "20 kb", "1mb", "4096"
 

@@ -18,6 +18,7 @@
 #include "pipeline/job_control.h"
 #include "pipeline/local_state_store.h"
 #include "pipeline/message_queue.h"
+#include "pipeline/restart_strategy.h"
 #include "pipeline/restore.h"
 #include "pipeline/state_format.h"
 #include "pipeline/tasks.h"
@@ -142,7 +143,21 @@ class JobRun {
     std::shared_ptr<storage::ObjectStore> store;
     snapshot::Location loc = locate_restore_target(opts_.restore->string(), cfg_.storage_settings, store);
     restored_ = load_snapshot(loc, std::move(store));
-    plan_ = plan_restore(*restored_, p_, cfg_.max_parallelism);
+    plan_ = plan_restore(*restored_, p_, cfg_.max_parallelism, cfg_.allow_non_restored_state);
+    // The backend, unless configured, is the snapshot's: native RocksDB state (incremental or full
+    // native handles) restores into RocksDB; canonical savepoints and heap checkpoints into the
+    // default hashmap backend.
+    if (!cfg_.backend_configured && cfg_.backend == BackendKind::kHashMap) {
+      for (const auto& k : plan_->keyed) {
+        if (k.counter_native.empty() && k.windows_native.empty()) continue;
+        cfg_.backend = BackendKind::kRocksDB;
+        log("state backend: rocksdb, as the snapshot's native RocksDB state (state.backend.type is not set)");
+        break;
+      }
+    }
+    for (const auto& id : plan_->skipped_operators) {
+      result_.warnings.push_back(fmt::format("skipped the state of operator {}: the job has no such operator", id));
+    }
     if (opts_.params_from_snapshot) {
       std::string output = params_.output_dir;
       params_ = plan_->params;
@@ -200,6 +215,7 @@ class JobRun {
     tmpl.job_params = encode_job_params(params_);
     coord_.emplace(cfg_, *storage_, *store_, 2 * p_, next_id_, tmpl);
     if (restored_ && cfg_.claim_mode == ClaimMode::kNoClaim) coord_->set_full_next(true);
+    restart_strategy_.emplace(cfg_.restart, cfg_.interval_ms.has_value());
   }
 
   // Local recovery: subtasks whose local copy matches restore from it (counted in the result).
@@ -412,9 +428,14 @@ class JobRun {
   bool restart_or_end(const Attempt& a, int attempt) {
     if (!a.failure.empty() && !a.cancelled) {
       log(fmt::format("job failed: {}", a.failure));
-      if (attempt < cfg_.restart_attempts) {
-        restart(attempt);
+      const int64_t now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+      if (auto delay = restart_strategy_->on_failure(now_ms)) {
+        restart(attempt, *delay);
         return true;
+      }
+      if (attempt > 0 || restart_strategy_->kind() != RestartStrategyConfig::Kind::kNone) {
+        log(fmt::format("restart strategy {}: no more restarts", restart_strategy_->describe()));
       }
       result_.status = RunResult::Status::kFailed;
       result_.failure = a.failure;
@@ -427,26 +448,26 @@ class JobRun {
   }
 
   // Restart from the latest completed checkpoint (or a newer savepoint unless checkpoints are
-  // preferred), else from where the job started.
-  void restart(int attempt) {
+  // preferred), else from where the job started, after `delay_ms` (the restart strategy's).
+  void restart(int attempt, int64_t delay_ms) {
     const CompletedSnapshot* from = store_->latest();
     if (!cfg_.prefer_checkpoint_for_recovery && !savepoints_.empty() && (!from || savepoints_.back().id > from->id)) {
       from = &savepoints_.back();
     }
     if (from) {
-      plan_ = plan_restore(*from, p_, max_p_);
+      plan_ = plan_restore(*from, p_, max_p_, cfg_.allow_non_restored_state);
     } else if (restored_) {
-      plan_ = plan_restore(*restored_, p_, max_p_);
+      plan_ = plan_restore(*restored_, p_, max_p_, cfg_.allow_non_restored_state);
     } else {
       plan_.reset();
     }
     if (plan_) prefer_local(*plan_);
     ++result_.restarts;
-    log(fmt::format("restarting (attempt {} of {}) in {} ms from {}", attempt + 1, cfg_.restart_attempts,
-                    cfg_.restart_delay_ms,
+    log(fmt::format("restarting (restart {}, {}) in {} ms from {}", attempt + 1, restart_strategy_->describe(),
+                    delay_ms,
                     from ? (from->dir.empty() ? fmt::format("checkpoint {}", from->id) : from->dir.string())
                          : std::string("the beginning")));
-    std::this_thread::sleep_for(std::chrono::milliseconds(cfg_.restart_delay_ms));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   }
 
   // --- Termination: the configured retention of the checkpoints, local state, empty directories.
@@ -489,6 +510,7 @@ class JobRun {
   std::optional<CompletedCheckpointStore> store_;
   std::unique_ptr<Generator> gen_;
   std::optional<CheckpointCoordinator> coord_;
+  std::optional<RestartStrategy> restart_strategy_;
   std::optional<JobControl> control_;
   std::vector<CompletedSnapshot> savepoints_;
   MessageQueue queue_;

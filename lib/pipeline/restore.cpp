@@ -74,6 +74,21 @@ CompletedSnapshot load_snapshot(const snapshot::Location& loc, std::shared_ptr<s
 
 namespace {
 
+// Whether a snapshot holds state of `op` (Flink's OperatorSubtaskState.hasState, and the
+// coordinator's state).
+bool has_state(const flink::OperatorState& op) {
+  if (op.coordinator.tag != flink::stream_tag::kNull) return true;
+  for (const auto& s : op.subtasks) {
+    if (s.finished) continue;
+    if (!s.managed_operator.is_null() || !s.raw_operator.is_null() || !s.managed_keyed.is_null() ||
+        !s.raw_keyed.is_null() || !s.input_channels.empty() || !s.output_channels.empty() ||
+        !s.legacy_operator_states.empty() || !s.legacy_managed_chain.empty() || !s.legacy_raw_chain.empty()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 const flink::OperatorState* find_operator(const flink::Metadata& md, std::string_view uid) {
   flink::OperatorId id = flink::operator_id_from_uid(uid);
   for (const auto& op : md.operators) {
@@ -222,7 +237,8 @@ void keyed_pieces(const flink::OperatorState* op, StreamBytes& bytes, flink::Key
 
 }  // namespace
 
-RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int32_t max_parallelism_config) {
+RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int32_t max_parallelism_config,
+                         bool allow_non_restored_state) {
   const flink::Metadata& md = *snap.metadata;
   RestorePlan plan;
   plan.snapshot = snap;
@@ -236,6 +252,24 @@ RestorePlan plan_restore(const CompletedSnapshot& snap, int32_t parallelism, int
                       "not a snapshot of the ckpt pipeline: no 'ckpt-pipeline-job' master state");
   }
   plan.params = decode_job_params(master->payload);
+
+  // Flink's Checkpoints.loadAndValidateCheckpoint: state of an operator the job does not have is
+  // refused unless allowNonRestoredState; an operator without state is skipped either way.
+  for (const auto& op : md.operators) {
+    bool known = false;
+    for (std::string_view uid : {kSourceUid, kCounterUid, kWindowsUid, kSinkUid}) {
+      if (op.id == flink::operator_id_from_uid(uid)) known = true;
+    }
+    if (known || !has_state(op)) continue;
+    const std::string id = flink::to_hex(op.id);
+    if (!allow_non_restored_state) {
+      throw util::Error(util::ErrorKind::kUsage,
+                        fmt::format("cannot map the state of operator {} to the job: the job has no such operator "
+                                    "(-n / --allowNonRestoredState skips it)",
+                                    id));
+    }
+    plan.skipped_operators.push_back(id);
+  }
 
   const auto* source = find_operator(md, kSourceUid);
   const auto* counter = find_operator(md, kCounterUid);

@@ -35,6 +35,8 @@ struct RestorePlan {
   // A snapshot in an object store is read from a local copy, which the native RocksDB pieces
   // point into: it lives as long as the plan.
   std::shared_ptr<const snapshot::StoreCopy> staged;
+  // Operators with state the job does not have, skipped by allowNonRestoredState (hex ids).
+  std::vector<std::string> skipped_operators;
 };
 
 // The snapshot a path names: a `_metadata` file, a chk-N or savepoint directory, or a job
@@ -46,8 +48,12 @@ snapshot::Location locate_restore_target(const std::string& path, const std::map
                                          std::shared_ptr<storage::ObjectStore>& store);
 
 // Plans the restore of `snapshot` at `parallelism`. `max_parallelism_config` 0 = take the
-// snapshot's; otherwise it must match. Throws util::Error naming the problem.
-RestorePlan plan_restore(const CompletedSnapshot& snapshot, int32_t parallelism, int32_t max_parallelism_config);
+// snapshot's; otherwise it must match. State of an operator the job does not have (not one of
+// source, counter, windows, sink) is refused, naming the operator id, unless
+// `allow_non_restored_state` (Flink's -n): then it is skipped and listed in skipped_operators.
+// Throws util::Error naming the problem.
+RestorePlan plan_restore(const CompletedSnapshot& snapshot, int32_t parallelism, int32_t max_parallelism_config,
+                         bool allow_non_restored_state);
 
 // Reads `_metadata` at `loc` (in `store` when it is set) into a CompletedSnapshot (owned = false).
 CompletedSnapshot load_snapshot(const snapshot::Location& loc, std::shared_ptr<storage::ObjectStore> store = nullptr);

@@ -12,9 +12,10 @@ namespace ckpt::pipeline {
 void KeyedStateBackend::restore_native(std::span<const NativePiece> pieces) {
   if (pieces.empty()) return;
   const NativePiece& piece = pieces.front();
-  throw util::Error(util::ErrorKind::kUsage, fmt::format("{}: a native RocksDB snapshot (tag 11) restores only with "
-                                                         "state.backend.type: rocksdb",
-                                                         piece.files.where));
+  throw util::Error(util::ErrorKind::kUsage,
+                    fmt::format("{}: a native RocksDB snapshot (tag 11) cannot restore into the configured hashmap "
+                                "backend: set state.backend.type: rocksdb, or leave it unset to take the snapshot's",
+                                piece.files.where));
 }
 
 void key_group_out_of_range(flink::KeyGroupRange range, int32_t key_group) {

@@ -76,6 +76,15 @@ expect_exit 0 -- "$CKPT" restore "$from" --claim -p 2 "${OPTS[@]}"
 checks=$((checks + 1))
 [ ! -e "$from/_metadata" ] || fail "CLAIM restore kept the subsumed checkpoint $from"
 same_output "$TMP/o3" "claim restore"
+# The same, Flink's way: run -s, the claim mode under its deprecated key.
+OPTS=(-D execution.checkpointing.interval=40ms -D "state.checkpoints.dir=$TMP/ck3b" "${KEEP[@]}")
+"$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o3b" --rate 15000 "${OPTS[@]}" >/dev/null 2>&1 &
+pid=$!; wait_for_checkpoints "$TMP/ck3b" 3 $pid; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+from=$(latest_checkpoint "$TMP/ck3b")
+expect_exit 0 -- "$CKPT" run -s "$from" -p 2 -D execution.savepoint-restore-mode=CLAIM "${OPTS[@]}"
+checks=$((checks + 1))
+[ ! -e "$from/_metadata" ] || fail "CLAIM restore (run -s, execution.savepoint-restore-mode) kept $from"
+same_output "$TMP/o3b" "claim restore by run -s"
 
 # --- at-least-once: everything, plus only duplicates -------------------------------------------
 CK=$TMP/ck4
@@ -96,8 +105,10 @@ lost=$(awk -F'\t' '
 [ "$lost" -eq 0 ] || fail "at-least-once lost $lost results"
 
 # --- jobmanager storage: a state over the max size fails the checkpoint ------------------------
+# (restart-strategy.type=none: with checkpointing on, Flink's default strategy would restart the
+# job without end, as Flink does.)
 JM=(-D state.checkpoint-storage=jobmanager -D "state.checkpoints.dir=$TMP/ck5" -D execution.checkpointing.interval=50ms
-    -D ckpt.jobmanager.max-state-size=20kb)
+    -D ckpt.jobmanager.max-state-size=20kb -D restart-strategy.type=none)
 expect_exit 1 -- "$CKPT" run "${JOB[@]}" -p 1 --output "$TMP/o5" "${JM[@]}"
 expect_out "status +FAILED"
 expect_out "tolerable failure threshold"
@@ -123,6 +134,33 @@ expect_out "1 restarts"
 same_output "$TMP/o6" "in-run restart"
 expect_exit 1 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o6b" --fail-at 100
 expect_out "injected failure"
+# No restart strategy with checkpointing on: Flink's default, exponential-delay, restarts the job.
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o6c" -D execution.checkpointing.interval=30ms \
+  -D "state.checkpoints.dir=$TMP/ck6c" --fail-at 20000 --rate 15000 -v
+expect_out "status +FINISHED"
+expect_out "1 restarts"
+expect_err "exponential-delay .*default with checkpointing"
+same_output "$TMP/o6c" "restart by the default strategy"
+# Flink's other strategies and names, with their keys.
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o6d" -D execution.checkpointing.interval=30ms \
+  -D "state.checkpoints.dir=$TMP/ck6d" --fail-at 20000 --rate 15000 -D restart-strategy=exponentialdelay \
+  -D restart-strategy.exponential-delay.initial-backoff=10ms -D restart-strategy.exponential-delay.max-backoff=20ms \
+  -D restart-strategy.exponential-delay.backoff-multiplier=2 -D restart-strategy.exponential-delay.jitter-factor=0
+expect_out "1 restarts"
+same_output "$TMP/o6d" "exponential-delay restart"
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o6e" -D execution.checkpointing.interval=30ms \
+  -D "state.checkpoints.dir=$TMP/ck6e" --fail-at 20000 --rate 15000 -D restart-strategy.type=failure-rate \
+  -D restart-strategy.failure-rate.max-failures-per-interval=2 -D restart-strategy.failure-rate.delay=10ms
+expect_out "1 restarts"
+same_output "$TMP/o6e" "failure-rate restart"
+expect_exit 1 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o6f" -D execution.checkpointing.interval=30ms \
+  -D "state.checkpoints.dir=$TMP/ck6f" --fail-at 100 -D restart-strategy.type=off
+expect_out "0 restarts"
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -D restart-strategy.type=sometimes
+expect_err "restart-strategy.type"
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -D restart-strategy.type=exponential-delay \
+  -D restart-strategy.exponential-delay.backoff-multiplier=1
+expect_err "backoff-multiplier"
 
 # --- savepoints: from another terminal, and stop-with-savepoint on SIGTERM ----------------------
 CK=$TMP/ck7
@@ -199,9 +237,78 @@ expect_err "no.such.key.*unknown key"
 printf 'execution.checkpointing.interval: 50ms\nstate.backend: FsStateBackend\nstate.checkpoints.dir: %s\n' "$TMP/ck11" >"$TMP/config.yaml"
 expect_exit 0 -- "$CKPT" run "${JOB[@]}" --output "$TMP/o11" -c "$TMP/config.yaml" "${KEEP[@]}"
 expect_err "hashmap state backend \+ filesystem checkpoint storage"
-printf 'state:\n  backend: hashmap\n' >"$TMP/nested.yaml"
-expect_exit 2 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -c "$TMP/nested.yaml"
-expect_err "nested.yaml:1: .*nested YAML"
+# Flink 1.19+'s nested config.yaml, mixed with flat keys; a YAML list for the local root dirs.
+printf 'execution:\n  checkpointing:\n    interval: 50ms\n    dir: %s\nstate.backend:\n  type: hashmap\ntaskmanager.state.local.root-dirs:\n  - %s\n' \
+  "$TMP/ck12" "$TMP/lr12" >"$TMP/nested.yaml"
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" --output "$TMP/o12" -c "$TMP/nested.yaml" "${KEEP[@]}"
+same_output "$TMP/o12" "nested config.yaml"
+checks=$((checks + 1))
+ls -d "$TMP"/ck12/*/chk-* >/dev/null 2>&1 || fail "nested config.yaml: no checkpoints in execution.checkpointing.dir"
+printf 'execution:\n  checkpointing:\n    interval: [50ms\n' >"$TMP/broken.yaml"
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -c "$TMP/broken.yaml"
+expect_err "broken.yaml:[0-9]+: invalid YAML"
+printf 'execution.checkpointing.interval:\n' >"$TMP/novalue.yaml"
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -c "$TMP/novalue.yaml"
+expect_err "novalue.yaml:1: execution.checkpointing.interval: expected a value"
+# A deprecated key and its current key: the current one wins, with a warning naming it.
+expect_exit 0 -- "$CKPT" run "${JOB[@]}" --output "$TMP/o13" -D execution.checkpointing.interval=50ms "${KEEP[@]}" \
+  -D "state.checkpoints.dir=$TMP/ck13-old" -D "execution.checkpointing.dir=$TMP/ck13-new"
+expect_err "using execution.checkpointing.dir=.*ck13-new \(state.checkpoints.dir is deprecated\)"
+checks=$((checks + 1))
+[ -d "$TMP/ck13-new" ] && [ ! -e "$TMP/ck13-old" ] || fail "the deprecated state.checkpoints.dir won over execution.checkpointing.dir"
+# --- the main command without ceremony ----------------------------------------------------------
+# No --output: the results on stdout (as Flink's WordCount prints them), the summary on stderr.
+expect_exit 0 -- "$CKPT" run "${JOB[@]}"
+checks=$((checks + 1))
+sort "$TMP/out" | cmp -s - "$TMP/ref.sorted" || fail "run without --output: stdout differs from the part files"
+expect_err "status +FINISHED"
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --json
+expect_err "--json needs --output"
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -p 0
+expect_err "-p 0: expected a parallelism of at least 1"
+mkdir -p "$TMP/in"
+echo "a b" >"$TMP/in/f.txt"
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --input "$TMP/in" --output "$TMP/x"
+expect_err "either --generate N or --input DIR, not both"
+
+# --- restore the way Flink does it: -s / execution.state-recovery.path, -n -----------------------
+# (The final checkpoint of a finished job: the restored jobs have nothing left to read.)
+from=$(latest_checkpoint "$TMP/ck10")
+expect_exit 0 -- "$CKPT" run -s "$from" -p 3 --output "$TMP/o14" -D "state.checkpoints.dir=$TMP/ck14"
+expect_out "restored +$from"
+expect_out "status +FINISHED"
+expect_exit 0 -- "$CKPT" run -p 2 --output "$TMP/o15" -D "execution.savepoint.path=$from"
+expect_out "restored +$from"
+expect_exit 2 -- "$CKPT" run -s "$from" "${JOB[@]}" --output "$TMP/x"
+expect_err "drop --generate"
+# A snapshot with state of an operator the job does not have: refused naming it, unless -n.
+mkdir -p "$TMP/extra"
+cp -r "$from" "$TMP/extra/"
+extra=$TMP/extra/$(basename "$from")
+expect_exit 0 -- "$CKPT" convert "$extra/_metadata" --to json -o "$TMP/extra.json"
+python3 - "$TMP/extra.json" <<'PY' || fail "could not add an operator to the JSON export"
+import copy, json, sys
+d = json.load(open(sys.argv[1]))
+ops = d["operators"]
+with_state = next(o for o in ops if set(o) - {"id", "uid", "name", "parallelism", "maxParallelism"})
+extra = copy.deepcopy(with_state)
+extra["id"] = "0123456789abcdef0123456789abcdef"
+extra.pop("uid", None)
+extra.pop("name", None)
+ops.append(extra)
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect_exit 0 -- "$CKPT" convert "$TMP/extra.json" --to flink -o "$extra/_metadata" --force
+expect_exit 2 -- "$CKPT" restore "$extra" --output "$TMP/o16"
+expect_err "operator 0123456789abcdef0123456789abcdef.*allowNonRestoredState"
+checks=$((checks + 1))
+[ "$(wc -l <"$TMP/err")" -eq 1 ] || fail "non-restored state: more than one line on stderr"
+expect_exit 0 -- "$CKPT" restore "$extra" --output "$TMP/o16" -n
+expect_err "skipped the state of operator 0123456789abcdef0123456789abcdef"
+expect_out "status +FINISHED"
+expect_exit 0 -- "$CKPT" run -s "$extra" --output "$TMP/o17" -D execution.state-recovery.ignore-unclaimed-state=true
+expect_out "restored +$extra"
+
 expect_exit 2 -- "$CKPT" restore "$TMP/nothing-here"
 expect_exit 2 -- "$CKPT" run --output "$TMP/x"
 expect_err "no input"

@@ -98,7 +98,7 @@ same_output "$TMP/o5" "in-run restart from local state"
 
 # Hashmap: accepted but remote only (a warning says so).
 expect_exit 0 -- "$CKPT" run --generate 100 --output "$TMP/o2" -D state.backend.local-recovery=true
-expect_err "local-recovery: ignored: the hashmap backend"
+expect_err "execution.state-recovery.from-local \(state.backend.local-recovery\): ignored: the hashmap backend"
 
 # --- native savepoints ---------------------------------------------------------------------
 CK=$TMP/ck3

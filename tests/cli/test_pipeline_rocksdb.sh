@@ -121,10 +121,13 @@ from=$(latest_checkpoint "$ck")
 expect_exit 0 -- "$CKPT" validate --deep "$from"
 oracle_roundtrip "$from/_metadata"
 
-# The hashmap backend cannot restore native RocksDB state: one line naming the reason.
-expect_exit 2 -- "$CKPT" restore "$from" -p 1 -D "state.checkpoints.dir=$ck"
+# A configured hashmap backend cannot restore native RocksDB state: one line naming the reason.
+expect_exit 2 -- "$CKPT" restore "$from" -p 1 -D "state.checkpoints.dir=$ck" -D state.backend.type=hashmap
 expect_err "rocksdb"
 
-expect_exit 0 -- "$CKPT" restore "$from" -p 1 "${opts[@]}"
+# Without state.backend.type, the backend is the snapshot's (RocksDB): ${opts[@]:2} drops it.
+[ "${opts[1]}" = state.backend.type=rocksdb ] || fail "test setup: opts must start with the backend"
+expect_exit 0 -- "$CKPT" restore "$from" -p 1 "${opts[@]:2}" -v
+expect_err "state backend: rocksdb, as the snapshot's"
 same_output "rescale 2 -> 3 -> 1" "$TMP/out-rescale"
 finish

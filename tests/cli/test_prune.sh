@@ -18,6 +18,8 @@ expect_exit 2 -- "$CKPT" prune "$root" --retain 1 --map nonsense
 expect_err "--map nonsense: expected PREFIX=DIR"
 expect_exit 2 -- "$CKPT" prune "$root" --keep-within 3x
 expect_exit 2 -- "$CKPT" prune "$root" --retain 2 --grace soon
+expect_err "--grace soon: expected a duration such as 500ms"
+expect_exit 2 -- "$CKPT" prune "$root" --retain 2 --grace 1h30m   # Flink has no compound durations
 expect_exit 2 -- "$CKPT" prune "$root/$job/chk-1" --retain 2 --now $NOW
 expect_err "is a snapshot directory"
 expect_exit 2 -- "$CKPT" gc "$TMP/absent"
@@ -51,6 +53,17 @@ expect_out "retain 4 \(from"
 printf 'parallelism.default: 2\n' > "$TMP/bad.yaml"
 expect_exit 2 -- "$CKPT" prune "$root" --config "$TMP/bad.yaml" --dry-run
 expect_err "default is 1"
+# Mixed nested and flat keys; the Flink 2 key wins over its deprecated 1.x key, as in Flink.
+printf 'state.checkpoints.num-retained: 2\nexecution:\n  checkpointing:\n    num-retained: 5\n' > "$TMP/both.yaml"
+expect_exit 0 -- "$CKPT" prune "$root" --config "$TMP/both.yaml" --dry-run --now $NOW
+expect_out "retain 5 \(from"
+expect_err "warning: --config .*both.yaml: state.checkpoints.num-retained=2 and execution.checkpointing.num-retained=5 set the same option; using execution.checkpointing.num-retained"
+printf 'execution:\n  checkpointing:\n    num-retained: [5\n' > "$TMP/broken.yaml"
+expect_exit 2 -- "$CKPT" prune "$root" --config "$TMP/broken.yaml" --dry-run
+expect_err "broken.yaml:[0-9]+: invalid YAML"
+printf 'execution.checkpointing.num-retained: many\n' > "$TMP/nan.yaml"
+expect_exit 2 -- "$CKPT" prune "$root" --config "$TMP/nan.yaml" --dry-run
+expect_err "nan.yaml:1: execution.checkpointing.num-retained: 'many', expected a positive integer"
 
 # --explain FILE.
 f=$(ls "$root/$job/shared" | head -1)
@@ -82,6 +95,17 @@ expect_exit 0 -- "$CKPT" gc "$root" --now $NOW
 [ -e "$root/$job/chk-100/inflight" ] || fail "in-flight checkpoint touched"
 expect_exit 0 -- "$CKPT" gc "$root" --now $NOW --grace 0 --dry-run
 expect_out "orphan-young"
+# Flink's duration syntax: "30 min", "30min", "1 h"; a plain number is milliseconds.
+# orphan-young is 60 s old: kept by a grace over a minute, deleted by a shorter one.
+for g in "30 min" 30min "1 h" "2 minutes"; do
+  expect_exit 0 -- "$CKPT" gc "$root" --now $NOW --grace "$g" --dry-run
+  expect_out "younger than grace .*orphan-young"
+done
+for g in 30s "30 sec" 30000; do
+  expect_exit 0 -- "$CKPT" gc "$root" --now $NOW --grace "$g" --dry-run
+  expect_out "grace 30s"
+  expect_out "^orphan .*orphan-young"
+done
 
 # Referenced but missing: reported (exit 1), never "fixed".
 victim=$(ls "$root/$job/chk-10" | grep -v _metadata | head -1)
