@@ -9,18 +9,18 @@
 
 #include "codec/json.h"
 #include "commands.h"
-#include "ops/prune_plan.h"
 #include "ops/root_summary.h"
 #include "render.h"
 #include "root.pb.h"
 #include "snapshot/layout.h"
+#include "util/flink_units.h"
 
 namespace ckpt::cli {
 namespace {
 
 // "2h", "7d" back from now, or "2026-12-01", "2026-12-01T10:00[:SS]" (UTC): unix seconds.
 std::optional<int64_t> since_of(const std::string& text) {
-  if (auto d = ops::parse_duration(text)) {
+  if (auto d = util::parse_duration_ns(text)) {
     const int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     return now - *d / 1000000000;
