@@ -10,7 +10,6 @@
 #include "map_flags.h"
 #include "ops/convert.h"
 #include "ops/pack.h"
-#include "ops/published_output.h"
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
 #include "path_args.h"
@@ -83,15 +82,14 @@ int run_unpack(PackArgs& a) {
   if (!storage_config) return fail("unpack", "-D " + bad + ": expected KEY=VALUE");
   // OUT in an object store: extracted and verified here first, then uploaded with `_metadata` last.
   std::unique_ptr<ops::PublishedOutput> remote_out;
-  if (!a.list && read_in_object_store(a.output)) {
-    remote_out = std::make_unique<ops::PublishedOutput>(a.output, *storage_config, a.force);
-  } else if (auto e = localise_path_args({&a.output})) {
+  if (a.list) {
+    if (auto e = localise_path_args({&a.output})) return fail("unpack", *e, kExitUsage);
+  } else if (auto e = localise_output(a.output, *storage_config, a.force, remote_out)) {
     return fail("unpack", *e, kExitUsage);
   }
   if (auto e = localise_path_args({&a.input})) return fail("unpack", *e, kExitUsage);
   if (a.output.empty() && !a.list) return fail("unpack", "OUT is required (or --list)", kExitUsage);
-  ops::UnpackStats st = ops::unpack_archive(
-      a.input, remote_out ? remote_out->local_dir() : std::filesystem::path(a.output), a.force, a.list);
+  ops::UnpackStats st = ops::unpack_archive(a.input, where_to_write(a.output, remote_out), a.force, a.list);
   if (remote_out) remote_out->publish();
   if (a.json) {
     write_report_json::write_unpack_report(a.input, a.output, st, a.list, a.pretty, stdout);

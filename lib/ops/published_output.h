@@ -1,9 +1,14 @@
 // An output directory in an object store, for the commands that write a snapshot directory
-// (unpack, convert --self-contained, compact): the command writes into a private local directory
-// under TMPDIR, and publish() uploads it under the output prefix, every object but `_metadata`
-// first and `_metadata` last, so that the snapshot exists for readers only once it is whole (as
-// Flink's own checkpoints do). A prefix that already holds objects is refused unless `replace`.
-// The local directory goes with the object.
+// (unpack, convert --self-contained, compact) or a database directory (materialize): the command
+// writes into a private local directory under TMPDIR, and publish() uploads it under the output
+// prefix, every object but `_metadata` first and `_metadata` last, so that the snapshot exists for
+// readers only once it is whole (as Flink's own checkpoints do). A prefix that already holds
+// objects is refused unless `replace`. The local directory goes with the object.
+//
+// Only a self-contained snapshot is published: its `_metadata` has relative handles only, which
+// keep their meaning under the prefix. A `_metadata` with an absolute handle (which would name
+// the private directory or this host's files once uploaded) is refused before anything is
+// uploaded (ops::check_self_contained). Error messages name the URI, never the private directory.
 #pragma once
 
 #include <filesystem>
@@ -12,6 +17,7 @@
 #include <string>
 
 #include "storage/open_store.h"
+#include "util/error.h"
 
 namespace ckpt::ops {
 
@@ -26,7 +32,22 @@ class PublishedOutput {
 
   // Where the command writes (absent until it does).
   const std::filesystem::path& local_dir() const { return local_; }
-  // Uploads local_dir() to the prefix; returns the objects written.
+  const std::string& uri() const { return uri_; }
+  // `text` with local_dir() replaced by the URI.
+  std::string name_uri(std::string text) const;
+  // Runs `write(local_dir())`; a util::Error it throws is rethrown (same kind) naming the URI
+  // instead of local_dir().
+  template <class Write>
+  decltype(auto) write(Write&& write) {
+    try {
+      return write(local_);
+    } catch (const util::Error& e) {
+      throw util::Error(e.kind(), name_uri(e.what()));
+    }
+  }
+  // Checks that a `_metadata` in local_dir() is self-contained (util::Error kRefused, naming the
+  // URI, and nothing uploaded when not), then uploads local_dir() to the prefix; returns the
+  // objects written.
   uint64_t publish();
 
  private:
