@@ -67,8 +67,9 @@ std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out,
   return s;
 }
 
+// `remote`: OUT is an object-store prefix, written through it (cli/path_args.h).
 int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps,
-                       const std::vector<fs::path>& allowed) {
+                       const std::vector<fs::path>& allowed, ops::PublishedOutput* remote) {
   if (!in.location)
     return fail("convert", a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
   if (!a.relocate.empty())
@@ -78,11 +79,22 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
   opt.mappings = maps;
   opt.allow_outside = allowed;
   ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
-  ops::check_output_location(plan, a.self_contained);
   write_report_json::Outcome outcome;
-  if (!a.dry_run) {
-    outcome.written = ops::write_self_contained(plan, a.self_contained, a.force, a.copy);
-    outcome.dry_run = false;
+  if (remote) {
+    if (!a.dry_run) {
+      outcome.written = remote->write([&](const fs::path& out) {
+        ops::check_output_location(plan, out);
+        return ops::write_self_contained(plan, out, false, a.copy);
+      });
+      remote->publish();
+      outcome.dry_run = false;
+    }
+  } else {
+    ops::check_output_location(plan, a.self_contained);
+    if (!a.dry_run) {
+      outcome.written = ops::write_self_contained(plan, a.self_contained, a.force, a.copy);
+      outcome.dry_run = false;
+    }
   }
   if (a.json) {
     write_report_json::write_plan_report("convert", a.input, a.self_contained, plan, outcome, a.pretty, stdout);
@@ -155,7 +167,15 @@ int run_convert(ConvertArgs& a) {
   std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
   if (auto e = localise_input(a.input, maps, *storage_config, staged)) return fail("convert", *e);
   if (a.in_place) return run_in_place(a, req.relocations);
-  if (auto e = localise_path_args({&a.output, &a.self_contained})) return fail("convert", *e);
+  if (read_in_object_store(a.output)) {
+    return fail("convert", a.output +
+                               ": -o writes one local file; to write a snapshot into an object store, use "
+                               "--self-contained " +
+                               a.output + " (relative handles only, so it stays valid where it is uploaded)");
+  }
+  std::unique_ptr<ops::PublishedOutput> remote_out;  // --self-contained into an object store
+  if (auto e = localise_output(a.self_contained, *storage_config, a.force, remote_out)) return fail("convert", *e);
+  if (auto e = localise_path_args({&a.output})) return fail("convert", *e);
   auto allowed = parse_allow_outside(a.allow_outside);
   if (!allowed) return fail("convert", "--allow-outside: expected a directory, got an empty value");
   if (!a.self_contained.empty() && req.to != ops::OutputForm::kFlink) {
@@ -176,7 +196,7 @@ int run_convert(ConvertArgs& a) {
   try {
     if (!a.self_contained.empty()) {
       print_notes(ops::apply_format_version(in, req.version, req.properties), stderr);
-      return run_self_contained(a, in, maps, *allowed);
+      return run_self_contained(a, in, maps, *allowed, remote_out.get());
     }
     ops::ConvertPlan plan = ops::plan_convert(in, req);
     const std::string where = plan.target.empty() ? "stdout" : plan.target.string();
@@ -225,7 +245,8 @@ void register_convert(CLI::App& app, int& exit_code) {
                   "Rewrite absolute paths starting with FROM to start with TO (repeatable)");
   cmd->add_option("-o,--output", args->output, "Output file (a directory: OUT/_metadata); - or absent: stdout");
   cmd->add_option("--self-contained", args->self_contained,
-                  "Write a self-contained savepoint-style directory OUT holding every referenced file");
+                  "Write a self-contained savepoint-style directory OUT holding every referenced file (or fill an "
+                  "s3:// prefix)");
   add_map_option(*cmd, args->maps);
   add_storage_config_option(*cmd, args->defines);
   add_allow_outside_option(*cmd, args->allow_outside);
