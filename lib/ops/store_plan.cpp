@@ -397,6 +397,20 @@ PlanRun plan_store_root(StoreRoot& root, const StorePlanRequest& request,
   return std::move(g.run);
 }
 
+std::optional<Explanation> explain_store(const PlanRun& run, StoreRoot& root, const std::string& file,
+                                         const std::vector<snapshot::PathMapping>& mappings) {
+  std::vector<snapshot::PathMapping> maps = root.mappings();
+  maps.insert(maps.end(), mappings.begin(), mappings.end());
+  std::optional<fs::path> path = snapshot::local_path_of(file, maps);
+  if (!path) return std::nullopt;
+  snapshot::MetadataReader read = [&root](const snapshot::Location& loc) {
+    auto key = root.key_of(loc.metadata.native());
+    return flink::parse_metadata(root.store().read(key ? *key : loc.metadata.native(), kMaxMetadataBytes),
+                                 root.display(loc.metadata.native()));
+  };
+  return explain(run, *path, maps, read);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 std::optional<StoreLease> StoreLease::try_acquire(StoreRoot& root, const std::string& command, int64_t ttl_s,
