@@ -98,24 +98,25 @@ int run_compact(CompactArgs& a) {
     opt.copy = a.copy;
     opt.threads = a.threads;
     if (::isatty(STDERR_FILENO)) {
-      opt.progress = [&remote_out](const std::string& line) {
-        std::fprintf(stderr, "%s\n", remote_out ? remote_out->name_uri(line).c_str() : line.c_str());
+      opt.progress = [&](const std::string& line) {
+        std::fprintf(stderr, "%s\n", name_uris(line, staged.get(), remote_out.get()).c_str());
       };
     }
     return ops::run_compact(plan, out, opt);
   };
   std::optional<ops::CompactResult> result = remote_out ? remote_out->write(write) : write(a.output);
-  if (result && remote_out) {
-    remote_out->publish();
-    for (auto& n : result->notes) n = remote_out->name_uri(n);
-  }
+  if (result && remote_out) remote_out->publish();
   ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
-  if (a.json) {
-    json::write_json(report, a.pretty, stdout);
-    std::fputc('\n', stdout);
-  } else {
-    std::fputs(render(a, report).c_str(), stdout);
-  }
+  // Object-store input and output named by their URIs, not the private directories.
+  auto display = [&](std::string_view text) { return name_uris(text, staged.get(), remote_out.get()); };
+  emit_displayed(stdout, display, [&](std::FILE* out) {
+    if (a.json) {
+      json::write_json(report, a.pretty, out);
+      std::fputc('\n', out);
+    } else {
+      std::fputs(render(a, report).c_str(), out);
+    }
+  });
   return kExitOk;
 }
 

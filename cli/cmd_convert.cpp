@@ -67,9 +67,11 @@ std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out,
   return s;
 }
 
-// `remote`: OUT is an object-store prefix, written through it (cli/path_args.h).
+// `remote`: OUT is an object-store prefix, written through it; `staged`: the input's local copy
+// when it is in an object store (cli/path_args.h).
 int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps,
-                       const std::vector<fs::path>& allowed, ops::PublishedOutput* remote) {
+                       const std::vector<fs::path>& allowed, ops::PublishedOutput* remote,
+                       const ops::StagedSnapshot* staged) {
   if (!in.location)
     return fail("convert", a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
   if (!a.relocate.empty())
@@ -96,15 +98,19 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
       outcome.dry_run = false;
     }
   }
-  if (a.json) {
-    write_report_json::write_plan_report("convert", a.input, a.self_contained, plan, outcome, a.pretty, stdout);
-  } else {
-    std::fputs(render_plan(plan, a.self_contained, a.dry_run).c_str(), stdout);
-    if (!a.dry_run) {
-      std::fprintf(stdout, "%d linked, %d copied, %d segments cut; checked: every handle resolves inside %s\n",
-                   outcome.written.linked, outcome.written.copied, outcome.written.cut, a.self_contained.c_str());
+  // Object-store input and output named by their URIs, not the private directories.
+  auto display = [&](std::string_view text) { return name_uris(text, staged, remote); };
+  emit_displayed(stdout, display, [&](std::FILE* out) {
+    if (a.json) {
+      write_report_json::write_plan_report("convert", a.input, a.self_contained, plan, outcome, a.pretty, out);
+    } else {
+      std::fputs(render_plan(plan, a.self_contained, a.dry_run).c_str(), out);
+      if (!a.dry_run) {
+        std::fprintf(out, "%d linked, %d copied, %d segments cut; checked: every handle resolves inside %s\n",
+                     outcome.written.linked, outcome.written.copied, outcome.written.cut, a.self_contained.c_str());
+      }
     }
-  }
+  });
   return kExitOk;
 }
 
@@ -196,7 +202,7 @@ int run_convert(ConvertArgs& a) {
   try {
     if (!a.self_contained.empty()) {
       print_notes(ops::apply_format_version(in, req.version, req.properties), stderr);
-      return run_self_contained(a, in, maps, *allowed, remote_out.get());
+      return run_self_contained(a, in, maps, *allowed, remote_out.get(), staged.get());
     }
     ops::ConvertPlan plan = ops::plan_convert(in, req);
     const std::string where = plan.target.empty() ? "stdout" : plan.target.string();

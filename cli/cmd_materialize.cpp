@@ -107,17 +107,18 @@ int run_materialize(MaterializeArgs& a) {
     return ops::write_materialized(plan, out, a.force && !remote_out, a.copy, !a.no_check);
   };
   std::optional<ops::MaterializeResult> result = remote_out ? remote_out->write(write) : write(a.output);
-  if (result && remote_out) {
-    remote_out->publish();
-    for (auto& n : result->notes) n = remote_out->name_uri(n);
-  }
+  if (result && remote_out) remote_out->publish();
   const ops::MaterializeResult* r = result ? &*result : nullptr;
-  if (a.json) {
-    json::write_json(rocks_json::materialize_message(a.input, a.output, plan, r), a.pretty, stdout);
-    std::fputc('\n', stdout);
-  } else {
-    std::fputs(render(a, plan, r).c_str(), stdout);
-  }
+  // Object-store input and output named by their URIs, not the private directories.
+  auto display = [&](std::string_view text) { return name_uris(text, staged.get(), remote_out.get()); };
+  emit_displayed(stdout, display, [&](std::FILE* out) {
+    if (a.json) {
+      json::write_json(rocks_json::materialize_message(a.input, a.output, plan, r), a.pretty, out);
+      std::fputc('\n', out);
+    } else {
+      std::fputs(render(a, plan, r).c_str(), out);
+    }
+  });
   return kExitOk;
 }
 

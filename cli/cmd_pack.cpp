@@ -55,24 +55,28 @@ int run_pack(PackArgs& a) {
     outcome.dry_run = false;
     outcome.archive_bytes = st.bytes_out;
   }
-  if (a.json) {
-    write_report_json::write_plan_report("pack", a.input, a.output, plan, outcome, a.pretty, stdout);
-    return kExitOk;
-  }
-  uint64_t payload = plan.total_bytes + plan.metadata.size();
-  if (a.dry_run) {
-    std::printf("would pack %zu files (%s) into %s\n", plan.files.size() + 1,
-                human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str());
-    Table t({"NAME", "SIZE", "SOURCE"}, {false, true, false});
-    for (const auto& f : plan.files) t.row({f.name, human_bytes(static_cast<int64_t>(f.length)), f.source.string()});
-    if (!t.empty()) std::fputs(t.str().c_str(), stdout);
-  } else {
-    std::printf("packed %zu files (%s) into %s (%s, %.1f%%)\n", plan.files.size() + 1,
-                human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str(),
-                human_bytes(static_cast<int64_t>(outcome.archive_bytes)).c_str(),
-                payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload) : 0.0);
-  }
-  for (const auto& n : plan.notes) std::printf("note: %s\n", n.c_str());
+  // An object-store input named by its URI, not the private copy.
+  auto display = [&](std::string_view text) { return name_uris(text, staged.get(), nullptr); };
+  emit_displayed(stdout, display, [&](std::FILE* out) {
+    if (a.json) {
+      write_report_json::write_plan_report("pack", a.input, a.output, plan, outcome, a.pretty, out);
+      return;
+    }
+    uint64_t payload = plan.total_bytes + plan.metadata.size();
+    if (a.dry_run) {
+      std::fprintf(out, "would pack %zu files (%s) into %s\n", plan.files.size() + 1,
+                   human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str());
+      Table t({"NAME", "SIZE", "SOURCE"}, {false, true, false});
+      for (const auto& f : plan.files) t.row({f.name, human_bytes(static_cast<int64_t>(f.length)), f.source.string()});
+      if (!t.empty()) std::fputs(t.str().c_str(), out);
+    } else {
+      std::fprintf(out, "packed %zu files (%s) into %s (%s, %.1f%%)\n", plan.files.size() + 1,
+                   human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str(),
+                   human_bytes(static_cast<int64_t>(outcome.archive_bytes)).c_str(),
+                   payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload) : 0.0);
+    }
+    for (const auto& n : plan.notes) std::fprintf(out, "note: %s\n", n.c_str());
+  });
   return kExitOk;
 }
 

@@ -50,6 +50,13 @@ std::optional<std::string> localise_output(std::string& output, const std::map<s
   return std::nullopt;
 }
 
+std::string name_uris(std::string_view text, const ops::StagedSnapshot* staged, const ops::PublishedOutput* remote) {
+  std::string s(text);
+  if (staged) s = staged->name_uri(s);
+  if (remote) s = remote->name_uri(s);
+  return s;
+}
+
 std::optional<std::string> localise_path_args(std::initializer_list<std::string*> args,
                                               const std::vector<snapshot::PathMapping>* maps) {
   for (std::string* a : args) {

@@ -48,6 +48,10 @@ inline std::filesystem::path where_to_write(const std::string& output,
   return remote ? remote->local_dir() : std::filesystem::path(output);
 }
 
+// `text` naming a staged input and a published output by their URIs instead of the private
+// directories that stand for them (either may be null).
+std::string name_uris(std::string_view text, const ops::StagedSnapshot* staged, const ops::PublishedOutput* remote);
+
 std::optional<std::string> localise_path_args(std::vector<std::string>& args,
                                               const std::vector<snapshot::PathMapping>* maps = nullptr);
 

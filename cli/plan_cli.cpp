@@ -192,18 +192,8 @@ namespace {
 
 // Writes what `write` prints with the virtual paths of `root` spelled as its URIs.
 void emit_displayed(const ops::StoreRoot& root, std::FILE* to, const std::function<void(std::FILE*)>& write) {
-  char* buf = nullptr;
-  size_t len = 0;
-  std::FILE* mem = ::open_memstream(&buf, &len);
-  if (!mem) {
-    write(to);
-    return;
-  }
-  write(mem);
-  std::fclose(mem);
-  std::string text = root.display(std::string_view(buf, len));
-  std::free(buf);
-  std::fwrite(text.data(), 1, text.size(), to);
+  cli::emit_displayed(
+      to, [&root](std::string_view text) { return root.display(text); }, write);
 }
 
 // prune and gc on an object-store root (ops/store_plan.h).

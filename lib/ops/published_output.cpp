@@ -11,6 +11,7 @@
 #include "io/decode_error.h"
 #include "ops/convert.h"
 #include "snapshot/layout.h"
+#include "util/replace_all.h"
 
 namespace ckpt::ops {
 namespace fs = std::filesystem;
@@ -35,12 +36,8 @@ PublishedOutput::~PublishedOutput() {
   fs::remove_all(tmp_, ec);
 }
 
-std::string PublishedOutput::name_uri(std::string text) const {
-  const std::string local = local_.string();
-  for (size_t at = text.find(local); at != std::string::npos; at = text.find(local, at + uri_.size())) {
-    text.replace(at, local.size(), uri_);
-  }
-  return text;
+std::string PublishedOutput::name_uri(std::string_view text) const {
+  return util::replace_all(text, local_.native(), uri_);
 }
 
 uint64_t PublishedOutput::publish() {

@@ -34,7 +34,7 @@ class PublishedOutput {
   const std::filesystem::path& local_dir() const { return local_; }
   const std::string& uri() const { return uri_; }
   // `text` with local_dir() replaced by the URI.
-  std::string name_uri(std::string text) const;
+  std::string name_uri(std::string_view text) const;
   // Runs `write(local_dir())`; a util::Error it throws is rethrown (same kind) naming the URI
   // instead of local_dir().
   template <class Write>

@@ -11,6 +11,7 @@
 #include "ops/snapshot_source.h"
 #include "snapshot/file_refs.h"
 #include "storage/object_uri.h"
+#include "util/replace_all.h"
 
 namespace ckpt::ops {
 namespace fs = std::filesystem;
@@ -31,6 +32,8 @@ StagedSnapshot::StagedSnapshot(const std::string& uri, const std::map<std::strin
   dir_ = pattern;
   auto root = *storage::parse_object_uri(uri);
   const fs::path bucket_dir = dir_ / root.bucket;
+  bucket_dir_ = bucket_dir.native();
+  bucket_uri_ = root.scheme + "://" + root.bucket;
   for (const char* scheme : {"s3", "s3a", "s3p", "gs"}) {
     storage::ObjectUri u{scheme, root.bucket, ""};
     if (storage::same_bucket(u, root)) mappings_.push_back({std::string(scheme) + "://" + root.bucket, bucket_dir});
@@ -73,6 +76,10 @@ StagedSnapshot::StagedSnapshot(const std::string& uri, const std::map<std::strin
     fs::remove_all(dir_, ec);
     throw;
   }
+}
+
+std::string StagedSnapshot::name_uri(std::string_view text) const {
+  return util::replace_all(text, bucket_dir_, bucket_uri_);
 }
 
 StagedSnapshot::~StagedSnapshot() {

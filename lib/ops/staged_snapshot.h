@@ -28,12 +28,16 @@ class StagedSnapshot {
   const std::filesystem::path& local_path() const { return local_path_; }
   // The bucket, as each scheme names it, onto the copy.
   const std::vector<snapshot::PathMapping>& mappings() const { return mappings_; }
+  // `text` with the copy's directory spelled as the bucket's URI (under the scheme of `uri`), so
+  // that a message or report names the objects, not the private copy.
+  std::string name_uri(std::string_view text) const;
   uint64_t objects() const { return objects_; }
   uint64_t bytes() const { return bytes_; }
 
  private:
   std::filesystem::path dir_;
   std::filesystem::path local_path_;
+  std::string bucket_dir_, bucket_uri_;  // name_uri's replacement
   std::vector<snapshot::PathMapping> mappings_;
   uint64_t objects_ = 0, bytes_ = 0;
 };

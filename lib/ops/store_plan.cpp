@@ -20,6 +20,7 @@
 #include "snapshot/store_discovery.h"
 #include "storage/object_uri.h"
 #include "util/error.h"
+#include "util/replace_all.h"
 #include "util/saturating.h"
 
 namespace fs = std::filesystem;
@@ -317,19 +318,7 @@ std::optional<std::string> StoreRoot::key_of(std::string_view v) const {
 
 std::string StoreRoot::display(std::string_view v) const {
   // Virtual paths inside messages too: every occurrence of the bucket's virtual directory.
-  std::string out;
-  const std::string from = vbucket_;
-  const std::string to = scheme_ + "://" + bucket_;
-  size_t i = 0;
-  for (;;) {
-    size_t j = v.find(from, i);
-    if (j == std::string_view::npos) break;
-    out.append(v.substr(i, j - i));
-    out += to;
-    i = j + from.size();
-  }
-  out.append(v.substr(i));
-  return out;
+  return util::replace_all(v, vbucket_, scheme_ + "://" + bucket_);
 }
 
 std::vector<snapshot::PathMapping> StoreRoot::mappings() const {

@@ -39,8 +39,8 @@ get_dir() {
 # no_private_dir: no output of the last command names a private directory under TMPDIR.
 no_private_dir() {
   checks=$((checks + 1))
-  if grep -qE "ckpt-out-" "$TMP/out" "$TMP/err"; then
-    fail "a message names the private directory: $(grep -hE "ckpt-out-" "$TMP/out" "$TMP/err" | head -2)"
+  if grep -qE "ckpt-(out|stage)-" "$TMP/out" "$TMP/err"; then
+    fail "a message names the private directory: $(grep -hE "ckpt-(out|stage)-" "$TMP/out" "$TMP/err" | head -2)"
   fi
 }
 # refused_again URI CMD...: a second run into the filled prefix is refused (exit 2, one line naming
@@ -68,6 +68,8 @@ refused_again() {
 expect_exit 0 -- "$CKPT" convert "$remote" --self-contained "$TMP/sc"
 expect_exit 0 -- "$CKPT" convert "$remote" --self-contained "s3://$B/out/sc" --dry-run
 expect_out "would write .* into s3://$B/out/sc"
+expect_out " s3://$B/ck/$job/shared/" # the sources, named as objects (not the staged copy)
+no_private_dir
 [ -z "$(s3_ls "s3://$B/out/")" ] || fail "convert --dry-run wrote into the store"
 checks=$((checks + 1))
 expect_exit 0 -- "$CKPT" convert "$remote" --self-contained "s3://$B/out/sc"
@@ -105,6 +107,8 @@ expect_exit 0 -- "$CKPT" compact "$remote" -o "s3://$B/out/compacted" -D s3.mult
 expect_out "verified: every column family"
 expect_out "wrote s3://$B/out/compacted "
 no_private_dir
+expect_exit 0 -- "$CKPT" compact --json "$remote" -o "s3://$B/out/compacted-json"
+no_private_dir
 get_dir "s3://$B/out/compacted" "$TMP/compacted-dl"
 expect_exit 0 -- "$CKPT" validate --deep "s3://$B/out/compacted"
 expect_out "valid \(0 errors, 0 warnings"
@@ -126,6 +130,10 @@ get_dir "s3://$B/out/db" "$TMP/db-dl"
 [ -f "$TMP/db-dl/CURRENT" ] || fail "materialize into the store uploaded no CURRENT"
 diff -r "$TMP/db" "$TMP/db-dl" >/dev/null || fail "materialize: the store's objects differ from the local run's files"
 checks=$((checks + 2))
+expect_exit 0 -- "$CKPT" materialize --json "$remote" "s3://$B/out/db-json" --operator "$op" --subtask 0
+no_private_dir
+grep -q "\"s3://$B/ck/$job/$latest_name" "$TMP/out" || fail "materialize --json does not name the input's URI"
+checks=$((checks + 1))
 refused_again "s3://$B/out/db" "$CKPT" materialize "$remote" "s3://$B/out/db" --operator "$op" --subtask 0
 
 # --- nothing left behind, and no error names a private directory --------------------------------
