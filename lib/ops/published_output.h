@@ -35,12 +35,12 @@ class PublishedOutput {
   const std::string& uri() const { return uri_; }
   // `text` with local_dir() replaced by the URI.
   std::string name_uri(std::string_view text) const;
-  // Runs `write(local_dir())`; a util::Error it throws is rethrown (same kind) naming the URI
+  // Runs `fn(local_dir())`; a util::Error it throws is rethrown (same kind) naming the URI
   // instead of local_dir().
   template <class Write>
-  decltype(auto) write(Write&& write) {
+  decltype(auto) write(Write&& fn) {
     try {
-      return write(local_);
+      return fn(local_);
     } catch (const util::Error& e) {
       throw util::Error(e.kind(), name_uri(e.what()));
     }

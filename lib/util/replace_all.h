@@ -10,11 +10,13 @@ namespace ckpt::util {
 
 // `text` with every occurrence of `from` (non-empty) replaced by `to`, left to right.
 inline std::string replace_all(std::string_view text, std::string_view from, std::string_view to) {
+  if (from.empty()) return std::string(text);
   std::string out;
   size_t i = 0;
-  for (size_t j; !from.empty() && (j = text.find(from, i)) != std::string_view::npos; i = j + from.size()) {
+  for (size_t j = text.find(from); j != std::string_view::npos; j = text.find(from, i)) {
     out.append(text.substr(i, j - i));
     out.append(to);
+    i = j + from.size();
   }
   out.append(text.substr(i));
   return out;
