@@ -85,39 +85,41 @@ int run_compact(CompactArgs& a) {
   if (auto e = localise_input(a.input, *maps, *storage_config, staged)) return fail("compact", *e);
   std::unique_ptr<ops::PublishedOutput> remote_out;  // OUT in an object store: built here, then uploaded
   if (auto e = localise_output(a.output, *storage_config, a.force, remote_out)) return fail("compact", *e);
-  auto allowed = parse_allow_outside(a.allow_outside);
-  if (!allowed) return fail("compact", "--allow-outside: expected a directory, got an empty value");
-  ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
-  if (!in.location) return fail("compact", a.input + ": needs a Flink snapshot on disk");
-  ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps, *allowed);
-  auto write = [&](const std::filesystem::path& out) -> std::optional<ops::CompactResult> {
-    ops::check_compact_output(plan, out, a.force && !remote_out);
-    if (a.dry_run) return std::nullopt;
-    ops::CompactRunOptions opt;
-    opt.replace = a.force && !remote_out;
-    opt.copy = a.copy;
-    opt.threads = a.threads;
-    if (::isatty(STDERR_FILENO)) {
-      opt.progress = [&](const std::string& line) {
-        std::fprintf(stderr, "%s\n", name_uris(line, staged.get(), remote_out.get()).c_str());
-      };
-    }
-    return ops::run_compact(plan, out, opt);
-  };
-  std::optional<ops::CompactResult> result = remote_out ? remote_out->write(write) : write(a.output);
-  if (result && remote_out) remote_out->publish();
-  ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
-  // Object-store input and output named by their URIs, not the private directories.
-  auto display = [&](std::string_view text) { return name_uris(text, staged.get(), remote_out.get()); };
-  emit_displayed(stdout, display, [&](std::FILE* out) {
-    if (a.json) {
-      json::write_json(report, a.pretty, out);
-      std::fputc('\n', out);
-    } else {
-      std::fputs(render(a, report).c_str(), out);
-    }
+  return naming_uris(staged.get(), remote_out.get(), [&]() -> int {
+    auto allowed = parse_allow_outside(a.allow_outside);
+    if (!allowed) return fail("compact", "--allow-outside: expected a directory, got an empty value");
+    ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+    if (!in.location) return fail("compact", a.input + ": needs a Flink snapshot on disk");
+    ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps, *allowed);
+    auto write = [&](const std::filesystem::path& out) -> std::optional<ops::CompactResult> {
+      ops::check_compact_output(plan, out, a.force && !remote_out);
+      if (a.dry_run) return std::nullopt;
+      ops::CompactRunOptions opt;
+      opt.replace = a.force && !remote_out;
+      opt.copy = a.copy;
+      opt.threads = a.threads;
+      if (::isatty(STDERR_FILENO)) {
+        opt.progress = [&](const std::string& line) {
+          std::fprintf(stderr, "%s\n", name_uris(line, staged.get(), remote_out.get()).c_str());
+        };
+      }
+      return ops::run_compact(plan, out, opt);
+    };
+    std::optional<ops::CompactResult> result = remote_out ? remote_out->write(write) : write(a.output);
+    if (result && remote_out) remote_out->publish();
+    ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
+    // Object-store input and output named by their URIs, not the private directories.
+    auto display = [&](std::string_view text) { return name_uris(text, staged.get(), remote_out.get()); };
+    emit_displayed(stdout, display, [&](std::FILE* out) {
+      if (a.json) {
+        json::write_json(report, a.pretty, out);
+        std::fputc('\n', out);
+      } else {
+        std::fputs(render(a, report).c_str(), out);
+      }
+    });
+    return kExitOk;
   });
-  return kExitOk;
 }
 
 }  // namespace

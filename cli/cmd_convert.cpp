@@ -181,53 +181,55 @@ int run_convert(ConvertArgs& a) {
   }
   std::unique_ptr<ops::PublishedOutput> remote_out;  // --self-contained into an object store
   if (auto e = localise_output(a.self_contained, *storage_config, a.force, remote_out)) return fail("convert", *e);
-  if (auto e = localise_path_args({&a.output})) return fail("convert", *e);
-  auto allowed = parse_allow_outside(a.allow_outside);
-  if (!allowed) return fail("convert", "--allow-outside: expected a directory, got an empty value");
-  if (!a.self_contained.empty() && req.to != ops::OutputForm::kFlink) {
-    return fail("convert", "--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
-  }
-  if (a.self_contained.empty() && !maps.empty()) return fail("convert", "--map applies to --self-contained only");
-  if (a.self_contained.empty() && !allowed->empty()) {
-    return fail("convert", "--allow-outside applies to --self-contained only");
-  }
-  const bool to_stdout = a.output.empty() || a.output == "-";
-  if (a.self_contained.empty() && to_stdout && req.to != ops::OutputForm::kJson && !a.dry_run &&
-      ::isatty(STDOUT_FILENO)) {
-    return fail("convert", "-o OUT is needed for --to " + a.to + " (binary output is not written to a terminal)");
-  }
-  if (!to_stdout) req.output = a.output;
+  return naming_uris(staged.get(), remote_out.get(), [&]() -> int {
+    if (auto e = localise_path_args({&a.output})) return fail("convert", *e);
+    auto allowed = parse_allow_outside(a.allow_outside);
+    if (!allowed) return fail("convert", "--allow-outside: expected a directory, got an empty value");
+    if (!a.self_contained.empty() && req.to != ops::OutputForm::kFlink) {
+      return fail("convert", "--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
+    }
+    if (a.self_contained.empty() && !maps.empty()) return fail("convert", "--map applies to --self-contained only");
+    if (a.self_contained.empty() && !allowed->empty()) {
+      return fail("convert", "--allow-outside applies to --self-contained only");
+    }
+    const bool to_stdout = a.output.empty() || a.output == "-";
+    if (a.self_contained.empty() && to_stdout && req.to != ops::OutputForm::kJson && !a.dry_run &&
+        ::isatty(STDOUT_FILENO)) {
+      return fail("convert", "-o OUT is needed for --to " + a.to + " (binary output is not written to a terminal)");
+    }
+    if (!to_stdout) req.output = a.output;
 
-  ops::SnapshotInput in = ops::load_snapshot_input(a.input, *from);
-  try {
-    if (!a.self_contained.empty()) {
-      print_notes(ops::apply_format_version(in, req.version, req.properties), stderr);
-      return run_self_contained(a, in, maps, *allowed, remote_out.get(), staged.get());
-    }
-    ops::ConvertPlan plan = ops::plan_convert(in, req);
-    const std::string where = plan.target.empty() ? "stdout" : plan.target.string();
-    if (a.dry_run) {
-      std::fprintf(stdout, "would write %s (%zu bytes, --to %s, format version %d)\n", where.c_str(), plan.bytes.size(),
-                   a.to.c_str(), plan.version);
-      print_notes(plan.notes, stdout);
-      return kExitOk;
-    }
-    if (plan.target.empty()) {
-      if (std::fwrite(plan.bytes.data(), 1, plan.bytes.size(), stdout) != plan.bytes.size()) {
-        return fail("convert", "cannot write to stdout");
+    ops::SnapshotInput in = ops::load_snapshot_input(a.input, *from);
+    try {
+      if (!a.self_contained.empty()) {
+        print_notes(ops::apply_format_version(in, req.version, req.properties), stderr);
+        return run_self_contained(a, in, maps, *allowed, remote_out.get(), staged.get());
       }
-      print_notes(plan.notes, stderr);
-    } else {
-      io::write_file_atomically(plan.target, plan.bytes, a.force);
-      std::fprintf(stdout, "wrote %s (%zu bytes, --to %s, format version %d)\n", where.c_str(), plan.bytes.size(),
-                   a.to.c_str(), plan.version);
-      print_notes(plan.notes, stdout);
+      ops::ConvertPlan plan = ops::plan_convert(in, req);
+      const std::string where = plan.target.empty() ? "stdout" : plan.target.string();
+      if (a.dry_run) {
+        std::fprintf(stdout, "would write %s (%zu bytes, --to %s, format version %d)\n", where.c_str(),
+                     plan.bytes.size(), a.to.c_str(), plan.version);
+        print_notes(plan.notes, stdout);
+        return kExitOk;
+      }
+      if (plan.target.empty()) {
+        if (std::fwrite(plan.bytes.data(), 1, plan.bytes.size(), stdout) != plan.bytes.size()) {
+          return fail("convert", "cannot write to stdout");
+        }
+        print_notes(plan.notes, stderr);
+      } else {
+        io::write_file_atomically(plan.target, plan.bytes, a.force);
+        std::fprintf(stdout, "wrote %s (%zu bytes, --to %s, format version %d)\n", where.c_str(), plan.bytes.size(),
+                     a.to.c_str(), plan.version);
+        print_notes(plan.notes, stdout);
+      }
+      return kExitOk;
+    } catch (const codec::CodecError& e) {
+      // Adds the input's name: the encoder knows only the field.
+      throw util::Error(e.kind(), a.input + ": " + e.what());
     }
-    return kExitOk;
-  } catch (const codec::CodecError& e) {
-    // Adds the input's name: the encoder knows only the field.
-    throw util::Error(e.kind(), a.input + ": " + e.what());
-  }
+  });
 }
 
 }  // namespace

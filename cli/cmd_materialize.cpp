@@ -93,33 +93,35 @@ int run_materialize(MaterializeArgs& a) {
   if (auto e = localise_input(a.input, *maps, *storage_config, staged)) return fail("materialize", *e);
   std::unique_ptr<ops::PublishedOutput> remote_out;  // DIR in an object store: built here, then uploaded
   if (auto e = localise_output(a.output, *storage_config, a.force, remote_out)) return fail("materialize", *e);
-  auto allowed = parse_allow_outside(a.allow_outside);
-  if (!allowed) return fail("materialize", "--allow-outside: expected a directory, got an empty value");
-  ops::OperatorSelector sel;
-  if (!a.uid.empty()) sel.uid = a.uid;
-  else sel.operator_id = a.operator_id;
-  ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
-  if (!in.location) return fail("materialize", a.input + ": needs a Flink snapshot on disk");
-  ops::MaterializePlan plan = ops::plan_materialize(in.md, *in.location, sel, a.subtask, *maps, *allowed);
-  auto write = [&](const std::filesystem::path& out) -> std::optional<ops::MaterializeResult> {
-    ops::check_materialize_output(plan, out, a.force && !remote_out);
-    if (a.dry_run) return std::nullopt;
-    return ops::write_materialized(plan, out, a.force && !remote_out, a.copy, !a.no_check);
-  };
-  std::optional<ops::MaterializeResult> result = remote_out ? remote_out->write(write) : write(a.output);
-  if (result && remote_out) remote_out->publish();
-  const ops::MaterializeResult* r = result ? &*result : nullptr;
-  // Object-store input and output named by their URIs, not the private directories.
-  auto display = [&](std::string_view text) { return name_uris(text, staged.get(), remote_out.get()); };
-  emit_displayed(stdout, display, [&](std::FILE* out) {
-    if (a.json) {
-      json::write_json(rocks_json::materialize_message(a.input, a.output, plan, r), a.pretty, out);
-      std::fputc('\n', out);
-    } else {
-      std::fputs(render(a, plan, r).c_str(), out);
-    }
+  return naming_uris(staged.get(), remote_out.get(), [&]() -> int {
+    auto allowed = parse_allow_outside(a.allow_outside);
+    if (!allowed) return fail("materialize", "--allow-outside: expected a directory, got an empty value");
+    ops::OperatorSelector sel;
+    if (!a.uid.empty()) sel.uid = a.uid;
+    else sel.operator_id = a.operator_id;
+    ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+    if (!in.location) return fail("materialize", a.input + ": needs a Flink snapshot on disk");
+    ops::MaterializePlan plan = ops::plan_materialize(in.md, *in.location, sel, a.subtask, *maps, *allowed);
+    auto write = [&](const std::filesystem::path& out) -> std::optional<ops::MaterializeResult> {
+      ops::check_materialize_output(plan, out, a.force && !remote_out);
+      if (a.dry_run) return std::nullopt;
+      return ops::write_materialized(plan, out, a.force && !remote_out, a.copy, !a.no_check);
+    };
+    std::optional<ops::MaterializeResult> result = remote_out ? remote_out->write(write) : write(a.output);
+    if (result && remote_out) remote_out->publish();
+    const ops::MaterializeResult* r = result ? &*result : nullptr;
+    // Object-store input and output named by their URIs, not the private directories.
+    auto display = [&](std::string_view text) { return name_uris(text, staged.get(), remote_out.get()); };
+    emit_displayed(stdout, display, [&](std::FILE* out) {
+      if (a.json) {
+        json::write_json(rocks_json::materialize_message(a.input, a.output, plan, r), a.pretty, out);
+        std::fputc('\n', out);
+      } else {
+        std::fputs(render(a, plan, r).c_str(), out);
+      }
+    });
+    return kExitOk;
   });
-  return kExitOk;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "ops/published_output.h"
 #include "ops/staged_snapshot.h"
 #include "snapshot/paths.h"
+#include "util/error.h"
 
 namespace ckpt::cli {
 
@@ -51,6 +52,18 @@ inline std::filesystem::path where_to_write(const std::string& output,
 // `text` naming a staged input and a published output by their URIs instead of the private
 // directories that stand for them (either may be null).
 std::string name_uris(std::string_view text, const ops::StagedSnapshot* staged, const ops::PublishedOutput* remote);
+
+// Runs `body`; a util::Error it throws is rethrown (same kind) with name_uris applied, so that no
+// error line names a private directory.
+template <class Body>
+int naming_uris(const ops::StagedSnapshot* staged, const ops::PublishedOutput* remote, Body&& body) {
+  try {
+    return body();
+  } catch (const util::Error& e) {
+    if (!staged && !remote) throw;
+    throw util::Error(e.kind(), name_uris(e.what(), staged, remote));
+  }
+}
 
 std::optional<std::string> localise_path_args(std::vector<std::string>& args,
                                               const std::vector<snapshot::PathMapping>* maps = nullptr);

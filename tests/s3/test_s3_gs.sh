@@ -60,6 +60,15 @@ expect_exit 0 -- "${hmac[@]}" "$CKPT" validate --deep "${keys[@]}" -D "s3.endpoi
 expect_out "valid \(0 errors, 0 warnings"
 expect_exit 0 -- "${hmac[@]}" "$CKPT" diff "${keys[@]}" -D "s3.endpoint=$endpoint" "gs://$B/savepoints/sp-2" "$sp"
 expect_out "equal"
+# An input that cannot be compacted (a canonical savepoint): one line naming its gs:// object, not
+# the staged copy; nothing written.
+expect_exit 2 -- "${hmac[@]}" "$CKPT" compact "${keys[@]}" -D "s3.endpoint=$endpoint" "gs://$B/savepoints/sp-1" \
+  -o "gs://$B/savepoints/compacted"
+expect_err "^ckpt compact: gs://$B/savepoints/sp-1/_metadata: nothing to compact"
+checks=$((checks + 1))
+grep -q "ckpt-stage-" "$TMP/err" && fail "the error names the staged copy: $(cat "$TMP/err")"
+[ -z "$(s3_ls "s3://$B/savepoints/compacted")" ] || fail "a refused compact wrote into the store"
+checks=$((checks + 1))
 # The same bucket as s3:// (one store): the objects are there.
 mkdir -p "$TMP/sp-2"
 s3_aws s3 cp --only-show-errors "s3://$B/savepoints/sp-2/_metadata" "$TMP/sp-2/_metadata" || fail "download"
