@@ -105,7 +105,7 @@ int run_compact(CompactArgs& a) {
       }
       return ops::run_compact(plan, out, opt);
     };
-    std::optional<ops::CompactResult> result = remote_out ? remote_out->write(write) : write(a.output);
+    std::optional<ops::CompactResult> result = write(where_to_write(a.output, remote_out));
     if (result && remote_out) remote_out->publish();
     ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
     // Object-store input and output named by their URIs, not the private directories.

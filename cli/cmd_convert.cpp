@@ -82,21 +82,12 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
   opt.allow_outside = allowed;
   ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
   write_report_json::Outcome outcome;
-  if (remote) {
-    if (!a.dry_run) {
-      outcome.written = remote->write([&](const fs::path& out) {
-        ops::check_output_location(plan, out);
-        return ops::write_self_contained(plan, out, false, a.copy);
-      });
-      remote->publish();
-      outcome.dry_run = false;
-    }
-  } else {
-    ops::check_output_location(plan, a.self_contained);
-    if (!a.dry_run) {
-      outcome.written = ops::write_self_contained(plan, a.self_contained, a.force, a.copy);
-      outcome.dry_run = false;
-    }
+  const fs::path dir = remote ? remote->local_dir() : fs::path(a.self_contained);
+  ops::check_output_location(plan, dir);
+  if (!a.dry_run) {
+    outcome.written = ops::write_self_contained(plan, dir, a.force && !remote, a.copy);
+    if (remote) remote->publish();
+    outcome.dry_run = false;
   }
   // Object-store input and output named by their URIs, not the private directories.
   auto display = [&](std::string_view text) { return name_uris(text, staged, remote); };

@@ -107,7 +107,7 @@ int run_materialize(MaterializeArgs& a) {
       if (a.dry_run) return std::nullopt;
       return ops::write_materialized(plan, out, a.force && !remote_out, a.copy, !a.no_check);
     };
-    std::optional<ops::MaterializeResult> result = remote_out ? remote_out->write(write) : write(a.output);
+    std::optional<ops::MaterializeResult> result = write(where_to_write(a.output, remote_out));
     if (result && remote_out) remote_out->publish();
     const ops::MaterializeResult* r = result ? &*result : nullptr;
     // Object-store input and output named by their URIs, not the private directories.

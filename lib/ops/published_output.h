@@ -8,7 +8,8 @@
 // Only a self-contained snapshot is published: its `_metadata` has relative handles only, which
 // keep their meaning under the prefix. A `_metadata` with an absolute handle (which would name
 // the private directory or this host's files once uploaded) is refused before anything is
-// uploaded (ops::check_self_contained). Error messages name the URI, never the private directory.
+// uploaded (ops::check_self_contained). Its errors name the URI, never the private directory
+// (name_uri spells the directory as the URI in other messages: cli/path_args.h).
 #pragma once
 
 #include <filesystem>
@@ -17,7 +18,6 @@
 #include <string>
 
 #include "storage/open_store.h"
-#include "util/error.h"
 
 namespace ckpt::ops {
 
@@ -35,16 +35,6 @@ class PublishedOutput {
   const std::string& uri() const { return uri_; }
   // `text` with local_dir() replaced by the URI.
   std::string name_uri(std::string_view text) const;
-  // Runs `fn(local_dir())`; a util::Error it throws is rethrown (same kind) naming the URI
-  // instead of local_dir().
-  template <class Write>
-  decltype(auto) write(Write&& fn) {
-    try {
-      return fn(local_);
-    } catch (const util::Error& e) {
-      throw util::Error(e.kind(), name_uri(e.what()));
-    }
-  }
   // Checks that a `_metadata` in local_dir() is self-contained (util::Error kRefused, naming the
   // URI, and nothing uploaded when not), then uploads local_dir() to the prefix; returns the
   // objects written.
