@@ -83,31 +83,43 @@ int run_compact(CompactArgs& a) {
   if (!storage_config) return fail("compact", "-D " + bad + ": expected KEY=VALUE");
   std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
   if (auto e = localise_input(a.input, *maps, *storage_config, staged)) return fail("compact", *e);
-  if (auto e = localise_path_args({&a.output})) return fail("compact", *e);
-  auto allowed = parse_allow_outside(a.allow_outside);
-  if (!allowed) return fail("compact", "--allow-outside: expected a directory, got an empty value");
-  ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
-  if (!in.location) return fail("compact", a.input + ": needs a Flink snapshot on disk");
-  ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps, *allowed);
-  ops::check_compact_output(plan, a.output, a.force);
-  std::optional<ops::CompactResult> result;
-  if (!a.dry_run) {
-    ops::CompactRunOptions opt;
-    opt.replace = a.force;
-    opt.copy = a.copy;
-    opt.threads = a.threads;
-    if (::isatty(STDERR_FILENO))
-      opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
-    result = ops::run_compact(plan, a.output, opt);
-  }
-  ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
-  if (a.json) {
-    json::write_json(report, a.pretty, stdout);
-    std::fputc('\n', stdout);
-  } else {
-    std::fputs(render(a, report).c_str(), stdout);
-  }
-  return kExitOk;
+  std::unique_ptr<ops::PublishedOutput> remote_out;  // OUT in an object store: built here, then uploaded
+  if (auto e = localise_output(a.output, *storage_config, a.force, remote_out)) return fail("compact", *e);
+  return naming_uris(staged.get(), remote_out.get(), [&]() -> int {
+    auto allowed = parse_allow_outside(a.allow_outside);
+    if (!allowed) return fail("compact", "--allow-outside: expected a directory, got an empty value");
+    ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+    if (!in.location) return fail("compact", a.input + ": needs a Flink snapshot on disk");
+    ops::CompactPlan plan = ops::plan_compact(in.md, *in.location, *maps, *allowed);
+    auto write = [&](const std::filesystem::path& out) -> std::optional<ops::CompactResult> {
+      ops::check_compact_output(plan, out, a.force && !remote_out);
+      if (a.dry_run) return std::nullopt;
+      ops::CompactRunOptions opt;
+      opt.replace = a.force && !remote_out;
+      opt.copy = a.copy;
+      opt.threads = a.threads;
+      if (::isatty(STDERR_FILENO)) {
+        opt.progress = [&](const std::string& line) {
+          std::fprintf(stderr, "%s\n", name_uris(line, staged.get(), remote_out.get()).c_str());
+        };
+      }
+      return ops::run_compact(plan, out, opt);
+    };
+    std::optional<ops::CompactResult> result = write(where_to_write(a.output, remote_out));
+    if (result && remote_out) remote_out->publish();
+    ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
+    // Object-store input and output named by their URIs, not the private directories.
+    auto display = [&](std::string_view text) { return name_uris(text, staged.get(), remote_out.get()); };
+    emit_displayed(stdout, display, [&](std::FILE* out) {
+      if (a.json) {
+        json::write_json(report, a.pretty, out);
+        std::fputc('\n', out);
+      } else {
+        std::fputs(render(a, report).c_str(), out);
+      }
+    });
+    return kExitOk;
+  });
 }
 
 }  // namespace
@@ -122,14 +134,15 @@ void register_compact(CLI::App& app, int& exit_code) {
       "unchanged. The input is never modified; OUT appears complete or not at all. Exit 0 ok, 1 a compacted\n"
       "database differs from its original (nothing written), 2 usage error or unreadable input.");
   cmd->add_option("snapshot", args->input, "Snapshot directory or _metadata file")->required();
-  cmd->add_option("-o,--output", args->output, "Directory to create")->required();
+  cmd->add_option("-o,--output", args->output, "Directory to create, or an s3:// prefix to fill")->required();
   add_map_option(*cmd, args->maps);
   add_storage_config_option(*cmd, args->defines);
   add_allow_outside_option(*cmd, args->allow_outside);
   cmd->add_option("--threads", args->threads, "Subtasks compacted at once (default: one per core)");
   cmd->add_flag("--copy", args->copy,
                 "Copy files instead of hard-linking them (the output shares no inode with the input)");
-  cmd->add_flag("--force", args->force, "Replace OUT if it is a snapshot directory");
+  cmd->add_flag("--force", args->force,
+                "Replace OUT if it is a snapshot directory (an s3:// prefix: overwrite the objects written)");
   add_dry_run_flag(*cmd, args->dry_run, "write");
   add_json_flags(*cmd, args->json, args->pretty);
   cmd->callback([args, &exit_code] { exit_code = run_compact(*args); });

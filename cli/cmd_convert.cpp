@@ -67,8 +67,11 @@ std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out,
   return s;
 }
 
+// `remote`: OUT is an object-store prefix, written through it; `staged`: the input's local copy
+// when it is in an object store (cli/path_args.h).
 int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::vector<snapshot::PathMapping>& maps,
-                       const std::vector<fs::path>& allowed) {
+                       const std::vector<fs::path>& allowed, ops::PublishedOutput* remote,
+                       const ops::StagedSnapshot* staged) {
   if (!in.location)
     return fail("convert", a.input + ": --self-contained needs a Flink snapshot on disk, not an export");
   if (!a.relocate.empty())
@@ -78,21 +81,27 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
   opt.mappings = maps;
   opt.allow_outside = allowed;
   ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
-  ops::check_output_location(plan, a.self_contained);
   write_report_json::Outcome outcome;
+  const fs::path dir = remote ? remote->local_dir() : fs::path(a.self_contained);
+  ops::check_output_location(plan, dir);
   if (!a.dry_run) {
-    outcome.written = ops::write_self_contained(plan, a.self_contained, a.force, a.copy);
+    outcome.written = ops::write_self_contained(plan, dir, a.force && !remote, a.copy);
+    if (remote) remote->publish();
     outcome.dry_run = false;
   }
-  if (a.json) {
-    write_report_json::write_plan_report("convert", a.input, a.self_contained, plan, outcome, a.pretty, stdout);
-  } else {
-    std::fputs(render_plan(plan, a.self_contained, a.dry_run).c_str(), stdout);
-    if (!a.dry_run) {
-      std::fprintf(stdout, "%d linked, %d copied, %d segments cut; checked: every handle resolves inside %s\n",
-                   outcome.written.linked, outcome.written.copied, outcome.written.cut, a.self_contained.c_str());
+  // Object-store input and output named by their URIs, not the private directories.
+  auto display = [&](std::string_view text) { return name_uris(text, staged, remote); };
+  emit_displayed(stdout, display, [&](std::FILE* out) {
+    if (a.json) {
+      write_report_json::write_plan_report("convert", a.input, a.self_contained, plan, outcome, a.pretty, out);
+    } else {
+      std::fputs(render_plan(plan, a.self_contained, a.dry_run).c_str(), out);
+      if (!a.dry_run) {
+        std::fprintf(out, "%d linked, %d copied, %d segments cut; checked: every handle resolves inside %s\n",
+                     outcome.written.linked, outcome.written.copied, outcome.written.cut, a.self_contained.c_str());
+      }
     }
-  }
+  });
   return kExitOk;
 }
 
@@ -155,53 +164,63 @@ int run_convert(ConvertArgs& a) {
   std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
   if (auto e = localise_input(a.input, maps, *storage_config, staged)) return fail("convert", *e);
   if (a.in_place) return run_in_place(a, req.relocations);
-  if (auto e = localise_path_args({&a.output, &a.self_contained})) return fail("convert", *e);
-  auto allowed = parse_allow_outside(a.allow_outside);
-  if (!allowed) return fail("convert", "--allow-outside: expected a directory, got an empty value");
-  if (!a.self_contained.empty() && req.to != ops::OutputForm::kFlink) {
-    return fail("convert", "--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
+  if (read_in_object_store(a.output)) {
+    return fail("convert", a.output +
+                               ": -o writes one local file; to write a snapshot into an object store, use "
+                               "--self-contained " +
+                               a.output + " (relative handles only, so it stays valid where it is uploaded)");
   }
-  if (a.self_contained.empty() && !maps.empty()) return fail("convert", "--map applies to --self-contained only");
-  if (a.self_contained.empty() && !allowed->empty()) {
-    return fail("convert", "--allow-outside applies to --self-contained only");
-  }
-  const bool to_stdout = a.output.empty() || a.output == "-";
-  if (a.self_contained.empty() && to_stdout && req.to != ops::OutputForm::kJson && !a.dry_run &&
-      ::isatty(STDOUT_FILENO)) {
-    return fail("convert", "-o OUT is needed for --to " + a.to + " (binary output is not written to a terminal)");
-  }
-  if (!to_stdout) req.output = a.output;
+  std::unique_ptr<ops::PublishedOutput> remote_out;  // --self-contained into an object store
+  if (auto e = localise_output(a.self_contained, *storage_config, a.force, remote_out)) return fail("convert", *e);
+  return naming_uris(staged.get(), remote_out.get(), [&]() -> int {
+    if (auto e = localise_path_args({&a.output})) return fail("convert", *e);
+    auto allowed = parse_allow_outside(a.allow_outside);
+    if (!allowed) return fail("convert", "--allow-outside: expected a directory, got an empty value");
+    if (!a.self_contained.empty() && req.to != ops::OutputForm::kFlink) {
+      return fail("convert", "--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
+    }
+    if (a.self_contained.empty() && !maps.empty()) return fail("convert", "--map applies to --self-contained only");
+    if (a.self_contained.empty() && !allowed->empty()) {
+      return fail("convert", "--allow-outside applies to --self-contained only");
+    }
+    const bool to_stdout = a.output.empty() || a.output == "-";
+    if (a.self_contained.empty() && to_stdout && req.to != ops::OutputForm::kJson && !a.dry_run &&
+        ::isatty(STDOUT_FILENO)) {
+      return fail("convert", "-o OUT is needed for --to " + a.to + " (binary output is not written to a terminal)");
+    }
+    if (!to_stdout) req.output = a.output;
 
-  ops::SnapshotInput in = ops::load_snapshot_input(a.input, *from);
-  try {
-    if (!a.self_contained.empty()) {
-      print_notes(ops::apply_format_version(in, req.version, req.properties), stderr);
-      return run_self_contained(a, in, maps, *allowed);
-    }
-    ops::ConvertPlan plan = ops::plan_convert(in, req);
-    const std::string where = plan.target.empty() ? "stdout" : plan.target.string();
-    if (a.dry_run) {
-      std::fprintf(stdout, "would write %s (%zu bytes, --to %s, format version %d)\n", where.c_str(), plan.bytes.size(),
-                   a.to.c_str(), plan.version);
-      print_notes(plan.notes, stdout);
-      return kExitOk;
-    }
-    if (plan.target.empty()) {
-      if (std::fwrite(plan.bytes.data(), 1, plan.bytes.size(), stdout) != plan.bytes.size()) {
-        return fail("convert", "cannot write to stdout");
+    ops::SnapshotInput in = ops::load_snapshot_input(a.input, *from);
+    try {
+      if (!a.self_contained.empty()) {
+        print_notes(ops::apply_format_version(in, req.version, req.properties), stderr);
+        return run_self_contained(a, in, maps, *allowed, remote_out.get(), staged.get());
       }
-      print_notes(plan.notes, stderr);
-    } else {
-      io::write_file_atomically(plan.target, plan.bytes, a.force);
-      std::fprintf(stdout, "wrote %s (%zu bytes, --to %s, format version %d)\n", where.c_str(), plan.bytes.size(),
-                   a.to.c_str(), plan.version);
-      print_notes(plan.notes, stdout);
+      ops::ConvertPlan plan = ops::plan_convert(in, req);
+      const std::string where = plan.target.empty() ? "stdout" : plan.target.string();
+      if (a.dry_run) {
+        std::fprintf(stdout, "would write %s (%zu bytes, --to %s, format version %d)\n", where.c_str(),
+                     plan.bytes.size(), a.to.c_str(), plan.version);
+        print_notes(plan.notes, stdout);
+        return kExitOk;
+      }
+      if (plan.target.empty()) {
+        if (std::fwrite(plan.bytes.data(), 1, plan.bytes.size(), stdout) != plan.bytes.size()) {
+          return fail("convert", "cannot write to stdout");
+        }
+        print_notes(plan.notes, stderr);
+      } else {
+        io::write_file_atomically(plan.target, plan.bytes, a.force);
+        std::fprintf(stdout, "wrote %s (%zu bytes, --to %s, format version %d)\n", where.c_str(), plan.bytes.size(),
+                     a.to.c_str(), plan.version);
+        print_notes(plan.notes, stdout);
+      }
+      return kExitOk;
+    } catch (const codec::CodecError& e) {
+      // Adds the input's name: the encoder knows only the field.
+      throw util::Error(e.kind(), a.input + ": " + e.what());
     }
-    return kExitOk;
-  } catch (const codec::CodecError& e) {
-    // Adds the input's name: the encoder knows only the field.
-    throw util::Error(e.kind(), a.input + ": " + e.what());
-  }
+  });
 }
 
 }  // namespace
@@ -225,7 +244,8 @@ void register_convert(CLI::App& app, int& exit_code) {
                   "Rewrite absolute paths starting with FROM to start with TO (repeatable)");
   cmd->add_option("-o,--output", args->output, "Output file (a directory: OUT/_metadata); - or absent: stdout");
   cmd->add_option("--self-contained", args->self_contained,
-                  "Write a self-contained savepoint-style directory OUT holding every referenced file");
+                  "Write a self-contained savepoint-style directory OUT holding every referenced file (or fill an "
+                  "s3:// prefix)");
   add_map_option(*cmd, args->maps);
   add_storage_config_option(*cmd, args->defines);
   add_allow_outside_option(*cmd, args->allow_outside);

@@ -67,8 +67,13 @@ std::string render(const MaterializeArgs& a, const ops::MaterializePlan& p, cons
         break;
       }
     }
-    s +=
-        fmt::format("read it with: ldb --db={} --ignore_unknown_options --column_family={} scan --hex\n", a.output, cf);
+    if (read_in_object_store(a.output)) {
+      s += fmt::format(
+          "read a local copy of it with: ldb --db=DIR --ignore_unknown_options --column_family={} scan --hex\n", cf);
+    } else {
+      s += fmt::format("read it with: ldb --db={} --ignore_unknown_options --column_family={} scan --hex\n", a.output,
+                       cf);
+    }
   }
   if (r) {
     for (const auto& n : r->notes) s += "note: " + n + "\n";
@@ -86,26 +91,37 @@ int run_materialize(MaterializeArgs& a) {
   if (!storage_config) return fail("materialize", "-D " + bad + ": expected KEY=VALUE");
   std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
   if (auto e = localise_input(a.input, *maps, *storage_config, staged)) return fail("materialize", *e);
-  if (auto e = localise_path_args({&a.output})) return fail("materialize", *e);
-  auto allowed = parse_allow_outside(a.allow_outside);
-  if (!allowed) return fail("materialize", "--allow-outside: expected a directory, got an empty value");
-  ops::OperatorSelector sel;
-  if (!a.uid.empty()) sel.uid = a.uid;
-  else sel.operator_id = a.operator_id;
-  ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
-  if (!in.location) return fail("materialize", a.input + ": needs a Flink snapshot on disk");
-  ops::MaterializePlan plan = ops::plan_materialize(in.md, *in.location, sel, a.subtask, *maps, *allowed);
-  ops::check_materialize_output(plan, a.output, a.force);
-  std::optional<ops::MaterializeResult> result;
-  if (!a.dry_run) result = ops::write_materialized(plan, a.output, a.force, a.copy, !a.no_check);
-  const ops::MaterializeResult* r = result ? &*result : nullptr;
-  if (a.json) {
-    json::write_json(rocks_json::materialize_message(a.input, a.output, plan, r), a.pretty, stdout);
-    std::fputc('\n', stdout);
-  } else {
-    std::fputs(render(a, plan, r).c_str(), stdout);
-  }
-  return kExitOk;
+  std::unique_ptr<ops::PublishedOutput> remote_out;  // DIR in an object store: built here, then uploaded
+  if (auto e = localise_output(a.output, *storage_config, a.force, remote_out)) return fail("materialize", *e);
+  return naming_uris(staged.get(), remote_out.get(), [&]() -> int {
+    auto allowed = parse_allow_outside(a.allow_outside);
+    if (!allowed) return fail("materialize", "--allow-outside: expected a directory, got an empty value");
+    ops::OperatorSelector sel;
+    if (!a.uid.empty()) sel.uid = a.uid;
+    else sel.operator_id = a.operator_id;
+    ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+    if (!in.location) return fail("materialize", a.input + ": needs a Flink snapshot on disk");
+    ops::MaterializePlan plan = ops::plan_materialize(in.md, *in.location, sel, a.subtask, *maps, *allowed);
+    auto write = [&](const std::filesystem::path& out) -> std::optional<ops::MaterializeResult> {
+      ops::check_materialize_output(plan, out, a.force && !remote_out);
+      if (a.dry_run) return std::nullopt;
+      return ops::write_materialized(plan, out, a.force && !remote_out, a.copy, !a.no_check);
+    };
+    std::optional<ops::MaterializeResult> result = write(where_to_write(a.output, remote_out));
+    if (result && remote_out) remote_out->publish();
+    const ops::MaterializeResult* r = result ? &*result : nullptr;
+    // Object-store input and output named by their URIs, not the private directories.
+    auto display = [&](std::string_view text) { return name_uris(text, staged.get(), remote_out.get()); };
+    emit_displayed(stdout, display, [&](std::FILE* out) {
+      if (a.json) {
+        json::write_json(rocks_json::materialize_message(a.input, a.output, plan, r), a.pretty, out);
+        std::fputc('\n', out);
+      } else {
+        std::fputs(render(a, plan, r).c_str(), out);
+      }
+    });
+    return kExitOk;
+  });
 }
 
 }  // namespace
@@ -121,7 +137,9 @@ void register_materialize(CLI::App& app, int& exit_code) {
       "The snapshot is never modified; DIR appears complete or not at all. Exit 0 ok, 1 the files do not\n"
       "open as a database, 2 usage error, unreadable input, or state that is not a RocksDB database.");
   cmd->add_option("snapshot", args->input, "Snapshot directory or _metadata file")->required();
-  cmd->add_option("dir", args->output, "Directory to create (absent or empty; --force replaces an earlier database)")
+  cmd->add_option("dir", args->output,
+                  "Directory to create (absent or empty; --force replaces an earlier database), or an s3:// prefix "
+                  "to fill")
       ->required();
   cmd->add_option("--uid", args->uid, "The operator's uid");
   cmd->add_option("--operator", args->operator_id, "The operator's id (32 hex digits)");

@@ -10,7 +10,6 @@
 #include "map_flags.h"
 #include "ops/convert.h"
 #include "ops/pack.h"
-#include "ops/published_output.h"
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
 #include "path_args.h"
@@ -39,42 +38,49 @@ int run_pack(PackArgs& a) {
   if (!storage_config) return fail("pack", "-D " + bad + ": expected KEY=VALUE");
   std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
   if (auto e = localise_input(a.input, maps, *storage_config, staged)) return fail("pack", *e);
-  if (auto e = localise_path_args({&a.output})) return fail("pack", *e, kExitUsage);
-  auto allowed = parse_allow_outside(a.allow_outside);
-  if (!allowed) return fail("pack", "--allow-outside: expected a directory, got an empty value", kExitUsage);
-  ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
-  ops::SelfContainOptions opt;
-  opt.mappings = maps;
-  opt.allow_outside = *allowed;
-  ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
-  write_report_json::Outcome outcome;
-  if (!a.dry_run) {
-    ops::PackOptions po;
-    po.level = a.level;
-    po.threads = a.threads;
-    ops::PackStats st = ops::pack_snapshot(plan, a.output, a.force, po);
-    outcome.dry_run = false;
-    outcome.archive_bytes = st.bytes_out;
-  }
-  if (a.json) {
-    write_report_json::write_plan_report("pack", a.input, a.output, plan, outcome, a.pretty, stdout);
+  return naming_uris(staged.get(), nullptr, [&]() -> int {
+    if (auto e = localise_path_args({&a.output})) return fail("pack", *e, kExitUsage);
+    auto allowed = parse_allow_outside(a.allow_outside);
+    if (!allowed) return fail("pack", "--allow-outside: expected a directory, got an empty value", kExitUsage);
+    ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
+    ops::SelfContainOptions opt;
+    opt.mappings = maps;
+    opt.allow_outside = *allowed;
+    ops::SelfContainedPlan plan = ops::plan_self_contained(in.md, *in.location, opt);
+    write_report_json::Outcome outcome;
+    if (!a.dry_run) {
+      ops::PackOptions po;
+      po.level = a.level;
+      po.threads = a.threads;
+      ops::PackStats st = ops::pack_snapshot(plan, a.output, a.force, po);
+      outcome.dry_run = false;
+      outcome.archive_bytes = st.bytes_out;
+    }
+    // An object-store input named by its URI, not the private copy.
+    auto display = [&](std::string_view text) { return name_uris(text, staged.get(), nullptr); };
+    emit_displayed(stdout, display, [&](std::FILE* out) {
+      if (a.json) {
+        write_report_json::write_plan_report("pack", a.input, a.output, plan, outcome, a.pretty, out);
+        return;
+      }
+      uint64_t payload = plan.total_bytes + plan.metadata.size();
+      if (a.dry_run) {
+        std::fprintf(out, "would pack %zu files (%s) into %s\n", plan.files.size() + 1,
+                     human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str());
+        Table t({"NAME", "SIZE", "SOURCE"}, {false, true, false});
+        for (const auto& f : plan.files)
+          t.row({f.name, human_bytes(static_cast<int64_t>(f.length)), f.source.string()});
+        if (!t.empty()) std::fputs(t.str().c_str(), out);
+      } else {
+        std::fprintf(out, "packed %zu files (%s) into %s (%s, %.1f%%)\n", plan.files.size() + 1,
+                     human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str(),
+                     human_bytes(static_cast<int64_t>(outcome.archive_bytes)).c_str(),
+                     payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload) : 0.0);
+      }
+      for (const auto& n : plan.notes) std::fprintf(out, "note: %s\n", n.c_str());
+    });
     return kExitOk;
-  }
-  uint64_t payload = plan.total_bytes + plan.metadata.size();
-  if (a.dry_run) {
-    std::printf("would pack %zu files (%s) into %s\n", plan.files.size() + 1,
-                human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str());
-    Table t({"NAME", "SIZE", "SOURCE"}, {false, true, false});
-    for (const auto& f : plan.files) t.row({f.name, human_bytes(static_cast<int64_t>(f.length)), f.source.string()});
-    if (!t.empty()) std::fputs(t.str().c_str(), stdout);
-  } else {
-    std::printf("packed %zu files (%s) into %s (%s, %.1f%%)\n", plan.files.size() + 1,
-                human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str(),
-                human_bytes(static_cast<int64_t>(outcome.archive_bytes)).c_str(),
-                payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload) : 0.0);
-  }
-  for (const auto& n : plan.notes) std::printf("note: %s\n", n.c_str());
-  return kExitOk;
+  });
 }
 
 int run_unpack(PackArgs& a) {
@@ -83,15 +89,14 @@ int run_unpack(PackArgs& a) {
   if (!storage_config) return fail("unpack", "-D " + bad + ": expected KEY=VALUE");
   // OUT in an object store: extracted and verified here first, then uploaded with `_metadata` last.
   std::unique_ptr<ops::PublishedOutput> remote_out;
-  if (!a.list && read_in_object_store(a.output)) {
-    remote_out = std::make_unique<ops::PublishedOutput>(a.output, *storage_config, a.force);
-  } else if (auto e = localise_path_args({&a.output})) {
+  if (a.list) {
+    if (auto e = localise_path_args({&a.output})) return fail("unpack", *e, kExitUsage);
+  } else if (auto e = localise_output(a.output, *storage_config, a.force, remote_out)) {
     return fail("unpack", *e, kExitUsage);
   }
   if (auto e = localise_path_args({&a.input})) return fail("unpack", *e, kExitUsage);
   if (a.output.empty() && !a.list) return fail("unpack", "OUT is required (or --list)", kExitUsage);
-  ops::UnpackStats st = ops::unpack_archive(
-      a.input, remote_out ? remote_out->local_dir() : std::filesystem::path(a.output), a.force, a.list);
+  ops::UnpackStats st = ops::unpack_archive(a.input, where_to_write(a.output, remote_out), a.force, a.list);
   if (remote_out) remote_out->publish();
   if (a.json) {
     write_report_json::write_unpack_report(a.input, a.output, st, a.list, a.pretty, stdout);

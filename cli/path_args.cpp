@@ -43,6 +43,20 @@ std::optional<std::string> localise_input(std::string& input, std::vector<snapsh
   return std::nullopt;
 }
 
+std::optional<std::string> localise_output(std::string& output, const std::map<std::string, std::string>& config,
+                                           bool replace, std::unique_ptr<ops::PublishedOutput>& remote) {
+  if (!read_in_object_store(output)) return localise_path_args({&output});
+  remote = std::make_unique<ops::PublishedOutput>(output, config, replace);
+  return std::nullopt;
+}
+
+std::string name_uris(std::string_view text, const ops::StagedSnapshot* staged, const ops::PublishedOutput* remote) {
+  std::string s(text);
+  if (staged) s = staged->name_uri(s);
+  if (remote) s = remote->name_uri(s);
+  return s;
+}
+
 std::optional<std::string> localise_path_args(std::initializer_list<std::string*> args,
                                               const std::vector<snapshot::PathMapping>* maps) {
   for (std::string* a : args) {

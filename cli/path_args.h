@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "ops/published_output.h"
 #include "ops/staged_snapshot.h"
 #include "snapshot/paths.h"
+#include "util/error.h"
 
 namespace ckpt::cli {
 
@@ -33,6 +35,35 @@ bool read_in_object_store(const std::string& path, const std::vector<snapshot::P
 std::optional<std::string> localise_input(std::string& input, std::vector<snapshot::PathMapping>& maps,
                                           const std::map<std::string, std::string>& config,
                                           std::unique_ptr<ops::StagedSnapshot>& staged);
+
+// The output directory of a command that writes a snapshot or database directory (unpack,
+// convert --self-contained, compact, materialize): an object-store URI no --map covers is written
+// through `remote` (ops::PublishedOutput: a private local directory, uploaded by publish();
+// `output` stays the URI, for the messages); anything else is localised as localise_path_args
+// does. A non-empty prefix without `replace`, a bad URI or missing credentials are thrown
+// (util::Error, kUsage). The directory to write is where_to_write(output, remote).
+std::optional<std::string> localise_output(std::string& output, const std::map<std::string, std::string>& config,
+                                           bool replace, std::unique_ptr<ops::PublishedOutput>& remote);
+inline std::filesystem::path where_to_write(const std::string& output,
+                                            const std::unique_ptr<ops::PublishedOutput>& remote) {
+  return remote ? remote->local_dir() : std::filesystem::path(output);
+}
+
+// `text` naming a staged input and a published output by their URIs instead of the private
+// directories that stand for them (either may be null).
+std::string name_uris(std::string_view text, const ops::StagedSnapshot* staged, const ops::PublishedOutput* remote);
+
+// Runs `body`; a util::Error it throws is rethrown (same kind) with name_uris applied, so that no
+// error line names a private directory.
+template <class Body>
+int naming_uris(const ops::StagedSnapshot* staged, const ops::PublishedOutput* remote, Body&& body) {
+  try {
+    return body();
+  } catch (const util::Error& e) {
+    if (!staged && !remote) throw;
+    throw util::Error(e.kind(), name_uris(e.what(), staged, remote));
+  }
+}
 
 std::optional<std::string> localise_path_args(std::vector<std::string>& args,
                                               const std::vector<snapshot::PathMapping>* maps = nullptr);

@@ -157,6 +157,15 @@ std::string render_explanation(const ops::PlanRun& run, const ops::Explanation& 
   return out + t.str();
 }
 
+void print_explanation(const ops::PlanRun& run, const ops::Explanation& e, const PlanArgs& a, std::FILE* out) {
+  if (a.json) {
+    json::write_json(prune_json::explanation_message(run, e), a.pretty, out);
+    std::fputs("\n", out);
+  } else {
+    std::fputs(render_explanation(run, e).c_str(), out);
+  }
+}
+
 }  // namespace
 
 void add_plan_flags(CLI::App* cmd, PlanArgs& a) {
@@ -185,18 +194,8 @@ namespace {
 
 // Writes what `write` prints with the virtual paths of `root` spelled as its URIs.
 void emit_displayed(const ops::StoreRoot& root, std::FILE* to, const std::function<void(std::FILE*)>& write) {
-  char* buf = nullptr;
-  size_t len = 0;
-  std::FILE* mem = ::open_memstream(&buf, &len);
-  if (!mem) {
-    write(to);
-    return;
-  }
-  write(mem);
-  std::fclose(mem);
-  std::string text = root.display(std::string_view(buf, len));
-  std::free(buf);
-  std::fwrite(text.data(), 1, text.size(), to);
+  cli::emit_displayed(
+      to, [&root](std::string_view text) { return root.display(text); }, write);
 }
 
 // prune and gc on an object-store root (ops/store_plan.h).
@@ -210,12 +209,8 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
     std::fprintf(stderr, "%s: -D %s: expected KEY=VALUE\n", who.c_str(), bad.c_str());
     return kExitUsage;
   }
-  if (!a.explain.empty()) {
-    std::fprintf(stderr, "%s: --explain is not supported on an object-store root yet\n", who.c_str());
-    return kExitUsage;
-  }
   ops::StoreRoot root(a.root, *config);
-  const bool apply = !a.dry_run;
+  const bool apply = !a.dry_run && a.explain.empty();
   std::optional<ops::StoreLease> lease;
   if (apply) {
     std::string holder;
@@ -245,6 +240,16 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
     std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), root.display(w).c_str());
   for (const auto& m : run.plan.moved)
     std::fprintf(stderr, "%s: %s\n", who.c_str(), root.display(moved_line(m, run.inventory.root)).c_str());
+  if (!a.explain.empty()) {
+    std::optional<ops::Explanation> e = ops::explain_store(run, root, a.explain, maps);
+    if (!e) {
+      std::fprintf(stderr, "%s: --explain %s: expected an object of %s or a path under a --map\n", who.c_str(),
+                   a.explain.c_str(), root.uri().c_str());
+      return kExitUsage;
+    }
+    emit_displayed(root, stdout, [&](std::FILE* out) { print_explanation(run, *e, a, out); });
+    return kExitOk;
+  }
   std::optional<ops::ApplyResult> outcome;
   if (apply) outcome = ops::apply_store_plan(run, root, maps);
   emit_displayed(root, stdout, [&](std::FILE* out) {
@@ -352,13 +357,7 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
       std::fprintf(stderr, "%s: --explain %s: a remote path no --map covers\n", who.c_str(), a.explain.c_str());
       return kExitUsage;
     }
-    ops::Explanation e = ops::explain(run, *file, req.mappings);
-    if (a.json) {
-      json::write_json(prune_json::explanation_message(run, e), a.pretty, stdout);
-      std::fputs("\n", stdout);
-    } else {
-      std::fputs(render_explanation(run, e).c_str(), stdout);
-    }
+    print_explanation(run, ops::explain(run, *file, req.mappings), a, stdout);
     return kExitOk;
   }
 

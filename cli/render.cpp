@@ -3,10 +3,27 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "util/time_format.h"
 
 namespace ckpt::cli {
+
+void emit_displayed(std::FILE* to, const std::function<std::string(std::string_view)>& display,
+                    const std::function<void(std::FILE*)>& write) {
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* mem = ::open_memstream(&buf, &len);
+  if (!mem) {
+    write(to);
+    return;
+  }
+  write(mem);
+  std::fclose(mem);
+  std::string text = display(std::string_view(buf, len));
+  std::free(buf);
+  std::fwrite(text.data(), 1, text.size(), to);
+}
 
 std::string human_bytes(int64_t bytes) {
   if (bytes < 0) return "?";

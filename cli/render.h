@@ -3,12 +3,18 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ckpt::cli {
+
+// Writes what `write` prints to `to`, the whole text passed through `display` first (e.g. a
+// private or virtual directory spelled as the URI it stands for).
+void emit_displayed(std::FILE* to, const std::function<std::string(std::string_view)>& display,
+                    const std::function<void(std::FILE*)>& write);
 
 // 1536 -> "1.5 KiB"; exact bytes below 1 KiB.
 std::string human_bytes(int64_t bytes);

@@ -904,7 +904,8 @@ PlanRun plan_root(const PlanRequest& request, const std::function<Decisions(cons
   return run;
 }
 
-Explanation explain(const PlanRun& run, const fs::path& file, const std::vector<snapshot::PathMapping>& mappings) {
+Explanation explain(const PlanRun& run, const fs::path& file, const std::vector<snapshot::PathMapping>& mappings,
+                    const snapshot::MetadataReader& read) {
   Explanation e;
   e.path = file;
   e.file = run.graph.find(file);
@@ -912,7 +913,7 @@ Explanation explain(const PlanRun& run, const fs::path& file, const std::vector<
     for (uint32_t u : run.graph.files[*e.file].users) {
       const GraphSnapshot& s = run.graph.snapshots[u];
       try {
-        flink::Metadata md = flink::read_metadata_file(s.loc.metadata);
+        flink::Metadata md = read ? read(s.loc) : flink::read_metadata_file(s.loc.metadata);
         for (auto& r : snapshot::file_refs(md, s.loc.directory, mappings)) {
           if (r.resolved.kind != snapshot::ResolvedPath::Kind::kLocal) continue;
           if (r.resolved.local.lexically_normal() != file) continue;

@@ -239,7 +239,9 @@ struct Explanation {
   std::vector<FileUse> uses;     // every handle of every snapshot that references it
   std::string verdict;           // "kept", "deleted (orphan)", "younger than grace", ...
 };
+// `read`: how a user's `_metadata` is read again (empty: from the local file; an object-store
+// root's reader, ops/store_plan.h).
 Explanation explain(const PlanRun& run, const std::filesystem::path& file,
-                    const std::vector<snapshot::PathMapping>& mappings);
+                    const std::vector<snapshot::PathMapping>& mappings, const snapshot::MetadataReader& read = {});
 
 }  // namespace ckpt::ops

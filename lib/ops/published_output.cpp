@@ -1,5 +1,7 @@
 #include "ops/published_output.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -7,7 +9,9 @@
 #include <vector>
 
 #include "io/decode_error.h"
+#include "ops/convert.h"
 #include "snapshot/layout.h"
+#include "util/replace_all.h"
 
 namespace ckpt::ops {
 namespace fs = std::filesystem;
@@ -32,7 +36,19 @@ PublishedOutput::~PublishedOutput() {
   fs::remove_all(tmp_, ec);
 }
 
+std::string PublishedOutput::name_uri(std::string_view text) const {
+  return util::replace_all(text, local_.native(), uri_);
+}
+
 uint64_t PublishedOutput::publish() {
+  if (fs::exists(local_ / snapshot::kMetadataFileName)) {
+    std::vector<std::string> problems = check_self_contained(local_);
+    if (!problems.empty()) {
+      throw util::Error(util::ErrorKind::kRefused,
+                        name_uri(uri_ + ": not published: its _metadata is not self-contained (" + problems.front() +
+                                 (problems.size() > 1 ? fmt::format("; {} more", problems.size() - 1) : "") + ")"));
+    }
+  }
   std::vector<std::string> files, keys;
   std::string metadata_file, metadata_key;
   const std::string base = opened_.key.empty() ? "" : opened_.key + "/";

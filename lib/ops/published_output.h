@@ -1,9 +1,15 @@
 // An output directory in an object store, for the commands that write a snapshot directory
-// (unpack, convert --self-contained, compact): the command writes into a private local directory
-// under TMPDIR, and publish() uploads it under the output prefix, every object but `_metadata`
-// first and `_metadata` last, so that the snapshot exists for readers only once it is whole (as
-// Flink's own checkpoints do). A prefix that already holds objects is refused unless `replace`.
-// The local directory goes with the object.
+// (unpack, convert --self-contained, compact) or a database directory (materialize): the command
+// writes into a private local directory under TMPDIR, and publish() uploads it under the output
+// prefix, every object but `_metadata` first and `_metadata` last, so that the snapshot exists for
+// readers only once it is whole (as Flink's own checkpoints do). A prefix that already holds
+// objects is refused unless `replace`. The local directory goes with the object.
+//
+// Only a self-contained snapshot is published: its `_metadata` has relative handles only, which
+// keep their meaning under the prefix. A `_metadata` with an absolute handle (which would name
+// the private directory or this host's files once uploaded) is refused before anything is
+// uploaded (ops::check_self_contained). Its errors name the URI, never the private directory
+// (name_uri spells the directory as the URI in other messages: cli/path_args.h).
 #pragma once
 
 #include <filesystem>
@@ -26,7 +32,12 @@ class PublishedOutput {
 
   // Where the command writes (absent until it does).
   const std::filesystem::path& local_dir() const { return local_; }
-  // Uploads local_dir() to the prefix; returns the objects written.
+  const std::string& uri() const { return uri_; }
+  // `text` with local_dir() replaced by the URI.
+  std::string name_uri(std::string_view text) const;
+  // Checks that a `_metadata` in local_dir() is self-contained (util::Error kRefused, naming the
+  // URI, and nothing uploaded when not), then uploads local_dir() to the prefix; returns the
+  // objects written.
   uint64_t publish();
 
  private:

@@ -19,4 +19,6 @@ StagedSnapshot::StagedSnapshot(const std::string& uri, const std::map<std::strin
   local_path_ = copy_->local_of(uri);
 }
 
+std::string StagedSnapshot::name_uri(std::string_view text) const { return copy_->name_uri(text); }
+
 }  // namespace ckpt::ops

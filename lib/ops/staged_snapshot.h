@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "snapshot/paths.h"
@@ -26,6 +27,9 @@ class StagedSnapshot {
   const std::filesystem::path& local_path() const { return local_path_; }
   // The bucket, as each scheme names it, onto the copy.
   const std::vector<snapshot::PathMapping>& mappings() const { return copy_->mappings(); }
+  // `text` with the copy's directory spelled as the bucket's URI (under the scheme of `uri`), so
+  // that a message or report names the objects, not the private copy.
+  std::string name_uri(std::string_view text) const;
   uint64_t objects() const { return copy_->objects(); }
   uint64_t bytes() const { return copy_->bytes(); }
 

@@ -22,6 +22,7 @@
 #include "storage/object_uri.h"
 #include "storage/open_store.h"
 #include "util/error.h"
+#include "util/replace_all.h"
 #include "util/saturating.h"
 
 namespace fs = std::filesystem;
@@ -342,19 +343,7 @@ std::optional<std::string> StoreRoot::key_of(std::string_view v) const {
 
 std::string StoreRoot::display(std::string_view v) const {
   // Virtual paths inside messages too: every occurrence of the bucket's virtual directory.
-  std::string out;
-  const std::string from = vbucket_;
-  const std::string to = scheme_ + "://" + bucket_;
-  size_t i = 0;
-  for (;;) {
-    size_t j = v.find(from, i);
-    if (j == std::string_view::npos) break;
-    out.append(v.substr(i, j - i));
-    out += to;
-    i = j + from.size();
-  }
-  out.append(v.substr(i));
-  return out;
+  return util::replace_all(v, vbucket_, scheme_ + "://" + bucket_);
 }
 
 std::vector<snapshot::PathMapping> StoreRoot::mappings() const {
@@ -420,6 +409,20 @@ PlanRun plan_store_root(StoreRoot& root, const StorePlanRequest& request,
     g.run.plan = make_plan(g.run.graph, g.run.inventory, decide(g.run.graph), opts);
   }
   return std::move(g.run);
+}
+
+std::optional<Explanation> explain_store(const PlanRun& run, StoreRoot& root, const std::string& file,
+                                         const std::vector<snapshot::PathMapping>& mappings) {
+  std::vector<snapshot::PathMapping> maps = root.mappings();
+  maps.insert(maps.end(), mappings.begin(), mappings.end());
+  std::optional<fs::path> path = snapshot::local_path_of(file, maps);
+  if (!path) return std::nullopt;
+  snapshot::MetadataReader read = [&root](const snapshot::Location& loc) {
+    auto key = root.key_of(loc.metadata.native());
+    return flink::parse_metadata(root.store().read(key ? *key : loc.metadata.native(), kMaxMetadataBytes),
+                                 root.display(loc.metadata.native()));
+  };
+  return explain(run, *path, maps, read);
 }
 
 // ---------------------------------------------------------------------------------------------

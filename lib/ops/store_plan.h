@@ -94,6 +94,13 @@ struct StorePlanRequest {
 PlanRun plan_store_root(StoreRoot& root, const StorePlanRequest& request,
                         const std::function<Decisions(const snapshot::ReferenceGraph&)>& decide);
 
+// `--explain FILE` on a store root: ops::explain over `run` (from plan_store_root), the users'
+// `_metadata` read again from the store. `file`: a URI of the root's bucket (any of its schemes)
+// or a path under one of `mappings` (--map); nullopt when it is neither. Paths in the result are
+// virtual (StoreRoot::display names them).
+std::optional<Explanation> explain_store(const PlanRun& run, StoreRoot& root, const std::string& file,
+                                         const std::vector<snapshot::PathMapping>& mappings);
+
 // The lease of a root for the lifetime of the object (released by release() or the destructor).
 class StoreLease {
  public:

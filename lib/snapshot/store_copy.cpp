@@ -12,6 +12,7 @@
 #include "snapshot/file_refs.h"
 #include "storage/object_uri.h"
 #include "util/error.h"
+#include "util/replace_all.h"
 
 namespace ckpt::snapshot {
 namespace fs = std::filesystem;
@@ -26,6 +27,7 @@ StoreCopy::StoreCopy(storage::ObjectStore& store, const Location& loc, std::stri
   if (!::mkdtemp(pattern.data())) throw io::IoError(pattern + ": cannot create: " + std::strerror(errno));
   dir_ = pattern;
   bucket_dir_ = dir_ / root->bucket;
+  bucket_uri_ = root->scheme + "://" + root->bucket;
   for (const char* scheme : {"s3", "s3a", "s3p", "gs"}) {
     storage::ObjectUri u{scheme, root->bucket, ""};
     if (storage::same_bucket(u, *root)) mappings_.push_back({std::string(scheme) + "://" + root->bucket, bucket_dir_});
@@ -71,6 +73,10 @@ StoreCopy::StoreCopy(storage::ObjectStore& store, const Location& loc, std::stri
 StoreCopy::~StoreCopy() {
   std::error_code ec;
   fs::remove_all(dir_, ec);
+}
+
+std::string StoreCopy::name_uri(std::string_view text) const {
+  return util::replace_all(text, bucket_dir_.native(), bucket_uri_);
 }
 
 fs::path StoreCopy::local_of(std::string_view uri) const {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,11 +37,15 @@ class StoreCopy {
   std::filesystem::path local_of(std::string_view uri) const;
   // The bucket, as each scheme names it, onto the copy.
   const std::vector<PathMapping>& mappings() const { return mappings_; }
+  // `text` with the copy's bucket directory spelled as the bucket's URI (under the scheme the
+  // snapshot was named with), so that a message names the objects, not the private copy.
+  std::string name_uri(std::string_view text) const;
   uint64_t objects() const { return objects_; }
   uint64_t bytes() const { return bytes_; }
 
  private:
   std::filesystem::path dir_, bucket_dir_;
+  std::string bucket_uri_;
   std::vector<PathMapping> mappings_;
   uint64_t objects_ = 0, bytes_ = 0;
 };

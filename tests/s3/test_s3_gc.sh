@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gc and prune on s3:// roots against the local S3 (strict SigV4 proxy, fault injection): the
 # same safety rules as locally (lib/ops/deletion_plan.h), one listing, two-phase deletes through
-# DeleteObjects, a lease against concurrent runs (lib/ops/store_plan.h).
+# DeleteObjects, a lease against concurrent runs, --explain (lib/ops/store_plan.h).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../cli/lib.sh
 . "$here/../cli/lib.sh" "$1" "$2"
@@ -39,6 +39,29 @@ s3_ls "s3://$B/ck/" | sort | cmp -s - "$TMP/before.txt" || fail "gc --dry-run ch
 expect_exit 0 -- "$CKPT" gc --json --grace 0s --dry-run "s3://$B/ck"
 grep -q "\"s3://$B/ck\"" "$TMP/out" || fail "gc --json: root not shown as its s3:// URI"
 checks=$((checks + 2))
+# --explain: which snapshots use an object and what the plan does with it; read only (no lease).
+used=$("$CKPT" inspect --files "s3://$B/ck/$job/$latest_name" | grep -o "s3://$B/ck/$job/shared/[0-9a-f-]*" | head -1)
+[ -n "$used" ] || fail "the latest checkpoint uses no shared object"
+expect_exit 0 -- "$CKPT" gc --grace 0s --explain "$used" "s3://$B/ck"
+expect_out "^file +$used\$"
+expect_out "^used by +[1-9][0-9]* snapshots?, "
+expect_out "^verdict +kept: used by [1-9]"
+expect_out "^$job/$latest_name +keep"
+expect_exit 0 -- "$CKPT" gc --grace 0s --explain "s3a://$B/ck/$job/shared/orphan-1" --json "s3://$B/ck"
+python3 - "$TMP/out" "s3://$B/ck/$job/shared/orphan-1" <<'PY' || fail "gc --explain --json of an orphan: $(cat "$TMP/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert not d.get("referenced") and not d.get("uses"), d
+assert d["verdict"] == "deleted (orphan)", d
+assert sys.argv[2] in json.dumps(d), d
+PY
+checks=$((checks + 1))
+expect_exit 0 -- "$CKPT" prune --retain 1 --grace 0s --explain "$used" "s3://$B/ck"
+expect_out "verdict +kept: used by 1 kept snapshot"
+expect_exit 2 -- "$CKPT" gc --grace 0s --explain "s3://other-bucket/x" "s3://$B/ck"
+expect_err "^ckpt gc: --explain s3://other-bucket/x: expected an object of s3://$B/ck or a path under a --map$"
+s3_ls "s3://$B/ck/" | sort | cmp -s - "$TMP/before.txt" || fail "gc --explain changed the bucket (or left a lease)"
+checks=$((checks + 1))
 expect_exit 0 -- "$CKPT" gc --grace 0s "s3://$B/ck"
 s3_ls "s3://$B/ck/" | sort >"$TMP/after.txt"
 grep -q orphan "$TMP/after.txt" && fail "gc left orphans"

@@ -21,6 +21,7 @@
 #include "io/mutf8.h"
 #include "ops/convert.h"
 #include "ops/inspect.h"
+#include "ops/published_output.h"
 #include "ops/snapshot_input.h"
 #include "ops/validate.h"
 #include "snapshot/discovery.h"
@@ -370,4 +371,37 @@ TEST_SUITE("fixtures") {
     MESSAGE(done << " fixtures made self-contained (" << validated << " validated), " << refused
                  << " refused (files absent)");
   }
+}
+
+TEST_CASE("published output: only a self-contained _metadata is uploaded, and errors name the URI") {
+  TempDir t;
+  flink::Metadata md = testsupport::synthetic_incremental(1, 2, 2, 2, (t / "ckpts").string());
+  // Absolute handles (into t/ckpts): once uploaded they would name this host's files.
+  {
+    ops::PublishedOutput out((t / "target").string(), {}, false);
+    const fs::path local = out.local_dir();
+    testsupport::write_snapshot_on_disk(md, local);
+    try {
+      out.publish();
+      FAIL("a _metadata with absolute handles was published");
+    } catch (const util::Error& e) {
+      CHECK(e.kind() == util::ErrorKind::kRefused);
+      std::string what = e.what();
+      CHECK(what.starts_with((t / "target").string() + ": not published: its _metadata is not self-contained ("));
+      CHECK(what.find(local.string()) == std::string::npos);
+    }
+    CHECK(!fs::exists(t / "target/_metadata"));
+    CHECK(out.name_uri("at " + (local / "x").string() + ", " + local.string()) ==
+          "at " + (t / "target/x").string() + ", " + (t / "target").string());
+  }
+  // The same snapshot made self-contained: uploaded, `_metadata` with it.
+  fs::path chk = t / "ckpts/chk-3";
+  testsupport::write_snapshot_on_disk(md, chk);
+  ops::SelfContainedPlan plan = ops::plan_self_contained(md, snapshot::locate(chk / "_metadata"), {});
+  ops::PublishedOutput out((t / "target").string(), {}, false);
+  ops::write_self_contained(plan, out.local_dir(), false, false);
+  CHECK(out.publish() == plan.files.size() + 1);
+  CHECK(ops::check_self_contained(t / "target").empty());
+  // A prefix that holds objects is refused.
+  CHECK_THROWS_AS(ops::PublishedOutput((t / "target").string(), {}, false), util::Error);
 }
