@@ -30,8 +30,7 @@ std::optional<int> resolve_run_options(RunArgs& a, bool restore, const char* cmd
   auto e = localise_path_args({&local_restore, &a.config_file, &a.params.input_dir, &a.params.output_dir});
   if (!local_restore.empty()) a.restore_path = local_restore;
   if (e) {
-    std::fprintf(stderr, "%s: %s\n", cmd, e->c_str());
-    return kExitUsage;
+    return report_error(cmd, util::ErrorKind::kUsage, *e, kExitUsage);
   }
   pipeline::RawConfig raw;
   if (!a.config_file.empty()) raw = pipeline::parse_flat_yaml(io::read_file_bytes(a.config_file), a.config_file);
