@@ -65,7 +65,21 @@ void print_run_json(const RunArgs& a, const pipeline::RunOptions& o, const pipel
                     const std::vector<std::string>& warnings, const std::string& latest, double rate) {
   RunReport rep;
   rep.set_job_id(r.job_id);
-  rep.set_status(std::string(pipeline::status_name(r.status)));
+  switch (r.status) {
+    case pipeline::RunResult::Status::kFinished:
+      rep.set_status(RunReport::FINISHED);
+      break;
+    case pipeline::RunResult::Status::kStopped:
+      rep.set_status(RunReport::FINISHED);
+      rep.set_stopped_with_savepoint(true);
+      break;
+    case pipeline::RunResult::Status::kCancelled:
+      rep.set_status(RunReport::CANCELED);
+      break;
+    case pipeline::RunResult::Status::kFailed:
+      rep.set_status(RunReport::FAILED);
+      break;
+  }
   rep.set_job_dir(r.job_dir.string());
   rep.set_restored_from(r.restored_from);
   rep.set_parallelism(o.config.parallelism);
