@@ -129,14 +129,15 @@ int inspect_one(const InspectArgs& a, ops::SnapshotSource& source, const snapsho
   ops::InspectOptions options = a.options;
   options.large_arena = a.json || options.subtasks || options.files;  // the table of a summary is small
   ops::InspectResult r = ops::inspect(md, loc, options);
+  if ((a.options.uid || a.options.operator_id) && r.summary().operators().empty()) {
+    // As in text mode, with or without --json: nothing matched is a problem (exit 1), not a report.
+    throw util::Error(
+        util::ErrorKind::kProblems,
+        "no operator matches " + (a.options.uid ? "uid " + *a.options.uid : "id " + *a.options.operator_id));
+  }
   if (a.json) {
     report_json::write_inspect_report(md, r, a.pretty, stdout);
     return kExitOk;
-  }
-  if ((a.options.uid || a.options.operator_id) && r.summary().operators().empty()) {
-    std::fprintf(stderr, "ckpt inspect: no operator matches %s\n",
-                 a.options.uid ? ("uid " + *a.options.uid).c_str() : ("id " + *a.options.operator_id).c_str());
-    return kExitProblems;
   }
   std::fputs(render_summary(r).c_str(), stdout);
   return kExitOk;
@@ -153,8 +154,7 @@ int run_inspect(InspectArgs& a) {
   if (!a.operator_id.empty()) {
     auto id = flink::parse_operator_id(a.operator_id);
     if (!id) {
-      std::fprintf(stderr, "ckpt inspect: --operator %s: expected 32 hex characters\n", a.operator_id.c_str());
-      return kExitUsage;
+      return fail("inspect", "--operator " + a.operator_id + ": expected 32 hex characters");
     }
     a.options.operator_id = flink::to_hex(*id);
   }
@@ -169,9 +169,8 @@ int run_inspect(InspectArgs& a) {
   ops::SnapshotSource source(a.path, *config);
   snapshot::Discovery d = source.discover();
   if (d.single && d.snapshots.empty()) {
-    std::fprintf(stderr, "ckpt inspect: %s: incomplete checkpoint: no _metadata (the checkpoint never completed)\n",
-                 d.incomplete.front().c_str());
-    return kExitUsage;
+    return fail("inspect", d.incomplete.front().string() +
+                               ": incomplete checkpoint: no _metadata (the checkpoint never completed)");
   }
   if (d.single) {
     if (root_options_given(a.root)) {

@@ -27,8 +27,7 @@ int run_prune(const PruneArgs& a) {
   policy.include_savepoints = a.include_savepoints;
   for (auto [flag, v] : {std::pair{"--retain", a.retain}, {"--keep-hourly", a.hourly}, {"--keep-daily", a.daily}}) {
     if (v && *v < 1) {
-      std::fprintf(stderr, "ckpt prune: %s %lld: expected a count of at least 1\n", flag, static_cast<long long>(*v));
-      return kExitUsage;
+      return fail("prune", fmt::format("{} {}: expected a count of at least 1", flag, *v));
     }
   }
   policy.last = a.retain;
@@ -37,16 +36,13 @@ int run_prune(const PruneArgs& a) {
   if (!a.within.empty()) {
     auto d = util::parse_duration_ns(a.within);
     if (!d) {
-      std::fprintf(stderr, "ckpt prune: --keep-within %s: expected %s\n", a.within.c_str(),
-                   std::string(util::kDurationSyntax).c_str());
-      return kExitUsage;
+      return fail("prune", "--keep-within " + a.within + ": expected " + std::string(util::kDurationSyntax));
     }
     policy.within_ns = *d;
   }
   if (!a.config.empty()) {
     if (a.retain) {
-      std::fprintf(stderr, "ckpt prune: give either --retain or --config, not both\n");
-      return kExitUsage;
+      return fail("prune", "give either --retain or --config, not both");
     }
     std::string config = a.config;
     if (auto e = localise_path_args({&config})) return fail("prune", "--config " + *e);
@@ -60,10 +56,9 @@ int run_prune(const PruneArgs& a) {
     }
   }
   if (policy.empty()) {
-    std::fprintf(stderr,
-                 "ckpt prune: refusing an empty policy (it would keep nothing): give --retain N, --keep-within, "
-                 "--keep-hourly, --keep-daily or --config\n");
-    return kExitUsage;
+    return fail("prune",
+                "refusing an empty policy (it would keep nothing): give --retain N, --keep-within, "
+                "--keep-hourly, --keep-daily or --config");
   }
   std::string line;
   auto add = [&](const std::string& s) { line += (line.empty() ? "" : ", ") + s; };

@@ -113,8 +113,7 @@ int run_validate(ValidateArgs& a) {
   std::string bad;
   auto maps = parse_map_flags(a.maps, bad);
   if (!maps) {
-    std::fprintf(stderr, "ckpt validate: --map %s: expected PREFIX=DIR\n", bad.c_str());
-    return kExitUsage;
+    return fail("validate", "--map " + bad + ": expected PREFIX=DIR");
   }
   if (!read_in_object_store(a.path, &*maps)) {
     if (auto e = localise_path_args({&a.path}, &*maps)) return fail("validate", *e);
@@ -126,8 +125,7 @@ int run_validate(ValidateArgs& a) {
   opt.files.mappings = std::move(*maps);
   auto allowed = parse_allow_outside(a.allow_outside);
   if (!allowed) {
-    std::fprintf(stderr, "ckpt validate: --allow-outside: expected a directory, got an empty value\n");
-    return kExitUsage;
+    return fail("validate", "--allow-outside: expected a directory, got an empty value");
   }
   opt.files.allow_outside = std::move(*allowed);
   std::string expect_source;
@@ -172,8 +170,7 @@ int run_validate(ValidateArgs& a) {
   int rc = run.unreadable ? kExitUsage : (run.invalid ? kExitProblems : kExitOk);
   if (a.latest) rc = run.latest_valid ? kExitOk : (run.unreadable ? kExitUsage : kExitProblems);
   if (run.snapshots.empty()) {
-    std::fprintf(stderr, "ckpt validate: %s: no snapshots found\n", a.path.c_str());
-    return a.latest ? kExitProblems : kExitUsage;
+    return fail("validate", a.path + ": no snapshots found", a.latest ? kExitProblems : kExitUsage);
   }
 
   if (a.json) {

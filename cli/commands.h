@@ -9,13 +9,23 @@
 
 #include <CLI/CLI.hpp>
 
+#include "util/error.h"
+
 namespace ckpt::cli {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitProblems = 1;
 inline constexpr int kExitUsage = 2;
 
-// Prints the one error line "ckpt COMMAND: MESSAGE" to stderr and returns `code`.
+// Under --json (set_json_errors, from main), an error is one JSON object on stderr, an
+// ErrorReport of formats/error.proto; otherwise the one line "COMMAND: MESSAGE".
+void set_json_errors(bool on);
+bool json_errors();
+
+// Prints the error (`command` in full: "ckpt inspect") and returns `code`.
+int report_error(std::string_view command, util::ErrorKind kind, std::string_view message, int code);
+
+// report_error("ckpt COMMAND", ...): a usage error, or for kExitProblems a problem.
 int fail(std::string_view command, std::string_view message, int code = kExitUsage);
 
 void register_inspect(CLI::App& app, int& exit_code);

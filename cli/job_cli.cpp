@@ -29,16 +29,14 @@ namespace {
 std::optional<int> resolve_run_options(RunArgs& a, const char* cmd, pipeline::RunOptions& o,
                                        std::vector<std::string>& warnings) {
   if (a.parallelism && *a.parallelism < 1) {
-    std::fprintf(stderr, "%s: -p %d: expected a parallelism of at least 1\n", cmd, *a.parallelism);
-    return kExitUsage;
+    return report_error(cmd, util::ErrorKind::kUsage,
+                        fmt::format("-p {}: expected a parallelism of at least 1", *a.parallelism), kExitUsage);
   }
   if (a.params.generate > 0 && !a.params.input_dir.empty()) {
-    std::fprintf(stderr, "%s: give either --generate N or --input DIR, not both\n", cmd);
-    return kExitUsage;
+    return report_error(cmd, util::ErrorKind::kUsage, "give either --generate N or --input DIR, not both", kExitUsage);
   }
   if (auto e = localise_path_args({&a.config_file, &a.params.input_dir, &a.params.output_dir})) {
-    std::fprintf(stderr, "%s: %s\n", cmd, e->c_str());
-    return kExitUsage;
+    return report_error(cmd, util::ErrorKind::kUsage, *e, kExitUsage);
   }
   pipeline::RawConfig raw;
   if (!a.config_file.empty()) raw = pipeline::raw_config_of(io::read_flink_config(a.config_file), a.config_file);
@@ -58,14 +56,12 @@ std::optional<int> resolve_run_options(RunArgs& a, const char* cmd, pipeline::Ru
   std::string restore_path = o.config.restore_path;
   if (!restore_path.empty()) {
     if (a.params.generate > 0 || !a.params.input_dir.empty()) {
-      std::fprintf(stderr, "%s: a restored job reads the input of its snapshot: drop --generate / --input\n", cmd);
-      return kExitUsage;
+      return report_error(cmd, util::ErrorKind::kUsage,
+                          "a restored job reads the input of its snapshot: drop --generate / --input", kExitUsage);
     }
     if (!read_in_object_store(restore_path)) {
-      if (auto e = localise_path_args({&restore_path})) {
-        std::fprintf(stderr, "%s: %s\n", cmd, e->c_str());
-        return kExitUsage;
-      }
+      if (auto e = localise_path_args({&restore_path}))
+        return report_error(cmd, util::ErrorKind::kUsage, *e, kExitUsage);
     }
     o.restore = restore_path;
   }
@@ -92,7 +88,21 @@ void print_run_json(const RunArgs& a, const pipeline::RunOptions& o, const pipel
                     const std::vector<std::string>& warnings, const std::string& latest, double rate) {
   RunReport rep;
   rep.set_job_id(r.job_id);
-  rep.set_status(std::string(pipeline::status_name(r.status)));
+  switch (r.status) {
+    case pipeline::RunResult::Status::kFinished:
+      rep.set_status(RunReport::FINISHED);
+      break;
+    case pipeline::RunResult::Status::kStopped:
+      rep.set_status(RunReport::FINISHED);
+      rep.set_stopped_with_savepoint(true);
+      break;
+    case pipeline::RunResult::Status::kCancelled:
+      rep.set_status(RunReport::CANCELED);
+      break;
+    case pipeline::RunResult::Status::kFailed:
+      rep.set_status(RunReport::FAILED);
+      break;
+  }
   rep.set_job_dir(r.job_dir.string());
   rep.set_restored_from(r.restored_from);
   rep.set_parallelism(o.config.parallelism);
@@ -197,8 +207,8 @@ int run_job_command(RunArgs& a, bool restore) {
   std::optional<ScratchOutput> scratch;
   if (!o.restore && o.params.output_dir.empty()) {
     if (a.json) {
-      std::fprintf(stderr, "%s: --json needs --output DIR (without it, the results are printed on stdout)\n", cmd);
-      return kExitUsage;
+      return report_error(cmd, util::ErrorKind::kUsage,
+                          "--json needs --output DIR (without it, the results are printed on stdout)", kExitUsage);
     }
     scratch.emplace();
     o.params.output_dir = scratch->dir.string();

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <string_view>
 
 #include "commands.h"
 #include "util/error.h"
@@ -47,20 +48,26 @@ int main(int argc, char** argv) {
     for (const CLI::App* sub : app.get_subcommands()) name += " " + sub->get_name();
     return name;
   };
+  // --json anywhere among the arguments (before a "--") makes errors JSON too, including the ones
+  // of parsing the arguments themselves.
+  for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i) {
+    if (std::string_view(argv[i]) == "--json") ckpt::cli::set_json_errors(true);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : ckpt::cli::kExitUsage;
+    if (e.get_exit_code() == 0 || !ckpt::cli::json_errors()) {
+      int rc = app.exit(e);
+      return rc == 0 ? 0 : ckpt::cli::kExitUsage;
+    }
+    return ckpt::cli::report_error(command(), ckpt::util::ErrorKind::kUsage, e.what(), ckpt::cli::kExitUsage);
   } catch (const ckpt::util::Error& e) {
     // The one place an error's kind becomes an exit status (util/error.h); a command catches only
     // where it adds to the message or recovers.
-    std::fprintf(stderr, "%s: %s\n", command().c_str(), e.what());
-    return ckpt::util::exit_code_of(e.kind());
+    return ckpt::cli::report_error(command(), e.kind(), e.what(), ckpt::util::exit_code_of(e.kind()));
   } catch (const std::exception& e) {
     // Not a util::Error (std::filesystem, std::bad_alloc, a library's own): the same line, exit 2.
-    std::fprintf(stderr, "%s: %s\n", command().c_str(), e.what());
-    return ckpt::cli::kExitUsage;
+    return ckpt::cli::report_error(command(), ckpt::util::ErrorKind::kInternal, e.what(), ckpt::cli::kExitUsage);
   }
   return exit_code;
 }

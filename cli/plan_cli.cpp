@@ -1,6 +1,7 @@
 #include "plan_cli.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -192,6 +193,23 @@ void add_plan_flags(CLI::App* cmd, PlanArgs& a) {
 
 namespace {
 
+int usage_error(const std::string& who, const std::string& message) {
+  return report_error(who, util::ErrorKind::kUsage, message, kExitUsage);
+}
+
+// The plan was refused (fail closed). Text: one line per reason, then "nothing deleted"; --json:
+// one error whose message holds the reasons.
+int refused(const std::string& who, const std::vector<std::string>& reasons) {
+  std::string summary =
+      fmt::format("nothing deleted ({} reason{} above)", reasons.size(), reasons.size() == 1 ? "" : "s");
+  if (json_errors()) {
+    std::string message = fmt::format("nothing deleted: refused: {}", fmt::join(reasons, "; refused: "));
+    return report_error(who, util::ErrorKind::kRefused, message, kExitUsage);
+  }
+  for (const auto& r : reasons) std::fprintf(stderr, "%s: refused: %s\n", who.c_str(), r.c_str());
+  return report_error(who, util::ErrorKind::kRefused, summary, kExitUsage);
+}
+
 // Writes what `write` prints with the virtual paths of `root` spelled as its URIs.
 void emit_displayed(const ops::StoreRoot& root, std::FILE* to, const std::function<void(std::FILE*)>& write) {
   cli::emit_displayed(
@@ -206,8 +224,7 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
   std::string bad;
   auto config = parse_storage_config(a.defines, bad);
   if (!config) {
-    std::fprintf(stderr, "%s: -D %s: expected KEY=VALUE\n", who.c_str(), bad.c_str());
-    return kExitUsage;
+    return usage_error(who, "-D " + bad + ": expected KEY=VALUE");
   }
   ops::StoreRoot root(a.root, *config);
   const bool apply = !a.dry_run && a.explain.empty();
@@ -218,9 +235,10 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
     std::string taken_over;
     lease = ops::StoreLease::try_acquire(root, command, 6 * 3600, holder, &taken_over);
     if (!lease) {
-      std::fprintf(stderr, "%s: %s: another ckpt prune or gc holds the lease %s/%s (%s)\n", who.c_str(),
-                   root.uri().c_str(), root.uri().c_str(), ops::kLeaseName, holder.c_str());
-      return kExitUsage;
+      return report_error(who, util::ErrorKind::kRefused,
+                          fmt::format("{}: another ckpt prune or gc holds the lease {}/{} ({})", root.uri(), root.uri(),
+                                      ops::kLeaseName, holder),
+                          kExitUsage);
     }
     if (!taken_over.empty())
       std::fprintf(stderr, "%s: note: took over the lease of %s\n", who.c_str(), taken_over.c_str());
@@ -230,12 +248,7 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
   req.mappings = maps;
   req.options = options;
   ops::PlanRun run = ops::plan_store_root(root, req, decide);
-  if (!run.refusals.empty()) {
-    for (const auto& r : run.refusals) std::fprintf(stderr, "%s: refused: %s\n", who.c_str(), r.c_str());
-    std::fprintf(stderr, "%s: nothing deleted (%zu reason%s above)\n", who.c_str(), run.refusals.size(),
-                 run.refusals.size() == 1 ? "" : "s");
-    return kExitUsage;
-  }
+  if (!run.refusals.empty()) return refused(who, run.refusals);
   for (const auto& w : run.plan.warnings)
     std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), root.display(w).c_str());
   for (const auto& m : run.plan.moved)
@@ -285,8 +298,7 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   std::string bad;
   auto maps = parse_map_flags(a.maps, bad);
   if (!maps) {
-    std::fprintf(stderr, "%s: --map %s: expected PREFIX=DIR\n", who.c_str(), bad.c_str());
-    return kExitUsage;
+    return usage_error(who, "--map " + bad + ": expected PREFIX=DIR");
   }
   // An object-store root no --map mirrors is planned on the store itself.
   bool store_root = ops::is_object_store_path(a.root);
@@ -301,17 +313,14 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   if (!store_root) path_error = localise_path_args({&a.root}, &*maps);
   if (!path_error && !store_root) path_error = localise_path_args(a.protect, &*maps);
   if (path_error) {
-    std::fprintf(stderr, "%s: %s\n", who.c_str(), path_error->c_str());
-    return kExitUsage;
+    return usage_error(who, *path_error);
   }
   req.root = a.root;
   for (const auto& p : a.protect) req.protect.emplace_back(p);
   req.mappings = std::move(*maps);
   auto grace = util::parse_duration_ns(a.grace);
   if (!grace) {
-    std::fprintf(stderr, "%s: --grace %s: expected %s\n", who.c_str(), a.grace.c_str(),
-                 std::string(util::kDurationSyntax).c_str());
-    return kExitUsage;
+    return usage_error(who, "--grace " + a.grace + ": expected " + std::string(util::kDurationSyntax));
   }
   req.options.grace_ns = *grace;
   req.options.skip_unreadable = a.skip_unreadable;
@@ -324,8 +333,7 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
     int64_t s = 0;
     auto [end, ec] = std::from_chars(a.now.data(), a.now.data() + a.now.size(), s);
     if (ec != std::errc() || end != a.now.data() + a.now.size()) {
-      std::fprintf(stderr, "%s: --now %s: expected unix seconds\n", who.c_str(), a.now.c_str());
-      return kExitUsage;
+      return usage_error(who, "--now " + a.now + ": expected unix seconds");
     }
     req.options.now_ns = s * 1000000000;
   }
@@ -336,17 +344,12 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   if (apply) {
     lock = ops::RootLock::try_acquire(ops::checked_root(a.root));
     if (!lock) {
-      std::fprintf(stderr, "%s: %s: another ckpt prune or gc is working on this root\n", who.c_str(), a.root.c_str());
-      return kExitUsage;
+      return report_error(who, util::ErrorKind::kRefused, a.root + ": another ckpt prune or gc is working on this root",
+                          kExitUsage);
     }
   }
   run = ops::plan_root(req, decide);
-  if (!run.refusals.empty()) {
-    for (const auto& r : run.refusals) std::fprintf(stderr, "%s: refused: %s\n", who.c_str(), r.c_str());
-    std::fprintf(stderr, "%s: nothing deleted (%zu reason%s above)\n", who.c_str(), run.refusals.size(),
-                 run.refusals.size() == 1 ? "" : "s");
-    return kExitUsage;
-  }
+  if (!run.refusals.empty()) return refused(who, run.refusals);
   for (const auto& w : run.plan.warnings) std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), w.c_str());
   for (const auto& m : run.plan.moved)
     std::fprintf(stderr, "%s: %s\n", who.c_str(), moved_line(m, run.inventory.root).c_str());
@@ -354,8 +357,7 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   if (!a.explain.empty()) {
     auto file = snapshot::local_path_of(a.explain, req.mappings);
     if (!file) {
-      std::fprintf(stderr, "%s: --explain %s: a remote path no --map covers\n", who.c_str(), a.explain.c_str());
-      return kExitUsage;
+      return usage_error(who, "--explain " + a.explain + ": a remote path no --map covers");
     }
     print_explanation(run, ops::explain(run, *file, req.mappings), a, stdout);
     return kExitOk;

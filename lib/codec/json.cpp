@@ -13,6 +13,7 @@
 #include <deque>
 #include <memory>
 #include <stdexcept>
+#include <unordered_map>
 #include <vector>
 
 #include "util/error.h"
@@ -39,8 +40,8 @@ class Emitter {
  public:
   Emitter(bool pretty, std::string& out, const Sink* sink) : pretty_(pretty), out_(out), sink_(sink) {}
 
-  // The top-level field `f` is printed from `next` instead of from the message (write_json with
-  // an ElementSource).
+  // The field `f` is printed from `next` instead of from the message, the first time it is met
+  // (write_json with an ElementSource).
   void stream_field(const FieldDescriptor* f, const ElementSource* next) {
     streamed_ = f;
     next_ = next;
@@ -56,17 +57,11 @@ class Emitter {
     if (fields_.size() <= static_cast<std::size_t>(depth)) fields_.resize(static_cast<std::size_t>(depth) + 1);
     std::vector<const FieldDescriptor*>& fields = fields_[static_cast<std::size_t>(depth)];
     fields.clear();
-    r->ListFields(m, &fields);
-    std::unique_ptr<Message> element;
-    if (depth == 0 && streamed_) {
-      // Printed only when there is a first element, where ListFields would have put it.
-      element.reset(m.GetReflection()->GetMessageFactory()->GetPrototype(streamed_->message_type())->New());
-      if ((*next_)(*element)) {
-        auto at = std::find_if(fields.begin(), fields.end(), [&](const FieldDescriptor* x) {
-          return !x->is_extension() && x->number() > streamed_->number();
-        });
-        fields.insert(at, streamed_);
-      }
+    // Every field without presence is printed, default or not (protobuf's
+    // always_print_fields_with_no_presence); fields with presence (messages, `optional`, oneof
+    // members) when set. In field-number order, as ListFields gives them.
+    for (const FieldDescriptor* f : sorted_fields(d)) {
+      if (f->is_repeated() || !f->has_presence() || r->HasField(m, f)) fields.push_back(f);
     }
     out_ += '{';
     bool first = true;
@@ -83,8 +78,9 @@ class Emitter {
         out_ += f->json_name();
       }
       out_ += pretty_ ? "\": " : "\":";
-      if (depth == 0 && f == streamed_) {
-        streamed_array(*element, depth + 1);
+      if (f == streamed_ && !streamed_done_) {
+        streamed_done_ = true;
+        streamed_array(depth + 1);
       } else if (f->is_map()) {
         map(m, r, f, depth + 1);
       } else if (f->is_repeated()) {
@@ -96,6 +92,17 @@ class Emitter {
     if (!first) newline(depth);
     out_ += '}';
     maybe_flush();
+  }
+
+  // The fields of `d` in field-number order (descriptors list them in declaration order).
+  const std::vector<const FieldDescriptor*>& sorted_fields(const Descriptor* d) {
+    auto [it, added] = sorted_.try_emplace(d);
+    if (added) {
+      for (int i = 0; i < d->field_count(); ++i) it->second.push_back(d->field(i));
+      std::sort(it->second.begin(), it->second.end(),
+                [](const FieldDescriptor* a, const FieldDescriptor* b) { return a->number() < b->number(); });
+    }
+    return it->second;
   }
 
   void flush() {
@@ -177,13 +184,13 @@ class Emitter {
         number(r->GetInt32(m, f));
         break;
       case FieldDescriptor::CPPTYPE_INT64:
-        quoted_number(r->GetInt64(m, f));
+        number(r->GetInt64(m, f));
         break;
       case FieldDescriptor::CPPTYPE_UINT32:
         number(r->GetUInt32(m, f));
         break;
       case FieldDescriptor::CPPTYPE_UINT64:
-        quoted_number(r->GetUInt64(m, f));
+        number(r->GetUInt64(m, f));
         break;
       case FieldDescriptor::CPPTYPE_DOUBLE:
         floating(r->GetDouble(m, f));
@@ -214,13 +221,13 @@ class Emitter {
         number(r->GetRepeatedInt32(m, f, i));
         break;
       case FieldDescriptor::CPPTYPE_INT64:
-        quoted_number(r->GetRepeatedInt64(m, f, i));
+        number(r->GetRepeatedInt64(m, f, i));
         break;
       case FieldDescriptor::CPPTYPE_UINT32:
         number(r->GetRepeatedUInt32(m, f, i));
         break;
       case FieldDescriptor::CPPTYPE_UINT64:
-        quoted_number(r->GetRepeatedUInt64(m, f, i));
+        number(r->GetRepeatedUInt64(m, f, i));
         break;
       case FieldDescriptor::CPPTYPE_DOUBLE:
         floating(r->GetRepeatedDouble(m, f, i));
@@ -263,19 +270,22 @@ class Emitter {
     out_ += ']';
   }
 
-  // array() of a message field whose elements come from next_, the first already in `element`.
-  void streamed_array(Message& element, int depth) {
+  // array() of the message field streamed_, whose elements come from next_ (the first time the
+  // field is met; it is empty in the message).
+  void streamed_array(int depth) {
+    std::unique_ptr<Message> element(
+        google::protobuf::MessageFactory::generated_factory()->GetPrototype(streamed_->message_type())->New());
     out_ += '[';
     bool first = true;
-    do {
+    while ((*next_)(*element)) {
       if (!first) out_ += ',';
       first = false;
       newline(depth + 1);
-      message(element, depth + 1);
+      message(*element, depth + 1);
       maybe_flush();
-      element.Clear();
-    } while ((*next_)(element));
-    newline(depth);
+      element->Clear();
+    }
+    if (!first) newline(depth);
     out_ += ']';
   }
 
@@ -432,7 +442,10 @@ class Emitter {
   const Sink* sink_;
   const FieldDescriptor* streamed_ = nullptr;
   const ElementSource* next_ = nullptr;
-  std::deque<std::vector<const FieldDescriptor*>> fields_;  // per depth; deque: stable on growth
+  bool streamed_done_ = false;
+  std::deque<std::vector<const FieldDescriptor*>> fields_;
+  std::unordered_map<const Descriptor*, std::vector<const FieldDescriptor*>>
+      sorted_;  // per depth; deque: stable on growth
 };
 
 std::string one_line(std::string s) {
@@ -482,9 +495,21 @@ void write_json(const google::protobuf::Message& msg, bool pretty, std::FILE* ou
 
 void write_json(const google::protobuf::Message& msg, bool pretty, std::string_view streamed_field,
                 const ElementSource& next, const Sink& sink) {
-  const FieldDescriptor* f = msg.GetDescriptor()->FindFieldByName(std::string(streamed_field));
-  if (!f || !f->is_repeated() || f->is_map() || f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
-      msg.GetReflection()->FieldSize(msg, f) != 0) {
+  // A dotted path: singular message fields down to the repeated one.
+  const Message* holder = &msg;
+  const FieldDescriptor* f = nullptr;
+  std::string_view rest = streamed_field;
+  bool ok = true;
+  while (ok) {
+    std::size_t dot = rest.find('.');
+    f = holder->GetDescriptor()->FindFieldByName(std::string(rest.substr(0, dot)));
+    if (dot == std::string_view::npos) break;
+    ok = f && !f->is_repeated() && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
+    if (ok) holder = &holder->GetReflection()->GetMessage(*holder, f);
+    rest.remove_prefix(dot + 1);
+  }
+  if (!ok || !f || !f->is_repeated() || f->is_map() || f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
+      holder->GetReflection()->FieldSize(*holder, f) != 0) {
     throw util::Error(util::ErrorKind::kInternal, "write_json: " + std::string(streamed_field) +
                                                       " is not an empty repeated message field of " +
                                                       msg.GetDescriptor()->full_name());

@@ -1,7 +1,10 @@
 // JSON of protobuf messages (formats/checkpoint.proto, formats/report.proto) following the proto3
-// JSON mapping: lowerCamelCase json names, int64/uint64 as strings, bytes as base64 (standard
-// alphabet, padded), enums by name (unknown values as numbers), fields with default values
-// omitted (fields with presence printed whenever set), non-finite doubles as "NaN"/"Infinity".
+// JSON mapping with two deliberate departures that make it a scripting format (as Flink's REST
+// API is): every field without presence is printed, also when it holds its default (0, false,
+// "", an empty list), and int64/uint64 are JSON numbers, not strings. Otherwise: lowerCamelCase
+// json names, bytes as base64 (standard alphabet, padded), enums by name (unknown values as
+// numbers), fields with presence (messages, `optional`, oneof members) printed whenever set,
+// non-finite doubles as "NaN"/"Infinity".
 // See formats/json-mapping.md.
 //
 // Printing uses ckpt's own reflection-driven emitter: protobuf's util::MessageToJsonString goes
@@ -44,7 +47,8 @@ void write_json(const google::protobuf::Message& msg, bool pretty, const Sink& s
 // write_json to a stdio stream. Throws JsonError when writing fails.
 void write_json(const google::protobuf::Message& msg, bool pretty, std::FILE* out);
 
-// write_json where the top-level repeated message field `streamed_field` (empty in `msg`) is
+// write_json where the repeated message field `streamed_field` (empty in `msg`; a dotted path such
+// as "snapshot.metadata.operators" names one inside singular message fields) is
 // produced one element at a time: `next` fills the cleared element it is handed and returns
 // false when there are no more. The bytes are those write_json prints for `msg` holding every
 // element, but only one element is ever held in memory (for documents with millions of entries).

@@ -62,10 +62,17 @@ struct ToProtoOptions {
   // properties (NULL and PARSED trailers): from_proto re-encodes it. Shorter JSON for display;
   // still lossless.
   bool omit_derivable_trailer = false;
+  // Leave Metadata.operators empty (to print them one at a time with operator_to_proto).
+  bool skip_operators = false;
 };
 
 // model -> proto. `out` is cleared first.
 void to_proto(const flink::Metadata& md, ckpt::Metadata& out, const ToProtoOptions& options = {});
+
+// md.operators[index] -> proto, as to_proto puts it into Metadata.operators (errors name the
+// field "operators[index]..."). `out` is cleared first.
+void operator_to_proto(const flink::Metadata& md, std::size_t index, ckpt::Operator& out,
+                       const ToProtoOptions& options = {});
 
 // model -> proto, with the message allocated on `arena` (nullptr: on the heap; the caller owns
 // it then).

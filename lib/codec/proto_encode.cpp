@@ -56,10 +56,13 @@ class ToProto {
         if (!m.payload.empty()) o.set_payload(m.payload.data(), m.payload.size());
       });
     }
+    if (opt_.skip_operators) return;
     out.mutable_operators()->Reserve(static_cast<int>(md.operators.size()));
-    for (std::size_t i = 0; i < md.operators.size(); ++i) {
-      at("operators", static_cast<std::ptrdiff_t>(i), [&] { operator_state(md.operators[i], *out.add_operators()); });
-    }
+    for (std::size_t i = 0; i < md.operators.size(); ++i) one_operator(md, i, *out.add_operators());
+  }
+
+  void one_operator(const fl::Metadata& md, std::size_t i, pb::Operator& out) {
+    at("operators", static_cast<std::ptrdiff_t>(i), [&] { operator_state(md.operators[i], out); });
   }
 
  private:
@@ -440,6 +443,16 @@ void to_proto(const flink::Metadata& md, ckpt::Metadata& out, const ToProtoOptio
   out.Clear();
   try {
     ToProto(options).metadata(md, out);
+  } catch (Failure& f) {
+    throw CodecError(std::move(f.path), f.problem);
+  }
+}
+
+void operator_to_proto(const flink::Metadata& md, std::size_t index, ckpt::Operator& out,
+                       const ToProtoOptions& options) {
+  out.Clear();
+  try {
+    ToProto(options).one_operator(md, index, out);
   } catch (Failure& f) {
     throw CodecError(std::move(f.path), f.problem);
   }

@@ -1,5 +1,6 @@
 #include "export/report_json.h"
 
+#include "checkpoint.pb.h"
 #include "codec/json.h"
 #include "codec/proto_codec.h"
 #include "report.pb.h"
@@ -14,8 +15,19 @@ void write_inspect_report(const flink::Metadata& md, ops::InspectResult& r, bool
   codec::ToProtoOptions display;
   display.lossless = false;
   display.omit_derivable_trailer = true;
+  display.skip_operators = true;
   codec::to_proto(md, *snap->mutable_metadata(), display);
-  json::write_json(*r.report, pretty, out);
+  // The operators one at a time, converted as they are printed: the document never needs a
+  // second copy of the whole snapshot in memory.
+  std::size_t next = 0;
+  json::write_json(
+      *r.report, pretty, "snapshot.metadata.operators",
+      [&](google::protobuf::Message& element) {
+        if (next == md.operators.size()) return false;
+        codec::operator_to_proto(md, next++, static_cast<ckpt::Operator&>(element), display);
+        return true;
+      },
+      json::stdio_sink(out));
   std::fputc('\n', out);
 }
 

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <climits>
 #include <map>
-#include <unordered_set>
 #include <vector>
 
 #include "codec/proto_codec.h"
@@ -195,24 +194,21 @@ void summarize_operator(const flink::OperatorState& op, int index, bool sel, ckp
 // Files and inline bytes, from the one enumeration every command shares.
 void count_files_and_inline_bytes(const flink::Metadata& md, Builder& b) {
   ckpt::SnapshotSummary& s = *b.report.mutable_summary();
-  // Files are counted by their path as written in the handles.
-  std::unordered_set<std::string_view> snapshot_files;
-  // Counting distinct files needs no allocation: handle paths are views into the file, and a
-  // file is named by the same bytes wherever it is referenced. Streams come operator by operator.
-  std::unordered_set<std::string_view> op_files;
-  int current_op = -1;
-  int32_t files = 0;
+  // Files are counted by their path as written in the handles: views into the file, the same
+  // bytes wherever a file is referenced. Streams come operator by operator; the names of each
+  // operator are sorted and made unique, then all of them (sorting string views allocates
+  // nothing per file, unlike a hash set, which was a fifth of `inspect` on 50 x 200 subtasks).
+  std::vector<std::string_view> names;
+  std::vector<std::pair<int, std::size_t>> op_starts;  // operator index, first of its names
   int64_t inline_bytes = 0;
   flink::visit_streams(md, [&](const flink::StreamRef& r) {
     const flink::StreamHandle& h = *r.handle;
     ckpt::OperatorSummary* o = b.op_of[static_cast<std::size_t>(r.operator_index)];
     if (flink::is_file_backed(h)) {
-      if (r.operator_index != current_op) {
-        op_files.clear();
-        current_op = r.operator_index;
+      if (op_starts.empty() || op_starts.back().first != r.operator_index) {
+        op_starts.emplace_back(r.operator_index, names.size());
       }
-      if (snapshot_files.insert(h.name).second) ++files;
-      if (op_files.insert(h.name).second && o) o->set_files(o->files() + 1);
+      names.push_back(h.name);
       return;
     }
     if (h.tag != flink::stream_tag::kByteStream || r.role == flink::Role::kCoordinator) return;
@@ -223,6 +219,23 @@ void count_files_and_inline_bytes(const flink::Metadata& md, Builder& b) {
       it->second->set_inline_bytes(flink::add_sizes(it->second->inline_bytes(), n));
     }
   });
+  std::size_t kept = 0;  // names[0, kept): the distinct names of each operator, one after another
+  for (std::size_t k = 0; k < op_starts.size(); ++k) {
+    auto first = names.begin() + static_cast<std::ptrdiff_t>(op_starts[k].second);
+    auto last =
+        k + 1 < op_starts.size() ? names.begin() + static_cast<std::ptrdiff_t>(op_starts[k + 1].second) : names.end();
+    std::sort(first, last);
+    last = std::unique(first, last);
+    auto distinct = static_cast<int32_t>(last - first);
+    if (ckpt::OperatorSummary* o = b.op_of[static_cast<std::size_t>(op_starts[k].first)]) {
+      o->set_files(o->files() + distinct);
+    }
+    std::move(first, last, names.begin() + static_cast<std::ptrdiff_t>(kept));
+    kept += static_cast<std::size_t>(distinct);
+  }
+  names.resize(kept);
+  std::sort(names.begin(), names.end());
+  auto files = static_cast<int32_t>(std::unique(names.begin(), names.end()) - names.begin());
   s.set_files(files);
   s.set_inline_bytes(inline_bytes);
 }
