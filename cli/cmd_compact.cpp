@@ -6,6 +6,7 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "conventions.h"
 #include "export/rocks_json.h"
 #include "io/decode_error.h"
 #include "map_flags.h"
@@ -115,7 +116,8 @@ int run_compact(CompactArgs& a) {
 void register_compact(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CompactArgs>();
   CLI::App* cmd = app.add_subcommand("compact", "Fully compact the RocksDB state of a snapshot into a new savepoint");
-  cmd->description(
+  long_description(
+      cmd,
       "Rebuild every RocksDB subtask (incremental checkpoint or native savepoint handles) from its files, compact\n"
       "it fully (every column family, bottommost level forced), check that it holds the same entries, and write a\n"
       "new self-contained native savepoint directory OUT with the compacted files; all other state is carried over\n"

@@ -7,6 +7,7 @@
 
 #include "codec/proto_codec.h"
 #include "commands.h"
+#include "conventions.h"
 #include "export/write_report_json.h"
 #include "io/atomic_file.h"
 #include "map_flags.h"
@@ -209,7 +210,8 @@ int run_convert(ConvertArgs& a) {
 void register_convert(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* cmd = app.add_subcommand("convert", "Export, relocate, re-version or self-contain a snapshot");
-  cmd->description(
+  long_description(
+      cmd,
       "Convert a snapshot: export it (--to json|proto), write it back as Flink _metadata (--to flink, also from\n"
       "a JSON or proto export), change its format version (--format-version, refused when a field would be\n"
       "lost), rewrite absolute paths (--relocate FROM=TO), or turn it into a relocatable savepoint-style\n"

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "conventions.h"
 #include "export/write_report_json.h"
 #include "io/decode_error.h"
 #include "map_flags.h"
@@ -116,7 +117,8 @@ int run_unpack(PackArgs& a) {
 void register_pack(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<PackArgs>();
   CLI::App* cmd = app.add_subcommand("pack", "Pack a snapshot and all its files into one zstd archive");
-  cmd->description(
+  long_description(
+      cmd,
       "Write one zstd-compressed archive holding the snapshot in self-contained form (every referenced file,\n"
       "handles rewritten to relative ones, as 'ckpt convert --self-contained') with a checksum per file, for\n"
       "moving between clusters or attaching to a bug report. Format: formats/pack-format.md.");
@@ -134,7 +136,8 @@ void register_pack(CLI::App& app, int& exit_code) {
 
   auto uargs = std::make_shared<PackArgs>();
   CLI::App* ucmd = app.add_subcommand("unpack", "Verify and extract a ckpt pack archive");
-  ucmd->description(
+  long_description(
+      ucmd,
       "Extract an archive written by 'ckpt pack' into a new directory OUT, verifying every checksum; the\n"
       "result is a self-contained savepoint-style directory. Hostile archives are refused: only plain file\n"
       "names, bounded sizes; nothing appears under OUT unless everything verified.");

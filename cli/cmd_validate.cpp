@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "conventions.h"
 #include "export/validate_json.h"
 #include "flink/metadata_reader.h"
 #include "io/decode_error.h"
@@ -228,7 +229,8 @@ int run_validate(ValidateArgs& a) {
 void register_validate(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ValidateArgs>();
   CLI::App* cmd = app.add_subcommand("validate", "Check that Flink can restore a checkpoint or savepoint");
-  cmd->description(
+  long_description(
+      cmd,
       "Check a Flink checkpoint or savepoint before restoring from it: the _metadata rules, the files it\n"
       "references, with --deep their contents (RocksDB block checksums, offsets), and with --expect whether\n"
       "the job's operators map onto it. PATH may be a _metadata file, a snapshot directory, a job directory or a\n"
