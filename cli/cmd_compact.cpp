@@ -6,6 +6,7 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
 #include "conventions.h"
 #include "export/rocks_json.h"
 #include "io/decode_error.h"
@@ -72,7 +73,8 @@ std::string render(const CompactArgs& a, const ckpt::CompactReport& r) {
         fmt::format("verified: every column family of the {} compacted databases holds the same {} entries as before\n",
                     r.subtasks_size(), r.entries());
   }
-  for (const auto& n : r.notes()) s += "note: " + n + "\n";
+  if (!console::quiet())
+    for (const auto& n : r.notes()) s += "note: " + n + "\n";
   return s;
 }
 

@@ -7,6 +7,7 @@
 
 #include "codec/proto_codec.h"
 #include "commands.h"
+#include "console.h"
 #include "conventions.h"
 #include "export/write_report_json.h"
 #include "io/atomic_file.h"
@@ -47,7 +48,7 @@ struct ConvertArgs {
 };
 
 void print_notes(const std::vector<std::string>& notes, std::FILE* f) {
-  for (const auto& n : notes) std::fprintf(f, "note: %s\n", n.c_str());
+  for (const auto& n : notes) console::info_line(f, "note: " + n);
 }
 
 std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out, bool dry_run) {
@@ -64,7 +65,8 @@ std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out,
     }
     if (!t.empty()) s += t.str();
   }
-  for (const auto& n : p.notes) s += "note: " + n + "\n";
+  if (!console::quiet())
+    for (const auto& n : p.notes) s += "note: " + n + "\n";
   return s;
 }
 

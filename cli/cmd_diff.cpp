@@ -5,6 +5,7 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
 #include "conventions.h"
 #include "ops/diff.h"
 #include "ops/snapshot_input.h"
@@ -113,7 +114,7 @@ std::string render_text(const ckpt::DiffReport& r) {
     }
   }
   if (r.operators_size() > 0) {
-    out += "\noperators\n" + ot.str();
+    out += "\noperators\n" + console::paint_diff_lines(console::Stream::kOut, ot.str());
     if (!subtask_lines.empty()) out += "\nsubtasks\n" + subtask_lines;
   }
   const ckpt::StateBytes &ta = r.total_a(), &tb = r.total_b();

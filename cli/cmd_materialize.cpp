@@ -6,6 +6,7 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
 #include "conventions.h"
 #include "export/rocks_json.h"
 #include "io/decode_error.h"
@@ -72,7 +73,8 @@ std::string render(const MaterializeArgs& a, const ops::MaterializePlan& p, cons
         fmt::format("read it with: ldb --db={} --ignore_unknown_options --column_family={} scan --hex\n", a.output, cf);
   }
   if (r) {
-    for (const auto& n : r->notes) s += "note: " + n + "\n";
+    if (!console::quiet())
+      for (const auto& n : r->notes) s += "note: " + n + "\n";
   }
   return s;
 }

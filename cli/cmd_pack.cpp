@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "console.h"
 #include "conventions.h"
 #include "export/write_report_json.h"
 #include "io/decode_error.h"
@@ -74,7 +75,7 @@ int run_pack(PackArgs& a) {
                 human_bytes(static_cast<int64_t>(outcome.archive_bytes)).c_str(),
                 payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload) : 0.0);
   }
-  for (const auto& n : plan.notes) std::printf("note: %s\n", n.c_str());
+  for (const auto& n : plan.notes) console::info_line(stdout, "note: " + n);
   return kExitOk;
 }
 

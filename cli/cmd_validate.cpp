@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "console.h"
 #include "conventions.h"
 #include "export/validate_json.h"
 #include "flink/metadata_reader.h"
@@ -82,7 +83,10 @@ std::string findings_table(const ops::SnapshotValidation& v) {
   for (const auto& f : v.findings) {
     t.row({std::string(validate::severity_name(f.severity)), f.rule, f.where.empty() ? "-" : f.where, f.message});
   }
-  return t.empty() ? "" : t.str();
+  return t.empty() ? "" : console::paint_column(console::Stream::kOut, t.str(), "SEVERITY", [](std::string_view c) {
+    static const console::Style error = console::Style::kBad, warning = console::Style::kWarning;
+    return c == "error" ? &error : c == "warning" ? &warning : nullptr;
+  });
 }
 
 int run_validate(ValidateArgs& a) {
@@ -214,6 +218,12 @@ int run_validate(ValidateArgs& a) {
           break;
         }
       }
+    }
+    // The verdict, coloured: "PATH: valid (...)" green, anything else red.
+    std::string verdict(ops::status_name(v.status));
+    if (auto at = line.find(": " + verdict); at != std::string::npos) {
+      auto style = v.status == ops::SnapshotValidation::Status::kValid ? console::Style::kGood : console::Style::kBad;
+      line.replace(at + 2, verdict.size(), console::paint(console::Stream::kOut, style, verdict));
     }
     std::fprintf(stdout, "%s\n", line.c_str());
   }

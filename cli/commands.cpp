@@ -1,12 +1,14 @@
 #include "commands.h"
 
 #include <cstdio>
+#include <string>
+
+#include "console.h"
 
 namespace ckpt::cli {
 
 int fail(std::string_view command, std::string_view message, int code) {
-  std::fprintf(stderr, "ckpt %.*s: %.*s\n", static_cast<int>(command.size()), command.data(),
-               static_cast<int>(message.size()), message.data());
+  console::error("ckpt " + std::string(command), message);
   return code;
 }
 

@@ -59,6 +59,46 @@ std::string paint(Stream s, Style style, std::string_view text) {
   return ansi(style) + std::string(text) + "\033[0m";
 }
 
+std::string paint_column(Stream s, const std::string& table, std::string_view header,
+                         const std::function<const Style*(std::string_view cell)>& style_of) {
+  if (!color(s)) return table;
+  std::size_t eol = table.find('\n');
+  std::size_t col = table.substr(0, eol).find(header);
+  if (eol == std::string::npos || col == std::string::npos) return table;
+  std::string out = table.substr(0, eol + 1);
+  for (std::size_t at = eol + 1; at < table.size();) {
+    std::size_t end = table.find('\n', at);
+    if (end == std::string::npos) end = table.size();
+    std::string line = table.substr(at, end - at);
+    if (col < line.size()) {
+      std::size_t stop = line.find(' ', col);
+      if (stop == std::string::npos) stop = line.size();
+      if (const Style* st = style_of(std::string_view(line).substr(col, stop - col)))
+        line = line.substr(0, col) + paint(s, *st, line.substr(col, stop - col)) + line.substr(stop);
+    }
+    out += line;
+    if (end < table.size()) out += '\n';
+    at = end + 1;
+  }
+  return out;
+}
+
+std::string paint_diff_lines(Stream s, const std::string& text) {
+  if (!color(s)) return text;
+  std::string out;
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(at, end - at);
+    if (!line.empty() && line[0] == '+') line = paint(s, Style::kAdded, line);
+    else if (!line.empty() && line[0] == '-') line = paint(s, Style::kRemoved, line);
+    out += line;
+    if (end < text.size()) out += '\n';
+    at = end + 1;
+  }
+  return out;
+}
+
 void note(std::string_view who, std::string_view message) {
   if (!g_quiet) line(who, "note:", Style::kBold, message);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,13 @@ bool color(Stream s);
 
 // `text` in the style's ANSI colour when color(s), else `text` unchanged. Never used for --json.
 std::string paint(Stream s, Style style, std::string_view text);
+
+// A rendered Table (render.h) with the cells of column `header` painted by `style_of(cell)`
+// (nullptr: left plain); the column is found by its header's offset. Unchanged unless color(s).
+std::string paint_column(Stream s, const std::string& table, std::string_view header,
+                         const std::function<const Style*(std::string_view cell)>& style_of);
+// Each line of `text` that starts with "+" painted as added, with "-" as removed.
+std::string paint_diff_lines(Stream s, const std::string& text);
 
 // "WHO: note: MESSAGE" / "WHO: warning: MESSAGE" on stderr; nothing with --quiet. `who` is
 // "ckpt CMD" (or empty for a bare "note: ...").

@@ -9,6 +9,7 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
 #include "io/file_bytes.h"
 #include "output_flags.h"
 #include "path_args.h"
@@ -46,7 +47,7 @@ std::optional<int> resolve_run_options(RunArgs& a, bool restore, const char* cmd
   o.params.allowed_lateness_ms = pipeline::parse_duration_ms(a.lateness, "--allowed-lateness");
   o.params.out_of_orderness_ms = pipeline::parse_duration_ms(a.out_of_orderness, "--out-of-orderness");
   o.params.max_disorder_ms = pipeline::parse_duration_ms(a.max_disorder, "--max-disorder");
-  for (const auto& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cmd, w.c_str());
+  for (const auto& w : warnings) console::warn(cmd, w);
   if (a.rate >= 0) {
     o.params.rate_limit = a.rate;
     o.rate_limit = a.rate;

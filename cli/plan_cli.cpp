@@ -9,6 +9,7 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
 #include "export/prune_json.h"
 #include "io/decode_error.h"
 #include "map_flags.h"
@@ -62,7 +63,11 @@ void print_plan(const ops::PlanRun& run, const std::string& command, const std::
            d.keep ? ops::describe_rules(d.rules) : "-", d.keep ? "-" : human_bytes(freed[d.snapshot]),
            rel(s.loc.directory, root)});
   }
-  out += t.empty() ? "no snapshots\n" : t.str();
+  out += t.empty() ? "no snapshots\n"
+                   : console::paint_column(console::Stream::kOut, t.str(), "DECISION", [](std::string_view c) {
+                       static const console::Style keep = console::Style::kGood, prune = console::Style::kBad;
+                       return c == "keep" ? &keep : c == "prune" ? &prune : nullptr;
+                     });
   if (list_deletions && !p.deletions.empty()) {
     out += "\n";
     emit(out);
@@ -225,8 +230,7 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
                    root.uri().c_str(), root.uri().c_str(), ops::kLeaseName, holder.c_str());
       return kExitUsage;
     }
-    if (!taken_over.empty())
-      std::fprintf(stderr, "%s: note: took over the lease of %s\n", who.c_str(), taken_over.c_str());
+    if (!taken_over.empty()) console::note(who, "took over the lease of " + taken_over);
   }
   ops::StorePlanRequest req;
   req.protect = a.protect;
@@ -239,8 +243,7 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
                  run.refusals.size() == 1 ? "" : "s");
     return kExitUsage;
   }
-  for (const auto& w : run.plan.warnings)
-    std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), root.display(w).c_str());
+  for (const auto& w : run.plan.warnings) console::warn(who, root.display(w));
   for (const auto& m : run.plan.moved)
     std::fprintf(stderr, "%s: %s\n", who.c_str(), root.display(moved_line(m, run.inventory.root)).c_str());
   std::optional<ops::ApplyResult> outcome;
@@ -340,7 +343,7 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
                  run.refusals.size() == 1 ? "" : "s");
     return kExitUsage;
   }
-  for (const auto& w : run.plan.warnings) std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), w.c_str());
+  for (const auto& w : run.plan.warnings) console::warn(who, w);
   for (const auto& m : run.plan.moved)
     std::fprintf(stderr, "%s: %s\n", who.c_str(), moved_line(m, run.inventory.root).c_str());
 

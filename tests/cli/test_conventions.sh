@@ -79,6 +79,32 @@ if command -v script >/dev/null 2>&1; then
   grep -q $'\033\[1;31m' "$TMP/tty" || fail "empty NO_COLOR on a TTY: no colour"
 fi
 
+# Verdicts and findings are coloured on request, never in --json.
+if [ -d "$FIXTURES" ]; then
+  SNAP=$FIXTURES/bravo-flink1.6-rocksdb-transformed-savepoint
+  expect_exit 1 -- "$CKPT" --color=always validate "$SNAP"
+  checks=$((checks + 1))
+  grep -q $': \033\[31minvalid\033\[0m (' "$TMP/out" || fail "validate: the verdict is not red"
+  checks=$((checks + 1))
+  grep -q $'^\033\[33mwarning\033\[0m ' "$TMP/out" || fail "validate: warnings are not yellow"
+  expect_exit 1 -- "$CKPT" validate "$SNAP"
+  checks=$((checks + 1))
+  grep -q $'\033' "$TMP/out" && fail "validate: colour without a TTY"
+  expect_exit 1 -- "$CKPT" validate --color=always --json "$SNAP"
+  checks=$((checks + 1))
+  grep -q $'\033' "$TMP/out" && fail "validate --json: colour"
+  A=$FIXTURES/operatorstate-complexKeyed-flink1.10
+  B=$FIXTURES/operatorstate-nonKeyed-flink1.10
+  if [ -d "$A" ] && [ -d "$B" ]; then
+    "$CKPT" --color=always diff "$A" "$B" >"$TMP/out" 2>"$TMP/err"
+    "$CKPT" diff "$A" "$B" >"$TMP/plain" 2>&1
+    if grep -qE '^[+-] ' "$TMP/plain"; then
+      checks=$((checks + 1))
+      grep -qE $'^\033\[3[12]m[+-] ' "$TMP/out" || fail "diff: added/removed operators are not coloured"
+    fi
+  fi
+fi
+
 # -q/--quiet is accepted before and after the command.
 expect_exit 2 -- "$CKPT" -q inspect /nonexistent
 expect_err "^ckpt inspect: "
