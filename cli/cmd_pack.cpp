@@ -16,6 +16,7 @@
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
 #include "path_args.h"
+#include "progress.h"
 #include "render.h"
 #include "storage_flags.h"
 
@@ -54,7 +55,10 @@ int run_pack(PackArgs& a) {
     ops::PackOptions po;
     po.level = a.level;
     po.threads = a.threads;
+    Progress progress("pack");
+    po.progress = progress.fn();
     ops::PackStats st = ops::pack_snapshot(plan, a.output, a.force, po);
+    progress.clear();
     outcome.dry_run = false;
     outcome.archive_bytes = st.bytes_out;
   }
@@ -92,8 +96,10 @@ int run_unpack(PackArgs& a) {
   }
   if (auto e = localise_path_args({&a.input})) return fail("unpack", *e, kExitUsage);
   if (a.output.empty() && !a.list) return fail("unpack", "OUT is required (or --list)", kExitUsage);
+  Progress progress(a.list ? "unpack --list" : "unpack");
   ops::UnpackStats st = ops::unpack_archive(
-      a.input, remote_out ? remote_out->local_dir() : std::filesystem::path(a.output), a.force, a.list);
+      a.input, remote_out ? remote_out->local_dir() : std::filesystem::path(a.output), a.force, a.list, progress.fn());
+  progress.clear();
   if (remote_out) remote_out->publish();
   if (a.json) {
     write_report_json::write_unpack_report(a.input, a.output, st, a.list, a.pretty, stdout);

@@ -17,6 +17,7 @@
 #include "ops/validate.h"
 #include "output_flags.h"
 #include "path_args.h"
+#include "progress.h"
 #include "render.h"
 #include "storage_flags.h"
 #include "util/error.h"
@@ -39,29 +40,6 @@ struct ValidateArgs {
   std::string expect;
   std::string expect_from;
   std::vector<std::string> maps, allow_outside;
-};
-
-// "\rvalidate: 42% 1.1 GiB of 2.6 GiB" on stderr, at most 10 times a second.
-class Progress {
- public:
-  void operator()(uint64_t done, uint64_t total) {
-    auto now = std::chrono::steady_clock::now();
-    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    int pct = total ? static_cast<int>(done * 100 / total) : 100;
-    std::fprintf(stderr, "\rvalidate: %3d%% %s of %s   ", pct, human_bytes(static_cast<int64_t>(done)).c_str(),
-                 human_bytes(static_cast<int64_t>(total)).c_str());
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void clear() {
-    if (shown_) std::fputs("\r\033[K", stderr);
-    shown_ = false;
-  }
-
- private:
-  std::chrono::steady_clock::time_point last_{};
-  bool shown_ = false;
 };
 
 std::string summary_line(const ops::SnapshotValidation& v) {
@@ -161,17 +139,15 @@ int run_validate(ValidateArgs& a) {
     throw util::Error(e.kind(), std::string("--expect-from: ") + e.what());
   }
 
-  auto progress = std::make_shared<Progress>();
-  if (a.deep && ::isatty(STDERR_FILENO)) opt.files.progress = [progress](uint64_t d, uint64_t t) { (*progress)(d, t); };
+  // The one reporter (progress.h): only on a terminal, not with -q; cleared when it goes out of scope,
+  // also when validate_path throws, before main prints the error.
+  Progress progress("validate");
+  if (a.deep) opt.files.progress = progress.fn();
 
   ops::ValidationRun run;
   {
-    // The progress line goes also when validate_path throws, before main prints the error.
-    struct ClearProgress {
-      Progress& p;
-      ~ClearProgress() { p.clear(); }
-    } clear_progress{*progress};
     run = ops::validate_path(a.path, opt, a.latest);
+    progress.clear();
   }
 
   int rc = run.unreadable ? kExitUsage : (run.invalid ? kExitProblems : kExitOk);
