@@ -15,6 +15,7 @@
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
 #include "path_args.h"
+#include "progress.h"
 #include "render.h"
 #include "storage_flags.h"
 
@@ -99,9 +100,10 @@ int run_compact(CompactArgs& a) {
     opt.replace = a.force;
     opt.copy = a.copy;
     opt.threads = a.threads;
-    if (::isatty(STDERR_FILENO))
-      opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    Progress progress("compact");
+    if (progress.enabled()) opt.progress = [&progress](const std::string& line) { progress.status(line); };
     result = ops::run_compact(plan, a.output, opt);
+    progress.clear();
   }
   ckpt::CompactReport report = rocks_json::compact_message(a.input, a.output, plan, result ? &*result : nullptr);
   if (a.json) {

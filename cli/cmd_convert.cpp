@@ -18,6 +18,7 @@
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
 #include "path_args.h"
+#include "progress.h"
 #include "render.h"
 #include "storage_flags.h"
 #include "util/error.h"
@@ -84,7 +85,9 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
   ops::check_output_location(plan, a.self_contained);
   write_report_json::Outcome outcome;
   if (!a.dry_run) {
-    outcome.written = ops::write_self_contained(plan, a.self_contained, a.force, a.copy);
+    Progress progress("convert --self-contained");
+    outcome.written = ops::write_self_contained(plan, a.self_contained, a.force, a.copy, progress.fn());
+    progress.clear();
     outcome.dry_run = false;
   }
   if (a.json) {

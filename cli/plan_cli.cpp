@@ -19,6 +19,7 @@
 #include "ops/store_plan.h"
 #include "output_flags.h"
 #include "path_args.h"
+#include "progress.h"
 #include "render.h"
 #include "storage_flags.h"
 
@@ -364,7 +365,11 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   }
 
   std::optional<ops::ApplyResult> outcome;
-  if (apply) outcome = ops::apply_plan(run.plan, *lock);
+  if (apply) {
+    Progress progress(who, Progress::Unit::kItems, "deletions");
+    outcome = ops::apply_plan(run.plan, *lock, progress.fn());
+    progress.clear();
+  }
   if (a.json) {
     prune_json::write_plan_json(run, command, req.options, outcome ? &*outcome : nullptr, a.pretty, stdout);
     std::fputs("\n", stdout);

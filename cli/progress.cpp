@@ -60,6 +60,18 @@ void Progress::update(uint64_t done, uint64_t total) {
   shown_ = true;
 }
 
+void Progress::status(const std::string& text) {
+  if (!enabled_) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_ < std::chrono::milliseconds(100)) return;
+  last_ = now;
+  std::string s = "\r" + label_ + ": " + text + "\033[K";
+  std::fputs(s.c_str(), stderr);
+  std::fflush(stderr);
+  shown_ = true;
+}
+
 util::ProgressFn Progress::fn() {
   if (!enabled_) return {};
   return [this](uint64_t done, uint64_t total) { update(done, total); };

@@ -24,6 +24,9 @@ class Progress {
   bool enabled() const { return enabled_; }
   // Thread-safe; throttled.
   void update(uint64_t done, uint64_t total);
+  // "LABEL: TEXT" for operations that report steps rather than amounts (compact's). Thread-safe;
+  // throttled like update().
+  void status(const std::string& text);
   // A callback for the library (util::ProgressFn) that feeds update(); valid while *this lives.
   util::ProgressFn fn();
   // Erases the line (also done by the destructor).

@@ -46,6 +46,30 @@ tty_run unpack "$CKPT" unpack "$TMP/b.ckpt.zst" "$TMP/b"
 drawn_then_cleared "$TMP/unpack" unpack
 tty_run validate "$CKPT" validate --deep "$SNAP"
 drawn_then_cleared "$TMP/validate" validate
+tty_run convert "$CKPT" convert --self-contained "$TMP/sc" --copy "$SNAP"
+drawn_then_cleared "$TMP/convert" "convert --self-contained"
+# gc apply: one line per deletion counted; none without a terminal.
+make_root() {
+  rm -rf "$TMP/root"
+  cp -r "$FIXTURES/real-job-flink1.18-hashmap-retained-checkpoint" "$TMP/root"
+  local job
+  job=$(ls "$TMP/root")
+  mkdir -p "$TMP/root/$job/shared"
+  for i in 1 2 3; do echo x >"$TMP/root/$job/shared/orphan$i"; done
+  touch -d '2 days ago' "$TMP/root/$job/shared/"orphan*
+}
+if [ -d "$FIXTURES/real-job-flink1.18-hashmap-retained-checkpoint" ]; then
+  make_root
+  expect_exit 0 -- "$CKPT" gc "$TMP/root"
+  checks=$((checks + 1))
+  [ -s "$TMP/err" ] && fail "gc without a TTY wrote to stderr: $(head -c 200 "$TMP/err")"
+  expect_out "^Deleted 3 files"
+  make_root
+  tty_run gc "$CKPT" gc "$TMP/root"
+  drawn_then_cleared "$TMP/gc" "ckpt gc"
+  checks=$((checks + 1))
+  grep -qa "3 of 3 deletions\|1 of 3 deletions" "$TMP/gc" || fail "gc: progress does not count deletions"
+fi
 # -q: no progress, even on a terminal.
 tty_run quiet "$CKPT" -q pack "$SNAP" "$TMP/c.ckpt.zst"
 checks=$((checks + 1))
