@@ -6,6 +6,8 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
+#include "conventions.h"
 #include "export/rocks_json.h"
 #include "io/decode_error.h"
 #include "map_flags.h"
@@ -13,6 +15,7 @@
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
 #include "path_args.h"
+#include "progress.h"
 #include "render.h"
 #include "storage_flags.h"
 
@@ -71,7 +74,8 @@ std::string render(const CompactArgs& a, const ckpt::CompactReport& r) {
         fmt::format("verified: every column family of the {} compacted databases holds the same {} entries as before\n",
                     r.subtasks_size(), r.entries());
   }
-  for (const auto& n : r.notes()) s += "note: " + n + "\n";
+  if (!console::quiet())
+    for (const auto& n : r.notes()) s += "note: " + n + "\n";
   return s;
 }
 
@@ -98,12 +102,15 @@ int run_compact(CompactArgs& a) {
       opt.replace = a.force && !remote_out;
       opt.copy = a.copy;
       opt.threads = a.threads;
-      if (::isatty(STDERR_FILENO)) {
+      Progress progress("compact");
+      if (progress.enabled()) {
         opt.progress = [&](const std::string& line) {
-          std::fprintf(stderr, "%s\n", name_uris(line, staged.get(), remote_out.get()).c_str());
+          progress.status(name_uris(line, staged.get(), remote_out.get()));
         };
       }
-      return ops::run_compact(plan, out, opt);
+      ops::CompactResult r = ops::run_compact(plan, out, opt);
+      progress.clear();
+      return r;
     };
     std::optional<ops::CompactResult> result = write(where_to_write(a.output, remote_out));
     if (result && remote_out) remote_out->publish();
@@ -127,7 +134,8 @@ int run_compact(CompactArgs& a) {
 void register_compact(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CompactArgs>();
   CLI::App* cmd = app.add_subcommand("compact", "Fully compact the RocksDB state of a snapshot into a new savepoint");
-  cmd->description(
+  long_description(
+      cmd,
       "Rebuild every RocksDB subtask (incremental checkpoint or native savepoint handles) from its files, compact\n"
       "it fully (every column family, bottommost level forced), check that it holds the same entries, and write a\n"
       "new self-contained native savepoint directory OUT with the compacted files; all other state is carried over\n"

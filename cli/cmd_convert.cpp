@@ -7,6 +7,8 @@
 
 #include "codec/proto_codec.h"
 #include "commands.h"
+#include "console.h"
+#include "conventions.h"
 #include "export/write_report_json.h"
 #include "io/atomic_file.h"
 #include "map_flags.h"
@@ -16,6 +18,7 @@
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
 #include "path_args.h"
+#include "progress.h"
 #include "render.h"
 #include "storage_flags.h"
 #include "util/error.h"
@@ -46,7 +49,7 @@ struct ConvertArgs {
 };
 
 void print_notes(const std::vector<std::string>& notes, std::FILE* f) {
-  for (const auto& n : notes) std::fprintf(f, "note: %s\n", n.c_str());
+  for (const auto& n : notes) console::info_line(f, "note: " + n);
 }
 
 std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out, bool dry_run) {
@@ -63,7 +66,8 @@ std::string render_plan(const ops::SelfContainedPlan& p, const std::string& out,
     }
     if (!t.empty()) s += t.str();
   }
-  for (const auto& n : p.notes) s += "note: " + n + "\n";
+  if (!console::quiet())
+    for (const auto& n : p.notes) s += "note: " + n + "\n";
   return s;
 }
 
@@ -85,7 +89,9 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
   const fs::path dir = remote ? remote->local_dir() : fs::path(a.self_contained);
   ops::check_output_location(plan, dir);
   if (!a.dry_run) {
-    outcome.written = ops::write_self_contained(plan, dir, a.force && !remote, a.copy);
+    Progress progress("convert --self-contained");
+    outcome.written = ops::write_self_contained(plan, dir, a.force && !remote, a.copy, progress.fn());
+    progress.clear();
     if (remote) remote->publish();
     outcome.dry_run = false;
   }
@@ -228,7 +234,8 @@ int run_convert(ConvertArgs& a) {
 void register_convert(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* cmd = app.add_subcommand("convert", "Export, relocate, re-version or self-contain a snapshot");
-  cmd->description(
+  long_description(
+      cmd,
       "Convert a snapshot: export it (--to json|proto), write it back as Flink _metadata (--to flink, also from\n"
       "a JSON or proto export), change its format version (--format-version, refused when a field would be\n"
       "lost), rewrite absolute paths (--relocate FROM=TO), or turn it into a relocatable savepoint-style\n"

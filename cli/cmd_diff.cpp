@@ -5,6 +5,8 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
+#include "conventions.h"
 #include "ops/diff.h"
 #include "ops/snapshot_input.h"
 #include "ops/snapshot_source.h"
@@ -112,7 +114,7 @@ std::string render_text(const ckpt::DiffReport& r) {
     }
   }
   if (r.operators_size() > 0) {
-    out += "\noperators\n" + ot.str();
+    out += "\noperators\n" + console::paint_diff_lines(console::Stream::kOut, ot.str());
     if (!subtask_lines.empty()) out += "\nsubtasks\n" + subtask_lines;
   }
   const ckpt::StateBytes &ta = r.total_a(), &tb = r.total_b();
@@ -166,7 +168,8 @@ int run_diff(DiffArgs& a) {
 void register_diff(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<DiffArgs>();
   CLI::App* cmd = app.add_subcommand("diff", "Show what changed between two snapshots");
-  cmd->description(
+  long_description(
+      cmd,
       "Compare two checkpoints or savepoints (or ckpt JSON exports of them): properties, operators added,\n"
       "removed or rescaled, state sizes per operator and subtask, files shared, new and dropped, and the\n"
       "RocksDB .sst files that changed. Exit 0 when equal, 1 when different, 2 on errors (as diff(1)).");

@@ -6,6 +6,8 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
+#include "conventions.h"
 #include "export/rocks_json.h"
 #include "io/decode_error.h"
 #include "map_flags.h"
@@ -76,7 +78,8 @@ std::string render(const MaterializeArgs& a, const ops::MaterializePlan& p, cons
     }
   }
   if (r) {
-    for (const auto& n : r->notes) s += "note: " + n + "\n";
+    if (!console::quiet())
+      for (const auto& n : r->notes) s += "note: " + n + "\n";
   }
   return s;
 }
@@ -129,7 +132,8 @@ int run_materialize(MaterializeArgs& a) {
 void register_materialize(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<MaterializeArgs>();
   CLI::App* cmd = app.add_subcommand("materialize", "Lay out one subtask's RocksDB state as a database directory");
-  cmd->description(
+  long_description(
+      cmd,
       "Write the RocksDB files of one subtask (an incremental checkpoint or native savepoint handle) into DIR\n"
       "under their original names (000012.sst, MANIFEST-000005, CURRENT, OPTIONS-000007), so that\n"
       "'ldb --db=DIR --ignore_unknown_options ...' and 'sst_dump --file=DIR' work on it. Table files are\n"

@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "console.h"
+#include "conventions.h"
 #include "export/write_report_json.h"
 #include "io/decode_error.h"
 #include "map_flags.h"
@@ -13,6 +15,7 @@
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
 #include "path_args.h"
+#include "progress.h"
 #include "render.h"
 #include "storage_flags.h"
 
@@ -52,7 +55,10 @@ int run_pack(PackArgs& a) {
       ops::PackOptions po;
       po.level = a.level;
       po.threads = a.threads;
+      Progress progress("pack");
+      po.progress = progress.fn();
       ops::PackStats st = ops::pack_snapshot(plan, a.output, a.force, po);
+      progress.clear();
       outcome.dry_run = false;
       outcome.archive_bytes = st.bytes_out;
     }
@@ -77,7 +83,7 @@ int run_pack(PackArgs& a) {
                      human_bytes(static_cast<int64_t>(outcome.archive_bytes)).c_str(),
                      payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload) : 0.0);
       }
-      for (const auto& n : plan.notes) std::fprintf(out, "note: %s\n", n.c_str());
+      for (const auto& n : plan.notes) console::info_line(out, "note: " + n);
     });
     return kExitOk;
   });
@@ -96,7 +102,10 @@ int run_unpack(PackArgs& a) {
   }
   if (auto e = localise_path_args({&a.input})) return fail("unpack", *e, kExitUsage);
   if (a.output.empty() && !a.list) return fail("unpack", "OUT is required (or --list)", kExitUsage);
-  ops::UnpackStats st = ops::unpack_archive(a.input, where_to_write(a.output, remote_out), a.force, a.list);
+  Progress progress(a.list ? "unpack --list" : "unpack");
+  ops::UnpackStats st =
+      ops::unpack_archive(a.input, where_to_write(a.output, remote_out), a.force, a.list, progress.fn());
+  progress.clear();
   if (remote_out) remote_out->publish();
   if (a.json) {
     write_report_json::write_unpack_report(a.input, a.output, st, a.list, a.pretty, stdout);
@@ -121,7 +130,8 @@ int run_unpack(PackArgs& a) {
 void register_pack(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<PackArgs>();
   CLI::App* cmd = app.add_subcommand("pack", "Pack a snapshot and all its files into one zstd archive");
-  cmd->description(
+  long_description(
+      cmd,
       "Write one zstd-compressed archive holding the snapshot in self-contained form (every referenced file,\n"
       "handles rewritten to relative ones, as 'ckpt convert --self-contained') with a checksum per file, for\n"
       "moving between clusters or attaching to a bug report. Format: formats/pack-format.md.");
@@ -139,7 +149,8 @@ void register_pack(CLI::App& app, int& exit_code) {
 
   auto uargs = std::make_shared<PackArgs>();
   CLI::App* ucmd = app.add_subcommand("unpack", "Verify and extract a ckpt pack archive");
-  ucmd->description(
+  long_description(
+      ucmd,
       "Extract an archive written by 'ckpt pack' into a new directory OUT, verifying every checksum; the\n"
       "result is a self-contained savepoint-style directory. Hostile archives are refused: only plain file\n"
       "names, bounded sizes; nothing appears under OUT unless everything verified.");

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "conventions.h"
 #include "ops/prune_plan.h"
 #include "path_args.h"
 #include "plan_cli.h"
@@ -77,7 +78,8 @@ void register_prune(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<PruneArgs>();
   CLI::App* cmd =
       app.add_subcommand("prune", "Delete old checkpoints by a retention policy, never a file a kept one needs");
-  cmd->description(
+  long_description(
+      cmd,
       "Keep the newest checkpoints of each job by a restic-style policy (a checkpoint is kept when any rule keeps\n"
       "it), delete the rest in crash-safe order (their _metadata first), and collect what no kept snapshot uses\n"
       "in shared/ and taskowned/ (like ckpt gc). Nothing younger than --grace is touched. See man ckpt-prune.");

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "conventions.h"
 #include "job_cli.h"
 
 namespace ckpt::cli {
@@ -10,7 +11,8 @@ namespace ckpt::cli {
 void register_restore(CLI::App& app, int& exit_code) {
   auto restore_args = std::make_shared<RunArgs>();
   CLI::App* restore = app.add_subcommand("restore", "Resume the bundled job from a checkpoint or savepoint");
-  restore->description(
+  long_description(
+      restore,
       "Resume the bundled job from a chk-N directory, a savepoint directory, a _metadata file or a job directory\n"
       "(its latest checkpoint); the short form of `ckpt run -s PATH`.\n"
       "From the snapshot: the job's parameters (input, windows, output directory), its state, the maximum\n"

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "conventions.h"
 #include "job_cli.h"
 
 namespace ckpt::cli {
@@ -10,7 +11,8 @@ namespace ckpt::cli {
 void register_run(CLI::App& app, int& exit_code) {
   auto run_args = std::make_shared<RunArgs>();
   CLI::App* run = app.add_subcommand("run", "Run the bundled streaming job with Flink-style checkpoints");
-  run->description(
+  long_description(
+      run,
       "Run source -> keyBy(word) -> counter -> windows -> sink with exactly-once checkpoints in Flink's layout.\n"
       "Checkpoint options are Flink's keys, from -c config.yaml and -D key=value (see man ckpt-run).\n"
       "Without --output the results are printed on stdout. -s PATH restores from a checkpoint or savepoint.");

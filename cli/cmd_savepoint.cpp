@@ -7,6 +7,7 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "conventions.h"
 #include "output_flags.h"
 #include "path_args.h"
 #include "pipeline/config.h"
@@ -62,7 +63,8 @@ int run_savepoint(SavepointArgs& a) {
 void register_savepoint(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SavepointArgs>();
   CLI::App* cmd = app.add_subcommand("savepoint", "Trigger a savepoint of a running ckpt run job");
-  cmd->description(
+  long_description(
+      cmd,
       "Ask the running job (a job directory <state.checkpoints.dir>/<job-id>, or the job id) for a savepoint in "
       "TARGET\n"
       "(default: the job's state.savepoints.dir) and print its directory. --type native takes it in the backend's own\n"

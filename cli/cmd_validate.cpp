@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "commands.h"
+#include "console.h"
+#include "conventions.h"
 #include "export/validate_json.h"
 #include "flink/metadata_reader.h"
 #include "io/decode_error.h"
@@ -15,6 +17,7 @@
 #include "ops/validate.h"
 #include "output_flags.h"
 #include "path_args.h"
+#include "progress.h"
 #include "render.h"
 #include "storage_flags.h"
 #include "util/error.h"
@@ -39,29 +42,6 @@ struct ValidateArgs {
   std::vector<std::string> maps, allow_outside;
 };
 
-// "\rvalidate: 42% 1.1 GiB of 2.6 GiB" on stderr, at most 10 times a second.
-class Progress {
- public:
-  void operator()(uint64_t done, uint64_t total) {
-    auto now = std::chrono::steady_clock::now();
-    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    int pct = total ? static_cast<int>(done * 100 / total) : 100;
-    std::fprintf(stderr, "\rvalidate: %3d%% %s of %s   ", pct, human_bytes(static_cast<int64_t>(done)).c_str(),
-                 human_bytes(static_cast<int64_t>(total)).c_str());
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void clear() {
-    if (shown_) std::fputs("\r\033[K", stderr);
-    shown_ = false;
-  }
-
- private:
-  std::chrono::steady_clock::time_point last_{};
-  bool shown_ = false;
-};
-
 std::string summary_line(const ops::SnapshotValidation& v) {
   std::string s =
       fmt::format("{}: {}", v.location.metadata.empty() ? v.location.directory.string() : v.location.metadata.string(),
@@ -81,7 +61,10 @@ std::string findings_table(const ops::SnapshotValidation& v) {
   for (const auto& f : v.findings) {
     t.row({std::string(validate::severity_name(f.severity)), f.rule, f.where.empty() ? "-" : f.where, f.message});
   }
-  return t.empty() ? "" : t.str();
+  return t.empty() ? "" : console::paint_column(console::Stream::kOut, t.str(), "SEVERITY", [](std::string_view c) {
+    static const console::Style error = console::Style::kBad, warning = console::Style::kWarning;
+    return c == "error" ? &error : c == "warning" ? &warning : nullptr;
+  });
 }
 
 int run_validate(ValidateArgs& a) {
@@ -154,17 +137,15 @@ int run_validate(ValidateArgs& a) {
     throw util::Error(e.kind(), std::string("--expect-from: ") + e.what());
   }
 
-  auto progress = std::make_shared<Progress>();
-  if (a.deep && ::isatty(STDERR_FILENO)) opt.files.progress = [progress](uint64_t d, uint64_t t) { (*progress)(d, t); };
+  // The one reporter (progress.h): only on a terminal, not with -q; cleared when it goes out of scope,
+  // also when validate_path throws, before main prints the error.
+  Progress progress("validate");
+  if (a.deep) opt.files.progress = progress.fn();
 
   ops::ValidationRun run;
   {
-    // The progress line goes also when validate_path throws, before main prints the error.
-    struct ClearProgress {
-      Progress& p;
-      ~ClearProgress() { p.clear(); }
-    } clear_progress{*progress};
     run = ops::validate_path(a.path, opt, a.latest);
+    progress.clear();
   }
 
   int rc = run.unreadable ? kExitUsage : (run.invalid ? kExitProblems : kExitOk);
@@ -211,6 +192,12 @@ int run_validate(ValidateArgs& a) {
         }
       }
     }
+    // The verdict, coloured: "PATH: valid (...)" green, anything else red.
+    std::string verdict(ops::status_name(v.status));
+    if (auto at = line.find(": " + verdict); at != std::string::npos) {
+      auto style = v.status == ops::SnapshotValidation::Status::kValid ? console::Style::kGood : console::Style::kBad;
+      line.replace(at + 2, verdict.size(), console::paint(console::Stream::kOut, style, verdict));
+    }
     std::fprintf(stdout, "%s\n", line.c_str());
   }
   if (!single) {
@@ -225,7 +212,8 @@ int run_validate(ValidateArgs& a) {
 void register_validate(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ValidateArgs>();
   CLI::App* cmd = app.add_subcommand("validate", "Check that Flink can restore a checkpoint or savepoint");
-  cmd->description(
+  long_description(
+      cmd,
       "Check a Flink checkpoint or savepoint before restoring from it: the _metadata rules, the files it\n"
       "references, with --deep their contents (RocksDB block checksums, offsets), and with --expect whether\n"
       "the job's operators map onto it. PATH may be a _metadata file, a snapshot directory, a job directory or a\n"

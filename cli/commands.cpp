@@ -4,6 +4,7 @@
 #include <string>
 
 #include "codec/json.h"
+#include "console.h"
 #include "error.pb.h"
 
 namespace ckpt::cli {
@@ -36,8 +37,7 @@ bool json_errors() { return g_json_errors; }
 
 int report_error(std::string_view command, util::ErrorKind kind, std::string_view message, int code) {
   if (!g_json_errors) {
-    std::fprintf(stderr, "%.*s: %.*s\n", static_cast<int>(command.size()), command.data(),
-                 static_cast<int>(message.size()), message.data());
+    console::error(command, message);
     return code;
   }
   ckpt::ErrorReport r;

@@ -11,6 +11,7 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
 #include "io/file_bytes.h"
 #include "io/flink_config.h"
 #include "output_flags.h"
@@ -49,7 +50,7 @@ std::optional<int> resolve_run_options(RunArgs& a, const char* cmd, pipeline::Ru
   pipeline::ResolvedConfig rc = pipeline::resolve_config(raw);
   o.config = rc.config;
   warnings = rc.warnings;
-  for (const auto& w : warnings) std::fprintf(stderr, "%s: warning: %s\n", cmd, w.c_str());
+  for (const auto& w : warnings) console::warn(cmd, w);
 
   // The snapshot to restore (-s, `ckpt restore PATH` or execution.state-recovery.path); one in an
   // object store is restored from there (pipeline/restore.h).
@@ -216,7 +217,7 @@ int run_job_command(RunArgs& a, bool restore) {
 
   const pipeline::RunResult r = pipeline::run_job(o);
   for (const auto& w : r.warnings) {
-    std::fprintf(stderr, "%s: warning: %s\n", cmd, w.c_str());
+    console::warn(cmd, w);
     warnings.push_back(w);
   }
 

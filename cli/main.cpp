@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "commands.h"
+#include "conventions.h"
 #include "util/error.h"
 
 namespace {
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   ckpt::cli::register_savepoint(app, exit_code);
   ckpt::cli::register_materialize(app, exit_code);
   ckpt::cli::register_compact(app, exit_code);
+  ckpt::cli::install_conventions(app, argc, argv);  // help, completion, -q, --color, usage errors
   one_value_per_flag(app);
   auto command = [&app] {
     std::string name = "ckpt";

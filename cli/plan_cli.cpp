@@ -10,6 +10,7 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
 #include "export/prune_json.h"
 #include "io/decode_error.h"
 #include "map_flags.h"
@@ -19,6 +20,7 @@
 #include "ops/store_plan.h"
 #include "output_flags.h"
 #include "path_args.h"
+#include "progress.h"
 #include "render.h"
 #include "storage_flags.h"
 #include "util/flink_units.h"
@@ -64,7 +66,11 @@ void print_plan(const ops::PlanRun& run, const std::string& command, const std::
            d.keep ? ops::describe_rules(d.rules) : "-", d.keep ? "-" : human_bytes(freed[d.snapshot]),
            rel(s.loc.directory, root)});
   }
-  out += t.empty() ? "no snapshots\n" : t.str();
+  out += t.empty() ? "no snapshots\n"
+                   : console::paint_column(console::Stream::kOut, t.str(), "DECISION", [](std::string_view c) {
+                       static const console::Style keep = console::Style::kGood, prune = console::Style::kBad;
+                       return c == "keep" ? &keep : c == "prune" ? &prune : nullptr;
+                     });
   if (list_deletions && !p.deletions.empty()) {
     out += "\n";
     emit(out);
@@ -240,8 +246,7 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
                                       ops::kLeaseName, holder),
                           kExitUsage);
     }
-    if (!taken_over.empty())
-      std::fprintf(stderr, "%s: note: took over the lease of %s\n", who.c_str(), taken_over.c_str());
+    if (!taken_over.empty()) console::note(who, "took over the lease of " + taken_over);
   }
   ops::StorePlanRequest req;
   req.protect = a.protect;
@@ -249,8 +254,7 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
   req.options = options;
   ops::PlanRun run = ops::plan_store_root(root, req, decide);
   if (!run.refusals.empty()) return refused(who, run.refusals);
-  for (const auto& w : run.plan.warnings)
-    std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), root.display(w).c_str());
+  for (const auto& w : run.plan.warnings) console::warn(who, root.display(w));
   for (const auto& m : run.plan.moved)
     std::fprintf(stderr, "%s: %s\n", who.c_str(), root.display(moved_line(m, run.inventory.root)).c_str());
   if (!a.explain.empty()) {
@@ -350,7 +354,7 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   }
   run = ops::plan_root(req, decide);
   if (!run.refusals.empty()) return refused(who, run.refusals);
-  for (const auto& w : run.plan.warnings) std::fprintf(stderr, "%s: warning: %s\n", who.c_str(), w.c_str());
+  for (const auto& w : run.plan.warnings) console::warn(who, w);
   for (const auto& m : run.plan.moved)
     std::fprintf(stderr, "%s: %s\n", who.c_str(), moved_line(m, run.inventory.root).c_str());
 
@@ -364,7 +368,11 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   }
 
   std::optional<ops::ApplyResult> outcome;
-  if (apply) outcome = ops::apply_plan(run.plan, *lock);
+  if (apply) {
+    Progress progress(who, Progress::Unit::kItems, "deletions");
+    outcome = ops::apply_plan(run.plan, *lock, progress.fn());
+    progress.clear();
+  }
   if (a.json) {
     prune_json::write_plan_json(run, command, req.options, outcome ? &*outcome : nullptr, a.pretty, stdout);
     std::fputs("\n", stdout);

@@ -493,7 +493,8 @@ void check_output_location(const SelfContainedPlan& plan, const fs::path& out) {
   }
 }
 
-WriteStats write_self_contained(const SelfContainedPlan& plan, const fs::path& out, bool replace, bool copy) {
+WriteStats write_self_contained(const SelfContainedPlan& plan, const fs::path& out, bool replace, bool copy,
+                                const util::ProgressFn& progress) {
   check_output_location(plan, out);
   std::error_code ec;
   if (fs::exists(fs::symlink_status(out, ec))) {
@@ -505,6 +506,8 @@ WriteStats write_self_contained(const SelfContainedPlan& plan, const fs::path& o
     }
   }
   WriteStats ws;
+  uint64_t total = 0;
+  for (const auto& f : plan.files) util::sat_accumulate(total, f.length);
   fs::path tmp = io::make_temp_dir_beside(out);
   try {
     for (const auto& f : plan.files) {
@@ -517,6 +520,7 @@ WriteStats write_self_contained(const SelfContainedPlan& plan, const fs::path& o
         ++ws.cut;
       }
       util::sat_accumulate(ws.bytes, f.length);
+      if (progress) progress(ws.bytes, total);
     }
     io::write_file_atomically(tmp / std::string(snapshot::kMetadataFileName), plan.metadata, false);
     io::fsync_directory(tmp);

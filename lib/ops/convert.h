@@ -29,6 +29,7 @@
 #include "snapshot/file_refs.h"
 #include "snapshot/paths.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace ckpt::ops {
 
@@ -152,8 +153,9 @@ struct WriteStats {
 // then renames it to `out`. Refuses (io::IoError: a usage problem, not a property of the input) an
 // existing `out` without `replace`, with `replace` an existing `out` that is not a snapshot
 // directory, and an `out` inside the source snapshot directory or holding one of the sources.
+// `progress` (may be empty) hears (bytes placed, bytes of all files), once per file.
 WriteStats write_self_contained(const SelfContainedPlan& plan, const std::filesystem::path& out, bool replace,
-                                bool copy);
+                                bool copy, const util::ProgressFn& progress = {});
 
 // The invariant of a self-contained directory, checked before it is published: `_metadata`
 // parses, every file-backed handle is relative (tag 6), resolves inside `dir` without `..`, names

@@ -252,6 +252,7 @@ PackStats pack_snapshot(const SelfContainedPlan& plan, const fs::path& out, bool
     head += note;
     z.write(head);
     io::Xxh64 all;
+    uint64_t done = 0;
     auto record = [&](const std::string& name, uint64_t size, const std::function<void(io::Xxh64&)>& body) {
       std::string rh;
       put_le(rh, name.size(), 2);
@@ -281,6 +282,8 @@ PackStats pack_snapshot(const SelfContainedPlan& plan, const fs::path& out, bool
         io::read_range(plan.scope, f.source, f.offset, f.length, [&](std::string_view piece) {
           h.update(piece);
           z.write(piece);
+          done += piece.size();
+          if (options.progress) options.progress(done, total);
         });
       });
     }
@@ -306,7 +309,8 @@ PackStats pack_snapshot(const SelfContainedPlan& plan, const fs::path& out, bool
   return st;
 }
 
-UnpackStats unpack_archive(const fs::path& archive, const fs::path& out, bool replace, bool list_only) {
+UnpackStats unpack_archive(const fs::path& archive, const fs::path& out, bool replace, bool list_only,
+                           const util::ProgressFn& progress) {
   std::error_code ec;
   if (!list_only && fs::exists(fs::symlink_status(out, ec))) {
     if (!replace) throw PackError(out.string() + ": already exists (use --force to replace it)");
@@ -351,6 +355,7 @@ UnpackStats unpack_archive(const fs::path& archive, const fs::path& out, bool re
     std::set<std::string> names;
     io::Xxh64 all;
     uint64_t left = total;
+    uint64_t done = 0;
     for (uint64_t i = 0; i < count; ++i) {
       uint64_t name_len = z.read_le(2, "a file record");
       std::string name = z.read_string(static_cast<std::size_t>(name_len), "a file name");
@@ -374,6 +379,8 @@ UnpackStats unpack_archive(const fs::path& archive, const fs::path& out, bool re
             [&](std::string_view p) {
               h.update(p);
               if (fd >= 0) write_all(fd, p.data(), p.size(), target);
+              done += p.size();
+              if (progress) progress(done, total);
             },
             "file content");
         if (fd >= 0 && ::fsync(fd) != 0) sys_fail(target, "cannot fsync");

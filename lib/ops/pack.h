@@ -25,6 +25,7 @@
 
 #include "ops/convert.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace ckpt::ops {
 
@@ -34,8 +35,9 @@ class PackError : public util::Error {
 };
 
 struct PackOptions {
-  int level = 3;    // zstd level (1..19), as `zstd -3`
-  int threads = 0;  // zstd worker threads; 0 = one per core
+  int level = 3;              // zstd level (1..19), as `zstd -3`
+  int threads = 0;            // zstd worker threads; 0 = one per core
+  util::ProgressFn progress;  // payload bytes written of the total
 };
 
 struct PackStats {
@@ -61,6 +63,6 @@ struct UnpackStats {
 // Extracts into `out` (a new directory; with `replace` an existing snapshot directory is swapped
 // out atomically). With `list_only`, verifies the archive completely and extracts nothing.
 UnpackStats unpack_archive(const std::filesystem::path& archive, const std::filesystem::path& out, bool replace,
-                           bool list_only = false);
+                           bool list_only = false, const util::ProgressFn& progress = {});
 
 }  // namespace ckpt::ops

@@ -81,7 +81,8 @@ long crash_after() {
 
 class Executor {
  public:
-  Executor(const Plan& plan, const RootLock& lock) : plan_(plan), cursor_(lock.fd(), plan.root), root_fd_(lock.fd()) {}
+  Executor(const Plan& plan, const RootLock& lock, const util::ProgressFn& progress)
+      : plan_(plan), cursor_(lock.fd(), plan.root), root_fd_(lock.fd()), progress_(progress) {}
 
   ApplyResult run() {
     remove_stale_journal_temps();
@@ -93,6 +94,7 @@ class Executor {
     std::set<std::string> phase1_dirs;
     for (; i < dels.size() && dels[i].reason == DeleteReason::kPrunedMetadata; ++i) {
       ok[i] = remove(dels[i]);
+      if (progress_) progress_(i + 1, dels.size());
       if (ok[i]) phase1_dirs.insert(std::string(dels[i].entry.parent()));
     }
     for (const auto& d : phase1_dirs) sync_dir(d);
@@ -106,6 +108,7 @@ class Executor {
         continue;
       }
       ok[i] = remove(dels[i]);
+      if (progress_) progress_(i + 1, dels.size());
       if (ok[i]) touched.insert(std::string(dels[i].entry.parent()));
     }
     for (const auto& d : touched) sync_dir(d);
@@ -208,6 +211,7 @@ class Executor {
   const Plan& plan_;
   DirCursor cursor_;
   int root_fd_;
+  util::ProgressFn progress_;
   ApplyResult result_;
   long crash_after_ = crash_after();
   long deleted_ = 0;
@@ -229,6 +233,8 @@ RootLock::~RootLock() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-ApplyResult apply_plan(const Plan& plan, const RootLock& lock) { return Executor(plan, lock).run(); }
+ApplyResult apply_plan(const Plan& plan, const RootLock& lock, const util::ProgressFn& progress) {
+  return Executor(plan, lock, progress).run();
+}
 
 }  // namespace ckpt::ops

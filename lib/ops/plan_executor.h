@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "ops/deletion_plan.h"
+#include "util/progress.h"
 
 namespace ckpt::ops {
 
@@ -57,6 +58,7 @@ struct ApplyResult {
 };
 
 // Applies `plan` to its root, which `lock` must hold.
-ApplyResult apply_plan(const Plan& plan, const RootLock& lock);
+// `progress` (may be empty) hears (deletions done, deletions planned).
+ApplyResult apply_plan(const Plan& plan, const RootLock& lock, const util::ProgressFn& progress = {});
 
 }  // namespace ckpt::ops
