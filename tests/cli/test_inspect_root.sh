@@ -70,6 +70,13 @@ expect_exit 0 -- "$CKPT" inspect "$root" --who-uses "$root/$job/shared/orphan-1"
 expect_out "no snapshot under .* references it"
 expect_exit 0 -- "$CKPT" inspect "$root" --who-uses "$shared_file" --json
 expect_out '"users":\[\{'
+# Both documents against their schema (formats/root.proto), as test_json_mapping checks the rest.
+checks=$((checks + 1))
+python3 "$(dirname "$0")/json_schema_check.py" "$(dirname "$0")/../../formats" FileUsersReport "$TMP/out" ||
+  fail "--who-uses --json does not match FileUsersReport"
+checks=$((checks + 1))
+python3 "$(dirname "$0")/json_schema_check.py" "$(dirname "$0")/../../formats" RootSummaryReport "$TMP/summary.json" ||
+  fail "--summary --json does not match RootSummaryReport"
 
 # --- filters and order ------------------------------------------------------------------------
 expect_exit 0 -- "$CKPT" inspect "$root" --kind savepoint
