@@ -29,9 +29,9 @@ struct JobSummary {
 };
 
 struct RootSummary {
-  std::vector<JobSummary> jobs;          // by job directory
-  std::vector<std::string> unreadable;   // snapshots whose `_metadata` could not be read (their files count as orphaned)
-  JobSummary total;                      // the sums (job_dir empty)
+  std::vector<JobSummary> jobs;         // by job directory
+  std::vector<std::string> unreadable;  // snapshots whose `_metadata` could not be read (their files count as orphaned)
+  JobSummary total;                     // the sums (job_dir empty)
 };
 
 // Summarises the local root `root` (savepoints outside job directories count under their own
