@@ -62,7 +62,14 @@ int main(int argc, char** argv) {
       int rc = app.exit(e);
       return rc == 0 ? 0 : ckpt::cli::kExitUsage;
     }
-    return ckpt::cli::report_error(command(), ckpt::util::ErrorKind::kUsage, e.what(), ckpt::cli::kExitUsage);
+    // Parsing stopped before the subcommand was recorded: name it from the arguments.
+    std::string who = "ckpt";
+    for (int i = 1; i < argc && who == "ckpt"; ++i) {
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        if (sub->get_name() == argv[i]) who += " " + sub->get_name();
+      }
+    }
+    return ckpt::cli::report_error(who, ckpt::util::ErrorKind::kUsage, e.what(), ckpt::cli::kExitUsage);
   } catch (const ckpt::util::Error& e) {
     // The one place an error's kind becomes an exit status (util/error.h); a command catches only
     // where it adds to the message or recovers.
