@@ -61,6 +61,19 @@ void release_in_store(const CompletedSnapshot& s, std::map<std::string, int>& re
 
 }  // namespace
 
+CompletedSnapshot unowned_snapshot(std::shared_ptr<const flink::Metadata> metadata, fs::path dir,
+                                   std::shared_ptr<storage::ObjectStore> store) {
+  CompletedSnapshot s;
+  s.id = metadata->checkpoint_id;
+  s.savepoint = metadata->properties.kind == flink::CheckpointProperties::Kind::kSavepoint;
+  s.dir = std::move(dir);
+  s.store = std::move(store);
+  s.properties = metadata->properties;
+  s.metadata = std::move(metadata);
+  s.owned = false;
+  return s;
+}
+
 void CompletedCheckpointStore::add(CompletedSnapshot s) {
   if (s.owned) {
     for (const auto& f : shared_files(s)) ++shared_refs_[f];

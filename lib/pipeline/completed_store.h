@@ -34,6 +34,11 @@ struct CompletedSnapshot {
   flink::CheckpointProperties properties;
 };
 
+// A snapshot the job reads but does not own (restored in NO_CLAIM mode, or a savepoint it took):
+// id, kind and properties as its metadata says.
+CompletedSnapshot unowned_snapshot(std::shared_ptr<const flink::Metadata> metadata, std::filesystem::path dir,
+                                   std::shared_ptr<storage::ObjectStore> store);
+
 class CompletedCheckpointStore {
  public:
   explicit CompletedCheckpointStore(int num_retained) : num_retained_(num_retained) {}

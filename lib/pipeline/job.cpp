@@ -397,15 +397,7 @@ class JobRun {
       log(fmt::format("{} {} completed in {:.0f} ms ({} bytes){}", sp ? "savepoint" : "checkpoint", o.id, o.duration_ms,
                       o.state_bytes, o.dir.empty() ? "" : ": " + o.dir.string()));
       if (sp) {
-        CompletedSnapshot saved;
-        saved.id = o.id;
-        saved.savepoint = true;
-        saved.dir = o.dir;
-        saved.store = o.store;
-        saved.metadata = o.metadata;
-        saved.properties = o.metadata->properties;
-        saved.owned = false;
-        savepoints_.push_back(std::move(saved));
+        savepoints_.push_back(unowned_snapshot(o.metadata, o.dir, o.store));
         if (!o.request.request_id.empty()) control_->respond(o.request.request_id, true, o.dir.string());
       }
       bool last = o.request.final_checkpoint || o.request.suspend;

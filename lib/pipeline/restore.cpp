@@ -52,7 +52,6 @@ snapshot::Location locate_restore_target(const std::string& path, const std::map
 }
 
 CompletedSnapshot load_snapshot(const snapshot::Location& loc, std::shared_ptr<storage::ObjectStore> store) {
-  CompletedSnapshot s;
   std::shared_ptr<flink::Metadata> md;
   if (store) {
     const std::string uri = loc.metadata.native();
@@ -62,14 +61,7 @@ CompletedSnapshot load_snapshot(const snapshot::Location& loc, std::shared_ptr<s
   } else {
     md = std::make_shared<flink::Metadata>(flink::read_metadata_file(loc.metadata));
   }
-  s.id = md->checkpoint_id;
-  s.savepoint = md->properties.kind == flink::CheckpointProperties::Kind::kSavepoint;
-  s.dir = loc.directory;
-  s.store = std::move(store);
-  s.properties = md->properties;
-  s.metadata = std::move(md);
-  s.owned = false;
-  return s;
+  return unowned_snapshot(std::move(md), loc.directory, std::move(store));
 }
 
 namespace {
