@@ -70,17 +70,22 @@ s3_put_dir() {
   s3_aws s3 cp --recursive --only-show-errors "$1" "${2%/}/"
 }
 
-s3_ls() {
-  local u=${1#s3://} bucket prefix
+# s3_ls URI: the keys under URI, one a line. A reader that stops early (`| grep -q .`) must not
+# turn the listing into a failure under pipefail, so SIGPIPE is ignored (in this subshell only)
+# and a write into a closed pipe is not an error.
+s3_ls() (
+  trap '' PIPE
+  u=${1#s3://}
   bucket=${u%%/*}
   prefix=${u#"$bucket"}
   prefix=${prefix#/}
-  s3_aws s3api list-objects-v2 --bucket "$bucket" --prefix "$prefix" --output json |
+  keys=$(s3_aws s3api list-objects-v2 --bucket "$bucket" --prefix "$prefix" --output json |
     python3 -c 'import json, sys
 t = sys.stdin.read().strip()
 for o in (json.loads(t).get("Contents") or []) if t else []:
-    print(o["Key"])'
-}
+    print(o["Key"])') || exit
+  [ -z "$keys" ] || printf '%s\n' "$keys" 2>/dev/null || true
+)
 
 s3_faults() {
   local method=POST data=$1
