@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/json_text.h"
 
 namespace ckpt::json {
 namespace {
@@ -27,14 +28,6 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 
 constexpr std::size_t kChunk = 64 * 1024;
-
-// Bytes a JSON string cannot hold as they are: controls, '"', '\\', and every non-ASCII byte
-// (checked for well-formed UTF-8).
-constexpr auto kSpecial = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
-  return t;
-}();
 
 class Emitter {
  public:
@@ -329,113 +322,8 @@ class Emitter {
     out_ += '}';
   }
 
-  // Length of the well-formed UTF-8 sequence at s[i] (RFC 3629), 0 if there is none.
-  static std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
-      return k < s.size() && b(k) >= lo && b(k) <= hi;
-    };
-    unsigned c = b(i);
-    if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-    if (c == 0xE0) return cont(i + 1, 0xA0, 0xBF) && cont(i + 2) ? 3 : 0;
-    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(i + 1) && cont(i + 2) ? 3 : 0;
-    if (c == 0xED) return cont(i + 1, 0x80, 0x9F) && cont(i + 2) ? 3 : 0;
-    if (c == 0xF0) return cont(i + 1, 0x90, 0xBF) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-    if (c >= 0xF1 && c <= 0xF3) return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-    if (c == 0xF4) return cont(i + 1, 0x80, 0x8F) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-    return 0;
-  }
-
-  void escape(std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out_ += '"';
-    std::size_t run = 0;
-    std::size_t i = 0;
-    auto flush_run = [&] { out_.append(s.data() + run, i - run); };
-    while (i < s.size()) {
-      auto c = static_cast<unsigned char>(s[i]);
-      if (!kSpecial[c]) {
-        ++i;
-        continue;
-      }
-      if (c < 0x80) {
-        flush_run();
-        switch (c) {
-          case '"':
-            out_ += "\\\"";
-            break;
-          case '\\':
-            out_ += "\\\\";
-            break;
-          case '\b':
-            out_ += "\\b";
-            break;
-          case '\f':
-            out_ += "\\f";
-            break;
-          case '\n':
-            out_ += "\\n";
-            break;
-          case '\r':
-            out_ += "\\r";
-            break;
-          case '\t':
-            out_ += "\\t";
-            break;
-          default:
-            out_ += "\\u00";
-            out_ += kHex[c >> 4];
-            out_ += kHex[c & 0xF];
-        }
-        run = ++i;
-        continue;
-      }
-      std::size_t len = utf8_sequence(s, i);
-      if (len == 0) {
-        flush_run();
-        out_ += "\\ufffd";
-        run = ++i;
-        continue;
-      }
-      if (len == 3 && c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-          (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
-        flush_run();
-        out_ += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
-        i += 3;
-        run = i;
-        continue;
-      }
-      i += len;
-    }
-    flush_run();
-    out_ += '"';
-  }
-
-  void base64(std::string_view s) {
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    out_ += '"';
-    std::size_t start = out_.size();
-    out_.resize(start + (s.size() + 2) / 3 * 4);
-    char* o = out_.data() + start;
-    auto u = [&](std::size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(s[k])); };
-    std::size_t i = 0;
-    for (; i + 3 <= s.size(); i += 3) {
-      uint32_t v = (u(i) << 16) | (u(i + 1) << 8) | u(i + 2);
-      *o++ = kAlphabet[(v >> 18) & 63];
-      *o++ = kAlphabet[(v >> 12) & 63];
-      *o++ = kAlphabet[(v >> 6) & 63];
-      *o++ = kAlphabet[v & 63];
-    }
-    if (std::size_t rest = s.size() - i; rest > 0) {
-      uint32_t v = u(i) << 16;
-      if (rest == 2) v |= u(i + 1) << 8;
-      *o++ = kAlphabet[(v >> 18) & 63];
-      *o++ = kAlphabet[(v >> 12) & 63];
-      *o++ = rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-      *o++ = '=';
-    }
-    out_ += '"';
-  }
+  void escape(std::string_view s) { util::append_json_string(out_, s); }
+  void base64(std::string_view s) { util::append_json_base64(out_, s); }
 
   const bool pretty_;
   std::string& out_;
