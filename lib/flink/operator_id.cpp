@@ -1,5 +1,7 @@
 #include "flink/operator_id.h"
 
+#include "io/mutf8.h"
+
 #include <cstdint>
 
 namespace ckpt::flink {
@@ -98,6 +100,11 @@ std::optional<OperatorId> parse_operator_id(std::string_view hex) {
     id[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return id;
+}
+
+bool uid_names(const OperatorState& op, std::string_view uid_utf8) {
+  if (!op.uid.empty() && io::lenient_mutf8_to_utf8(op.uid) == uid_utf8) return true;
+  return operator_id_from_uid(uid_utf8) == op.id;
 }
 
 }  // namespace ckpt::flink

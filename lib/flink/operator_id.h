@@ -21,6 +21,10 @@ OperatorId operator_id_from_uid(std::string_view uid_utf8);
 // 32 lowercase hex digits, byte 0 first: the form of Flink's logs, REST API and web UI.
 std::string to_hex(const OperatorId& id);
 
+// True when `uid_utf8` names `op`: its recorded uid (V5+), or the id Flink derives from it (every
+// version: an operator declared with .uid(uid) has that id even where `_metadata` keeps no uid).
+bool uid_names(const OperatorState& op, std::string_view uid_utf8);
+
 // Inverse of to_hex: exactly 32 hex digits, either case, nothing else (no prefix, no spaces).
 std::optional<OperatorId> parse_operator_id(std::string_view hex);
 

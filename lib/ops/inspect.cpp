@@ -70,11 +70,7 @@ int64_t mtime_of(const std::filesystem::path& p, int64_t& size) {
 
 bool selected(const flink::OperatorState& op, const InspectOptions& o) {
   if (o.operator_id && flink::to_hex(op.id) != *o.operator_id) return false;
-  if (o.uid) {
-    bool by_name = !op.uid.empty() && io::mutf8_to_utf8(op.uid) == *o.uid;
-    bool by_hash = flink::operator_id_from_uid(*o.uid) == op.id;
-    if (!by_name && !by_hash) return false;
-  }
+  if (o.uid && !flink::uid_names(op, *o.uid)) return false;
   return true;
 }
 

@@ -79,7 +79,7 @@ const flink::OperatorState& select_operator(const flink::Metadata& md, const Ope
     throw MaterializeError("name the operator with --uid NAME or --operator ID");
   }
   for (const auto& op : md.operators) {
-    if (op.id == *id || (sel.uid && !op.uid.empty() && io::mutf8_to_utf8(op.uid) == *sel.uid)) return op;
+    if (op.id == *id || (sel.uid && flink::uid_names(op, *sel.uid))) return op;
   }
   throw MaterializeError(fmt::format("no operator with {}; operators: {}", what, operator_list(md)));
 }
