@@ -5,16 +5,21 @@
 #include <cstdio>
 #include <optional>
 
+#include "codec/json.h"
 #include "commands.h"
+#include "console.h"
 #include "export/report_json.h"
 #include "flink/checkpoint_properties.h"
 #include "flink/metadata_reader.h"
 #include "flink/operator_id.h"
 #include "inspect_root.h"
 #include "io/decode_error.h"
+#include "map_flags.h"
 #include "ops/inspect.h"
 #include "ops/list_snapshots.h"
+#include "ops/snapshot_input.h"
 #include "ops/snapshot_source.h"
+#include "ops/state_breakdown.h"
 #include "output_flags.h"
 #include "path_args.h"
 #include "render.h"
@@ -32,7 +37,9 @@ struct InspectArgs {
   std::string uid;
   std::string operator_id;
   std::vector<std::string> defines;
+  std::vector<std::string> maps;
   RootListingArgs root;
+  bool states = false;
 };
 
 std::string operator_label(const ckpt::OperatorSummary& o) {
@@ -143,6 +150,55 @@ int inspect_one(const InspectArgs& a, ops::SnapshotSource& source, const snapsho
   return kExitOk;
 }
 
+std::string render_states(const ckpt::StatesReport& r) {
+  Table t({"OPERATOR", "STATE", "KIND", "KEY", "NAMESPACE", "VALUE", "TTL", "ENTRIES", "BYTES", "SUBTASKS"},
+          {false, false, false, false, false, false, false, true, true, true});
+  for (const ckpt::StateRow& row : r.states()) {
+    std::string op = !row.uid().empty()             ? row.uid()
+                     : !row.operator_name().empty() ? row.operator_name()
+                                                    : row.operator_id().substr(0, 8);
+    std::string kind = ckpt::StateKind_Name(row.kind());
+    t.row({op, row.state(), kind, row.key_type().empty() ? "-" : row.key_type(),
+           row.namespace_type().empty() ? "-" : row.namespace_type(), row.value_type(), row.ttl() ? "yes" : "-",
+           std::to_string(row.entries()), human_bytes(static_cast<int64_t>(row.bytes())),
+           std::to_string(row.subtasks())});
+  }
+  std::string out = r.states().empty() ? "no state\n" : t.str();
+  bool rocksdb = std::any_of(r.states().begin(), r.states().end(),
+                             [](const ckpt::StateRow& row) { return row.source() == ckpt::ROCKSDB_PROPERTIES; });
+  if (rocksdb) out += "RocksDB state: entries and bytes from the SST files' table properties (raw key + value bytes)\n";
+  return out;
+}
+
+// --states: the state of one snapshot, by operator and state (local, or a local copy of an
+// object-store snapshot).
+int print_states(InspectArgs& a, const std::map<std::string, std::string>& config) {
+  std::string bad;
+  auto maps = parse_map_flags(a.maps, bad);
+  if (!maps) return fail("inspect", "--map " + bad + ": expected PREFIX=DIR");
+  std::unique_ptr<ops::StagedSnapshot> staged;
+  if (auto e = localise_input(a.path, *maps, config, staged)) return fail("inspect", *e);
+  return naming_uris(staged.get(), nullptr, [&]() -> int {
+    ops::SnapshotInput in = ops::load_snapshot_input(a.path, ops::InputForm::kFlink);
+    if (!in.location) return fail("inspect", a.path + ": --states needs a Flink snapshot");
+    ops::OperatorFilter filter;
+    filter.uid = a.uid;
+    filter.operator_id = a.operator_id;
+    ckpt::StatesReport r = ops::state_breakdown(in.md, *in.location, *maps, filter);
+    r.set_snapshot(staged ? name_uris(in.location->directory.string(), staged.get(), nullptr)
+                          : in.location->directory.string());
+    for (auto& p : *r.mutable_problems()) p = name_uris(p, staged.get(), nullptr);
+    if (a.json) {
+      json::write_json(r, a.pretty, stdout);
+      std::fputc('\n', stdout);
+    } else {
+      std::fputs(render_states(r).c_str(), stdout);
+    }
+    for (const std::string& p : r.problems()) console::error("ckpt inspect", p);
+    return r.problems().empty() ? kExitOk : kExitProblems;
+  });
+}
+
 int run_inspect(InspectArgs& a) {
   if (!read_in_object_store(a.path)) {
     if (auto e = localise_path_args({&a.path})) return fail("inspect", *e);
@@ -157,6 +213,12 @@ int run_inspect(InspectArgs& a) {
       return fail("inspect", "--operator " + a.operator_id + ": expected 32 hex characters");
     }
     a.options.operator_id = flink::to_hex(*id);
+  }
+  if (a.states) {
+    if (a.root.summary || !a.root.who_uses.empty() || root_options_given(a.root)) {
+      return fail("inspect", "--states describes one snapshot; it does not go with root options");
+    }
+    return print_states(a, *config);
   }
   if (a.root.summary || !a.root.who_uses.empty()) {
     if (read_in_object_store(a.path)) {
@@ -236,6 +298,9 @@ void register_inspect(CLI::App& app, int& exit_code) {
   cmd->add_flag("--files", args->options.files, "Every referenced file: size, owner, shared or exclusive, path form");
   cmd->add_option("--uid", args->uid, "Only the operator with this uid (matched by name or by its hashed id)");
   cmd->add_option("--operator", args->operator_id, "Only the operator with this id (32 hex characters)");
+  cmd->add_flag("--states", args->states,
+                "Per operator and state: kind, serializers, TTL, entries and bytes (RocksDB: from table properties)");
+  add_map_option(*cmd, args->maps);
   add_root_listing_options(*cmd, args->root);
   add_storage_config_option(*cmd, args->defines);
   cmd->callback([args, &exit_code] { exit_code = run_inspect(*args); });

@@ -40,5 +40,6 @@ void register_restore(CLI::App& app, int& exit_code);
 void register_savepoint(CLI::App& app, int& exit_code);
 void register_materialize(CLI::App& app, int& exit_code);
 void register_compact(CLI::App& app, int& exit_code);
+void register_state(CLI::App& app, int& exit_code);
 
 }  // namespace ckpt::cli

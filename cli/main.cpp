@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   ckpt::cli::register_savepoint(app, exit_code);
   ckpt::cli::register_materialize(app, exit_code);
   ckpt::cli::register_compact(app, exit_code);
+  ckpt::cli::register_state(app, exit_code);
   ckpt::cli::install_conventions(app, argc, argv);  // help, completion, -q, --color, usage errors
   one_value_per_flag(app);
   auto command = [&app] {

@@ -13,6 +13,7 @@ packages=(
   openjdk-17-jre-headless               # runs ../shared/tools/flink-oracle (Flink's own _metadata code) in tests
   libcurl4-openssl-dev libxml2-dev libssl-dev       # the S3 client (libcurl with SigV4; XML of S3's answers)
   libyaml-cpp-dev                        # Flink's config.yaml (nested and flat keys)
+  libsnappy-dev                          # Flink's snapshot compression (Snappy framing)
   awscli                                 # S3 tests upload with it; benchmarks compare against `aws s3`
   jq                                     # the README tour pipes JSON through it (tests/cli/test_readme_tour.sh)
 )

@@ -247,7 +247,9 @@ class JavaStreamParser {
   }
 
   // classAnnotation / objectAnnotation: block data and objects up to TC_ENDBLOCKDATA.
-  void annotation(int depth) {
+  // `into`: the object whose annotation this is (its objects are kept in `annotations`), or
+  // nullptr for a class annotation.
+  void annotation(int depth, Node* into = nullptr) {
     for (;;) {
       uint64_t at = r_.offset();
       uint8_t tc = r_.u8("annotation");
@@ -263,9 +265,11 @@ class JavaStreamParser {
           r_.bytes(static_cast<uint64_t>(len), "block data");
           break;
         }
-        default:
-          object_after(tc, at, depth, "annotation");
+        default: {
+          const Node* n = object_after(tc, at, depth, "annotation");
+          if (into != nullptr) into->annotations.push_back(n);
           break;
+        }
       }
     }
   }
@@ -292,14 +296,14 @@ class JavaStreamParser {
   void class_data(Node& o, const Node& cls, int depth) {
     if (cls.flags & kScSerializable) {
       for (const Field& f : cls.fields) o.values.push_back(value(f, depth));
-      if (cls.flags & kScWriteMethod) annotation(depth);
+      if (cls.flags & kScWriteMethod) annotation(depth, &o);
     } else if (cls.flags & kScExternalizable) {
       if (!(cls.flags & kScBlockData)) {
         fail(r_.offset(), fmt::format("class {} is externalizable in stream protocol 1, whose data "
                                       "cannot be parsed without the class",
                                       shown(cls.text)));
       }
-      annotation(depth);
+      annotation(depth, &o);
     }
   }
 
@@ -376,7 +380,7 @@ class JavaStreamParser {
       r_.bytes(static_cast<uint64_t>(len) * size, "array elements");
     } else {
       r_.check_fits(len_at, static_cast<uint64_t>(len), 1, "array length");
-      for (int32_t i = 0; i < len; ++i) object(depth + 1, "array element");
+      for (int32_t i = 0; i < len; ++i) a.elements.push_back(object(depth + 1, "array element"));
     }
     a.complete = true;
     return &a;

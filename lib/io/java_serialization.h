@@ -69,6 +69,10 @@ struct Node {
   int hierarchy = 1;          // class desc: classes in the chain up to the root
   std::vector<Field> fields;  // class desc
   std::vector<Value> values;  // object: field values, superclass fields first
+  // object: the objects written by its classes' writeObject / writeExternal methods, in order
+  // (e.g. an ArrayList's elements); array of objects: its elements (nullptr = null)
+  std::vector<const Node*> annotations;
+  std::vector<const Node*> elements;
 };
 
 // "string", "class descriptor", "object", "enum constant", "array", "class".

@@ -1,5 +1,7 @@
 #include "rocks/sst_check.h"
 
+#include "rocks/sst_properties.h"
+
 #include <rocksdb/env.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
@@ -73,20 +75,11 @@ SstReport check_sst(const std::filesystem::path& path, uint64_t file_size) {
 }
 
 SstReport check_sst_bytes(std::string_view bytes) {
-  std::unique_ptr<rocksdb::Env> env(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-  const std::string path = "/inline.sst";
-  std::unique_ptr<rocksdb::WritableFile> f;
-  rocksdb::Status s = env->NewWritableFile(path, &f, rocksdb::EnvOptions());
-  if (s.ok()) s = f->Append(rocksdb::Slice(bytes.data(), bytes.size()));
-  if (s.ok()) s = f->Close();
-  if (!s.ok()) {
-    SstReport r;
-    r.open_error = s.ToString();
-    return r;
-  }
-  rocksdb::Options options;
-  options.env = env.get();
-  return check_with(options, path, bytes.size());
+  SstReport r;
+  auto error = with_in_memory_file(
+      bytes, [&](const rocksdb::Options& o, const std::string& path) { r = check_with(o, path, bytes.size()); });
+  if (error) r.open_error = *error;
+  return r;
 }
 
 }  // namespace ckpt::rocks

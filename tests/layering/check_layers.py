@@ -18,14 +18,15 @@ ALLOWED = {
     "io": {"util"},
     "storage": {"io", "util"},
     "flink": {"io", "util"},
+    "state": {"io", "util"},
     "codec": {"flink", "io", "util"},
     "snapshot": {"storage", "flink", "io", "util"},
-    "rocks": {"snapshot", "flink", "io", "util", "storage"},
-    "validate": {"rocks", "snapshot", "codec", "flink", "io", "util", "storage"},
-    "ops": {"storage", "validate", "rocks", "snapshot", "codec", "flink", "io", "util"},
-    "export": {"storage", "ops", "validate", "rocks", "snapshot", "codec", "flink", "io", "util"},
-    "pipeline": {"rocks", "snapshot", "flink", "io", "util", "storage"},
-    "cli": {"storage", "export", "ops", "validate", "rocks", "snapshot", "codec", "flink", "io", "util", "pipeline"},
+    "rocks": {"snapshot", "state", "flink", "io", "util", "storage"},
+    "validate": {"rocks", "snapshot", "state", "codec", "flink", "io", "util", "storage"},
+    "ops": {"storage", "validate", "rocks", "snapshot", "state", "codec", "flink", "io", "util"},
+    "export": {"storage", "ops", "validate", "rocks", "snapshot", "state", "codec", "flink", "io", "util"},
+    "pipeline": {"rocks", "snapshot", "state", "flink", "io", "util", "storage"},
+    "cli": {"storage", "export", "ops", "validate", "rocks", "snapshot", "state", "codec", "flink", "io", "util", "pipeline"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([A-Za-z_]+)/')
 

@@ -1,0 +1,428 @@
+#include "ops/state_dump.h"
+
+#include <fmt/format.h>
+
+#include "flink/key_groups.h"
+#include "flink/operator_id.h"
+#include "io/byte_reader.h"
+#include "io/decode_error.h"
+#include "io/mutf8.h"
+#include "snapshot/read_scope.h"
+#include "state/backend_proxy.h"
+#include "state/key_codec.h"
+#include "state/keyed_payload.h"
+#include "state/operator_payload.h"
+#include "state/value_codec.h"
+#include "util/json_text.h"
+
+namespace ckpt::ops {
+
+namespace {
+
+constexpr std::string_view kCsvHeader = "operator,uid,subtask,state,kind,key_group,key,namespace,user_key,value";
+
+std::string_view kind_of(const state::StateMeta& m) {
+  switch (m.backend) {
+    case state::BackendStateType::kPriorityQueue:
+      return m.name.starts_with("_timer_state/") ? "TIMERS" : "PRIORITY_QUEUE";
+    case state::BackendStateType::kOperator: {
+      std::string d = m.distribution();
+      return d == "UNION" ? "OPERATOR_UNION" : "OPERATOR_LIST";
+    }
+    case state::BackendStateType::kBroadcast:
+      return "OPERATOR_BROADCAST";
+    default:
+      break;
+  }
+  static const std::string_view kKinds[] = {"VALUE", "LIST", "MAP", "REDUCING", "AGGREGATING", "FOLDING"};
+  std::string k = m.keyed_kind();
+  for (std::string_view s : kKinds) {
+    if (k == s) return s;
+  }
+  return "VALUE";
+}
+
+const state::Type kOpaque{};
+
+const state::Type& serializer(const state::StateMeta& m, std::string_view key) {
+  const state::Type* t = m.serializer(key);
+  return t == nullptr ? kOpaque : *t;
+}
+
+// One output line's fields, each already JSON text ("" = absent: null in JSON, empty in CSV).
+struct Line {
+  std::string_view operator_id;
+  std::string_view uid;
+  int32_t subtask = 0;
+  std::string_view state;
+  std::string_view kind;
+  std::optional<int32_t> key_group;
+  std::string key, ns, user_key, value;
+};
+
+void csv_field(std::string& out, std::string_view json) {
+  // A JSON string is shown as its text; anything else (numbers, objects) as its JSON.
+  bool needs_quotes = json.find_first_of(",\"\n\r") != std::string_view::npos;
+  if (!needs_quotes) {
+    out += json;
+    return;
+  }
+  out += '"';
+  for (char c : json) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+class Printer {
+ public:
+  Printer(const DumpRequest& req, const std::function<void(std::string_view)>& sink, DumpResult& result)
+      : req_(req), sink_(sink), result_(result) {}
+
+  bool full() const { return req_.limit >= 0 && result_.lines >= static_cast<uint64_t>(req_.limit); }
+
+  void print(const Line& l) {
+    if (full()) {
+      result_.limited = true;
+      return;
+    }
+    buf_.clear();
+    auto or_null = [](const std::string& s) { return s.empty() ? std::string_view("null") : std::string_view(s); };
+    if (req_.format == DumpFormat::kJsonl) {
+      buf_ += "{\"operator\":";
+      util::append_json_string(buf_, l.operator_id);
+      buf_ += ",\"uid\":";
+      util::append_json_string(buf_, l.uid);
+      fmt::format_to(std::back_inserter(buf_), ",\"subtask\":{},\"state\":", l.subtask);
+      util::append_json_string(buf_, l.state);
+      buf_ += ",\"kind\":\"";
+      buf_ += l.kind;
+      buf_ += "\",\"keyGroup\":";
+      if (l.key_group) {
+        fmt::format_to(std::back_inserter(buf_), "{}", *l.key_group);
+      } else {
+        buf_ += "null";
+      }
+      buf_ += ",\"key\":";
+      buf_ += or_null(l.key);
+      buf_ += ",\"namespace\":";
+      buf_ += or_null(l.ns);
+      if (!l.user_key.empty()) {
+        buf_ += ",\"userKey\":";
+        buf_ += l.user_key;
+      }
+      buf_ += ",\"value\":";
+      buf_ += or_null(l.value);
+      buf_ += "}\n";
+    } else {
+      csv_field(buf_, l.operator_id);
+      buf_ += ',';
+      csv_field(buf_, l.uid);
+      fmt::format_to(std::back_inserter(buf_), ",{},", l.subtask);
+      csv_field(buf_, l.state);
+      buf_ += ',';
+      buf_ += l.kind;
+      buf_ += ',';
+      if (l.key_group) fmt::format_to(std::back_inserter(buf_), "{}", *l.key_group);
+      for (const std::string* f : {&l.key, &l.ns, &l.user_key, &l.value}) {
+        buf_ += ',';
+        csv_field(buf_, *f);
+      }
+      buf_ += '\n';
+    }
+    sink_(buf_);
+    ++result_.lines;
+  }
+
+ private:
+  const DumpRequest& req_;
+  const std::function<void(std::string_view)>& sink_;
+  DumpResult& result_;
+  std::string buf_;
+};
+
+class Dumper {
+ public:
+  Dumper(const flink::Metadata& md, const DumpRequest& req, Printer& printer, DumpResult& result)
+      : md_(md), req_(req), printer_(printer), result_(result) {}
+
+  void keyed(const StatePayload& p, const std::string& where, const std::string& label, std::string_view bytes) {
+    state::KeyedProxy proxy = state::read_keyed_proxy(bytes);
+    const flink::OperatorState& op = md_.operators[p.operator_index];
+    state::KeyedPayload kp;
+    kp.bytes = bytes;
+    kp.key_group_start = p.key_groups->range.start;
+    for (std::size_t i = 0; i < p.key_groups->offsets.size(); ++i) kp.offsets.push_back(p.key_groups->offsets[i]);
+    kp.max_parallelism = op.max_parallelism;
+    kp.canonical_handle = p.canonical_handle;
+
+    std::optional<state::EncodedKey> key;
+    std::optional<int32_t> only_group = req_.key_group;
+    if (req_.key) {
+      std::string why;
+      key = state::encode_key(proxy.key, *req_.key, why);
+      if (!key) throw DumpError(fmt::format("--key {}: {}", *req_.key, why));
+      int32_t g = flink::key_group_for_hash(key->java_hash, op.max_parallelism);
+      if (only_group && *only_group != g) return;  // the key lives in another key group
+      only_group = g;
+    }
+    if (only_group) {
+      int32_t i = *only_group - kp.key_group_start;
+      if (i < 0 || static_cast<std::size_t>(i) >= kp.offsets.size()) return;  // not this subtask's
+    }
+    state::KeyedLayout layout = state::detect_keyed_layout(kp, proxy);
+    kp.only_key_group = only_group;
+
+    std::string op_hex = flink::to_hex(op.id);
+    std::string uid = io::lenient_mutf8_to_utf8(op.uid);
+    state::KeyedVisitor v;
+    v.record = [&](const state::KeyedRecord& rec) {
+      if (printer_.full()) return;
+      const state::StateMeta& m = proxy.states[rec.state];
+      if (!req_.state.empty() && m.name != req_.state) return;
+      Line l;
+      l.operator_id = op_hex;
+      l.uid = uid;
+      l.subtask = p.subtask;
+      l.state = m.name;
+      l.kind = kind_of(m);
+      l.key_group = rec.key_group;
+      auto problem = [&](uint64_t offset, const std::string& what) {
+        result_.problems.push_back(fmt::format("{}: {}: byte {}: state {}: {}", where, label, offset, m.name, what));
+      };
+      auto decode = [&](const state::Slice& s, const state::Type& t, std::string& out) {
+        std::string why;
+        if (!state::decode_delimited(s.bytes, s.offset, t, out, &why)) problem(s.offset, why);
+      };
+      const state::Type& value_type = serializer(m, "VALUE_SERIALIZER");
+      if (m.backend == state::BackendStateType::kPriorityQueue) {
+        timer_or_element(rec, value_type, key, l, problem, decode);
+        return;
+      }
+      if (key && rec.key.bytes != key->bytes) return;
+      decode(rec.key, proxy.key, l.key);
+      if (rec.key_split) decode(rec.ns, serializer(m, "NAMESPACE_SERIALIZER"), l.ns);
+      std::string kind = m.keyed_kind();
+      if (kind == "MAP") {
+        map_entries(rec, value_type, l, problem, decode);
+        return;
+      }
+      if (kind == "LIST" && rec.rocksdb_format) {
+        delimited_list(rec.value, value_type.children.empty() ? kOpaque : value_type.children[0], l.value, problem);
+      } else {
+        decode(rec.value, value_type, l.value);
+      }
+      printer_.print(l);
+    };
+    v.problem = [&](const state::KeyedProblem& e) {
+      result_.problems.push_back(
+          fmt::format("{}: {}: byte {}: key group {}: {}", where, label, e.offset, e.key_group, e.message));
+    };
+    state::walk_keyed_payload(kp, proxy, layout, v);
+  }
+
+  void operator_state(const StatePayload& p, const std::string& where, const std::string& label,
+                      std::string_view bytes) {
+    if (req_.key || req_.key_group) return;  // operator state has no keys
+    state::OperatorProxy proxy = state::read_operator_proxy(bytes);
+    std::vector<state::PartitionOffsets> parts;
+    for (const flink::OperatorStateEntry& e : p.operator_handle->states) {
+      state::PartitionOffsets po;
+      po.name = io::lenient_mutf8_to_utf8(e.name);
+      if (!req_.state.empty() && po.name != req_.state) continue;
+      for (std::size_t i = 0; i < e.offsets.size(); ++i) po.offsets.push_back(e.offsets[i]);
+      parts.push_back(std::move(po));
+    }
+    const flink::OperatorState& op = md_.operators[p.operator_index];
+    std::string op_hex = flink::to_hex(op.id);
+    std::string uid = io::lenient_mutf8_to_utf8(op.uid);
+    state::OperatorVisitor v;
+    v.record = [&](const state::OperatorRecord& rec) {
+      if (printer_.full()) return;
+      Line l;
+      l.operator_id = op_hex;
+      l.uid = uid;
+      l.subtask = p.subtask;
+      l.state = rec.name;
+      l.kind = rec.meta == nullptr ? std::string_view("OPERATOR_LIST") : kind_of(*rec.meta);
+      auto decode = [&](const state::Slice& s, const state::Type& t, std::string& out) {
+        std::string why;
+        if (!state::decode_delimited(s.bytes, s.offset, t, out, &why)) {
+          result_.problems.push_back(
+              fmt::format("{}: {}: byte {}: state {}: {}", where, label, s.offset, rec.name, why));
+        }
+      };
+      if (rec.meta != nullptr && rec.meta->backend == state::BackendStateType::kBroadcast) {
+        decode(rec.key, serializer(*rec.meta, "KEY_SERIALIZER"), l.key);
+        decode(rec.value, serializer(*rec.meta, "VALUE_SERIALIZER"), l.value);
+      } else {
+        decode(rec.element, rec.meta == nullptr ? kOpaque : serializer(*rec.meta, "VALUE_SERIALIZER"), l.value);
+      }
+      printer_.print(l);
+    };
+    v.problem = [&](const state::OperatorProblem& e) {
+      result_.problems.push_back(
+          fmt::format("{}: {}: byte {}: state {}: {}", where, label, e.offset, e.state, e.message));
+    };
+    state::walk_operator_payload(bytes, 0, proxy, parts, v);
+  }
+
+ private:
+  template <typename Problem, typename Decode>
+  void timer_or_element(const state::KeyedRecord& rec, const state::Type& t,
+                        const std::optional<state::EncodedKey>& key, Line& l, const Problem& problem,
+                        const Decode& decode) {
+    if (t.kind != state::Kind::kTimer || t.children.size() != 2) {
+      if (key) return;  // not a keyed element
+      decode(rec.value, t, l.value);
+      printer_.print(l);
+      return;
+    }
+    // A timer: flipped timestamp, key, namespace (spec §5.5).
+    io::ByteReader r(rec.value.bytes, rec.value.offset);
+    try {
+      int64_t ts = static_cast<int64_t>(static_cast<uint64_t>(r.i64("timer timestamp")) ^ 0x8000000000000000ULL);
+      uint64_t k0 = r.pos();
+      state::skip_value(r, t.children[0]);
+      state::Slice ks{rec.value.bytes.substr(k0, r.pos() - k0), rec.value.offset + k0};
+      if (key && ks.bytes != key->bytes) return;
+      state::Slice ns{r.rest(), r.offset()};
+      decode(ks, t.children[0], l.key);
+      decode(ns, t.children[1], l.ns);
+      l.value = fmt::format("{}", ts);
+    } catch (const io::DecodeError& e) {
+      problem(e.offset(), e.message());
+      l.value.clear();
+      decode(rec.value, state::Type{}, l.value);
+    }
+    printer_.print(l);
+  }
+
+  // A MAP state's entries: heap records hold the whole map, canonical records one user key.
+  template <typename Problem, typename Decode>
+  void map_entries(const state::KeyedRecord& rec, const state::Type& map_type, Line& l, const Problem& problem,
+                   const Decode& decode) {
+    const state::Type& uk = map_type.children.size() == 2 ? map_type.children[0] : kOpaque;
+    const state::Type& uv = map_type.children.size() == 2 ? map_type.children[1] : kOpaque;
+    if (rec.rocksdb_format) {
+      decode(rec.user_key, uk, l.user_key);
+      io::ByteReader r(rec.value.bytes, rec.value.offset);
+      try {
+        bool null = r.u8("map value null flag") != 0;
+        if (null) {
+          l.value = "null";
+        } else {
+          decode(state::Slice{r.rest(), r.offset()}, uv, l.value);
+        }
+      } catch (const io::DecodeError& e) {
+        problem(e.offset(), e.message());
+      }
+      printer_.print(l);
+      return;
+    }
+    io::ByteReader r(rec.value.bytes, rec.value.offset);
+    try {
+      int32_t n = r.count("map size", 2);
+      for (int32_t i = 0; i < n && !printer_.full(); ++i) {
+        uint64_t k0 = r.pos();
+        state::skip_value(r, uk);
+        l.user_key.clear();
+        decode(state::Slice{rec.value.bytes.substr(k0, r.pos() - k0), rec.value.offset + k0}, uk, l.user_key);
+        l.value.clear();
+        if (r.u8("map value null flag") != 0) {
+          l.value = "null";
+        } else {
+          uint64_t v0 = r.pos();
+          state::skip_value(r, uv);
+          decode(state::Slice{rec.value.bytes.substr(v0, r.pos() - v0), rec.value.offset + v0}, uv, l.value);
+        }
+        printer_.print(l);
+      }
+    } catch (const io::DecodeError& e) {
+      problem(e.offset(), e.message());
+    }
+  }
+
+  // A RocksDB LIST value: elements separated by one ',' byte (spec §6.4).
+  template <typename Problem>
+  void delimited_list(const state::Slice& s, const state::Type& element, std::string& out, const Problem& problem) {
+    io::ByteReader r(s.bytes, s.offset);
+    std::string json = "[";
+    try {
+      for (bool first = true; !r.at_end(); first = false) {
+        if (!first) {
+          uint64_t at = r.offset();
+          if (r.u8("list delimiter") != ',') io::ByteReader::fail(at, "list elements are not separated by ','");
+          json += ',';
+        }
+        state::decode_value(r, element, json);
+      }
+      out = json + "]";
+    } catch (const io::DecodeError& e) {
+      // Undecodable elements cannot be split: the value's bytes, named.
+      if (dynamic_cast<const state::UndecodableValue*>(&e) == nullptr) problem(e.offset(), e.message());
+      out.clear();
+      state::decode_delimited(s.bytes, s.offset, state::Type{}, out);
+    }
+  }
+
+  const flink::Metadata& md_;
+  const DumpRequest& req_;
+  Printer& printer_;
+  DumpResult& result_;
+};
+
+}  // namespace
+
+std::string_view dump_csv_header() { return kCsvHeader; }
+
+DumpResult dump_state(const flink::Metadata& md, const snapshot::Location& loc,
+                      const std::vector<snapshot::PathMapping>& mappings, const DumpRequest& request,
+                      const std::function<void(std::string_view line)>& sink) {
+  DumpResult result;
+  Printer printer(request, sink, result);
+  if (request.format == DumpFormat::kCsv) {
+    sink(std::string(kCsvHeader) + "\n");
+  }
+  Dumper dumper(md, request, printer, result);
+  io::ReadScope scope = snapshot::read_scope(loc, mappings, {});
+  for (const StatePayload& p : state_payloads(md, request.filter)) {
+    if (printer.full()) {
+      result.limited = true;
+      break;
+    }
+    if (p.kind == StatePayload::Kind::kRocksDb) {
+      result.problems.push_back(fmt::format("{}: RocksDB native state is not dumped yet (its sizes: inspect --states)",
+                                            payload_where(md, p)));
+      continue;
+    }
+    std::string where = payload_where(md, p);
+    std::string label;
+    std::string bytes;
+    try {
+      bytes = read_payload_bytes(*p.stream, loc.directory, mappings, scope, &label);
+    } catch (const util::Error& e) {
+      result.problems.push_back(fmt::format("{}: {}", where, e.what()));
+      continue;
+    }
+    if (auto why = not_flink_format(bytes)) {
+      result.problems.push_back(fmt::format("{}: {}: byte 0: {}", where, label, *why));
+      continue;
+    }
+    try {
+      if (p.kind == StatePayload::Kind::kOperator) {
+        dumper.operator_state(p, where, label, bytes);
+      } else {
+        dumper.keyed(p, where, label, bytes);
+      }
+    } catch (const DumpError&) {
+      throw;
+    } catch (const io::DecodeError& e) {
+      result.problems.push_back(fmt::format("{}: {}: byte {}: {}", where, label, e.offset(), e.message()));
+    }
+  }
+  return result;
+}
+
+}  // namespace ckpt::ops

@@ -1,0 +1,144 @@
+#include "ops/state_payloads.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "flink/operator_id.h"
+#include "io/copy_or_link.h"
+#include "io/decode_error.h"
+#include "io/mutf8.h"
+#include "util/error.h"
+
+namespace ckpt::ops {
+
+namespace {
+
+void add_keyed(const flink::KeyedHandle& h, std::size_t op, int32_t subtask, std::vector<StatePayload>& out) {
+  switch (h.tag) {
+    case flink::keyed_tag::kKeyGroups:
+    case flink::keyed_tag::kSavepointKeyGroups:
+    case flink::keyed_tag::kKeyGroupsV2: {
+      const auto& kg = std::get<flink::KeyGroupsHandle>(h.body);
+      if (kg.delegate.is_null()) return;
+      StatePayload p;
+      p.kind = StatePayload::Kind::kKeyGroups;
+      p.operator_index = op;
+      p.subtask = subtask;
+      p.stream = &kg.delegate;
+      p.key_groups = &kg;
+      p.canonical_handle = h.tag == flink::keyed_tag::kSavepointKeyGroups;
+      out.push_back(p);
+      return;
+    }
+    case flink::keyed_tag::kIncrementalV1:
+    case flink::keyed_tag::kIncrementalV2: {
+      const auto& inc = std::get<flink::IncrementalHandle>(h.body);
+      if (inc.meta.is_null()) return;
+      StatePayload p;
+      p.kind = StatePayload::Kind::kRocksDb;
+      p.operator_index = op;
+      p.subtask = subtask;
+      p.stream = &inc.meta;
+      p.incremental = &inc;
+      out.push_back(p);
+      return;
+    }
+    case flink::keyed_tag::kChangelogV1:
+    case flink::keyed_tag::kChangelogV2: {
+      // The materialized part is an ordinary keyed handle; the increments are not read.
+      for (const flink::KeyedHandle& m : std::get<flink::ChangelogHandle>(h.body).materialized) {
+        add_keyed(m, op, subtask, out);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+}  // namespace
+
+bool OperatorFilter::matches(const flink::OperatorState& op) const {
+  if (!uid.empty() && !flink::uid_names(op, uid)) return false;
+  if (!operator_id.empty()) {
+    auto id = flink::parse_operator_id(operator_id);
+    if (!id || *id != op.id) return false;
+  }
+  return true;
+}
+
+std::vector<StatePayload> state_payloads(const flink::Metadata& md, const OperatorFilter& filter) {
+  std::vector<StatePayload> out;
+  for (std::size_t i = 0; i < md.operators.size(); ++i) {
+    const flink::OperatorState& op = md.operators[i];
+    if (!filter.matches(op)) continue;
+    for (const flink::SubtaskState& s : op.subtasks) {
+      add_keyed(s.managed_keyed, i, s.index, out);
+      if (!s.managed_operator.is_null() && !s.managed_operator.delegate.is_null()) {
+        StatePayload p;
+        p.kind = StatePayload::Kind::kOperator;
+        p.operator_index = i;
+        p.subtask = s.index;
+        p.stream = &s.managed_operator.delegate;
+        p.operator_handle = &s.managed_operator;
+        out.push_back(p);
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> not_flink_format(std::string_view payload) {
+  std::string_view magic = payload.substr(0, 4);
+  if (magic != "CKKS" && magic != "CKOS") return std::nullopt;
+  return fmt::format("a{} snapshot in ckpt run's own {} format, not Flink's: its entries are not decoded",
+                     magic == "CKKS" ? " keyed" : "n operator", magic);
+}
+
+std::string payload_where(const flink::Metadata& md, const StatePayload& p) {
+  const flink::OperatorState& op = md.operators[p.operator_index];
+  std::string uid = io::lenient_mutf8_to_utf8(op.uid);
+  return fmt::format("operator {}{} subtask {}", flink::to_hex(op.id), uid.empty() ? "" : " (uid " + uid + ")",
+                     p.subtask);
+}
+
+std::string read_file_range(const io::ReadScope& scope, const std::string& path, int64_t start, int64_t size) {
+  if (start < 0 || size < 0) {
+    throw util::Error(util::ErrorKind::kInput,
+                      fmt::format("{}: a segment [{}, +{}) with a negative bound", path, start, size));
+  }
+  std::string out;
+  out.reserve(static_cast<std::size_t>(std::min<int64_t>(size, int64_t{1} << 30)));
+  io::read_range(scope, path, static_cast<uint64_t>(start), static_cast<uint64_t>(size),
+                 [&](std::string_view piece) { out.append(piece); });
+  return out;
+}
+
+std::string read_payload_bytes(const flink::StreamHandle& h, const std::filesystem::path& snapshot_dir,
+                               const std::vector<snapshot::PathMapping>& mappings, const io::ReadScope& scope,
+                               std::string* label) {
+  if (h.tag == flink::stream_tag::kByteStream) {
+    if (label) *label = "<inline in _metadata>";
+    return std::string(h.data);
+  }
+  std::string written = io::lenient_mutf8_to_utf8(h.name);
+  std::string local;
+  if (h.tag == flink::stream_tag::kRelativeFile) {
+    local = snapshot::local_of_relative(written, snapshot_dir);
+  } else if (h.tag == flink::stream_tag::kFile || h.tag == flink::stream_tag::kSegment) {
+    auto resolved = snapshot::local_of_absolute(written, mappings);
+    if (!resolved) {
+      throw io::IoError(fmt::format("{}: a remote file; name a local copy with --map PREFIX=DIR", written));
+    }
+    local = *resolved;
+  } else {
+    throw util::Error(util::ErrorKind::kInput, fmt::format("stream handle tag {} holds no state bytes", h.tag));
+  }
+  if (label) *label = local;
+  if (h.tag == flink::stream_tag::kSegment) return read_file_range(scope, local, h.start, h.size);
+  io::ConfinedFile f = scope.open(local);
+  return read_file_range(scope, local, 0, static_cast<int64_t>(f.size));
+}
+
+}  // namespace ckpt::ops

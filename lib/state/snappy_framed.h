@@ -1,0 +1,29 @@
+// Flink's snapshot compression (state spec §9): xerial's Snappy framing format, chunks of at most
+// 64 KiB, with no end marker (the extent comes from the key-group or partition offsets).
+//
+// Contract: decompress_framed reads `bytes` to its end as one or more concatenated framed streams
+// and returns the uncompressed data; chunk boundaries (offsets into `bytes` where a chunk starts,
+// of any type, with the uncompressed position it starts at, in order) are reported through
+// `boundaries` when given, for operator state whose offsets point at chunks. Checksums are verified (Flink does not; a
+// mismatch is corruption all the same). Errors are io::DecodeError at `base` + the chunk's offset;
+// an uncompressed length is checked against the 64 KiB chunk limit before allocation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ckpt::state {
+
+// (offset of a chunk in the compressed bytes, its first byte's position in the output)
+using ChunkBoundaries = std::vector<std::pair<uint64_t, uint64_t>>;
+
+std::string decompress_framed(std::string_view bytes, uint64_t base, ChunkBoundaries* boundaries = nullptr);
+
+// CRC-32C (Castagnoli) of `bytes`, and Snappy's masked form of it.
+uint32_t crc32c(std::string_view bytes);
+uint32_t masked_crc32c(std::string_view bytes);
+
+}  // namespace ckpt::state
