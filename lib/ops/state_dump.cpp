@@ -230,7 +230,6 @@ class Dumper {
     for (const flink::OperatorStateEntry& e : p.operator_handle->states) {
       state::PartitionOffsets po;
       po.name = io::lenient_mutf8_to_utf8(e.name);
-      if (!req_.state.empty() && po.name != req_.state) continue;
       for (std::size_t i = 0; i < e.offsets.size(); ++i) po.offsets.push_back(e.offsets[i]);
       parts.push_back(std::move(po));
     }
@@ -239,7 +238,8 @@ class Dumper {
     std::string uid = io::lenient_mutf8_to_utf8(op.uid);
     state::OperatorVisitor v;
     v.record = [&](const state::OperatorRecord& rec) {
-      if (printer_.full()) return;
+      // Every state's offsets delimit the elements, so the others are walked too, not printed.
+      if (printer_.full() || (!req_.state.empty() && rec.name != req_.state)) return;
       Line l;
       l.operator_id = op_hex;
       l.uid = uid;

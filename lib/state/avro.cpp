@@ -19,13 +19,13 @@ namespace {
 
 struct Json {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = Kind::kNull;
-  std::string text;  // string value, or number text
-  std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> fields;
+  std::string text;               // string value, or number text
+  std::vector<Json> items;        // array elements; object values
+  std::vector<std::string> keys;  // object keys, beside their values in `items`
 
   const Json* get(std::string_view key) const {
-    for (const auto& [k, v] : fields) {
-      if (k == key) return &v;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return &items[i];
     }
     return nullptr;
   }
@@ -152,7 +152,8 @@ class JsonReader {
         ++i_;
         auto v = value(depth + 1);
         if (!v) return std::nullopt;
-        j.fields.emplace_back(std::move(*k), std::move(*v));
+        j.keys.push_back(std::move(*k));
+        j.items.push_back(std::move(*v));
         skip_ws();
         if (i_ < s_.size() && s_[i_] == ',') {
           ++i_;

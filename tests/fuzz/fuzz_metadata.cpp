@@ -11,6 +11,8 @@
 //   validate   validate's metadata rules, file_refs, expectations
 //   diff       ops::diff of the input with itself and with a fixed small snapshot, both ways
 //   convert    relocate, anchor_relative, change_version to 3..7, savepoint_properties_for
+//   state      ops::dump_state: every inline state payload through the proxies, the heap,
+//              canonical and operator layouts and the value decoder (files are not there)
 //   plan       the prune/gc planner over a private temp directory holding the input as
 //              <root>/<job>/chk-1/_metadata beside a fixed chk-2: the reference graph, the
 //              inventory, the refusals and (when none) a prune plan keeping the latest. The
@@ -38,6 +40,7 @@
 #include "ops/inspect.h"
 #include "ops/prune_plan.h"
 #include "ops/snapshot_input.h"
+#include "ops/state_dump.h"
 #include "snapshot/file_refs.h"
 #include "validate/expect.h"
 #include "validate/metadata_rules.h"
@@ -47,7 +50,7 @@ namespace fs = std::filesystem;
 namespace {
 
 bool skip_roundtrip = false, skip_inspect = false, skip_validate = false, skip_diff = false, skip_convert = false,
-     skip_plan = false;
+     skip_plan = false, skip_state = false;
 
 ckpt::ops::SnapshotInput small_input;  // the fixed other side of diff
 fs::path plan_root_dir;                // <tmp>/ck (removed at exit)
@@ -152,6 +155,16 @@ void run_plan(std::string_view bytes) {
   }
 }
 
+// Every entry of every inline payload decoded (and thrown away); errors of a bad payload are
+// problems in the result, a refused request a DumpError: neither may crash.
+void run_state(const ckpt::flink::Metadata& md, const ckpt::snapshot::Location& loc) {
+  ckpt::ops::DumpRequest all;
+  try {
+    (void)ckpt::ops::dump_state(md, loc, {}, all, [](std::string_view) {});
+  } catch (const ckpt::util::Error&) {
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -163,6 +176,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     skip_diff = v.find("diff") != std::string_view::npos;
     skip_convert = v.find("convert") != std::string_view::npos;
     skip_plan = v.find("plan") != std::string_view::npos;
+    skip_state = v.find("state") != std::string_view::npos;
   }
   small_input = input_of(small_snapshot());
   if (!skip_plan) set_up_plan_dir();
@@ -191,6 +205,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     }
     if (!skip_diff) run_diff(md);
     if (!skip_convert) run_convert(md);
+    if (!skip_state) run_state(md, loc);
     if (!skip_plan) run_plan(bytes);
   } catch (const ckpt::flink::MetadataError& e) {
     (void)ckpt::validate::structural_rule_of(e.what());

@@ -1,6 +1,7 @@
 // Replays every input the fuzzer (tests/fuzz/fuzz_metadata.cpp) ever crashed on, kept in
 // tests/fuzz/regressions/: each must go through the same stages as the harness -- parse (or a
-// MetadataError), byte-exact write-back, inspect, validate's metadata and mapping rules -- without
+// MetadataError), byte-exact write-back, inspect, validate's metadata and mapping rules, the state
+// dump -- without
 // crashing. Meaningful under the asan preset, where UBSan turns undefined behaviour into failures.
 #include <doctest/doctest.h>
 
@@ -10,6 +11,7 @@
 #include "flink/metadata_writer.h"
 #include "io/file_bytes.h"
 #include "ops/inspect.h"
+#include "ops/state_dump.h"
 #include "snapshot/file_refs.h"
 #include "validate/expect.h"
 #include "validate/metadata_rules.h"
@@ -40,6 +42,10 @@ TEST_CASE("fuzz regressions: every kept crash input is handled") {
       validate::check_metadata(md, loc, out);
       (void)snapshot::file_refs(md, loc.directory);
       validate::check_expectation(md, validate::expectation_from(md, "self"), out);
+      try {
+        (void)ops::dump_state(md, loc, {}, ops::DumpRequest{}, [](std::string_view) {});
+      } catch (const util::Error&) {
+      }
     } catch (const flink::MetadataError& err) {
       CHECK(!validate::structural_rule_of(err.what()).empty());
     }

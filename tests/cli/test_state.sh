@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# ckpt state and ckpt inspect --states end to end. On the bundled pipeline's snapshots, whose state
+# files are still in ckpt run's own formats (CKKS keyed, CKOS operator state): each payload named
+# on stderr, exit 1, and the usage errors. On the real fixtures (when present): the values Flink's
+# migration ITCases wrote, --key against a filtered full dump (Flink's key-group hash), a heap
+# checkpoint and a canonical RocksDB savepoint of the same job giving the same entries, Avro and
+# Kryo values, CSV, the JSON report against its schema, RocksDB sizes from table properties, and a
+# damaged payload named by file and byte offset.
+source "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+# --- the bundled pipeline -----------------------------------------------------------------------
+"$CKPT" run --generate 20000 --rate 20000 -p 1 --output "$TMP/pl-out" \
+  -D execution.checkpointing.interval=20ms -D "state.checkpoints.dir=$TMP/ck" --keep-checkpoints \
+  -D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION >"$TMP/run" 2>&1 ||
+  fail "the pipeline failed: $(tail -3 "$TMP/run")"
+chk=$(latest_checkpoint "$TMP/ck")
+checks=$((checks + 1))
+[ -n "$chk" ] || fail "the pipeline left no checkpoint"
+expect_exit 1 -- "$CKPT" state "$chk"
+# The pipeline's operators by id (its _metadata version 4 keeps no uids): counter, source.
+expect_err "ckpt state: operator 0da08f51eaa85fc298e176a139b3649a subtask 0: .*: byte 0: a keyed snapshot in ckpt run's own CKKS format"
+expect_err "operator e5a72f353fc1e6bbf3bd96a41384998c subtask 0: <inline in _metadata>: byte 0: an operator snapshot .* CKOS format"
+checks=$((checks + 1))
+[ ! -s "$TMP/out" ] || fail "ckpt state printed entries of a format it does not decode"
+expect_exit 1 -- "$CKPT" inspect --states "$chk"
+expect_out "no state"
+expect_err "CKKS format"
+expect_exit 1 -- "$CKPT" state "$chk" --uid nosuch
+expect_err "^ckpt state: no operator with uid nosuch"
+expect_exit 2 -- "$CKPT" state "$chk" --format xml
+expect_err "^ckpt state: --format xml: expected jsonl or csv"
+expect_exit 2 -- "$CKPT" state "$chk" --uid counter --operator 0da08f51eaa85fc298e176a139b3649a
+expect_exit 2 -- "$CKPT" state "$TMP/nothing-here"
+expect_err "nothing-here"
+expect_exit 2 -- "$CKPT" inspect --states "$TMP/ck" --summary
+
+if have_fixtures; then
+  F=$FIXTURES
+  # TypeSerializerSnapshotMigrationITCase writes ValueState "testState": Tuple1(k) -> k for k = 0..3
+  # (flink-tests); its 1.16 heap checkpoint (heap layout) and RocksDB savepoint (canonical layout,
+  # keyed handle tag 7) hold the same state.
+  heap=$F/type-serializer-snapshot-migration-itcase-flink1.16-hashmap-checkpoint
+  rocks=$F/type-serializer-snapshot-migration-itcase-flink1.16-rocksdb-savepoint
+  expect_exit 0 -- "$CKPT" state "$heap" --state testState
+  cp "$TMP/out" "$TMP/heap.jsonl"
+  checks=$((checks + 1))
+  [ "$(jq -c '[.key, .value, .kind, .namespace]' "$TMP/heap.jsonl" | sort | tr '\n' ' ')" = \
+    '[[0],0,"VALUE",null] [[1],1,"VALUE",null] [[2],2,"VALUE",null] [[3],3,"VALUE",null] ' ] ||
+    fail "testState of the heap checkpoint: $(cat "$TMP/heap.jsonl")"
+  expect_exit 0 -- "$CKPT" state "$rocks" --state testState
+  checks=$((checks + 1))
+  cmp -s <(jq -c 'del(.operator)' "$TMP/heap.jsonl" | sort) <(jq -c 'del(.operator)' "$TMP/out" | sort) ||
+    fail "the RocksDB canonical savepoint's entries differ from the heap checkpoint's"
+
+  # --key: serialized with the key serializer, hashed to its key group as Flink does; the result
+  # equals the full dump filtered by key, for every key of a job with 4 key groups and timers.
+  sp=$F/new-stateful-udf-migration-itcase-flink1.20-hashmap-savepoint
+  expect_exit 0 -- "$CKPT" state "$sp"
+  cp "$TMP/out" "$TMP/all.jsonl"
+  for k in 0 1 2 3; do
+    expect_exit 0 -- "$CKPT" state "$sp" --key "[$k]"
+    checks=$((checks + 1))
+    # (grep, not jq: jq rounds 64-bit timestamps to doubles)
+    cmp -s <(sort "$TMP/out") <(grep -F "\"key\":[$k]," "$TMP/all.jsonl" | sort) ||
+      fail "--key [$k] differs from the full dump filtered by key"
+    checks=$((checks + 1))
+    [ "$(wc -l <"$TMP/out")" -ge 3 ] || fail "--key [$k]: $(wc -l <"$TMP/out") lines, expected the value and two timers"
+  done
+  expect_exit 0 -- "$CKPT" state "$sp" --key-group 2
+  checks=$((checks + 1))
+  cmp -s <(sort "$TMP/out") <(grep -F '"keyGroup":2,' "$TMP/all.jsonl" | sort) || fail "--key-group 2"
+  expect_exit 2 -- "$CKPT" state "$sp" --key abc
+  expect_err "--key abc: 'abc' is not a long"
+  expect_exit 0 -- "$CKPT" state "$sp" --limit 3
+  checks=$((checks + 1))
+  [ "$(wc -l <"$TMP/out")" = 3 ] || fail "--limit 3 printed $(wc -l <"$TMP/out") lines"
+  expect_err "3 entries \(--limit reached\)"
+  expect_exit 0 -- "$CKPT" -q state "$sp" --limit 1
+  checks=$((checks + 1))
+  [ ! -s "$TMP/err" ] || fail "-q: $(cat "$TMP/err")"
+  expect_exit 0 -- "$CKPT" state "$sp" --format csv --state state-name
+  expect_out "^operator,uid,subtask,state,kind,key_group,key,namespace,user_key,value$"
+  expect_out '^d5c8b168c6cbfe8c507a10f88b325243,,1,state-name,VALUE,1,\[3\],null,,3$'
+
+  # Avro (the writer schema from AvroSerializerSnapshot), a POJO-free Tuple of String and Integer,
+  # Kryo-boxed Long keys of a Scala job, broadcast state.
+  expect_exit 0 -- "$CKPT" state "$F/e2e-state-evolution-flink1.7-filesystem-savepoint" --state test-state --limit 1
+  expect_out '"value":\{"num":555,"street":"555 W 42nd St","city":"New York","state":"NY","zip":"10036"\}'
+  expect_exit 0 -- "$CKPT" state "$F/new-stateful-broadcast-udf-migration-itcase-flink1.20-hashmap-savepoint" --state broadcast-state-2
+  expect_out '"kind":"OPERATOR_BROADCAST","keyGroup":null,"key":"[0-9]+","namespace":null,"value":[0-9]+'
+
+  # inspect --states: its JSON report against formats/state.proto; RocksDB native state sized from
+  # the SST files' table properties.
+  expect_exit 0 -- "$CKPT" inspect --states --json "$F/new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint"
+  checks=$((checks + 1))
+  python3 "$HERE/json_schema_check.py" "$HERE/../../formats" StatesReport "$TMP/out" || fail "StatesReport schema"
+  checks=$((checks + 1))
+  jq -e '[.states[] | select(.source == "ROCKSDB_PROPERTIES" and .kind == "VALUE" and .entries > 0 and .sstFiles > 0)] | length > 0' \
+    "$TMP/out" >/dev/null || fail "no RocksDB state sized from table properties: $(head -c 600 "$TMP/out")"
+  expect_exit 0 -- "$CKPT" inspect --states "$heap"
+  expect_out "testState +VALUE +Tuple1<Long> +VoidNamespace +Long +- +4 "
+
+  # A damaged payload: named by file and byte offset, exit 1, the dump goes on.
+  cp -r "$heap" "$TMP/damaged"
+  payload=$(ls "$TMP"/damaged/* | grep -v _metadata | xargs ls -S | head -1)
+  python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[-9] ^= 0x7f; open(p, "wb").write(b[:-3])' "$payload"
+  expect_exit 1 -- "$CKPT" state "$TMP/damaged"
+  expect_err "$(basename "$payload"): byte [0-9]+: "
+fi
+finish
