@@ -1,4 +1,4 @@
-// XXH64 (Yann Collet's xxHash, 64-bit variant, seed 0 unless given): the per-file checksum of
+// Checksums. XXH64 (Yann Collet's xxHash, 64-bit variant, seed 0 unless given): the per-file checksum of
 // ckpt's pack archives (formats/pack-format.md). Computed by Debian's libxxhash.
 //
 // Why XXH64: it is the checksum zstd itself uses for frame content and runs at memory speed. It
@@ -26,5 +26,13 @@ class Xxh64 {
 };
 
 uint64_t xxh64(std::string_view bytes, uint64_t seed = 0);
+
+// CRC-32C (Castagnoli), continuing from `crc` (0 to start): the checksum of RocksDB's log records
+// and of Snappy's framing format.
+uint32_t crc32c(std::string_view data, uint32_t crc = 0);
+// The masked form both store (RocksDB util/crc32c.h Mask, xerial's Snappy framing): a CRC of data
+// that itself holds CRCs stays strong. crc32c_unmask inverts it.
+uint32_t crc32c_mask(uint32_t crc);
+uint32_t crc32c_unmask(uint32_t masked);
 
 }  // namespace ckpt::io

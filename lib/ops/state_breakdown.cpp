@@ -131,7 +131,6 @@ ckpt::StatesReport state_breakdown(const flink::Metadata& md, const snapshot::Lo
       problem(fmt::format("{}: {}", where, e.what()));
       continue;
     }
-    const flink::OperatorState& op = md.operators[p.operator_index];
     if (auto why = not_flink_format(bytes)) {
       problem(fmt::format("{}: {}: byte 0: {}", where, label, *why));
       continue;
@@ -139,13 +138,7 @@ ckpt::StatesReport state_breakdown(const flink::Metadata& md, const snapshot::Lo
     try {
       if (p.kind == StatePayload::Kind::kOperator) {
         state::OperatorProxy proxy = state::read_operator_proxy(bytes);
-        std::vector<state::PartitionOffsets> parts;
-        for (const flink::OperatorStateEntry& e : p.operator_handle->states) {
-          state::PartitionOffsets po;
-          po.name = io::lenient_mutf8_to_utf8(e.name);
-          for (std::size_t i = 0; i < e.offsets.size(); ++i) po.offsets.push_back(e.offsets[i]);
-          parts.push_back(std::move(po));
-        }
+        std::vector<state::PartitionOffsets> parts = partition_offsets(*p.operator_handle);
         for (const auto* list : {&proxy.states, &proxy.broadcast}) {
           for (const state::StateMeta& m : *list) {
             ckpt::StateRow& r = rows.describe(p.operator_index, m, nullptr, false);
@@ -179,12 +172,7 @@ ckpt::StatesReport state_breakdown(const flink::Metadata& md, const snapshot::Lo
         rocksdb[{p.operator_index, p.subtask}] = p.incremental;
         continue;
       }
-      state::KeyedPayload kp;
-      kp.bytes = bytes;
-      kp.key_group_start = p.key_groups->range.start;
-      for (std::size_t i = 0; i < p.key_groups->offsets.size(); ++i) kp.offsets.push_back(p.key_groups->offsets[i]);
-      kp.max_parallelism = op.max_parallelism;
-      kp.canonical_handle = p.canonical_handle;
+      state::KeyedPayload kp = keyed_payload(md, p, bytes);
       state::KeyedLayout layout = state::detect_keyed_layout(kp, proxy);
       for (const state::StateMeta& m : proxy.states) {
         ckpt::StateRow& r = rows.describe(p.operator_index, m, &proxy.key, true);

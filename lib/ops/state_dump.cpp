@@ -150,12 +150,7 @@ class Dumper {
   void keyed(const StatePayload& p, const std::string& where, const std::string& label, std::string_view bytes) {
     state::KeyedProxy proxy = state::read_keyed_proxy(bytes);
     const flink::OperatorState& op = md_.operators[p.operator_index];
-    state::KeyedPayload kp;
-    kp.bytes = bytes;
-    kp.key_group_start = p.key_groups->range.start;
-    for (std::size_t i = 0; i < p.key_groups->offsets.size(); ++i) kp.offsets.push_back(p.key_groups->offsets[i]);
-    kp.max_parallelism = op.max_parallelism;
-    kp.canonical_handle = p.canonical_handle;
+    state::KeyedPayload kp = keyed_payload(md_, p, bytes);
 
     std::optional<state::EncodedKey> key;
     std::optional<int32_t> only_group = req_.key_group;
@@ -226,13 +221,7 @@ class Dumper {
                       std::string_view bytes) {
     if (req_.key || req_.key_group) return;  // operator state has no keys
     state::OperatorProxy proxy = state::read_operator_proxy(bytes);
-    std::vector<state::PartitionOffsets> parts;
-    for (const flink::OperatorStateEntry& e : p.operator_handle->states) {
-      state::PartitionOffsets po;
-      po.name = io::lenient_mutf8_to_utf8(e.name);
-      for (std::size_t i = 0; i < e.offsets.size(); ++i) po.offsets.push_back(e.offsets[i]);
-      parts.push_back(std::move(po));
-    }
+    std::vector<state::PartitionOffsets> parts = partition_offsets(*p.operator_handle);
     const flink::OperatorState& op = md_.operators[p.operator_index];
     std::string op_hex = flink::to_hex(op.id);
     std::string uid = io::lenient_mutf8_to_utf8(op.uid);

@@ -89,6 +89,27 @@ std::vector<StatePayload> state_payloads(const flink::Metadata& md, const Operat
   return out;
 }
 
+std::vector<state::PartitionOffsets> partition_offsets(const flink::OperatorHandle& h) {
+  std::vector<state::PartitionOffsets> parts;
+  for (const flink::OperatorStateEntry& e : h.states) {
+    state::PartitionOffsets po;
+    po.name = io::lenient_mutf8_to_utf8(e.name);
+    for (std::size_t i = 0; i < e.offsets.size(); ++i) po.offsets.push_back(e.offsets[i]);
+    parts.push_back(std::move(po));
+  }
+  return parts;
+}
+
+state::KeyedPayload keyed_payload(const flink::Metadata& md, const StatePayload& p, std::string_view bytes) {
+  state::KeyedPayload kp;
+  kp.bytes = bytes;
+  kp.key_group_start = p.key_groups->range.start;
+  for (std::size_t i = 0; i < p.key_groups->offsets.size(); ++i) kp.offsets.push_back(p.key_groups->offsets[i]);
+  kp.max_parallelism = md.operators[p.operator_index].max_parallelism;
+  kp.canonical_handle = p.canonical_handle;
+  return kp;
+}
+
 std::optional<std::string> not_flink_format(std::string_view payload) {
   std::string_view magic = payload.substr(0, 4);
   if (magic != "CKKS" && magic != "CKOS") return std::nullopt;

@@ -19,6 +19,8 @@
 #include "flink/model.h"
 #include "io/confined_open.h"
 #include "snapshot/paths.h"
+#include "state/keyed_payload.h"
+#include "state/operator_payload.h"
 
 namespace ckpt::ops {
 
@@ -57,6 +59,12 @@ std::string read_payload_bytes(const flink::StreamHandle& h, const std::filesyst
 // Bytes [start, start + size) of a local file (a file-merging segment), opened through `scope`.
 // Throws util::Error naming the file when it cannot be read or is too short.
 std::string read_file_range(const io::ReadScope& scope, const std::string& path, int64_t start, int64_t size);
+
+// The operator-state offsets `h` records, by state (the input of state::walk_operator_payload).
+std::vector<state::PartitionOffsets> partition_offsets(const flink::OperatorHandle& h);
+
+// A kKeyGroups payload over its `bytes`: key-group range, offsets, max parallelism, handle kind.
+state::KeyedPayload keyed_payload(const flink::Metadata& md, const StatePayload& p, std::string_view bytes);
 
 // Why `payload` is not in Flink's state format, when it is in the bundled pipeline's own (the
 // CKKS keyed and CKOS operator formats of formats/pipeline-state-format.md); nullopt otherwise.

@@ -1,5 +1,7 @@
 #include "rocks/misc_files.h"
 
+#include "io/checksum.h"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -16,17 +18,6 @@ MiscKind misc_kind(std::string_view n) {
 
 namespace {
 
-constexpr std::array<uint32_t, 256> make_table() {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr auto kTable = make_table();
-
 bool all_digits(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
@@ -42,19 +33,7 @@ uint32_t le32(std::string_view b, std::size_t at) {
          static_cast<uint32_t>(static_cast<unsigned char>(b[at + 3])) << 24;
 }
 
-// RocksDB stores CRCs masked (util/crc32c.h: Mask) so that CRCs of data holding CRCs stay strong.
-uint32_t unmask(uint32_t masked) {
-  uint32_t rot = masked - 0xa282ead8u;
-  return (rot >> 17) | (rot << 15);
-}
-
 }  // namespace
-
-uint32_t crc32c(std::string_view data, uint32_t crc) {
-  crc = ~crc;
-  for (char ch : data) crc = kTable[(crc ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
 
 std::optional<std::string> check_current(std::string_view bytes, std::string* manifest) {
   if (!bytes.ends_with('\n')) return "does not end with a newline";
@@ -82,7 +61,7 @@ std::optional<std::string> check_manifest(std::string_view b) {
       continue;
     }
     if (b.size() - pos < 7) return fmt::format("byte {}: truncated record header", pos);
-    uint32_t stored = unmask(le32(b, pos));
+    uint32_t stored = io::crc32c_unmask(le32(b, pos));
     std::size_t len =
         static_cast<unsigned char>(b[pos + 4]) | static_cast<std::size_t>(static_cast<unsigned char>(b[pos + 5])) << 8;
     int type = static_cast<unsigned char>(b[pos + 6]);
@@ -99,7 +78,7 @@ std::optional<std::string> check_manifest(std::string_view b) {
       return fmt::format("byte {}: record of {} bytes crosses its 32 KiB block", pos, len);
     }
     if (b.size() - pos < header + len) return fmt::format("byte {}: record of {} bytes is truncated", pos, len);
-    uint32_t actual = crc32c(b.substr(pos + 6, header - 6 + len));
+    uint32_t actual = io::crc32c(b.substr(pos + 6, header - 6 + len));
     if (actual != stored) return fmt::format("byte {}: record checksum mismatch", pos);
     int base = type >= 5 ? type - 4 : type;
     if (base == kFull || base == kFirst) {

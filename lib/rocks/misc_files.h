@@ -24,7 +24,4 @@ std::optional<std::string> check_manifest(std::string_view bytes);
 // OPTIONS: text with the [Version], [DBOptions] and [CFOptions "default"] sections RocksDB writes.
 std::optional<std::string> check_options(std::string_view bytes);
 
-// CRC-32C (Castagnoli) of `data`, continuing from `crc` (0 to start).
-uint32_t crc32c(std::string_view data, uint32_t crc = 0);
-
 }  // namespace ckpt::rocks

@@ -49,13 +49,45 @@ class Walker {
   Walker(const KeyedPayload& p, const KeyedProxy& proxy, const KeyedVisitor& v) : p_(p), proxy_(proxy), v_(v) {}
 
   void heap() {
+    each_key_group(true, [&](int32_t g, std::string_view block, uint64_t block_base) {
+      ByteReader head(block, block_base);
+      int32_t stored = head.i32("key group number");
+      if (stored != g) ByteReader::fail(block_base, fmt::format("key group number {}, expected {}", stored, g));
+      if (proxy_.compressed) {
+        std::string data = decompress_framed(head.rest(), head.offset());
+        heap_key_group(g, data, 0);
+      } else {
+        heap_key_group(g, head.rest(), head.offset());
+      }
+    });
+  }
+
+  void canonical() {
+    each_key_group(false, [&](int32_t g, std::string_view block, uint64_t block_base) {
+      if (proxy_.compressed) {
+        std::string data = decompress_framed(block, block_base);
+        canonical_key_group(g, data, 0);
+      } else {
+        canonical_key_group(g, block, block_base);
+      }
+    });
+  }
+
+ private:
+  // Calls `read(g, block, base)` for every key group with data (the heap layout has data in
+  // every one: `every`), each block running to the next offset; a block that throws is reported
+  // and the next one read.
+  template <typename Read>
+  void each_key_group(bool every, const Read& read) {
     std::vector<Range> ranges = key_group_ranges(p_);
     for (std::size_t i = 0; i < ranges.size(); ++i) {
       int32_t g = p_.key_group_start + static_cast<int32_t>(i);
       if (p_.only_key_group && *p_.only_key_group != g) continue;
       if (p_.offsets[i] <= 0) {
-        problem(g, p_.base,
-                fmt::format("key group {} has offset {}; the heap layout writes every key group", g, p_.offsets[i]));
+        if (every) {
+          problem(g, p_.base,
+                  fmt::format("key group {} has offset {}; the heap layout writes every key group", g, p_.offsets[i]));
+        }
         continue;
       }
       Range rg = ranges[i];
@@ -65,53 +97,14 @@ class Walker {
                             p_.bytes.size()));
         continue;
       }
-      std::string_view block = p_.bytes.substr(rg.begin, rg.end - rg.begin);
-      uint64_t block_base = p_.base + rg.begin;
       try {
-        ByteReader head(block, block_base);
-        int32_t stored = head.i32("key group number");
-        if (stored != g) ByteReader::fail(block_base, fmt::format("key group number {}, expected {}", stored, g));
-        if (proxy_.compressed) {
-          std::string data = decompress_framed(head.rest(), head.offset());
-          heap_key_group(g, data, 0, true);
-        } else {
-          heap_key_group(g, head.rest(), head.offset(), false);
-        }
+        read(g, p_.bytes.substr(rg.begin, rg.end - rg.begin), p_.base + rg.begin);
       } catch (const io::DecodeError& e) {
         problem(g, e.offset(), e.message());
       }
     }
   }
 
-  void canonical() {
-    std::vector<Range> ranges = key_group_ranges(p_);
-    for (std::size_t i = 0; i < ranges.size(); ++i) {
-      int32_t g = p_.key_group_start + static_cast<int32_t>(i);
-      if (p_.only_key_group && *p_.only_key_group != g) continue;
-      if (p_.offsets[i] <= 0) continue;  // no data in this key group
-      Range rg = ranges[i];
-      if (rg.begin > p_.bytes.size() || rg.begin < proxy_.length) {
-        problem(g, p_.base,
-                fmt::format("key group {} at offset {} lies outside the {} bytes after the proxy", g, rg.begin,
-                            p_.bytes.size()));
-        continue;
-      }
-      std::string_view block = p_.bytes.substr(rg.begin, rg.end - rg.begin);
-      uint64_t block_base = p_.base + rg.begin;
-      try {
-        if (proxy_.compressed) {
-          std::string data = decompress_framed(block, block_base);
-          canonical_key_group(g, data, 0, true);
-        } else {
-          canonical_key_group(g, block, block_base, false);
-        }
-      } catch (const io::DecodeError& e) {
-        problem(g, e.offset(), e.message());
-      }
-    }
-  }
-
- private:
   void problem(int32_t g, uint64_t offset, std::string message) {
     if (v_.problem) v_.problem(KeyedProblem{g, offset, std::move(message)});
   }
@@ -124,9 +117,8 @@ class Walker {
   }
 
   // Heap layout (spec §7.1): per state, i16 id, then i32 n and n entries.
-  void heap_key_group(int32_t g, std::string_view data, uint64_t base, bool uncompressed) {
+  void heap_key_group(int32_t g, std::string_view data, uint64_t base) {
     ByteReader r(data, base);
-    (void)uncompressed;
     for (std::size_t s = 0; s < proxy_.states.size(); ++s) {
       uint64_t at = r.offset();
       int id = static_cast<int16_t>(r.u16("state id"));
@@ -193,7 +185,7 @@ class Walker {
   // Canonical layout (spec §7.2): u16 state id, then length-prefixed (key, value) records; the
   // last record of a state's run has the flag bit in its first key byte, followed by the next id
   // or the end mark.
-  void canonical_key_group(int32_t g, std::string_view data, uint64_t base, bool) {
+  void canonical_key_group(int32_t g, std::string_view data, uint64_t base) {
     ByteReader r(data, base);
     int prefix = key_group_prefix_bytes(p_.max_parallelism);
     uint64_t at = r.offset();

@@ -3,25 +3,14 @@
 #include <fmt/format.h>
 #include <snappy.h>
 
-#include <array>
-
 #include "io/byte_reader.h"
+#include "io/checksum.h"
 
 namespace ckpt::state {
 
 namespace {
 
 constexpr std::size_t kMaxChunk = 65536;  // xerial's block size: no chunk holds more
-
-constexpr auto kCrcTable = [] {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}();
 
 uint32_t le32(std::string_view b) {
   return static_cast<uint32_t>(static_cast<unsigned char>(b[0])) |
@@ -31,17 +20,6 @@ uint32_t le32(std::string_view b) {
 }
 
 }  // namespace
-
-uint32_t crc32c(std::string_view bytes) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (char ch : bytes) c = kCrcTable[(c ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (c >> 8);
-  return ~c;
-}
-
-uint32_t masked_crc32c(std::string_view bytes) {
-  uint32_t c = crc32c(bytes);
-  return ((c >> 15) | (c << 17)) + 0xA282EAD8u;
-}
 
 std::string decompress_framed(std::string_view bytes, uint64_t base, ChunkBoundaries* boundaries) {
   std::string out;
@@ -88,7 +66,7 @@ std::string decompress_framed(std::string_view bytes, uint64_t base, ChunkBounda
         io::ByteReader::fail(at + 8, "Snappy block does not decompress");
       }
     }
-    uint32_t actual = masked_crc32c(std::string_view(out).substr(mark));
+    uint32_t actual = io::crc32c_mask(io::crc32c(std::string_view(out).substr(mark)));
     if (actual != expected) {
       io::ByteReader::fail(at + 4, fmt::format("Snappy chunk checksum 0x{:08X}, expected 0x{:08X}", actual, expected));
     }

@@ -22,8 +22,5 @@ using ChunkBoundaries = std::vector<std::pair<uint64_t, uint64_t>>;
 
 std::string decompress_framed(std::string_view bytes, uint64_t base, ChunkBoundaries* boundaries = nullptr);
 
-// CRC-32C (Castagnoli) of `bytes`, and Snappy's masked form of it.
-uint32_t crc32c(std::string_view bytes);
-uint32_t masked_crc32c(std::string_view bytes);
 
 }  // namespace ckpt::state
