@@ -22,5 +22,4 @@ using ChunkBoundaries = std::vector<std::pair<uint64_t, uint64_t>>;
 
 std::string decompress_framed(std::string_view bytes, uint64_t base, ChunkBoundaries* boundaries = nullptr);
 
-
 }  // namespace ckpt::state
