@@ -1,12 +1,22 @@
 #include "ops/state_dump.h"
 
 #include <fmt/format.h>
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
 
 #include "flink/key_groups.h"
 #include "flink/operator_id.h"
 #include "io/byte_reader.h"
 #include "io/decode_error.h"
 #include "io/mutf8.h"
+#include "rocks/db_files.h"
+#include "rocks/flink_db.h"
+#include "rocks/flink_options.h"
+#include "rocks/place_db.h"
 #include "snapshot/read_scope.h"
 #include "state/backend_proxy.h"
 #include "state/key_codec.h"
@@ -74,6 +84,28 @@ void csv_field(std::string& out, std::string_view json) {
   }
   out += '"';
 }
+
+// A private directory under TMPDIR, removed with everything in it on scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "ckpt-state.XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      throw io::IoError(fmt::format("{}: cannot create a temporary directory: {}", tmpl, std::strerror(errno)));
+    }
+    path_ = tmpl;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 class Printer {
  public:
@@ -149,72 +181,83 @@ class Dumper {
 
   void keyed(const StatePayload& p, const std::string& where, const std::string& label, std::string_view bytes) {
     state::KeyedProxy proxy = state::read_keyed_proxy(bytes);
-    const flink::OperatorState& op = md_.operators[p.operator_index];
     state::KeyedPayload kp = keyed_payload(md_, p, bytes);
-
-    std::optional<state::EncodedKey> key;
-    std::optional<int32_t> only_group = req_.key_group;
-    if (req_.key) {
-      std::string why;
-      key = state::encode_key(proxy.key, *req_.key, why);
-      if (!key) throw DumpError(fmt::format("--key {}: {}", *req_.key, why));
-      int32_t g = flink::key_group_for_hash(key->java_hash, op.max_parallelism);
-      if (only_group && *only_group != g) return;  // the key lives in another key group
-      only_group = g;
-    }
-    if (only_group) {
-      int32_t i = *only_group - kp.key_group_start;
-      if (i < 0 || static_cast<std::size_t>(i) >= kp.offsets.size()) return;  // not this subtask's
-    }
+    KeyedContext c{p, where, label, proxy, {}, {}};
+    if (!select_keys(c, kp.key_group_start, static_cast<int32_t>(kp.offsets.size()))) return;
     state::KeyedLayout layout = state::detect_keyed_layout(kp, proxy);
-    kp.only_key_group = only_group;
-
-    std::string op_hex = flink::to_hex(op.id);
-    std::string uid = io::lenient_mutf8_to_utf8(op.uid);
+    kp.only_key_group = c.only_group;
     state::KeyedVisitor v;
-    v.record = [&](const state::KeyedRecord& rec) {
-      if (printer_.full()) return;
-      const state::StateMeta& m = proxy.states[rec.state];
-      if (!req_.state.empty() && m.name != req_.state) return;
-      Line l;
-      l.operator_id = op_hex;
-      l.uid = uid;
-      l.subtask = p.subtask;
-      l.state = m.name;
-      l.kind = kind_of(m);
-      l.key_group = rec.key_group;
-      auto problem = [&](uint64_t offset, const std::string& what) {
-        result_.problems.push_back(fmt::format("{}: {}: byte {}: state {}: {}", where, label, offset, m.name, what));
-      };
-      auto decode = [&](const state::Slice& s, const state::Type& t, std::string& out) {
-        std::string why;
-        if (!state::decode_delimited(s.bytes, s.offset, t, out, &why)) problem(s.offset, why);
-      };
-      const state::Type& value_type = serializer(m, "VALUE_SERIALIZER");
-      if (m.backend == state::BackendStateType::kPriorityQueue) {
-        timer_or_element(rec, value_type, key, l, problem, decode);
-        return;
-      }
-      if (key && rec.key.bytes != key->bytes) return;
-      decode(rec.key, proxy.key, l.key);
-      if (rec.key_split) decode(rec.ns, serializer(m, "NAMESPACE_SERIALIZER"), l.ns);
-      std::string kind = m.keyed_kind();
-      if (kind == "MAP") {
-        map_entries(rec, value_type, l, problem, decode);
-        return;
-      }
-      if (kind == "LIST" && rec.rocksdb_format) {
-        delimited_list(rec.value, value_type.children.empty() ? kOpaque : value_type.children[0], l.value, problem);
-      } else {
-        decode(rec.value, value_type, l.value);
-      }
-      printer_.print(l);
-    };
+    v.record = [&](const state::KeyedRecord& rec) { record(c, rec); };
     v.problem = [&](const state::KeyedProblem& e) {
       result_.problems.push_back(
           fmt::format("{}: {}: byte {}: key group {}: {}", where, label, e.offset, e.key_group, e.message));
     };
     state::walk_keyed_payload(kp, proxy, layout, v);
+  }
+
+  // Native RocksDB state (keyed tags 5, 11): the meta stream's proxy names the column families; the
+  // database is laid out in a private temporary directory (table files hard-linked where the file
+  // system allows) and read through RocksDB, merge operands merged as Flink reads them.
+  void rocksdb(const StatePayload& p, const std::string& where, const std::string& label, std::string_view meta,
+               const snapshot::Location& loc, const std::vector<snapshot::PathMapping>& mappings,
+               const io::ReadScope& scope) {
+    state::KeyedProxy proxy = state::read_keyed_proxy(meta);
+    const flink::OperatorState& op = md_.operators[p.operator_index];
+    const flink::KeyGroupRange range = p.incremental->range;
+    KeyedContext c{p, where, label, proxy, {}, {}};
+    if (!select_keys(c, range.start, range.count)) return;
+    const rocks::DbFiles* db = nullptr;
+    std::vector<rocks::DbFiles>& all = db_files(loc, mappings, scope);
+    for (const rocks::DbFiles& d : all) {
+      if (d.handle == p.incremental) db = &d;
+    }
+    if (db == nullptr) {
+      result_.problems.push_back(
+          fmt::format("{}: the RocksDB handle sits inside a changelog handle; its entries are "
+                      "not read",
+                      where));
+      return;
+    }
+    if (!db->ok()) {
+      for (const std::string& why : db->problems) result_.problems.push_back(why);
+      for (const std::string& why : db->outside) result_.problems.push_back(why);
+      return;
+    }
+    TempDir tmp;
+    rocks::place_db_files(*db, tmp.path(), true);
+    int prefix_bytes = state::key_group_prefix_bytes(op.max_parallelism);
+    std::string prefix;
+    if (c.only_group) {
+      if (prefix_bytes == 2) prefix += static_cast<char>((*c.only_group >> 8) & 0xFF);
+      prefix += static_cast<char>(*c.only_group & 0xFF);
+    }
+    std::map<std::string, std::size_t, std::less<>> by_name;
+    for (std::size_t i = 0; i < proxy.states.size(); ++i) by_name.emplace(proxy.states[i].name, i);
+    rocks::visit_entries(tmp.path(), prefix, [&](std::string_view cf, std::string_view key, std::string_view value) {
+      if (printer_.full()) return false;
+      auto it = by_name.find(cf);
+      if (it == by_name.end()) {
+        result_.problems.push_back(
+            fmt::format("{}: column family {} is not a state the meta data lists", where, std::string(cf)));
+        return true;
+      }
+      if (key.size() < static_cast<std::size_t>(prefix_bytes)) {
+        result_.problems.push_back(fmt::format("{}: state {}: a key of {} bytes, shorter than its key-group prefix",
+                                               where, it->first, key.size()));
+        return true;
+      }
+      state::KeyedRecord rec;
+      rec.state = it->second;
+      rec.key_group = static_cast<unsigned char>(key[0]);
+      if (prefix_bytes == 2) rec.key_group = (rec.key_group << 8) | static_cast<unsigned char>(key[1]);
+      const state::StateMeta& m = proxy.states[rec.state];
+      state::Slice after{key.substr(static_cast<std::size_t>(prefix_bytes)), 0};
+      if (auto why = state::fill_rocksdb_record(after, state::Slice{value, 0}, m, proxy.key, rec)) {
+        result_.problems.push_back(fmt::format("{}: RocksDB key group {}: {}", where, rec.key_group, *why));
+      }
+      record(c, rec);
+      return true;
+    });
   }
 
   void operator_state(const StatePayload& p, const std::string& where, const std::string& label,
@@ -258,6 +301,83 @@ class Dumper {
   }
 
  private:
+  // What every keyed record of one payload shares: where it is, its proxy, the --key asked for.
+  struct KeyedContext {
+    const StatePayload& p;
+    std::string where;
+    std::string label;
+    const state::KeyedProxy& proxy;
+    std::optional<state::EncodedKey> key;
+    std::optional<int32_t> only_group;
+  };
+
+  // --key and --key-group: the key serialized and hashed to its key group as Flink does. False
+  // when the payload (key groups [start, start + count)) cannot hold what is asked for.
+  bool select_keys(KeyedContext& c, int32_t start, int32_t count) {
+    const flink::OperatorState& op = md_.operators[c.p.operator_index];
+    c.only_group = req_.key_group;
+    if (req_.key) {
+      std::string why;
+      c.key = state::encode_key(c.proxy.key, *req_.key, why);
+      if (!c.key) throw DumpError(fmt::format("--key {}: {}", *req_.key, why));
+      int32_t g = flink::key_group_for_hash(c.key->java_hash, op.max_parallelism);
+      if (c.only_group && *c.only_group != g) return false;  // the key lives in another key group
+      c.only_group = g;
+    }
+    return !c.only_group || (*c.only_group >= start && *c.only_group - start < count);
+  }
+
+  // One keyed record: decoded into its line(s) (a MAP's heap record into one per user key).
+  void record(const KeyedContext& c, const state::KeyedRecord& rec) {
+    if (printer_.full()) return;
+    const state::StateMeta& m = c.proxy.states[rec.state];
+    if (!req_.state.empty() && m.name != req_.state) return;
+    if (c.only_group && rec.key_group != *c.only_group) return;
+    const flink::OperatorState& op = md_.operators[c.p.operator_index];
+    std::string op_hex = flink::to_hex(op.id);
+    std::string uid = io::lenient_mutf8_to_utf8(op.uid);
+    Line l;
+    l.operator_id = op_hex;
+    l.uid = uid;
+    l.subtask = c.p.subtask;
+    l.state = m.name;
+    l.kind = kind_of(m);
+    l.key_group = rec.key_group;
+    auto problem = [&](uint64_t offset, const std::string& what) {
+      result_.problems.push_back(fmt::format("{}: {}: byte {}: state {}: {}", c.where, c.label, offset, m.name, what));
+    };
+    auto decode = [&](const state::Slice& s, const state::Type& t, std::string& out) {
+      std::string why;
+      if (!state::decode_delimited(s.bytes, s.offset, t, out, &why)) problem(s.offset, why);
+    };
+    const state::Type& value_type = serializer(m, "VALUE_SERIALIZER");
+    if (m.backend == state::BackendStateType::kPriorityQueue) {
+      timer_or_element(rec, value_type, c.key, l, problem, decode);
+      return;
+    }
+    if (c.key && rec.key.bytes != c.key->bytes) return;
+    decode(rec.key, c.proxy.key, l.key);
+    if (rec.key_split) decode(rec.ns, serializer(m, "NAMESPACE_SERIALIZER"), l.ns);
+    std::string kind = m.keyed_kind();
+    if (kind == "MAP") {
+      map_entries(rec, value_type, l, problem, decode);
+      return;
+    }
+    if (kind == "LIST" && rec.rocksdb_format) {
+      delimited_list(rec.value, value_type.children.empty() ? kOpaque : value_type.children[0], l.value, problem);
+    } else {
+      decode(rec.value, value_type, l.value);
+    }
+    printer_.print(l);
+  }
+
+  std::vector<rocks::DbFiles>& db_files(const snapshot::Location& loc,
+                                        const std::vector<snapshot::PathMapping>& mappings,
+                                        const io::ReadScope& scope) {
+    if (!db_files_) db_files_ = rocks::db_files_of(md_, loc.directory, mappings, scope);
+    return *db_files_;
+  }
+
   template <typename Problem, typename Decode>
   void timer_or_element(const state::KeyedRecord& rec, const state::Type& t,
                         const std::optional<state::EncodedKey>& key, Line& l, const Problem& problem,
@@ -360,6 +480,7 @@ class Dumper {
   const DumpRequest& req_;
   Printer& printer_;
   DumpResult& result_;
+  std::optional<std::vector<rocks::DbFiles>> db_files_;
 };
 
 }  // namespace
@@ -381,11 +502,6 @@ DumpResult dump_state(const flink::Metadata& md, const snapshot::Location& loc,
       result.limited = true;
       break;
     }
-    if (p.kind == StatePayload::Kind::kRocksDb) {
-      result.problems.push_back(fmt::format("{}: RocksDB native state is not dumped yet (its sizes: inspect --states)",
-                                            payload_where(md, p)));
-      continue;
-    }
     std::string where = payload_where(md, p);
     std::string label;
     std::string bytes;
@@ -402,6 +518,12 @@ DumpResult dump_state(const flink::Metadata& md, const snapshot::Location& loc,
     try {
       if (p.kind == StatePayload::Kind::kOperator) {
         dumper.operator_state(p, where, label, bytes);
+      } else if (p.kind == StatePayload::Kind::kRocksDb) {
+        if (request.read_rocksdb) {
+          dumper.rocksdb(p, where, label, bytes, loc, mappings, scope);
+        } else {
+          (void)state::read_keyed_proxy(bytes);  // the meta stream, at least
+        }
       } else {
         dumper.keyed(p, where, label, bytes);
       }
@@ -409,6 +531,10 @@ DumpResult dump_state(const flink::Metadata& md, const snapshot::Location& loc,
       throw;
     } catch (const io::DecodeError& e) {
       result.problems.push_back(fmt::format("{}: {}: byte {}: {}", where, label, e.offset(), e.message()));
+    } catch (const rocks::RocksError& e) {
+      result.problems.push_back(fmt::format("{}: {}", where, e.what()));
+    } catch (const io::IoError& e) {
+      result.problems.push_back(fmt::format("{}: {}", where, e.what()));
     }
   }
   return result;

@@ -5,6 +5,8 @@
 // broadcast state one per map entry. Each line carries the operator, subtask, state, kind, key
 // group, key, namespace and value, decoded by the serializer snapshots (state/value_codec.h);
 // what cannot be decoded without the job's classes is printed as base64 with its serializer named.
+// Native RocksDB state (keyed tags 5, 11) is read through RocksDB from a private copy of the
+// subtask's database under TMPDIR (rocks/place_db.h: table files hard-linked where possible).
 //
 // With `key`, the key is serialized with the state's key serializer and its key group computed the
 // way Flink does (the key's Java hashCode, then murmur); only that key group is read, and only
@@ -46,6 +48,9 @@ struct DumpRequest {
   std::optional<int32_t> key_group;
   int64_t limit = -1;  // lines; -1 = all
   DumpFormat format = DumpFormat::kJsonl;
+  // Read native RocksDB state (a database laid out under TMPDIR and opened). The fuzz target turns
+  // it off: it exercises ckpt's decoders, not RocksDB's.
+  bool read_rocksdb = true;
 };
 
 struct DumpResult {

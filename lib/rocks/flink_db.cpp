@@ -62,6 +62,23 @@ std::vector<ColumnFamilyEntries> count_entries(const fs::path& dir) {
   return out;
 }
 
+void visit_entries(const fs::path& dir, std::string_view prefix,
+                   const std::function<bool(std::string_view, std::string_view, std::string_view)>& visit) {
+  OpenDb db(dir, OpenDb::Mode::kReadOnly);
+  for (auto* h : db.handles()) {
+    if (h->GetName() == rocksdb::kDefaultColumnFamilyName) continue;  // holds no Flink state
+    std::string cf = h->GetName();
+    std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(scan_options(), h));
+    rocksdb::Slice start(prefix.data(), prefix.size());
+    for (prefix.empty() ? it->SeekToFirst() : it->Seek(start); it->Valid(); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      if (!key.starts_with(prefix)) break;
+      if (!visit(cf, key, std::string_view(it->value().data(), it->value().size()))) return;
+    }
+    db.check(it->status(), ("cannot read column family " + cf).c_str());
+  }
+}
+
 DbComparison compare_dbs(const fs::path& a, const fs::path& b) {
   OpenDb da(a, OpenDb::Mode::kReadOnly);
   OpenDb dbb(b, OpenDb::Mode::kReadOnly);

@@ -11,7 +11,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ckpt::rocks {
@@ -30,6 +32,13 @@ std::vector<std::string> list_column_families(const std::filesystem::path& dir);
 // Opens `dir` read-only and iterates every column family. Throws RocksError on open or read errors
 // (checksums are verified).
 std::vector<ColumnFamilyEntries> count_entries(const std::filesystem::path& dir);
+
+// Opens `dir` read-only and hands every entry of every column family but "default" to
+// `visit(column family, key, value)` in key order, merge operands merged (Flink's list state).
+// With `prefix`, only keys starting with it (a key-group prefix) are read, found by a seek. Views
+// live for the call. `visit` returns false to stop. Throws RocksError on open or read errors.
+void visit_entries(const std::filesystem::path& dir, std::string_view prefix,
+                   const std::function<bool(std::string_view cf, std::string_view key, std::string_view value)>& visit);
 
 struct DbComparison {
   bool equal = true;

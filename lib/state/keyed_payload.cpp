@@ -211,25 +211,8 @@ class Walker {
       rec.state = static_cast<std::size_t>(id);
       rec.rocksdb_format = true;
       Slice after{key.substr(static_cast<std::size_t>(prefix)), key_at + 4 + static_cast<uint64_t>(prefix)};
-      if (m->backend == BackendStateType::kPriorityQueue) {
-        rec.value = after;
-      } else {
-        rec.value = Slice{value, value_at};
-        try {
-          split_rocksdb_key(after, proxy_.key, serializer_or_opaque(*m, "NAMESPACE_SERIALIZER"),
-                            m->keyed_kind() == "MAP", rec);
-        } catch (const UndecodableValue&) {
-          // The key's serializer needs the job's classes: key and namespace stay one piece.
-          rec.key = after;
-          rec.ns = Slice{};
-          rec.key_split = false;
-        } catch (const io::DecodeError& e) {
-          // The record is delimited: report it and go on with the next one.
-          problem(g, e.offset(),
-                  fmt::format("state {}: key does not split into key and namespace: {}", m->name, e.message()));
-          rec.key = after;
-          rec.ns = Slice{};
-        }
+      if (auto why = fill_rocksdb_record(after, Slice{value, value_at}, *m, proxy_.key, rec)) {
+        problem(g, rec.key.offset, *why);  // the record is delimited: report it and go on
       }
       if (v_.record) v_.record(rec);
       if (last_of_run) {
@@ -303,6 +286,33 @@ void expect_length_bytes(ByteReader& r, uint64_t n, const char* what) {
 }
 
 }  // namespace
+
+std::optional<std::string> fill_rocksdb_record(Slice after_prefix, Slice value, const StateMeta& m,
+                                               const Type& key_type, KeyedRecord& rec) {
+  rec.rocksdb_format = true;
+  if (m.backend == BackendStateType::kPriorityQueue) {
+    rec.value = after_prefix;  // the element is the key; the value is empty
+    return std::nullopt;
+  }
+  rec.value = value;
+  try {
+    split_rocksdb_key(after_prefix, key_type, serializer_or_opaque(m, "NAMESPACE_SERIALIZER"), m.keyed_kind() == "MAP",
+                      rec);
+    return std::nullopt;
+  } catch (const UndecodableValue&) {
+    // The key's serializer needs the job's classes: key and namespace stay one piece.
+    rec.key = after_prefix;
+    rec.ns = Slice{};
+    rec.key_split = false;
+    return std::nullopt;
+  } catch (const io::DecodeError& e) {
+    rec.key = after_prefix;
+    rec.ns = Slice{};
+    rec.key_split = false;
+    return fmt::format("state {}: byte {}: key does not split into key and namespace: {}", m.name, e.offset(),
+                       e.message());
+  }
+}
 
 void split_rocksdb_key(Slice after_prefix, const Type& key_type, const Type& ns_type, bool is_map, KeyedRecord& out) {
   ByteReader r(after_prefix.bytes, after_prefix.offset);

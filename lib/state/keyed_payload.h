@@ -80,6 +80,14 @@ void walk_keyed_payload(const KeyedPayload& p, const KeyedProxy& proxy, KeyedLay
 // The key-group prefix length of RocksDB keys: 2 bytes above 128 key groups, else 1.
 int key_group_prefix_bytes(int32_t max_parallelism);
 
+// One RocksDB entry of state `m` (a canonical record, or an entry of a native RocksDB database):
+// for priority queues the element is the key after its prefix; otherwise the key is split into
+// key, namespace and (MAP) user key, and `value` is the value. When the key does not split, `rec`
+// holds it whole (key_split false) and the problem is returned (an opaque key serializer is not
+// one).
+std::optional<std::string> fill_rocksdb_record(Slice after_prefix, Slice value, const StateMeta& m,
+                                               const Type& key_type, KeyedRecord& rec);
+
 // Splits a RocksDB key of keyed state (spec §6.3) after its key-group prefix into key, namespace
 // and (MAP) user key, using the key and namespace types to find the boundaries. Throws
 // io::DecodeError (UndecodableValue for opaque types) when the bytes do not fit.

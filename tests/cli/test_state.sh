@@ -3,7 +3,8 @@
 # files are still in ckpt run's own formats (CKKS keyed, CKOS operator state): each payload named
 # on stderr, exit 1, and the usage errors. On the real fixtures (when present): the values Flink's
 # migration ITCases wrote, --key against a filtered full dump (Flink's key-group hash), a heap
-# checkpoint and a canonical RocksDB savepoint of the same job giving the same entries, Avro and
+# checkpoint and a canonical RocksDB savepoint of the same job giving the same entries, native
+# RocksDB savepoints (read through RocksDB) against canonical ones, Avro and
 # Kryo values, CSV, the JSON report against its schema, RocksDB sizes from table properties, and a
 # damaged payload named by file and byte offset.
 source "$(dirname "$0")/lib.sh"
@@ -52,6 +53,26 @@ if have_fixtures; then
   checks=$((checks + 1))
   cmp -s <(jq -c 'del(.operator)' "$TMP/heap.jsonl" | sort) <(jq -c 'del(.operator)' "$TMP/out" | sort) ||
     fail "the RocksDB canonical savepoint's entries differ from the heap checkpoint's"
+
+  # Native RocksDB savepoints (keyed tag 11, read through RocksDB) and canonical ones of the same
+  # jobs hold the same entries; only processing-time timers (wall-clock) differ between the runs.
+  for v in 1.16 2.3; do
+    for j in new-stateful-udf-migration-itcase new-stateful-broadcast-udf-migration-itcase; do
+      expect_exit 0 -- "$CKPT" state "$F/$j-flink$v-rocksdb-savepoint-native"
+      grep -v processing_ "$TMP/out" | sed 's/"operator":"[0-9a-f]*",//' | sort >"$TMP/native"
+      expect_exit 0 -- "$CKPT" state "$F/$j-flink$v-rocksdb-savepoint"
+      checks=$((checks + 1))
+      cmp -s "$TMP/native" <(grep -v processing_ "$TMP/out" | sed 's/"operator":"[0-9a-f]*",//' | sort) ||
+        fail "$j $v: the native savepoint's entries differ from the canonical savepoint's"
+      [ "$j" = new-stateful-udf-migration-itcase ] || continue  # the broadcast job has no keyed entries
+      checks=$((checks + 1))
+      grep -q '"keyGroup":[0-9]' "$TMP/native" || fail "$j $v: no keyed entries read from RocksDB"
+    done
+  done
+  expect_exit 0 -- "$CKPT" state "$F/new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint" --key "[2]" --state state-name
+  checks=$((checks + 1))
+  # (four operators of the job hold a "state-name")
+  [ "$(grep -c '"key":\[2\]' "$TMP/out")" = 4 ] || fail "--key on a RocksDB checkpoint: $(cat "$TMP/out")"
 
   # --key: serialized with the key serializer, hashed to its key group as Flink does; the result
   # equals the full dump filtered by key, for every key of a job with 4 key groups and timers.
