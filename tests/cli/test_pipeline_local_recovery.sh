@@ -102,7 +102,9 @@ expect_err "execution.state-recovery.from-local \(state.backend.local-recovery\)
 
 # --- native savepoints ---------------------------------------------------------------------
 CK=$TMP/ck3
-JOB_ID=0123456789abcdef0123456789abcdef
+# Not the id test_pipeline.sh uses: ctest runs the two at once, and `ckpt savepoint JOB_ID` finds
+# a running job by its id in the shared runtime directory.
+JOB_ID=1123456789abcdef0123456789abcdef
 OPTS=(-p 2 -D execution.checkpointing.interval=50ms -D "state.checkpoints.dir=$CK" -D "state.savepoints.dir=$TMP/sp"
       -D state.backend.type=rocksdb -D state.backend.incremental=true -D "state.backend.rocksdb.localdir=$TMP"
       -D state.storage.fs.memory-threshold=1kb)
