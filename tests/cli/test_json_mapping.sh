@@ -103,12 +103,13 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"] 
 from=$(latest_checkpoint "$TMP/ck1")
 expect_exit 0 -- "$CKPT" restore "$from" --output "$TMP/o2" -D "state.checkpoints.dir=$TMP/ck2" --json
 conforms RunReport "$TMP/out" "restore"
-"$CKPT" run --generate 400000 --vocabulary 200 --window 1s --events-per-second 20000 --seed 3 -p 2 --rate 20000 --output "$TMP/o3" --job-id 0123456789abcdef0123456789abcdef \
+# (a job id of its own: tests that savepoint a running job by id run at the same time)
+"$CKPT" run --generate 400000 --vocabulary 200 --window 1s --events-per-second 20000 --seed 3 -p 2 --rate 20000 --output "$TMP/o3" --job-id 2123456789abcdef0123456789abcdef \
   -D execution.checkpointing.interval=30ms -D "state.checkpoints.dir=$TMP/ck3" -D "state.savepoints.dir=$TMP/sp3" \
   --json >"$TMP/run3" 2>"$TMP/run3.err" &
 pid=$!
 wait_for_checkpoints "$TMP/ck3" 1 $pid
-expect_exit 0 -- "$CKPT" savepoint "$TMP/ck3/0123456789abcdef0123456789abcdef" "$TMP/sp3b" --stop --json
+expect_exit 0 -- "$CKPT" savepoint "$TMP/ck3/2123456789abcdef0123456789abcdef" "$TMP/sp3b" --stop --json
 conforms SavepointReport "$TMP/out" "savepoint"
 wait $pid || fail "the job did not stop with the savepoint: $(tail -3 "$TMP/run3.err")"
 conforms RunReport "$TMP/run3" "run stopped with a savepoint"
