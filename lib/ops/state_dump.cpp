@@ -182,7 +182,7 @@ class Dumper {
   void keyed(const StatePayload& p, const std::string& where, const std::string& label, std::string_view bytes) {
     state::KeyedProxy proxy = state::read_keyed_proxy(bytes);
     state::KeyedPayload kp = keyed_payload(md_, p, bytes);
-    KeyedContext c{p, where, label, proxy, {}, {}};
+    KeyedContext c{p, where, label, proxy, {}, {}, {}, {}};
     if (!select_keys(c, kp.key_group_start, static_cast<int32_t>(kp.offsets.size()))) return;
     state::KeyedLayout layout = state::detect_keyed_layout(kp, proxy);
     kp.only_key_group = c.only_group;
@@ -204,7 +204,7 @@ class Dumper {
     state::KeyedProxy proxy = state::read_keyed_proxy(meta);
     const flink::OperatorState& op = md_.operators[p.operator_index];
     const flink::KeyGroupRange range = p.incremental->range;
-    KeyedContext c{p, where, label, proxy, {}, {}};
+    KeyedContext c{p, where, label, proxy, {}, {}, {}, {}};
     if (!select_keys(c, range.start, range.count)) return;
     const rocks::DbFiles* db = nullptr;
     std::vector<rocks::DbFiles>& all = db_files(loc, mappings, scope);
@@ -309,12 +309,16 @@ class Dumper {
     const state::KeyedProxy& proxy;
     std::optional<state::EncodedKey> key;
     std::optional<int32_t> only_group;
+    std::string operator_id;  // the line's operator fields, made once per payload, not per entry
+    std::string uid;
   };
 
   // --key and --key-group: the key serialized and hashed to its key group as Flink does. False
   // when the payload (key groups [start, start + count)) cannot hold what is asked for.
   bool select_keys(KeyedContext& c, int32_t start, int32_t count) {
     const flink::OperatorState& op = md_.operators[c.p.operator_index];
+    c.operator_id = flink::to_hex(op.id);
+    c.uid = io::lenient_mutf8_to_utf8(op.uid);
     c.only_group = req_.key_group;
     if (req_.key) {
       std::string why;
@@ -333,12 +337,9 @@ class Dumper {
     const state::StateMeta& m = c.proxy.states[rec.state];
     if (!req_.state.empty() && m.name != req_.state) return;
     if (c.only_group && rec.key_group != *c.only_group) return;
-    const flink::OperatorState& op = md_.operators[c.p.operator_index];
-    std::string op_hex = flink::to_hex(op.id);
-    std::string uid = io::lenient_mutf8_to_utf8(op.uid);
     Line l;
-    l.operator_id = op_hex;
-    l.uid = uid;
+    l.operator_id = c.operator_id;
+    l.uid = c.uid;
     l.subtask = c.p.subtask;
     l.state = m.name;
     l.kind = kind_of(m);
