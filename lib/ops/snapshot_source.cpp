@@ -33,7 +33,7 @@ snapshot::Discovery SnapshotSource::discover() {
   listed_.clear();
   if (listing) {
     listed_prefix_ = std::move(listing->prefix);
-    for (const auto& o : listing->objects) listed_.emplace(o.key, o.size);
+    for (const auto& o : listing->objects) listed_.emplace(o.key, o);
   }
   return d;
 }
@@ -42,15 +42,18 @@ void SnapshotSource::prefetch(const std::vector<snapshot::Location>& locations) 
   if (!in_object_store()) return;
   // Every fetched object is held until it is read: `_metadata` objects are small next to the
   // state they describe (KiBs to a few MiB).
-  std::vector<std::string> keys;
+  // Listed objects carry their ETag, and so may come from the cache.
+  std::vector<storage::ObjectInfo> objects;
   std::unordered_map<std::string, std::string> uri_of;
   for (const auto& loc : locations) {
     auto u = storage::parse_object_uri(loc.metadata.native());
     if (!u) continue;
-    keys.push_back(u->key);
+    auto it = listed_.find(u->key);
+    objects.push_back(it != listed_.end() ? it->second : storage::ObjectInfo{.key = u->key, .size = 0, .modified_unix_ns = 0, .etag = {}});
     uri_of[u->key] = loc.metadata.native();
   }
-  for (auto& [key, bytes] : storage::prefetch(*opened_.store, keys, snapshot::kMaxMetadataObjectBytes)) {
+  for (auto& [key, bytes] :
+       storage::prefetch(*opened_.store, objects, snapshot::kMaxMetadataObjectBytes, opened_.cache.get())) {
     prefetched_[uri_of[key]] = std::move(bytes);
   }
 }
@@ -85,7 +88,7 @@ validate::RemoteStat SnapshotSource::stat(const std::string& uri) {
   if (listed_prefix_ && u->key.starts_with(*listed_prefix_)) {
     auto it = listed_.find(u->key);
     out.kind = it == listed_.end() ? validate::RemoteStat::Kind::kMissing : validate::RemoteStat::Kind::kFound;
-    out.size = it == listed_.end() ? 0 : static_cast<int64_t>(it->second);
+    out.size = it == listed_.end() ? 0 : static_cast<int64_t>(it->second.size);
     return out;
   }
   auto st = opened_.store->stat(u->key);

@@ -52,7 +52,7 @@ class SnapshotSource final : public validate::RemoteFiles {
   std::string path_;
   storage::OpenedStore opened_;
   std::optional<std::string> listed_prefix_;                 // what discover() listed, when it listed a prefix
-  std::unordered_map<std::string, uint64_t> listed_;         // key -> size, from discover()'s listing
+  std::unordered_map<std::string, storage::ObjectInfo> listed_;  // by key, from discover()'s listing
   std::unordered_map<std::string, std::string> prefetched_;  // `_metadata` URI -> bytes
 };
 

@@ -223,11 +223,11 @@ Gathered gather_store(StoreRoot& root, const StorePlanRequest& request) {
   Gathered out;
   // Each `_metadata` the listing shows is read by a second client while the listing goes on
   // (a plan is then about its listing's time, not listing + reads).
-  storage::BackgroundPrefetch early(root.another_client(), kMaxMetadataBytes);
+  storage::BackgroundPrefetch early(root.another_client(), kMaxMetadataBytes, root.cache());
   const std::string metadata_suffix = "/" + std::string(snapshot::kMetadataFileName);
   out.objects = list_root(root, [&](std::span<const storage::ObjectInfo> page) {
     for (const auto& o : page) {
-      if (o.key.ends_with(metadata_suffix)) early.add(o.key);
+      if (o.key.ends_with(metadata_suffix)) early.add(o);
     }
   });
   PlanRun& run = out.run;

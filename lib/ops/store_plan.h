@@ -57,6 +57,8 @@ class StoreRoot {
   // Another client of the same store, for a second thread (a client serves one thread at a
   // time); nullptr when the root was given as an opened store.
   std::unique_ptr<storage::ObjectStore> another_client() const;
+  // The store's cache of `_metadata` objects (storage/object_cache.h); may be null.
+  std::shared_ptr<storage::ObjectCache> cache() const { return opened_.cache; }
 
  private:
   storage::OpenedStore opened_;

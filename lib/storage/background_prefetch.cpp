@@ -2,18 +2,19 @@
 
 namespace ckpt::storage {
 
-BackgroundPrefetch::BackgroundPrefetch(std::unique_ptr<ObjectStore> store, uint64_t max_bytes)
-    : store_(std::move(store)), max_bytes_(max_bytes) {
+BackgroundPrefetch::BackgroundPrefetch(std::unique_ptr<ObjectStore> store, uint64_t max_bytes,
+                                       std::shared_ptr<ObjectCache> cache)
+    : store_(std::move(store)), max_bytes_(max_bytes), cache_(std::move(cache)) {
   if (store_) thread_ = std::thread([this] { run(); });
 }
 
 BackgroundPrefetch::~BackgroundPrefetch() { (void)take(); }
 
-void BackgroundPrefetch::add(std::string key) {
+void BackgroundPrefetch::add(ObjectInfo object) {
   if (!store_) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(std::move(key));
+    queue_.push_back(std::move(object));
   }
   cv_.notify_one();
 }
@@ -21,14 +22,14 @@ void BackgroundPrefetch::add(std::string key) {
 void BackgroundPrefetch::run() {
   // Whatever has queued up is read as one slice: while it is read, the next slice queues.
   for (;;) {
-    std::vector<std::string> keys;
+    std::vector<ObjectInfo> objects;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;
-      keys.swap(queue_);
+      objects.swap(queue_);
     }
-    std::unordered_map<std::string, std::string> read = prefetch(*store_, keys, max_bytes_);
+    std::unordered_map<std::string, std::string> read = prefetch(*store_, objects, max_bytes_, cache_.get());
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [k, v] : read) done_.emplace(k, std::move(v));
   }

@@ -17,19 +17,21 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/object_cache.h"
 #include "storage/object_store.h"
 
 namespace ckpt::storage {
 
 class BackgroundPrefetch {
  public:
-  // `store` may be null: nothing is read then, and take() returns nothing.
-  BackgroundPrefetch(std::unique_ptr<ObjectStore> store, uint64_t max_bytes);
+  // `store` may be null: nothing is read then, and take() returns nothing. What `cache` (may be
+  // null) holds is taken from it, the rest read and added to it.
+  BackgroundPrefetch(std::unique_ptr<ObjectStore> store, uint64_t max_bytes, std::shared_ptr<ObjectCache> cache);
   ~BackgroundPrefetch();
   BackgroundPrefetch(const BackgroundPrefetch&) = delete;
   BackgroundPrefetch& operator=(const BackgroundPrefetch&) = delete;
 
-  void add(std::string key);
+  void add(ObjectInfo object);
   // Waits for every added key to be read (or to fail); key -> bytes.
   std::unordered_map<std::string, std::string> take();
 
@@ -38,9 +40,10 @@ class BackgroundPrefetch {
 
   std::unique_ptr<ObjectStore> store_;
   uint64_t max_bytes_;
+  std::shared_ptr<ObjectCache> cache_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::string> queue_;
+  std::vector<ObjectInfo> queue_;
   bool closing_ = false;
   std::unordered_map<std::string, std::string> done_;
   std::thread thread_;

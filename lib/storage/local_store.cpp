@@ -45,7 +45,7 @@ void LocalStore::list(std::string_view prefix, const std::function<void(std::spa
     if (!key.starts_with(p)) continue;
     struct stat st {};
     if (::lstat(key.c_str(), &st) != 0) continue;  // gone since it was listed
-    all.push_back({std::move(key), static_cast<uint64_t>(st.st_size), mtime_ns(st)});
+    all.push_back({std::move(key), static_cast<uint64_t>(st.st_size), mtime_ns(st), {}});
   }
   std::sort(all.begin(), all.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   for (size_t i = 0; i < all.size(); i += kPage) {
@@ -61,7 +61,7 @@ std::optional<ObjectInfo> LocalStore::stat(std::string_view key) {
     throw io::IoError(k + ": cannot stat: " + std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) return std::nullopt;
-  return ObjectInfo{k, static_cast<uint64_t>(st.st_size), mtime_ns(st)};
+  return ObjectInfo{k, static_cast<uint64_t>(st.st_size), mtime_ns(st), {}};
 }
 
 std::string LocalStore::read(std::string_view key, uint64_t max_bytes) {

@@ -28,6 +28,7 @@ struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
   int64_t modified_unix_ns = 0;  // S3's LastModified (millisecond precision), a file's mtime
+  std::string etag;              // S3's ETag as the server spells it (quoted); empty for files
 };
 
 struct DeleteFailure {

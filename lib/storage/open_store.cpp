@@ -18,6 +18,7 @@ OpenedStore open_store(std::string_view user_path, const std::map<std::string, s
     return out;
   }
   S3Settings settings = resolve_s3_settings(uri->scheme, config);
+  out.cache = resolve_object_cache(config, settings.endpoint + " " + settings.region + " " + uri->bucket);
   out.store = std::make_unique<S3Store>(std::make_unique<S3Client>(std::move(settings), uri->scheme, uri->bucket));
   out.key = uri->key;
   out.uri = std::move(uri);

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/object_cache.h"
 #include "storage/object_store.h"
 #include "storage/object_uri.h"
 
@@ -18,6 +19,9 @@ struct OpenedStore {
   std::unique_ptr<ObjectStore> store;
   std::string key;               // the user's path as a key of `store`
   std::optional<ObjectUri> uri;  // set for object stores
+  // For the objects read again on every run (`_metadata`); null for local paths or when
+  // disabled (storage/object_cache.h).
+  std::shared_ptr<ObjectCache> cache;
 };
 
 // Throws util::Error (kUsage) for a malformed object URI or missing credentials.

@@ -211,6 +211,13 @@ std::string sha256_hex(std::string_view bytes) {
   return hex(out, len);
 }
 
+std::string md5_hex(std::string_view bytes) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  digest(crypto_library().md5(), bytes, out, &len);
+  return hex(out, len);
+}
+
 std::string md5_base64(std::string_view bytes) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned len = 0;

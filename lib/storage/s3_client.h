@@ -74,8 +74,10 @@ class S3Client {
 
 // S3's URI encoding (RFC 3986 unreserved characters kept; '/' kept when `keep_slash`).
 std::string s3_encode(std::string_view s, bool keep_slash);
-// Hex SHA-256 and base64 MD5 of `bytes` (x-amz-content-sha256, Content-MD5).
+// Hex SHA-256, hex MD5 and base64 MD5 of `bytes` (x-amz-content-sha256, a plain ETag,
+// Content-MD5).
 std::string sha256_hex(std::string_view bytes);
+std::string md5_hex(std::string_view bytes);
 std::string md5_base64(std::string_view bytes);
 
 }  // namespace ckpt::storage

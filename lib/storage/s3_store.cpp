@@ -56,6 +56,7 @@ std::optional<ObjectInfo> S3Store::stat(std::string_view key) {
   if (auto it = r.headers.find("last-modified"); it != r.headers.end()) {
     o.modified_unix_ns = static_cast<int64_t>(curl_library().getdate(it->second.c_str(), nullptr)) * 1'000'000'000;
   }
+  if (auto it = r.headers.find("etag"); it != r.headers.end()) o.etag = it->second;
   return o;
 }
 

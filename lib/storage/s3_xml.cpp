@@ -124,6 +124,7 @@ ListPage parse_list(std::string_view xml, std::string_view what) {
                           std::string(what) + ": a <Contents> entry without Key, Size or LastModified");
       }
       o.modified_unix_ns = *modified;
+      o.etag = child_text(c, "ETag");
       page.objects.push_back(std::move(o));
     }
   }

@@ -6,7 +6,8 @@
 #   s3_start              starts the servers under $TMP/s3 and exports the variables of its env
 #                         (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
 #                         CKPT_S3_PROXY_ADMIN, CKPT_S3_PROXY_STATS, S3RVER_ENDPOINT); exits 77
-#                         ("skipped") when node, s3rver or awscli is missing; stops them on EXIT
+#                         ("skipped") when node, s3rver or awscli is missing; stops them on EXIT;
+#                         CKPT_CACHE_DIR=none (ckpt's object cache off)
 #   s3_aws ARGS...        the AWS CLI at the proxy (e.g. s3_aws s3api head-object --bucket b --key k)
 #   s3_mb BUCKET          creates a bucket
 #   s3_put_dir DIR s3://BUCKET/PREFIX    uploads DIR's files under PREFIX/
@@ -56,6 +57,9 @@ s3 =
   addressing_style = path
 EOF
   export AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
+  # ckpt's cache of `_metadata` objects off: each test sees every read it causes, and never the
+  # user's cache (tests/s3/test_s3_cache.sh turns it on in a directory of its own).
+  export CKPT_CACHE_DIR=none
 }
 
 s3_aws() {

@@ -11,6 +11,7 @@
 #include "snapshot/store_discovery.h"
 #include "storage/background_prefetch.h"
 #include "storage/local_store.h"
+#include "storage/object_cache.h"
 #include "storage/object_uri.h"
 #include "storage/s3_client.h"
 #include "storage/s3_settings.h"
@@ -151,7 +152,7 @@ TEST_CASE("S3 XML: list pages, delete results, errors") {
   auto page = storage::s3xml::parse_list(
       R"(<?xml version="1.0" encoding="UTF-8"?>
 <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>ck/</Prefix>
-<Contents><Key>ck/a &amp; b</Key><LastModified>2026-12-02T20:46:59.250Z</LastModified><Size>42</Size></Contents>
+<Contents><Key>ck/a &amp; b</Key><LastModified>2026-12-02T20:46:59.250Z</LastModified><ETag>&quot;9e107d9d372bb6826bd81d3542a419d6&quot;</ETag><Size>42</Size></Contents>
 <Contents><Key>ck/c</Key><LastModified>2026-12-02T20:47:00Z</LastModified><Size>0</Size></Contents>
 <IsTruncated>true</IsTruncated><NextContinuationToken>tok/=</NextContinuationToken></ListBucketResult>)",
       "s3://b/ck/");
@@ -159,6 +160,8 @@ TEST_CASE("S3 XML: list pages, delete results, errors") {
   CHECK(page.objects[0].key == "ck/a & b");
   CHECK(page.objects[0].size == 42);
   CHECK(page.objects[0].modified_unix_ns == 1796244419250000000);
+  CHECK(page.objects[0].etag == "\"9e107d9d372bb6826bd81d3542a419d6\"");
+  CHECK(page.objects[1].etag.empty());
   CHECK(page.truncated);
   CHECK(page.next_token == "tok/=");
   CHECK_THROWS_AS(storage::s3xml::parse_list("<Error><Code>x</Code></Error>", "w"), util::Error);
@@ -189,6 +192,126 @@ TEST_CASE("S3 encoding and digests") {
   CHECK(storage::s3_encode("a/b", false) == "a%2Fb");
   CHECK(storage::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(storage::md5_base64("") == "1B2M2Y8AsgTpgAmY7PhCfg==");
+  CHECK(storage::md5_hex("") == "d41d8cd98f00b204e9800998ecf8427e");
+}
+
+TEST_CASE("object cache: only the exact object, intact, vouched for by its ETag; bounded") {
+  fs::path dir = fs::temp_directory_path() / "ckpt_test_object_cache";
+  fs::remove_all(dir);
+  auto listed = [](std::string key, std::string_view bytes) {
+    storage::ObjectInfo o;
+    o.key = std::move(key);
+    o.size = bytes.size();
+    o.etag = "\"" + storage::md5_hex(bytes) + "\"";
+    return o;
+  };
+  const std::string body = "the bytes of a _metadata";
+  storage::ObjectInfo m = listed("ck/j/chk-1/_metadata", body);
+  {
+    storage::ObjectCache cache(dir, "endpoint-a bucket", 1 << 20);
+    CHECK_FALSE(cache.get(m));
+    cache.put(m, body);
+    REQUIRE(cache.get(m) == body);
+    CHECK(cache.hits() == 1);
+
+    // Another ETag, size, key or store: a miss.
+    storage::ObjectInfo other = m;
+    other.etag = "\"00000000000000000000000000000000\"";
+    CHECK_FALSE(cache.get(other));
+    other = m;
+    other.size += 1;
+    CHECK_FALSE(cache.get(other));
+    other = m;
+    other.key = "ck/j/chk-2/_metadata";
+    CHECK_FALSE(cache.get(other));
+    storage::ObjectCache elsewhere(dir, "endpoint-b bucket", 1 << 20);
+    CHECK_FALSE(elsewhere.get(m));
+
+    // Bytes the ETag does not vouch for are not recorded: a multipart ETag, none, another MD5.
+    storage::ObjectInfo multipart = listed("ck/j/chk-3/_metadata", body);
+    multipart.etag = "\"9e107d9d372bb6826bd81d3542a419d6-2\"";
+    cache.put(multipart, body);
+    CHECK_FALSE(cache.get(multipart));
+    storage::ObjectInfo replaced = listed("ck/j/chk-4/_metadata", "what was listed");
+    cache.put(replaced, "what was read!!");  // same size, other content
+    CHECK_FALSE(cache.get(replaced));
+    storage::ObjectInfo none = m;
+    none.key = "ck/j/chk-5/_metadata";
+    none.etag.clear();
+    cache.put(none, body);
+    CHECK_FALSE(cache.get(none));
+  }
+  // A damaged entry (one bit) is a miss, not wrong bytes; so is a truncated one.
+  {
+    fs::path entry;
+    for (const auto& e : fs::directory_iterator(dir)) entry = e.path();
+    REQUIRE_FALSE(entry.empty());
+    std::string bytes;
+    {
+      std::ifstream in(entry, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    bytes[bytes.size() - 3] ^= 0x10;
+    std::ofstream(entry, std::ios::binary | std::ios::trunc) << bytes;
+    storage::ObjectCache cache(dir, "endpoint-a bucket", 1 << 20);
+    CHECK_FALSE(cache.get(m));
+    cache.put(m, body);
+    CHECK(cache.get(m) == body);
+    fs::resize_file(entry, fs::file_size(entry) - 1);
+    CHECK_FALSE(cache.get(m));
+  }
+  // Bounded: the least recently used go first once a run has added entries.
+  fs::remove_all(dir);
+  {
+    storage::ObjectCache cache(dir, "s", 4000);
+    std::string kb(900, 'x');
+    for (int i = 0; i < 8; ++i) {
+      kb[0] = static_cast<char>('a' + i);
+      cache.put(listed("k" + std::to_string(i), kb), kb);
+    }
+    kb[0] = 'a';
+    CHECK(cache.get(listed("k0", kb)));  // used: kept by the trim below
+  }
+  uint64_t total = 0;
+  for (const auto& e : fs::directory_iterator(dir)) total += e.file_size();
+  CHECK(total <= 4000);
+  {
+    storage::ObjectCache cache(dir, "s", 4000);
+    std::string kb(900, 'x');
+    kb[0] = 'a';
+    CHECK(cache.get(listed("k0", kb)));
+    kb[0] = 'h';
+    CHECK(cache.get(listed("k7", kb)));
+    kb[0] = 'b';
+    CHECK_FALSE(cache.get(listed("k1", kb)));
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("object cache: where it is, and how it is turned off") {
+  ScopedEnv env({});
+  const char* saved[] = {std::getenv("CKPT_CACHE_DIR"), std::getenv("XDG_CACHE_HOME"), std::getenv("HOME")};
+  std::string keep[3];
+  for (int i = 0; i < 3; ++i) keep[i] = saved[i] ? saved[i] : "";
+  ::unsetenv("CKPT_CACHE_DIR");
+  ::setenv("XDG_CACHE_HOME", "/xdg", 1);
+  ::setenv("HOME", "/home/u", 1);
+  CHECK(storage::resolve_object_cache({}, "s")->dir() == "/xdg/ckpt/objects");
+  ::unsetenv("XDG_CACHE_HOME");
+  CHECK(storage::resolve_object_cache({}, "s")->dir() == "/home/u/.cache/ckpt/objects");
+  ::setenv("CKPT_CACHE_DIR", "/c", 1);
+  CHECK(storage::resolve_object_cache({}, "s")->dir() == "/c/objects");
+  CHECK(storage::resolve_object_cache({{"ckpt.cache.dir", "/d"}}, "s")->dir() == "/d/objects");
+  CHECK(storage::resolve_object_cache({{"ckpt.cache.dir", "none"}}, "s") == nullptr);
+  CHECK(storage::resolve_object_cache({{"ckpt.cache.max-size", "0"}}, "s") == nullptr);
+  CHECK_THROWS_AS(storage::resolve_object_cache({{"ckpt.cache.max-size", "lots"}}, "s"), util::Error);
+  ::setenv("CKPT_CACHE_DIR", "none", 1);
+  CHECK(storage::resolve_object_cache({}, "s") == nullptr);
+  const char* names[] = {"CKPT_CACHE_DIR", "XDG_CACHE_HOME", "HOME"};
+  for (int i = 0; i < 3; ++i) {
+    if (saved[i]) ::setenv(names[i], keep[i].c_str(), 1);
+    else ::unsetenv(names[i]);
+  }
 }
 
 TEST_CASE("local store: listing in key order, ranges, atomic writes, deletes that converge") {
@@ -214,6 +337,12 @@ TEST_CASE("local store: listing in key order, ranges, atomic writes, deletes tha
   fs::remove_all(dir);
 }
 
+storage::ObjectInfo object_named(std::string key) {
+  storage::ObjectInfo o;
+  o.key = std::move(key);
+  return o;
+}
+
 TEST_CASE("background prefetch: objects added while it runs are read; missing ones are absent") {
   fs::path dir = fs::temp_directory_path() / "ckpt_test_background_prefetch";
   fs::remove_all(dir);
@@ -221,8 +350,8 @@ TEST_CASE("background prefetch: objects added while it runs are read; missing on
   storage::LocalStore writer;
   for (int i = 0; i < 600; ++i) writer.write_atomic(base + std::to_string(i), "object " + std::to_string(i), false);
   {
-    storage::BackgroundPrefetch pf(std::make_unique<storage::LocalStore>(), 1 << 20);
-    for (int i = 0; i < 600; ++i) pf.add(base + std::to_string(i));
+    storage::BackgroundPrefetch pf(std::make_unique<storage::LocalStore>(), 1 << 20, nullptr);
+    for (int i = 0; i < 600; ++i) pf.add(object_named(base + std::to_string(i)));
     auto got = pf.take();
     CHECK(got.size() == 600);
     CHECK(got.at(base + "599") == "object 599");
@@ -230,28 +359,28 @@ TEST_CASE("background prefetch: objects added while it runs are read; missing on
   {
     // A slice with an unreadable object is left to the caller's own reads (prefetch's rule):
     // whatever comes back is right, the missing object is not there.
-    storage::BackgroundPrefetch pf(std::make_unique<storage::LocalStore>(), 1 << 20);
-    pf.add(base + "7");
-    pf.add(base + "missing");
+    storage::BackgroundPrefetch pf(std::make_unique<storage::LocalStore>(), 1 << 20, nullptr);
+    pf.add(object_named(base + "7"));
+    pf.add(object_named(base + "missing"));
     auto got = pf.take();
     CHECK_FALSE(got.contains(base + "missing"));
     for (const auto& [k, v] : got) CHECK(v == "object " + k.substr(base.size()));
   }
   {
-    storage::BackgroundPrefetch none(nullptr, 1 << 20);
-    none.add(base + "1");
+    storage::BackgroundPrefetch none(nullptr, 1 << 20, nullptr);
+    none.add(object_named(base + "1"));
     CHECK(none.take().empty());
   }
   {
-    storage::BackgroundPrefetch dropped(std::make_unique<storage::LocalStore>(), 1 << 20);
-    dropped.add(base + "1");  // destroyed without take(): joins, nothing leaks
+    storage::BackgroundPrefetch dropped(std::make_unique<storage::LocalStore>(), 1 << 20, nullptr);
+    dropped.add(object_named(base + "1"));  // destroyed without take(): joins, nothing leaks
   }
   fs::remove_all(dir);
 }
 
 TEST_CASE("discovery over a store listing: prefixes, not directories") {
   FakeStore s;
-  auto add = [&](std::string key) { s.objects.push_back({std::move(key), 10, 5'000'000'000}); };
+  auto add = [&](std::string key) { s.objects.push_back({std::move(key), 10, 5'000'000'000, {}}); };
   add("ck/j1/chk-3/_metadata");
   add("ck/j1/chk-3/state-1");
   add("ck/j1/chk-4/state-2");     // no _metadata: incomplete
