@@ -49,7 +49,10 @@ void SnapshotSource::prefetch(const std::vector<snapshot::Location>& locations) 
     auto u = storage::parse_object_uri(loc.metadata.native());
     if (!u) continue;
     auto it = listed_.find(u->key);
-    objects.push_back(it != listed_.end() ? it->second : storage::ObjectInfo{.key = u->key, .size = 0, .modified_unix_ns = 0, .etag = {}});
+    storage::ObjectInfo o;
+    if (it != listed_.end()) o = it->second;
+    o.key = u->key;
+    objects.push_back(std::move(o));
     uri_of[u->key] = loc.metadata.native();
   }
   for (auto& [key, bytes] :

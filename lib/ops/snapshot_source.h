@@ -51,9 +51,9 @@ class SnapshotSource final : public validate::RemoteFiles {
  private:
   std::string path_;
   storage::OpenedStore opened_;
-  std::optional<std::string> listed_prefix_;                 // what discover() listed, when it listed a prefix
+  std::optional<std::string> listed_prefix_;                     // what discover() listed, when it listed a prefix
   std::unordered_map<std::string, storage::ObjectInfo> listed_;  // by key, from discover()'s listing
-  std::unordered_map<std::string, std::string> prefetched_;  // `_metadata` URI -> bytes
+  std::unordered_map<std::string, std::string> prefetched_;      // `_metadata` URI -> bytes
 };
 
 // True when `path` names an object store (s3://, s3a://, s3p://, gs://).

@@ -167,8 +167,7 @@ void ObjectCache::trim() {
   }
 }
 
-std::shared_ptr<ObjectCache> resolve_object_cache(const std::map<std::string, std::string>& config,
-                                                  std::string scope) {
+std::shared_ptr<ObjectCache> resolve_object_cache(const std::map<std::string, std::string>& config, std::string scope) {
   uint64_t max_bytes = kDefaultMaxBytes;
   if (auto it = config.find("ckpt.cache.max-size"); it != config.end()) {
     auto v = util::parse_memory_size(it->second);

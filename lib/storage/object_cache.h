@@ -65,8 +65,7 @@ class ObjectCache {
 // The cache for a store named by `scope`, as the configuration and the environment set it;
 // nullptr when disabled or when no directory can be named (no HOME). Throws util::Error (kUsage)
 // for a malformed `ckpt.cache.max-size`.
-std::shared_ptr<ObjectCache> resolve_object_cache(const std::map<std::string, std::string>& config,
-                                                  std::string scope);
+std::shared_ptr<ObjectCache> resolve_object_cache(const std::map<std::string, std::string>& config, std::string scope);
 
 // Like prefetch(store, keys, ...), for listed objects: what `cache` holds is taken from it, the
 // rest is read from the store and added to it. `cache` may be null.
