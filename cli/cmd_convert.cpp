@@ -101,10 +101,12 @@ int run_self_contained(const ConvertArgs& a, ops::SnapshotInput& in, const std::
     if (a.json) {
       write_report_json::write_plan_report("convert", a.input, a.self_contained, plan, outcome, a.pretty, out);
     } else {
-      std::fputs(render_plan(plan, a.self_contained, a.dry_run).c_str(), out);
+      // Applied, the plan and its confirmation are what --quiet leaves out.
+      if (a.dry_run || !console::quiet()) std::fputs(render_plan(plan, a.self_contained, a.dry_run).c_str(), out);
       if (!a.dry_run) {
-        std::fprintf(out, "%d linked, %d copied, %d segments cut; checked: every handle resolves inside %s\n",
-                     outcome.written.linked, outcome.written.copied, outcome.written.cut, a.self_contained.c_str());
+        console::info_line(
+            out, fmt::format("{} linked, {} copied, {} segments cut; checked: every handle resolves inside {}",
+                             outcome.written.linked, outcome.written.copied, outcome.written.cut, a.self_contained));
       }
     }
   });
@@ -122,18 +124,23 @@ int run_in_place(const ConvertArgs& a, const std::vector<ops::Relocation>& reloc
                 "--format-version, --map and --allow-outside do not apply");
   }
   const ops::InPlaceResult r = ops::relocate_in_place(a.input, relocs, a.dry_run);
-  for (const auto& u : r.unsearched) std::fprintf(stderr, "ckpt convert: not searched: %s\n", u.c_str());
+  for (const auto& u : r.unsearched) console::error("ckpt convert", "not searched: " + u);
   for (const auto& item : r.snapshots) {
     if (!item.error.empty()) {
-      std::fprintf(stderr, "ckpt convert: %s\n", item.error.c_str());
+      console::error("ckpt convert", item.error);
       continue;
     }
     if (!item.handles && !item.directories) continue;
-    std::fprintf(stdout, "%s %s: %d handle paths, %d file-merging directories\n",
-                 a.dry_run ? "would rewrite" : "rewrote", item.metadata.c_str(), item.handles, item.directories);
+    std::string line =
+        fmt::format("{} {}: {} handle paths, {} file-merging directories", a.dry_run ? "would rewrite" : "rewrote",
+                    item.metadata.string(), item.handles, item.directories);
+    if (a.dry_run) std::fprintf(stdout, "%s\n", line.c_str());
+    else console::info_line(stdout, line);
   }
-  std::fprintf(stdout, "%d snapshots %s, %d without matching paths, %d failed\n", r.rewritten,
-               a.dry_run ? "to rewrite" : "rewritten", r.unchanged, r.failed);
+  std::string total = fmt::format("{} snapshots {}, {} without matching paths, {} failed", r.rewritten,
+                                  a.dry_run ? "to rewrite" : "rewritten", r.unchanged, r.failed);
+  if (a.dry_run) std::fprintf(stdout, "%s\n", total.c_str());
+  else console::info_line(stdout, total);
   return r.failed || !r.unsearched.empty() ? kExitUsage : kExitOk;
 }
 
@@ -217,8 +224,8 @@ int run_convert(ConvertArgs& a) {
         print_notes(plan.notes, stderr);
       } else {
         io::write_file_atomically(plan.target, plan.bytes, a.force);
-        std::fprintf(stdout, "wrote %s (%zu bytes, --to %s, format version %d)\n", where.c_str(), plan.bytes.size(),
-                     a.to.c_str(), plan.version);
+        console::info_line(stdout, fmt::format("wrote {} ({} bytes, --to {}, format version {})", where,
+                                               plan.bytes.size(), a.to, plan.version));
         print_notes(plan.notes, stdout);
       }
       return kExitOk;

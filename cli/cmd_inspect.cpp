@@ -247,7 +247,7 @@ int run_inspect(InspectArgs& a) {
   if (auto e = filter_listing(a.root, list)) return fail("inspect", *e);
   int rc = list.unreadable || !list.unsearched.empty() ? kExitUsage : kExitOk;
   for (const std::string& why : list.unsearched) {
-    std::fprintf(stderr, "ckpt inspect: %s: snapshots there are not listed\n", why.c_str());
+    console::error("ckpt inspect", why + ": snapshots there are not listed");
   }
   if (a.json) {
     std::vector<const ops::InspectResult*> ok;
@@ -278,7 +278,7 @@ int run_inspect(InspectArgs& a) {
   std::fputs(fmt::format("{} snapshots, {} incomplete\n", list.snapshots.size(), list.incomplete.size()).c_str(),
              stdout);
   for (const auto& l : list.snapshots) {
-    if (!l.result) std::fprintf(stderr, "ckpt inspect: %s\n", l.error.c_str());
+    if (!l.result) console::error("ckpt inspect", l.error);
   }
   return rc;
 }

@@ -78,10 +78,12 @@ int run_pack(PackArgs& a) {
           t.row({f.name, human_bytes(static_cast<int64_t>(f.length)), f.source.string()});
         if (!t.empty()) std::fputs(t.str().c_str(), out);
       } else {
-        std::fprintf(out, "packed %zu files (%s) into %s (%s, %.1f%%)\n", plan.files.size() + 1,
-                     human_bytes(static_cast<int64_t>(payload)).c_str(), a.output.c_str(),
-                     human_bytes(static_cast<int64_t>(outcome.archive_bytes)).c_str(),
-                     payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload) : 0.0);
+        console::info_line(
+            out, fmt::format("packed {} files ({}) into {} ({}, {:.1f}%)", plan.files.size() + 1,
+                             human_bytes(static_cast<int64_t>(payload)), a.output,
+                             human_bytes(static_cast<int64_t>(outcome.archive_bytes)),
+                             payload ? 100.0 * static_cast<double>(outcome.archive_bytes) / static_cast<double>(payload)
+                                     : 0.0));
       }
       for (const auto& n : plan.notes) console::info_line(out, "note: " + n);
     });
@@ -116,11 +118,12 @@ int run_unpack(PackArgs& a) {
     for (const auto& e : st.entries)
       t.row({e.name, human_bytes(static_cast<int64_t>(e.size)), fmt::format("{:016x}", e.xxh64)});
     std::fputs(t.str().c_str(), stdout);
-    std::printf("%zu files (%s), all checksums verified\n", st.entries.size(),
-                human_bytes(static_cast<int64_t>(st.bytes)).c_str());
+    console::info_line(stdout, fmt::format("{} files ({}), all checksums verified", st.entries.size(),
+                                           human_bytes(static_cast<int64_t>(st.bytes))));
   } else {
-    std::printf("unpacked %zu files (%s) into %s; checksums verified, every handle resolves inside it\n",
-                st.entries.size(), human_bytes(static_cast<int64_t>(st.bytes)).c_str(), a.output.c_str());
+    console::info_line(
+        stdout, fmt::format("unpacked {} files ({}) into {}; checksums verified, every handle resolves inside it",
+                            st.entries.size(), human_bytes(static_cast<int64_t>(st.bytes)), a.output));
   }
   return kExitOk;
 }

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "console.h"
 #include "conventions.h"
 #include "ops/prune_plan.h"
 #include "path_args.h"
@@ -50,7 +51,7 @@ int run_prune(const PruneArgs& a) {
     try {
       std::string warning;
       policy.last = ops::num_retained_from_config(config, &warning);
-      if (!warning.empty()) std::fprintf(stderr, "ckpt prune: warning: --config %s\n", warning.c_str());
+      if (!warning.empty()) console::warn("ckpt prune", "--config " + warning);
     } catch (const util::Error& e) {
       // Adds the flag: the reader knows only the file.
       throw util::Error(e.kind(), std::string("--config: ") + e.what());

@@ -162,7 +162,7 @@ int run_validate(ValidateArgs& a) {
   }
   for (const auto& v : run.snapshots) {
     if (v.status == ops::SnapshotValidation::Status::kUnreadable) {
-      std::fprintf(stderr, "ckpt validate: %s\n", v.error.c_str());
+      console::error("ckpt validate", v.error);
     }
   }
   if (a.latest) {
@@ -170,8 +170,8 @@ int run_validate(ValidateArgs& a) {
       for (const auto& v : run.snapshots) std::fprintf(stderr, "%s\n", summary_line(v).c_str());
     }
     if (!run.latest_valid) {
-      std::fprintf(stderr, "ckpt validate: no snapshot under %s passes (%zu checked)\n", a.path.c_str(),
-                   run.snapshots.size());
+      console::error("ckpt validate",
+                     fmt::format("no snapshot under {} passes ({} checked)", a.path, run.snapshots.size()));
       return rc;
     }
     std::fprintf(stdout, "%s\n", validate_json::restore_path(run.snapshots[*run.latest_valid]).c_str());

@@ -9,6 +9,7 @@
 
 #include "codec/json.h"
 #include "commands.h"
+#include "console.h"
 #include "ops/root_summary.h"
 #include "render.h"
 #include "root.pb.h"
@@ -135,7 +136,7 @@ int print_root_summary(const std::string& root, bool json, bool pretty) {
     }
   }
   for (const auto& u : s.unreadable) {
-    std::fprintf(stderr, "ckpt inspect: %s (its files count as orphaned)\n", u.c_str());
+    console::error("ckpt inspect", u + " (its files count as orphaned)");
   }
   return s.unreadable.empty() ? kExitOk : kExitUsage;
 }
@@ -169,8 +170,7 @@ int print_who_uses(const std::string& root, const std::string& file, bool json, 
   int rc = kExitOk;
   for (const auto& s : graph.snapshots) {
     if (s.readable) continue;
-    std::fprintf(stderr, "ckpt inspect: %s: %s (whether it uses the file is unknown)\n", s.loc.metadata.c_str(),
-                 s.error.c_str());
+    console::error("ckpt inspect", s.loc.metadata.string() + ": " + s.error + " (whether it uses the file is unknown)");
     rc = kExitUsage;
   }
   return rc;

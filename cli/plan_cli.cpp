@@ -212,7 +212,7 @@ int refused(const std::string& who, const std::vector<std::string>& reasons) {
     std::string message = fmt::format("nothing deleted: refused: {}", fmt::join(reasons, "; refused: "));
     return report_error(who, util::ErrorKind::kRefused, message, kExitUsage);
   }
-  for (const auto& r : reasons) std::fprintf(stderr, "%s: refused: %s\n", who.c_str(), r.c_str());
+  for (const auto& r : reasons) console::error(who, "refused: " + r);
   return report_error(who, util::ErrorKind::kRefused, summary, kExitUsage);
 }
 
@@ -268,13 +268,19 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
     return kExitOk;
   }
   std::optional<ops::ApplyResult> outcome;
-  if (apply) outcome = ops::apply_store_plan(run, root, maps);
+  if (apply) {
+    Progress progress(who, Progress::Unit::kItems, "deletions");
+    outcome = ops::apply_store_plan(run, root, maps, progress.fn());
+    progress.clear();
+  }
   emit_displayed(root, stdout, [&](std::FILE* out) {
     if (a.json) {
       prune_json::write_plan_json(run, command, options, outcome ? &*outcome : nullptr, a.pretty, out);
       std::fputs("\n", out);
       return;
     }
+    // Applied with --quiet: only what went wrong (stderr) is said.
+    if (apply && console::quiet()) return;
     print_plan(run, command, policy_line, options, !apply, !apply || a.verbose, out);
     if (outcome) {
       std::fputs(fmt::format("Deleted {} objects, freed {} ({} bytes).\n", outcome->files_deleted,
@@ -285,7 +291,7 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
   });
   if (outcome) {
     for (const auto& f : outcome->failures) {
-      std::fprintf(stderr, "%s: not deleted: %s: %s\n", who.c_str(), f.path.c_str(), f.why.c_str());
+      console::error(who, "not deleted: " + f.path.string() + ": " + f.why);
     }
   }
   if (lease) lease->release();
@@ -376,7 +382,7 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   if (a.json) {
     prune_json::write_plan_json(run, command, req.options, outcome ? &*outcome : nullptr, a.pretty, stdout);
     std::fputs("\n", stdout);
-  } else {
+  } else if (!apply || !console::quiet()) {
     print_plan(run, command, policy_line, req.options, !apply, !apply || a.verbose, stdout);
     if (outcome) {
       std::fputs(fmt::format("Deleted {} files and {} directories, freed {} ({} bytes).\n", outcome->files_deleted,
@@ -387,7 +393,7 @@ int run_plan_command(const std::string& command, PlanArgs a, const std::string& 
   }
   if (outcome) {
     for (const auto& f : outcome->failures) {
-      std::fprintf(stderr, "%s: not deleted: %s: %s\n", who.c_str(), f.path.c_str(), f.why.c_str());
+      console::error(who, "not deleted: " + f.path.string() + ": " + f.why);
     }
   }
   bool problems = !run.plan.missing.empty() || (outcome && !outcome->ok());

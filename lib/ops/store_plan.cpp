@@ -497,7 +497,8 @@ void StoreLease::release() noexcept {
 // whose `_metadata` went in phase 1 is an incomplete prefix whose objects keep their old
 // LastModified, and released pool objects are unreferenced and old, so a rerun removes them.
 
-ApplyResult apply_store_plan(const PlanRun& run, StoreRoot& root, const std::vector<snapshot::PathMapping>& user_maps) {
+ApplyResult apply_store_plan(const PlanRun& run, StoreRoot& root, const std::vector<snapshot::PathMapping>& user_maps,
+                             const util::ProgressFn& progress) {
   ApplyResult result;
   const Plan& plan = run.plan;
   if (plan.deletions.empty()) return result;
@@ -542,12 +543,14 @@ ApplyResult apply_store_plan(const PlanRun& run, StoreRoot& root, const std::vec
   const char* crash_env = std::getenv("CKPT_TEST_CRASH_AFTER");
   const int64_t crash_after = crash_env ? std::strtoll(crash_env, nullptr, 10) : 0;
   int64_t done = 0;
+  uint64_t attempted = 0, to_attempt = 0;
+  // Slices of 8 DeleteObjects batches (S3Store::remove sends a slice's batches in parallel), for
+  // progress between them; with the crash hook, slices ending exactly at the N-th deletion.
+  constexpr size_t kSlice = 8'000;
   auto remove_some = [&](const std::vector<size_t>& idx, std::vector<char>& ok) {
-    // Whole list at once (S3Store::remove batches and parallelises); with the crash hook, in
-    // slices ending exactly at the N-th deletion.
     size_t from = 0;
     while (from < idx.size()) {
-      size_t to = idx.size();
+      size_t to = std::min(idx.size(), from + kSlice);
       if (crash_after > 0 && done < crash_after) to = std::min(to, from + static_cast<size_t>(crash_after - done));
       std::vector<std::string> keys;
       for (size_t k = from; k < to; ++k) keys.push_back(*root.key_of(plan.deletions[idx[k]].entry.path));
@@ -567,6 +570,8 @@ ApplyResult apply_store_plan(const PlanRun& run, StoreRoot& root, const std::vec
         util::sat_accumulate(result.bytes_freed, d.entry.size);
       }
       if (crash_after > 0 && done >= crash_after) ::kill(::getpid(), SIGKILL);
+      attempted += to - from;
+      if (progress) progress(attempted, to_attempt);
       from = to;
     }
   };
@@ -591,6 +596,7 @@ ApplyResult apply_store_plan(const PlanRun& run, StoreRoot& root, const std::vec
     (d.reason == DeleteReason::kPrunedMetadata ? phase1 : phase2).push_back(i);
   }
   // Phase 1: the pruned snapshots' `_metadata`, waited for before anything else.
+  to_attempt = phase1.size() + phase2.size();
   remove_some(phase1, ok);
   std::vector<size_t> go;
   for (size_t i : phase2) {

@@ -32,6 +32,7 @@
 #include "ops/deletion_plan.h"
 #include "ops/plan_executor.h"
 #include "storage/open_store.h"
+#include "util/progress.h"
 
 namespace ckpt::ops {
 
@@ -130,6 +131,7 @@ inline constexpr const char* kLeaseName = ".ckpt-gc.lease";
 // Applies `plan` (from plan_store_root on `root`). Throws util::Error (kRefused) when the re-check
 // finds a new or changed snapshot that uses an object the plan deletes: nothing deleted then.
 // Test hook CKPT_TEST_CRASH_AFTER=N as in plan_executor.h.
-ApplyResult apply_store_plan(const PlanRun& run, StoreRoot& root, const std::vector<snapshot::PathMapping>& mappings);
+ApplyResult apply_store_plan(const PlanRun& run, StoreRoot& root, const std::vector<snapshot::PathMapping>& mappings,
+                             const util::ProgressFn& progress = {});
 
 }  // namespace ckpt::ops

@@ -110,4 +110,26 @@ expect_exit 2 -- "$CKPT" -q inspect /nonexistent
 expect_err "^ckpt inspect: "
 expect_exit 2 -- "$CKPT" inspect --quiet /nonexistent
 expect_err "^ckpt inspect: "
+
+# -q on commands that write: what they did is not said (stdout empty); what they were asked to
+# show (a dry run's plan) still is.
+q=$TMP/quiet
+"$CKPT" run --generate 20000 --vocabulary 200 -p 2 --rate 20000 --keep-checkpoints --output "$q/out" \
+  -D execution.checkpointing.interval=30ms -D "state.checkpoints.dir=$q/ck" -D state.checkpoints.num-retained=3 \
+  >"$q.log" 2>&1 || fail "quiet: pipeline run"
+snap=$(latest_checkpoint "$q/ck")
+quiet_out() { # LABEL CMD...: exit 0 and nothing on stdout
+  local label=$1
+  shift
+  expect_exit 0 -- "$@"
+  checks=$((checks + 1))
+  [ -s "$TMP/out" ] && fail "-q $label printed: $(head -1 "$TMP/out")"
+}
+quiet_out "pack" "$CKPT" -q pack "$snap" "$q/a.ckpt"
+quiet_out "unpack" "$CKPT" unpack -q "$q/a.ckpt" "$q/unpacked"
+quiet_out "convert --self-contained" "$CKPT" convert -q "$snap" --self-contained "$q/sc"
+quiet_out "prune" "$CKPT" prune -q --retain 1 --grace 0s "$q/ck"
+quiet_out "gc" "$CKPT" gc -q --grace 0s "$q/ck"
+expect_exit 0 -- "$CKPT" pack -q --dry-run "$snap" "$q/b.ckpt"
+expect_out "would pack"
 finish
