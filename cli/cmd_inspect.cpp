@@ -62,7 +62,7 @@ std::string render_summary(const ops::InspectResult& r) {
   out += fmt::format("snapshot    {}\n", s.path());
   out += fmt::format("format      version {} (written by Flink {})\n", s.version(), s.flink_releases());
   out += fmt::format("checkpoint  {}\n", s.checkpoint_id());
-  std::string kind = s.kind();
+  std::string kind(ops::kind_name(s.kind()));
   if (!s.format().empty()) kind += fmt::format(" ({})", s.format());
   if (!s.type().empty()) kind += fmt::format(", type \"{}\"", s.type());
   out += fmt::format("kind        {}\n", kind);
@@ -269,7 +269,7 @@ int run_inspect(InspectArgs& a) {
       continue;
     }
     const auto& s = l.result->summary();
-    std::string kind = s.kind() + (s.format().empty() ? "" : " (" + s.format() + ")");
+    std::string kind = std::string(ops::kind_name(s.kind())) + (s.format().empty() ? "" : " (" + s.format() + ")");
     t.row({std::to_string(s.checkpoint_id()), kind, std::to_string(s.version()), utc_time(l.result->modified_unix),
            human_bytes(s.bytes().total()), std::to_string(s.operators_size()), s.directory()});
   }

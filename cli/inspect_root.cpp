@@ -76,7 +76,7 @@ std::optional<std::string> filter_listing(const RootListingArgs& a, ops::Snapsho
   auto keep = [&](const ops::ListedSnapshot& l) {
     if (!a.job.empty() && !job_matches(job_of(l.location), a.job)) return false;
     if (!l.result) return a.kind.empty() && !since;  // unreadable: shown unless a filter needs its facts
-    if (!a.kind.empty() && l.result->summary().kind() != a.kind) return false;
+    if (!a.kind.empty() && ops::kind_name(l.result->summary().kind()) != a.kind) return false;
     if (since && l.result->modified_unix < *since) return false;
     return true;
   };

@@ -35,6 +35,30 @@ void add_rules(uint32_t rules, google::protobuf::RepeatedPtrField<std::string>* 
   }
 }
 
+ckpt::PlannedSnapshot::Kind kind_enum(const snapshot::GraphSnapshot& s) {
+  if (s.savepoint) return ckpt::PlannedSnapshot::SAVEPOINT;
+  return s.loc.dir_kind == snapshot::DirKind::kCheckpoint ? ckpt::PlannedSnapshot::CHECKPOINT
+                                                          : ckpt::PlannedSnapshot::OTHER;
+}
+
+ckpt::PlannedDeletion::Reason reason_enum(ops::DeleteReason r) {
+  switch (r) {
+    case ops::DeleteReason::kPrunedMetadata:
+      return ckpt::PlannedDeletion::PRUNED_METADATA;
+    case ops::DeleteReason::kPrunedFile:
+      return ckpt::PlannedDeletion::PRUNED_FILE;
+    case ops::DeleteReason::kReleased:
+      return ckpt::PlannedDeletion::RELEASED;
+    case ops::DeleteReason::kOrphan:
+      return ckpt::PlannedDeletion::ORPHAN;
+    case ops::DeleteReason::kIncomplete:
+      return ckpt::PlannedDeletion::INCOMPLETE;
+    case ops::DeleteReason::kDirectory:
+      return ckpt::PlannedDeletion::EMPTY_DIRECTORY;
+  }
+  return ckpt::PlannedDeletion::REASON_UNSPECIFIED;
+}
+
 }  // namespace
 
 std::string kind_of(const snapshot::GraphSnapshot& s) {
@@ -76,7 +100,7 @@ void write_plan_json(const ops::PlanRun& run, const std::string& command, const 
     auto* ps = m.add_snapshots();
     ps->set_path(s.loc.directory.string());
     ps->set_checkpoint_id(s.checkpoint_id);
-    ps->set_kind(kind_of(s));
+    ps->set_kind(kind_enum(s));
     ps->set_group(d.group);
     ps->set_modified_unix_ms(ms(s.mtime_ns));
     ps->set_keep(d.keep);
@@ -146,8 +170,9 @@ void write_plan_json(const ops::PlanRun& run, const std::string& command, const 
         const ops::Deletion& d = p.deletions[next++];
         auto& pd = static_cast<ckpt::PlannedDeletion&>(element);
         pd.set_path(d.entry.path);
-        pd.set_type(d.entry.type == ops::FsEntry::Type::kDir ? "directory" : "file");
-        pd.set_reason(std::string(ops::reason_name(d.reason)));
+        pd.set_type(d.entry.type == ops::FsEntry::Type::kDir ? ckpt::PlannedDeletion::DIRECTORY
+                                                             : ckpt::PlannedDeletion::FILE);
+        pd.set_reason(reason_enum(d.reason));
         pd.set_bytes(d.entry.type == ops::FsEntry::Type::kDir ? 0 : d.entry.size);
         pd.set_modified_unix_ms(ms(d.entry.mtime_ns));
         for (uint32_t u : d.users) pd.add_used_by(dir_of[u]);

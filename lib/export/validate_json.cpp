@@ -16,13 +16,45 @@ std::string restore_path(const ops::SnapshotValidation& v) {
 
 namespace {
 
+ValidateSnapshot::Status status_of(ops::SnapshotValidation::Status s) {
+  switch (s) {
+    case ops::SnapshotValidation::Status::kValid:
+      return ValidateSnapshot::VALID;
+    case ops::SnapshotValidation::Status::kInvalid:
+      return ValidateSnapshot::INVALID;
+    case ops::SnapshotValidation::Status::kIncomplete:
+      return ValidateSnapshot::INCOMPLETE;
+    case ops::SnapshotValidation::Status::kUnreadable:
+      return ValidateSnapshot::UNREADABLE;
+  }
+  return ValidateSnapshot::STATUS_UNSPECIFIED;
+}
+
+ValidateSnapshot::Kind kind_of(std::string_view kind) {
+  if (kind == "checkpoint") return ValidateSnapshot::CHECKPOINT;
+  if (kind == "savepoint") return ValidateSnapshot::SAVEPOINT;
+  return ValidateSnapshot::UNKNOWN;
+}
+
+ValidateFinding::Severity severity_of(validate::Severity s) {
+  switch (s) {
+    case validate::Severity::kError:
+      return ValidateFinding::ERROR;
+    case validate::Severity::kWarning:
+      return ValidateFinding::WARNING;
+    case validate::Severity::kInfo:
+      return ValidateFinding::INFO;
+  }
+  return ValidateFinding::SEVERITY_UNSPECIFIED;
+}
+
 void fill(const ops::SnapshotValidation& v, ValidateSnapshot& m) {
   m.set_path(v.location.metadata.empty() ? v.location.directory.string() : v.location.metadata.string());
   m.set_directory(v.location.directory.string());
-  m.set_status(std::string(ops::status_name(v.status)));
+  m.set_status(status_of(v.status));
   m.set_version(v.version);
   m.set_checkpoint_id(v.checkpoint_id);
-  m.set_kind(v.kind);
+  m.set_kind(kind_of(v.kind));
   m.set_files_referenced(v.files.referenced);
   m.set_files_checked(v.files.checked);
   m.set_files_not_checked(v.files.not_checked);
@@ -35,7 +67,7 @@ void fill(const ops::SnapshotValidation& v, ValidateSnapshot& m) {
   for (const auto& f : v.findings) {
     ValidateFinding* p = m.add_findings();
     p->set_rule(f.rule);
-    p->set_severity(std::string(validate::severity_name(f.severity)));
+    p->set_severity(severity_of(f.severity));
     p->set_where(f.where);
     p->set_message(f.message);
     p->set_operator_id(f.operator_id);
@@ -63,7 +95,7 @@ void write_rule_list(bool pretty, std::FILE* out) {
   for (const auto& rule : validate::all_rules()) {
     ValidateRule* p = list.add_rules();
     p->set_id(std::string(rule.id));
-    p->set_severity(std::string(validate::severity_name(rule.severity)));
+    p->set_severity(severity_of(rule.severity));
     p->set_title(std::string(rule.title));
   }
   json::write_json(list, pretty, out);

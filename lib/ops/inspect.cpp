@@ -266,23 +266,34 @@ void classify_snapshot(const flink::Metadata& md, const snapshot::Location& loc,
   if (md.trailer_state == flink::TrailerState::kParsed) {
     s.set_type(md.properties.type_name);
     bool sp = md.properties.kind == flink::CheckpointProperties::Kind::kSavepoint;
-    s.set_kind(sp ? "savepoint" : "checkpoint");
+    s.set_kind(sp ? ckpt::SnapshotSummary::SAVEPOINT : ckpt::SnapshotSummary::CHECKPOINT);
     s.set_format(sp && md.properties.format != flink::CheckpointProperties::Format::kNative ? "canonical" : "native");
     if (auto r = flink::retention_of(md.properties)) s.set_retention(std::string(flink::describe(*r)));
   } else if (loc.dir_kind == snapshot::DirKind::kCheckpoint) {
-    s.set_kind("checkpoint");
+    s.set_kind(ckpt::SnapshotSummary::CHECKPOINT);
     s.set_format("native");
   } else if (loc.dir_kind == snapshot::DirKind::kSavepoint || has_savepoint_handles || md.version <= 2) {
     // Before Flink 1.15 every savepoint was canonical.
-    s.set_kind("savepoint");
+    s.set_kind(ckpt::SnapshotSummary::SAVEPOINT);
     if (has_savepoint_handles || md.version <= 3) s.set_format("canonical");
   } else {
-    s.set_kind("unknown");
+    s.set_kind(ckpt::SnapshotSummary::UNKNOWN);
   }
   if (md.trailer_state == flink::TrailerState::kNull) s.set_type("none (written without properties)");
 }
 
 }  // namespace
+
+std::string_view kind_name(ckpt::SnapshotSummary::Kind kind) {
+  switch (kind) {
+    case ckpt::SnapshotSummary::CHECKPOINT:
+      return "checkpoint";
+    case ckpt::SnapshotSummary::SAVEPOINT:
+      return "savepoint";
+    default:
+      return "unknown";
+  }
+}
 
 std::string_view flink_releases_of_version(int32_t version) {
   switch (version) {

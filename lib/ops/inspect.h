@@ -49,6 +49,9 @@ InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, 
 // The Flink releases that write a format version, e.g. 4 -> "1.16-1.20".
 std::string_view flink_releases_of_version(int32_t version);
 
+// How text output and --kind name a summary's kind: "checkpoint", "savepoint", "unknown".
+std::string_view kind_name(ckpt::SnapshotSummary::Kind kind);
+
 // Sets `b.total` to the saturating sum of its four categories.
 void set_total(ckpt::StateBytes& b);
 

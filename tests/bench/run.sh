@@ -99,7 +99,7 @@ src = sys.argv[2]
 with open(sys.argv[3], "w") as f, open(sys.argv[4], "w") as g:
     for x in d["deletions"]:
         rel = x["path"][len(src) + 1:]
-        (g if x["type"] == "directory" else f).write(rel + "\n")
+        (g if x["type"] == "DIRECTORY" else f).write(rel + "\n")
 t = d["totals"]
 print(f"plan on the copy: keep {t['kept']} of {t['snapshots']} checkpoints, delete {t['filesDeleted']} files and "
       f"{t['directoriesDeleted']} directories")
@@ -254,7 +254,7 @@ if [[ " $SECTIONS " == *" s3 "* ]]; then
 import json, sys
 d, root = json.load(open(sys.argv[1])), sys.argv[2]
 for x in d["deletions"]:
-    if x["type"] != "directory":
+    if x["type"] != "DIRECTORY":
         assert x["path"].startswith(root), x["path"]
         print(x["path"][len(root):])
 PY

@@ -17,7 +17,7 @@ expect_snapshot() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["summary"]
-assert (s["version"], s["kind"], s["format"], s["backend"]) == (4, sys.argv[2], sys.argv[3], sys.argv[4]), s
+assert (s["version"], s["kind"], s["format"], s["backend"]) == (4, sys.argv[2].upper(), sys.argv[3], sys.argv[4]), s
 assert len(s["operators"]) == 4 and all(o["parallelism"] == 2 and o["maxParallelism"] == 128 for o in s["operators"])
 # One row per reference; the summary counts files (channel state of several subpartitions shares one).
 assert len(d["subtasks"]) == 8 and len({f["resolved"] for f in d["files"]}) == s["files"] > 0, (len(d["subtasks"]), s["files"])

@@ -41,8 +41,9 @@ d = json.load(open(sys.argv[1]))
 assert d["command"] == "prune" and d["dryRun"] is True, d.keys()
 kept = [s for s in d["snapshots"] if s.get("keep")]
 assert len(kept) == 3 and all(s["rules"] == ["retain"] for s in kept)
-assert d["deletions"][0]["reason"] == "pruned-metadata"
-assert int(d["totals"]["filesDeleted"]) == len([x for x in d["deletions"] if x["type"] == "file"])
+assert d["deletions"][0]["reason"] == "PRUNED_METADATA"
+assert int(d["totals"]["filesDeleted"]) == len([x for x in d["deletions"] if x["type"] == "FILE"])
+assert all(s["kind"] == "CHECKPOINT" for s in d["snapshots"]), [s["kind"] for s in d["snapshots"]]
 assert "outcome" not in d
 PY
 

@@ -11,7 +11,7 @@ for s in "${PL_ALL[@]}"; do
   expect_exit 0 -- "$CKPT" validate --deep "$s"
   expect_out "^$s/_metadata: valid \(0 errors, 0 warnings, 0 notes; ([0-9]+) of \1 files checked"
   expect_exit 0 -- "$CKPT" validate --json "$s"
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["snapshots"][0]; assert s["status"]=="valid" and d["valid"]==1, d' "$TMP/out" ||
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["snapshots"][0]; assert s["status"]=="VALID" and d["valid"]==1, d' "$TMP/out" ||
     fail "$s: JSON of a valid snapshot"
 done
 expect_exit 0 -- "$CKPT" validate --deep "$PL_INCR"
@@ -77,7 +77,7 @@ if have_fixtures; then
   expect_out "valid \(0 errors, 0 warnings, 0 notes; 2 of 2 files checked\)"
   expect_exit 0 -- "$CKPT" validate "$heap/_metadata"
   expect_exit 0 -- "$CKPT" validate --json "$heap"
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["snapshots"][0]; assert s["status"]=="valid" and d["valid"]==1, d' "$TMP/out" || fail "JSON of a valid snapshot"
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["snapshots"][0]; assert s["status"]=="VALID" and d["valid"]==1, d' "$TMP/out" || fail "JSON of a valid snapshot"
 
   # --deep on a RocksDB checkpoint reads the SST files.
   expect_exit 0 -- "$CKPT" validate --deep "$rocks"

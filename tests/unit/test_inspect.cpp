@@ -34,7 +34,7 @@ TEST_SUITE("fixtures") {
       all.subtasks = all.files = true;
       ops::InspectResult r = ops::inspect(md, loc, all);
       CHECK(static_cast<std::size_t>(r.summary().operators_size()) == md.operators.size());
-      CHECK(r.summary().kind() != "");
+      CHECK(r.summary().kind() != ckpt::SnapshotSummary::KIND_UNSPECIFIED);
       for (const auto& f : r.report->files()) CHECK(!f.path().empty());
       CHECK_NOTHROW(report_json::write_inspect_report(md, r, false, null));
       ++ok;
@@ -53,7 +53,7 @@ TEST_SUITE("fixtures") {
     ops::InspectResult r = ops::inspect(md, loc, opts);
     CHECK(r.summary().version() == 4);
     CHECK(r.summary().flink_releases() == "1.16-1.20");
-    CHECK(r.summary().kind() == "checkpoint");
+    CHECK(r.summary().kind() == ckpt::SnapshotSummary::CHECKPOINT);
     CHECK(r.summary().backend() == "rocksdb");
     CHECK(r.summary().operators_size() == 8);
     // Every file the metadata names is in the directory, with the recorded size.
