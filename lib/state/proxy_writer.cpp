@@ -14,6 +14,7 @@ constexpr int32_t kNestedVersion = 1;
 // TypeSerializerSnapshotSerializationUtil.VERSION, KeyedBackendSerializationProxy.VERSION.
 constexpr int32_t kTopLevelVersion = 2;
 constexpr int32_t kKeyedProxyVersion = 6;
+constexpr int32_t kOperatorProxyVersion = 6;
 
 const std::string kBase = "org.apache.flink.api.common.typeutils.base.";
 
@@ -31,6 +32,29 @@ SnapshotSpec composite(std::string class_name, int32_t outer_version, std::vecto
   s.outer_version = outer_version;
   s.nested = std::move(nested);
   return s;
+}
+
+void write_meta(io::ByteWriter& w, const StateMetaSpec& s) {
+  write_utf(w, s.name);
+  w.i32(static_cast<int32_t>(s.backend));
+  w.i32(static_cast<int32_t>(s.options.size()));
+  for (const auto& [k, v] : s.options) {
+    write_utf(w, k);
+    write_utf(w, v);
+  }
+  w.i32(static_cast<int32_t>(s.serializers.size()));
+  for (const auto& [k, snap] : s.serializers) {
+    write_utf(w, k);
+    write_top_level_snapshot(w, snap);
+  }
+}
+
+void write_state_count(io::ByteWriter& w, size_t n) {
+  if (n > 0x7FFF) {
+    throw util::Error(util::ErrorKind::kUsage,
+                      std::to_string(n) + " states: a backend proxy holds at most 32767 (an i16 count)");
+  }
+  w.u16(static_cast<uint16_t>(n));
 }
 
 }  // namespace
@@ -103,31 +127,36 @@ StateMetaSpec priority_queue_state(std::string name, SnapshotSpec element) {
   return m;
 }
 
+StateMetaSpec operator_list_state(std::string name, std::string mode, SnapshotSpec element) {
+  StateMetaSpec m;
+  m.name = std::move(name);
+  m.backend = BackendStateType::kOperator;
+  m.options = {{"OPERATOR_STATE_DISTRIBUTION_MODE", std::move(mode)}};
+  m.serializers = {{"VALUE_SERIALIZER", std::move(element)}};
+  return m;
+}
+
 std::string write_keyed_proxy(bool compressed, const SnapshotSpec& key, const std::vector<StateMetaSpec>& states) {
-  if (states.size() > 0x7FFF) {
-    throw util::Error(util::ErrorKind::kUsage,
-                      std::to_string(states.size()) + " states: a keyed proxy holds at most 32767 (an i16 count)");
-  }
   std::string out;
   io::ByteWriter w(out);
   w.i32(kKeyedProxyVersion);
   w.u8(compressed ? 1 : 0);
   write_top_level_snapshot(w, key);
-  w.u16(static_cast<uint16_t>(states.size()));
-  for (const auto& s : states) {
-    write_utf(w, s.name);
-    w.i32(static_cast<int32_t>(s.backend));
-    w.i32(static_cast<int32_t>(s.options.size()));
-    for (const auto& [k, v] : s.options) {
-      write_utf(w, k);
-      write_utf(w, v);
-    }
-    w.i32(static_cast<int32_t>(s.serializers.size()));
-    for (const auto& [k, snap] : s.serializers) {
-      write_utf(w, k);
-      write_top_level_snapshot(w, snap);
-    }
-  }
+  write_state_count(w, states.size());
+  for (const auto& s : states) write_meta(w, s);
+  return out;
+}
+
+std::string write_operator_proxy(bool compressed, const std::vector<StateMetaSpec>& states,
+                                 const std::vector<StateMetaSpec>& broadcast) {
+  std::string out;
+  io::ByteWriter w(out);
+  w.i32(kOperatorProxyVersion);
+  w.u8(compressed ? 1 : 0);
+  write_state_count(w, states.size());
+  for (const auto& s : states) write_meta(w, s);
+  write_state_count(w, broadcast.size());
+  for (const auto& s : broadcast) write_meta(w, s);
   return out;
 }
 

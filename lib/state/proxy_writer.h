@@ -62,8 +62,17 @@ StateMetaSpec keyed_state(std::string name, std::string kind, SnapshotSpec value
 // A priority queue (timers: "_timer_state/event_<name>", "_timer_state/processing_<name>").
 StateMetaSpec priority_queue_state(std::string name, SnapshotSpec element);
 
+// An operator list state: OPERATOR_STATE_DISTRIBUTION_MODE `mode` ("SPLIT_DISTRIBUTE" or "UNION"),
+// VALUE_SERIALIZER the element.
+StateMetaSpec operator_list_state(std::string name, std::string mode, SnapshotSpec element);
+
 // KeyedBackendSerializationProxy version 6: `compressed` says the key-group blocks after it are
 // Snappy-compressed (heap and canonical layouts; false for RocksDB meta files).
 std::string write_keyed_proxy(bool compressed, const SnapshotSpec& key, const std::vector<StateMetaSpec>& states);
+
+// OperatorBackendSerializationProxy version 6 (Flink 1.18 to 2.x): list and union states, then
+// broadcast states.
+std::string write_operator_proxy(bool compressed, const std::vector<StateMetaSpec>& states,
+                                 const std::vector<StateMetaSpec>& broadcast);
 
 }  // namespace ckpt::state

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in one process each, every figure beside its baseline from the same run.
 # Usage: bash tests/bench/run.sh [SECTION...]
-#   sections: metadata, validate, convert, prune, pipeline, pipeline-rocksdb, rocksdb, compact, s3;
+#   sections: metadata, validate, convert, prune, pipeline, pipeline-rocksdb, rocksdb, state, compact, s3;
 #   default: all but pipeline-rocksdb (which pipeline includes) and s3 (needs s3rver: install-deps)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,7 +13,7 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)"
 bin=build/release
 
-SECTIONS="${*:-metadata validate convert prune pipeline rocksdb compact}"
+SECTIONS="${*:-metadata validate convert prune pipeline rocksdb state compact}"
 now_ns() { date +%s%N; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
 
@@ -145,6 +145,42 @@ if [[ " $SECTIONS " == *" rocksdb "* ]]; then
   # (hard links + open), beside cp of the same files.
   echo "== rocksdb state (~1 GiB)"
   "$bin/tests/bench/bench_rocksdb_state" "$work" "${CKPT_BENCH_ROCKSDB_GIB:-1.0}"
+fi
+
+if [[ " $SECTIONS " == *" state "* ]]; then
+  # ckpt state --format jsonl of ~1 GiB of native RocksDB state (Flink's meta files: every entry
+  # decoded) against sst_dump --command=scan of the same SST files (hex, not decoded), in one run;
+  # ckpt's peak memory at the full size and at a quarter of it (streamed: it must not grow); and
+  # inspect --states of the same snapshot (table properties only; target < 1 s).
+  echo "== state contents (native RocksDB)"
+  gib=${CKPT_BENCH_STATE_GIB:-1.0}
+  for size in "$gib" "$(awk -v g="$gib" 'BEGIN { print g / 4 }')"; do
+    d="$work/state-$size"
+    [ -f "$d/made" ] || { rm -rf "$d"; "$bin/tests/bench/bench_state" "$d" "$size" > "$d.out" && mv "$d.out" "$d/made"; }
+  done
+  d="$work/state-$gib"
+  snap=$(head -1 "$d/made")
+  read -r files bytes < <(sed -n 2p "$d/made")
+  ssts=("$d"/dbs/*-checkpoint)
+  bestof() { # best of 3 wall-clock times of a command (stdout discarded), in ns
+    local b=0 t0 t1
+    for _ in 1 2 3; do t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); if [ $b -eq 0 ] || [ $((t1 - t0)) -lt $b ]; then b=$((t1 - t0)); fi; done
+    echo $b
+  }
+  scan_all() { for c in "${ssts[@]}"; do sst_dump --file="$c" --command=scan --output_hex || return 1; done; }
+  find "$d" -type f -exec cat {} + > /dev/null  # warm the page cache
+  t_scan=$(bestof scan_all)
+  t_state=$(bestof "$bin/ckpt" state -q --format jsonl "$snap")
+  lines=$("$bin/ckpt" state -q --format jsonl "$snap" | wc -l)
+  /usr/bin/time -f "%M" -o "$work/state.rss" "$bin/ckpt" state -q --format jsonl "$snap" > /dev/null
+  q=$(head -1 "$work/state-$(awk -v g="$gib" 'BEGIN { print g / 4 }')/made")
+  /usr/bin/time -f "%M" -o "$work/state-q.rss" "$bin/ckpt" state -q --format jsonl "$q" > /dev/null
+  t_states=$(bestof "$bin/ckpt" inspect --states "$snap")
+  echo "data: $(awk -v b="$bytes" 'BEGIN { printf "%.2f", b / 1073741824 }') GiB in $files RocksDB files (2 subtasks), $lines entries; page cache warm"
+  echo "sst_dump --command=scan --output_hex of the same SST files: $(secs $t_scan) s"
+  echo "ckpt state --format jsonl (decoded):  $(secs $t_state) s = $(awk -v a=$t_scan -v b=$t_state 'BEGIN{printf "%.2f", a/b}')x sst_dump's throughput (target >= 1)"
+  echo "ckpt state peak RSS: $(( $(cat "$work/state.rss") / 1024 )) MiB at $gib GiB, $(( $(cat "$work/state-q.rss") / 1024 )) MiB at a quarter of it (streamed: flat)"
+  echo "ckpt inspect --states: $(secs $t_states) s (target < 1 s)"
 fi
 
 if [[ " $SECTIONS " == *" compact "* ]]; then

@@ -21,6 +21,7 @@
 #include "io/checksum.h"
 #include "io/file_bytes.h"
 #include "snapshot_on_disk.h"
+#include "state/proxy_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -61,6 +62,23 @@ struct Db {
   }
 };
 
+// The meta file of every subtask: Flink's keyed backend proxy for the column families
+// write_flink_db fills (Integer keys, VoidNamespace).
+std::string flink_meta() {
+  state::SnapshotSpec bytes;
+  bytes.class_name =
+      "org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer$"
+      "BytePrimitiveArraySerializerSnapshot";
+  return state::write_keyed_proxy(
+      false, state::int_serializer(),
+      {state::keyed_state("value-state", "VALUE", bytes, state::void_namespace_serializer()),
+       state::keyed_state("list-state", "LIST", state::list_serializer(state::long_serializer()),
+                          state::void_namespace_serializer()),
+       state::priority_queue_state(
+           "_timer_state/event_user-timers",
+           state::timer_serializer(state::int_serializer(), state::void_namespace_serializer()))});
+}
+
 }  // namespace
 
 void write_flink_db(const fs::path& dir, const fs::path& checkpoint_dir, const FlinkDbSpec& spec) {
@@ -95,13 +113,19 @@ void write_flink_db(const fs::path& dir, const fs::path& checkpoint_dir, const F
   for (int f = 0; f < spec.flushes; ++f) {
     for (int i = 0; i < spec.keys_per_flush; ++i) {
       const std::string& key = keys[rng() % keys.size()];
-      std::string value = filler_bytes(static_cast<uint64_t>(spec.value_bytes), rng());
+      // A byte[] (BytePrimitiveArraySerializer: i32 length, bytes) and a list of Longs, as the
+      // meta file of write_rocks_snapshot declares them.
+      std::string bytes = filler_bytes(static_cast<uint64_t>(spec.value_bytes), rng());
+      std::string value = be32(static_cast<uint32_t>(bytes.size())) + bytes;
       if (rng() % 8 == 0) {
         ok(d.db->Delete(wo, d.handles[1], key), "delete");
       } else {
         ok(d.db->Put(wo, d.handles[1], key, value), "put");
       }
-      ok(d.db->Merge(wo, d.handles[2], key, value.substr(0, 8 + rng() % 16)), "merge");
+      uint64_t element = rng();
+      ok(d.db->Merge(wo, d.handles[2], key,
+                     be32(static_cast<uint32_t>(element >> 32)) + be32(static_cast<uint32_t>(element))),
+         "merge");
       uint64_t ts = (1700000000000ull + rng() % 100000) ^ (1ull << 63);  // sign bit flipped (spec §14.5)
       std::string tkey = key.substr(0, key.size() - 5) + be32(static_cast<uint32_t>(ts >> 32)) +
                          be32(static_cast<uint32_t>(ts)) + key.substr(key.size() - 5);
@@ -157,10 +181,13 @@ RocksSnapshot write_rocks_snapshot(const fs::path& root, const RocksSnapshotSpec
   source.max_parallelism = spec.db.max_parallelism;
   {
     flink::SubtaskState st;
+    // A union list state of one Long, behind Flink's operator backend proxy.
     std::string name = flink::random_uuid(rng);
-    std::string bytes = filler_bytes(300, rng());
+    std::string bytes = state::write_operator_proxy(
+        false, {state::operator_list_state("offsets", "UNION", state::long_serializer())}, {});
+    std::vector<int64_t> offs{static_cast<int64_t>(bytes.size())};
+    bytes += std::string("\0\0\0\0\0\0\x30\x39", 8);  // 12345
     io::write_file_atomically(out.snapshot_dir / name, bytes);
-    std::vector<int64_t> offs{16};
     st.managed_operator = b.operator_handle({b.operator_state_entry("offsets", flink::DistributionMode::kUnion, offs)},
                                             b.relative_file(name, static_cast<int64_t>(bytes.size())));
     st.managed_operator_flag = 1;
@@ -201,14 +228,14 @@ RocksSnapshot write_rocks_snapshot(const fs::path& root, const RocksSnapshotSpec
       out.rocks_bytes += size;
     }
     std::string meta_name = flink::random_uuid(rng);
-    std::string meta = filler_bytes(505, rng());
+    std::string meta = flink_meta();
     io::write_file_atomically(out.snapshot_dir / meta_name, meta);
     flink::SubtaskState st;
     st.index = s;
-    st.managed_keyed = b.incremental(spec.checkpoint_id, flink::random_uuid(rng),
-                                     flink::range_of_subtask(spec.db.max_parallelism, spec.subtasks, s),
-                                     static_cast<int64_t>(meta.size()), b.relative_file(meta_name, 505),
-                                     std::move(shared), std::move(private_files), flink::random_uuid(rng));
+    st.managed_keyed = b.incremental(
+        spec.checkpoint_id, flink::random_uuid(rng), flink::range_of_subtask(spec.db.max_parallelism, spec.subtasks, s),
+        static_cast<int64_t>(meta.size()), b.relative_file(meta_name, static_cast<int64_t>(meta.size())),
+        std::move(shared), std::move(private_files), flink::random_uuid(rng));
     rocks_op.subtasks.push_back(std::move(st));
   }
   md.operators.push_back(std::move(rocks_op));

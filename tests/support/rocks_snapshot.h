@@ -26,8 +26,9 @@ struct FlinkDbSpec {
 };
 
 // Writes a fresh database at `dir` with automatic compactions off and the merge operator Flink
-// configures (StringAppendTESTOperator, ','): column families "value-state" (puts, some deleted),
-// "list-state" (merge operands) and "_timer_state/event_user-timers" (empty values), keys in
+// configures (StringAppendTESTOperator, ','): column families "value-state" (byte[] values of
+// value_bytes bytes, BytePrimitiveArraySerializer's encoding; puts, some deleted), "list-state"
+// (merge operands: one Long each) and "_timer_state/event_user-timers" (empty values), keys in
 // Flink's layout ([key-group prefix][int key][VoidNamespace]). Then takes a RocksDB checkpoint of
 // it into `checkpoint_dir` (what Flink uploads) and closes it.
 void write_flink_db(const std::filesystem::path& dir, const std::filesystem::path& checkpoint_dir,
@@ -61,7 +62,8 @@ struct RocksSnapshot {
 // (`subtasks` subtasks, each an incremental RocksDB handle over its own real database written by
 // write_flink_db: `.sst` files in the shared list, the rest in the private list, all in
 // <job>/shared/<uuid> as absolute `file:` paths unless inlined; the meta file relative in
-// chk-N). The databases and their checkpoints are kept under `root`/dbs/.
+// chk-N: Flink's keyed backend proxy declaring those three states, so that `ckpt state` decodes
+// every entry). The databases and their checkpoints are kept under `root`/dbs/.
 RocksSnapshot write_rocks_snapshot(const std::filesystem::path& root, const RocksSnapshotSpec& spec);
 
 // Every regular file under `dir` (relative path -> "size xxh64"), to check that an input was

@@ -67,3 +67,27 @@ TEST_SUITE("fixtures") {
     CHECK(got == want);
   }
 }
+
+TEST_CASE("operator proxy: list, union and broadcast states read back") {
+  state::StateMetaSpec broadcast;
+  broadcast.name = "rules";
+  broadcast.backend = state::BackendStateType::kBroadcast;
+  broadcast.options = {{"OPERATOR_STATE_DISTRIBUTION_MODE", "BROADCAST"}};
+  broadcast.serializers = {{"KEY_SERIALIZER", state::string_serializer()},
+                           {"VALUE_SERIALIZER", state::long_serializer()}};
+  std::string bytes = state::write_operator_proxy(
+      false,
+      {state::operator_list_state("offsets", "UNION", state::long_serializer()),
+       state::operator_list_state("buffer", "SPLIT_DISTRIBUTE", state::string_serializer())},
+      {broadcast});
+  state::OperatorProxy p = state::read_operator_proxy(bytes);
+  CHECK(p.version == 6);
+  CHECK(p.length == bytes.size());
+  REQUIRE(p.states.size() == 2);
+  CHECK(p.states[0].distribution() == "UNION");
+  CHECK(p.states[0].serializer("VALUE_SERIALIZER")->kind == state::Kind::kLong);
+  CHECK(p.states[1].distribution() == "SPLIT_DISTRIBUTE");
+  REQUIRE(p.broadcast.size() == 1);
+  CHECK(p.broadcast[0].distribution() == "BROADCAST");
+  CHECK(p.broadcast[0].serializer("KEY_SERIALIZER")->kind == state::Kind::kString);
+}
