@@ -43,6 +43,9 @@ std::optional<int> resolve_run_options(RunArgs& a, const char* cmd, pipeline::Ru
   if (!a.config_file.empty()) raw = pipeline::raw_config_of(io::read_flink_config(a.config_file), a.config_file);
   for (const auto& d : a.defines) pipeline::apply_override(raw, d);
   if (a.parallelism) raw["parallelism.default"] = {std::to_string(*a.parallelism), "--parallelism"};
+  if (a.format_version) {
+    raw["ckpt.metadata.format-version"] = {std::to_string(*a.format_version), "--format-version"};
+  }
   if (a.claim) raw["execution.state-recovery.claim-mode"] = {"CLAIM", "--claim"};
   if (a.allow_non_restored)
     raw["execution.state-recovery.ignore-unclaimed-state"] = {"true", "--allowNonRestoredState"};
@@ -79,7 +82,8 @@ std::optional<int> resolve_run_options(RunArgs& a, const char* cmd, pipeline::Ru
   o.fail_at = a.fail_at;
   o.stop_with_savepoint_on_sigterm = a.stop_on_sigterm;
   o.keep_checkpoints_on_finish = a.keep_checkpoints;
-  if (a.verbose || ::isatty(STDERR_FILENO)) {
+  // The job's log (checkpoints, restarts): its progress, on a terminal unless --quiet.
+  if (a.verbose || (::isatty(STDERR_FILENO) && !console::quiet())) {
     o.log = [cmd](const std::string& line) { std::fprintf(stderr, "%s: %s\n", cmd, line.c_str()); };
   }
   return std::nullopt;
@@ -274,6 +278,9 @@ void add_job_options(CLI::App* cmd, RunArgs& a, bool restore) {
                           : "Sink directory (committed part files); without it, the results are printed on stdout");
   cmd->add_option("--rate", a.rate, "Limit each source subtask to N records/s (0 = unlimited)");
   cmd->add_option("-p,--parallelism", a.parallelism, "Parallelism, at least 1 (parallelism.default)");
+  cmd->add_option("--format-version", a.format_version,
+                  "_metadata format version written: 6 (Flink 2.1+, default), 5 (2.0) or 4 (1.16-1.20) "
+                  "(ckpt.metadata.format-version)");
   cmd->add_option("-c,--config", a.config_file, "Flink config.yaml (nested or flat keys)");
   cmd->add_option("-D", a.defines, "Configuration override key=value (repeatable)");
   cmd->add_option("--job-id", a.job_id, "Job id (32 hex; default random)");

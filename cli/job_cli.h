@@ -17,8 +17,9 @@ struct RunArgs {
   std::string restore_path;
   pipeline::JobParams params;
   std::string window = "10s", lateness = "0", out_of_orderness = "200ms", max_disorder = "100ms";
-  std::optional<int> parallelism;  // -p; refused below 1
-  int64_t rate = -1;               // --rate; -1: not given
+  std::optional<int> parallelism;     // -p; refused below 1
+  std::optional<int> format_version;  // --format-version (ckpt.metadata.format-version)
+  int64_t rate = -1;                  // --rate; -1: not given
   std::string config_file;
   std::vector<std::string> defines;
   std::string job_id;

@@ -223,6 +223,10 @@ std::vector<Option> checkpointing_options() {
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.prefer_checkpoint_for_recovery = parse_bool(v, k);
        }},
+      {{"ckpt.metadata.format-version"},
+       [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
+         c.metadata_version = static_cast<int>(parse_int(v, k, 4, 6));
+       }},
       {{"execution.checkpointing.snapshot-compression"},
        [](PipelineConfig& c, const std::string& v, const std::string& k, auto&) {
          c.snapshot_compression = parse_bool(v, k);

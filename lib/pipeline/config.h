@@ -68,6 +68,10 @@ struct PipelineConfig {
   bool unaligned = false;
   bool prefer_checkpoint_for_recovery = false;
   bool snapshot_compression = false;
+  // The `_metadata` format version written (ckpt.metadata.format-version): 6 as Flink 2.1+
+  // writes it; 5 (Flink 2.0) and 4 (Flink 1.16-1.20) for older clusters. Versions 5 and 6 carry
+  // the operators' uids and names.
+  int metadata_version = 6;
 
   // Storage.
   std::string checkpoints_dir;  // empty: none; a local path or an object-store URI (s3://bucket/key)

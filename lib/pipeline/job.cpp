@@ -208,10 +208,12 @@ class JobRun {
     if (params_.generate > 0) gen_ = std::make_unique<Generator>(params_, max_p_);
 
     AssemblyInput tmpl;
-    tmpl.operators = {{std::string(kSourceUid), p_, max_p_, enumerator_state(plan_ ? plan_->source_splits : initial_)},
-                      {std::string(kCounterUid), p_, max_p_, {}},
-                      {std::string(kWindowsUid), p_, max_p_, {}},
-                      {std::string(kSinkUid), p_, max_p_, {}}};
+    tmpl.version = cfg_.metadata_version;
+    tmpl.operators = {{std::string(kSourceUid), "Source: words", p_, max_p_,
+                       enumerator_state(plan_ ? plan_->source_splits : initial_)},
+                      {std::string(kCounterUid), "Keyed count per word", p_, max_p_, {}},
+                      {std::string(kWindowsUid), "Window(TumblingEventTimeWindows) count per word", p_, max_p_, {}},
+                      {std::string(kSinkUid), "Sink: files", p_, max_p_, {}}};
     tmpl.job_params = encode_job_params(params_);
     coord_.emplace(cfg_, *storage_, *store_, 2 * p_, next_id_, tmpl);
     if (restored_ && cfg_.claim_mode == ClaimMode::kNoClaim) coord_->set_full_next(true);

@@ -30,7 +30,7 @@ flink::StreamHandle stream_of(flink::Builder& b, const PersistedStream& s) {
 
 flink::Metadata assemble_metadata(const AssemblyInput& in) {
   flink::Metadata md;
-  md.version = 4;
+  md.version = in.version;
   md.checkpoint_id = in.checkpoint_id;
   flink::Builder b(md);
   std::mt19937_64 rng{std::random_device{}()};
@@ -50,6 +50,10 @@ flink::Metadata assemble_metadata(const AssemblyInput& in) {
   for (const auto& layout : in.operators) {
     flink::OperatorState op;
     op.id = flink::operator_id_from_uid(layout.uid);
+    if (in.version >= 5) {
+      op.uid = b.str(layout.uid);
+      op.name = b.str(layout.name);
+    }
     op.parallelism = layout.parallelism;
     op.max_parallelism = layout.max_parallelism;
     if (!layout.coordinator_state.empty())
@@ -90,7 +94,12 @@ flink::Metadata assemble_metadata(const AssemblyInput& in) {
       }
       for (const auto& c : r.channels) {
         flink::ChannelHandle h;
-        h.type = c.input ? flink::channel_type::kUntypedInput : flink::channel_type::kUntypedOutput;
+        // Version 6 names each handle's direction (one channel each: not merged); 3 to 5 do not.
+        if (in.version >= 6) {
+          h.type = c.input ? flink::channel_type::kInput : flink::channel_type::kOutput;
+        } else {
+          h.type = c.input ? flink::channel_type::kUntypedInput : flink::channel_type::kUntypedOutput;
+        }
         h.has_subtask_index = true;
         h.subtask_index = i;
         h.state_size = c.size;

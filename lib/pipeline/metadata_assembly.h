@@ -19,12 +19,14 @@ namespace ckpt::pipeline {
 
 struct OperatorLayout {
   std::string uid;
+  std::string name;  // readable, as Flink's web UI shows it (versions 5 and 6 store it)
   int32_t parallelism = 1;
   int32_t max_parallelism = 128;
   std::string coordinator_state;  // empty: none
 };
 
 struct AssemblyInput {
+  int32_t version = 6;  // the `_metadata` format version: 4, 5 or 6
   int64_t checkpoint_id = 0;
   bool savepoint = false;
   flink::CheckpointProperties properties;

@@ -8,16 +8,18 @@ pipeline_snapshots
 # expect_snapshot DIR KIND FORMAT BACKEND: summary, operator table and JSON of one snapshot.
 expect_snapshot() {
   expect_exit 0 -- "$CKPT" inspect "$1"
-  expect_out "^format +version 4 \(written by Flink 1.16-1.20\)"
+  expect_out "^format +version 6 \(written by Flink 2.1\+\)"
   expect_out "^kind +$2 \($3\)"
   expect_out "^backend +$4\$"
-  [ "$(grep -cE '^[0-9a-f]{32}  - +2/128 +2/2 ' "$TMP/out")" = 4 ] || fail "$1: expected 4 operators at 2/128 with 2 subtasks"
+  [ "$(grep -cE '^[0-9a-f]{32}  (source|counter|windows|sink) \(.*\) +2/128 +2/2 ' "$TMP/out")" = 4 ] ||
+    fail "$1: expected the 4 operators by uid and name at 2/128 with 2 subtasks"
   expect_exit 0 -- "$CKPT" inspect --json --subtasks --files "$1"
   python3 - "$TMP/out" "$2" "$3" "$4" <<'PY' || fail "$1: inspect --json"
 import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["summary"]
-assert (s["version"], s["kind"], s["format"], s["backend"]) == (4, sys.argv[2].upper(), sys.argv[3], sys.argv[4]), s
+assert (s["version"], s["kind"], s["format"], s["backend"]) == (6, sys.argv[2].upper(), sys.argv[3], sys.argv[4]), s
+assert sorted(o["uid"] for o in s["operators"]) == ["counter", "sink", "source", "windows"], s["operators"]
 assert len(s["operators"]) == 4 and all(o["parallelism"] == 2 and o["maxParallelism"] == 128 for o in s["operators"])
 # One row per reference; the summary counts files (channel state of several subpartitions shares one).
 assert len(d["subtasks"]) == 8 and len({f["resolved"] for f in d["files"]}) == s["files"] > 0, (len(d["subtasks"]), s["files"])
@@ -63,7 +65,7 @@ expect_out "^$op "
 expect_exit 1 -- "$CKPT" inspect --operator 00000000000000000000000000000000 "$PL_HEAP"
 # A job directory and a root list every complete snapshot, newest first.
 expect_exit 0 -- "$CKPT" inspect "$(dirname "$PL_INCR")"
-expect_out "^ +${PL_INCR##*chk-} +checkpoint \(native\) +4 "
+expect_out "^ +${PL_INCR##*chk-} +checkpoint \(native\) +6 "
 expect_out "[0-9]+ snapshots, [0-9]+ incomplete"
 expect_exit 0 -- "$CKPT" inspect --json "$TMP/pipeline"
 python3 - "$TMP/out" "${PL_ALL[@]}" <<'PY' || fail "root JSON of the pipeline's snapshots"

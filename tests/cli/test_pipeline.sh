@@ -30,7 +30,8 @@ n=$(ls -d "$CK"/*/chk-* | wc -l)
 for d in "$CK"/*/chk-*; do
   expect_exit 0 -- "$CKPT" validate "$d"
   expect_exit 0 -- "$CKPT" inspect "$d"
-  expect_out "version 4"
+  expect_out "version 6"
+  expect_out "^[0-9a-f]{32}  counter \(Keyed count per word\) "
 done
 # Flink loads each and writes it back byte for byte.
 oracle_roundtrip "$CK"/*/chk-*/_metadata
@@ -61,6 +62,27 @@ same_output "$TMP/o2" "rescale 2 -> 4 -> 1"
 # No-claim (default) never touches the snapshot it restored from.
 checks=$((checks + 1))
 [ -f "$from/_metadata" ] || fail "NO_CLAIM restore deleted $from"
+
+# --- older _metadata versions for older Flink: 4 (--format-version) and 5 (the config key) --------
+# A job killed mid-run and restored from its version 4 checkpoint, rescaled, with 5: same output.
+CK=$TMP/ck-v4
+OPTS4=(-D execution.checkpointing.interval=40ms -D "state.checkpoints.dir=$CK" "${KEEP[@]}")
+"$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o-v4" --rate 15000 --format-version 4 "${OPTS4[@]}" >/dev/null 2>&1 &
+pid=$!; wait_for_checkpoints "$CK" 2 $pid; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+from4=$(latest_checkpoint "$CK")
+expect_exit 0 -- "$CKPT" inspect "$from4"
+expect_out "^format +version 4 "
+expect_out "^[0-9a-f]{32}  - "
+oracle_roundtrip "$from4/_metadata"
+expect_exit 0 -- "$CKPT" restore "$from4" -p 3 --rate 15000 -D ckpt.metadata.format-version=5 "${OPTS4[@]}"
+same_output "$TMP/o-v4" "restored from version 4, written as version 5"
+from5=$(latest_checkpoint "$CK")
+expect_exit 0 -- "$CKPT" inspect "$from5"
+expect_out "^format +version 5 "
+expect_out "^[0-9a-f]{32}  windows \\(Window"
+oracle_roundtrip "$from5/_metadata"
+expect_exit 2 -- "$CKPT" run "${JOB[@]}" --format-version 3 --output "$TMP/o-v3"
+expect_err "format-version"
 
 # Restoring from a job directory means its latest checkpoint.
 expect_exit 0 -- "$CKPT" restore "$(dirname "$from2")" -p 2 --output "$TMP/o2b" "${OPTS[@]}"

@@ -19,9 +19,9 @@ chk=$(latest_checkpoint "$TMP/ck")
 checks=$((checks + 1))
 [ -n "$chk" ] || fail "the pipeline left no checkpoint"
 expect_exit 1 -- "$CKPT" state "$chk"
-# The pipeline's operators by id (its _metadata version 4 keeps no uids): counter, source.
-expect_err "ckpt state: operator 0da08f51eaa85fc298e176a139b3649a subtask 0: .*: byte 0: a keyed snapshot in ckpt run's own CKKS format"
-expect_err "operator e5a72f353fc1e6bbf3bd96a41384998c subtask 0: <inline in _metadata>: byte 0: an operator snapshot .* CKOS format"
+# The pipeline's operators by id and uid: counter, source.
+expect_err "ckpt state: operator 0da08f51eaa85fc298e176a139b3649a \(uid counter\) subtask 0: .*: byte 0: a keyed snapshot in ckpt run's own CKKS format"
+expect_err "operator e5a72f353fc1e6bbf3bd96a41384998c \(uid source\) subtask 0: <inline in _metadata>: byte 0: an operator snapshot .* CKOS format"
 checks=$((checks + 1))
 [ ! -s "$TMP/out" ] || fail "ckpt state printed entries of a format it does not decode"
 expect_exit 1 -- "$CKPT" inspect --states "$chk"
