@@ -33,6 +33,16 @@ expect_exit() {
   fi
 }
 
+# check_eq WHAT GOT WANT / check_ge WHAT GOT MIN: one check of a value.
+check_eq() {
+  checks=$((checks + 1))
+  [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
+}
+check_ge() {
+  checks=$((checks + 1))
+  [ "$2" -ge "$3" ] 2>/dev/null || fail "$1: got '$2', expected at least $3"
+}
+
 expect_out() {
   checks=$((checks + 1))
   grep -qE -- "$1" "$TMP/out" || fail "stdout lacks /$1/"

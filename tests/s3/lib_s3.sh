@@ -14,6 +14,7 @@
 #   s3_ls s3://BUCKET/PREFIX             every key under PREFIX, one a line, in S3's order
 #   s3_faults JSON        the proxy's fault configuration (s3_faults '{}' or s3_faults clear: none)
 #   s3_stats [reset]      the proxy's request counts (JSON); `reset` zeroes them after printing
+#   s3_stat FIELD...      one number of them (s3_stat by_operation GetObject), 0 if absent
 #   s3_request ARGS...    one signed request of tests/s3/s3_request.py (status line, then body)
 S3_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 S3_AWS_BIN=${S3_AWS_BIN:-/usr/bin/aws} # not `aws`: pyenv shims may shadow Debian's awscli
@@ -110,6 +111,14 @@ print(urllib.request.urlopen(url, timeout=10).read().decode().strip())
 if reset:
     urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=10).read()
 PY
+}
+
+s3_stat() {
+  s3_stats | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    d = d.get(k, 0) if isinstance(d, dict) else 0
+print(d)' "$@"
 }
 
 s3_request() {

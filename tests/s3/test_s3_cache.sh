@@ -13,19 +13,6 @@ B=ckpt-cache
 s3_mb "$B" || fail "mb $B"
 export CKPT_CACHE_DIR=$TMP/cache
 
-# stat FIELD...: a number from the proxy's /__stats, 0 if absent.
-proxy_stat() {
-  s3_stats | python3 -c 'import json, sys
-d = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    d = d.get(k, 0) if isinstance(d, dict) else 0
-print(d)' "$@"
-}
-check_eq() {
-  checks=$((checks + 1))
-  [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
-
 # A RocksDB incremental job keeping several checkpoints (shared/ files used by several), on S3.
 d=$TMP/local
 "$CKPT" run --generate 40000 --vocabulary 300 -p 2 --rate 20000 --keep-checkpoints --output "$d/out" \
@@ -60,19 +47,19 @@ same_as_uncached() {
 # --- the reference, without the cache (-D, overriding the environment) ----------------------------
 s3_stats reset >/dev/null
 plan nocache -D ckpt.cache.dir=none
-check_eq "uncached: GETs of _metadata (gc and inspect)" "$(proxy_stat by_operation GetObject)" "$((2 * n_ck))"
+check_eq "uncached: GETs of _metadata (gc and inspect)" "$(s3_stat by_operation GetObject)" "$((2 * n_ck))"
 [ -e "$TMP/cache" ] && fail "-D ckpt.cache.dir=none still wrote a cache"
 grep -q "orphan-1" "$TMP/nocache.gc" || fail "the uncached plan misses the orphan"
 
 # --- first run fills the cache, the second GETs nothing ------------------------------------------
 s3_stats reset >/dev/null
 plan cold
-check_eq "cold: gc reads each _metadata once, inspect then reads none" "$(proxy_stat by_operation GetObject)" "$n_ck"
+check_eq "cold: gc reads each _metadata once, inspect then reads none" "$(s3_stat by_operation GetObject)" "$n_ck"
 check_eq "cold: entries" "$(ls "$TMP/cache/objects" | wc -l)" "$n_ck"
 same_as_uncached cold
 s3_stats reset >/dev/null
 plan warm
-check_eq "warm: GETs" "$(proxy_stat by_operation GetObject)" 0
+check_eq "warm: GETs" "$(s3_stat by_operation GetObject)" 0
 same_as_uncached warm
 
 # --- a damaged entry is read again, not believed ---------------------------------------------------
@@ -86,7 +73,7 @@ open(p, "wb").write(b)
 PY
 s3_stats reset >/dev/null
 plan damaged
-check_eq "damaged entry: GETs" "$(proxy_stat by_operation GetObject)" 1
+check_eq "damaged entry: GETs" "$(s3_stat by_operation GetObject)" 1
 same_as_uncached damaged
 
 # --- an object replaced under the same key: its new ETag misses ------------------------------------
@@ -98,7 +85,7 @@ plan nocache2 -D ckpt.cache.dir=none
 mv "$TMP/nocache2.gc" "$TMP/nocache.gc" && mv "$TMP/nocache2.inspect" "$TMP/nocache.inspect"
 s3_stats reset >/dev/null
 plan replaced
-check_eq "replaced object: GETs" "$(proxy_stat by_operation GetObject)" 1
+check_eq "replaced object: GETs" "$(s3_stat by_operation GetObject)" 1
 same_as_uncached replaced
 
 # --- under faults (503, SlowDown, GETs cut half-way) the answers stay the same -----------------------
@@ -109,7 +96,7 @@ s3_faults clear >/dev/null
 same_as_uncached faults
 s3_stats reset >/dev/null
 plan faults-warm
-check_eq "after faults: GETs" "$(proxy_stat by_operation GetObject)" 0
+check_eq "after faults: GETs" "$(s3_stat by_operation GetObject)" 0
 
 # --- bounded: ckpt.cache.max-size keeps the directory under it -----------------------------------
 # Room for 4 of the largest entry (an entry may take at most a quarter of the bound).

@@ -13,25 +13,6 @@ s3_start
 B=ckpt-proxy-test
 s3_mb "$B" || fail "mb $B"
 
-# stat FIELD...: a number from the proxy's /__stats (e.g. stat by_operation PutObject), 0 if absent.
-stat() {
-  s3_stats | python3 -c 'import json, sys
-d = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    d = d.get(k, 0) if isinstance(d, dict) else 0
-print(d)' "$@"
-}
-# check_eq WHAT GOT WANT
-check_eq() {
-  checks=$((checks + 1))
-  [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
-# check_ge WHAT GOT MIN
-check_ge() {
-  checks=$((checks + 1))
-  [ "$2" -ge "$3" ] 2>/dev/null || fail "$1: got '$2', expected at least $3"
-}
-
 # --- 2,500 small files, names chosen so that directory-walk order differs from S3's byte order
 # ('a-b' < 'a.c' < 'a/' on S3; s3rver walks the directory 'a' first) --------------------------
 up=$TMP/up
@@ -46,8 +27,8 @@ check_eq "files made" "$(wc -l <"$TMP/want")" 2500
 
 s3_stats reset >/dev/null
 expect_exit 0 -- s3_put_dir "$up" "s3://$B/data"
-check_eq "PutObject requests" "$(stat by_operation PutObject)" 2500
-conns=$(stat connections)
+check_eq "PutObject requests" "$(s3_stat by_operation PutObject)" 2500
+conns=$(s3_stat connections)
 checks=$((checks + 1))
 [ "$conns" -lt 100 ] || fail "2500 uploads over $conns TCP connections: keep-alive broken?"
 
@@ -56,7 +37,7 @@ s3_stats reset >/dev/null
 s3_ls "s3://$B/data/" >"$TMP/got"
 checks=$((checks + 1))
 cmp -s "$TMP/got" "$TMP/want" || { fail "s3_ls differs from the uploaded files"; diff "$TMP/want" "$TMP/got" | head -5 >&2; }
-check_eq "ListObjectsV2 pages for 2500 keys" "$(stat by_operation ListObjectsV2)" 3
+check_eq "ListObjectsV2 pages for 2500 keys" "$(s3_stat by_operation ListObjectsV2)" 3
 expect_exit 0 -- s3_aws s3 ls --recursive "s3://$B/data/"
 check_eq "aws s3 ls --recursive lines" "$(wc -l <"$TMP/out")" 2500
 # max-keys and delimiter: common prefixes count toward max-keys
@@ -71,7 +52,7 @@ check_eq "delimiter listing, 1 a page" "$(python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 print([p["Prefix"] for p in d.get("CommonPrefixes", [])], [o["Key"] for o in d.get("Contents", [])])' "$TMP/out")" \
   "['data/a-b/', 'data/a/'] ['data/a.c', 'data/ax']"
-check_eq "pages of 1 for 4 entries" "$(stat by_operation ListObjectsV2)" 4
+check_eq "pages of 1 for 4 entries" "$(s3_stat by_operation ListObjectsV2)" 4
 expect_exit 0 -- s3_request GET "/$B?list-type=2&prefix=data%2F&delimiter=%2F&max-keys=1"
 expect_out '<CommonPrefixes><Prefix>data/a-b/</Prefix></CommonPrefixes>'
 expect_out '<KeyCount>1</KeyCount>'
@@ -87,7 +68,7 @@ check_eq "ranged GET" "$(cat "$TMP/range")" "123"
 head -c 12000000 /dev/urandom >"$TMP/big"
 s3_stats reset >/dev/null
 expect_exit 0 -- s3_aws s3 cp "$TMP/big" "s3://$B/big"
-check_ge "UploadPart requests (multipart)" "$(stat by_operation UploadPart)" 2
+check_ge "UploadPart requests (multipart)" "$(s3_stat by_operation UploadPart)" 2
 expect_exit 0 -- s3_aws s3 cp "s3://$B/big" "$TMP/big.back"
 checks=$((checks + 1))
 cmp -s "$TMP/big" "$TMP/big.back" || fail "multipart round trip differs"
@@ -148,7 +129,7 @@ for i in $(seq 1 40); do echo "$i" >"$TMP/few/g$i"; done
 s3_faults '{"error_rate": 0.3, "error_status": 503, "slowdown_rate": 0.1, "seed": 7}' >/dev/null
 s3_stats reset >/dev/null
 expect_exit 0 -- s3_put_dir "$TMP/few" "s3://$B/few"
-check_ge "injected 503s" "$(stat faults error_503)" 1
+check_ge "injected 503s" "$(s3_stat faults error_503)" 1
 s3_faults clear >/dev/null
 check_eq "keys after retried upload" "$(s3_ls "s3://$B/few/" | wc -l)" 40
 # cut GET responses (half the body, then close): awscli's download retries them
@@ -158,7 +139,7 @@ for i in 1 2 3 4 5 6; do
   expect_exit 0 -- s3_aws s3 cp "s3://$B/few/g$i" "$TMP/g$i"
   check_eq "cut GET retried, g$i" "$(cat "$TMP/g$i" 2>/dev/null)" "$i"
 done
-check_ge "cut GETs" "$(stat faults cut_get)" 1
+check_ge "cut GETs" "$(s3_stat faults cut_get)" 1
 s3_faults clear >/dev/null
 # the 3rd page of a listing fails (500, always): `aws s3 ls --recursive` fails after retries
 s3_faults '{"fail_list_page": 3}' >/dev/null
@@ -166,7 +147,7 @@ s3_stats reset >/dev/null
 AWS_MAX_ATTEMPTS=3 s3_aws s3 ls --recursive "s3://$B/data/" >"$TMP/out" 2>"$TMP/err"
 check_eq "aws s3 ls exit status on a failing page" "$?" 254
 expect_err InternalError
-check_eq "listing requests (2 pages, then 3 tries of the 3rd)" "$(stat by_operation ListObjectsV2)" 5
+check_eq "listing requests (2 pages, then 3 tries of the 3rd)" "$(s3_stat by_operation ListObjectsV2)" 5
 s3_faults clear >/dev/null
 # DeleteObjects answers AccessDenied for denied keys and deletes the others
 s3_faults '{"deny_delete_keys": ["few/g1"]}' >/dev/null
