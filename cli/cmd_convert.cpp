@@ -14,6 +14,7 @@
 #include "map_flags.h"
 #include "ops/convert.h"
 #include "ops/plan_convert.h"
+#include "ops/published_output.h"
 #include "ops/relocate_in_place.h"
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
@@ -177,22 +178,30 @@ int run_convert(ConvertArgs& a) {
   std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
   if (auto e = localise_input(a.input, maps, *storage_config, staged)) return fail("convert", *e);
   if (a.in_place) return run_in_place(a, req.relocations);
+  // -o into an object store: an export (JSON, protobuf) is written here, then uploaded as one
+  // object. A `_metadata` alone would name state files that are not beside it there.
+  std::unique_ptr<ops::PublishedFile> remote_file;
   if (read_in_object_store(a.output)) {
-    return fail("convert", a.output +
-                               ": -o writes one local file; to write a snapshot into an object store, use "
-                               "--self-contained " +
-                               a.output + " (relative handles only, so it stays valid where it is uploaded)");
+    if (req.to == ops::OutputForm::kFlink) {
+      return fail("convert", a.output +
+                                 ": -o writes a _metadata alone, whose state files would not be beside it in the "
+                                 "store; use --self-contained " +
+                                 a.output + " (the snapshot with its files, relative handles only)");
+    }
+    if (!a.dry_run) remote_file = std::make_unique<ops::PublishedFile>(a.output, *storage_config, a.force);
   }
   std::unique_ptr<ops::PublishedOutput> remote_out;  // --self-contained into an object store
   if (auto e = localise_output(a.self_contained, *storage_config, a.force, remote_out)) return fail("convert", *e);
   return naming_uris(staged.get(), remote_out.get(), [&]() -> int {
-    if (auto e = localise_path_args({&a.output})) return fail("convert", *e);
+    if (!read_in_object_store(a.output)) {
+      if (auto e = localise_path_args({&a.output})) return fail("convert", *e);
+    }
     auto allowed = parse_allow_outside(a.allow_outside);
     if (!allowed) return fail("convert", "--allow-outside: expected a directory, got an empty value");
     if (!a.self_contained.empty() && req.to != ops::OutputForm::kFlink) {
       return fail("convert", "--self-contained writes a Flink snapshot directory; --to " + a.to + " does not apply");
     }
-    if (a.self_contained.empty() && !maps.empty()) return fail("convert", "--map applies to --self-contained only");
+    if (a.self_contained.empty() && !a.maps.empty()) return fail("convert", "--map applies to --self-contained only");
     if (a.self_contained.empty() && !allowed->empty()) {
       return fail("convert", "--allow-outside applies to --self-contained only");
     }
@@ -201,7 +210,7 @@ int run_convert(ConvertArgs& a) {
         ::isatty(STDOUT_FILENO)) {
       return fail("convert", "-o OUT is needed for --to " + a.to + " (binary output is not written to a terminal)");
     }
-    if (!to_stdout) req.output = a.output;
+    if (!to_stdout) req.output = remote_file ? remote_file->local_file().string() : a.output;
 
     ops::SnapshotInput in = ops::load_snapshot_input(a.input, *from);
     try {
@@ -210,7 +219,9 @@ int run_convert(ConvertArgs& a) {
         return run_self_contained(a, in, maps, *allowed, remote_out.get(), staged.get());
       }
       ops::ConvertPlan plan = ops::plan_convert(in, req);
-      const std::string where = plan.target.empty() ? "stdout" : plan.target.string();
+      const std::string where = plan.target.empty()              ? "stdout"
+                                : read_in_object_store(a.output) ? a.output
+                                                                 : plan.target.string();
       if (a.dry_run) {
         std::fprintf(stdout, "would write %s (%zu bytes, --to %s, format version %d)\n", where.c_str(),
                      plan.bytes.size(), a.to.c_str(), plan.version);
@@ -224,6 +235,7 @@ int run_convert(ConvertArgs& a) {
         print_notes(plan.notes, stderr);
       } else {
         io::write_file_atomically(plan.target, plan.bytes, a.force);
+        if (remote_file) remote_file->publish();
         console::info_line(stdout, fmt::format("wrote {} ({} bytes, --to {}, format version {})", where,
                                                plan.bytes.size(), a.to, plan.version));
         print_notes(plan.notes, stdout);

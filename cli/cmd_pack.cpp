@@ -12,6 +12,7 @@
 #include "map_flags.h"
 #include "ops/convert.h"
 #include "ops/pack.h"
+#include "ops/published_output.h"
 #include "ops/snapshot_input.h"
 #include "output_flags.h"
 #include "path_args.h"
@@ -41,8 +42,15 @@ int run_pack(PackArgs& a) {
   if (!storage_config) return fail("pack", "-D " + bad + ": expected KEY=VALUE");
   std::unique_ptr<ops::StagedSnapshot> staged;  // an s3:// input, copied here for the command's run
   if (auto e = localise_input(a.input, maps, *storage_config, staged)) return fail("pack", *e);
+  // OUT in an object store: the archive is written here, then uploaded as one object.
+  std::unique_ptr<ops::PublishedFile> remote_out;
+  if (read_in_object_store(a.output) && !a.dry_run) {
+    remote_out = std::make_unique<ops::PublishedFile>(a.output, *storage_config, a.force);
+  }
   return naming_uris(staged.get(), nullptr, [&]() -> int {
-    if (auto e = localise_path_args({&a.output})) return fail("pack", *e, kExitUsage);
+    if (!read_in_object_store(a.output)) {
+      if (auto e = localise_path_args({&a.output})) return fail("pack", *e, kExitUsage);
+    }
     auto allowed = parse_allow_outside(a.allow_outside);
     if (!allowed) return fail("pack", "--allow-outside: expected a directory, got an empty value", kExitUsage);
     ops::SnapshotInput in = ops::load_snapshot_input(a.input, ops::InputForm::kFlink);
@@ -57,7 +65,14 @@ int run_pack(PackArgs& a) {
       po.threads = a.threads;
       Progress progress("pack");
       po.progress = progress.fn();
-      ops::PackStats st = ops::pack_snapshot(plan, a.output, a.force, po);
+      ops::PackStats st;
+      try {
+        st = ops::pack_snapshot(plan, remote_out ? remote_out->local_file().string() : a.output, a.force, po);
+        if (remote_out) remote_out->publish();
+      } catch (const util::Error& e) {
+        if (!remote_out) throw;
+        throw util::Error(e.kind(), remote_out->name_uri(e.what()));
+      }
       progress.clear();
       outcome.dry_run = false;
       outcome.archive_bytes = st.bytes_out;
@@ -139,7 +154,7 @@ void register_pack(CLI::App& app, int& exit_code) {
       "handles rewritten to relative ones, as 'ckpt convert --self-contained') with a checksum per file, for\n"
       "moving between clusters or attaching to a bug report. Format: formats/pack-format.md.");
   cmd->add_option("snapshot", args->input, "Snapshot directory or _metadata file")->required();
-  cmd->add_option("out", args->output, "Archive to write, e.g. chk-42.ckpt.zst")->required();
+  cmd->add_option("out", args->output, "Archive to write, e.g. chk-42.ckpt.zst (or an s3:// object)")->required();
   cmd->add_option("--level", args->level, "zstd compression level 1..19 (default 3)");
   cmd->add_option("--threads", args->threads, "zstd worker threads (default: one per core)");
   add_map_option(*cmd, args->maps);

@@ -16,6 +16,17 @@
 namespace ckpt::ops {
 namespace fs = std::filesystem;
 
+namespace {
+
+// A private directory under TMPDIR for an output before it is uploaded.
+fs::path private_dir() {
+  std::string pattern = (fs::temp_directory_path() / "ckpt-out-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw io::IoError(pattern + ": cannot create: " + std::strerror(errno));
+  return pattern;
+}
+
+}  // namespace
+
 PublishedOutput::PublishedOutput(const std::string& uri, const std::map<std::string, std::string>& config, bool replace)
     : uri_(uri), opened_(storage::open_store(uri, config)) {
   while (!opened_.key.empty() && opened_.key.back() == '/') opened_.key.pop_back();
@@ -25,9 +36,7 @@ PublishedOutput::PublishedOutput(const std::string& uri, const std::map<std::str
                         [&](std::span<const storage::ObjectInfo> page) { any = any || !page.empty(); });
     if (any) throw util::Error(util::ErrorKind::kUsage, uri + ": already holds objects (--force replaces them)");
   }
-  std::string pattern = (fs::temp_directory_path() / "ckpt-out-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw io::IoError(pattern + ": cannot create: " + std::strerror(errno));
-  tmp_ = pattern;
+  tmp_ = private_dir();
   local_ = tmp_ / "out";
 }
 
@@ -69,6 +78,32 @@ uint64_t PublishedOutput::publish() {
     opened_.store->upload(f, k);
   }
   return keys.size() + (metadata_file.empty() ? 0 : 1);
+}
+
+PublishedFile::PublishedFile(const std::string& uri, const std::map<std::string, std::string>& config, bool replace)
+    : uri_(uri), opened_(storage::open_store(uri, config)) {
+  if (opened_.key.empty() || opened_.key.back() == '/') {
+    throw util::Error(util::ErrorKind::kUsage, uri + ": name the object to write, not a bucket or a prefix");
+  }
+  if (!replace && opened_.store->stat(opened_.key)) {
+    throw util::Error(util::ErrorKind::kUsage, uri + ": already exists (--force replaces it)");
+  }
+  tmp_ = private_dir();
+  local_ = tmp_ / fs::path(opened_.key).filename();
+}
+
+PublishedFile::~PublishedFile() {
+  std::error_code ec;
+  fs::remove_all(tmp_, ec);
+}
+
+std::string PublishedFile::name_uri(std::string_view text) const {
+  return util::replace_all(text, local_.native(), uri_);
+}
+
+void PublishedFile::publish() {
+  std::vector<std::string> f{local_.string()}, k{opened_.key};
+  opened_.store->upload(f, k);
 }
 
 }  // namespace ckpt::ops

@@ -46,4 +46,30 @@ class PublishedOutput {
   std::filesystem::path tmp_, local_;
 };
 
+// A one-file output in an object store (pack's archive, convert's JSON or protobuf export): the
+// command writes a private local file under TMPDIR, and publish() uploads it as one object
+// (multipart when large), which appears whole or not at all. An existing object is refused
+// unless `replace`. The local file goes with the object.
+class PublishedFile {
+ public:
+  // Throws util::Error: a malformed URI or one naming a bucket only, missing credentials, an
+  // existing object without `replace` (kUsage); a failed request (kIo).
+  PublishedFile(const std::string& uri, const std::map<std::string, std::string>& config, bool replace);
+  ~PublishedFile();
+  PublishedFile(const PublishedFile&) = delete;
+  PublishedFile& operator=(const PublishedFile&) = delete;
+
+  // Where the command writes (absent until it does).
+  const std::filesystem::path& local_file() const { return local_; }
+  const std::string& uri() const { return uri_; }
+  // `text` with local_file() replaced by the URI.
+  std::string name_uri(std::string_view text) const;
+  void publish();
+
+ private:
+  std::string uri_;
+  storage::OpenedStore opened_;
+  std::filesystem::path tmp_, local_;
+};
+
 }  // namespace ckpt::ops

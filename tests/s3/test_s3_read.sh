@@ -97,7 +97,18 @@ expect_exit 0 -- "$CKPT" validate "s3://$B/ck/$job/$latest_name"
 # --- the commands that read a snapshot's files: from a staged copy of the objects ----------------
 remote="s3://$B/ck/$job/$latest_name"
 expect_exit 0 -- "$CKPT" pack "$remote" "$TMP/p.ckpt"
+# Packed into the bucket: one object, unpacked from a download it is the same snapshot.
+expect_exit 0 -- "$CKPT" pack "$remote" "s3://$B/archives/p.ckpt" -D s3.multipart.size=5mb
+expect_out "into s3://$B/archives/p.ckpt"
+s3_aws s3 cp --only-show-errors "s3://$B/archives/p.ckpt" "$TMP/p-dl.ckpt" || fail "download the archive"
+expect_exit 0 -- "$CKPT" unpack "$TMP/p-dl.ckpt" "$TMP/unpacked-dl"
+expect_exit 2 -- "$CKPT" pack "$remote" "s3://$B/archives/p.ckpt"
+expect_err "s3://$B/archives/p.ckpt: already exists"
+expect_exit 2 -- "$CKPT" pack "$remote" "s3://$B/archives/"
+expect_err "name the object to write"
 expect_exit 0 -- "$CKPT" unpack "$TMP/p.ckpt" "$TMP/unpacked"
+diff -r "$TMP/unpacked" "$TMP/unpacked-dl" >/dev/null || fail "pack into s3://: its archive unpacks to other files"
+checks=$((checks + 1))
 # Unpacked into the bucket: verified here, uploaded with _metadata last; a second time refused.
 expect_exit 0 -- "$CKPT" unpack "$TMP/p.ckpt" "s3://$B/savepoints/savepoint-0a0b0c-0123456789ab"
 expect_exit 0 -- "$CKPT" validate --deep "s3://$B/savepoints/savepoint-0a0b0c-0123456789ab"

@@ -95,10 +95,22 @@ expect_exit 0 -- "$CKPT" validate --deep "s3://$B/out/sc-local"
 expect_exit 0 -- "$CKPT" diff "$TMP/sc" "s3://$B/out/sc-local"
 expect_out "equal"
 oracle_read "$TMP/sc-local-dl/_metadata"
-# -o (one local file) into the store: refused with one line, nothing written.
+# -o of an export into the store: one object, the same bytes as locally; a second time refused
+# without --force. A _metadata alone (--to flink) is refused with one line, nothing written.
+expect_exit 0 -- "$CKPT" convert "$remote" --to json -o "$TMP/export.json"
+expect_exit 0 -- "$CKPT" convert "$remote" --to json -o "s3://$B/out/export.json" --dry-run
+expect_out "would write s3://$B/out/export.json"
+expect_exit 0 -- "$CKPT" convert "$remote" --to json -o "s3://$B/out/export.json"
+expect_out "wrote s3://$B/out/export.json"
+s3_aws s3 cp --only-show-errors "s3://$B/out/export.json" "$TMP/export-dl.json" || fail "download the export"
+checks=$((checks + 1))
+cmp -s "$TMP/export.json" "$TMP/export-dl.json" || fail "convert -o s3://: the object differs from the local export"
 expect_exit 2 -- "$CKPT" convert "$remote" --to json -o "s3://$B/out/export.json"
-expect_err "s3://$B/out/export.json: -o writes one local file; .*--self-contained"
-[ -z "$(s3_ls "s3://$B/out/export.json")" ] || fail "convert -o wrote into the store"
+expect_err "s3://$B/out/export.json: already exists \(--force replaces it\)"
+expect_exit 0 -- "$CKPT" convert "$remote" --to proto -o "s3://$B/out/export.json" --force
+expect_exit 2 -- "$CKPT" convert "$remote" -o "s3://$B/out/meta/_metadata"
+expect_err "s3://$B/out/meta/_metadata: -o writes a _metadata alone.*--self-contained"
+[ -z "$(s3_ls "s3://$B/out/meta/")" ] || fail "convert -o --to flink wrote into the store"
 checks=$((checks + 1))
 
 # --- compact ------------------------------------------------------------------------------------
