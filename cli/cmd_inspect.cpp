@@ -221,12 +221,9 @@ int run_inspect(InspectArgs& a) {
     return print_states(a, *config);
   }
   if (a.root.summary || !a.root.who_uses.empty()) {
-    if (read_in_object_store(a.path)) {
-      return fail("inspect", a.path + ": --summary and --who-uses read local roots only (for now)");
-    }
     if (a.root.summary && !a.root.who_uses.empty()) return fail("inspect", "--summary and --who-uses: give one");
-    return a.root.summary ? print_root_summary(a.path, a.json, a.pretty)
-                          : print_who_uses(a.path, a.root.who_uses, a.json, a.pretty);
+    return a.root.summary ? print_root_summary(a.path, a.json, a.pretty, *config)
+                          : print_who_uses(a.path, a.root.who_uses, a.json, a.pretty, *config);
   }
   ops::SnapshotSource source(a.path, *config);
   snapshot::Discovery d = source.discover();

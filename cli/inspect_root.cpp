@@ -11,6 +11,8 @@
 #include "commands.h"
 #include "console.h"
 #include "ops/root_summary.h"
+#include "ops/snapshot_source.h"
+#include "ops/store_plan.h"
 #include "render.h"
 #include "root.pb.h"
 #include "snapshot/layout.h"
@@ -96,13 +98,39 @@ std::optional<std::string> filter_listing(const RootListingArgs& a, ops::Snapsho
   return std::nullopt;
 }
 
-int print_root_summary(const std::string& root, bool json, bool pretty) {
-  ops::RootSummary s = ops::summarise_root(root, {});
+namespace {
+
+// A root as the two whole-root answers read it: a local directory, or an object-store prefix
+// (whose paths are virtual until `name` turns them into URIs).
+struct ReadRoot {
+  std::optional<ops::StoreRoot> store;
+  std::filesystem::path base;  // the root's absolute (or virtual) path
+  std::string name(const std::string& path) const { return store ? store->display(path) : path; }
+};
+
+ReadRoot read_root(const std::string& root, const std::map<std::string, std::string>& config) {
+  ReadRoot r;
+  if (ops::is_object_store_path(root)) {
+    r.store.emplace(root, config);
+    r.base = r.store->virtual_root();
+  } else {
+    r.base = snapshot::absolute_normal(root);
+  }
+  return r;
+}
+
+}  // namespace
+
+int print_root_summary(const std::string& root, bool json, bool pretty,
+                       const std::map<std::string, std::string>& config) {
+  ReadRoot rr = read_root(root, config);
+  ops::RootSummary s = rr.store ? ops::summarise_store_root(*rr.store, {}) : ops::summarise_root(root, {});
+  for (auto& u : s.unreadable) u = rr.name(u);
   if (json) {
     RootSummaryReport r;
     r.set_root(root);
-    auto fill = [](JobBytes* b, const ops::JobSummary& j) {
-      b->set_job_dir(j.job_dir.string());
+    auto fill = [&rr](JobBytes* b, const ops::JobSummary& j) {
+      b->set_job_dir(j.job_dir.empty() ? std::string() : rr.name(j.job_dir.string()));
       b->set_checkpoints(j.checkpoints);
       b->set_savepoints(j.savepoints);
       b->set_incomplete(j.incomplete);
@@ -126,8 +154,7 @@ int print_root_summary(const std::string& root, bool json, bool pretty) {
              human_bytes(static_cast<int64_t>(j.exclusive_bytes)),
              human_bytes(static_cast<int64_t>(j.orphaned_bytes))});
     };
-    const std::filesystem::path base = snapshot::absolute_normal(root);
-    for (const auto& j : s.jobs) row(j.job_dir.lexically_relative(base).string(), j);
+    for (const auto& j : s.jobs) row(j.job_dir.lexically_relative(rr.base).string(), j);
     row("total", s.total);
     std::fputs(t.str().c_str(), stdout);
     if (s.total.orphaned_bytes > 0) {
@@ -141,36 +168,45 @@ int print_root_summary(const std::string& root, bool json, bool pretty) {
   return s.unreadable.empty() ? kExitOk : kExitUsage;
 }
 
-int print_who_uses(const std::string& root, const std::string& file, bool json, bool pretty) {
-  auto path = snapshot::local_path_of(file, {});
-  if (!path) return fail("inspect", "--who-uses " + file + ": not a local path");
-  snapshot::ReferenceGraph graph = snapshot::build_reference_graph({{root, false}}, {});
+int print_who_uses(const std::string& root, const std::string& file, bool json, bool pretty,
+                   const std::map<std::string, std::string>& config) {
+  ReadRoot rr = read_root(root, config);
+  // On an object store the file is named by its URI (any of the bucket's schemes).
+  auto path = snapshot::local_path_of(file, rr.store ? rr.store->mappings() : std::vector<snapshot::PathMapping>{});
+  if (!path) {
+    return fail("inspect", "--who-uses " + file +
+                               (rr.store ? ": expected an object of " + rr.store->uri() : ": not a local path"));
+  }
+  snapshot::ReferenceGraph graph =
+      rr.store ? ops::store_reference_graph(*rr.store, {}) : snapshot::build_reference_graph({{root, false}}, {});
   std::vector<ops::FileUser> users = ops::who_uses(graph, *path);
+  const std::string shown = rr.name(path->string());
   if (json) {
     FileUsersReport r;
     r.set_root(root);
-    r.set_file(path->string());
+    r.set_file(shown);
     for (const auto& u : users) {
       FileUser* f = r.add_users();
-      f->set_snapshot(u.snapshot.string());
+      f->set_snapshot(rr.name(u.snapshot.string()));
       f->set_checkpoint_id(u.checkpoint_id);
       f->set_savepoint(u.savepoint);
     }
     std::fputs((json::to_json(r, pretty) + "\n").c_str(), stdout);
   } else if (users.empty()) {
-    std::printf("%s: no snapshot under %s references it\n", path->c_str(), root.c_str());
+    std::printf("%s: no snapshot under %s references it\n", shown.c_str(), root.c_str());
   } else {
     Table t({"CHECKPOINT", "KIND", "SNAPSHOT"}, {true, false, false});
     for (const auto& u : users) {
-      t.row({std::to_string(u.checkpoint_id), u.savepoint ? "savepoint" : "checkpoint", u.snapshot.string()});
+      t.row({std::to_string(u.checkpoint_id), u.savepoint ? "savepoint" : "checkpoint", rr.name(u.snapshot.string())});
     }
     std::fputs(t.str().c_str(), stdout);
-    std::printf("%zu snapshot%s reference %s\n", users.size(), users.size() == 1 ? "" : "s", path->c_str());
+    std::printf("%zu snapshot%s reference %s\n", users.size(), users.size() == 1 ? "" : "s", shown.c_str());
   }
   int rc = kExitOk;
   for (const auto& s : graph.snapshots) {
     if (s.readable) continue;
-    console::error("ckpt inspect", s.loc.metadata.string() + ": " + s.error + " (whether it uses the file is unknown)");
+    console::error("ckpt inspect",
+                   rr.name(s.loc.metadata.string()) + ": " + s.error + " (whether it uses the file is unknown)");
     rc = kExitUsage;
   }
   return rc;

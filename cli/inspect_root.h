@@ -3,6 +3,7 @@
 // --who-uses FILE (which snapshots reference a file).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,9 +33,11 @@ bool root_options_given(const RootListingArgs& a);
 // Applies the filters, order and limit to `list` in place. nullopt, or the usage error line.
 std::optional<std::string> filter_listing(const RootListingArgs& a, ops::SnapshotList& list);
 
-// --summary and --who-uses of the local root `root`: prints (text or JSON) and returns the exit
-// status.
-int print_root_summary(const std::string& root, bool json, bool pretty);
-int print_who_uses(const std::string& root, const std::string& file, bool json, bool pretty);
+// --summary and --who-uses of the root `root`, a local directory or an object-store prefix
+// (`config`: its -D keys): prints (text or JSON) and returns the exit status.
+int print_root_summary(const std::string& root, bool json, bool pretty,
+                       const std::map<std::string, std::string>& config);
+int print_who_uses(const std::string& root, const std::string& file, bool json, bool pretty,
+                   const std::map<std::string, std::string>& config);
 
 }  // namespace ckpt::cli

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "codec/json.h"
 #include "commands.h"
@@ -237,9 +238,12 @@ int run_store_plan(const std::string& command, const PlanArgs& a, const std::str
   std::optional<ops::StoreLease> lease;
   if (apply) {
     std::string holder;
-    // Long enough for a large apply; a crashed run's lease stops blocking after it.
+    // Renewed while the run lasts; a run that died elsewhere blocks others for at most this.
+    // CKPT_TEST_LEASE_TTL (seconds) is a test hook.
+    int64_t ttl_s = 15 * 60;
+    if (const char* t = std::getenv("CKPT_TEST_LEASE_TTL"); t && std::atoll(t) > 0) ttl_s = std::atoll(t);
     std::string taken_over;
-    lease = ops::StoreLease::try_acquire(root, command, 6 * 3600, holder, &taken_over);
+    lease = ops::StoreLease::try_acquire(root, command, ttl_s, holder, &taken_over);
     if (!lease) {
       return report_error(who, util::ErrorKind::kRefused,
                           fmt::format("{}: another ckpt prune or gc holds the lease {}/{} ({})", root.uri(), root.uri(),

@@ -29,10 +29,8 @@ void add(JobSummary& to, const JobSummary& j) {
 
 }  // namespace
 
-RootSummary summarise_root(const fs::path& root, const std::vector<snapshot::PathMapping>& mappings) {
-  snapshot::ReferenceGraph graph = snapshot::build_reference_graph({{root, false}}, mappings);
-  const snapshot::Discovery found = snapshot::discover(root);
-
+RootSummary summarise(const snapshot::ReferenceGraph& graph, const std::vector<fs::path>& incomplete_dirs,
+                      const FilesUnder& files_under) {
   std::unordered_set<std::string> used;  // absolute normal paths: referenced files and `_metadata`
   std::map<fs::path, JobSummary> jobs;   // unit directory -> its summary
   RootSummary out;
@@ -49,8 +47,7 @@ RootSummary summarise_root(const fs::path& root, const std::vector<snapshot::Pat
     for (uint32_t id : s.files) used.insert(std::string(graph.files[id].path));
   }
   std::set<fs::path> incomplete;
-  for (const auto& dir : found.incomplete) {
-    fs::path d = snapshot::absolute_normal(dir);
+  for (const auto& d : incomplete_dirs) {
     incomplete.insert(d);
     JobSummary& j = jobs[d.parent_path()];
     j.job_dir = d.parent_path();
@@ -58,26 +55,19 @@ RootSummary summarise_root(const fs::path& root, const std::vector<snapshot::Pat
   }
 
   for (auto& [unit, j] : jobs) {
-    std::error_code ec;
-    fs::recursive_directory_iterator it(unit, fs::directory_options::none, ec), end;
-    if (ec) throw util::Error(util::ErrorKind::kIo, unit.string() + ": cannot list: " + ec.message());
-    for (; it != end; it.increment(ec)) {
-      if (ec) throw util::Error(util::ErrorKind::kIo, unit.string() + ": cannot list: " + ec.message());
-      if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
-      const fs::path p = snapshot::absolute_normal(it->path());
-      const uint64_t size = it->file_size(ec);
+    for (const RootFile& f : files_under(unit)) {
       ++j.files;
-      j.total_bytes += size;
-      const fs::path rel = p.lexically_relative(unit);
+      j.total_bytes += f.size;
+      const fs::path rel = f.path.lexically_relative(unit);
       const std::string first = rel.begin() == rel.end() ? std::string() : rel.begin()->string();
-      const bool referenced = used.contains(p.string());
+      const bool referenced = used.contains(f.path.string());
       const bool state_dir = first == snapshot::kSharedDirName || first == snapshot::kTaskOwnedDirName;
       if (referenced) {
-        (first == snapshot::kSharedDirName ? j.shared_bytes : j.exclusive_bytes) += size;
+        (first == snapshot::kSharedDirName ? j.shared_bytes : j.exclusive_bytes) += f.size;
       } else if (state_dir || incomplete.contains(unit / first)) {
-        j.orphaned_bytes += size;
+        j.orphaned_bytes += f.size;
       } else {
-        j.other_bytes += size;
+        j.other_bytes += f.size;
       }
     }
   }
@@ -86,6 +76,24 @@ RootSummary summarise_root(const fs::path& root, const std::vector<snapshot::Pat
     out.jobs.push_back(std::move(j));
   }
   return out;
+}
+
+RootSummary summarise_root(const fs::path& root, const std::vector<snapshot::PathMapping>& mappings) {
+  snapshot::ReferenceGraph graph = snapshot::build_reference_graph({{root, false}}, mappings);
+  std::vector<fs::path> incomplete;
+  for (const auto& dir : snapshot::discover(root).incomplete) incomplete.push_back(snapshot::absolute_normal(dir));
+  return summarise(graph, incomplete, [](const fs::path& unit) {
+    std::vector<RootFile> files;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(unit, fs::directory_options::none, ec), end;
+    if (ec) throw util::Error(util::ErrorKind::kIo, unit.string() + ": cannot list: " + ec.message());
+    for (; it != end; it.increment(ec)) {
+      if (ec) throw util::Error(util::ErrorKind::kIo, unit.string() + ": cannot list: " + ec.message());
+      if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
+      files.push_back({snapshot::absolute_normal(it->path()), it->file_size(ec)});
+    }
+    return files;
+  });
 }
 
 std::vector<FileUser> who_uses(const snapshot::ReferenceGraph& graph, const fs::path& file) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,20 @@ struct RootSummary {
 // Summarises the local root `root` (savepoints outside job directories count under their own
 // directory). Throws util::Error when the root cannot be listed.
 RootSummary summarise_root(const std::filesystem::path& root, const std::vector<snapshot::PathMapping>& mappings);
+
+// One regular file of a root: absolute, normal path (an object store's: virtual) and size.
+struct RootFile {
+  std::filesystem::path path;
+  uint64_t size = 0;
+};
+// The files under a unit directory (a job directory, or a savepoint's own directory), any order.
+using FilesUnder = std::function<std::vector<RootFile>(const std::filesystem::path& unit)>;
+
+// The summary of a root from its reference graph, its incomplete chk-N directories and its files:
+// what summarise_root does after reading the root, shared with object-store roots
+// (ops/store_plan.h, summarise_store_root).
+RootSummary summarise(const snapshot::ReferenceGraph& graph, const std::vector<std::filesystem::path>& incomplete,
+                      const FilesUnder& files_under);
 
 struct FileUser {
   std::filesystem::path snapshot;  // its directory

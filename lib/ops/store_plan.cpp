@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <set>
@@ -411,6 +412,32 @@ PlanRun plan_store_root(StoreRoot& root, const StorePlanRequest& request,
   return std::move(g.run);
 }
 
+snapshot::ReferenceGraph store_reference_graph(StoreRoot& root, const std::vector<snapshot::PathMapping>& mappings) {
+  StorePlanRequest request;
+  request.mappings = mappings;
+  return std::move(gather_store(root, request).run.graph);
+}
+
+RootSummary summarise_store_root(StoreRoot& root, const std::vector<snapshot::PathMapping>& mappings) {
+  StorePlanRequest request;
+  request.mappings = mappings;
+  Gathered g = gather_store(root, request);
+  std::vector<fs::path> incomplete;
+  for (const auto& t : g.run.inventory.incomplete) incomplete.push_back(t.dir);
+  // The listing is in key order, so in virtual-path order: a unit's objects are one range.
+  std::vector<RootFile> files;
+  files.reserve(g.objects.size());
+  for (const auto& o : g.objects) files.push_back({root.virtual_path(o.key), o.size});
+  return summarise(g.run.graph, incomplete, [&files](const fs::path& unit) {
+    const std::string prefix = unit.string() + "/";
+    auto first = std::lower_bound(files.begin(), files.end(), prefix,
+                                  [](const RootFile& f, const std::string& p) { return f.path.native() < p; });
+    std::vector<RootFile> out;
+    for (auto it = first; it != files.end() && it->path.native().starts_with(prefix); ++it) out.push_back(*it);
+    return out;
+  });
+}
+
 std::optional<Explanation> explain_store(const PlanRun& run, StoreRoot& root, const std::string& file,
                                          const std::vector<snapshot::PathMapping>& mappings) {
   std::vector<snapshot::PathMapping> maps = root.mappings();
@@ -427,19 +454,70 @@ std::optional<Explanation> explain_store(const PlanRun& run, StoreRoot& root, co
 
 // ---------------------------------------------------------------------------------------------
 
+struct StoreLease::Renewer {
+  std::unique_ptr<storage::ObjectStore> store;  // a client of its own: the run's is busy
+  std::string key, owner_lines;                 // the lease's lines before `expires_unix=`
+  int64_t ttl_s = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::thread thread;
+
+  void run() {
+    const auto period = std::chrono::milliseconds(std::max<int64_t>(1, ttl_s) * 1000 / 3);
+    std::unique_lock<std::mutex> lock(mu);
+    while (!cv.wait_for(lock, period, [this] { return stop; })) {
+      lock.unlock();
+      try {
+        // Still ours? A lease another run took over (ours had expired) is not written back.
+        if (!store->read(key, 4096).starts_with(owner_lines)) return;
+        store->write_atomic(key, owner_lines + fmt::format("expires_unix={}\n", unix_now() + ttl_s), true);
+      } catch (const util::Error&) {
+        // Tried again at the next period; the lease lasts ttl_s from the last renewal.
+      }
+      lock.lock();
+    }
+  }
+  static int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+StoreLease::StoreLease(StoreRoot* root, std::string key, std::string owner_lines, int64_t ttl_s) : root_(root) {
+  std::unique_ptr<storage::ObjectStore> client = root->another_client();
+  if (!client) return;  // an opened store (tests): not renewed
+  renewer_ = std::make_unique<Renewer>();
+  renewer_->store = std::move(client);
+  renewer_->key = std::move(key);
+  renewer_->owner_lines = std::move(owner_lines);
+  renewer_->ttl_s = ttl_s;
+  renewer_->thread = std::thread([r = renewer_.get()] { r->run(); });
+}
+
+StoreLease::StoreLease(StoreLease&& o) noexcept : root_(o.root_), renewer_(std::move(o.renewer_)) { o.root_ = nullptr; }
+
+StoreLease& StoreLease::operator=(StoreLease&& o) noexcept {
+  std::swap(root_, o.root_);
+  std::swap(renewer_, o.renewer_);
+  return *this;
+}
+
+StoreLease::~StoreLease() { release(); }
+
 std::optional<StoreLease> StoreLease::try_acquire(StoreRoot& root, const std::string& command, int64_t ttl_s,
                                                   std::string& holder, std::string* taken_over) {
   const std::string key = root.key() + "/" + kLeaseName;
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::string body = fmt::format("owner=ckpt {}\nhost={}\npid={}\nexpires_unix={}\n", command, host,
-                                       static_cast<long>(::getpid()), now + ttl_s);
+  const int64_t now = Renewer::unix_now();
+  const std::string owner =
+      fmt::format("owner=ckpt {}\nhost={}\npid={}\n", command, host, static_cast<long>(::getpid()));
+  const std::string body = owner + fmt::format("expires_unix={}\n", now + ttl_s);
   for (int attempt = 0; attempt < 2; ++attempt) {
     try {
       root.store().write_atomic(key, body, false);
-      return StoreLease(&root);
+      return StoreLease(&root, key, owner, ttl_s);
     } catch (const util::Error&) {
       // Exists (412 or seen by the pre-check), or the store failed: look at what is there.
       std::optional<storage::ObjectInfo> there = root.store().stat(key);
@@ -453,7 +531,7 @@ std::optional<StoreLease> StoreLease::try_acquire(StoreRoot& root, const std::st
       } catch (const util::Error&) {
       }
       // Our own write, whose answer was lost and retried into a 412.
-      if (text == body) return StoreLease(&root);
+      if (text == body) return StoreLease(&root, key, owner, ttl_s);
       auto field = [&](std::string_view name) -> std::string {
         std::size_t pos = text.starts_with(name) ? 0 : text.find("\n" + std::string(name));
         if (pos == std::string::npos) return "";
@@ -482,6 +560,15 @@ std::optional<StoreLease> StoreLease::try_acquire(StoreRoot& root, const std::st
 }
 
 void StoreLease::release() noexcept {
+  if (renewer_) {
+    {
+      std::lock_guard<std::mutex> lock(renewer_->mu);
+      renewer_->stop = true;
+    }
+    renewer_->cv.notify_all();
+    if (renewer_->thread.joinable()) renewer_->thread.join();
+    renewer_.reset();
+  }
   if (!root_) return;
   try {
     root_->store().remove(std::vector<std::string>{root_->key() + "/" + kLeaseName});

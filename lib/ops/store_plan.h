@@ -31,6 +31,7 @@
 
 #include "ops/deletion_plan.h"
 #include "ops/plan_executor.h"
+#include "ops/root_summary.h"
 #include "storage/open_store.h"
 #include "util/progress.h"
 
@@ -97,6 +98,13 @@ struct StorePlanRequest {
 PlanRun plan_store_root(StoreRoot& root, const StorePlanRequest& request,
                         const std::function<Decisions(const snapshot::ReferenceGraph&)>& decide);
 
+// `inspect --summary` and `--who-uses` on a store root: the reference graph plan_store_root
+// decides on, from one listing and every `_metadata` under it, and the summary of the root's
+// objects by what uses them (ops/root_summary.h). Paths are virtual (StoreRoot::display names
+// them). Throws util::Error when the listing fails.
+snapshot::ReferenceGraph store_reference_graph(StoreRoot& root, const std::vector<snapshot::PathMapping>& mappings);
+RootSummary summarise_store_root(StoreRoot& root, const std::vector<snapshot::PathMapping>& mappings);
+
 // `--explain FILE` on a store root: ops::explain over `run` (from plan_store_root), the users'
 // `_metadata` read again from the store. `file`: a URI of the root's bucket (any of its schemes)
 // or a path under one of `mappings` (--map); nullopt when it is neither. Paths in the result are
@@ -105,6 +113,9 @@ std::optional<Explanation> explain_store(const PlanRun& run, StoreRoot& root, co
                                          const std::vector<snapshot::PathMapping>& mappings);
 
 // The lease of a root for the lifetime of the object (released by release() or the destructor).
+// While held it is renewed: every third of `ttl_s` a second client rewrites its expiry (when it
+// still names this run), so a long apply keeps it however long it takes, and a run that died on
+// another host blocks others for at most `ttl_s`.
 class StoreLease {
  public:
   // nullopt (and `holder` describing the live lease) when another run holds it. A lease that has
@@ -112,18 +123,17 @@ class StoreLease {
   // taken over; `taken_over` (when given) then says whose it was, else it stays empty.
   static std::optional<StoreLease> try_acquire(StoreRoot& root, const std::string& command, int64_t ttl_s,
                                                std::string& holder, std::string* taken_over = nullptr);
-  StoreLease(StoreLease&& o) noexcept : root_(o.root_) { o.root_ = nullptr; }
-  StoreLease& operator=(StoreLease&& o) noexcept {
-    std::swap(root_, o.root_);
-    return *this;
-  }
+  StoreLease(StoreLease&& o) noexcept;
+  StoreLease& operator=(StoreLease&& o) noexcept;
   StoreLease(const StoreLease&) = delete;
-  ~StoreLease() { release(); }
+  ~StoreLease();
   void release() noexcept;
 
  private:
-  explicit StoreLease(StoreRoot* root) : root_(root) {}
+  struct Renewer;
+  StoreLease(StoreRoot* root, std::string key, std::string owner_lines, int64_t ttl_s);
   StoreRoot* root_ = nullptr;
+  std::unique_ptr<Renewer> renewer_;
 };
 
 inline constexpr const char* kLeaseName = ".ckpt-gc.lease";

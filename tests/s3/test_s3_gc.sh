@@ -30,6 +30,33 @@ latest_name=$(basename "$(latest_checkpoint "$TMP/s3copy")")
 n_ck=$(ls -d "$TMP/s3copy/$job"/chk-*/_metadata | wc -l)
 sleep 1
 
+# --- inspect --summary and --who-uses on the bucket: the same answers as on the local original -----
+expect_exit 0 -- "$CKPT" inspect --summary --json "$d/ck"
+cp "$TMP/out" "$TMP/summary-local.json"
+expect_exit 0 -- "$CKPT" inspect --summary --json "s3://$B/ck"
+python3 - "$TMP/summary-local.json" "$TMP/out" "s3://$B/ck/$job" <<'PY' || fail "inspect --summary on s3:// differs from the local root's"
+import json, sys
+local, remote, job = (json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3])
+l, r = local["total"], remote["total"]
+assert [j["jobDir"] for j in remote["jobs"]] == [job], remote["jobs"]
+for k in ("checkpoints", "savepoints", "incomplete", "sharedBytes"):
+    assert l[k] == r[k], (k, l[k], r[k])
+# The three orphans added to shared/ ("orphan N\n", 9 bytes each) on top of the local ones.
+assert r["orphanedBytes"] == l["orphanedBytes"] + 27, (l["orphanedBytes"], r["orphanedBytes"])
+assert r["files"] == l["files"] + 3, (l["files"], r["files"])
+PY
+expect_exit 0 -- "$CKPT" inspect --summary "s3://$B/ck"
+expect_out "^$job "
+expect_out "orphaned: referenced by no snapshot"
+sst=$(s3_ls "s3://$B/ck/$job/shared/" | grep -v orphan | head -1)
+expect_exit 0 -- "$CKPT" inspect --who-uses "s3a://$B/$sst" "s3://$B/ck"
+expect_out "^ *[0-9]+ +checkpoint +s3://$B/ck/$job/chk-[0-9]+$"
+expect_out "snapshots? reference s3://$B/$sst"
+expect_exit 0 -- "$CKPT" inspect --who-uses "s3://$B/ck/$job/shared/orphan-1" "s3://$B/ck"
+expect_out "no snapshot under s3://$B/ck references it"
+expect_exit 2 -- "$CKPT" inspect --who-uses "s3://another-bucket/x" "s3://$B/ck"
+expect_err "expected an object of s3://$B/ck"
+
 # --- gc --dry-run, then gc: the orphans go, nothing else --------------------------------------
 s3_ls "s3://$B/ck/" | sort >"$TMP/before.txt"
 expect_exit 0 -- "$CKPT" gc --dry-run --grace 0s "s3://$B/ck"
@@ -124,6 +151,37 @@ s3_faults clear >/dev/null
 s3_ls "s3://$B/ck/$job/shared/" >"$TMP/shared.txt"
 grep -q "old-" "$TMP/shared.txt" && fail "gc under faults left orphans"
 checks=$((checks + 1))
+
+# --- a run longer than its lease's TTL renews it (TTL 3 s by the test hook; every request slowed) --
+# The lease is watched behind the proxy's back (s3rver itself, no delay): its expiry must move
+# while the run goes on, and no lease is left afterwards.
+s3_faults '{"delay_ms": 700}' >/dev/null
+CKPT_TEST_LEASE_TTL=3 "$CKPT" gc --grace 0s "s3://$B/ck" >"$TMP/long.out" 2>&1 &
+long=$!
+python3 - "$S3RVER_ENDPOINT/$B/ck/.ckpt-gc.lease" "$long" >"$TMP/expiries" <<'PY'
+import os, sys, time, urllib.request, urllib.error
+url, pid = sys.argv[1], int(sys.argv[2])
+seen = []
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        body = urllib.request.urlopen(url, timeout=5).read().decode()
+        e = [l for l in body.splitlines() if l.startswith("expires_unix=")]
+        if e and (not seen or seen[-1] != e[0]):
+            seen.append(e[0])
+    except urllib.error.HTTPError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(0.2)
+print("\n".join(seen))
+PY
+wait $long || fail "the long gc run failed: $(tail -2 "$TMP/long.out")"
+s3_faults clear >/dev/null
+check_ge "lease expiries seen while the run lasted (the first, then renewals)" "$(wc -l <"$TMP/expiries")" 2
+s3_aws s3api head-object --bucket "$B" --key ck/.ckpt-gc.lease >/dev/null 2>&1 && fail "lease left behind after a renewed run"
 
 # --- prune --retain 1: older checkpoints' exclusive objects go, shared files of the kept stay ------
 s3_ls "s3://$B/ck/" | sort >"$TMP/before.txt"
