@@ -198,7 +198,7 @@ ckpt::StatesReport state_breakdown(const flink::Metadata& md, const snapshot::Lo
 
   // RocksDB state: the table properties of every SST file, by column family (= state name).
   if (!rocksdb.empty()) {
-    for (const rocks::DbFiles& db : rocks::db_files_of(md, snapshot_dir, mappings, scope)) {
+    for (const rocks::DbFiles& db : rocks::db_files_of(md, snapshot_dir, mappings, scope, true)) {
       if (db.operator_index < 0) continue;
       auto it = rocksdb.find({static_cast<std::size_t>(db.operator_index), db.subtask});
       if (it == rocksdb.end()) continue;

@@ -213,9 +213,7 @@ class Dumper {
     }
     if (db == nullptr) {
       result_.problems.push_back(
-          fmt::format("{}: the RocksDB handle sits inside a changelog handle; its entries are "
-                      "not read",
-                      where));
+          fmt::format("{}: the RocksDB handle is none of the snapshot's databases; its entries are not read", where));
       return;
     }
     if (!db->ok()) {
@@ -375,7 +373,7 @@ class Dumper {
   std::vector<rocks::DbFiles>& db_files(const snapshot::Location& loc,
                                         const std::vector<snapshot::PathMapping>& mappings,
                                         const io::ReadScope& scope) {
-    if (!db_files_) db_files_ = rocks::db_files_of(md_, loc.directory, mappings, scope);
+    if (!db_files_) db_files_ = rocks::db_files_of(md_, loc.directory, mappings, scope, true);
     return *db_files_;
   }
 

@@ -71,71 +71,83 @@ std::string resolve_file(const snapshot::FileRef& ref, const fs::path& snapshot_
 }  // namespace
 
 std::vector<DbFiles> db_files_of(const flink::Metadata& md, const fs::path& snapshot_dir,
-                                 const std::vector<snapshot::PathMapping>& mappings, const io::ReadScope& scope) {
+                                 const std::vector<snapshot::PathMapping>& mappings, const io::ReadScope& scope,
+                                 bool materialized) {
   const std::vector<snapshot::FileRef> refs = snapshot::file_refs(md, snapshot_dir, mappings);
   std::unordered_map<const flink::StreamHandle*, const snapshot::FileRef*> by_handle;
   for (const auto& r : refs) by_handle.emplace(r.ref.handle, &r);
   const fs::path dir = fs::absolute(snapshot_dir).lexically_normal();
 
   std::vector<DbFiles> out;
+  auto add = [&](std::size_t oi, int32_t subtask, const flink::IncrementalHandle* inc, std::string where) {
+    DbFiles db;
+    db.operator_index = static_cast<int>(oi);
+    db.subtask = subtask;
+    db.handle = inc;
+    db.where = std::move(where);
+    db.scope = scope;
+    std::set<std::string> names;
+    bool has_current = false;
+    for (const auto* list : {&inc->shared, &inc->private_files}) {
+      for (const flink::NamedStream& ns : *list) {
+        DbFile f;
+        f.name = io::mutf8_to_utf8(ns.local_path);
+        f.shared = list == &inc->shared;
+        if (!plain_local_name(f.name)) {
+          db.problems.push_back(fmt::format("local file name \"{}\" is not a plain file name", f.name));
+          continue;
+        }
+        if (!names.insert(f.name).second) {
+          db.problems.push_back(fmt::format("{}: listed twice in the handle", f.name));
+          continue;
+        }
+        has_current = has_current || f.name == "CURRENT";
+        const flink::StreamHandle& h = ns.handle;
+        std::string problem;
+        if (h.tag == flink::stream_tag::kByteStream) {
+          f.source = FileSource::kInline;
+          f.bytes = h.data;
+          f.size = h.data.size();
+          f.original = io::mutf8_to_utf8(h.name);
+        } else if (h.tag == flink::stream_tag::kEmptySegment) {
+          f.source = FileSource::kInline;  // file merging's empty chunk: an empty file
+          f.original = "(empty segment)";
+        } else if (auto it = by_handle.find(&h); it != by_handle.end()) {
+          try {
+            problem = resolve_file(*it->second, dir, scope, f);
+          } catch (const io::OutsideScopeError& e) {
+            db.outside.push_back(db.where + ": " + e.what());
+            continue;
+          }
+        } else {
+          problem = fmt::format("{}: stream handle tag {} holds no file bytes", f.name, h.tag);
+        }
+        if (!problem.empty()) {
+          db.problems.push_back(std::move(problem));
+          continue;
+        }
+        util::sat_accumulate(db.bytes, f.size);
+        db.files.push_back(std::move(f));
+      }
+    }
+    if (!has_current) db.problems.push_back("no CURRENT file in the handle: not a complete RocksDB database");
+    out.push_back(std::move(db));
+  };
   for (std::size_t oi = 0; oi < md.operators.size(); ++oi) {
     const flink::OperatorState& op = md.operators[oi];
     for (const flink::SubtaskState& s : op.subtasks) {
       if (s.finished) continue;
-      const auto* inc = std::get_if<flink::IncrementalHandle>(&s.managed_keyed.body);
-      if (!inc) continue;
-      DbFiles db;
-      db.operator_index = static_cast<int>(oi);
-      db.subtask = s.index;
-      db.handle = inc;
-      db.where = subtask_label(op, s.index);
-      db.scope = scope;
-      std::set<std::string> names;
-      bool has_current = false;
-      for (const auto* list : {&inc->shared, &inc->private_files}) {
-        for (const flink::NamedStream& ns : *list) {
-          DbFile f;
-          f.name = io::mutf8_to_utf8(ns.local_path);
-          f.shared = list == &inc->shared;
-          if (!plain_local_name(f.name)) {
-            db.problems.push_back(fmt::format("local file name \"{}\" is not a plain file name", f.name));
-            continue;
-          }
-          if (!names.insert(f.name).second) {
-            db.problems.push_back(fmt::format("{}: listed twice in the handle", f.name));
-            continue;
-          }
-          has_current = has_current || f.name == "CURRENT";
-          const flink::StreamHandle& h = ns.handle;
-          std::string problem;
-          if (h.tag == flink::stream_tag::kByteStream) {
-            f.source = FileSource::kInline;
-            f.bytes = h.data;
-            f.size = h.data.size();
-            f.original = io::mutf8_to_utf8(h.name);
-          } else if (h.tag == flink::stream_tag::kEmptySegment) {
-            f.source = FileSource::kInline;  // file merging's empty chunk: an empty file
-            f.original = "(empty segment)";
-          } else if (auto it = by_handle.find(&h); it != by_handle.end()) {
-            try {
-              problem = resolve_file(*it->second, dir, scope, f);
-            } catch (const io::OutsideScopeError& e) {
-              db.outside.push_back(db.where + ": " + e.what());
-              continue;
-            }
-          } else {
-            problem = fmt::format("{}: stream handle tag {} holds no file bytes", f.name, h.tag);
-          }
-          if (!problem.empty()) {
-            db.problems.push_back(std::move(problem));
-            continue;
-          }
-          util::sat_accumulate(db.bytes, f.size);
-          db.files.push_back(std::move(f));
+      if (const auto* inc = std::get_if<flink::IncrementalHandle>(&s.managed_keyed.body)) {
+        add(oi, s.index, inc, subtask_label(op, s.index));
+        continue;
+      }
+      const auto* cl = std::get_if<flink::ChangelogHandle>(&s.managed_keyed.body);
+      if (!cl || !materialized) continue;
+      for (const flink::KeyedHandle& m : cl->materialized) {
+        if (const auto* inc = std::get_if<flink::IncrementalHandle>(&m.body)) {
+          add(oi, s.index, inc, subtask_label(op, s.index) + " (changelog, materialized part)");
         }
       }
-      if (!has_current) db.problems.push_back("no CURRENT file in the handle: not a complete RocksDB database");
-      out.push_back(std::move(db));
     }
   }
   return out;

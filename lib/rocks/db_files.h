@@ -67,10 +67,13 @@ bool plain_local_name(std::string_view name);
 // The database files of every managed keyed incremental handle (tags 5, 11) of `md`, in file
 // order. Relative handles resolve against `snapshot_dir`; remote paths through `mappings`; every
 // file must open through `scope` (snapshot::read_scope for a snapshot on disk).
-// Handles nested inside changelog composites (tags 8, 14) are not listed: with their changelog
-// they are not one database (see nested_incremental_count).
+// Handles nested inside changelog composites (tags 8, 14) are listed only with `materialized`:
+// the database of the changelog's last materialization, without the changes made since, which is
+// what a reader of the materialized state wants (ckpt state, inspect --states) and not a database
+// a writer may stand in for the whole handle (compact, materialize; see nested_incremental_count).
 std::vector<DbFiles> db_files_of(const flink::Metadata& md, const std::filesystem::path& snapshot_dir,
-                                 const std::vector<snapshot::PathMapping>& mappings, const io::ReadScope& scope);
+                                 const std::vector<snapshot::PathMapping>& mappings, const io::ReadScope& scope,
+                                 bool materialized = false);
 
 // The same database as laid out in `dir` by rocks/place_db.h: every file a whole local file
 // dir/<name> (to lay out a second copy from the first), readable from `dir` only.
