@@ -88,7 +88,7 @@ expect_err "^ckpt gc: s3a://: no credentials found"
 expect_exit 2 -- "$CKPT" diff "$latest" oss://b/ck/chk-1
 expect_err "^ckpt diff: oss://b/ck/chk-1: scheme \"oss\""
 expect_exit 2 -- "$CKPT" convert "$latest" -o s3://b/out/_metadata
-expect_err "^ckpt convert: s3://b/out/_metadata: -o writes one local file; to write a snapshot into an object store, use --self-contained s3://b/out/_metadata"
+expect_err "^ckpt convert: s3://b/out/_metadata: -o writes a _metadata alone, whose state files would not be beside it in the store; use --self-contained s3://b/out/_metadata"
 expect_exit 2 -- "${nocreds[@]}" "$CKPT" compact "$latest" -o s3://b/out
 expect_err "^ckpt compact: s3://: no credentials found"
 expect_exit 2 -- "${nocreds[@]}" "$CKPT" convert "$latest" --self-contained gs://b/out
