@@ -60,10 +60,16 @@ layout_ok() {
   odd=$(s3_ls "$prefix/" | sed "s|^${prefix#s3://$B/}/||" | grep -vE "^$job/(chk-[0-9]+|shared)/[^/]+$")
   [ -z "$odd" ] || fail "$label: objects outside Flink's layout: $(echo "$odd" | head -3 | tr '\n' ' ')"
   validate_complete "$prefix"
-  latest=$(s3_ls "$prefix/$job/" | grep '/_metadata$' | sort -t- -k2 -n | tail -1)
+  latest=$(s3_ls "$prefix/$job/" | latest_metadata_key)
   mkdir -p "$TMP/md-$label"
   s3_aws s3 cp --quiet "s3://$B/$latest" "$TMP/md-$label/_metadata" || fail "$label: download $latest"
   oracle_roundtrip "$TMP/md-$label/_metadata"
+}
+
+# latest_metadata_key: of the keys on stdin, the `_metadata` of the highest chk-N (by number:
+# chk-10 after chk-9).
+latest_metadata_key() {
+  sed -n 's|^\(.*/chk-\([0-9][0-9]*\)/_metadata\)$|\2 \1|p' | sort -n | tail -1 | cut -d' ' -f2
 }
 
 # --- kill -9 mid-run, then restore from the job's prefix: exactly once --------------------------
@@ -91,7 +97,7 @@ for backend in hashmap rocksdb-incremental; do
     checks=$((checks + 1))
     s3_ls "$ck/$job/shared/" | grep -q . || fail "$backend: incremental checkpoints put nothing in shared/"
   fi
-  before=$(s3_ls "$ck/$job/" | grep '/_metadata$' | sort -t- -k2 -n | tail -1)
+  before=$(s3_ls "$ck/$job/" | latest_metadata_key)
   claim=()
   # CLAIM, keeping one checkpoint: the restored run's first checkpoint subsumes the claimed one.
   [ "$backend" = rocksdb-incremental ] && claim=(--claim -D state.checkpoints.num-retained=1)
