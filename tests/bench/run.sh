@@ -16,6 +16,11 @@ bin=build/release
 SECTIONS="${*:-metadata validate convert prune pipeline rocksdb state compact}"
 now_ns() { date +%s%N; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
+best3() { # best of 3 wall-clock times of a command (stdout discarded), in ns
+  local b=0 t0 t1
+  for _ in 1 2 3; do t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); if [ $b -eq 0 ] || [ $((t1 - t0)) -lt $b ]; then b=$((t1 - t0)); fi; done
+  echo $b
+}
 
 if [[ " $SECTIONS " == *" metadata "* ]]; then
   echo "== _metadata reader"
@@ -44,15 +49,10 @@ if [[ " $SECTIONS " == *" validate "* ]]; then
   [ -f "$data/_metadata" ] || "$bin/tests/bench/bench_validate" "$data" "${CKPT_BENCH_VALIDATE_GIB:-2.2}"
   bytes=$(du -cb "$data"/*.sst | tail -1 | cut -f1)
   cat "$data"/*.sst > /dev/null; cat "$data"/*.sst > /dev/null   # warm the page cache
-  best() { # best of 3 wall-clock times of a command, in ns
-    local b=0 t0 t1
-    for _ in 1 2 3; do t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); if [ $b -eq 0 ] || [ $((t1 - t0)) -lt $b ]; then b=$((t1 - t0)); fi; done
-    echo $b
-  }
-  t_cat=$(best sh -c "cat \"$data\"/*.sst")
-  t_sst=$(best sst_dump --command=verify --file="$data")
-  t_val=$(best "$bin/ckpt" validate --deep "$data")
-  t_val1=$(best "$bin/ckpt" validate --deep --threads 1 "$data")
+  t_cat=$(best3 sh -c "cat \"$data\"/*.sst")
+  t_sst=$(best3 sst_dump --command=verify --file="$data")
+  t_val=$(best3 "$bin/ckpt" validate --deep "$data")
+  t_val1=$(best3 "$bin/ckpt" validate --deep --threads 1 "$data")
   gib=$(awk -v b="$bytes" 'BEGIN { printf "%.2f", b / 1073741824 }')
   echo "data: $gib GiB of SST files in $(ls "$data"/*.sst | wc -l) files, page cache warm, $(nproc) cores"
   echo "cat > /dev/null (read limit):          $(secs $t_cat) s"
@@ -162,20 +162,15 @@ if [[ " $SECTIONS " == *" state "* ]]; then
   snap=$(head -1 "$d/made")
   read -r files bytes < <(sed -n 2p "$d/made")
   ssts=("$d"/dbs/*-checkpoint)
-  bestof() { # best of 3 wall-clock times of a command (stdout discarded), in ns
-    local b=0 t0 t1
-    for _ in 1 2 3; do t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); if [ $b -eq 0 ] || [ $((t1 - t0)) -lt $b ]; then b=$((t1 - t0)); fi; done
-    echo $b
-  }
   scan_all() { for c in "${ssts[@]}"; do sst_dump --file="$c" --command=scan --output_hex || return 1; done; }
   find "$d" -type f -exec cat {} + > /dev/null  # warm the page cache
-  t_scan=$(bestof scan_all)
-  t_state=$(bestof "$bin/ckpt" state -q --format jsonl "$snap")
+  t_scan=$(best3 scan_all)
+  t_state=$(best3 "$bin/ckpt" state -q --format jsonl "$snap")
   lines=$("$bin/ckpt" state -q --format jsonl "$snap" | wc -l)
   /usr/bin/time -f "%M" -o "$work/state.rss" "$bin/ckpt" state -q --format jsonl "$snap" > /dev/null
   q=$(head -1 "$work/state-$(awk -v g="$gib" 'BEGIN { print g / 4 }')/made")
   /usr/bin/time -f "%M" -o "$work/state-q.rss" "$bin/ckpt" state -q --format jsonl "$q" > /dev/null
-  t_states=$(bestof "$bin/ckpt" inspect --states "$snap")
+  t_states=$(best3 "$bin/ckpt" inspect --states "$snap")
   echo "data: $(awk -v b="$bytes" 'BEGIN { printf "%.2f", b / 1073741824 }') GiB in $files RocksDB files (2 subtasks), $lines entries; page cache warm"
   echo "sst_dump --command=scan --output_hex of the same SST files: $(secs $t_scan) s"
   echo "ckpt state --format jsonl (decoded):  $(secs $t_state) s = $(awk -v a=$t_scan -v b=$t_state 'BEGIN{printf "%.2f", a/b}')x sst_dump's throughput (target >= 1)"
@@ -212,11 +207,6 @@ if [[ " $SECTIONS " == *" s3 "* ]]; then
   # shellcheck disable=SC1091
   . "$s3dir/env"
   export CKPT_CACHE_DIR=none  # every measure reads what it plans from the server, unless it says so
-  best3() { # best of 3 wall-clock times of a command, in ns
-    local b=0 t0 t1
-    for _ in 1 2 3; do t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); if [ $b -eq 0 ] || [ $((t1 - t0)) -lt $b ]; then b=$((t1 - t0)); fi; done
-    echo $b
-  }
   # 1. A root of N checkpoints x S subtasks, as the local prune benchmark makes it (a window of 5
   #    shared files per subtask, a new one every 2nd checkpoint), relocated to its s3:// home and
   #    uploaded: N*S exclusive + 5*S + (N-1)*S/2 shared + N _metadata objects. The default,
