@@ -62,8 +62,15 @@ ckpt::PlannedDeletion::Reason reason_enum(ops::DeleteReason r) {
 }  // namespace
 
 std::string kind_of(const snapshot::GraphSnapshot& s) {
-  if (s.savepoint) return "savepoint";
-  return s.loc.dir_kind == snapshot::DirKind::kCheckpoint ? "checkpoint" : "other";
+  // The JSON's classification, named as text output spells it.
+  switch (kind_enum(s)) {
+    case ckpt::PlannedSnapshot::SAVEPOINT:
+      return "savepoint";
+    case ckpt::PlannedSnapshot::CHECKPOINT:
+      return "checkpoint";
+    default:
+      return "other";
+  }
 }
 
 std::vector<int64_t> bytes_by_snapshot(const ops::PlanRun& run) {
