@@ -97,7 +97,8 @@ std::optional<std::string> ObjectCache::get(const ObjectInfo& object) {
   // Used: the entry becomes the most recently used for trim().
   fs::last_write_time(p, fs::file_time_type::clock::now(), ec);
   ++hits_;
-  return std::string(content);
+  bytes.erase(0, header.size() + 8);  // the content, without a second copy of it
+  return bytes;
 }
 
 void ObjectCache::put(const ObjectInfo& object, std::string_view bytes) {
