@@ -131,11 +131,19 @@ std::string render_summary(const ops::InspectResult& r) {
 }
 
 // One snapshot: the full summary (with --subtasks, --files, --uid, --operator) or its JSON report.
+// Read one operator at a time unless --files needs the whole model: the JSON of a 30 MB
+// `_metadata` then holds one operator's model, not all of them.
 int inspect_one(const InspectArgs& a, ops::SnapshotSource& source, const snapshot::Location& loc) {
-  flink::Metadata md = source.read(loc);
   ops::InspectOptions options = a.options;
   options.large_arena = a.json || options.subtasks || options.files;  // the table of a summary is small
-  ops::InspectResult r = ops::inspect(md, loc, options);
+  std::optional<flink::Metadata> md;
+  std::optional<flink::OperatorStream> operators;
+  if (options.files) {
+    md = source.read(loc);
+  } else {
+    operators.emplace(source.stream(loc));
+  }
+  ops::InspectResult r = md ? ops::inspect(*md, loc, options) : ops::inspect(*operators, loc, options);
   if ((a.options.uid || a.options.operator_id) && r.summary().operators().empty()) {
     // As in text mode, with or without --json: nothing matched is a problem (exit 1), not a report.
     throw util::Error(
@@ -143,7 +151,11 @@ int inspect_one(const InspectArgs& a, ops::SnapshotSource& source, const snapsho
         "no operator matches " + (a.options.uid ? "uid " + *a.options.uid : "id " + *a.options.operator_id));
   }
   if (a.json) {
-    report_json::write_inspect_report(md, r, a.pretty, stdout);
+    if (md) {
+      report_json::write_inspect_report(*md, r, a.pretty, stdout);
+    } else {
+      report_json::write_inspect_report(*operators, r, a.pretty, stdout);
+    }
     return kExitOk;
   }
   std::fputs(render_summary(r).c_str(), stdout);

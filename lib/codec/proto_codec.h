@@ -69,9 +69,9 @@ struct ToProtoOptions {
 // model -> proto. `out` is cleared first.
 void to_proto(const flink::Metadata& md, ckpt::Metadata& out, const ToProtoOptions& options = {});
 
-// md.operators[index] -> proto, as to_proto puts it into Metadata.operators (errors name the
+// Operator number `index` -> proto, as to_proto puts it into Metadata.operators (errors name the
 // field "operators[index]..."). `out` is cleared first.
-void operator_to_proto(const flink::Metadata& md, std::size_t index, ckpt::Operator& out,
+void operator_to_proto(const flink::OperatorState& op, std::size_t index, ckpt::Operator& out,
                        const ToProtoOptions& options = {});
 
 // model -> proto, with the message allocated on `arena` (nullptr: on the heap; the caller owns

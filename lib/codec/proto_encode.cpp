@@ -58,11 +58,11 @@ class ToProto {
     }
     if (opt_.skip_operators) return;
     out.mutable_operators()->Reserve(static_cast<int>(md.operators.size()));
-    for (std::size_t i = 0; i < md.operators.size(); ++i) one_operator(md, i, *out.add_operators());
+    for (std::size_t i = 0; i < md.operators.size(); ++i) one_operator(md.operators[i], i, *out.add_operators());
   }
 
-  void one_operator(const fl::Metadata& md, std::size_t i, pb::Operator& out) {
-    at("operators", static_cast<std::ptrdiff_t>(i), [&] { operator_state(md.operators[i], out); });
+  void one_operator(const fl::OperatorState& op, std::size_t i, pb::Operator& out) {
+    at("operators", static_cast<std::ptrdiff_t>(i), [&] { operator_state(op, out); });
   }
 
  private:
@@ -448,11 +448,11 @@ void to_proto(const flink::Metadata& md, ckpt::Metadata& out, const ToProtoOptio
   }
 }
 
-void operator_to_proto(const flink::Metadata& md, std::size_t index, ckpt::Operator& out,
+void operator_to_proto(const flink::OperatorState& op, std::size_t index, ckpt::Operator& out,
                        const ToProtoOptions& options) {
   out.Clear();
   try {
-    ToProto(options).one_operator(md, index, out);
+    ToProto(options).one_operator(op, index, out);
   } catch (Failure& f) {
     throw CodecError(std::move(f.path), f.problem);
   }

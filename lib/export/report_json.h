@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "flink/metadata_reader.h"
 #include "flink/model.h"
 #include "ops/inspect.h"
 
@@ -17,6 +18,9 @@ namespace ckpt::report_json {
 // UTF-8 cannot carry exactly are shown with U+FFFD; `ckpt convert --to json` is the lossless
 // export). Fills `result.report->snapshot`.
 void write_inspect_report(const flink::Metadata& md, ops::InspectResult& result, bool pretty, std::FILE* out);
+
+// The same from a stream (rewound first): one operator's model and message exist at a time.
+void write_inspect_report(flink::OperatorStream& operators, ops::InspectResult& result, bool pretty, std::FILE* out);
 
 // Many snapshots (already sorted newest first), the unreadable ones as (path, error), and
 // incomplete checkpoint directories.

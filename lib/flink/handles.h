@@ -52,6 +52,10 @@ struct StreamRef {
 template <typename Fn>
 void visit_streams(const Metadata& md, Fn&& fn);
 
+// The same for one operator, numbered `operator_index` in the StreamRefs (a streamed reading).
+template <typename Fn>
+void visit_operator_streams(const OperatorState& op, int operator_index, Fn&& fn);
+
 // Sums of sizes read from a file: a corrupt file can hold any int64, so sums saturate instead of
 // overflowing (util/saturating.h).
 inline int64_t add_sizes(int64_t a, int64_t b) { return util::sat_add(a, b); }
@@ -125,37 +129,40 @@ void visit_operator_handle(const OperatorHandle& h, StreamRef ref, Fn& fn) {
 }  // namespace detail
 
 template <typename Fn>
-void visit_streams(const Metadata& md, Fn&& fn) {
-  for (std::size_t oi = 0; oi < md.operators.size(); ++oi) {
-    const OperatorState& op = md.operators[oi];
-    StreamRef ref;
-    ref.operator_index = static_cast<int>(oi);
-    ref.role = Role::kCoordinator;
-    detail::visit_stream(op.coordinator, ref, fn);
-    for (const SubtaskState& s : op.subtasks) {
-      if (s.finished) continue;
-      StreamRef sr = ref;
-      sr.subtask_index = s.index;
-      sr.role = Role::kLegacyOperator;
-      for (const auto& h : s.legacy_operator_states) detail::visit_stream(h, sr, fn);
-      sr.role = Role::kManagedOperator;
-      for (const auto& h : s.legacy_managed_chain) detail::visit_operator_handle(h, sr, fn);
-      detail::visit_operator_handle(s.managed_operator, sr, fn);
-      sr.role = Role::kRawOperator;
-      for (const auto& h : s.legacy_raw_chain) detail::visit_operator_handle(h, sr, fn);
-      detail::visit_operator_handle(s.raw_operator, sr, fn);
-      detail::visit_keyed(s.managed_keyed, sr, fn);
-      StreamRef raw = sr;
-      raw.raw_keyed = true;
-      detail::visit_keyed(s.raw_keyed, raw, fn);
-      sr.keyed = nullptr;
-      sr.local_path = {};
-      sr.role = Role::kInputChannel;
-      for (const auto& c : s.input_channels) detail::visit_stream(c.delegate, sr, fn);
-      sr.role = Role::kOutputChannel;
-      for (const auto& c : s.output_channels) detail::visit_stream(c.delegate, sr, fn);
-    }
+void visit_operator_streams(const OperatorState& op, int operator_index, Fn&& fn) {
+  StreamRef ref;
+  ref.operator_index = operator_index;
+  ref.role = Role::kCoordinator;
+  detail::visit_stream(op.coordinator, ref, fn);
+  for (const SubtaskState& s : op.subtasks) {
+    if (s.finished) continue;
+    StreamRef sr = ref;
+    sr.subtask_index = s.index;
+    sr.role = Role::kLegacyOperator;
+    for (const auto& h : s.legacy_operator_states) detail::visit_stream(h, sr, fn);
+    sr.role = Role::kManagedOperator;
+    for (const auto& h : s.legacy_managed_chain) detail::visit_operator_handle(h, sr, fn);
+    detail::visit_operator_handle(s.managed_operator, sr, fn);
+    sr.role = Role::kRawOperator;
+    for (const auto& h : s.legacy_raw_chain) detail::visit_operator_handle(h, sr, fn);
+    detail::visit_operator_handle(s.raw_operator, sr, fn);
+    detail::visit_keyed(s.managed_keyed, sr, fn);
+    StreamRef raw = sr;
+    raw.raw_keyed = true;
+    detail::visit_keyed(s.raw_keyed, raw, fn);
+    sr.keyed = nullptr;
+    sr.local_path = {};
+    sr.role = Role::kInputChannel;
+    for (const auto& c : s.input_channels) detail::visit_stream(c.delegate, sr, fn);
+    sr.role = Role::kOutputChannel;
+    for (const auto& c : s.output_channels) detail::visit_stream(c.delegate, sr, fn);
   }
+}
+
+template <typename Fn>
+void visit_streams(const Metadata& md, Fn&& fn) {
+  for (std::size_t oi = 0; oi < md.operators.size(); ++oi)
+    visit_operator_streams(md.operators[oi], static_cast<int>(oi), fn);
 }
 
 }  // namespace ckpt::flink

@@ -39,14 +39,45 @@ class Reader {
   Reader(std::string_view data, Metadata& md, bool flink111_channels)
       : r_(data), md_(md), flink111_channels_(flink111_channels) {}
 
-  void read() {
-    read_header();
-    if (md_.version == 1) {
-      read_body_v1();
-    } else {
-      read_body();
+  void read(bool keep_operators = true) {
+    int32_t n = read_prologue();
+    if (keep_operators) md_.operators.reserve(n);
+    for (int32_t i = 0; i < n; ++i) {
+      OperatorState op = read_operator(i);
+      if (keep_operators) md_.operators.push_back(std::move(op));
     }
     read_tail();
+  }
+
+  // The header and master states; returns the number of operators (V1: task states) that follow.
+  int32_t read_prologue() {
+    read_header();
+    if (md_.version == 1) {
+      slot_ = "task count";
+      return r_.count("task state count", kMinOperator);
+    }
+    slot_ = "master states";
+    int32_t n = r_.count("master state count", kMinMasterState);
+    md_.masters.reserve(n);
+    for (int32_t i = 0; i < n; ++i) md_.masters.push_back(master_state());
+    slot_ = "operator count";
+    return r_.count("operator count", kMinOperator);
+  }
+
+  // Operator (V1: task state) number `i`, the next in the file.
+  OperatorState read_operator(int32_t i) {
+    op_ = i;
+    op_id_.reset();
+    OperatorState op;
+    if (md_.version == 1) {
+      task_state_v1(op);
+    } else {
+      operator_state(op);
+    }
+    op_ = -1;
+    op_id_.reset();
+    slot_ = nullptr;
+    return op;
   }
 
   bool saw_channel_handles() const { return saw_channels_; }
@@ -478,25 +509,6 @@ class Reader {
     if (md_.checkpoint_id < 0) fail(at, fmt::format("checkpoint id is {}, expected >= 0", md_.checkpoint_id));
   }
 
-  void read_body() {
-    slot_ = "master states";
-    int32_t n = r_.count("master state count", kMinMasterState);
-    md_.masters.reserve(n);
-    for (int32_t i = 0; i < n; ++i) md_.masters.push_back(master_state());
-    slot_ = "operator count";
-    n = r_.count("operator count", kMinOperator);
-    md_.operators.reserve(n);
-    for (int32_t i = 0; i < n; ++i) {
-      op_ = i;
-      op_id_.reset();
-      OperatorState op;
-      operator_state(op);
-      md_.operators.push_back(std::move(op));
-    }
-    op_ = -1;
-    op_id_.reset();
-  }
-
   MasterState master_state() {
     uint64_t at = r_.offset();
     int32_t magic = r_.i32("master state magic");
@@ -530,43 +542,31 @@ class Reader {
     return m;
   }
 
-  // Version 1 (Flink 1.2): task states, one per job vertex; see formats/flink-legacy-metadata.md.
-  void read_body_v1() {
-    slot_ = "task count";
-    int32_t n = r_.count("task state count", kMinOperator);
-    md_.operators.reserve(n);
-    for (int32_t i = 0; i < n; ++i) {
-      op_ = i;
-      op_id_.reset();
-      OperatorState op;
-      slot_ = "task header";
-      Bytes id = r_.bytes(16, "job vertex id");
-      std::memcpy(op.id.data(), id.data(), 16);
-      op_id_ = op.id;
-      op.parallelism = r_.i32("parallelism");
-      op.max_parallelism = r_.i32("max parallelism");
-      op.legacy_chain_length = r_.i32("chain length");
-      uint64_t cl_at = r_.offset() - 4;
-      if (op.legacy_chain_length < 0) {
-        fail(cl_at, fmt::format("chain length is {}, expected >= 0", op.legacy_chain_length));
-      }
-      int32_t subs = r_.count("subtask count", 8);
-      op.subtasks.reserve(subs);
-      for (int32_t k = 0; k < subs; ++k) {
-        SubtaskState s;
-        uint64_t at = r_.offset();
-        s.index = r_.i32("subtask index");
-        if (s.index < 0) fail(at, fmt::format("subtask index is {}, expected >= 0", s.index));
-        sub_ = s.index;
-        subtask_body_v1(s);
-        sub_ = -1;
-        op.subtasks.push_back(std::move(s));
-      }
-      md_.operators.push_back(std::move(op));
+  // Version 1 (Flink 1.2): a task state, one per job vertex; see formats/flink-legacy-metadata.md.
+  void task_state_v1(OperatorState& op) {
+    slot_ = "task header";
+    Bytes id = r_.bytes(16, "job vertex id");
+    std::memcpy(op.id.data(), id.data(), 16);
+    op_id_ = op.id;
+    op.parallelism = r_.i32("parallelism");
+    op.max_parallelism = r_.i32("max parallelism");
+    op.legacy_chain_length = r_.i32("chain length");
+    uint64_t cl_at = r_.offset() - 4;
+    if (op.legacy_chain_length < 0) {
+      fail(cl_at, fmt::format("chain length is {}, expected >= 0", op.legacy_chain_length));
     }
-    op_ = -1;
-    op_id_.reset();
-    slot_ = nullptr;
+    int32_t subs = r_.count("subtask count", 8);
+    op.subtasks.reserve(subs);
+    for (int32_t k = 0; k < subs; ++k) {
+      SubtaskState s;
+      uint64_t at = r_.offset();
+      s.index = r_.i32("subtask index");
+      if (s.index < 0) fail(at, fmt::format("subtask index is {}, expected >= 0", s.index));
+      sub_ = s.index;
+      subtask_body_v1(s);
+      sub_ = -1;
+      op.subtasks.push_back(std::move(s));
+    }
   }
 
   void subtask_body_v1(SubtaskState& s) {
@@ -629,11 +629,11 @@ struct Attempt {
   std::string line;
 };
 
-Attempt attempt(Metadata& md, std::string_view label, bool flink111) {
+Attempt attempt(Metadata& md, std::string_view label, bool flink111, bool keep_operators) {
   Reader reader(*md.storage->file, md, flink111);
   Attempt a;
   try {
-    reader.read();
+    reader.read(keep_operators);
     a.ok = true;
   } catch (const io::DecodeError& e) {
     a.offset = e.offset();
@@ -644,7 +644,64 @@ Attempt attempt(Metadata& md, std::string_view label, bool flink111) {
   return a;
 }
 
+// parse_metadata's reading of the whole file, with or without keeping the operators. Returns
+// whether the Flink 1.11 channel layout was the one that read it.
+bool parse_into(Metadata& md, std::string_view label, const ReadOptions& options, bool keep_operators) {
+  using Layout = ReadOptions::ChannelLayout;
+  Attempt first = attempt(md, label, options.channel_layout == Layout::kFlink111, keep_operators);
+  // Flink 1.11 wrote V3 channel handles without the subtask index and left no flag (spec §17.2).
+  // Its layout is tried when the default one fails or leaves bytes after the last operator (which
+  // are accepted as Flink ignores them, but a misaligned reading could also end early): a reading
+  // that ends exactly at the end of the file wins.
+  if (options.channel_layout == Layout::kAuto && first.saw_channels && md.version == 3 &&
+      (!first.ok || !md.trailing.empty())) {
+    Metadata retry;
+    retry.storage = md.storage;
+    if (attempt(retry, label, true, keep_operators).ok && (!first.ok || retry.trailing.empty())) {
+      md = std::move(retry);
+      return true;
+    }
+  }
+  if (!first.ok) throw MetadataError(std::move(first.line), first.offset);
+  return options.channel_layout == Layout::kFlink111;
+}
+
 }  // namespace
+
+struct OperatorStream::Cursor {
+  Metadata scratch;  // the prologue the cursor's reader reads again (shares the file)
+  Reader reader;
+  int32_t count = 0;
+  int32_t next = 0;
+  Cursor(const Metadata& md, bool flink111) : reader(*md.storage->file, scratch, flink111) {
+    count = reader.read_prologue();
+  }
+};
+
+OperatorStream::OperatorStream(std::shared_ptr<const std::string> bytes, std::string_view label,
+                               const ReadOptions& options)
+    : label_(label) {
+  md_.storage->file = std::move(bytes);
+  flink111_ = parse_into(md_, label, options, /*keep_operators=*/false);
+  cursor_ = std::make_unique<Cursor>(md_, flink111_);
+  count_ = static_cast<std::size_t>(cursor_->count);
+}
+
+OperatorStream::~OperatorStream() = default;
+OperatorStream::OperatorStream(OperatorStream&&) noexcept = default;
+
+bool OperatorStream::next(OperatorState& out) {
+  if (!cursor_) cursor_ = std::make_unique<Cursor>(md_, flink111_);
+  if (static_cast<std::size_t>(cursor_->next) >= count_) return false;
+  try {
+    out = cursor_->reader.read_operator(cursor_->next++);
+  } catch (const io::DecodeError& e) {  // not expected: the same bytes were read in the check
+    throw MetadataError(fmt::format("{}: byte {}: {}", label_, e.offset(), e.message()), e.offset());
+  }
+  return true;
+}
+
+void OperatorStream::rewind() { cursor_.reset(); }
 
 int32_t peek_metadata_version(std::string_view bytes, std::string_view label) {
   ByteReader r(bytes);
@@ -663,22 +720,10 @@ int32_t peek_metadata_version(std::string_view bytes, std::string_view label) {
 }
 
 Metadata parse_metadata(std::shared_ptr<const std::string> bytes, std::string_view label, const ReadOptions& options) {
-  using Layout = ReadOptions::ChannelLayout;
   Metadata md;
   md.storage->file = std::move(bytes);
-  Attempt first = attempt(md, label, options.channel_layout == Layout::kFlink111);
-  // Flink 1.11 wrote V3 channel handles without the subtask index and left no flag (spec §17.2).
-  // Its layout is tried when the default one fails or leaves bytes after the last operator (which
-  // are accepted as Flink ignores them, but a misaligned reading could also end early): a reading
-  // that ends exactly at the end of the file wins.
-  if (options.channel_layout == Layout::kAuto && first.saw_channels && md.version == 3 &&
-      (!first.ok || !md.trailing.empty())) {
-    Metadata retry;
-    retry.storage = md.storage;
-    if (attempt(retry, label, true).ok && (!first.ok || retry.trailing.empty())) return retry;
-  }
-  if (first.ok) return md;
-  throw MetadataError(std::move(first.line), first.offset);
+  parse_into(md, label, options, /*keep_operators=*/true);
+  return md;
 }
 
 Metadata parse_metadata(std::string bytes, std::string_view label, const ReadOptions& options) {

@@ -63,6 +63,36 @@ Metadata parse_metadata(std::string bytes, std::string_view label, const ReadOpt
 Metadata parse_metadata(std::shared_ptr<const std::string> bytes, std::string_view label,
                         const ReadOptions& options = {});
 
+// A `_metadata` read one operator at a time, for outputs that need not hold every operator at
+// once (`inspect --json` of a 30 MB file holds one operator's model instead of all of them).
+// Construction reads and checks the whole file exactly as parse_metadata does (the same errors,
+// the same channel layout), keeping everything but the operators; next() then reads them again
+// in file order, one per call, and cannot meet bytes the check did not accept.
+class OperatorStream {
+ public:
+  // Throws MetadataError as parse_metadata does.
+  OperatorStream(std::shared_ptr<const std::string> bytes, std::string_view label, const ReadOptions& options = {});
+  OperatorStream(OperatorStream&&) noexcept;
+  ~OperatorStream();
+
+  // Everything but the operators (`operators` is empty; their views point into the same storage).
+  const Metadata& metadata() const { return md_; }
+  std::size_t operator_count() const { return count_; }
+  const std::string& label() const { return label_; }
+
+  // The next operator into `out`; false after the last. rewind() starts again at the first.
+  bool next(OperatorState& out);
+  void rewind();
+
+ private:
+  struct Cursor;
+  Metadata md_;
+  std::string label_;
+  bool flink111_ = false;
+  std::size_t count_ = 0;
+  std::unique_ptr<Cursor> cursor_;
+};
+
 // Reads and parses a file. An unreadable file is a MetadataError too (offset 0).
 Metadata read_metadata_file(const std::filesystem::path& file, const ReadOptions& options = {});
 

@@ -140,12 +140,18 @@ void add_bytes(ckpt::StateBytes& into, const ckpt::StateBytes& b) {
 
 // The summaries the inspection builds and the positions that join them to the model.
 struct Builder {
+  Builder(ckpt::InspectReport& r, const InspectOptions& o) : report(r), options(o) {}
   ckpt::InspectReport& report;
   const InspectOptions& options;
   std::string backend;
   bool has_savepoint_handles = false;
   std::vector<ckpt::OperatorSummary*> op_of;  // by operator index; null: not selected
   std::map<std::pair<int, int32_t>, ckpt::SubtaskSummary*> subtask_at;
+  ckpt::OperatorSummary scratch;  // the summary of an operator that is not selected
+  // File names of the operators seen so far, see add_files_and_inline_bytes.
+  std::vector<std::pair<uint64_t, std::string_view>> names;
+  std::size_t distinct_names = 0;  // names[0, distinct_names): each operator's distinct names
+  int64_t inline_bytes = 0;
 };
 
 // One operator's summary (`o`: in the report when selected, else a scratch message). Adds its
@@ -188,56 +194,43 @@ void summarize_operator(const flink::OperatorState& op, int index, bool sel, ckp
   add_bytes(*s.mutable_bytes(), bytes);
 }
 
-// Files and inline bytes, from the one enumeration every command shares.
-void count_files_and_inline_bytes(const flink::Metadata& md, Builder& b) {
-  ckpt::SnapshotSummary& s = *b.report.mutable_summary();
+// One operator's files and inline bytes, from the one enumeration every command shares.
+void add_files_and_inline_bytes(const flink::OperatorState& op, int index, Builder& b) {
   // Files are counted by their path as written in the handles: views into the file, the same
-  // bytes wherever a file is referenced. Streams come operator by operator; the names of each
-  // operator are sorted and made unique, then all of them. Sorted by (hash, name): paths share
-  // long prefixes (".../<job>/shared/"), and comparing them byte by byte was a third of
-  // `inspect --json` on 50 x 200 subtasks; equal hashes still compare the names, so the count is
-  // exact. (A hash set allocates per file, which cost a fifth.)
-  using Name = std::pair<uint64_t, std::string_view>;
-  std::vector<Name> names;
-  std::vector<std::pair<int, std::size_t>> op_starts;  // operator index, first of its names
-  int64_t inline_bytes = 0;
-  flink::visit_streams(md, [&](const flink::StreamRef& r) {
+  // bytes wherever a file is referenced. The names of each operator are sorted and made unique
+  // here, all of them in finish_file_count. Sorted by (hash, name): paths share long prefixes
+  // (".../<job>/shared/"), and comparing them byte by byte was a third of `inspect --json` on
+  // 50 x 200 subtasks; equal hashes still compare the names, so the count is exact. (A hash set
+  // allocates per file, which cost a fifth.)
+  ckpt::OperatorSummary* o = b.op_of[static_cast<std::size_t>(index)];
+  flink::visit_operator_streams(op, index, [&](const flink::StreamRef& r) {
     const flink::StreamHandle& h = *r.handle;
-    ckpt::OperatorSummary* o = b.op_of[static_cast<std::size_t>(r.operator_index)];
     if (flink::is_file_backed(h)) {
-      if (op_starts.empty() || op_starts.back().first != r.operator_index) {
-        op_starts.emplace_back(r.operator_index, names.size());
-      }
-      names.emplace_back(io::xxh64(h.name), h.name);
+      b.names.emplace_back(io::xxh64(h.name), h.name);
       return;
     }
     if (h.tag != flink::stream_tag::kByteStream || r.role == flink::Role::kCoordinator) return;
     auto n = static_cast<int64_t>(h.data.size());
-    inline_bytes = flink::add_sizes(inline_bytes, n);
+    b.inline_bytes = flink::add_sizes(b.inline_bytes, n);
     if (o) o->set_inline_bytes(flink::add_sizes(o->inline_bytes(), n));
-    if (auto it = b.subtask_at.find({r.operator_index, r.subtask_index}); it != b.subtask_at.end()) {
+    if (auto it = b.subtask_at.find({index, r.subtask_index}); it != b.subtask_at.end()) {
       it->second->set_inline_bytes(flink::add_sizes(it->second->inline_bytes(), n));
     }
   });
-  std::size_t kept = 0;  // names[0, kept): the distinct names of each operator, one after another
-  for (std::size_t k = 0; k < op_starts.size(); ++k) {
-    auto first = names.begin() + static_cast<std::ptrdiff_t>(op_starts[k].second);
-    auto last =
-        k + 1 < op_starts.size() ? names.begin() + static_cast<std::ptrdiff_t>(op_starts[k + 1].second) : names.end();
-    std::sort(first, last);
-    last = std::unique(first, last);
-    auto distinct = static_cast<int32_t>(last - first);
-    if (ckpt::OperatorSummary* o = b.op_of[static_cast<std::size_t>(op_starts[k].first)]) {
-      o->set_files(o->files() + distinct);
-    }
-    std::move(first, last, names.begin() + static_cast<std::ptrdiff_t>(kept));
-    kept += static_cast<std::size_t>(distinct);
-  }
-  names.resize(kept);
-  std::sort(names.begin(), names.end());
-  auto files = static_cast<int32_t>(std::unique(names.begin(), names.end()) - names.begin());
-  s.set_files(files);
-  s.set_inline_bytes(inline_bytes);
+  auto first = b.names.begin() + static_cast<std::ptrdiff_t>(b.distinct_names);
+  std::sort(first, b.names.end());
+  auto last = std::unique(first, b.names.end());
+  auto distinct = static_cast<int32_t>(last - first);
+  if (o) o->set_files(o->files() + distinct);
+  b.names.erase(last, b.names.end());
+  b.distinct_names = b.names.size();
+}
+
+void finish_file_count(Builder& b) {
+  ckpt::SnapshotSummary& s = *b.report.mutable_summary();
+  std::sort(b.names.begin(), b.names.end());
+  s.set_files(static_cast<int32_t>(std::unique(b.names.begin(), b.names.end()) - b.names.begin()));
+  s.set_inline_bytes(b.inline_bytes);
 }
 
 // Every file the selected operators reference, for --files.
@@ -323,7 +316,10 @@ void set_total(ckpt::StateBytes& b) {
       flink::add_sizes(flink::add_sizes(b.keyed(), b.operator_()), flink::add_sizes(b.channel(), b.coordinator())));
 }
 
-InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, const InspectOptions& options) {
+namespace {
+
+// The report's parts that come from the header (`md`'s operators are not read).
+InspectResult start_report(const flink::Metadata& md, const snapshot::Location& loc, const InspectOptions& options) {
   InspectResult res;
   res.arena = options.large_arena ? std::make_unique<google::protobuf::Arena>(codec::large_arena_options())
                                   : std::make_unique<google::protobuf::Arena>();
@@ -348,22 +344,49 @@ InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, 
   }
   s.set_metadata_bytes(metadata_bytes);
   s.set_modified(util::utc_rfc3339(res.modified_unix));
+  return res;
+}
 
-  Builder b{*res.report, options, {}, false, std::vector<ckpt::OperatorSummary*>(md.operators.size()), {}};
-  ckpt::OperatorSummary scratch;
-  for (std::size_t oi = 0; oi < md.operators.size(); ++oi) {
-    const flink::OperatorState& op = md.operators[oi];
-    bool sel = selected(op, options);
-    ckpt::OperatorSummary& o = sel ? *s.add_operators() : scratch;
-    if (!sel) o.Clear();
-    summarize_operator(op, static_cast<int>(oi), sel, o, b);
-    if (sel) b.op_of[oi] = &o;
-  }
+// Operators come in file order: `index` is the number of operators added before.
+void add_operator(const flink::OperatorState& op, int index, Builder& b) {
+  bool sel = selected(op, b.options);
+  ckpt::OperatorSummary& o = sel ? *b.report.mutable_summary()->add_operators() : b.scratch;
+  if (!sel) o.Clear();
+  summarize_operator(op, index, sel, o, b);
+  b.op_of.push_back(sel ? &o : nullptr);
+  add_files_and_inline_bytes(op, index, b);
+}
+
+void finish_report(const flink::Metadata& md, const snapshot::Location& loc, Builder& b) {
+  ckpt::SnapshotSummary& s = *b.report.mutable_summary();
   set_total(*s.mutable_bytes());
-  count_files_and_inline_bytes(md, b);
-  if (options.files) list_files(md, loc, b);
+  finish_file_count(b);
   classify_snapshot(md, loc, b.has_savepoint_handles, s);
   s.set_backend(b.backend == "keyed-stream" ? "heap" : b.backend);
+}
+
+}  // namespace
+
+InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, const InspectOptions& options) {
+  InspectResult res = start_report(md, loc, options);
+  Builder b{*res.report, options};
+  b.op_of.reserve(md.operators.size());
+  for (std::size_t oi = 0; oi < md.operators.size(); ++oi) add_operator(md.operators[oi], static_cast<int>(oi), b);
+  if (options.files) list_files(md, loc, b);
+  finish_report(md, loc, b);
+  return res;
+}
+
+InspectResult inspect(flink::OperatorStream& operators, const snapshot::Location& loc, const InspectOptions& options) {
+  if (options.files) throw std::logic_error("ops::inspect: --files needs the whole model, not a stream");
+  const flink::Metadata& header = operators.metadata();
+  InspectResult res = start_report(header, loc, options);
+  Builder b{*res.report, options};
+  b.op_of.reserve(operators.operator_count());
+  operators.rewind();
+  flink::OperatorState op;
+  for (int i = 0; operators.next(op); ++i) add_operator(op, i, b);
+  finish_report(header, loc, b);
   return res;
 }
 

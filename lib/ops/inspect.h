@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "flink/metadata_reader.h"
 #include "flink/model.h"
 #include "report.pb.h"
 #include "snapshot/discovery.h"
@@ -45,6 +46,10 @@ struct InspectResult {
 
 // Summarises a parsed snapshot found at `loc`.
 InspectResult inspect(const flink::Metadata& md, const snapshot::Location& loc, const InspectOptions& options);
+
+// The same, reading the operators one at a time (rewinds `operators` first): the model of one
+// operator is held at a time. Not with options.files (the file list needs the whole model).
+InspectResult inspect(flink::OperatorStream& operators, const snapshot::Location& loc, const InspectOptions& options);
 
 // The Flink releases that write a format version, e.g. 4 -> "1.16-1.20".
 std::string_view flink_releases_of_version(int32_t version);

@@ -1,6 +1,7 @@
 #include "ops/snapshot_source.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "flink/metadata_reader.h"
 #include "io/file_bytes.h"
@@ -73,15 +74,26 @@ std::string SnapshotSource::read_bytes(const snapshot::Location& loc) {
   return opened_.store->read(parsed ? parsed->key : uri, snapshot::kMaxMetadataObjectBytes);
 }
 
-flink::Metadata SnapshotSource::read(const snapshot::Location& loc) {
-  if (!loc.in_object_store) return flink::read_metadata_file(loc.metadata);
-  std::string bytes;
+namespace {
+
+// read_bytes, with a failure reported as flink::MetadataError as the parse's failures are.
+std::shared_ptr<const std::string> metadata_bytes(SnapshotSource& source, const snapshot::Location& loc) {
   try {
-    bytes = read_bytes(loc);
+    return std::make_shared<const std::string>(source.read_bytes(loc));
   } catch (const util::Error& e) {
     throw flink::MetadataError(e.what(), 0);
   }
-  return flink::parse_metadata(std::move(bytes), loc.metadata.string());
+}
+
+}  // namespace
+
+flink::Metadata SnapshotSource::read(const snapshot::Location& loc) {
+  if (!loc.in_object_store) return flink::read_metadata_file(loc.metadata);
+  return flink::parse_metadata(metadata_bytes(*this, loc), loc.metadata.string());
+}
+
+flink::OperatorStream SnapshotSource::stream(const snapshot::Location& loc) {
+  return flink::OperatorStream(metadata_bytes(*this, loc), loc.metadata.string());
 }
 
 validate::RemoteStat SnapshotSource::stat(const std::string& uri) {

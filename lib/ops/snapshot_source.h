@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flink/metadata_reader.h"
 #include "flink/model.h"
 #include "snapshot/discovery.h"
 #include "storage/open_store.h"
@@ -32,6 +33,8 @@ class SnapshotSource final : public validate::RemoteFiles {
   // The parsed `_metadata` of a discovered snapshot. Throws flink::MetadataError naming the
   // file (and byte offset) when it cannot be read or parsed.
   flink::Metadata read(const snapshot::Location& loc);
+  // The same, read one operator at a time (flink::OperatorStream).
+  flink::OperatorStream stream(const snapshot::Location& loc);
   // The `_metadata` bytes, unparsed. Throws util::Error naming the object or file.
   std::string read_bytes(const snapshot::Location& loc);
 

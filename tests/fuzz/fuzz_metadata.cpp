@@ -7,7 +7,7 @@
 // Stages (CKPT_FUZZ_SKIP, comma-separated, skips some, so that a known open bug in one consumer
 // does not stop the fuzzing of the others):
 //   roundtrip  write_metadata(parse(x)) == x
-//   inspect    ops::inspect with subtasks and files
+//   inspect    ops::inspect with subtasks and files; the streamed reading agrees with the whole one
 //   validate   validate's metadata rules, file_refs, expectations
 //   diff       ops::diff of the input with itself and with a fixed small snapshot, both ways
 //   convert    relocate, anchor_relative, change_version to 3..7, savepoint_properties_for
@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -197,6 +198,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       ckpt::ops::InspectOptions all;
       all.subtasks = all.files = true;
       (void)ckpt::ops::inspect(md, loc, all);
+      // The streamed reading (one operator at a time) must agree with the whole one.
+      ckpt::flink::OperatorStream stream(std::make_shared<const std::string>(bytes), "fuzz");
+      if (stream.operator_count() != md.operators.size()) std::abort();
+      ckpt::ops::InspectOptions subtasks;
+      subtasks.subtasks = true;
+      if (ckpt::ops::inspect(stream, loc, subtasks).report->SerializeAsString() !=
+          ckpt::ops::inspect(md, loc, subtasks).report->SerializeAsString())
+        std::abort();
     }
     if (!skip_validate) {
       ckpt::validate::Findings out;
@@ -210,6 +219,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     if (!skip_plan) run_plan(bytes);
   } catch (const ckpt::flink::MetadataError& e) {
     (void)ckpt::validate::structural_rule_of(e.what());
+    if (!skip_inspect) {
+      bool streamed = true;  // a file the whole reading refuses, the streamed one refuses too
+      try {
+        ckpt::flink::OperatorStream stream(std::make_shared<const std::string>(bytes), "fuzz");
+      } catch (const ckpt::flink::MetadataError&) {
+        streamed = false;
+      }
+      if (streamed) std::abort();
+    }
   }
   return 0;
 }

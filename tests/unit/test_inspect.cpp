@@ -2,6 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "codec/proto_codec.h"
+#include "io/file_bytes.h"
 
 #include "export/report_json.h"
 #include "fixtures.h"
@@ -42,6 +50,85 @@ TEST_SUITE("fixtures") {
     std::fclose(null);
     CHECK(refused == 1);
     MESSAGE("inspected " << ok << " snapshots");
+  }
+
+  TEST_CASE("a snapshot read one operator at a time gives the same operators, summary and JSON") {
+    snapshot::Discovery d = snapshot::discover(fixtures::root());
+    REQUIRE(d.snapshots.size() > 290);
+    auto json_of = [](const std::function<void(std::FILE*)>& write) {
+      char* buf = nullptr;
+      std::size_t len = 0;
+      std::FILE* f = open_memstream(&buf, &len);
+      write(f);
+      std::fclose(f);
+      std::string out(buf, len);
+      std::free(buf);
+      return out;
+    };
+    int compared = 0;
+    for (const auto& loc : d.snapshots) {
+      CAPTURE(loc.metadata.string());
+      auto bytes = std::make_shared<const std::string>(io::read_file_bytes(loc.metadata));
+      std::string whole_error, stream_error;
+      flink::Metadata md;
+      try {
+        md = flink::parse_metadata(bytes, loc.metadata.string());
+      } catch (const flink::MetadataError& e) {
+        whole_error = e.what();
+      }
+      std::optional<flink::OperatorStream> ops;
+      try {
+        ops.emplace(bytes, loc.metadata.string());
+      } catch (const flink::MetadataError& e) {
+        stream_error = e.what();
+      }
+      CHECK(whole_error == stream_error);  // the same check, the same message
+      if (!ops) continue;
+      CHECK(ops->metadata().version == md.version);
+      CHECK(ops->metadata().masters.size() == md.masters.size());
+      CHECK(ops->metadata().trailer == md.trailer);
+      CHECK(ops->metadata().trailing == md.trailing);
+      REQUIRE(ops->operator_count() == md.operators.size());
+      flink::OperatorState op;
+      std::size_t i = 0;
+      for (; ops->next(op); ++i) {
+        ckpt::Operator a, b;
+        codec::operator_to_proto(op, i, a);
+        codec::operator_to_proto(md.operators[i], i, b);
+        CHECK(a.SerializeAsString() == b.SerializeAsString());
+      }
+      CHECK(i == md.operators.size());
+      ops::InspectOptions opts;
+      opts.subtasks = true;
+      ops::InspectResult rs = ops::inspect(*ops, loc, opts);
+      ops::InspectResult rm = ops::inspect(md, loc, opts);
+      CHECK(rs.report->SerializeAsString() == rm.report->SerializeAsString());
+      CHECK(json_of([&](std::FILE* f) { report_json::write_inspect_report(*ops, rs, false, f); }) ==
+            json_of([&](std::FILE* f) { report_json::write_inspect_report(md, rm, false, f); }));
+      ++compared;
+    }
+    MESSAGE("compared " << compared << " snapshots read whole and one operator at a time");
+  }
+
+  TEST_CASE("a truncated file fails the streamed reading as the whole reading, before any operator") {
+    auto path = fixtures::root() / "new-stateful-udf-migration-itcase-flink1.20-rocksdb-checkpoint/_metadata";
+    std::string bytes = io::read_file_bytes(path);
+    for (std::size_t cut : {bytes.size() / 2, bytes.size() - 1}) {
+      auto shared = std::make_shared<const std::string>(bytes.substr(0, cut));
+      std::string whole, streamed;
+      try {
+        flink::parse_metadata(shared, "x");
+      } catch (const flink::MetadataError& e) {
+        whole = e.what();
+      }
+      try {
+        flink::OperatorStream s(shared, "x");
+      } catch (const flink::MetadataError& e) {
+        streamed = e.what();
+      }
+      CHECK(!whole.empty());
+      CHECK(whole == streamed);
+    }
   }
 
   TEST_CASE("inspect summarises a Flink 1.20 RocksDB checkpoint as Flink does") {
