@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "flink/operator_id.h"
@@ -15,6 +16,7 @@
 #include "state/backend_proxy.h"
 #include "state/keyed_payload.h"
 #include "state/operator_payload.h"
+#include "state/raw_timers.h"
 #include "util/error.h"
 
 namespace ckpt::ops {
@@ -76,6 +78,22 @@ class Rows {
         r.set_value_type(fmt::format("Map<{}, {}>", type_or_empty(m.serializer("KEY_SERIALIZER")), type_or_empty(v)));
       }
       r.set_ttl(is_ttl(v));
+    }
+    return r;
+  }
+
+  // A timer service's row from raw keyed state, described as Flink 1.6+ names it in managed state.
+  ckpt::StateRow& describe_timers(std::size_t op, const state::TimerService& s, bool event_time) {
+    ckpt::StateRow& r = row(op, state::timer_state_name(s.name, event_time));
+    if (r.kind() == ckpt::STATE_KIND_UNSPECIFIED) {
+      r.set_kind(ckpt::TIMERS);
+      r.set_key_type(state::type_name(s.key));
+      r.set_namespace_type(state::type_name(s.ns));
+      state::Type timer;
+      timer.kind = state::Kind::kTimer;
+      timer.children = {s.key, s.ns};
+      r.set_value_type(state::type_name(timer));
+      r.set_source(ckpt::RAW_KEYED_TIMERS);
     }
     return r;
   }
@@ -156,6 +174,27 @@ ckpt::StatesReport state_breakdown(const flink::Metadata& md, const snapshot::Lo
           problem(fmt::format("{}: {}: byte {}: state {}: {}", where, label, e.offset, e.state, e.message));
         };
         state::walk_operator_payload(bytes, 0, proxy, parts, v);
+        continue;
+      }
+      if (p.kind == StatePayload::Kind::kRawKeyed) {
+        std::set<std::string> listed;  // the rows this subtask counts in
+        state::RawTimerVisitor v;
+        v.service = [&](const state::TimerService& s, int32_t) {
+          for (bool event_time : {true, false}) {
+            ckpt::StateRow& r = rows.describe_timers(p.operator_index, s, event_time);
+            if (listed.insert(r.state()).second) r.set_subtasks(r.subtasks() + 1);
+          }
+        };
+        v.timer = [&](const state::RawTimer& t) {
+          ckpt::StateRow& r = rows.describe_timers(p.operator_index, *t.service, t.event_time);
+          r.set_entries(r.entries() + 1);
+          r.set_bytes(r.bytes() + t.bytes);
+        };
+        v.problem = [&](const state::KeyedProblem& e) {
+          problem(fmt::format("{}: {}: byte {}: raw keyed key group {}: {}", where, label, e.offset, e.key_group,
+                              e.message));
+        };
+        state::walk_raw_timers(keyed_payload(md, p, bytes), v);
         continue;
       }
       state::KeyedProxy proxy = state::read_keyed_proxy(bytes);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <tuple>
 
 #include "flink/key_groups.h"
 #include "flink/operator_id.h"
@@ -22,6 +23,7 @@
 #include "state/key_codec.h"
 #include "state/keyed_payload.h"
 #include "state/operator_payload.h"
+#include "state/raw_timers.h"
 #include "state/value_codec.h"
 #include "util/json_text.h"
 
@@ -256,6 +258,60 @@ class Dumper {
       record(c, rec);
       return true;
     });
+  }
+
+  // Timers in raw keyed state (Flink <= 1.5, RocksDB with heap timers): one line per timer, named
+  // as Flink 1.6+ names the service's managed state, the value the timestamp (as for managed timers).
+  void raw_timers(const StatePayload& p, const std::string& where, const std::string& label, std::string_view bytes) {
+    state::KeyedPayload kp = keyed_payload(md_, p, bytes);
+    state::KeyedProxy proxy;  // only its key type: the services' own, read off the first written key group
+    if (req_.key) {
+      state::KeyedPayload first = kp;
+      for (std::size_t i = 0; i < kp.offsets.size() && !first.only_key_group; ++i) {
+        if (kp.offsets[i] >= 0) first.only_key_group = kp.key_group_start + static_cast<int32_t>(i);
+      }
+      bool found = false;
+      state::RawTimerVisitor probe;
+      probe.service = [&](const state::TimerService& s, int32_t) {
+        if (!found) proxy.key = s.key;
+        found = true;
+      };
+      probe.timer = [](const state::RawTimer&) {};
+      probe.problem = [](const state::KeyedProblem&) {};  // reported by the walk below
+      if (first.only_key_group) state::walk_raw_timers(first, probe);
+      if (!found) return;  // no timer service: nothing to select from
+    }
+    KeyedContext c{p, where, label, proxy, {}, {}, {}, {}};
+    if (!select_keys(c, kp.key_group_start, static_cast<int32_t>(kp.offsets.size()))) return;
+    kp.only_key_group = c.only_group;
+    state::RawTimerVisitor v;
+    v.timer = [&](const state::RawTimer& t) {
+      if (printer_.full()) return;
+      std::string name = state::timer_state_name(t.service->name, t.event_time);
+      if (!req_.state.empty() && name != req_.state) return;
+      if (c.key && t.key.bytes != c.key->bytes) return;
+      Line l;
+      l.operator_id = c.operator_id;
+      l.uid = c.uid;
+      l.subtask = p.subtask;
+      l.state = name;
+      l.kind = "TIMERS";
+      l.key_group = t.key_group;
+      for (auto [slice, type, out] : {std::tuple{&t.key, &t.service->key, &l.key}, {&t.ns, &t.service->ns, &l.ns}}) {
+        std::string why;
+        if (!state::decode_delimited(slice->bytes, slice->offset, *type, *out, &why)) {
+          result_.problems.push_back(
+              fmt::format("{}: {}: byte {}: state {}: {}", where, label, slice->offset, name, why));
+        }
+      }
+      l.value = fmt::format("{}", t.timestamp);
+      printer_.print(l);
+    };
+    v.problem = [&](const state::KeyedProblem& e) {
+      result_.problems.push_back(
+          fmt::format("{}: {}: byte {}: raw keyed key group {}: {}", where, label, e.offset, e.key_group, e.message));
+    };
+    state::walk_raw_timers(kp, v);
   }
 
   void operator_state(const StatePayload& p, const std::string& where, const std::string& label,
@@ -517,6 +573,8 @@ DumpResult dump_state(const flink::Metadata& md, const snapshot::Location& loc,
     try {
       if (p.kind == StatePayload::Kind::kOperator) {
         dumper.operator_state(p, where, label, bytes);
+      } else if (p.kind == StatePayload::Kind::kRawKeyed) {
+        dumper.raw_timers(p, where, label, bytes);
       } else if (p.kind == StatePayload::Kind::kRocksDb) {
         if (request.read_rocksdb) {
           dumper.rocksdb(p, where, label, bytes, loc, mappings, scope);

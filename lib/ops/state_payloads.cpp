@@ -75,6 +75,15 @@ std::vector<StatePayload> state_payloads(const flink::Metadata& md, const Operat
     if (!filter.matches(op)) continue;
     for (const flink::SubtaskState& s : op.subtasks) {
       add_keyed(s.managed_keyed, i, s.index, out);
+      if (const auto* raw = std::get_if<flink::KeyGroupsHandle>(&s.raw_keyed.body); raw && !raw->delegate.is_null()) {
+        StatePayload p;
+        p.kind = StatePayload::Kind::kRawKeyed;
+        p.operator_index = i;
+        p.subtask = s.index;
+        p.stream = &raw->delegate;
+        p.key_groups = raw;
+        out.push_back(p);
+      }
       if (!s.managed_operator.is_null() && !s.managed_operator.delegate.is_null()) {
         StatePayload p;
         p.kind = StatePayload::Kind::kOperator;

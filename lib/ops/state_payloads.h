@@ -1,7 +1,8 @@
 // The state payloads of a snapshot (state spec §2): for every operator and subtask, the managed
 // keyed payload (heap or canonical layout), the RocksDB meta stream of a native or incremental
-// handle (with its files), and the managed operator-state payload — the bytes `inspect --states`
-// and `ckpt state` read. Changelog handles contribute their materialized part.
+// handle (with its files), the managed operator-state payload, and the raw keyed stream (where
+// Flink kept timers before 1.6, §8.4) — the bytes `inspect --states` and `ckpt state` read.
+// Changelog handles contribute their materialized part.
 //
 // Contract: state_payloads() is pure (no I/O); read_payload_bytes() reads one stream handle's
 // bytes (inline, a file, or a file-merging segment), resolving paths with snapshot/paths.h, and
@@ -29,12 +30,13 @@ struct StatePayload {
     kKeyGroups,  // tags 3, 7, 12: heap or canonical layout
     kRocksDb,    // tags 5, 11: a keyed proxy in the meta stream, the data in RocksDB files
     kOperator,   // managed operator state
+    kRawKeyed,   // tags 3, 12 in the raw keyed slot: timers (state/raw_timers.h)
   };
   Kind kind = Kind::kKeyGroups;
   std::size_t operator_index = 0;
   int32_t subtask = 0;
   const flink::StreamHandle* stream = nullptr;             // the payload (the meta stream for kRocksDb)
-  const flink::KeyGroupsHandle* key_groups = nullptr;      // kKeyGroups
+  const flink::KeyGroupsHandle* key_groups = nullptr;      // kKeyGroups, kRawKeyed
   const flink::IncrementalHandle* incremental = nullptr;   // kRocksDb
   const flink::OperatorHandle* operator_handle = nullptr;  // kOperator
   bool canonical_handle = false;                           // tag 7
@@ -63,7 +65,7 @@ std::string read_file_range(const io::ReadScope& scope, const std::string& path,
 // The operator-state offsets `h` records, by state (the input of state::walk_operator_payload).
 std::vector<state::PartitionOffsets> partition_offsets(const flink::OperatorHandle& h);
 
-// A kKeyGroups payload over its `bytes`: key-group range, offsets, max parallelism, handle kind.
+// A kKeyGroups or kRawKeyed payload over its `bytes`: key-group range, offsets, max parallelism, handle kind.
 state::KeyedPayload keyed_payload(const flink::Metadata& md, const StatePayload& p, std::string_view bytes);
 
 // Why `payload` is not in Flink's state format, when it is in the bundled pipeline's own (the

@@ -4,6 +4,8 @@
 #include <snappy.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstring>
 #include <map>
 #include <set>
 #include <string>
@@ -19,6 +21,7 @@
 #include "ops/state_dump.h"
 #include "snapshot/discovery.h"
 #include "state/key_codec.h"
+#include "state/raw_timers.h"
 #include "state/serializer_snapshot.h"
 #include "state/snappy_framed.h"
 #include "state/strings.h"
@@ -238,6 +241,127 @@ TEST_SUITE("fixtures") {
     MESSAGE("decoded " << snapshots << " snapshots, " << lines_total << " entries");
     for (const auto& [k, n] : kinds) MESSAGE(k << ": " << n);
     CHECK(snapshots > 290);
+  }
+}
+
+TEST_SUITE("fixtures") {
+  TEST_CASE("raw keyed timers (proxy versions 0, 1, 2) hold the timers Flink's migration ITCase registered") {
+    // StatefulJobSavepointMigrationITCase's TimelyStatefulOperator, for each of its 4 keys
+    // Tuple1(k), k = 0..3: registerEventTimeTimer(k, currentWatermark() + 10) (the watermark is
+    // Long.MIN_VALUE: no watermark yet) and registerProcessingTimeTimer(k, now + 30 s).
+    const char* names[] = {
+        "stateful-udf-migration-itcase-flink1.3-savepoint",              // version 0
+        "stateful-udf-migration-itcase-flink1.4-rocksdb-savepoint",      // version 0
+        "new-stateful-udf-migration-itcase-flink1.4-savepoint",          // version 1 (written by a 1.5 build)
+        "new-stateful-udf-migration-itcase-flink1.7-rocksdb-savepoint",  // version 1
+        "new-stateful-udf-migration-itcase-flink1.8-rocksdb-savepoint",  // version 2
+    };
+    for (const char* name : names) {
+      CAPTURE(name);
+      snapshot::Location loc = snapshot::locate(fixtures::root() / name / "_metadata");
+      flink::Metadata md = flink::read_metadata_file(loc.metadata);
+      std::vector<std::string> lines;
+      ops::DumpRequest req;
+      ops::DumpResult r = ops::dump_state(md, loc, {}, req, [&](std::string_view l) { lines.emplace_back(l); });
+      CHECK(r.problems.empty());
+      // (operator, state) -> the "key":...,"namespace":...,"value":... part of its lines
+      std::map<std::pair<std::string, std::string>, std::set<std::string>> timers;
+      for (const std::string& l : lines) {
+        if (l.find("\"kind\":\"TIMERS\"") == std::string::npos) continue;
+        auto field = [&](const char* f) {
+          auto at = l.find(std::string("\"") + f + "\":\"") + std::strlen(f) + 4;
+          return l.substr(at, l.find('"', at) - at);
+        };
+        timers[{field("operator"), field("state")}].insert(l.substr(l.find("\"key\":")));
+      }
+      REQUIRE(!timers.empty());
+      for (const auto& [where, set] : timers) {
+        CAPTURE(where.first);
+        CAPTURE(where.second);
+        REQUIRE(set.size() == 4);
+        int k = 0;
+        for (const std::string& t : set) {
+          std::string head = "\"key\":[" + std::to_string(k) + "],\"namespace\":" + std::to_string(k) + ",\"value\":";
+          CHECK(t.starts_with(head));
+          int64_t ts = std::stoll(t.substr(head.size()));
+          if (where.second == "_timer_state/event_timer") {
+            CHECK(ts == INT64_MIN + 10);
+          } else {
+            CHECK(where.second == "_timer_state/processing_timer");
+            CHECK(ts > 1'490'000'000'000);  // a wall-clock time of 2017 or later
+          }
+          ++k;
+        }
+      }
+      // --key reads one key group and returns exactly the full dump's lines of that key.
+      std::vector<std::string> keyed;
+      req.key = "[2]";
+      CHECK(ops::dump_state(md, loc, {}, req, [&](std::string_view l) { keyed.emplace_back(l); }).problems.empty());
+      std::vector<std::string> filtered;
+      for (const std::string& l : lines) {
+        if (l.find("\"key\":[2],") != std::string::npos) filtered.push_back(l);
+      }
+      CHECK(!keyed.empty());
+      CHECK(keyed == filtered);
+      // inspect --states counts the same timers, as raw keyed timers.
+      ckpt::StatesReport b = ops::state_breakdown(md, loc, {}, {});
+      int rows = 0;
+      for (const auto& row : b.states()) {
+        if (row.source() != ckpt::RAW_KEYED_TIMERS) continue;
+        ++rows;
+        CHECK(row.kind() == ckpt::TIMERS);
+        CHECK(row.entries() == 4);
+        CHECK(row.key_type() == "Tuple1<Long>");
+        CHECK(row.namespace_type() == "Long");
+      }
+      CHECK(rows == static_cast<int>(timers.size()));
+    }
+  }
+}
+
+TEST_SUITE("fixtures") {
+  TEST_CASE("a cut or damaged raw keyed key group is one problem with its offset; the others are read") {
+    flink::Metadata md = flink::read_metadata_file(
+        fixtures::root() / "new-stateful-udf-migration-itcase-flink1.8-rocksdb-savepoint/_metadata");
+    std::string payload;
+    for (const auto& op : md.operators) {
+      for (const auto& s : op.subtasks) {
+        const auto* kg = std::get_if<flink::KeyGroupsHandle>(&s.raw_keyed.body);
+        if (kg && kg->delegate.data.size() > 100) payload = std::string(kg->delegate.data);
+      }
+    }
+    REQUIRE(payload.size() > 100);
+    // Two key groups (5 and 7; 6 not written): the payload twice, the first copy cut or damaged.
+    auto walk = [](const std::string& first, const std::string& second) {
+      std::string bytes = first + second;
+      state::KeyedPayload p;
+      p.bytes = bytes;
+      p.key_group_start = 5;
+      p.offsets = {0, -1, static_cast<int64_t>(first.size())};
+      std::map<int32_t, int> timers;
+      std::vector<state::KeyedProblem> problems;
+      state::RawTimerVisitor v;
+      v.timer = [&](const state::RawTimer& t) { ++timers[t.key_group]; };
+      v.problem = [&](const state::KeyedProblem& e) { problems.push_back(e); };
+      state::walk_raw_timers(p, v);
+      return std::make_pair(timers, problems);
+    };
+    auto [whole, none] = walk(payload, payload);
+    CHECK(none.empty());
+    REQUIRE(whole[5] > 0);
+    CHECK(whole[7] == whole[5]);
+    auto [timers, problems] = walk(payload.substr(0, payload.size() - 5), payload);
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].key_group == 5);
+    CHECK(problems[0].offset <= payload.size() - 5);
+    CHECK(problems[0].message.find("truncated") != std::string::npos);
+    CHECK(timers[7] == whole[7]);  // key group 7 was read all the same
+    std::string bad = payload;
+    bad[7] = 9;  // version 9
+    auto [t2, p2] = walk(bad, payload);
+    REQUIRE(p2.size() == 1);
+    CHECK(p2[0].offset == 4);
+    CHECK(p2[0].message == "timer service proxy version 9, expected 1 or 2");
   }
 }
 
