@@ -176,6 +176,19 @@ ckpt::StatesReport state_breakdown(const flink::Metadata& md, const snapshot::Lo
         state::walk_operator_payload(bytes, 0, proxy, parts, v);
         continue;
       }
+      if (p.kind == StatePayload::Kind::kLegacy) {
+        LegacyOperatorState s = read_legacy_operator_state(bytes);
+        ckpt::StateRow& r = rows.row(p.operator_index, std::string(kLegacyStateName));
+        if (r.kind() == ckpt::STATE_KIND_UNSPECIFIED) {
+          r.set_kind(ckpt::LEGACY_FUNCTION);
+          r.set_value_type("Java-serialized");
+          r.set_source(ckpt::LEGACY_PAYLOAD);
+        }
+        r.set_subtasks(r.subtasks() + 1);
+        r.set_entries(r.entries() + 1);
+        r.set_bytes(r.bytes() + s.function.size() + s.operator_bytes.size());
+        continue;
+      }
       if (p.kind == StatePayload::Kind::kRawKeyed) {
         std::set<std::string> listed;  // the rows this subtask counts in
         state::RawTimerVisitor v;

@@ -314,6 +314,40 @@ class Dumper {
     state::walk_raw_timers(kp, v);
   }
 
+  // Flink 1.2-1.3's legacy operator state: one line per handle, its value
+  // {"function": <the Checkpointed state, a Java value>, "operatorBytes": <base64 or null>}.
+  void legacy(const StatePayload& p, std::string_view bytes) {
+    if (req_.key || req_.key_group) return;  // not keyed
+    if (!req_.state.empty() && req_.state != kLegacyStateName) return;
+    LegacyOperatorState s = read_legacy_operator_state(bytes);
+    const flink::OperatorState& op = md_.operators[p.operator_index];
+    std::string op_hex = flink::to_hex(op.id);
+    std::string uid = io::lenient_mutf8_to_utf8(op.uid);
+    Line l;
+    l.operator_id = op_hex;
+    l.uid = uid;
+    l.subtask = p.subtask;
+    l.state = kLegacyStateName;
+    l.kind = "LEGACY_FUNCTION";
+    l.value = "{\"function\":";
+    if (s.present) {
+      state::Type java;
+      java.kind = state::Kind::kJava;
+      io::ByteReader r(s.function, 1);
+      state::decode_value(r, java, l.value);
+    } else {
+      l.value += "null";
+    }
+    l.value += ",\"operatorBytes\":";
+    if (s.operator_bytes.empty()) {
+      l.value += "null";
+    } else {
+      util::append_json_base64(l.value, s.operator_bytes);
+    }
+    l.value += '}';
+    printer_.print(l);
+  }
+
   void operator_state(const StatePayload& p, const std::string& where, const std::string& label,
                       std::string_view bytes) {
     if (req_.key || req_.key_group) return;  // operator state has no keys
@@ -575,6 +609,8 @@ DumpResult dump_state(const flink::Metadata& md, const snapshot::Location& loc,
         dumper.operator_state(p, where, label, bytes);
       } else if (p.kind == StatePayload::Kind::kRawKeyed) {
         dumper.raw_timers(p, where, label, bytes);
+      } else if (p.kind == StatePayload::Kind::kLegacy) {
+        dumper.legacy(p, bytes);
       } else if (p.kind == StatePayload::Kind::kRocksDb) {
         if (request.read_rocksdb) {
           dumper.rocksdb(p, where, label, bytes, loc, mappings, scope);

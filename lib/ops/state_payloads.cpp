@@ -5,8 +5,10 @@
 #include <algorithm>
 
 #include "flink/operator_id.h"
+#include "io/byte_reader.h"
 #include "io/copy_or_link.h"
 #include "io/decode_error.h"
+#include "io/java_serialization.h"
 #include "io/mutf8.h"
 #include "util/error.h"
 
@@ -84,6 +86,15 @@ std::vector<StatePayload> state_payloads(const flink::Metadata& md, const Operat
         p.key_groups = raw;
         out.push_back(p);
       }
+      for (const flink::StreamHandle& h : s.legacy_operator_states) {
+        if (h.is_null()) continue;
+        StatePayload p;
+        p.kind = StatePayload::Kind::kLegacy;
+        p.operator_index = i;
+        p.subtask = s.index;
+        p.stream = &h;
+        out.push_back(p);
+      }
       if (!s.managed_operator.is_null() && !s.managed_operator.delegate.is_null()) {
         StatePayload p;
         p.kind = StatePayload::Kind::kOperator;
@@ -117,6 +128,25 @@ state::KeyedPayload keyed_payload(const flink::Metadata& md, const StatePayload&
   kp.max_parallelism = md.operators[p.operator_index].max_parallelism;
   kp.canonical_handle = p.canonical_handle;
   return kp;
+}
+
+LegacyOperatorState read_legacy_operator_state(std::string_view bytes) {
+  io::ByteReader r(bytes);
+  LegacyOperatorState out;
+  uint8_t flag = r.u8("legacy function state flag");
+  if (flag > 1) io::ByteReader::fail(0, fmt::format("legacy function state flag is {}, expected 0 or 1", flag));
+  out.present = flag == 1;
+  if (out.present) {
+    io::java::ObjectTree tree;
+    try {
+      tree = io::java::parse_first_object(r.rest());
+    } catch (const io::DecodeError& e) {
+      io::ByteReader::fail(1 + e.offset(), "legacy function state (Java-serialized): " + e.message());
+    }
+    out.function = r.bytes(tree.length, "legacy function state");
+  }
+  out.operator_bytes = r.rest();
+  return out;
 }
 
 std::optional<std::string> not_flink_format(std::string_view payload) {

@@ -1,8 +1,8 @@
 // The state payloads of a snapshot (state spec §2): for every operator and subtask, the managed
 // keyed payload (heap or canonical layout), the RocksDB meta stream of a native or incremental
 // handle (with its files), the managed operator-state payload, and the raw keyed stream (where
-// Flink kept timers before 1.6, §8.4) — the bytes `inspect --states` and `ckpt state` read.
-// Changelog handles contribute their materialized part.
+// Flink kept timers before 1.6, §8.4) and Flink 1.2-1.3's legacy operator state (§8.6) — the bytes `inspect --states`
+// and `ckpt state` read. Changelog handles contribute their materialized part.
 //
 // Contract: state_payloads() is pure (no I/O); read_payload_bytes() reads one stream handle's
 // bytes (inline, a file, or a file-merging segment), resolving paths with snapshot/paths.h, and
@@ -31,6 +31,7 @@ struct StatePayload {
     kRocksDb,    // tags 5, 11: a keyed proxy in the meta stream, the data in RocksDB files
     kOperator,   // managed operator state
     kRawKeyed,   // tags 3, 12 in the raw keyed slot: timers (state/raw_timers.h)
+    kLegacy,     // `_metadata` V1/V2 legacy operator state: a Checkpointed function's state
   };
   Kind kind = Kind::kKeyGroups;
   std::size_t operator_index = 0;
@@ -67,6 +68,21 @@ std::vector<state::PartitionOffsets> partition_offsets(const flink::OperatorHand
 
 // A kKeyGroups or kRawKeyed payload over its `bytes`: key-group range, offsets, max parallelism, handle kind.
 state::KeyedPayload keyed_payload(const flink::Metadata& md, const StatePayload& p, std::string_view bytes);
+
+// A legacy operator state stream (state spec §8.6, Flink 1.2-1.3): `u8 present`, then (1) the
+// Java-serialized state of a function implementing Checkpointed, then bytes a custom operator
+// wrote itself.
+// The state name ckpt gives it (Flink gave it none): the interface whose state it holds.
+inline constexpr std::string_view kLegacyStateName = "Checkpointed";
+
+struct LegacyOperatorState {
+  bool present = false;
+  std::string_view function;        // the Java stream (empty when not present)
+  std::string_view operator_bytes;  // what follows it
+};
+// Throws io::DecodeError (offsets relative to `bytes`) when the flag is not 0 or 1 or the Java
+// stream does not parse.
+LegacyOperatorState read_legacy_operator_state(std::string_view bytes);
 
 // Why `payload` is not in Flink's state format, when it is in the bundled pipeline's own (the
 // CKKS keyed and CKOS operator formats of formats/pipeline-state-format.md); nullopt otherwise.

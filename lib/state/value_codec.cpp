@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "io/java_serialization.h"
+#include "io/mutf8.h"
 #include "state/avro.h"
 #include "state/strings.h"
 #include "util/json_text.h"
@@ -191,6 +192,100 @@ std::optional<std::string> kryo_string(ByteReader& r) {
 
 // Reads values; writes JSON when `out` is set (decode_value) and nothing when it is not
 // (skip_value), so that decoding and stepping over can never disagree on an extent.
+// A Java-serialized object as JSON, where its classes say what it means without the job's code:
+// strings, enum constants, boxed primitives, Flink tuples (arrays of their fields), arrays of
+// objects, and other objects by field name. False (and `out` unchanged) for anything else: objects
+// that wrote custom data (writeObject), primitive arrays, classes.
+bool java_json(const io::java::Node* n, std::string& out, int depth = 0) {
+  using io::java::Node;
+  if (depth > io::java::kMaxDepth) return false;
+  if (n == nullptr) {
+    out += "null";
+    return true;
+  }
+  const std::size_t mark = out.size();
+  auto fail = [&] {
+    out.resize(mark);
+    return false;
+  };
+  switch (n->kind) {
+    case Node::Kind::kString:
+    case Node::Kind::kEnum:
+      util::append_json_string(out, io::lenient_mutf8_to_utf8(n->text));
+      return true;
+    case Node::Kind::kArray: {
+      if (n->desc == nullptr || n->desc->text.size() < 2 || (n->desc->text[1] != 'L' && n->desc->text[1] != '[')) {
+        return false;  // primitive arrays keep their values as raw data
+      }
+      out += '[';
+      for (std::size_t i = 0; i < n->elements.size(); ++i) {
+        if (i != 0) out += ',';
+        if (!java_json(n->elements[i], out, depth + 1)) return fail();
+      }
+      out += ']';
+      return true;
+    }
+    case Node::Kind::kObject:
+      break;
+    default:
+      return false;
+  }
+  if (!n->annotations.empty() || n->desc == nullptr) return false;
+  std::string_view cls = n->desc->text;
+  auto primitive = [&](const io::java::Value& v) {
+    switch (v.field->type) {
+      case 'Z':
+        out += v.primitive != 0 ? "true" : "false";
+        return true;
+      case 'C': {
+        uint16_t c = static_cast<uint16_t>(v.primitive);
+        std::string mutf8;  // one UTF-16 unit as modified UTF-8
+        if (c != 0 && c < 0x80) {
+          mutf8 += static_cast<char>(c);
+        } else if (c < 0x800) {
+          mutf8 += static_cast<char>(0xC0 | (c >> 6));
+          mutf8 += static_cast<char>(0x80 | (c & 0x3F));
+        } else {
+          mutf8 += static_cast<char>(0xE0 | (c >> 12));
+          mutf8 += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+          mutf8 += static_cast<char>(0x80 | (c & 0x3F));
+        }
+        util::append_json_string(out, io::lenient_mutf8_to_utf8(mutf8));
+        return true;
+      }
+      case 'F':
+        append_double(out, static_cast<double>(std::bit_cast<float>(static_cast<uint32_t>(v.primitive))));
+        return true;
+      case 'D':
+        append_double(out, std::bit_cast<double>(static_cast<uint64_t>(v.primitive)));
+        return true;
+      case 'L':
+      case '[':
+        return java_json(v.object, out, depth + 1);
+      default:  // B S I J
+        fmt::format_to(std::back_inserter(out), "{}", v.primitive);
+        return true;
+    }
+  };
+  static constexpr std::string_view kBoxes[] = {"java.lang.Long",    "java.lang.Integer",  "java.lang.Short",
+                                                "java.lang.Byte",    "java.lang.Double",   "java.lang.Float",
+                                                "java.lang.Boolean", "java.lang.Character"};
+  bool boxed = std::find(std::begin(kBoxes), std::end(kBoxes), cls) != std::end(kBoxes);
+  if (boxed && n->values.size() == 1) return primitive(n->values[0]) || fail();
+  bool tuple = cls.starts_with("org.apache.flink.api.java.tuple.Tuple");
+  out += tuple ? '[' : '{';
+  for (std::size_t i = 0; i < n->values.size(); ++i) {
+    if (i != 0) out += ',';
+    if (!tuple) {
+      util::append_json_string(out, io::lenient_mutf8_to_utf8(n->values[i].field->name));
+      out += ':';
+    }
+    if (!primitive(n->values[i])) return fail();
+  }
+  out += tuple ? ']' : '}';
+  return true;
+}
+
 class Walker {
  public:
   Walker(ByteReader& r, std::string* out) : r_(r), out_(out) {}
@@ -964,6 +1059,8 @@ class Walker {
     util::append_json_string(*out_, cls);
     *out_ += ",\"base64\":";
     util::append_json_base64(*out_, bytes);
+    std::string value;
+    if (java_json(tree.top, value)) *out_ += ",\"value\":" + value;
     *out_ += '}';
   }
 

@@ -365,6 +365,41 @@ TEST_SUITE("fixtures") {
   }
 }
 
+TEST_SUITE("fixtures") {
+  TEST_CASE("Flink 1.3's legacy Checkpointed state holds what the migration ITCase's functions checkpointed") {
+    // StatefulJobSavepointMigrationITCase (1.3): LegacyCheckpointedSource checkpoints the String
+    // "Here be dragons!", LegacyCheckpointedFlatMap (and its variants) the Tuple2 ("hello", 42L);
+    // the custom operator writes writeUTF("Oh my, that's nice!") after its function's state.
+    for (const char* name : {"stateful-udf-migration-itcase-flink1.3-savepoint",
+                             "stateful-udf-migration-itcase-flink1.3-rocksdb-savepoint"}) {
+      CAPTURE(name);
+      snapshot::Location loc = snapshot::locate(fixtures::root() / name / "_metadata");
+      flink::Metadata md = flink::read_metadata_file(loc.metadata);
+      std::map<std::string, int> values;
+      ops::DumpRequest req;
+      req.state = "Checkpointed";
+      ops::DumpResult r = ops::dump_state(md, loc, {}, req, [&](std::string_view l) {
+        CHECK(l.find("\"kind\":\"LEGACY_FUNCTION\"") != std::string_view::npos);
+        auto v = l.find(",\"value\":", l.find("\"function\":"));
+        auto b = l.find("\"operatorBytes\":");
+        ++values[std::string(l.substr(v, l.find('}', v) - v)) + " " + std::string(l.substr(b, l.find('}', b) - b))];
+      });
+      CHECK(r.problems.empty());
+      std::string oh_my = "\"operatorBytes\":\"ABNPaCBteSwgdGhhdCdzIG5pY2Uh\"";  // u16 19, "Oh my, that's nice!"
+      CHECK(values[",\"value\":\"Here be dragons!\" \"operatorBytes\":null"] == 1);
+      CHECK(values[",\"value\":[\"hello\",42] \"operatorBytes\":null"] == 8);
+      CHECK(values[",\"value\":[\"hello\",42] " + oh_my] == 4);
+      CHECK(values.size() == 3);
+      ckpt::StatesReport b = ops::state_breakdown(md, loc, {}, {});
+      uint64_t entries = 0;
+      for (const auto& row : b.states()) {
+        if (row.kind() == ckpt::LEGACY_FUNCTION) entries += row.entries();
+      }
+      CHECK(entries == 13);
+    }
+  }
+}
+
 TEST_CASE("ckpt state: a RocksDB database inside a changelog handle is read (its materialized part)") {
   // A native RocksDB snapshot with Flink's meta files, then the same with each subtask's handle
   // wrapped as the materialized part of a changelog handle (tag 14, no changes since): the dump
