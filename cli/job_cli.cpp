@@ -14,6 +14,7 @@
 #include "console.h"
 #include "io/file_bytes.h"
 #include "io/flink_config.h"
+#include "io/temp_dir.h"
 #include "output_flags.h"
 #include "path_args.h"
 #include "pipeline/config.h"
@@ -169,20 +170,8 @@ void print_run_text(const pipeline::RunOptions& o, const pipeline::RunResult& r,
 // The sink directory of a run without --output: a fresh directory of the system's temp dir,
 // removed with everything in it when the command ends.
 struct ScratchOutput {
-  std::filesystem::path dir;
-  ScratchOutput() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ckpt-run-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      throw util::Error(util::ErrorKind::kIo, fmt::format("{}: cannot create a directory for the results", tmpl));
-    }
-    dir = tmpl;
-  }
-  ScratchOutput(const ScratchOutput&) = delete;
-  ScratchOutput& operator=(const ScratchOutput&) = delete;
-  ~ScratchOutput() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
+  io::TempDir tmp{"ckpt-run"};
+  const std::filesystem::path& dir = tmp.path();
   // The committed part files, in name order.
   void print_results() const {
     std::vector<std::filesystem::path> parts;

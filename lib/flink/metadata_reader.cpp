@@ -431,6 +431,15 @@ class Reader {
     slot_ = nullptr;
   }
 
+  // The id, parallelism and max parallelism every operator (V1: task state) begins with.
+  void vertex_header(OperatorState& op, const char* id_what) {
+    Bytes id = r_.bytes(16, id_what);
+    std::memcpy(op.id.data(), id.data(), 16);
+    op_id_ = op.id;
+    op.parallelism = r_.i32("parallelism");
+    op.max_parallelism = r_.i32("max parallelism");
+  }
+
   void operator_state(OperatorState& op) {
     if (md_.version >= 5) {
       slot_ = "operator name";
@@ -439,11 +448,7 @@ class Reader {
       op.uid = utf("operator uid");
     }
     slot_ = "operator header";
-    Bytes id = r_.bytes(16, "operator id");
-    std::memcpy(op.id.data(), id.data(), 16);
-    op_id_ = op.id;
-    op.parallelism = r_.i32("parallelism");
-    op.max_parallelism = r_.i32("max parallelism");
+    vertex_header(op, "operator id");
     if (md_.version == 2) op.legacy_chain_length = r_.i32("legacy chain length");
     if (md_.version >= 3) {
       slot_ = "coordinator state";
@@ -545,11 +550,7 @@ class Reader {
   // Version 1 (Flink 1.2): a task state, one per job vertex; see formats/flink-legacy-metadata.md.
   void task_state_v1(OperatorState& op) {
     slot_ = "task header";
-    Bytes id = r_.bytes(16, "job vertex id");
-    std::memcpy(op.id.data(), id.data(), 16);
-    op_id_ = op.id;
-    op.parallelism = r_.i32("parallelism");
-    op.max_parallelism = r_.i32("max parallelism");
+    vertex_header(op, "job vertex id");
     op.legacy_chain_length = r_.i32("chain length");
     uint64_t cl_at = r_.offset() - 4;
     if (op.legacy_chain_length < 0) {

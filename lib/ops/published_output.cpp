@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <vector>
 
 #include "io/decode_error.h"
@@ -16,17 +14,6 @@
 namespace ckpt::ops {
 namespace fs = std::filesystem;
 
-namespace {
-
-// A private directory under TMPDIR for an output before it is uploaded.
-fs::path private_dir() {
-  std::string pattern = (fs::temp_directory_path() / "ckpt-out-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw io::IoError(pattern + ": cannot create: " + std::strerror(errno));
-  return pattern;
-}
-
-}  // namespace
-
 PublishedOutput::PublishedOutput(const std::string& uri, const std::map<std::string, std::string>& config, bool replace)
     : uri_(uri), opened_(storage::open_store(uri, config)) {
   while (!opened_.key.empty() && opened_.key.back() == '/') opened_.key.pop_back();
@@ -36,14 +23,11 @@ PublishedOutput::PublishedOutput(const std::string& uri, const std::map<std::str
                         [&](std::span<const storage::ObjectInfo> page) { any = any || !page.empty(); });
     if (any) throw util::Error(util::ErrorKind::kUsage, uri + ": already holds objects (--force replaces them)");
   }
-  tmp_ = private_dir();
-  local_ = tmp_ / "out";
+  tmp_ = io::TempDir("ckpt-out");
+  local_ = tmp_.path() / "out";
 }
 
-PublishedOutput::~PublishedOutput() {
-  std::error_code ec;
-  fs::remove_all(tmp_, ec);
-}
+PublishedOutput::~PublishedOutput() = default;
 
 std::string PublishedOutput::name_uri(std::string_view text) const {
   return util::replace_all(text, local_.native(), uri_);
@@ -88,14 +72,11 @@ PublishedFile::PublishedFile(const std::string& uri, const std::map<std::string,
   if (!replace && opened_.store->stat(opened_.key)) {
     throw util::Error(util::ErrorKind::kUsage, uri + ": already exists (--force replaces it)");
   }
-  tmp_ = private_dir();
-  local_ = tmp_ / fs::path(opened_.key).filename();
+  tmp_ = io::TempDir("ckpt-out");
+  local_ = tmp_.path() / fs::path(opened_.key).filename();
 }
 
-PublishedFile::~PublishedFile() {
-  std::error_code ec;
-  fs::remove_all(tmp_, ec);
-}
+PublishedFile::~PublishedFile() = default;
 
 std::string PublishedFile::name_uri(std::string_view text) const {
   return util::replace_all(text, local_.native(), uri_);

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "io/temp_dir.h"
 #include "storage/open_store.h"
 
 namespace ckpt::ops {
@@ -43,7 +44,8 @@ class PublishedOutput {
  private:
   std::string uri_;
   storage::OpenedStore opened_;
-  std::filesystem::path tmp_, local_;
+  io::TempDir tmp_;  // the private directory the output is written to first
+  std::filesystem::path local_;
 };
 
 // A one-file output in an object store (pack's archive, convert's JSON or protobuf export): the
@@ -69,7 +71,8 @@ class PublishedFile {
  private:
   std::string uri_;
   storage::OpenedStore opened_;
-  std::filesystem::path tmp_, local_;
+  io::TempDir tmp_;  // the private directory the output is written to first
+  std::filesystem::path local_;
 };
 
 }  // namespace ckpt::ops

@@ -1,10 +1,7 @@
 #include "ops/state_dump.h"
 
 #include <fmt/format.h>
-#include <stdlib.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <tuple>
@@ -14,6 +11,7 @@
 #include "io/byte_reader.h"
 #include "io/decode_error.h"
 #include "io/mutf8.h"
+#include "io/temp_dir.h"
 #include "rocks/db_files.h"
 #include "rocks/flink_db.h"
 #include "rocks/flink_options.h"
@@ -86,28 +84,6 @@ void csv_field(std::string& out, std::string_view json) {
   }
   out += '"';
 }
-
-// A private directory under TMPDIR, removed with everything in it on scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ckpt-state.XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      throw io::IoError(fmt::format("{}: cannot create a temporary directory: {}", tmpl, std::strerror(errno)));
-    }
-    path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 class Printer {
  public:
@@ -223,7 +199,7 @@ class Dumper {
       for (const std::string& why : db->outside) result_.problems.push_back(why);
       return;
     }
-    TempDir tmp;
+    io::TempDir tmp("ckpt-state");
     rocks::place_db_files(*db, tmp.path(), true);
     int prefix_bytes = state::key_group_prefix_bytes(op.max_parallelism);
     std::string prefix;

@@ -1,8 +1,6 @@
 #include "snapshot/store_copy.h"
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,10 +21,9 @@ StoreCopy::StoreCopy(storage::ObjectStore& store, const Location& loc, std::stri
   std::optional<storage::ObjectUri> root = storage::parse_object_uri(metadata_uri);
   if (!root) throw util::Error(util::ErrorKind::kUsage, metadata_uri + ": not an object-store URI");
 
-  std::string pattern = (fs::temp_directory_path() / "ckpt-stage-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw io::IoError(pattern + ": cannot create: " + std::strerror(errno));
-  dir_ = pattern;
-  bucket_dir_ = dir_ / root->bucket;
+  // Removed by dir_'s destructor, also when this constructor throws.
+  dir_ = io::TempDir("ckpt-stage");
+  bucket_dir_ = dir_.path() / root->bucket;
   bucket_uri_ = root->scheme + "://" + root->bucket;
   for (const char* scheme : {"s3", "s3a", "s3p", "gs"}) {
     storage::ObjectUri u{scheme, root->bucket, ""};
@@ -37,43 +34,34 @@ StoreCopy::StoreCopy(storage::ObjectStore& store, const Location& loc, std::stri
     if (!u || !storage::same_bucket(*u, *root)) return std::nullopt;
     return u->key;
   };
-  try {
-    fs::path local_metadata = bucket_dir_ / root->key;
-    fs::create_directories(local_metadata.parent_path());
-    io::write_file_atomically(local_metadata, metadata_bytes);
+  fs::path local_metadata = bucket_dir_ / root->key;
+  fs::create_directories(local_metadata.parent_path());
+  io::write_file_atomically(local_metadata, metadata_bytes);
+  ++objects_;
+  bytes_ += metadata_bytes.size();
+  std::set<std::string> keys;
+  for (const auto& f : file_refs(md, loc.directory)) {
+    if (auto k = key_of(f.resolved.uri)) keys.insert(*k);
+  }
+  std::vector<std::string> key_list(keys.begin(), keys.end()), files;
+  for (const std::string& k : key_list) {
+    fs::path p = bucket_dir_ / k;
+    // A key that climbs out (`..`) or is absolute would leave the copy: never written.
+    if (!is_within(p.lexically_normal(), bucket_dir_)) {
+      throw util::Error(util::ErrorKind::kInput, root->scheme + "://" + root->bucket + "/" + k +
+                                                     ": a referenced key that leaves the bucket's layout");
+    }
+    fs::create_directories(p.parent_path());
+    files.push_back(p.string());
+  }
+  store.download(key_list, files);
+  for (const auto& f : files) {
     ++objects_;
-    bytes_ += metadata_bytes.size();
-    std::set<std::string> keys;
-    for (const auto& f : file_refs(md, loc.directory)) {
-      if (auto k = key_of(f.resolved.uri)) keys.insert(*k);
-    }
-    std::vector<std::string> key_list(keys.begin(), keys.end()), files;
-    for (const std::string& k : key_list) {
-      fs::path p = bucket_dir_ / k;
-      // A key that climbs out (`..`) or is absolute would leave the copy: never written.
-      if (!is_within(p.lexically_normal(), bucket_dir_)) {
-        throw util::Error(util::ErrorKind::kInput, root->scheme + "://" + root->bucket + "/" + k +
-                                                       ": a referenced key that leaves the bucket's layout");
-      }
-      fs::create_directories(p.parent_path());
-      files.push_back(p.string());
-    }
-    store.download(key_list, files);
-    for (const auto& f : files) {
-      ++objects_;
-      bytes_ += fs::file_size(f);
-    }
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-    throw;
+    bytes_ += fs::file_size(f);
   }
 }
 
-StoreCopy::~StoreCopy() {
-  std::error_code ec;
-  fs::remove_all(dir_, ec);
-}
+StoreCopy::~StoreCopy() = default;
 
 std::string StoreCopy::name_uri(std::string_view text) const {
   return util::replace_all(text, bucket_dir_.native(), bucket_uri_);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "flink/model.h"
+#include "io/temp_dir.h"
 #include "snapshot/discovery.h"
 #include "snapshot/paths.h"
 #include "storage/object_store.h"
@@ -44,7 +45,8 @@ class StoreCopy {
   uint64_t bytes() const { return bytes_; }
 
  private:
-  std::filesystem::path dir_, bucket_dir_;
+  io::TempDir dir_;
+  std::filesystem::path bucket_dir_;
   std::string bucket_uri_;
   std::vector<PathMapping> mappings_;
   uint64_t objects_ = 0, bytes_ = 0;

@@ -49,56 +49,10 @@ class JsonReader {
 
   std::optional<std::string> string() {
     if (i_ >= s_.size() || s_[i_] != '"') return std::nullopt;
-    ++i_;
-    std::string out;
-    while (i_ < s_.size() && s_[i_] != '"') {
-      char c = s_[i_++];
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (i_ >= s_.size()) return std::nullopt;
-      char e = s_[i_++];
-      switch (e) {
-        case 'n':
-          out += '\n';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'u': {
-          if (i_ + 4 > s_.size()) return std::nullopt;
-          unsigned cp = std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16);
-          i_ += 4;
-          if (cp < 0x80) {
-            out += static_cast<char>(cp);
-          } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          } else {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          }
-          break;
-        }
-        default:
-          out += e;
-          break;
-      }
-    }
+    std::size_t body = ++i_;
+    while (i_ < s_.size() && s_[i_] != '"') i_ += s_[i_] == '\\' ? 2 : 1;
     if (i_ >= s_.size()) return std::nullopt;
-    ++i_;
-    return out;
+    return util::unescape_json_string(s_.substr(body, i_++ - body));
   }
 
   std::optional<Json> value(int depth) {

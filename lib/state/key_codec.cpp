@@ -5,6 +5,8 @@
 #include <charconv>
 #include <vector>
 
+#include "util/json_text.h"
+
 namespace ckpt::state {
 
 namespace {
@@ -40,29 +42,7 @@ std::optional<std::vector<std::string_view>> split_array(std::string_view s) {
 // A JSON string's contents ("a\"b" -> a"b), or the text itself when it is not quoted.
 std::optional<std::string> string_text(std::string_view s) {
   if (s.size() < 2 || s.front() != '"' || s.back() != '"') return std::string(s);
-  std::string out;
-  for (std::size_t i = 1; i + 1 < s.size(); ++i) {
-    if (s[i] != '\\') {
-      out += s[i];
-      continue;
-    }
-    if (++i + 1 >= s.size()) return std::nullopt;  // a backslash just before the closing quote
-    switch (s[i]) {
-      case 'n':
-        out += '\n';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      default:
-        out += s[i];
-        break;
-    }
-  }
-  return out;
+  return util::unescape_json_string(s.substr(1, s.size() - 2));
 }
 
 template <typename T>

@@ -238,19 +238,9 @@ bool java_json(const io::java::Node* n, std::string& out, int depth = 0) {
         out += v.primitive != 0 ? "true" : "false";
         return true;
       case 'C': {
-        uint16_t c = static_cast<uint16_t>(v.primitive);
-        std::string mutf8;  // one UTF-16 unit as modified UTF-8
-        if (c != 0 && c < 0x80) {
-          mutf8 += static_cast<char>(c);
-        } else if (c < 0x800) {
-          mutf8 += static_cast<char>(0xC0 | (c >> 6));
-          mutf8 += static_cast<char>(0x80 | (c & 0x3F));
-        } else {
-          mutf8 += static_cast<char>(0xE0 | (c >> 12));
-          mutf8 += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-          mutf8 += static_cast<char>(0x80 | (c & 0x3F));
-        }
-        util::append_json_string(out, io::lenient_mutf8_to_utf8(mutf8));
+        std::string c;
+        util::append_utf8_unit(c, static_cast<uint16_t>(v.primitive));
+        util::append_json_string(out, c);
         return true;
       }
       case 'F':
@@ -652,16 +642,7 @@ class Walker {
   void char_value(uint16_t c) {
     if (!out_) return;
     std::string s;
-    if (c < 0x80) {
-      s += static_cast<char>(c);
-    } else if (c < 0x800) {
-      s += static_cast<char>(0xC0 | (c >> 6));
-      s += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-      s += static_cast<char>(0xE0 | (c >> 12));
-      s += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      s += static_cast<char>(0x80 | (c & 0x3F));
-    }
+    util::append_utf8_unit(s, c);
     util::append_json_string(*out_, s);
   }
   void string_value() {

@@ -1,6 +1,7 @@
 #include "util/json_text.h"
 
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 
@@ -141,6 +142,61 @@ void append_json_base64(std::string& out, std::string_view s) {
     *o++ = '=';
   }
   out += '"';
+}
+
+void append_utf8_unit(std::string& out, uint16_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+std::optional<std::string> unescape_json_string(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (body[i] != '\\') {
+      out += body[i];
+      continue;
+    }
+    if (++i == body.size()) return std::nullopt;
+    switch (body[i]) {
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'u': {
+        uint16_t unit = 0;
+        if (body.size() - i < 5) return std::nullopt;  // "uXXXX"
+        auto [p, ec] = std::from_chars(body.data() + i + 1, body.data() + i + 5, unit, 16);
+        if (ec != std::errc() || p != body.data() + i + 5) return std::nullopt;
+        append_utf8_unit(out, unit);
+        i += 4;
+        break;
+      }
+      default:
+        out += body[i];
+        break;
+    }
+  }
+  return out;
 }
 
 }  // namespace ckpt::util

@@ -15,6 +15,7 @@
 
 #include "flink/operator_id.h"
 #include "io/decode_error.h"
+#include "io/temp_dir.h"
 #include "snapshot/file_refs.h"
 #include "snapshot/layout.h"
 #include "snapshot/read_scope.h"
@@ -139,16 +140,8 @@ bool check_remote(const snapshot::FileRef& f, const RemoteStat& st, bool fresh, 
 // finding renamed back to the object's URI. The directory goes whatever happens.
 int64_t check_deep_remote(const flink::Metadata& md, std::vector<DeepItem>& items, RemoteFiles& remote,
                           const FileOptions& options, Findings& out) {
-  std::string pattern = (fs::temp_directory_path() / "ckpt-deep-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw io::IoError(pattern + ": cannot create: " + std::strerror(errno));
-  const fs::path dir = pattern;
-  struct RemoveDir {
-    fs::path d;
-    ~RemoveDir() {
-      std::error_code ec;
-      fs::remove_all(d, ec);
-    }
-  } cleanup{dir};
+  const io::TempDir tmp("ckpt-deep");
+  const fs::path& dir = tmp.path();
   std::vector<std::string> uris, files;
   std::map<std::string, std::string> uri_of;  // local copy -> object
   for (auto& item : items) {

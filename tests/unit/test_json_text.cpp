@@ -65,3 +65,17 @@ TEST_CASE("JSON strings: each ASCII byte at each offset of 24, escaped as RFC 82
     CHECK(out == "\"" + pad + "\\ufffd" + pad + "\"");
   }
 }
+
+TEST_CASE("JSON string escapes read back; a malformed \\u or a trailing backslash is refused, not thrown") {
+  CHECK(util::unescape_json_string(R"(a\"b\\c\n\t\u00e9\u20AC)") == "a\"b\\c\n\t\xC3\xA9\xE2\x82\xAC");
+  CHECK(util::unescape_json_string("plain") == "plain");
+  CHECK(!util::unescape_json_string(R"(x\)"));
+  CHECK(!util::unescape_json_string(R"(\u12)"));
+  CHECK(!util::unescape_json_string(R"(\uzzzz)"));
+  CHECK(!util::unescape_json_string(R"(\u+123)"));
+  std::string out;
+  util::append_utf8_unit(out, 0x41);
+  util::append_utf8_unit(out, 0xE9);
+  util::append_utf8_unit(out, 0x20AC);
+  CHECK(out == "A\xC3\xA9\xE2\x82\xAC");
+}
