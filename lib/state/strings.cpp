@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "io/mutf8.h"
+#include "util/json_text.h"
 
 namespace ckpt::state {
 
@@ -23,24 +24,6 @@ uint32_t varint(io::ByteReader& r, const char* what) {
     uint8_t b = r.u8(what);
     v |= static_cast<uint32_t>(b & 0x7F) << shift;
     if (b < 0x80) return v;
-  }
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
   }
 }
 
@@ -66,26 +49,26 @@ std::optional<std::string> read_string_value(io::ByteReader& r, const char* what
   for (uint32_t i = 0; i < units; ++i) {
     uint32_t c = varint(r, what) & 0xFFFF;  // Java keeps the char: the low 16 bits
     if (c >= 0xD800 && c < 0xDC00) {
-      if (high != 0) append_utf8(out, 0xFFFD);
+      if (high != 0) util::append_utf8(out, 0xFFFD);
       high = c;
       continue;
     }
     if (c >= 0xDC00 && c < 0xE000) {
       if (high != 0) {
-        append_utf8(out, 0x10000 + ((high - 0xD800) << 10) + (c - 0xDC00));
+        util::append_utf8(out, 0x10000 + ((high - 0xD800) << 10) + (c - 0xDC00));
         high = 0;
       } else {
-        append_utf8(out, 0xFFFD);
+        util::append_utf8(out, 0xFFFD);
       }
       continue;
     }
     if (high != 0) {
-      append_utf8(out, 0xFFFD);
+      util::append_utf8(out, 0xFFFD);
       high = 0;
     }
-    append_utf8(out, c);
+    util::append_utf8(out, c);
   }
-  if (high != 0) append_utf8(out, 0xFFFD);
+  if (high != 0) util::append_utf8(out, 0xFFFD);
   return out;
 }
 

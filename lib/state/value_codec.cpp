@@ -239,7 +239,7 @@ bool java_json(const io::java::Node* n, std::string& out, int depth = 0) {
         return true;
       case 'C': {
         std::string c;
-        util::append_utf8_unit(c, static_cast<uint16_t>(v.primitive));
+        util::append_utf8(c, static_cast<uint16_t>(v.primitive));
         util::append_json_string(out, c);
         return true;
       }
@@ -642,7 +642,7 @@ class Walker {
   void char_value(uint16_t c) {
     if (!out_) return;
     std::string s;
-    util::append_utf8_unit(s, c);
+    util::append_utf8(s, c);
     util::append_json_string(*out_, s);
   }
   void string_value() {

@@ -144,16 +144,21 @@ void append_json_base64(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void append_utf8_unit(std::string& out, uint16_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
   } else {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
   }
 }
 
@@ -187,7 +192,7 @@ std::optional<std::string> unescape_json_string(std::string_view body) {
         if (body.size() - i < 5) return std::nullopt;  // "uXXXX"
         auto [p, ec] = std::from_chars(body.data() + i + 1, body.data() + i + 5, unit, 16);
         if (ec != std::errc() || p != body.data() + i + 5) return std::nullopt;
-        append_utf8_unit(out, unit);
+        append_utf8(out, unit);
         i += 4;
         break;
       }

@@ -14,9 +14,9 @@ namespace ckpt::util {
 void append_json_string(std::string& out, std::string_view s);
 void append_json_base64(std::string& out, std::string_view bytes);
 
-// One UTF-16 code unit (or any code point below 0x10000) as UTF-8 (a lone surrogate is encoded
-// as its three bytes, which append_json_string then shows as U+FFFD).
-void append_utf8_unit(std::string& out, uint16_t unit);
+// A code point as UTF-8 (a lone UTF-16 surrogate is encoded as its three bytes, which
+// append_json_string then shows as U+FFFD).
+void append_utf8(std::string& out, uint32_t code_point);
 
 // The text of a JSON string's contents (between the quotes): \n \t \r \b \f and \uXXXX decoded,
 // any other escaped character kept. nullopt for a backslash at the end or a malformed \u.

@@ -74,8 +74,8 @@ TEST_CASE("JSON string escapes read back; a malformed \\u or a trailing backslas
   CHECK(!util::unescape_json_string(R"(\uzzzz)"));
   CHECK(!util::unescape_json_string(R"(\u+123)"));
   std::string out;
-  util::append_utf8_unit(out, 0x41);
-  util::append_utf8_unit(out, 0xE9);
-  util::append_utf8_unit(out, 0x20AC);
+  util::append_utf8(out, 0x41);
+  util::append_utf8(out, 0xE9);
+  util::append_utf8(out, 0x20AC);
   CHECK(out == "A\xC3\xA9\xE2\x82\xAC");
 }
