@@ -6,13 +6,15 @@
 #include "flink/key_groups.h"
 #include "io/byte_writer.h"
 #include "io/mutf8.h"
+#include "state/backend_proxy.h"
+#include "state/proxy_writer.h"
+#include "state/type.h"
 #include "util/error.h"
 
 namespace ckpt::pipeline {
 namespace {
 
-constexpr int32_t kKeyedMagic = 0x434B4B53;     // "CKKS"
-constexpr int32_t kOperatorMagic = 0x434B4F53;  // "CKOS"
+constexpr int32_t kKeyedMagic = 0x434B4B53;  // "CKKS"
 constexpr int32_t kFormatVersion = 1;
 
 void put_varint7(std::string& out, uint32_t v) {
@@ -278,19 +280,17 @@ void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, c
 // --- operator list state -------------------------------------------------------------------------
 
 OperatorStatePayload write_operator_state(const std::vector<ListStateData>& states) {
-  OperatorStatePayload p;
-  io::ByteWriter w(p.bytes);
-  w.i32(kOperatorMagic);
-  w.i32(kFormatVersion);
-  w.i32(static_cast<int32_t>(states.size()));
-  for (const auto& s : states) {
-    write_utf(p.bytes, s.name);
-    w.u8(static_cast<uint8_t>(s.mode));
-    write_utf(p.bytes, s.element_serializer);
+  std::vector<state::StateMetaSpec> metas;
+  for (const auto& st : states) {
+    const char* mode = st.mode == flink::DistributionMode::kUnion ? "UNION" : "SPLIT_DISTRIBUTE";
+    metas.push_back(state::operator_list_state(st.name, mode, state::byte_array_serializer()));
   }
-  for (const auto& s : states) {
+  OperatorStatePayload p;
+  p.bytes = state::write_operator_proxy(false, metas, {});
+  io::ByteWriter w(p.bytes);
+  for (const auto& st : states) {
     auto& offs = p.offsets.emplace_back();
-    for (const auto& e : s.elements) {
+    for (const auto& e : st.elements) {
       offs.push_back(static_cast<int64_t>(p.bytes.size()));
       w.i32(static_cast<int32_t>(e.size()));
       w.bytes(e);
@@ -302,17 +302,28 @@ OperatorStatePayload write_operator_state(const std::vector<ListStateData>& stat
 std::vector<ListStateData> read_operator_state(std::string_view payload,
                                                const std::vector<flink::OperatorStateEntry>& entries) {
   io::ByteReader h(payload);
-  if (h.i32("magic") != kOperatorMagic)
-    io::ByteReader::fail(0, "not a ckpt operator state payload (magic is not CKOS)");
-  int32_t version = h.i32("version");
-  if (version != kFormatVersion)
-    io::ByteReader::fail(4, fmt::format("operator state version {} (expected 1)", version));
-  int32_t n = h.count("state count", 4);
-  std::vector<std::string> serializers;
-  for (int32_t i = 0; i < n; ++i) {
-    read_utf(h, "state name");
-    h.u8("mode");
-    serializers.push_back(read_utf(h, "element serializer"));
+  if (payload.substr(0, 4) == "CKOS") {  // ckpt 0.1: i32 magic, i32 version 1, the states' names
+    h.i32("magic");
+    int32_t version = h.i32("version");
+    if (version != kFormatVersion)
+      io::ByteReader::fail(4, fmt::format("operator state version {} (expected 1)", version));
+    int32_t n = h.count("state count", 4);
+    for (int32_t i = 0; i < n; ++i) {
+      read_utf(h, "state name");
+      h.u8("mode");
+      read_utf(h, "element serializer");
+    }
+  } else {
+    state::OperatorProxy proxy = state::read_operator_proxy(payload);
+    if (proxy.compressed) io::ByteReader::fail(4, "a compressed operator state payload, expected an uncompressed one");
+    for (const auto& m : proxy.states) {
+      const state::Type* t = m.serializer("VALUE_SERIALIZER");
+      if (t == nullptr || t->kind != state::Kind::kPrimitiveArray || t->children.empty() ||
+          t->children[0].kind != state::Kind::kByte) {
+        io::ByteReader::fail(0, fmt::format("operator state '{}' holds {}, expected byte[] elements", m.name,
+                                            t == nullptr ? std::string("no serializer") : state::type_name(*t)));
+      }
+    }
   }
   std::vector<ListStateData> out;
   for (const auto& e : entries) {

@@ -95,11 +95,13 @@ void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, c
 
 // --- operator list state -------------------------------------------------------------------------
 
+// An operator list state of byte[] elements (Flink's BytePrimitiveArraySerializer), as Flink's
+// SourceOperator (`SourceReaderState`) and sink committer (`streaming_committer_raw_states`) keep
+// their splits and committables.
 struct ListStateData {
   std::string name;
   flink::DistributionMode mode = flink::DistributionMode::kSplitDistribute;
-  std::string element_serializer;     // e.g. "ckpt.SourceSplitSerializer"
-  std::vector<std::string> elements;  // each element's serialized bytes
+  std::vector<std::string> elements;  // each element's bytes
 };
 
 // Payload and, per state, the offsets of its elements.
@@ -107,10 +109,12 @@ struct OperatorStatePayload {
   std::string bytes;
   std::vector<std::vector<int64_t>> offsets;
 };
+// Flink's operator state payload (state spec §8.1): the operator backend proxy (version 6,
+// uncompressed), then every state's elements, each `i32 length` + bytes.
 OperatorStatePayload write_operator_state(const std::vector<ListStateData>& states);
 
-// Element byte ranges of each state entry of a handle (the element at offsets[i] ends where the
-// next begins, or where the next state's section begins, or at the end of the payload).
+// The elements of each state entry of a handle, from a payload in Flink's format or in the "CKOS"
+// format ckpt 0.1 wrote (its elements are framed the same way; the header differs).
 std::vector<ListStateData> read_operator_state(std::string_view payload,
                                                const std::vector<flink::OperatorStateEntry>& entries);
 

@@ -251,7 +251,6 @@ void SourceTask::trigger(const Barrier& b) {
   std::vector<ListStateData> states(1);
   states[0].name = std::string(kSplitsStateName);
   states[0].mode = flink::DistributionMode::kSplitDistribute;
-  states[0].element_serializer = "ckpt.SourceSplitSerializer";
   for (const Active& a : splits_) states[0].elements.push_back(serialize_split(a.reader->position()));
   flush();
   std::vector<CapturedChannel> captured;
@@ -447,7 +446,6 @@ void KeyedTask::snapshot_state(const Barrier& b) {
   std::vector<ListStateData> sink_state(1);
   sink_state[0].name = std::string(kCommittablesStateName);
   sink_state[0].mode = flink::DistributionMode::kSplitDistribute;
-  sink_state[0].element_serializer = "ckpt.CommittableSerializer";
   std::vector<Committable> closed;  // part files closed at this barrier: made durable asynchronously
   for (const auto& cm : sink_.prepare_commit(b.id)) {
     sink_state[0].elements.push_back(serialize_committable(cm));

@@ -60,6 +60,9 @@ void write_state_count(io::ByteWriter& w, size_t n) {
 }  // namespace
 
 SnapshotSpec long_serializer() { return simple(kBase + "LongSerializer$LongSerializerSnapshot"); }
+SnapshotSpec byte_array_serializer() {
+  return simple(kBase + "array.BytePrimitiveArraySerializer$BytePrimitiveArraySerializerSnapshot");
+}
 SnapshotSpec int_serializer() { return simple(kBase + "IntSerializer$IntSerializerSnapshot"); }
 SnapshotSpec string_serializer() { return simple(kBase + "StringSerializer$StringSerializerSnapshot"); }
 SnapshotSpec void_namespace_serializer() {

@@ -36,7 +36,9 @@ SnapshotSpec long_serializer();
 SnapshotSpec int_serializer();
 SnapshotSpec string_serializer();
 SnapshotSpec void_namespace_serializer();
-SnapshotSpec time_window_serializer();  // DataStream windows: org.apache.flink.streaming.api...
+SnapshotSpec time_window_serializer();
+SnapshotSpec byte_array_serializer();  // BytePrimitiveArraySerializer (byte[]: i32 length + bytes)  // DataStream
+                                       // windows: org.apache.flink.streaming.api...
 SnapshotSpec list_serializer(SnapshotSpec element);
 SnapshotSpec map_serializer(SnapshotSpec key, SnapshotSpec value);
 SnapshotSpec timer_serializer(SnapshotSpec key, SnapshotSpec ns);  // TimerSerializerSnapshot

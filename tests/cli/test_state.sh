@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# ckpt state and ckpt inspect --states end to end. On the bundled pipeline's snapshots, whose state
-# files are still in ckpt run's own formats (CKKS keyed, CKOS operator state): each payload named
-# on stderr, exit 1, and the usage errors. On the real fixtures (when present): the values Flink's
+# ckpt state and ckpt inspect --states end to end. On the bundled pipeline's snapshots: operator
+# state in Flink's format (the source's splits, byte[] elements), keyed state still in ckpt run's
+# own CKKS format (each payload named on stderr, exit 1), and the usage errors. On the real fixtures (when present): the values Flink's
 # migration ITCases wrote, --key against a filtered full dump (Flink's key-group hash), a heap
 # checkpoint and a canonical RocksDB savepoint of the same job giving the same entries, native
 # RocksDB savepoints (read through RocksDB) against canonical ones, Avro and
@@ -21,11 +21,15 @@ checks=$((checks + 1))
 expect_exit 1 -- "$CKPT" state "$chk"
 # The pipeline's operators by id and uid: counter, source.
 expect_err "ckpt state: operator 0da08f51eaa85fc298e176a139b3649a \(uid counter\) subtask 0: .*: byte 0: a keyed snapshot in ckpt run's own CKKS format"
-expect_err "operator e5a72f353fc1e6bbf3bd96a41384998c \(uid source\) subtask 0: <inline in _metadata>: byte 0: an operator snapshot .* CKOS format"
 checks=$((checks + 1))
-[ ! -s "$TMP/out" ] || fail "ckpt state printed entries of a format it does not decode"
+grep -q "CKOS" "$TMP/err" && fail "the source's operator state is not in Flink's format"
+# The source's splits: one SourceReaderState element (byte[], shown as base64) per split.
+expect_exit 0 -- "$CKPT" state "$chk" --uid source
+check_ge "the source's splits are listed" "$(grep -c '"state":"SourceReaderState","kind":"OPERATOR_LIST"' "$TMP/out")" 1
+checks=$((checks + 1))
+grep -q '"kind":"VALUE"' "$TMP/out" && fail "the source has no keyed state"
 expect_exit 1 -- "$CKPT" inspect --states "$chk"
-expect_out "no state"
+expect_out "SourceReaderState +OPERATOR_LIST"
 expect_err "CKKS format"
 expect_exit 1 -- "$CKPT" state "$chk" --uid nosuch
 expect_err "^ckpt state: no operator with uid nosuch"
@@ -35,6 +39,21 @@ expect_exit 2 -- "$CKPT" state "$chk" --uid counter --operator 0da08f51eaa85fc29
 expect_exit 2 -- "$CKPT" state "$TMP/nothing-here"
 expect_err "nothing-here"
 expect_exit 2 -- "$CKPT" inspect --states "$TMP/ck" --summary
+
+# A RocksDB checkpoint of the pipeline: its meta stream is Flink's keyed proxy, so the counts are
+# read through RocksDB and decoded (String key, VoidNamespace, Long); the heap timers (raw keyed
+# state) are still in the CKKS format and named.
+"$CKPT" run --generate 20000 --rate 20000 -p 1 --output "$TMP/rk-out" -D state.backend.type=rocksdb \
+  -D execution.checkpointing.interval=20ms -D "state.checkpoints.dir=$TMP/rk" --keep-checkpoints \
+  -D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION >"$TMP/run" 2>&1 ||
+  fail "the RocksDB pipeline failed: $(tail -3 "$TMP/run")"
+rchk=$(latest_checkpoint "$TMP/rk")
+expect_exit 1 -- "$CKPT" state "$rchk" --uid counter --state count
+check_ge "counts read from the RocksDB checkpoint" "$(grep -cE '"state":"count","kind":"VALUE","keyGroup":[0-9]+,"key":"[^"]+","namespace":null,"value":[0-9]+' "$TMP/out")" 1
+expect_err "raw keyed .*CKKS format|CKKS format"
+check_eq "problems besides the raw keyed timers" "$(grep -v 'note:' "$TMP/err" | grep -vc CKKS)" 0
+expect_exit 1 -- "$CKPT" inspect --states "$rchk" --uid counter
+expect_out "count +VALUE +String +VoidNamespace +Long"
 
 if have_fixtures; then
   F=$FIXTURES

@@ -13,6 +13,9 @@
 #include "pipeline/channel_state.h"
 #include "pipeline/state_backend.h"
 #include "pipeline/state_format.h"
+#include "state/backend_proxy.h"
+#include "state/proxy_writer.h"
+#include "state/type.h"
 
 using namespace ckpt;
 using namespace ckpt::pipeline;
@@ -127,6 +130,43 @@ TEST_CASE("pipeline state: operator list state elements are found by their offse
   CHECK(back[0].elements == states[0].elements);
   CHECK(back[1].elements == states[1].elements);
   CHECK(back[1].mode == flink::DistributionMode::kUnion);
+
+  // Flink's format: the operator backend proxy, read by the state spec's reader.
+  state::OperatorProxy proxy = state::read_operator_proxy(p.bytes);
+  CHECK(proxy.version == 6);
+  REQUIRE(proxy.states.size() == 2);
+  CHECK(proxy.states[0].name == "SourceReaderState");
+  CHECK(proxy.states[1].distribution() == "UNION");
+  CHECK(state::type_name(*proxy.states[0].serializer("VALUE_SERIALIZER")) == "Byte[]");
+  CHECK(p.offsets[0][0] == static_cast<int64_t>(proxy.length));
+
+  // The CKOS payloads ckpt 0.1 wrote still read: magic, version 1, per state utf name, mode, utf
+  // serializer; then the elements, framed as Flink frames byte[].
+  std::string old;
+  io::ByteWriter w(old);
+  w.bytes("CKOS");
+  w.i32(1);
+  w.i32(2);
+  for (const auto* n : {"SourceReaderState", "other"}) {
+    state::write_utf(w, n);
+    w.u8(0);
+    state::write_utf(w, "ckpt.SourceSplitSerializer");
+  }
+  std::vector<std::vector<int64_t>> old_offsets(2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    for (const auto& e : states[i].elements) {
+      old_offsets[i].push_back(static_cast<int64_t>(old.size()));
+      w.i32(static_cast<int32_t>(e.size()));
+      w.bytes(e);
+    }
+    entries[i].offsets = flink::I64Array(md.intern(be(old_offsets[i])));
+  }
+  auto legacy = read_operator_state(old, entries);
+  REQUIRE(legacy.size() == 2);
+  CHECK(legacy[0].elements == states[0].elements);
+  CHECK(legacy[1].elements == states[1].elements);
+  // Anything else is refused with the offset, not misread.
+  CHECK_THROWS_AS(read_operator_state("XXXXXXXXXXXX", entries), io::DecodeError);
 }
 
 TEST_CASE("pipeline state: channel state uses Flink's file layout (version 0, length-prefixed entries)") {
