@@ -19,7 +19,8 @@ struct ValueState {
 
 class HashMapBackend final : public KeyedStateBackend {
  public:
-  explicit HashMapBackend(flink::KeyGroupRange range) : range_(range) {}
+  HashMapBackend(flink::KeyGroupRange range, int32_t max_parallelism)
+      : range_(range), max_parallelism_(max_parallelism) {}
 
   flink::KeyGroupRange key_groups() const override { return range_; }
 
@@ -83,13 +84,13 @@ class HashMapBackend final : public KeyedStateBackend {
     return true;
   }
 
-  KeyedSnapshot snapshot(bool compress) const override {
+  KeyedSnapshot snapshot(bool compress, state::KeyedLayout layout) const override {
     std::vector<KeyedStateInfo> infos;
     for (const auto& s : states_) infos.push_back({s.name, KeyedStateKind::kValue, s.ns});
     if (has_timers_) infos.push_back({timer_name_, KeyedStateKind::kEventTimers, timer_ns_});
     TimerQueue::Grouped timers_by_kg = timers_.group_by_key_group(range_.start, range_.count);
 
-    KeyedSnapshotWriter w(std::move(infos), compress);
+    KeyedSnapshotWriter w(std::move(infos), compress, layout, max_parallelism_);
     // Reserving the exact-ish size avoids regrowing (copying) a buffer of hundreds of MB.
     std::size_t estimate = static_cast<std::size_t>(range_.count) * (4 + 6 * (states_.size() + 1));
     for (const auto& s : states_) {
@@ -127,14 +128,15 @@ class HashMapBackend final : public KeyedStateBackend {
     return out;
   }
 
-  void restore(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets) override {
+  void restore(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets,
+               bool canonical_handle) override {
     auto index = [&](std::string_view name) {
       for (std::size_t i = 0; i < states_.size(); ++i) {
         if (states_[i].name == name) return static_cast<int>(i);
       }
       return -1;
     };
-    restore_through(*this, payload, range, offsets, index,
+    restore_through(*this, payload, range, offsets, KeyedSnapshotFacts{max_parallelism_, canonical_handle}, index,
                     has_timers_ ? std::string_view(timer_name_) : std::string_view());
   }
 
@@ -167,6 +169,7 @@ class HashMapBackend final : public KeyedStateBackend {
   std::string key_;
   uint64_t key_hash_ = 0;
   int32_t kg_ = 0;
+  int32_t max_parallelism_;
   bool has_timers_ = false;
   std::string timer_name_;
   NamespaceKind timer_ns_ = NamespaceKind::kVoid;
@@ -175,8 +178,8 @@ class HashMapBackend final : public KeyedStateBackend {
 
 }  // namespace
 
-std::unique_ptr<KeyedStateBackend> make_hashmap_backend(flink::KeyGroupRange range) {
-  return std::make_unique<HashMapBackend>(range);
+std::unique_ptr<KeyedStateBackend> make_hashmap_backend(flink::KeyGroupRange range, int32_t max_parallelism) {
+  return std::make_unique<HashMapBackend>(range, max_parallelism);
 }
 
 }  // namespace ckpt::pipeline

@@ -222,6 +222,7 @@ void keyed_pieces(const flink::OperatorState* op, StreamBytes& bytes, flink::Key
       p.payload = bytes.get(kg->delegate);
       p.range = kg->range;
       p.offsets_be = std::string(kg->offsets.raw());
+      p.canonical_handle = h->tag == flink::keyed_tag::kSavepointKeyGroups;
       out.push_back(std::move(p));
     }
   }

@@ -97,7 +97,7 @@ class RocksDbBackend final : public KeyedStateBackend {
       : range_(range),
         options_(options),
         prefix_bytes_(flink::key_group_prefix_bytes(options.max_parallelism)),
-        heap_(make_hashmap_backend(range)),
+        heap_(make_hashmap_backend(range, options.max_parallelism)),
         uploads_(std::make_shared<Uploads>()) {
     std::mt19937_64 rng{std::random_device{}()};
     backend_id_ = flink::random_uuid(rng);
@@ -168,7 +168,7 @@ class RocksDbBackend final : public KeyedStateBackend {
   }
 
   // Canonical (key-grouped) snapshot: the values of every column family plus the heap timers.
-  KeyedSnapshot snapshot(bool compress) const override {
+  KeyedSnapshot snapshot(bool compress, state::KeyedLayout layout) const override {
     write_back_all();
     struct Item {
       std::string key;
@@ -193,15 +193,12 @@ class RocksDbBackend final : public KeyedStateBackend {
     for (const auto& s : states_) infos.push_back({s.name, KeyedStateKind::kValue, s.ns});
     if (has_timers_) {
       infos.push_back({timer_name_, KeyedStateKind::kEventTimers, timer_ns_});
-      KeyedSnapshot t = heap_->snapshot(false);
-      std::string offsets_be = encode_offsets(t.offsets);
-      read_keyed_snapshot(t.payload, t.range, flink::I64Array(offsets_be), range_,
-                          [&](const KeyedStateInfo&, const KeyedEntry& e) {
-                            items[static_cast<std::size_t>(e.key_group - range_.start)][states_.size()].push_back(
-                                {std::string(e.key), e.ns, e.value});
-                          });
+      std::vector<std::vector<Timer>> timers = timers_by_key_group();
+      for (std::size_t g = 0; g < groups; ++g) {
+        for (Timer& t : timers[g]) items[g][states_.size()].push_back({std::move(t.key), t.ns, t.timestamp});
+      }
     }
-    KeyedSnapshotWriter w(infos, compress);
+    KeyedSnapshotWriter w(infos, compress, layout, options_.max_parallelism);
     KeyedSnapshot out;
     out.range = range_;
     for (std::size_t g = 0; g < groups; ++g) {
@@ -221,10 +218,12 @@ class RocksDbBackend final : public KeyedStateBackend {
     return out;
   }
 
-  void restore(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets) override {
+  void restore(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets,
+               bool canonical_handle) override {
     std::string_view timers = has_timers_ ? std::string_view(timer_name_) : std::string_view();
     restore_through(
-        *this, payload, range, offsets, [this](std::string_view name) { return state_index(name); }, timers);
+        *this, payload, range, offsets, KeyedSnapshotFacts{options_.max_parallelism, canonical_handle},
+        [this](std::string_view name) { return state_index(name); }, timers);
   }
 
   using KeyedStateBackend::restore_native;
@@ -273,7 +272,7 @@ class RocksDbBackend final : public KeyedStateBackend {
     check(cp->CreateCheckpoint(local.string()), local, "create checkpoint");
 
     NativeSnapshot n;
-    n.timers = heap_->snapshot(compress);
+    n.timers = raw_timers();
     // The meta stream as Flink writes it (state spec §7.4): the keyed backend proxy naming each
     // column family's state with its serializers.
     std::vector<state::StateMetaSpec> metas;
@@ -324,6 +323,37 @@ class RocksDbBackend final : public KeyedStateBackend {
     std::string name;
     NamespaceKind ns = NamespaceKind::kVoid;
   };
+
+  // The heap timers by key group of the range (read off the heap backend's snapshot).
+  std::vector<std::vector<Timer>> timers_by_key_group() const {
+    std::vector<std::vector<Timer>> out(static_cast<std::size_t>(std::max(range_.count, 0)));
+    if (!has_timers_) return out;
+    KeyedSnapshot t = heap_->snapshot(false);
+    std::string offsets_be = encode_offsets(t.offsets);
+    read_keyed_snapshot(t.payload, t.range, flink::I64Array(offsets_be), range_,
+                        KeyedSnapshotFacts{options_.max_parallelism, false},
+                        [&](const KeyedStateInfo&, const KeyedEntry& e) {
+                          out[static_cast<std::size_t>(e.key_group - range_.start)].push_back(
+                              Timer{e.value, e.key_group, std::string(e.key), e.ns});
+                        });
+    return out;
+  }
+
+  // The heap timers as Flink writes them beside a RocksDB snapshot: raw keyed state (spec §8.4).
+  KeyedSnapshot raw_timers() const {
+    std::vector<std::vector<Timer>> timers = timers_by_key_group();
+    RawTimersWriter w(has_timers_ ? std::string_view(timer_name_) : std::string_view(), timer_ns_);
+    KeyedSnapshot out;
+    out.range = range_;
+    for (std::size_t g = 0; g < timers.size(); ++g) {
+      w.begin_key_group(range_.start + static_cast<int32_t>(g), static_cast<int32_t>(timers[g].size()));
+      for (const Timer& t : timers[g]) w.add_timer(t.timestamp, t.key, t.ns);
+      out.entries += static_cast<int64_t>(timers[g].size());
+    }
+    out.payload = w.finish();
+    out.offsets = w.offsets();
+    return out;
+  }
 
   static std::string encode_offsets(const std::vector<int64_t>& offsets) {
     std::string out;

@@ -24,28 +24,29 @@ void key_group_out_of_range(flink::KeyGroupRange range, int32_t key_group) {
 }
 
 void restore_through(KeyedStateBackend& b, std::string_view payload, flink::KeyGroupRange range,
-                     const flink::I64Array& offsets, const std::function<int(std::string_view)>& state_index,
-                     std::string_view timers) {
+                     const flink::I64Array& offsets, const KeyedSnapshotFacts& facts,
+                     const std::function<int(std::string_view)>& state_index, std::string_view timers) {
   const KeyedStateInfo* last = nullptr;  // the state of the previous entry and its index: states
   int last_index = -1;                   // come in runs, so names are looked up once per run
-  read_keyed_snapshot(payload, range, offsets, b.key_groups(), [&](const KeyedStateInfo& info, const KeyedEntry& e) {
-    b.set_current_key(e.key, e.key_group);
-    if (info.kind == KeyedStateKind::kEventTimers) {
-      if (timers.empty() || info.name != timers) {
-        throw io::DecodeError(0, fmt::format("snapshot has timers '{}' the operator does not declare", info.name));
-      }
-      b.register_event_timer(e.ns, e.value);
-      return;
-    }
-    if (&info != last) {
-      last = &info;
-      last_index = state_index(info.name);
-    }
-    int i = last_index;
-    if (i < 0)
-      throw io::DecodeError(0, fmt::format("snapshot has state '{}' the operator does not declare", info.name));
-    b.update(i, e.ns, e.value);
-  });
+  read_keyed_snapshot(
+      payload, range, offsets, b.key_groups(), facts, [&](const KeyedStateInfo& info, const KeyedEntry& e) {
+        b.set_current_key(e.key, e.key_group);
+        if (info.kind == KeyedStateKind::kEventTimers) {
+          if (timers.empty() || info.name != timers) {
+            throw io::DecodeError(0, fmt::format("snapshot has timers '{}' the operator does not declare", info.name));
+          }
+          b.register_event_timer(e.ns, e.value);
+          return;
+        }
+        if (&info != last) {
+          last = &info;
+          last_index = state_index(info.name);
+        }
+        int i = last_index;
+        if (i < 0)
+          throw io::DecodeError(0, fmt::format("snapshot has state '{}' the operator does not declare", info.name));
+        b.update(i, e.ns, e.value);
+      });
 }
 
 }  // namespace ckpt::pipeline

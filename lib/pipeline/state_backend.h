@@ -83,9 +83,13 @@ class KeyedStateBackend {
   // Removes the earliest timer with timestamp <= watermark into `out` and makes its key current.
   virtual bool poll_timer(int64_t watermark, Timer& out) = 0;
 
-  virtual KeyedSnapshot snapshot(bool compress) const = 0;
-  // Adds the entries of key groups inside key_groups() from one old subtask's snapshot.
-  virtual void restore(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets) = 0;
+  // Every entry, in Flink's heap layout (checkpoints, native savepoints) or canonical layout
+  // (canonical savepoints).
+  virtual KeyedSnapshot snapshot(bool compress, state::KeyedLayout layout = state::KeyedLayout::kHeap) const = 0;
+  // Adds the entries of key groups inside key_groups() from one old subtask's snapshot
+  // (`canonical_handle`: its keyed handle is tag 7).
+  virtual void restore(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets,
+                       bool canonical_handle = false) = 0;
 
   virtual int64_t num_entries() const = 0;
 
@@ -118,9 +122,10 @@ inline void require_key_group(flink::KeyGroupRange range, int32_t key_group) {
 // snapshot's timer state is `timers` (empty: the operator declares none). A state the operator
 // does not declare is an io::DecodeError.
 void restore_through(KeyedStateBackend& b, std::string_view payload, flink::KeyGroupRange range,
-                     const flink::I64Array& offsets, const std::function<int(std::string_view)>& state_index,
-                     std::string_view timers);
+                     const flink::I64Array& offsets, const KeyedSnapshotFacts& facts,
+                     const std::function<int(std::string_view)>& state_index, std::string_view timers);
 
-std::unique_ptr<KeyedStateBackend> make_hashmap_backend(flink::KeyGroupRange range);
+// `max_parallelism`: the operator's (the key-group prefix of canonical snapshots).
+std::unique_ptr<KeyedStateBackend> make_hashmap_backend(flink::KeyGroupRange range, int32_t max_parallelism = 128);
 
 }  // namespace ckpt::pipeline

@@ -7,7 +7,10 @@
 #include "io/byte_writer.h"
 #include "io/mutf8.h"
 #include "state/backend_proxy.h"
+#include "state/keyed_payload.h"
 #include "state/proxy_writer.h"
+#include "state/raw_timers.h"
+#include "state/snappy_framed.h"
 #include "state/type.h"
 #include "util/error.h"
 
@@ -137,58 +140,131 @@ Namespace read_namespace(io::ByteReader& r, NamespaceKind kind) {
 
 // --- keyed snapshots ----------------------------------------------------------------------------
 
-KeyedSnapshotWriter::KeyedSnapshotWriter(std::vector<KeyedStateInfo> states, bool compress)
-    : states_(std::move(states)), compress_(compress) {
-  io::ByteWriter w(out_);
-  w.i32(kKeyedMagic);
-  w.i32(kFormatVersion);
-  w.u8(compress_ ? 1 : 0);
-  w.i32(static_cast<int32_t>(states_.size()));
-  for (const auto& s : states_) {
-    write_utf(out_, s.name);
-    w.u8(static_cast<uint8_t>(s.kind));
-    write_utf(out_, "StringSerializer");
-    write_utf(out_, s.ns == NamespaceKind::kVoid ? "VoidNamespaceSerializer" : "TimeWindow$Serializer");
-    write_utf(out_, s.kind == KeyedStateKind::kValue ? "LongSerializer" : "");
+namespace {
+
+state::SnapshotSpec namespace_serializer(NamespaceKind kind) {
+  return kind == NamespaceKind::kVoid ? state::void_namespace_serializer() : state::time_window_serializer();
+}
+
+constexpr uint64_t kTimestampFlip = 0x8000000000000000ULL;  // TimerSerializer (spec §5.5)
+constexpr uint16_t kEndOfKeyGroup = 0xFFFF;                 // canonical layout (spec §7.2)
+constexpr char kMetaDataFollows = static_cast<char>(0x80);
+
+}  // namespace
+
+std::vector<state::StateMetaSpec> keyed_state_metas(const std::vector<KeyedStateInfo>& states) {
+  std::vector<state::StateMetaSpec> metas;
+  for (const auto& s : states) {
+    if (s.kind == KeyedStateKind::kValue) {
+      metas.push_back(state::keyed_state(s.name, "VALUE", state::long_serializer(), namespace_serializer(s.ns)));
+    } else {
+      metas.push_back(state::priority_queue_state(
+          s.name, state::timer_serializer(state::string_serializer(), namespace_serializer(s.ns))));
+    }
   }
+  return metas;
+}
+
+KeyedSnapshotWriter::KeyedSnapshotWriter(std::vector<KeyedStateInfo> states, bool compress, state::KeyedLayout layout,
+                                         int32_t max_parallelism)
+    : states_(std::move(states)),
+      compress_(compress),
+      layout_(layout),
+      prefix_bytes_(state::key_group_prefix_bytes(max_parallelism)) {
+  out_ = state::write_keyed_proxy(compress_, state::string_serializer(), keyed_state_metas(states_));
 }
 
 void KeyedSnapshotWriter::begin_key_group(int32_t kg) {
   if (open_) end_key_group();
-  offsets_.push_back(static_cast<int64_t>(out_.size()));
-  io::ByteWriter(out_).i32(kg);
-  body_.clear();
   open_ = true;
+  kg_ = kg;
   current_state_ = -1;
+  remaining_ = 0;
+  kg_has_data_ = false;
+  body_.clear();
+  if (layout_ == state::KeyedLayout::kHeap) {
+    offsets_.push_back(static_cast<int64_t>(out_.size()));
+    io::ByteWriter(out_).i32(kg);  // never compressed
+  }
+}
+
+void KeyedSnapshotWriter::end_state_block() {
+  // Heap layout: each state's block is its own Snappy stream when compressed.
+  if (compress_ && layout_ == state::KeyedLayout::kHeap && current_state_ >= 0) {
+    state::append_framed(out_, body_);
+    body_.clear();
+  }
 }
 
 void KeyedSnapshotWriter::add_state(int index, int32_t count) {
+  if (layout_ == state::KeyedLayout::kHeap) {
+    end_state_block();
+    current_state_ = index;
+    io::ByteWriter w(target());
+    w.u16(static_cast<uint16_t>(index));
+    w.i32(count);
+    return;
+  }
   current_state_ = index;
-  io::ByteWriter w(target());
-  w.u16(static_cast<uint16_t>(index));
-  w.i32(count);
+  remaining_ = count;
+  if (count == 0) return;  // a state without entries is absent from its key group
+  if (!kg_has_data_) {
+    kg_has_data_ = true;
+    offsets_start_ = static_cast<int64_t>(out_.size());
+  }
+  // The first state's id, or (after the previous run's flagged last record) the next state's.
+  io::ByteWriter(target()).u16(static_cast<uint16_t>(index));
+}
+
+void KeyedSnapshotWriter::canonical_record(std::string_view key_tail, std::string_view value) {
+  std::string& t = target();
+  io::ByteWriter w(t);
+  w.i32(static_cast<int32_t>(prefix_bytes_ + key_tail.size()));
+  std::size_t key_at = t.size();
+  if (prefix_bytes_ == 2) t += static_cast<char>((kg_ >> 8) & 0xFF);
+  t += static_cast<char>(kg_ & 0xFF);
+  t += key_tail;
+  if (--remaining_ == 0) t[key_at] = static_cast<char>(t[key_at] | kMetaDataFollows);  // last of its run
+  w.i32(static_cast<int32_t>(value.size()));
+  t += value;
 }
 
 void KeyedSnapshotWriter::add_value(std::string_view key, const Namespace& ns, int64_t value) {
-  std::string& t = target();
-  write_namespace(t, states_[static_cast<std::size_t>(current_state_)].ns, ns);
-  write_java_string(t, key);
-  io::ByteWriter(t).i64(value);
+  NamespaceKind nk = states_[static_cast<std::size_t>(current_state_)].ns;
+  if (layout_ == state::KeyedLayout::kHeap) {
+    std::string& t = target();
+    write_namespace(t, nk, ns);  // namespace first (spec §7.1)
+    write_java_string(t, key);
+    io::ByteWriter(t).i64(value);
+    return;
+  }
+  scratch_key_.clear();
+  write_java_string(scratch_key_, key);
+  write_namespace(scratch_key_, nk, ns);
+  scratch_value_.clear();
+  io::ByteWriter(scratch_value_).i64(value);
+  canonical_record(scratch_key_, scratch_value_);
 }
 
 void KeyedSnapshotWriter::add_timer(int64_t timestamp, std::string_view key, const Namespace& ns) {
-  std::string& t = target();
-  io::ByteWriter(t).i64(timestamp);
-  write_java_string(t, key);
-  write_namespace(t, states_[static_cast<std::size_t>(current_state_)].ns, ns);
+  NamespaceKind nk = states_[static_cast<std::size_t>(current_state_)].ns;
+  std::string& element = layout_ == state::KeyedLayout::kHeap ? target() : scratch_key_;
+  if (layout_ == state::KeyedLayout::kCanonical) scratch_key_.clear();
+  io::ByteWriter(element).i64(static_cast<int64_t>(static_cast<uint64_t>(timestamp) ^ kTimestampFlip));
+  write_java_string(element, key);
+  write_namespace(element, nk, ns);
+  if (layout_ == state::KeyedLayout::kCanonical) canonical_record(scratch_key_, {});  // the element is the key
 }
 
 void KeyedSnapshotWriter::end_key_group() {
-  if (compress_) {
-    std::string z = zstd_compress(body_);
-    io::ByteWriter w(out_);
-    w.i32(static_cast<int32_t>(z.size()));
-    w.bytes(z);
+  if (layout_ == state::KeyedLayout::kHeap) {
+    end_state_block();
+  } else {
+    if (kg_has_data_) {
+      io::ByteWriter(target()).u16(kEndOfKeyGroup);
+      if (compress_) state::append_framed(out_, body_);  // one stream per key group
+    }
+    offsets_.push_back(kg_has_data_ ? offsets_start_ : 0);  // 0: the key group has no data
   }
   open_ = false;
 }
@@ -198,9 +274,56 @@ std::string KeyedSnapshotWriter::finish() {
   return std::move(out_);
 }
 
-void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets,
-                         flink::KeyGroupRange want,
-                         const std::function<void(const KeyedStateInfo&, const KeyedEntry&)>& fn) {
+namespace {
+constexpr std::string_view kEventTimerPrefix = "_timer_state/event_";  // InternalTimeServiceManager
+constexpr uint32_t kTimerProxyMagic = 0xF1CD859F;                      // PostVersionedIOReadableWritable
+constexpr int32_t kTimerProxyVersion = 2;                              // InternalTimerServiceSerializationProxy
+}  // namespace
+
+RawTimersWriter::RawTimersWriter(std::string_view timer_state, NamespaceKind ns) : ns_(ns) {
+  if (!timer_state.empty()) {
+    service_ = timer_state.starts_with(kEventTimerPrefix) ? timer_state.substr(kEventTimerPrefix.size()) : timer_state;
+  }
+}
+
+void RawTimersWriter::begin_key_group(int32_t /*kg*/, int32_t timers) {
+  if (open_) end_key_group();
+  offsets_.push_back(static_cast<int64_t>(out_.size()));
+  io::ByteWriter w(out_);
+  w.i32(static_cast<int32_t>(kTimerProxyMagic));
+  w.i32(kTimerProxyVersion);
+  w.i32(service_.empty() ? 0 : 1);
+  if (service_.empty()) return;
+  state::write_utf(w, service_);
+  state::write_versioned_snapshot(w, state::string_serializer());
+  state::write_versioned_snapshot(w, namespace_serializer(ns_));
+  w.i32(timers);  // event-time timers; the processing-time count follows them
+  open_ = true;
+}
+
+void RawTimersWriter::add_timer(int64_t timestamp, std::string_view key, const Namespace& ns) {
+  write_java_string(out_, key);  // LegacyTimerSerializer: key, namespace, plain timestamp
+  write_namespace(out_, ns_, ns);
+  io::ByteWriter(out_).i64(timestamp);
+}
+
+void RawTimersWriter::end_key_group() {
+  io::ByteWriter(out_).i32(0);  // processing-time timers
+  open_ = false;
+}
+
+std::string RawTimersWriter::finish() {
+  if (open_) end_key_group();
+  return std::move(out_);
+}
+
+namespace {
+
+// The "CKKS" keyed snapshots ckpt 0.1 wrote: a header of its own, then the heap layout with plain
+// timer timestamps and zstd-compressed key groups.
+void read_ckks_snapshot(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets,
+                        flink::KeyGroupRange want,
+                        const std::function<void(const KeyedStateInfo&, const KeyedEntry&)>& fn) {
   io::ByteReader h(payload);
   if (h.i32("magic") != kKeyedMagic) io::ByteReader::fail(0, "not a ckpt keyed state snapshot (magic is not CKKS)");
   int32_t version = h.i32("version");
@@ -275,6 +398,132 @@ void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, c
       }
     }
   }
+}
+
+// What a state of a Flink keyed proxy is to the pipeline: a VALUE state of Longs or event-time
+// timers, with String keys and a VoidNamespace or TimeWindow namespace.
+KeyedStateInfo info_of(const state::StateMeta& m) {
+  KeyedStateInfo info;
+  info.name = m.name;
+  const state::Type* ns = nullptr;
+  if (m.backend == state::BackendStateType::kPriorityQueue) {
+    info.kind = KeyedStateKind::kEventTimers;
+    const state::Type* t = m.serializer("VALUE_SERIALIZER");
+    if (t != nullptr && t->kind == state::Kind::kTimer && t->children.size() == 2) ns = &t->children[1];
+  } else {
+    const state::Type* v = m.serializer("VALUE_SERIALIZER");
+    if (m.keyed_kind() != "VALUE" || v == nullptr || v->kind != state::Kind::kLong) {
+      io::ByteReader::fail(0, fmt::format("state '{}' is a {} state of {}, expected a VALUE state of Long", m.name,
+                                          m.keyed_kind(), v == nullptr ? "?" : state::type_name(*v)));
+    }
+    ns = m.serializer("NAMESPACE_SERIALIZER");
+  }
+  if (ns != nullptr && ns->kind == state::Kind::kVoidNamespace) {
+    info.ns = NamespaceKind::kVoid;
+  } else if (ns != nullptr && ns->kind == state::Kind::kTimeWindow) {
+    info.ns = NamespaceKind::kTimeWindow;
+  } else {
+    io::ByteReader::fail(0, fmt::format("state '{}' has namespace {}, expected VoidNamespace or TimeWindow", m.name,
+                                        ns == nullptr ? "?" : state::type_name(*ns)));
+  }
+  return info;
+}
+
+// Heap timers in raw keyed state (RawTimersWriter's format, and Flink's): event-time timers only.
+void read_raw_timers(const state::KeyedPayload& kp, flink::KeyGroupRange want,
+                     const std::function<void(const KeyedStateInfo&, const KeyedEntry&)>& fn) {
+  state::RawTimerVisitor v;
+  v.timer = [&](const state::RawTimer& t) {
+    if (t.key_group < want.start || t.key_group > want.end_inclusive()) return;
+    if (!t.event_time) {
+      io::ByteReader::fail(
+          t.key.offset, fmt::format("a processing-time timer of service '{}': the pipeline has none", t.service->name));
+    }
+    KeyedStateInfo info;
+    info.name = state::timer_state_name(t.service->name, true);
+    info.kind = KeyedStateKind::kEventTimers;
+    if (t.service->ns.kind == state::Kind::kVoidNamespace) {
+      info.ns = NamespaceKind::kVoid;
+    } else if (t.service->ns.kind == state::Kind::kTimeWindow) {
+      info.ns = NamespaceKind::kTimeWindow;
+    } else {
+      io::ByteReader::fail(t.ns.offset, fmt::format("timer service '{}' has namespace {}, expected VoidNamespace or "
+                                                    "TimeWindow",
+                                                    t.service->name, state::type_name(t.service->ns)));
+    }
+    io::ByteReader k(t.key.bytes, t.key.offset);
+    std::string key = read_java_string(k);
+    io::ByteReader n(t.ns.bytes, t.ns.offset);
+    KeyedEntry e;
+    e.key_group = t.key_group;
+    e.ns = read_namespace(n, info.ns);
+    e.value = t.timestamp;
+    e.key = key;
+    fn(info, e);
+  };
+  v.problem = [](const state::KeyedProblem& p) {
+    throw io::DecodeError(p.offset, fmt::format("key group {}: {}", p.key_group, p.message));
+  };
+  state::walk_raw_timers(kp, v);
+}
+
+}  // namespace
+
+void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets,
+                         flink::KeyGroupRange want, const KeyedSnapshotFacts& facts,
+                         const std::function<void(const KeyedStateInfo&, const KeyedEntry&)>& fn) {
+  if (payload.substr(0, 4) == "CKKS") return read_ckks_snapshot(payload, range, offsets, want, fn);
+  if (static_cast<int64_t>(offsets.size()) != std::max(range.count, 0)) {
+    io::ByteReader::fail(0, fmt::format("handle has {} offsets for {} key groups", offsets.size(), range.count));
+  }
+  state::KeyedPayload kp;
+  kp.bytes = payload;
+  kp.key_group_start = range.start;
+  for (std::size_t i = 0; i < offsets.size(); ++i) kp.offsets.push_back(offsets[i]);
+  kp.max_parallelism = facts.max_parallelism;
+  kp.canonical_handle = facts.canonical_handle;
+  if (io::ByteReader(payload).remaining() >= 4 &&
+      static_cast<uint32_t>(io::ByteReader(payload).i32("magic")) == kTimerProxyMagic) {
+    read_raw_timers(kp, want, fn);
+    return;
+  }
+  state::KeyedProxy proxy = state::read_keyed_proxy(payload);
+  if (proxy.key.kind != state::Kind::kString) {
+    io::ByteReader::fail(4, fmt::format("keys are {}, expected String", state::type_name(proxy.key)));
+  }
+  std::vector<KeyedStateInfo> infos;
+  for (const auto& m : proxy.states) infos.push_back(info_of(m));
+  auto whole = [](const state::Slice& s, const char* what, auto&& read) {
+    io::ByteReader r(s.bytes, s.offset);
+    auto v = read(r);
+    if (!r.at_end()) io::ByteReader::fail(r.offset(), fmt::format("{} bytes after the {}", r.remaining(), what));
+    return v;
+  };
+  state::KeyedVisitor v;
+  v.record = [&](const state::KeyedRecord& rec) {
+    if (rec.key_group < want.start || rec.key_group > want.end_inclusive()) return;
+    const KeyedStateInfo& info = infos[rec.state];
+    KeyedEntry e;
+    e.key_group = rec.key_group;
+    std::string key;
+    if (info.kind == KeyedStateKind::kEventTimers) {
+      io::ByteReader r(rec.value.bytes, rec.value.offset);  // the TimerSerializer element
+      e.value = static_cast<int64_t>(static_cast<uint64_t>(r.i64("timer timestamp")) ^ kTimestampFlip);
+      key = read_java_string(r);
+      e.ns = read_namespace(r, info.ns);
+      if (!r.at_end()) io::ByteReader::fail(r.offset(), fmt::format("{} bytes after a timer", r.remaining()));
+    } else {
+      key = whole(rec.key, "key", [](io::ByteReader& r) { return read_java_string(r); });
+      e.ns = whole(rec.ns, "namespace", [&](io::ByteReader& r) { return read_namespace(r, info.ns); });
+      e.value = whole(rec.value, "value", [](io::ByteReader& r) { return r.i64("value"); });
+    }
+    e.key = key;
+    fn(info, e);
+  };
+  v.problem = [](const state::KeyedProblem& p) {
+    throw io::DecodeError(p.offset, fmt::format("key group {}: {}", p.key_group, p.message));
+  };
+  state::walk_keyed_payload(kp, proxy, state::detect_keyed_layout(kp, proxy), v);
 }
 
 // --- operator list state -------------------------------------------------------------------------

@@ -20,6 +20,8 @@
 #include "flink/model.h"
 #include "io/byte_reader.h"
 #include "pipeline/events.h"
+#include "state/keyed_payload.h"
+#include "state/proxy_writer.h"
 
 namespace ckpt::pipeline {
 
@@ -59,13 +61,18 @@ struct KeyedEntry {
   int64_t value = 0;  // value states: the Long; timers: the timestamp
 };
 
-// Writes a keyed snapshot. The caller streams key groups in ascending order through
-// begin_key_group(kg) and, for each state of `states` in order, add_state(index, count) followed
-// by exactly `count` add_* calls. finish() returns the payload; offsets() has one entry per key
-// group begun (the position of its section).
+// Writes a keyed snapshot in Flink's format (state spec §7): the keyed backend serialization
+// proxy (version 6: String keys, each value state's namespace and Long values, timers as priority
+// queues of TimerSerializer elements), then the key groups in the heap layout (§7.1: checkpoints,
+// native savepoints) or the canonical layout (§7.2: canonical savepoints), Snappy-framed per
+// state block (heap) or per key group (canonical) when `compress`. The caller streams key groups
+// in ascending order through begin_key_group(kg) and, for each state of `states` in order,
+// add_state(index, count) followed by exactly `count` add_* calls. finish() returns the payload;
+// offsets() has one entry per key group begun (canonical: 0 for a key group without entries).
 class KeyedSnapshotWriter {
  public:
-  KeyedSnapshotWriter(std::vector<KeyedStateInfo> states, bool compress);
+  KeyedSnapshotWriter(std::vector<KeyedStateInfo> states, bool compress, state::KeyedLayout layout,
+                      int32_t max_parallelism);
   void reserve(std::size_t bytes) { out_.reserve(bytes); }  // a hint of the payload size
   void begin_key_group(int32_t kg);
   void add_state(int index, int32_t count);
@@ -75,22 +82,64 @@ class KeyedSnapshotWriter {
   const std::vector<int64_t>& offsets() const { return offsets_; }
 
  private:
+  void end_state_block();
   void end_key_group();
-  // Uncompressed sections are written in place; compressed ones are collected first.
+  void canonical_record(std::string_view key_tail, std::string_view value);
+  // Uncompressed blocks are written in place; compressed ones are collected first.
   std::string& target() { return compress_ ? body_ : out_; }
   std::vector<KeyedStateInfo> states_;
   bool compress_;
+  state::KeyedLayout layout_;
+  int prefix_bytes_;
   std::string out_;
-  std::string body_;  // the current key group's body
+  std::string body_;  // the current block (heap: state block; canonical: key group) when compressed
+  std::string scratch_key_, scratch_value_;
+  int32_t kg_ = 0;
   int current_state_ = -1;
+  int32_t remaining_ = 0;  // canonical: records left in the current state's run
+  bool kg_has_data_ = false;
+  int64_t offsets_start_ = 0;
   bool open_ = false;
   std::vector<int64_t> offsets_;
 };
 
+// Heap timers as Flink writes them into raw keyed state when the backend is RocksDB (state spec
+// §8.4, §8.5): for every key group, an InternalTimerServiceSerializationProxy (version 2) holding
+// the timer service named by `timer_state` ("_timer_state/event_<service>"; none when empty) with
+// its String keys, `ns` namespaces and event-time timers. begin_key_group(kg, n) is followed by n
+// add_timer calls; offsets() has one entry per key group.
+class RawTimersWriter {
+ public:
+  RawTimersWriter(std::string_view timer_state, NamespaceKind ns);
+  void begin_key_group(int32_t kg, int32_t timers);
+  void add_timer(int64_t timestamp, std::string_view key, const Namespace& ns);
+  std::string finish();
+  const std::vector<int64_t>& offsets() const { return offsets_; }
+
+ private:
+  void end_key_group();
+  std::string service_;  // empty: no timer service
+  NamespaceKind ns_;
+  std::string out_;
+  std::vector<int64_t> offsets_;
+  bool open_ = false;
+};
+
+// The state meta infos of `states` as write_keyed_proxy takes them.
+std::vector<state::StateMetaSpec> keyed_state_metas(const std::vector<KeyedStateInfo>& states);
+
+// What the `_metadata` says about a keyed payload beyond its range and offsets.
+struct KeyedSnapshotFacts {
+  int32_t max_parallelism = 128;  // the operator's: the key-group prefix of canonical records
+  bool canonical_handle = false;  // keyed handle tag 7 (the canonical layout)
+};
+
 // Reads the key groups of `want` (intersected with `range`) from a keyed snapshot whose handle
-// says `range` / `offsets`, calling `fn(state info, entry)` for every entry.
+// says `range` / `offsets`, calling `fn(state info, entry)` for every entry. Reads Flink's format
+// (either layout, compressed or not, through state/keyed_payload.h) and the "CKKS" format of
+// ckpt 0.1. Throws io::DecodeError (offset, what was expected) for anything else.
 void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets,
-                         flink::KeyGroupRange want,
+                         flink::KeyGroupRange want, const KeyedSnapshotFacts& facts,
                          const std::function<void(const KeyedStateInfo&, const KeyedEntry&)>& fn);
 
 // --- operator list state -------------------------------------------------------------------------

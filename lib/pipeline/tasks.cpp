@@ -42,7 +42,7 @@ KeyedResult persist_keyed(const SnapshotLocation& loc, KeyedSnapshot&& s, std::s
 // where its checkpoints keep local recovery copies (null: none).
 std::unique_ptr<KeyedStateBackend> make_backend(const TaskCommon& c, const TaskLocalStateStore* local) {
   flink::KeyGroupRange range = flink::range_of_subtask(c.max_parallelism, c.parallelism, c.subtask);
-  if (c.config->backend != BackendKind::kRocksDB) return make_hashmap_backend(range);
+  if (c.config->backend != BackendKind::kRocksDB) return make_hashmap_backend(range, c.max_parallelism);
   RocksBackendOptions o;
   o.local_dir = c.config->rocksdb_localdir;
   o.max_parallelism = c.max_parallelism;
@@ -72,7 +72,11 @@ KeyedParts take_keyed(KeyedStateBackend& backend, const Barrier& b, bool compres
   KeyedParts p;
   bool savepoint = b.kind == SnapshotKind::kSavepoint;
   if (!savepoint || b.native) p.native = backend.native_snapshot(b.id, compress, savepoint);
-  if (!p.native) p.grouped = backend.snapshot(compress);
+  // Canonical savepoints in the canonical layout (tag 7); checkpoints and native savepoints of the
+  // hashmap backend in the heap layout (tag 12).
+  bool canonical = savepoint && !b.native;
+  if (!p.native)
+    p.grouped = backend.snapshot(compress, canonical ? state::KeyedLayout::kCanonical : state::KeyedLayout::kHeap);
   return p;
 }
 
@@ -300,8 +304,10 @@ KeyedTask::KeyedTask(TaskCommon common, int32_t upstream_parallelism, std::strin
       capturing_(static_cast<std::size_t>(upstream_parallelism), false) {
   counter_backend_->restore_native(restore.counter_native);
   windows_backend_->restore_native(restore.windows_native);
-  for (const auto& p : restore.counter) counter_backend_->restore(*p.payload, p.range, flink::I64Array(p.offsets_be));
-  for (const auto& p : restore.windows) windows_backend_->restore(*p.payload, p.range, flink::I64Array(p.offsets_be));
+  for (const auto& p : restore.counter)
+    counter_backend_->restore(*p.payload, p.range, flink::I64Array(p.offsets_be), p.canonical_handle);
+  for (const auto& p : restore.windows)
+    windows_backend_->restore(*p.payload, p.range, flink::I64Array(p.offsets_be), p.canonical_handle);
   sink_.commit_restored(restore.committables);
   replay_ = std::move(restore.in_flight);
 }

@@ -98,7 +98,8 @@ struct KeyedRestore {
   struct Piece {
     std::shared_ptr<const std::string> payload;
     flink::KeyGroupRange range;
-    std::string offsets_be;  // the handle's key-group offsets, raw big-endian
+    std::string offsets_be;         // the handle's key-group offsets, raw big-endian
+    bool canonical_handle = false;  // keyed handle tag 7: the canonical layout
   };
   std::vector<Piece> counter, windows;
   std::vector<NativePiece> counter_native, windows_native;  // RocksDB native snapshots (restored first)

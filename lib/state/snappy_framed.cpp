@@ -74,4 +74,22 @@ std::string decompress_framed(std::string_view bytes, uint64_t base, ChunkBounda
   return out;
 }
 
+void append_framed(std::string& out, std::string_view data) {
+  static constexpr char kStreamIdentifier[] = {'\xff', 0x06, 0x00, 0x00, 's', 'N', 'a', 'P', 'p', 'Y'};
+  out.append(kStreamIdentifier, sizeof kStreamIdentifier);
+  std::string compressed;
+  for (std::size_t at = 0; at < data.size(); at += kMaxChunk) {
+    std::string_view block = data.substr(at, kMaxChunk);
+    snappy::Compress(block.data(), block.size(), &compressed);
+    bool stored = compressed.size() > block.size() * 85 / 100;  // xerial's MIN_COMPRESSION_RATIO
+    std::string_view body = stored ? block : std::string_view(compressed);
+    uint32_t len = static_cast<uint32_t>(body.size() + 4);
+    uint32_t crc = io::crc32c_mask(io::crc32c(block));
+    out += static_cast<char>(stored ? 0x01 : 0x00);
+    for (int i = 0; i < 3; ++i) out += static_cast<char>((len >> (8 * i)) & 0xFF);  // little-endian
+    for (int i = 0; i < 4; ++i) out += static_cast<char>((crc >> (8 * i)) & 0xFF);
+    out += body;
+  }
+}
+
 }  // namespace ckpt::state

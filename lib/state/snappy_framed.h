@@ -22,4 +22,10 @@ using ChunkBoundaries = std::vector<std::pair<uint64_t, uint64_t>>;
 
 std::string decompress_framed(std::string_view bytes, uint64_t base, ChunkBoundaries* boundaries = nullptr);
 
+// Appends `data` to `out` as one framed stream, as xerial's SnappyFramedOutputStream writes it
+// for Flink: the stream identifier, then a chunk per 64 KiB block, compressed (type 0) unless the
+// compressed block would exceed 85 % of its input (type 1, stored), each with the masked CRC32C
+// of its uncompressed bytes.
+void append_framed(std::string& out, std::string_view data);
+
 }  // namespace ckpt::state

@@ -14,7 +14,9 @@
 #include "pipeline/state_backend.h"
 #include "pipeline/state_format.h"
 #include "state/backend_proxy.h"
+#include "state/keyed_payload.h"
 #include "state/proxy_writer.h"
+#include "state/raw_timers.h"
 #include "state/type.h"
 
 using namespace ckpt;
@@ -47,11 +49,17 @@ TEST_CASE("pipeline state: StringSerializer bytes are Flink's StringValue encodi
   CHECK(astral[0] == 3);
 }
 
-TEST_CASE("pipeline state: hashmap snapshots restore across a rescale, with and without zstd") {
-  for (bool compress : {false, true}) {
+TEST_CASE(
+    "pipeline state: hashmap snapshots in both of Flink's layouts restore across a rescale, with and without Snappy") {
+  for (auto [compress, layout] :
+       {std::pair{false, state::KeyedLayout::kHeap}, std::pair{true, state::KeyedLayout::kHeap},
+        std::pair{false, state::KeyedLayout::kCanonical}, std::pair{true, state::KeyedLayout::kCanonical}}) {
+    CAPTURE(compress);
+    CAPTURE(static_cast<int>(layout));
+    const bool canonical = layout == state::KeyedLayout::kCanonical;
     const int32_t max_p = 128;
-    auto a = make_hashmap_backend(flink::range_of_subtask(max_p, 2, 0));
-    auto b = make_hashmap_backend(flink::range_of_subtask(max_p, 2, 1));
+    auto a = make_hashmap_backend(flink::range_of_subtask(max_p, 2, 0), max_p);
+    auto b = make_hashmap_backend(flink::range_of_subtask(max_p, 2, 1), max_p);
     for (auto* be_ : {a.get(), b.get()}) {
       be_->declare_value_state("count", NamespaceKind::kVoid);
       be_->declare_value_state("window-contents", NamespaceKind::kTimeWindow);
@@ -67,17 +75,36 @@ TEST_CASE("pipeline state: hashmap snapshots restore across a rescale, with and 
       be_.update(1, Namespace{0, 1000}, 7);
       be_.register_event_timer(Namespace{0, 1000}, 999);
     }
-    KeyedSnapshot sa = a->snapshot(compress), sb = b->snapshot(compress);
+    KeyedSnapshot sa = a->snapshot(compress, layout), sb = b->snapshot(compress, layout);
     CHECK(sa.offsets.size() == 64);
+    // Flink's format: the state spec's reader finds the proxy, the layout and every entry.
+    state::KeyedProxy proxy = state::read_keyed_proxy(sa.payload);
+    CHECK(proxy.version == 6);
+    CHECK(proxy.compressed == compress);
+    REQUIRE(proxy.states.size() == 3);
+    CHECK(proxy.states[2].name == "_timer_state/event_window-timers");
+    state::KeyedPayload kp;
+    kp.bytes = sa.payload;
+    kp.key_group_start = sa.range.start;
+    kp.offsets = sa.offsets;
+    kp.max_parallelism = max_p;
+    kp.canonical_handle = canonical;
+    CHECK(state::detect_keyed_layout(kp, proxy) == layout);
+    int64_t records = 0;
+    state::KeyedVisitor v;
+    v.record = [&](const state::KeyedRecord&) { ++records; };
+    v.problem = [](const state::KeyedProblem& e) { FAIL(e.message); };
+    state::walk_keyed_payload(kp, proxy, layout, v);
+    CHECK(records == sa.entries);
     // Restore into 3 subtasks and check every key landed exactly once.
     int64_t total = 0;
     for (int32_t i = 0; i < 3; ++i) {
-      auto n = make_hashmap_backend(flink::range_of_subtask(max_p, 3, i));
+      auto n = make_hashmap_backend(flink::range_of_subtask(max_p, 3, i), max_p);
       n->declare_value_state("count", NamespaceKind::kVoid);
       n->declare_value_state("window-contents", NamespaceKind::kTimeWindow);
       n->declare_timers("_timer_state/event_window-timers", NamespaceKind::kTimeWindow);
-      n->restore(sa.payload, sa.range, flink::I64Array(be(sa.offsets)));
-      n->restore(sb.payload, sb.range, flink::I64Array(be(sb.offsets)));
+      n->restore(sa.payload, sa.range, flink::I64Array(be(sa.offsets)), canonical);
+      n->restore(sb.payload, sb.range, flink::I64Array(be(sb.offsets)), canonical);
       total += n->num_entries();
       for (const auto& w : words) {
         int32_t kg = flink::key_group_for_hash(flink::java_hash_string(w), max_p);
@@ -93,6 +120,87 @@ TEST_CASE("pipeline state: hashmap snapshots restore across a rescale, with and 
     }
     CHECK(total == 3 * 500);
   }
+}
+
+TEST_CASE("pipeline state: the CKKS keyed snapshots of ckpt 0.1 still restore") {
+  // Header: magic, version 1, compression 0, 2 states (count: value, VoidNamespace; timers), then
+  // key group 3: count {("ab", 5)}, timers {(ts 42, "ab")}; plain timestamps.
+  std::string p;
+  io::ByteWriter w(p);
+  w.bytes("CKKS");
+  w.i32(1);
+  w.u8(0);
+  w.i32(2);
+  for (auto [name, kind, value] :
+       {std::tuple{"count", 0, "LongSerializer"}, std::tuple{"_timer_state/event_user-timers", 1, ""}}) {
+    state::write_utf(w, name);
+    w.u8(static_cast<uint8_t>(kind));
+    state::write_utf(w, "StringSerializer");
+    state::write_utf(w, "VoidNamespaceSerializer");
+    state::write_utf(w, value);
+  }
+  std::vector<int64_t> offsets{static_cast<int64_t>(p.size())};
+  w.i32(3);
+  w.u16(0);
+  w.i32(1);
+  w.u8(0);
+  write_java_string(p, "ab");
+  w.i64(5);
+  w.u16(1);
+  w.i32(1);
+  w.i64(42);
+  write_java_string(p, "ab");
+  w.u8(0);
+  auto b = make_hashmap_backend({3, 1});
+  b->declare_value_state("count", NamespaceKind::kVoid);
+  b->declare_timers("_timer_state/event_user-timers", NamespaceKind::kVoid);
+  b->restore(p, {3, 1}, flink::I64Array(be(offsets)));
+  b->set_current_key("ab", 3);
+  CHECK(b->value(0, Namespace{}) == 5);
+  Timer t;
+  REQUIRE(b->poll_timer(100, t));
+  CHECK(t.timestamp == 42);
+  CHECK(t.key == "ab");
+}
+
+TEST_CASE("pipeline state: RocksDB's heap timers are Flink's raw keyed timers") {
+  RawTimersWriter w("_timer_state/event_window-timers", NamespaceKind::kTimeWindow);
+  w.begin_key_group(7, 2);
+  w.add_timer(999, "a", Namespace{0, 1000});
+  w.add_timer(-5, "b", Namespace{-10, 0});
+  w.begin_key_group(8, 0);
+  std::string payload = w.finish();
+  REQUIRE(w.offsets().size() == 2);
+  state::KeyedPayload kp;
+  kp.bytes = payload;
+  kp.key_group_start = 7;
+  kp.offsets = w.offsets();
+  std::vector<std::string> seen;
+  state::RawTimerVisitor v;
+  v.service = [&](const state::TimerService& s, int32_t kg) {
+    CHECK(s.name == "window-timers");
+    CHECK(state::type_name(s.key) == "String");
+    CHECK(state::type_name(s.ns) == "TimeWindow");
+    seen.push_back("service " + std::to_string(kg));
+  };
+  v.timer = [&](const state::RawTimer& t) {
+    CHECK(t.event_time);
+    seen.push_back(std::to_string(t.key_group) + " " + std::to_string(t.timestamp));
+  };
+  v.problem = [](const state::KeyedProblem& e) { FAIL(e.message); };
+  state::walk_raw_timers(kp, v);
+  CHECK(seen == std::vector<std::string>{"service 7", "7 999", "7 -5", "service 8"});
+  // And the pipeline restores them.
+  auto b = make_hashmap_backend({7, 2});
+  b->declare_timers("_timer_state/event_window-timers", NamespaceKind::kTimeWindow);
+  b->restore(payload, {7, 2}, flink::I64Array(be(w.offsets())));
+  Timer t;
+  REQUIRE(b->poll_timer(1000, t));
+  CHECK(t.timestamp == -5);
+  CHECK(t.ns.start == -10);
+  REQUIRE(b->poll_timer(1000, t));
+  CHECK(t.timestamp == 999);
+  CHECK(t.key == "a");
 }
 
 TEST_CASE("pipeline state: a corrupt keyed payload is a DecodeError, not a crash") {
