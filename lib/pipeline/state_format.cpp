@@ -319,6 +319,20 @@ std::string RawTimersWriter::finish() {
 
 namespace {
 
+// ckpt 0.1's compressed key groups: one zstd frame with its content size.
+std::string zstd_decompress(std::string_view in, std::string_view what) {
+  unsigned long long size = ZSTD_getFrameContentSize(in.data(), in.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32)) {
+    throw io::DecodeError(0, fmt::format("{}: not a zstd frame with a known size", what));
+  }
+  std::string out(static_cast<std::size_t>(size), '\0');
+  std::size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
+  if (ZSTD_isError(n) || n != size) {
+    throw io::DecodeError(0, fmt::format("{}: zstd: {}", what, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame"));
+  }
+  return out;
+}
+
 // The "CKKS" keyed snapshots ckpt 0.1 wrote: a header of its own, then the heap layout with plain
 // timer timestamps and zstd-compressed key groups.
 void read_ckks_snapshot(std::string_view payload, flink::KeyGroupRange range, const flink::I64Array& offsets,
@@ -617,29 +631,6 @@ void deserialize_buffer(std::string_view bytes, std::vector<Record>& out, int32_
     rec.key_group = flink::key_group_for_hash(flink::java_hash_string(rec.word), max_parallelism);
     out.push_back(std::move(rec));
   }
-}
-
-// --- zstd --------------------------------------------------------------------------------------
-
-std::string zstd_compress(std::string_view in) {
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 1);
-  if (ZSTD_isError(n)) throw util::Error(util::ErrorKind::kInternal, std::string("zstd: ") + ZSTD_getErrorName(n));
-  out.resize(n);
-  return out;
-}
-
-std::string zstd_decompress(std::string_view in, std::string_view what) {
-  unsigned long long size = ZSTD_getFrameContentSize(in.data(), in.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32)) {
-    throw io::DecodeError(0, fmt::format("{}: not a zstd frame with a known size", what));
-  }
-  std::string out(static_cast<std::size_t>(size), '\0');
-  std::size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
-  if (ZSTD_isError(n) || n != size) {
-    throw io::DecodeError(0, fmt::format("{}: zstd: {}", what, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame"));
-  }
-  return out;
 }
 
 }  // namespace ckpt::pipeline

@@ -173,9 +173,4 @@ std::vector<ListStateData> read_operator_state(std::string_view payload,
 std::string serialize_buffer(std::span<const Record> records);
 void deserialize_buffer(std::string_view bytes, std::vector<Record>& out, int32_t max_parallelism);
 
-// --- small helpers ------------------------------------------------------------------------------
-
-std::string zstd_compress(std::string_view in);
-std::string zstd_decompress(std::string_view in, std::string_view what);
-
 }  // namespace ckpt::pipeline
