@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in one process each, every figure beside its baseline from the same run.
-# Usage: bash tests/bench/run.sh [SECTION...]
+# Usage: [CKPT_BENCH_PREVIOUS=BUILD_DIR] bash tests/bench/run.sh [SECTION...]
 #   sections: metadata, validate, convert, prune, pipeline, pipeline-rocksdb, rocksdb, state, compact, s3;
 #   default: all but pipeline-rocksdb (which pipeline includes) and s3 (needs s3rver: install-deps)
 set -euo pipefail
@@ -125,9 +125,18 @@ if [[ " $SECTIONS " == *" pipeline "* ]]; then
   # The bundled pipeline (P = 2, hashmap): records/s through the whole job with checkpointing off
   # and every 1 s, beside the generator alone; checkpoint duration, size and restore time at 1 M
   # and 10 M keys, beside a plain write+fsync of the same bytes.
+  # CKPT_BENCH_PREVIOUS=DIR (the release build directory of an earlier revision): its
+  # bench_pipeline runs too, alternating with this one twice, so both see the same machine.
   echo "== pipeline"
-  "$bin/tests/bench/bench_pipeline" "$work/pipeline" "${CKPT_BENCH_PIPELINE_RECORDS:-30000000}"
-  rm -rf "$work/pipeline"
+  rounds=1
+  [ -n "${CKPT_BENCH_PREVIOUS:-}" ] && rounds=2
+  for round in $(seq 1 $rounds); do
+    for b in "$bin" ${CKPT_BENCH_PREVIOUS:+"$CKPT_BENCH_PREVIOUS"}; do
+      [ $rounds -gt 1 ] && echo "-- round $round: $b"
+      "$b/tests/bench/bench_pipeline" "$work/pipeline" "${CKPT_BENCH_PIPELINE_RECORDS:-30000000}"
+      rm -rf "$work/pipeline"
+    done
+  done
 fi
 
 if [[ " $SECTIONS " == *" pipeline-rocksdb "* ]]; then
