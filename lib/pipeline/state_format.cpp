@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <zstd.h>
 
+#include <algorithm>
+
 #include "flink/key_groups.h"
 #include "io/byte_writer.h"
 #include "io/mutf8.h"
@@ -87,6 +89,9 @@ std::string read_java_string(io::ByteReader& r) {
   if (len == 0) io::ByteReader::fail(at, "null string where a key was expected");
   --len;
   r.check_fits(at, len, 1, "string length");
+  // ASCII (every unit below 0x80 and not 0): each unit is one varint byte, the byte itself.
+  std::string_view head = r.rest().substr(0, len);
+  if (std::all_of(head.begin(), head.end(), [](char c) { return c > 0; })) return std::string(r.bytes(len, "string"));
   std::string ascii;
   ascii.reserve(len);
   bool plain = true;
