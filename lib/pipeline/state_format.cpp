@@ -4,12 +4,14 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <map>
 
 #include "flink/key_groups.h"
 #include "io/byte_writer.h"
 #include "io/mutf8.h"
 #include "state/backend_proxy.h"
 #include "state/keyed_payload.h"
+#include "state/operator_payload.h"
 #include "state/proxy_writer.h"
 #include "state/raw_timers.h"
 #include "state/snappy_framed.h"
@@ -547,30 +549,59 @@ void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, c
 
 // --- operator list state -------------------------------------------------------------------------
 
-OperatorStatePayload write_operator_state(const std::vector<ListStateData>& states) {
+OperatorStatePayload write_operator_state(const std::vector<ListStateData>& states, bool compress) {
   std::vector<state::StateMetaSpec> metas;
   for (const auto& st : states) {
     const char* mode = st.mode == flink::DistributionMode::kUnion ? "UNION" : "SPLIT_DISTRIBUTE";
     metas.push_back(state::operator_list_state(st.name, mode, state::byte_array_serializer()));
   }
   OperatorStatePayload p;
-  p.bytes = state::write_operator_proxy(false, metas, {});
-  io::ByteWriter w(p.bytes);
+  p.bytes = state::write_operator_proxy(compress, metas, {});
+  if (compress) state::append_stream_identifier(p.bytes);
+  std::string element;
   for (const auto& st : states) {
     auto& offs = p.offsets.emplace_back();
     for (const auto& e : st.elements) {
       offs.push_back(static_cast<int64_t>(p.bytes.size()));
+      std::string& to = compress ? element : p.bytes;
+      element.clear();
+      io::ByteWriter w(to);
       w.i32(static_cast<int32_t>(e.size()));
       w.bytes(e);
+      if (compress) state::append_chunks(p.bytes, element);
     }
   }
   return p;
 }
 
+namespace {
+
+// The elements of each entry's byte[] state: `element_at(state, i)` gives element i's framed bytes
+// (`i32 length` + bytes, then possibly the next element's bytes: only the length says where it ends).
+template <typename ElementAt>
+std::vector<ListStateData> elements_of(const std::vector<flink::OperatorStateEntry>& entries, ElementAt&& element_at) {
+  std::vector<ListStateData> out;
+  for (const auto& e : entries) {
+    ListStateData s;
+    s.name = io::mutf8_to_utf8(e.name);
+    s.mode = static_cast<flink::DistributionMode>(e.mode);
+    for (std::size_t i = 0; i < e.offsets.size(); ++i) {
+      state::Slice framed = element_at(s.name, i, e.offsets[i]);
+      io::ByteReader r(framed.bytes, framed.offset);
+      int32_t len = r.count("element length", 1);
+      s.elements.emplace_back(r.bytes(static_cast<uint64_t>(len), "element"));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<ListStateData> read_operator_state(std::string_view payload,
                                                const std::vector<flink::OperatorStateEntry>& entries) {
-  io::ByteReader h(payload);
   if (payload.substr(0, 4) == "CKOS") {  // ckpt 0.1: i32 magic, i32 version 1, the states' names
+    io::ByteReader h(payload);
     h.i32("magic");
     int32_t version = h.i32("version");
     if (version != kFormatVersion)
@@ -581,33 +612,49 @@ std::vector<ListStateData> read_operator_state(std::string_view payload,
       h.u8("mode");
       read_utf(h, "element serializer");
     }
-  } else {
-    state::OperatorProxy proxy = state::read_operator_proxy(payload);
-    if (proxy.compressed) io::ByteReader::fail(4, "a compressed operator state payload, expected an uncompressed one");
-    for (const auto& m : proxy.states) {
-      const state::Type* t = m.serializer("VALUE_SERIALIZER");
-      if (t == nullptr || t->kind != state::Kind::kPrimitiveArray || t->children.empty() ||
-          t->children[0].kind != state::Kind::kByte) {
-        io::ByteReader::fail(0, fmt::format("operator state '{}' holds {}, expected byte[] elements", m.name,
-                                            t == nullptr ? std::string("no serializer") : state::type_name(*t)));
+    return elements_of(entries, [&](const std::string& name, std::size_t i, int64_t off) {
+      if (off < 0 || static_cast<uint64_t>(off) >= payload.size()) {
+        io::ByteReader::fail(0, fmt::format("state '{}' element {} offset {} is outside the {}-byte payload", name, i,
+                                            off, payload.size()));
       }
+      return state::Slice{payload.substr(static_cast<std::size_t>(off)), static_cast<uint64_t>(off)};
+    });
+  }
+  // Flink's format, through the state spec's reader (offsets, compression).
+  state::OperatorProxy proxy = state::read_operator_proxy(payload);
+  for (const auto& m : proxy.states) {
+    const state::Type* t = m.serializer("VALUE_SERIALIZER");
+    if (t == nullptr || t->kind != state::Kind::kPrimitiveArray || t->children.empty() ||
+        t->children[0].kind != state::Kind::kByte) {
+      io::ByteReader::fail(0, fmt::format("operator state '{}' holds {}, expected byte[] elements", m.name,
+                                          t == nullptr ? std::string("no serializer") : state::type_name(*t)));
     }
   }
+  std::vector<state::PartitionOffsets> parts;
+  for (const auto& e : entries) {
+    state::PartitionOffsets po;
+    po.name = io::mutf8_to_utf8(e.name);
+    for (std::size_t i = 0; i < e.offsets.size(); ++i) po.offsets.push_back(e.offsets[i]);
+    parts.push_back(std::move(po));
+  }
+  std::map<std::string, std::vector<std::string>, std::less<>> elements;  // by state, in order
+  state::OperatorVisitor v;
+  v.record = [&](const state::OperatorRecord& rec) {
+    io::ByteReader r(rec.element.bytes, rec.element.offset);
+    int32_t len = r.count("element length", 1);
+    elements[std::string(rec.name)].emplace_back(r.bytes(static_cast<uint64_t>(len), "element"));
+    if (!r.at_end()) io::ByteReader::fail(r.offset(), fmt::format("{} bytes after an element", r.remaining()));
+  };
+  v.problem = [](const state::OperatorProblem& p) {
+    throw io::DecodeError(p.offset, fmt::format("state '{}': {}", p.state, p.message));
+  };
+  state::walk_operator_payload(payload, 0, proxy, parts, v);
   std::vector<ListStateData> out;
   for (const auto& e : entries) {
     ListStateData s;
     s.name = io::mutf8_to_utf8(e.name);
     s.mode = static_cast<flink::DistributionMode>(e.mode);
-    for (std::size_t i = 0; i < e.offsets.size(); ++i) {
-      int64_t off = e.offsets[i];
-      if (off < 0 || static_cast<uint64_t>(off) >= payload.size()) {
-        io::ByteReader::fail(0, fmt::format("state '{}' element {} offset {} is outside the {}-byte payload", s.name, i,
-                                            off, payload.size()));
-      }
-      io::ByteReader r(payload.substr(static_cast<std::size_t>(off)), static_cast<uint64_t>(off));
-      int32_t len = r.count("element length", 1);
-      s.elements.emplace_back(r.bytes(static_cast<uint64_t>(len), "element"));
-    }
+    if (auto it = elements.find(s.name); it != elements.end()) s.elements = std::move(it->second);
     out.push_back(std::move(s));
   }
   return out;

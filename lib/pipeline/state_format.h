@@ -158,9 +158,10 @@ struct OperatorStatePayload {
   std::string bytes;
   std::vector<std::vector<int64_t>> offsets;
 };
-// Flink's operator state payload (state spec §8.1): the operator backend proxy (version 6,
-// uncompressed), then every state's elements, each `i32 length` + bytes.
-OperatorStatePayload write_operator_state(const std::vector<ListStateData>& states);
+// Flink's operator state payload (state spec §8.1): the operator backend proxy (version 6), then
+// every state's elements, each `i32 length` + bytes; with `compress`, one Snappy framed stream
+// after the proxy, flushed before each element so that every offset is a chunk boundary.
+OperatorStatePayload write_operator_state(const std::vector<ListStateData>& states, bool compress = false);
 
 // The elements of each state entry of a handle, from a payload in Flink's format or in the "CKOS"
 // format ckpt 0.1 wrote (its elements are framed the same way; the header differs).

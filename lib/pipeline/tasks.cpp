@@ -20,8 +20,8 @@ constexpr std::size_t kReadChunk = 256;
 constexpr int64_t kWatermarkEvery = 4096;
 
 OperatorListResult persist_list_state(const SnapshotLocation& loc, const std::vector<ListStateData>& states,
-                                      std::string_view what) {
-  OperatorStatePayload p = write_operator_state(states);
+                                      bool compress, std::string_view what) {
+  OperatorStatePayload p = write_operator_state(states, compress);
   OperatorListResult r;
   for (std::size_t i = 0; i < states.size(); ++i) {
     r.entries.push_back({states[i].name, states[i].mode, p.offsets[i]});
@@ -275,7 +275,8 @@ void SourceTask::trigger(const Barrier& b) {
   c_.executor->submit([c, b, states = std::move(states), captured = std::move(captured)] {
     acknowledge_or_decline(c, b.id, [&] {
       OperatorSubtaskResult r = subtask_result(kSourceUid, c.subtask);
-      r.operator_state = persist_list_state(*b.location, states, state_label(kSourceUid, c.subtask, "operator state"));
+      r.operator_state = persist_list_state(*b.location, states, c.config->snapshot_compression,
+                                            state_label(kSourceUid, c.subtask, "operator state"));
       r.channels = persist_channel_state(*b.location, captured, state_label(kSourceUid, c.subtask, "channel state"));
       return std::vector<OperatorSubtaskResult>{std::move(r)};
     });
@@ -470,8 +471,8 @@ void KeyedTask::snapshot_state(const Barrier& b) {
       persist_keyed_parts(*b.location, std::move(*windows_snap), wr,
                           state_label(kWindowsUid, c.subtask, "keyed state"));
       OperatorSubtaskResult sr = subtask_result(kSinkUid, c.subtask);
-      sr.operator_state =
-          persist_list_state(*b.location, sink_state, state_label(kSinkUid, c.subtask, "operator state"));
+      sr.operator_state = persist_list_state(*b.location, sink_state, c.config->snapshot_compression,
+                                             state_label(kSinkUid, c.subtask, "operator state"));
       std::vector<OperatorSubtaskResult> results;
       results.push_back(std::move(cr));
       results.push_back(std::move(wr));

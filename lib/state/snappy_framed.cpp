@@ -74,9 +74,12 @@ std::string decompress_framed(std::string_view bytes, uint64_t base, ChunkBounda
   return out;
 }
 
-void append_framed(std::string& out, std::string_view data) {
+void append_stream_identifier(std::string& out) {
   static constexpr char kStreamIdentifier[] = {'\xff', 0x06, 0x00, 0x00, 's', 'N', 'a', 'P', 'p', 'Y'};
   out.append(kStreamIdentifier, sizeof kStreamIdentifier);
+}
+
+void append_chunks(std::string& out, std::string_view data) {
   std::string compressed;
   for (std::size_t at = 0; at < data.size(); at += kMaxChunk) {
     std::string_view block = data.substr(at, kMaxChunk);
@@ -90,6 +93,11 @@ void append_framed(std::string& out, std::string_view data) {
     for (int i = 0; i < 4; ++i) out += static_cast<char>((crc >> (8 * i)) & 0xFF);
     out += body;
   }
+}
+
+void append_framed(std::string& out, std::string_view data) {
+  append_stream_identifier(out);
+  append_chunks(out, data);
 }
 
 }  // namespace ckpt::state

@@ -28,4 +28,10 @@ std::string decompress_framed(std::string_view bytes, uint64_t base, ChunkBounda
 // of its uncompressed bytes.
 void append_framed(std::string& out, std::string_view data);
 
+// The same in two steps, for a stream flushed at chosen points (Flink's operator state flushes it
+// before every element, so that each element starts a chunk): the stream identifier once, then
+// the chunks of each piece.
+void append_stream_identifier(std::string& out);
+void append_chunks(std::string& out, std::string_view data);
+
 }  // namespace ckpt::state

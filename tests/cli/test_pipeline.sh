@@ -248,6 +248,13 @@ expect_exit 0 -- "$CKPT" run "${JOB[@]}" -p 2 --output "$TMP/o10" -D execution.c
 from=$(latest_checkpoint "$TMP/ck10")
 oracle_roundtrip "$from/_metadata"
 expect_exit 0 -- "$CKPT" restore "$from" -p 3 --output "$TMP/o10b" -D "state.checkpoints.dir=$TMP/ck10b"
+# Flink's compression: Snappy framed streams (keyed and operator state), read by the state spec's
+# reader as any Flink snapshot's.
+checks=$((checks + 1))
+grep -lq "sNaPpY" "$from"/* 2>/dev/null || fail "no Snappy stream in the compressed checkpoint's files"
+expect_exit 0 -- "$CKPT" state "$from"
+check_eq "problems reading the compressed checkpoint" "$(grep -vc 'note:' "$TMP/err")" 0
+check_ge "entries of the compressed checkpoint" "$(wc -l < "$TMP/out")" 100
 
 # --- configuration -------------------------------------------------------------------------
 expect_exit 2 -- "$CKPT" run "${JOB[@]}" --output "$TMP/x" -D execution.checkpointing.interval=soon

@@ -275,6 +275,16 @@ TEST_CASE("pipeline state: operator list state elements are found by their offse
   CHECK(legacy[1].elements == states[1].elements);
   // Anything else is refused with the offset, not misread.
   CHECK_THROWS_AS(read_operator_state("XXXXXXXXXXXX", entries), io::DecodeError);
+
+  // Compressed (execution.checkpointing.snapshot-compression): the proxy says so, every offset is
+  // a chunk boundary of the one Snappy stream, and the elements read back.
+  OperatorStatePayload z = write_operator_state(states, true);
+  CHECK(state::read_operator_proxy(z.bytes).compressed);
+  for (std::size_t i = 0; i < 2; ++i) entries[i].offsets = flink::I64Array(md.intern(be(z.offsets[i])));
+  auto unz = read_operator_state(z.bytes, entries);
+  REQUIRE(unz.size() == 2);
+  CHECK(unz[0].elements == states[0].elements);
+  CHECK(unz[1].elements == states[1].elements);
 }
 
 TEST_CASE("pipeline state: channel state uses Flink's file layout (version 0, length-prefixed entries)") {
