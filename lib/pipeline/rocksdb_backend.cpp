@@ -255,7 +255,9 @@ class RocksDbBackend final : public KeyedStateBackend {
     uploads_->last_completed = -1;
   }
 
-  std::optional<NativeSnapshot> native_snapshot(int64_t checkpoint_id, bool compress, bool savepoint) override {
+  // `compress` does not apply: Flink compresses neither the files of a native snapshot nor the raw
+  // keyed state its heap timers are written to.
+  std::optional<NativeSnapshot> native_snapshot(int64_t checkpoint_id, bool /*compress*/, bool savepoint) override {
     // Synchronous part: the cached changes into the database, memtables to table files (no WAL),
     // then hard links of the live files, straight into the local recovery copy when there is one
     // (kept after persisting).

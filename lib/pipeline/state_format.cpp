@@ -43,13 +43,6 @@ uint32_t get_varint7(io::ByteReader& r, const char* what) {
   io::ByteReader::fail(at, fmt::format("{}: varint longer than 5 bytes", what));
 }
 
-void write_utf(std::string& out, std::string_view s) {
-  io::ByteWriter w(out);
-  std::string m = io::is_plain_ascii(s) ? std::string(s) : io::utf8_to_mutf8(s);
-  w.u16(static_cast<uint16_t>(m.size()));
-  w.bytes(m);
-}
-
 std::string read_utf(io::ByteReader& r, const char* what) {
   uint16_t n = r.u16(what);
   return io::mutf8_to_utf8(r.bytes(n, what));
