@@ -16,6 +16,15 @@ namespace ckpt::ops {
 
 namespace {
 
+StatePayload payload_of(StatePayload::Kind kind, std::size_t op, int32_t subtask, const flink::StreamHandle& stream) {
+  StatePayload p;
+  p.kind = kind;
+  p.operator_index = op;
+  p.subtask = subtask;
+  p.stream = &stream;
+  return p;
+}
+
 void add_keyed(const flink::KeyedHandle& h, std::size_t op, int32_t subtask, std::vector<StatePayload>& out) {
   switch (h.tag) {
     case flink::keyed_tag::kKeyGroups:
@@ -23,11 +32,7 @@ void add_keyed(const flink::KeyedHandle& h, std::size_t op, int32_t subtask, std
     case flink::keyed_tag::kKeyGroupsV2: {
       const auto& kg = std::get<flink::KeyGroupsHandle>(h.body);
       if (kg.delegate.is_null()) return;
-      StatePayload p;
-      p.kind = StatePayload::Kind::kKeyGroups;
-      p.operator_index = op;
-      p.subtask = subtask;
-      p.stream = &kg.delegate;
+      StatePayload p = payload_of(StatePayload::Kind::kKeyGroups, op, subtask, kg.delegate);
       p.key_groups = &kg;
       p.canonical_handle = h.tag == flink::keyed_tag::kSavepointKeyGroups;
       out.push_back(p);
@@ -37,11 +42,7 @@ void add_keyed(const flink::KeyedHandle& h, std::size_t op, int32_t subtask, std
     case flink::keyed_tag::kIncrementalV2: {
       const auto& inc = std::get<flink::IncrementalHandle>(h.body);
       if (inc.meta.is_null()) return;
-      StatePayload p;
-      p.kind = StatePayload::Kind::kRocksDb;
-      p.operator_index = op;
-      p.subtask = subtask;
-      p.stream = &inc.meta;
+      StatePayload p = payload_of(StatePayload::Kind::kRocksDb, op, subtask, inc.meta);
       p.incremental = &inc;
       out.push_back(p);
       return;
@@ -78,29 +79,15 @@ std::vector<StatePayload> state_payloads(const flink::Metadata& md, const Operat
     for (const flink::SubtaskState& s : op.subtasks) {
       add_keyed(s.managed_keyed, i, s.index, out);
       if (const auto* raw = std::get_if<flink::KeyGroupsHandle>(&s.raw_keyed.body); raw && !raw->delegate.is_null()) {
-        StatePayload p;
-        p.kind = StatePayload::Kind::kRawKeyed;
-        p.operator_index = i;
-        p.subtask = s.index;
-        p.stream = &raw->delegate;
+        StatePayload p = payload_of(StatePayload::Kind::kRawKeyed, i, s.index, raw->delegate);
         p.key_groups = raw;
         out.push_back(p);
       }
       for (const flink::StreamHandle& h : s.legacy_operator_states) {
-        if (h.is_null()) continue;
-        StatePayload p;
-        p.kind = StatePayload::Kind::kLegacy;
-        p.operator_index = i;
-        p.subtask = s.index;
-        p.stream = &h;
-        out.push_back(p);
+        if (!h.is_null()) out.push_back(payload_of(StatePayload::Kind::kLegacy, i, s.index, h));
       }
       if (!s.managed_operator.is_null() && !s.managed_operator.delegate.is_null()) {
-        StatePayload p;
-        p.kind = StatePayload::Kind::kOperator;
-        p.operator_index = i;
-        p.subtask = s.index;
-        p.stream = &s.managed_operator.delegate;
+        StatePayload p = payload_of(StatePayload::Kind::kOperator, i, s.index, s.managed_operator.delegate);
         p.operator_handle = &s.managed_operator;
         out.push_back(p);
       }
