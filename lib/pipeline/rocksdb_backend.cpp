@@ -25,7 +25,6 @@
 #include "pipeline/write_back_cache.h"
 #include "rocks/flink_options.h"
 #include "rocks/place_db.h"
-#include "state/proxy_writer.h"
 #include "util/error.h"
 
 namespace ckpt::pipeline {
@@ -277,13 +276,9 @@ class RocksDbBackend final : public KeyedStateBackend {
     n.timers = raw_timers();
     // The meta stream as Flink writes it (state spec §7.4): the keyed backend proxy naming each
     // column family's state with its serializers.
-    std::vector<state::StateMetaSpec> metas;
-    for (const auto& s : states_) {
-      metas.push_back(state::keyed_state(
-          s.name, "VALUE", state::long_serializer(),
-          s.ns == NamespaceKind::kTimeWindow ? state::time_window_serializer() : state::void_namespace_serializer()));
-    }
-    std::string meta = state::write_keyed_proxy(false, state::string_serializer(), metas);
+    std::vector<KeyedStateInfo> infos;
+    for (const auto& s : states_) infos.push_back({s.name, KeyedStateKind::kValue, s.ns});
+    std::string meta = keyed_proxy_of(infos, false);
     // Reuse only when the last completed checkpoint is also the last one this backend took: then
     // its files stay retained until this checkpoint completes (only a later checkpoint can
     // subsume it). Otherwise (a checkpoint failed, or its completion has not been notified yet

@@ -152,7 +152,7 @@ constexpr char kMetaDataFollows = static_cast<char>(0x80);
 
 }  // namespace
 
-std::vector<state::StateMetaSpec> keyed_state_metas(const std::vector<KeyedStateInfo>& states) {
+std::string keyed_proxy_of(const std::vector<KeyedStateInfo>& states, bool compressed) {
   std::vector<state::StateMetaSpec> metas;
   for (const auto& s : states) {
     if (s.kind == KeyedStateKind::kValue) {
@@ -162,7 +162,7 @@ std::vector<state::StateMetaSpec> keyed_state_metas(const std::vector<KeyedState
           s.name, state::timer_serializer(state::string_serializer(), namespace_serializer(s.ns))));
     }
   }
-  return metas;
+  return state::write_keyed_proxy(compressed, state::string_serializer(), metas);
 }
 
 KeyedSnapshotWriter::KeyedSnapshotWriter(std::vector<KeyedStateInfo> states, bool compress, state::KeyedLayout layout,
@@ -171,7 +171,7 @@ KeyedSnapshotWriter::KeyedSnapshotWriter(std::vector<KeyedStateInfo> states, boo
       compress_(compress),
       layout_(layout),
       prefix_bytes_(state::key_group_prefix_bytes(max_parallelism)) {
-  out_ = state::write_keyed_proxy(compress_, state::string_serializer(), keyed_state_metas(states_));
+  out_ = keyed_proxy_of(states_, compress_);
 }
 
 void KeyedSnapshotWriter::begin_key_group(int32_t kg) {
@@ -275,14 +275,14 @@ std::string KeyedSnapshotWriter::finish() {
 }
 
 namespace {
-constexpr std::string_view kEventTimerPrefix = "_timer_state/event_";  // InternalTimeServiceManager
-constexpr uint32_t kTimerProxyMagic = 0xF1CD859F;                      // PostVersionedIOReadableWritable
-constexpr int32_t kTimerProxyVersion = 2;                              // InternalTimerServiceSerializationProxy
+constexpr int32_t kTimerProxyVersion = 2;  // InternalTimerServiceSerializationProxy
 }  // namespace
 
 RawTimersWriter::RawTimersWriter(std::string_view timer_state, NamespaceKind ns) : ns_(ns) {
   if (!timer_state.empty()) {
-    service_ = timer_state.starts_with(kEventTimerPrefix) ? timer_state.substr(kEventTimerPrefix.size()) : timer_state;
+    service_ = timer_state.starts_with(state::kEventTimerStatePrefix)
+                   ? timer_state.substr(state::kEventTimerStatePrefix.size())
+                   : timer_state;
   }
 }
 
@@ -290,7 +290,7 @@ void RawTimersWriter::begin_key_group(int32_t /*kg*/, int32_t timers) {
   if (open_) end_key_group();
   offsets_.push_back(static_cast<int64_t>(out_.size()));
   io::ByteWriter w(out_);
-  w.i32(static_cast<int32_t>(kTimerProxyMagic));
+  w.i32(static_cast<int32_t>(state::kTimerProxyMagic));
   w.i32(kTimerProxyVersion);
   w.i32(service_.empty() ? 0 : 1);
   if (service_.empty()) return;
@@ -414,6 +414,15 @@ void read_ckks_snapshot(std::string_view payload, flink::KeyGroupRange range, co
   }
 }
 
+// The pipeline's namespace for a namespace serializer's type (`what` names its state or timer
+// service in the error, at byte `at`).
+NamespaceKind namespace_kind_of(const state::Type* ns, const std::string& what, uint64_t at) {
+  if (ns != nullptr && ns->kind == state::Kind::kVoidNamespace) return NamespaceKind::kVoid;
+  if (ns != nullptr && ns->kind == state::Kind::kTimeWindow) return NamespaceKind::kTimeWindow;
+  io::ByteReader::fail(at, fmt::format("{} has namespace {}, expected VoidNamespace or TimeWindow", what,
+                                       ns == nullptr ? "?" : state::type_name(*ns)));
+}
+
 // What a state of a Flink keyed proxy is to the pipeline: a VALUE state of Longs or event-time
 // timers, with String keys and a VoidNamespace or TimeWindow namespace.
 KeyedStateInfo info_of(const state::StateMeta& m) {
@@ -432,14 +441,7 @@ KeyedStateInfo info_of(const state::StateMeta& m) {
     }
     ns = m.serializer("NAMESPACE_SERIALIZER");
   }
-  if (ns != nullptr && ns->kind == state::Kind::kVoidNamespace) {
-    info.ns = NamespaceKind::kVoid;
-  } else if (ns != nullptr && ns->kind == state::Kind::kTimeWindow) {
-    info.ns = NamespaceKind::kTimeWindow;
-  } else {
-    io::ByteReader::fail(0, fmt::format("state '{}' has namespace {}, expected VoidNamespace or TimeWindow", m.name,
-                                        ns == nullptr ? "?" : state::type_name(*ns)));
-  }
+  info.ns = namespace_kind_of(ns, fmt::format("state '{}'", m.name), 0);
   return info;
 }
 
@@ -456,15 +458,7 @@ void read_raw_timers(const state::KeyedPayload& kp, flink::KeyGroupRange want,
     KeyedStateInfo info;
     info.name = state::timer_state_name(t.service->name, true);
     info.kind = KeyedStateKind::kEventTimers;
-    if (t.service->ns.kind == state::Kind::kVoidNamespace) {
-      info.ns = NamespaceKind::kVoid;
-    } else if (t.service->ns.kind == state::Kind::kTimeWindow) {
-      info.ns = NamespaceKind::kTimeWindow;
-    } else {
-      io::ByteReader::fail(t.ns.offset, fmt::format("timer service '{}' has namespace {}, expected VoidNamespace or "
-                                                    "TimeWindow",
-                                                    t.service->name, state::type_name(t.service->ns)));
-    }
+    info.ns = namespace_kind_of(&t.service->ns, fmt::format("timer service '{}'", t.service->name), t.ns.offset);
     io::ByteReader k(t.key.bytes, t.key.offset);
     std::string key = read_java_string(k);
     io::ByteReader n(t.ns.bytes, t.ns.offset);
@@ -496,8 +490,7 @@ void read_keyed_snapshot(std::string_view payload, flink::KeyGroupRange range, c
   for (std::size_t i = 0; i < offsets.size(); ++i) kp.offsets.push_back(offsets[i]);
   kp.max_parallelism = facts.max_parallelism;
   kp.canonical_handle = facts.canonical_handle;
-  if (io::ByteReader(payload).remaining() >= 4 &&
-      static_cast<uint32_t>(io::ByteReader(payload).i32("magic")) == kTimerProxyMagic) {
+  if (state::starts_with_timer_proxy_magic(payload)) {
     read_raw_timers(kp, want, fn);
     return;
   }
@@ -569,30 +562,17 @@ OperatorStatePayload write_operator_state(const std::vector<ListStateData>& stat
 
 namespace {
 
-// The elements of each entry's byte[] state: `element_at(state, i)` gives element i's framed bytes
-// (`i32 length` + bytes, then possibly the next element's bytes: only the length says where it ends).
-template <typename ElementAt>
-std::vector<ListStateData> elements_of(const std::vector<flink::OperatorStateEntry>& entries, ElementAt&& element_at) {
-  std::vector<ListStateData> out;
-  for (const auto& e : entries) {
-    ListStateData s;
-    s.name = io::mutf8_to_utf8(e.name);
-    s.mode = static_cast<flink::DistributionMode>(e.mode);
-    for (std::size_t i = 0; i < e.offsets.size(); ++i) {
-      state::Slice framed = element_at(s.name, i, e.offsets[i]);
-      io::ByteReader r(framed.bytes, framed.offset);
-      int32_t len = r.count("element length", 1);
-      s.elements.emplace_back(r.bytes(static_cast<uint64_t>(len), "element"));
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
+// One byte[] element as BytePrimitiveArraySerializer writes it: `i32 length` + bytes.
+std::string read_byte_array(io::ByteReader& r) {
+  int32_t len = r.count("element length", 1);
+  return std::string(r.bytes(static_cast<uint64_t>(len), "element"));
 }
 
 }  // namespace
 
 std::vector<ListStateData> read_operator_state(std::string_view payload,
                                                const std::vector<flink::OperatorStateEntry>& entries) {
+  std::map<std::string, std::vector<std::string>, std::less<>> elements;  // by state, in order
   if (payload.substr(0, 4) == "CKOS") {  // ckpt 0.1: i32 magic, i32 version 1, the states' names
     io::ByteReader h(payload);
     h.i32("magic");
@@ -605,43 +585,47 @@ std::vector<ListStateData> read_operator_state(std::string_view payload,
       h.u8("mode");
       read_utf(h, "element serializer");
     }
-    return elements_of(entries, [&](const std::string& name, std::size_t i, int64_t off) {
-      if (off < 0 || static_cast<uint64_t>(off) >= payload.size()) {
-        io::ByteReader::fail(0, fmt::format("state '{}' element {} offset {} is outside the {}-byte payload", name, i,
-                                            off, payload.size()));
+    for (const auto& e : entries) {
+      std::string name = io::mutf8_to_utf8(e.name);
+      for (std::size_t i = 0; i < e.offsets.size(); ++i) {
+        int64_t off = e.offsets[i];
+        if (off < 0 || static_cast<uint64_t>(off) >= payload.size()) {
+          io::ByteReader::fail(0, fmt::format("state '{}' element {} offset {} is outside the {}-byte payload", name, i,
+                                              off, payload.size()));
+        }
+        io::ByteReader r(payload.substr(static_cast<std::size_t>(off)), static_cast<uint64_t>(off));
+        elements[name].push_back(read_byte_array(r));
       }
-      return state::Slice{payload.substr(static_cast<std::size_t>(off)), static_cast<uint64_t>(off)};
-    });
-  }
-  // Flink's format, through the state spec's reader (offsets, compression).
-  state::OperatorProxy proxy = state::read_operator_proxy(payload);
-  for (const auto& m : proxy.states) {
-    const state::Type* t = m.serializer("VALUE_SERIALIZER");
-    if (t == nullptr || t->kind != state::Kind::kPrimitiveArray || t->children.empty() ||
-        t->children[0].kind != state::Kind::kByte) {
-      io::ByteReader::fail(0, fmt::format("operator state '{}' holds {}, expected byte[] elements", m.name,
-                                          t == nullptr ? std::string("no serializer") : state::type_name(*t)));
     }
+  } else {
+    // Flink's format, through the state spec's reader (offsets, compression).
+    state::OperatorProxy proxy = state::read_operator_proxy(payload);
+    for (const auto& m : proxy.states) {
+      const state::Type* t = m.serializer("VALUE_SERIALIZER");
+      if (t == nullptr || t->kind != state::Kind::kPrimitiveArray || t->children.empty() ||
+          t->children[0].kind != state::Kind::kByte) {
+        io::ByteReader::fail(0, fmt::format("operator state '{}' holds {}, expected byte[] elements", m.name,
+                                            t == nullptr ? std::string("no serializer") : state::type_name(*t)));
+      }
+    }
+    std::vector<state::PartitionOffsets> parts;
+    for (const auto& e : entries) {
+      state::PartitionOffsets po;
+      po.name = io::mutf8_to_utf8(e.name);
+      for (std::size_t i = 0; i < e.offsets.size(); ++i) po.offsets.push_back(e.offsets[i]);
+      parts.push_back(std::move(po));
+    }
+    state::OperatorVisitor v;
+    v.record = [&](const state::OperatorRecord& rec) {
+      io::ByteReader r(rec.element.bytes, rec.element.offset);
+      elements[std::string(rec.name)].push_back(read_byte_array(r));
+      if (!r.at_end()) io::ByteReader::fail(r.offset(), fmt::format("{} bytes after an element", r.remaining()));
+    };
+    v.problem = [](const state::OperatorProblem& p) {
+      throw io::DecodeError(p.offset, fmt::format("state '{}': {}", p.state, p.message));
+    };
+    state::walk_operator_payload(payload, 0, proxy, parts, v);
   }
-  std::vector<state::PartitionOffsets> parts;
-  for (const auto& e : entries) {
-    state::PartitionOffsets po;
-    po.name = io::mutf8_to_utf8(e.name);
-    for (std::size_t i = 0; i < e.offsets.size(); ++i) po.offsets.push_back(e.offsets[i]);
-    parts.push_back(std::move(po));
-  }
-  std::map<std::string, std::vector<std::string>, std::less<>> elements;  // by state, in order
-  state::OperatorVisitor v;
-  v.record = [&](const state::OperatorRecord& rec) {
-    io::ByteReader r(rec.element.bytes, rec.element.offset);
-    int32_t len = r.count("element length", 1);
-    elements[std::string(rec.name)].emplace_back(r.bytes(static_cast<uint64_t>(len), "element"));
-    if (!r.at_end()) io::ByteReader::fail(r.offset(), fmt::format("{} bytes after an element", r.remaining()));
-  };
-  v.problem = [](const state::OperatorProblem& p) {
-    throw io::DecodeError(p.offset, fmt::format("state '{}': {}", p.state, p.message));
-  };
-  state::walk_operator_payload(payload, 0, proxy, parts, v);
   std::vector<ListStateData> out;
   for (const auto& e : entries) {
     ListStateData s;

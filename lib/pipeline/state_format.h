@@ -21,7 +21,6 @@
 #include "io/byte_reader.h"
 #include "pipeline/events.h"
 #include "state/keyed_payload.h"
-#include "state/proxy_writer.h"
 
 namespace ckpt::pipeline {
 
@@ -125,8 +124,9 @@ class RawTimersWriter {
   bool open_ = false;
 };
 
-// The state meta infos of `states` as write_keyed_proxy takes them.
-std::vector<state::StateMetaSpec> keyed_state_metas(const std::vector<KeyedStateInfo>& states);
+// The keyed backend serialization proxy of `states` (String keys): the head of every keyed
+// snapshot and RocksDB's meta stream. `compressed`: the key groups after it are Snappy-framed.
+std::string keyed_proxy_of(const std::vector<KeyedStateInfo>& states, bool compressed);
 
 // What the `_metadata` says about a keyed payload beyond its range and offsets.
 struct KeyedSnapshotFacts {

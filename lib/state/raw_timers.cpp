@@ -14,16 +14,11 @@ namespace ckpt::state {
 
 namespace {
 
-constexpr uint32_t kVersionedMagic = 0xF1CD859F;  // PostVersionedIOReadableWritable
-constexpr std::size_t kMinService = 2 + 8;        // empty name, two empty timer lists (+ serializers)
-constexpr std::size_t kMinTimer = 8;              // the timestamp (key and namespace may be empty)
+constexpr std::size_t kMinService = 2 + 8;  // empty name, two empty timer lists (+ serializers)
+constexpr std::size_t kMinTimer = 8;        // the timestamp (key and namespace may be empty)
 
 int32_t read_proxy_version(io::ByteReader& r) {
-  if (r.remaining() < 4) return 0;
-  std::string_view head = r.rest().substr(0, 4);
-  uint32_t magic = 0;
-  for (char c : head) magic = (magic << 8) | static_cast<unsigned char>(c);
-  if (magic != kVersionedMagic) return 0;  // version 0 wrote no header
+  if (!starts_with_timer_proxy_magic(r.rest())) return 0;  // version 0 wrote no header
   r.bytes(4, "timer proxy magic");
   uint64_t at = r.offset();
   int32_t version = r.i32("timer proxy version");
@@ -94,8 +89,12 @@ void read_key_group(io::ByteReader& r, int32_t key_group, const RawTimerVisitor&
 
 }  // namespace
 
+bool starts_with_timer_proxy_magic(std::string_view bytes) {
+  return bytes.size() >= 4 && static_cast<uint32_t>(io::ByteReader(bytes).i32("timer proxy magic")) == kTimerProxyMagic;
+}
+
 std::string timer_state_name(const std::string& service, bool event_time) {
-  return (event_time ? "_timer_state/event_" : "_timer_state/processing_") + service;
+  return std::string(event_time ? kEventTimerStatePrefix : kProcessingTimerStatePrefix) + service;
 }
 
 void walk_raw_timers(const KeyedPayload& p, const RawTimerVisitor& v) {

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "state/keyed_payload.h"
 #include "state/type.h"
@@ -52,8 +53,16 @@ struct RawTimerVisitor {
 // canonical_handle are not used.
 void walk_raw_timers(const KeyedPayload& p, const RawTimerVisitor& v);
 
+// PostVersionedIOReadableWritable's magic, which versions 1 and 2 of the proxy begin with.
+inline constexpr uint32_t kTimerProxyMagic = 0xF1CD859F;
+
+// Whether `bytes` begin with kTimerProxyMagic (a timer proxy of version 1 or later).
+bool starts_with_timer_proxy_magic(std::string_view bytes);
+
 // The name Flink gives a service's timers as managed state (InternalTimeServiceManager):
 // "_timer_state/event_<service>" or "_timer_state/processing_<service>".
+inline constexpr std::string_view kEventTimerStatePrefix = "_timer_state/event_";
+inline constexpr std::string_view kProcessingTimerStatePrefix = "_timer_state/processing_";
 std::string timer_state_name(const std::string& service, bool event_time);
 
 }  // namespace ckpt::state
